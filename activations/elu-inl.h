@@ -1,0 +1,88 @@
+// elu(x) = x if x > 0 else alpha * (exp(x) - 1).
+#ifndef ACTIVATIONS_ELU_SPEC_H_
+#define ACTIVATIONS_ELU_SPEC_H_
+#include "activations/spec.h"
+namespace activations {
+inline constexpr ParamSpec kEluParams[] = {
+    {.name = "alpha",
+     .default_value = 1.0,
+     .valid_range = {.min = 0, .max = kInf, .min_inclusive = true},
+     .description = "value f approaches as x -> -inf is -alpha; >= 0 so that "
+                    "y > 0 exactly when x > 0"},
+};
+// The reference (oracle) for tests: long double, independent of the kernels.
+inline long double EluReference(long double x, const double* p) {
+  return x > 0 ? x : p[0] * std::expm1(x);
+}
+inline long double EluReferenceDerivative(long double x, const double* p) {
+  return x > 0 ? 1 : p[0] * std::exp(x);
+}
+inline long double EluReferenceFromOutput(long double y, const double* p) {
+  return y > 0 ? 1 : y + p[0];
+}
+inline constexpr ActivationSpec kEluSpec{
+    .name = "elu",
+    .formula = "f(x) = x if x > 0 else alpha * (exp(x) - 1)",
+    .derivative_formula = "f'(x) = 1 if x > 0 else alpha * exp(x) (= f(x) + alpha)",
+    .params = kEluParams,
+    .output_range = {.min = -1, .max = kInf},
+    .properties = {.bounded_below = true, .bounded_above = false, .smooth = true,
+                   .monotonic = true, .zero_centered = true, .saturating = false},
+    .derivative_from_output = true,
+    .max_ulp_float32 = 3,
+    .max_ulp_float64 = 3,
+    .notes = "expm1 keeps full precision near 0. f'(0) = alpha, as PyTorch (it is "
+             "C1 only for alpha = 1). From the output, f' = y + alpha for y <= 0.",
+    .reference = {&EluReference, &EluReferenceDerivative, &EluReferenceFromOutput},
+};
+}  // namespace activations
+#endif  // ACTIVATIONS_ELU_SPEC_H_
+
+#if defined(ACTIVATIONS_ELU_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef ACTIVATIONS_ELU_INL_H_
+#undef ACTIVATIONS_ELU_INL_H_
+#else
+#define ACTIVATIONS_ELU_INL_H_
+#endif
+#include "activations/evaluate.h"
+#include "activations/math-inl.h"
+HWY_BEFORE_NAMESPACE();
+namespace activations {
+namespace HWY_NAMESPACE {
+
+struct Elu {
+  static constexpr bool kFloatViaDouble = false;
+
+  template <class D>
+  struct Kernel {
+    D d;
+    V<D> alpha;
+    Kernel(D d_in, const ParamValues& p)
+        : d(d_in), alpha(hn::Set(d_in, static_cast<hn::TFromD<D>>(p[0]))) {}
+
+    V<D> Forward(V<D> x) const {
+      const auto pos = hn::Gt(x, hn::Zero(d));
+      const ExpParts<D> e = ComputeExpParts(d, hn::Min(x, hn::Zero(d)));
+      return hn::IfThenElse(pos, x, hn::Mul(alpha, e.Expm1NonPositive(d)));
+    }
+    V<D> Derivative(V<D> x) const {
+      const auto pos = hn::Gt(x, hn::Zero(d));
+      const ExpParts<D> e = ComputeExpParts(d, hn::Min(x, hn::Zero(d)));
+      return hn::IfThenElse(pos, hn::Set(d, 1), e.MulExp(d, alpha));
+    }
+    void Both(V<D> x, V<D>* y, V<D>* dy) const {
+      const auto pos = hn::Gt(x, hn::Zero(d));
+      const ExpParts<D> e = ComputeExpParts(d, hn::Min(x, hn::Zero(d)));
+      *y = hn::IfThenElse(pos, x, hn::Mul(alpha, e.Expm1NonPositive(d)));
+      *dy = hn::IfThenElse(pos, hn::Set(d, 1), e.MulExp(d, alpha));
+    }
+    V<D> DerivativeFromOutput(V<D> y) const {
+      return hn::IfThenElse(hn::Gt(y, hn::Zero(d)), hn::Set(d, 1), hn::Add(y, alpha));
+    }
+  };
+};
+
+}  // namespace HWY_NAMESPACE
+}  // namespace activations
+HWY_AFTER_NAMESPACE();
+#endif  // ACTIVATIONS_ELU_INL_H_

@@ -1,0 +1,227 @@
+#include "activations/evaluate.h"
+
+#include <algorithm>
+#include <atomic>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "activations/catalog.h"
+#include "activations/kernels.h"
+#include "tbb/blocked_range.h"
+#include "tbb/info.h"
+#include "tbb/parallel_for.h"
+#include "tbb/task_arena.h"
+
+namespace activations {
+
+std::string_view ModeName(Mode mode) {
+  switch (mode) {
+    case Mode::kForward: return "forward";
+    case Mode::kDerivative: return "derivative";
+    case Mode::kForwardAndDerivative: return "forward_and_derivative";
+    case Mode::kBackward: return "backward";
+  }
+  return "unknown";
+}
+
+std::size_t DTypeSize(DType dtype) {
+  return dtype == DType::kFloat32 ? sizeof(float) : sizeof(double);
+}
+
+namespace {
+
+// Debian's Abseil 20220623 has its own string_view type (not std's): adapt.
+absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+std::string FromOutputNames() {
+  std::vector<absl::string_view> names;
+  for (const ActivationSpec& s : Catalog()) {
+    if (s.derivative_from_output) names.push_back(Sv(s.name));
+  }
+  return absl::StrJoin(names, ", ");
+}
+
+std::string ParamNames(const ActivationSpec& spec) {
+  if (spec.params.empty()) return absl::StrCat(Sv(spec.name), " takes no parameters");
+  return absl::StrCat("valid: ", absl::StrJoin(spec.params, ", ",
+                                               [](std::string* out, const ParamSpec& p) {
+                                                 out->append(p.name.data(), p.name.size());
+                                               }));
+}
+
+}  // namespace
+
+absl::StatusOr<Call> MakeCall(std::string_view function, NamedParams params,
+                              Mode mode, InputKind input_kind) {
+  Call call;
+  const ActivationSpec* spec = FindSpec(function, &call.id);
+  if (spec == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("function: unknown activation \"", Sv(function),
+                                                   "\"; valid: ", ActivationNames()));
+  }
+  for (std::size_t i = 0; i < spec->params.size(); ++i) {
+    call.params[i] = spec->params[i].default_value;
+  }
+  for (const auto& [name, value] : params) {
+    const auto it = std::find_if(spec->params.begin(), spec->params.end(),
+                                 [&](const ParamSpec& p) { return p.name == name; });
+    if (it == spec->params.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("params: unknown parameter \"", Sv(name),
+                                                     "\" for ", Sv(spec->name), "; ",
+                                                     ParamNames(*spec)));
+    }
+    if (!it->valid_range.Contains(value)) {  // NaN is in no range
+      return absl::InvalidArgumentError(absl::StrCat(
+          "params.", Sv(name), ": ", Sv(spec->name), ": ", Sv(name), "=", value, " is outside ",
+          it->valid_range.ToString()));
+    }
+    call.params[it - spec->params.begin()] = value;
+  }
+  call.mode = mode;
+  call.input_kind = input_kind;
+  if (input_kind == InputKind::kOutput) {
+    if (mode != Mode::kDerivative && mode != Mode::kBackward) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input_kind: the input can be the output y = f(x) only in the derivative and "
+          "backward modes, not in ", Sv(ModeName(mode))));
+    }
+    if (!spec->derivative_from_output) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input_kind: the derivative of ", Sv(spec->name),
+          " is not a function of its output; input_kind=output is valid for: ",
+          FromOutputNames()));
+    }
+  }
+  return call;
+}
+
+double MaxUlpError(const Call& call, DType dtype) {
+  const ActivationSpec& spec = GetSpec(call.id);
+  return dtype == DType::kFloat32 ? spec.max_ulp_float32 : spec.max_ulp_float64;
+}
+
+std::string_view SimdTarget() { return internal::DispatchedTargetName(); }
+
+void RunSerial(const Job& job) { internal::ComputeRange(job, 0, job.size); }
+
+namespace {
+
+absl::Status CheckJob(const Job& job, std::size_t index) {
+  auto missing = [&](std::string_view what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("jobs[", index, "]: ", Sv(what), " is null for ", job.size, " elements"));
+  };
+  if (job.size == 0) return absl::OkStatus();
+  if (job.input == nullptr) return missing("input");
+  if (job.output == nullptr) return missing("output");
+  if (job.call.mode == Mode::kBackward && job.grad == nullptr) return missing("grad");
+  if (job.call.mode == Mode::kForwardAndDerivative && job.derivative == nullptr) {
+    return missing("derivative");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  explicit Impl(int threads) : arena(threads) {}
+  tbb::task_arena arena;
+
+  // Runs inside `arena`: jobs in parallel, each large job split into chunks
+  // that are whole multiples of every vector width; TBB's work stealing
+  // balances the nesting.
+  absl::Status RunHere(std::span<const Job> jobs, const std::function<bool()>& cancelled,
+                       const Options& options) {
+    std::atomic<bool> stop{false};
+    const std::size_t chunk =
+        std::max<std::size_t>(64, options.chunk_elements / 64 * 64);
+    auto run_job = [&](const Job& job) {
+      if (stop.load(std::memory_order_relaxed)) return;
+      if (job.size < options.parallel_threshold) {
+        internal::ComputeRange(job, 0, job.size);
+        return;
+      }
+      const std::size_t chunks = (job.size + chunk - 1) / chunk;
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, chunks, 1),
+                        [&](const tbb::blocked_range<std::size_t>& r) {
+                          for (std::size_t c = r.begin(); c != r.end(); ++c) {
+                            if (stop.load(std::memory_order_relaxed)) return;
+                            if (cancelled && cancelled()) {
+                              stop.store(true, std::memory_order_relaxed);
+                              return;
+                            }
+                            internal::ComputeRange(job, c * chunk,
+                                                   std::min(job.size, (c + 1) * chunk));
+                          }
+                        });
+    };
+    if (jobs.size() == 1) {
+      run_job(jobs[0]);
+    } else {
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, jobs.size(), 1),
+                        [&](const tbb::blocked_range<std::size_t>& r) {
+                          for (std::size_t i = r.begin(); i != r.end(); ++i) {
+                            if (cancelled && cancelled()) stop.store(true);
+                            run_job(jobs[i]);
+                          }
+                        });
+    }
+    if (stop.load()) return absl::CancelledError("computation cancelled by the caller");
+    return absl::OkStatus();
+  }
+};
+
+Engine::Engine(const Options& options)
+    : options_(options),
+      impl_(std::make_unique<Impl>(options.threads > 0 ? options.threads
+                                                       : tbb::info::default_concurrency())) {
+  options_.threads = impl_->arena.max_concurrency();
+}
+
+Engine::~Engine() = default;
+
+int Engine::threads() const { return options_.threads; }
+
+namespace {
+std::size_t TotalSize(std::span<const Job> jobs) {
+  std::size_t total = 0;
+  for (const Job& job : jobs) total += job.size;
+  return total;
+}
+absl::Status CheckJobs(std::span<const Job> jobs) {
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    if (absl::Status s = CheckJob(jobs[i], i); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
+absl::Status Engine::Run(std::span<const Job> jobs,
+                         const std::function<bool()>& cancelled) const {
+  if (absl::Status s = CheckJobs(jobs); !s.ok()) return s;
+  // Small work runs inline: a task costs more than computing it.
+  if (TotalSize(jobs) < options_.parallel_threshold) {
+    for (const Job& job : jobs) RunSerial(job);
+    return absl::OkStatus();
+  }
+  absl::Status status;
+  impl_->arena.execute([&] { status = impl_->RunHere(jobs, cancelled, options_); });
+  return status;
+}
+
+void Engine::Enqueue(std::vector<Job> jobs, std::function<bool()> cancelled,
+                     std::function<void(absl::Status)> done) const {
+  if (absl::Status s = CheckJobs(jobs); !s.ok()) return done(std::move(s));
+  if (TotalSize(jobs) < options_.parallel_threshold) {
+    for (const Job& job : jobs) RunSerial(job);
+    return done(absl::OkStatus());
+  }
+  impl_->arena.enqueue([this, jobs = std::move(jobs), cancelled = std::move(cancelled),
+                        done = std::move(done)] {
+    done(impl_->RunHere(jobs, cancelled, options_));
+  });
+}
+
+}  // namespace activations

@@ -1,0 +1,136 @@
+// The public entry point of the compute library: validated calls over spans.
+//
+// Nothing here knows about gRPC or protobuf. Errors are absl::Status values:
+// INVALID_ARGUMENT for a bad function, parameter or mode, with a message that
+// names the field, the value and the valid choices; CANCELLED when the caller's
+// cancellation callback fires between chunks.
+#ifndef ACTIVATIONS_EVALUATE_H_
+#define ACTIVATIONS_EVALUATE_H_
+
+#include <array>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "activations/activation_id.h"
+#include "activations/spec.h"
+
+namespace activations {
+
+enum class Mode {
+  kForward,               // out = f(x)
+  kDerivative,            // out = f'(x)
+  kForwardAndDerivative,  // out = f(x), out2 = f'(x), one pass
+  kBackward,              // out = grad * f'(x)
+};
+
+// What the input holds in kDerivative and kBackward.
+enum class InputKind {
+  kX,       // the argument x
+  kOutput,  // y = f(x); only where ActivationSpec::derivative_from_output
+};
+
+enum class DType { kFloat32, kFloat64 };
+
+std::string_view ModeName(Mode mode);
+std::size_t DTypeSize(DType dtype);
+
+// Parameter values in the order of the spec's `params`.
+using ParamValues = std::array<double, kMaxParams>;
+
+// A validated description of what to compute. Build it with MakeCall.
+struct Call {
+  ActivationId id;
+  ParamValues params{};
+  Mode mode = Mode::kForward;
+  InputKind input_kind = InputKind::kX;
+};
+
+// Parameters as given by a caller: (name, value) pairs.
+using NamedParams = std::span<const std::pair<std::string_view, double>>;
+
+// Resolves the function by catalogue name, fills parameters left out with
+// their defaults and checks every value against its valid range.
+// INVALID_ARGUMENT: unknown function (lists the valid names), unknown
+// parameter (lists the function's parameters), value outside its range (says
+// the range), InputKind::kOutput for a function whose derivative is not a
+// function of its output.
+absl::StatusOr<Call> MakeCall(std::string_view function, NamedParams params,
+                              Mode mode, InputKind input_kind = InputKind::kX);
+
+// The error bound in ULP of `call` computed in `dtype`.
+double MaxUlpError(const Call& call, DType dtype);
+
+// One tensor's work. Pointers may be unaligned; `output` may equal `input` or
+// `grad` (in place). `grad` is read only in kBackward, `derivative` written
+// only in kForwardAndDerivative.
+struct Job {
+  Call call;
+  DType dtype = DType::kFloat32;
+  std::size_t size = 0;  // elements
+  const void* input = nullptr;
+  const void* grad = nullptr;
+  void* output = nullptr;
+  void* derivative = nullptr;
+};
+
+struct Options {
+  // Compute threads; 0 means all cores.
+  int threads = 0;
+  // Jobs with fewer elements than this run inline on the calling thread.
+  std::size_t parallel_threshold = 1 << 15;
+  // Elements per parallel task (rounded to a multiple of the vector width).
+  std::size_t chunk_elements = 1 << 14;
+};
+
+// Runs jobs on one oneTBB task_arena. Thread-safe: many threads may call Run
+// at once; they share the arena. Results are bit-identical however the work
+// is split.
+class Engine {
+ public:
+  explicit Engine(const Options& options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Computes every job; jobs run in parallel with each other and large jobs
+  // are split across threads. `cancelled`, if set, is polled between chunks;
+  // once it returns true, Run stops early and returns CANCELLED (outputs are
+  // then partial and must be discarded). INVALID_ARGUMENT for a job with a
+  // null pointer it needs.
+  absl::Status Run(std::span<const Job> jobs,
+                   const std::function<bool()>& cancelled = nullptr) const;
+
+  // Like Run, but returns at once: the work is queued on the arena and
+  // `done` is called exactly once with the result, on a compute thread (or on
+  // the calling thread if the work is smaller than parallel_threshold, before
+  // Enqueue returns). The buffers the jobs point to must stay alive until
+  // `done` runs. Lets an RPC handler hand work off without blocking gRPC's
+  // threads.
+  void Enqueue(std::vector<Job> jobs, std::function<bool()> cancelled,
+               std::function<void(absl::Status)> done) const;
+
+  int threads() const;
+  const Options& options() const { return options_; }
+
+ private:
+  struct Impl;
+  Options options_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Runs one job on the calling thread only: no arena, no tasks.
+void RunSerial(const Job& job);
+
+// The SIMD target the kernels dispatch to on this CPU, e.g. "AVX2".
+std::string_view SimdTarget();
+
+}  // namespace activations
+
+#endif  // ACTIVATIONS_EVALUATE_H_

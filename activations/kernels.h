@@ -1,0 +1,21 @@
+// Internal: the runtime-dispatched SIMD kernels behind Engine (kernels.cc).
+#ifndef ACTIVATIONS_KERNELS_H_
+#define ACTIVATIONS_KERNELS_H_
+
+#include <cstddef>
+
+#include "activations/evaluate.h"
+
+namespace activations::internal {
+
+// Computes elements [begin, end) of `job` on the best SIMD target of this CPU
+// (HWY_DYNAMIC_DISPATCH). Elementwise and lane-independent, so any split of
+// a job into ranges gives bit-identical results.
+void ComputeRange(const Job& job, std::size_t begin, std::size_t end);
+
+// Name of the target ComputeRange dispatches to, e.g. "AVX2".
+const char* DispatchedTargetName();
+
+}  // namespace activations::internal
+
+#endif  // ACTIVATIONS_KERNELS_H_

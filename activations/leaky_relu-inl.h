@@ -1,0 +1,77 @@
+// leaky_relu(x) = x if x > 0 else negative_slope * x.
+#ifndef ACTIVATIONS_LEAKY_RELU_SPEC_H_
+#define ACTIVATIONS_LEAKY_RELU_SPEC_H_
+#include "activations/spec.h"
+namespace activations {
+inline constexpr ParamSpec kLeakyReluParams[] = {
+    {.name = "negative_slope",
+     .default_value = 0.01,
+     .valid_range = {.min = 0, .max = kInf, .min_inclusive = true},
+     .description = "slope for x <= 0; >= 0 so that y > 0 exactly when x > 0"},
+};
+// The reference (oracle) for tests: long double, independent of the kernels.
+inline long double LeakyReluReference(long double x, const double* p) {
+  return x > 0 ? x : p[0] * x;
+}
+inline long double LeakyReluReferenceDerivative(long double x, const double* p) {
+  return std::isnan(x) ? x : (x > 0 ? 1 : p[0]);
+}
+inline constexpr ActivationSpec kLeakyReluSpec{
+    .name = "leaky_relu",
+    .formula = "f(x) = x if x > 0 else negative_slope * x",
+    .derivative_formula = "f'(x) = 1 if x > 0 else negative_slope",
+    .params = kLeakyReluParams,
+    .output_range = {},
+    .properties = {.bounded_below = false, .bounded_above = false, .smooth = false,
+                   .monotonic = true, .zero_centered = true, .saturating = false},
+    .derivative_from_output = true,
+    // The slope is applied in the element type: rounding it adds <= 0.5 ULP.
+    .max_ulp_float32 = 1,
+    .max_ulp_float64 = 1,
+    .notes = "Not differentiable at 0: f'(0) = negative_slope, as PyTorch.",
+    .reference = {&LeakyReluReference, &LeakyReluReferenceDerivative, &LeakyReluReferenceDerivative},
+};
+}  // namespace activations
+#endif  // ACTIVATIONS_LEAKY_RELU_SPEC_H_
+
+#if defined(ACTIVATIONS_LEAKY_RELU_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef ACTIVATIONS_LEAKY_RELU_INL_H_
+#undef ACTIVATIONS_LEAKY_RELU_INL_H_
+#else
+#define ACTIVATIONS_LEAKY_RELU_INL_H_
+#endif
+#include "activations/evaluate.h"
+#include "activations/math-inl.h"
+HWY_BEFORE_NAMESPACE();
+namespace activations {
+namespace HWY_NAMESPACE {
+
+struct LeakyRelu {
+  static constexpr bool kFloatViaDouble = false;
+
+  template <class D>
+  struct Kernel {
+    D d;
+    V<D> slope;
+    Kernel(D d_in, const ParamValues& p)
+        : d(d_in), slope(hn::Set(d_in, static_cast<hn::TFromD<D>>(p[0]))) {}
+
+    // With negative_slope = 0, -inf * 0 is NaN: the limit is 0.
+    V<D> Forward(V<D> x) const {
+      const V<D> neg = hn::Mul(x, slope);
+      return hn::IfThenElse(hn::Gt(x, hn::Zero(d)), x, hn::IfThenZeroElse(hn::IsNaN(neg), neg));
+    }
+    V<D> Derivative(V<D> x) const { return hn::IfThenElse(hn::Gt(x, hn::Zero(d)), hn::Set(d, 1), slope); }
+    void Both(V<D> x, V<D>* y, V<D>* dy) const {
+      *y = Forward(x);
+      *dy = Derivative(x);
+    }
+    // With negative_slope >= 0, y > 0 exactly when x > 0.
+    V<D> DerivativeFromOutput(V<D> y) const { return Derivative(y); }
+  };
+};
+
+}  // namespace HWY_NAMESPACE
+}  // namespace activations
+HWY_AFTER_NAMESPACE();
+#endif  // ACTIVATIONS_LEAKY_RELU_INL_H_

@@ -1,0 +1,69 @@
+// relu(x) = max(0, x).
+#ifndef ACTIVATIONS_RELU_SPEC_H_
+#define ACTIVATIONS_RELU_SPEC_H_
+#include "activations/spec.h"
+namespace activations {
+// The reference (oracle) for tests: long double, independent of the kernels.
+inline long double ReluReference(long double x, const double*) {
+  return std::isnan(x) ? x : (x > 0 ? x : 0);
+}
+inline long double ReluReferenceDerivative(long double x, const double*) {
+  return std::isnan(x) ? x : (x > 0 ? 1 : 0);
+}
+inline constexpr ActivationSpec kReluSpec{
+    .name = "relu",
+    .formula = "f(x) = max(0, x)",
+    .derivative_formula = "f'(x) = 1 if x > 0 else 0",
+    .params = {},
+    .output_range = {.min = 0, .max = kInf, .min_inclusive = true},
+    .properties = {.bounded_below = true, .bounded_above = false, .smooth = false,
+                   .monotonic = true, .zero_centered = false, .saturating = false},
+    .derivative_from_output = true,
+    .max_ulp_float32 = 0,
+    .max_ulp_float64 = 0,
+    .notes = "Not differentiable at 0: f'(0) = 0, as PyTorch. Backward selects "
+             "(g if x > 0 else 0) rather than multiplying, so g = inf at x < 0 "
+             "gives 0, as PyTorch's threshold_backward. f(-0) = +0.",
+    .reference = {&ReluReference, &ReluReferenceDerivative, &ReluReferenceDerivative},
+};
+}  // namespace activations
+#endif  // ACTIVATIONS_RELU_SPEC_H_
+
+#if defined(ACTIVATIONS_RELU_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef ACTIVATIONS_RELU_INL_H_
+#undef ACTIVATIONS_RELU_INL_H_
+#else
+#define ACTIVATIONS_RELU_INL_H_
+#endif
+#include "activations/evaluate.h"
+#include "activations/math-inl.h"
+HWY_BEFORE_NAMESPACE();
+namespace activations {
+namespace HWY_NAMESPACE {
+
+struct Relu {
+  static constexpr bool kFloatViaDouble = false;
+
+  template <class D>
+  struct Kernel {
+    D d;
+    Kernel(D d_in, const ParamValues&) : d(d_in) {}
+
+    // Le(NaN, 0) is false, so NaN passes through.
+    V<D> Forward(V<D> x) const { return hn::IfThenZeroElse(hn::Le(x, hn::Zero(d)), x); }
+    V<D> Derivative(V<D> x) const { return hn::IfThenElseZero(hn::Gt(x, hn::Zero(d)), hn::Set(d, 1)); }
+    void Both(V<D> x, V<D>* y, V<D>* dy) const {
+      *y = Forward(x);
+      *dy = Derivative(x);
+    }
+    V<D> Backward(V<D> x, V<D> g) const { return hn::IfThenElseZero(hn::Gt(x, hn::Zero(d)), g); }
+    // y > 0 exactly when x > 0.
+    V<D> DerivativeFromOutput(V<D> y) const { return Derivative(y); }
+    V<D> BackwardFromOutput(V<D> y, V<D> g) const { return Backward(y, g); }
+  };
+};
+
+}  // namespace HWY_NAMESPACE
+}  // namespace activations
+HWY_AFTER_NAMESPACE();
+#endif  // ACTIVATIONS_RELU_INL_H_

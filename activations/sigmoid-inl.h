@@ -1,0 +1,79 @@
+// sigmoid(x) = 1 / (1 + exp(-x)): the logistic function.
+//
+// Shape of every activation file: a spec (plain C++, included once) and the
+// kernels (Highway generic code, included once per SIMD target).
+#ifndef ACTIVATIONS_SIGMOID_SPEC_H_
+#define ACTIVATIONS_SIGMOID_SPEC_H_
+#include "activations/spec.h"
+namespace activations {
+// The reference (oracle) for tests: long double, independent of the kernels.
+inline long double SigmoidReference(long double x, const double*) {
+  const long double e = std::exp(-std::fabs(x));
+  return x >= 0 ? 1 / (1 + e) : e / (1 + e);
+}
+inline long double SigmoidReferenceDerivative(long double x, const double*) {
+  const long double e = std::exp(-std::fabs(x));
+  return e / ((1 + e) * (1 + e));
+}
+inline long double SigmoidReferenceFromOutput(long double y, const double*) {
+  return y * (1 - y);
+}
+inline constexpr ActivationSpec kSigmoidSpec{
+    .name = "sigmoid",
+    .formula = "f(x) = 1 / (1 + exp(-x))",
+    .derivative_formula = "f'(x) = f(x) (1 - f(x)) = exp(-|x|) / (1 + exp(-|x|))^2",
+    .params = {},
+    .output_range = {.min = 0, .max = 1},
+    .properties = {.bounded_below = true, .bounded_above = true, .smooth = true,
+                   .monotonic = true, .zero_centered = false, .saturating = true},
+    .derivative_from_output = true,
+    .max_ulp_float32 = 4,
+    .max_ulp_float64 = 4,
+    .notes = "Computed from e = exp(-|x|), so nothing overflows: sigmoid(-100) = "
+             "3.7e-44 in float32 (subnormal), f(-inf) = 0, f(+inf) = 1, and f' "
+             "keeps full relative precision in both tails.",
+    .reference = {&SigmoidReference, &SigmoidReferenceDerivative, &SigmoidReferenceFromOutput},
+};
+}  // namespace activations
+#endif  // ACTIVATIONS_SIGMOID_SPEC_H_
+
+#if defined(ACTIVATIONS_SIGMOID_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef ACTIVATIONS_SIGMOID_INL_H_
+#undef ACTIVATIONS_SIGMOID_INL_H_
+#else
+#define ACTIVATIONS_SIGMOID_INL_H_
+#endif
+#include "activations/evaluate.h"
+#include "activations/math-inl.h"
+HWY_BEFORE_NAMESPACE();
+namespace activations {
+namespace HWY_NAMESPACE {
+
+struct Sigmoid {
+  static constexpr bool kFloatViaDouble = false;
+
+  template <class D>
+  struct Kernel {
+    D d;
+    Kernel(D d_in, const ParamValues&) : d(d_in) {}
+
+    V<D> Forward(V<D> x) const { return Logistic<D>(d, x, hn::Zero(d)).MulSigmoid(d, hn::Set(d, 1)); }
+    V<D> Derivative(V<D> x) const {
+      return Logistic<D>(d, x, hn::Zero(d)).MulSigmoidDerivative(d, hn::Set(d, 1));
+    }
+    void Both(V<D> x, V<D>* y, V<D>* dy) const {
+      const Logistic<D> s(d, x, hn::Zero(d));
+      *y = s.MulSigmoid(d, hn::Set(d, 1));
+      *dy = s.MulSigmoidDerivative(d, hn::Set(d, 1));
+    }
+    // y (1 - y): 1 - y is exact for y >= 1/2 (Sterbenz), so no cancellation.
+    V<D> DerivativeFromOutput(V<D> y) const {
+      return hn::Mul(y, hn::Sub(hn::Set(d, 1), y));
+    }
+  };
+};
+
+}  // namespace HWY_NAMESPACE
+}  // namespace activations
+HWY_AFTER_NAMESPACE();
+#endif  // ACTIVATIONS_SIGMOID_INL_H_

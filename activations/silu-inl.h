@@ -1,0 +1,57 @@
+// silu(x) = x * sigmoid(x) (Elfwing et al. 2017; swish with beta = 1).
+#ifndef ACTIVATIONS_SILU_SPEC_H_
+#define ACTIVATIONS_SILU_SPEC_H_
+#include "activations/spec.h"
+namespace activations {
+// The reference (oracle) for tests: long double, independent of the kernels.
+inline long double SiluReference(long double x, const double*) {
+  return x / (1 + std::exp(-x));
+}
+inline long double SiluReferenceDerivative(long double x, const double*) {
+  const long double s = 1 / (1 + std::exp(-x));
+  const long double c = std::cosh(x / 2);  // s (1 - s) = 1 / (4 cosh^2(x/2))
+  return s + x / (4 * c * c);
+}
+inline constexpr ActivationSpec kSiluSpec{
+    .name = "silu",
+    .formula = "f(x) = x * sigmoid(x)",
+    .derivative_formula = "f'(x) = s (1 + x (1 - s)), s = sigmoid(x)",
+    .params = {},
+    .output_range = {.min = -0.27846454276107380, .max = kInf, .min_inclusive = true},
+    .properties = {.bounded_below = true, .bounded_above = false, .smooth = true,
+                   .monotonic = false, .zero_centered = true, .saturating = false},
+    .derivative_from_output = false,
+    .max_ulp_float32 = 1,
+    .max_ulp_float64 = 7,
+    .notes = "float32 is computed in float64 and rounded once. x * exp(x) is "
+             "formed before scaling by 2^q, so f stays accurate where exp(x) "
+             "alone is subnormal (x < -87 in float32). f'(x) = 0 at x = "
+             "-1.2785: there the float64 error is absolute, <= 4 ULP of 1.",
+    .reference = {&SiluReference, &SiluReferenceDerivative},
+};
+}  // namespace activations
+#endif  // ACTIVATIONS_SILU_SPEC_H_
+
+#if defined(ACTIVATIONS_SILU_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef ACTIVATIONS_SILU_INL_H_
+#undef ACTIVATIONS_SILU_INL_H_
+#else
+#define ACTIVATIONS_SILU_INL_H_
+#endif
+#include "activations/swish-inl.h"
+HWY_BEFORE_NAMESPACE();
+namespace activations {
+namespace HWY_NAMESPACE {
+
+struct Silu {
+  static constexpr bool kFloatViaDouble = true;
+  template <class D>
+  struct Kernel : SwishKernel<D> {
+    Kernel(D d, const ParamValues&) : SwishKernel<D>(d, 1.0) {}
+  };
+};
+
+}  // namespace HWY_NAMESPACE
+}  // namespace activations
+HWY_AFTER_NAMESPACE();
+#endif  // ACTIVATIONS_SILU_INL_H_

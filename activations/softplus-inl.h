@@ -1,0 +1,100 @@
+// softplus(x) = log(1 + exp(beta * x)) / beta, linear above the threshold.
+#ifndef ACTIVATIONS_SOFTPLUS_SPEC_H_
+#define ACTIVATIONS_SOFTPLUS_SPEC_H_
+#include "activations/spec.h"
+namespace activations {
+inline constexpr ParamSpec kSoftplusParams[] = {
+    {.name = "beta",
+     .default_value = 1.0,
+     .valid_range = {.min = 0, .max = kInf},
+     .description = "sharpness; f approaches relu as beta grows"},
+    {.name = "threshold",
+     .default_value = 20.0,
+     .valid_range = {.min = 0, .max = kInf},
+     .description = "f(x) = x where beta * x > threshold (PyTorch's cut-off)"},
+};
+// The reference (oracle) for tests: long double, independent of the kernels.
+inline long double SoftplusReference(long double x, const double* p) {
+  const long double z = p[0] * x;
+  if (z > p[1]) return x;
+  return (std::fmax(z, 0.0L) + std::log1p(std::exp(-std::fabs(z)))) / p[0];
+}
+inline long double SoftplusReferenceDerivative(long double x, const double* p) {
+  const long double z = p[0] * x;
+  if (z > p[1]) return 1;
+  return 1 / (1 + std::exp(-z));
+}
+inline constexpr ActivationSpec kSoftplusSpec{
+    .name = "softplus",
+    .formula = "f(x) = x if beta*x > threshold else log(1 + exp(beta*x)) / beta",
+    .derivative_formula = "f'(x) = 1 if beta*x > threshold else sigmoid(beta*x)",
+    .params = kSoftplusParams,
+    .output_range = {.min = 0, .max = kInf},
+    .properties = {.bounded_below = true, .bounded_above = false, .smooth = true,
+                   .monotonic = true, .zero_centered = false, .saturating = false},
+    .derivative_from_output = false,
+    .max_ulp_float32 = 1,
+    .max_ulp_float64 = 4,
+    .notes = "As PyTorch, f(x) = x and f'(x) = 1 where beta*x > threshold (a jump "
+             "of about exp(-threshold) there). Below it, computed as max(z, 0) + "
+             "log1p(exp(-|z|)) with z = beta*x formed exactly: softplus(1000) = "
+             "1000, softplus(-100) = 3.7e-44 in float32. float32 is computed in "
+             "float64 and rounded once.",
+    .reference = {&SoftplusReference, &SoftplusReferenceDerivative},
+};
+}  // namespace activations
+#endif  // ACTIVATIONS_SOFTPLUS_SPEC_H_
+
+#if defined(ACTIVATIONS_SOFTPLUS_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef ACTIVATIONS_SOFTPLUS_INL_H_
+#undef ACTIVATIONS_SOFTPLUS_INL_H_
+#else
+#define ACTIVATIONS_SOFTPLUS_INL_H_
+#endif
+#include "activations/evaluate.h"
+#include "activations/math-inl.h"
+HWY_BEFORE_NAMESPACE();
+namespace activations {
+namespace HWY_NAMESPACE {
+
+struct Softplus {
+  static constexpr bool kFloatViaDouble = true;
+
+  template <class D>
+  struct Kernel {
+    D d;
+    V<D> beta, threshold;
+    Kernel(D d_in, const ParamValues& p)
+        : d(d_in), beta(hn::Set(d_in, p[0])), threshold(hn::Set(d_in, p[1])) {}
+
+    // log(1 + e^z) = max(z, 0) + log1p(e^-|z|), with z = zh + zl exact.
+    V<D> Forward(V<D> x) const {
+      V<D> zl;
+      const V<D> z = TwoProduct(d, beta, ClampHuge(d, x), &zl);
+      const Logistic<D> s(d, z, zl);
+      const V<D> pos = hn::IfThenElseZero(hn::Not(s.negative), hn::Add(z, zl));
+      const V<D> sp = hn::Div(hn::Add(pos, Log1pNonNegative(d, s.e)), beta);
+      return hn::IfThenElse(hn::Gt(z, threshold), x, sp);
+    }
+    V<D> Derivative(V<D> x) const {
+      V<D> zl;
+      const V<D> z = TwoProduct(d, beta, ClampHuge(d, x), &zl);
+      const Logistic<D> s(d, z, zl);
+      return hn::IfThenElse(hn::Gt(z, threshold), hn::Set(d, 1), s.MulSigmoid(d, hn::Set(d, 1)));
+    }
+    void Both(V<D> x, V<D>* y, V<D>* dy) const {
+      V<D> zl;
+      const V<D> z = TwoProduct(d, beta, ClampHuge(d, x), &zl);
+      const Logistic<D> s(d, z, zl);
+      const auto linear = hn::Gt(z, threshold);
+      const V<D> pos = hn::IfThenElseZero(hn::Not(s.negative), hn::Add(z, zl));
+      *y = hn::IfThenElse(linear, x, hn::Div(hn::Add(pos, Log1pNonNegative(d, s.e)), beta));
+      *dy = hn::IfThenElse(linear, hn::Set(d, 1), s.MulSigmoid(d, hn::Set(d, 1)));
+    }
+  };
+};
+
+}  // namespace HWY_NAMESPACE
+}  // namespace activations
+HWY_AFTER_NAMESPACE();
+#endif  // ACTIVATIONS_SOFTPLUS_INL_H_

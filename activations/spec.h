@@ -1,0 +1,83 @@
+// The description of one activation function: what the catalogue publishes and
+// what the library validates requests against. Each activation defines one
+// `ActivationSpec` in its own `<name>-inl.h`; nothing else restates it.
+#ifndef ACTIVATIONS_SPEC_H_
+#define ACTIVATIONS_SPEC_H_
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace activations {
+
+inline constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// An interval of the real line; either end may be infinite.
+struct Range {
+  double min = -kInf;
+  double max = kInf;
+  bool min_inclusive = false;
+  bool max_inclusive = false;
+
+  constexpr bool Contains(double v) const {
+    return (min_inclusive ? v >= min : v > min) &&
+           (max_inclusive ? v <= max : v < max);
+  }
+  // "[0, inf)", "(0, 1)", "(-inf, inf)".
+  std::string ToString() const;
+};
+
+// One named parameter, named and defaulted as in torch.nn.functional.
+struct ParamSpec {
+  std::string_view name;
+  double default_value;
+  Range valid_range;
+  std::string_view description;
+};
+
+// Properties of f at the default parameters; tests check each numerically.
+struct Properties {
+  bool bounded_below = false;
+  bool bounded_above = false;
+  bool smooth = false;        // f is C^1 everywhere
+  bool monotonic = false;     // f' >= 0 everywhere
+  bool zero_centered = false; // f(0) = 0 and f takes both signs
+  bool saturating = false;    // f' -> 0 as x -> -inf and as x -> +inf
+};
+
+inline constexpr std::size_t kMaxParams = 2;
+
+// The scalar oracle of one activation: plain long double with the stable
+// textbook formula, independent of the SIMD kernels. For tests and tools
+// (reference.h), never for serving. `p` holds the parameters in spec order.
+struct ReferenceFunctions {
+  long double (*value)(long double x, const double* p) = nullptr;
+  long double (*derivative)(long double x, const double* p) = nullptr;
+  // f' as a function of y = f(x); null unless derivative_from_output.
+  long double (*derivative_from_output)(long double y, const double* p) = nullptr;
+};
+
+struct ActivationSpec {
+  std::string_view name;                // wire name, e.g. "leaky_relu"
+  std::string_view formula;             // f(x), one line
+  std::string_view derivative_formula;  // f'(x), one line
+  std::span<const ParamSpec> params;    // at most kMaxParams, PyTorch's order
+  Range output_range;                   // range of f at default parameters
+  Properties properties;
+  // f' can be computed from y = f(x) alone (derivative/backward accept y).
+  bool derivative_from_output = false;
+  // Measured error bounds in ULP where the exact result is a normal number,
+  // over every mode; the tests enforce them.
+  double max_ulp_float32 = 0;
+  double max_ulp_float64 = 0;
+  // Conventions at non-differentiable points, in the tails, for NaN and inf.
+  std::string_view notes;
+  ReferenceFunctions reference;
+};
+
+}  // namespace activations
+
+#endif  // ACTIVATIONS_SPEC_H_
