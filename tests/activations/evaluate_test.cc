@@ -1,0 +1,371 @@
+// Behaviour of the compute library: validation and its messages, lengths and
+// tails, in place and unaligned spans, serial vs parallel bit-identity,
+// special values, and the catalogue's claims checked against the numbers.
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "activations/catalog.h"
+#include "activations/evaluate.h"
+#include "activations/reference.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/activations/test_inputs.h"
+
+namespace activations {
+namespace {
+
+using ::testing::HasSubstr;
+using Params = std::vector<std::pair<std::string_view, double>>;
+
+// Bitwise equality, treating every NaN as equal to every NaN.
+template <typename T>
+bool SameBits(T a, T b) {
+  return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof(T)) == 0;
+}
+
+std::string StatusMessage(const absl::Status& s) { return std::string(s.message()); }
+
+TEST(MakeCallTest, UnknownFunctionListsTheValidNames) {
+  auto call = MakeCall("sigmod", {}, Mode::kForward);
+  ASSERT_EQ(call.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(StatusMessage(call.status()), HasSubstr("function: unknown activation \"sigmod\""));
+  EXPECT_THAT(StatusMessage(call.status()), HasSubstr("sigmoid, tanh, relu"));
+}
+
+TEST(MakeCallTest, UnknownParameterListsTheFunctionsParameters) {
+  const Params p = {{"slope", 0.1}};
+  auto call = MakeCall("leaky_relu", p, Mode::kForward);
+  ASSERT_EQ(call.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(StatusMessage(call.status()), HasSubstr("unknown parameter \"slope\""));
+  EXPECT_THAT(StatusMessage(call.status()), HasSubstr("valid: negative_slope"));
+  auto none = MakeCall("tanh", p, Mode::kForward);
+  EXPECT_THAT(StatusMessage(none.status()), HasSubstr("tanh takes no parameters"));
+}
+
+TEST(MakeCallTest, OutOfRangeNamesFieldValueAndRange) {
+  const Params p = {{"negative_slope", -2}};
+  auto call = MakeCall("leaky_relu", p, Mode::kForward);
+  ASSERT_EQ(call.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(StatusMessage(call.status()),
+            "params.negative_slope: leaky_relu: negative_slope=-2 is outside [0, inf)");
+  for (double beta : {0.0, -1.0, std::nan("")}) {
+    const Params b = {{"beta", beta}};
+    auto sp = MakeCall("softplus", b, Mode::kForward);
+    EXPECT_EQ(sp.status().code(), absl::StatusCode::kInvalidArgument) << beta;
+    EXPECT_THAT(StatusMessage(sp.status()), HasSubstr("is outside (0, inf)"));
+  }
+}
+
+TEST(MakeCallTest, DefaultsAndGivenValuesLandInSpecOrder) {
+  const Params p = {{"threshold", 5}};
+  auto call = MakeCall("softplus", p, Mode::kForward);
+  ASSERT_TRUE(call.ok()) << call.status();
+  EXPECT_EQ(call->params[0], 1.0);
+  EXPECT_EQ(call->params[1], 5.0);
+}
+
+TEST(MakeCallTest, InputKindOutputOnlyWhereTheSpecAllowsIt) {
+  for (const ActivationSpec& spec : Catalog()) {
+    auto call = MakeCall(spec.name, {}, Mode::kBackward, InputKind::kOutput);
+    EXPECT_EQ(call.ok(), spec.derivative_from_output) << spec.name;
+    if (!call.ok()) {
+      EXPECT_THAT(StatusMessage(call.status()), HasSubstr("input_kind"));
+      EXPECT_THAT(StatusMessage(call.status()), HasSubstr("sigmoid, tanh, relu, leaky_relu, elu"));
+    }
+  }
+  auto fwd = MakeCall("sigmoid", {}, Mode::kForward, InputKind::kOutput);
+  EXPECT_EQ(fwd.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Every parameter: its default is valid, and each finite end of its range is
+// accepted exactly when the spec says the end is closed.
+TEST(CatalogTest, ParameterDefaultsAndRangeEnds) {
+  for (const ActivationSpec& spec : Catalog()) {
+    for (const ParamSpec& p : spec.params) {
+      SCOPED_TRACE(std::string(spec.name) + "." + std::string(p.name));
+      EXPECT_TRUE(p.valid_range.Contains(p.default_value));
+      const Params def = {{p.name, p.default_value}};
+      EXPECT_TRUE(MakeCall(spec.name, def, Mode::kForward).ok());
+      for (auto [end, closed] : {std::pair{p.valid_range.min, p.valid_range.min_inclusive},
+                                 std::pair{p.valid_range.max, p.valid_range.max_inclusive}}) {
+        if (std::isinf(end)) continue;
+        const Params at_end = {{p.name, end}};
+        EXPECT_EQ(MakeCall(spec.name, at_end, Mode::kForward).ok(), closed) << end;
+      }
+    }
+  }
+}
+
+TEST(CatalogTest, NamesAreUniqueAndFindable) {
+  for (const ActivationSpec& spec : Catalog()) {
+    ActivationId id;
+    ASSERT_EQ(FindSpec(spec.name, &id), &spec);
+    EXPECT_EQ(&GetSpec(id), &spec);
+  }
+  EXPECT_EQ(FindSpec("nope"), nullptr);
+}
+
+// Computes each element on its own (a length-1 span: the tail path) as the
+// expected value of every longer computation.
+template <typename T>
+std::vector<T> OneByOne(const Call& call, const std::vector<T>& x, const std::vector<T>& g,
+                        std::vector<T>* deriv) {
+  std::vector<T> out(x.size());
+  deriv->assign(x.size(), T(0));
+  const DType dt = sizeof(T) == 4 ? DType::kFloat32 : DType::kFloat64;
+  for (size_t i = 0; i < x.size(); ++i) {
+    RunSerial(Job{call, dt, 1, &x[i], &g[i], &out[i], &(*deriv)[i]});
+  }
+  return out;
+}
+
+template <typename T>
+void CheckLengthsInPlaceAndUnaligned() {
+  const DType dt = sizeof(T) == 4 ? DType::kFloat32 : DType::kFloat64;
+  std::mt19937 rng(3);
+  for (const ActivationSpec& spec : Catalog()) {
+    for (Mode mode : {Mode::kForward, Mode::kForwardAndDerivative, Mode::kBackward}) {
+      const Call call = *MakeCall(spec.name, {}, mode);
+      // 64 lanes covers every vector width: N - 1, N, N + 1 for all of them.
+      for (size_t n : {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 1000, 4099}) {
+        SCOPED_TRACE(std::string(spec.name) + " " + std::string(ModeName(mode)) +
+                     " n=" + std::to_string(n));
+        std::vector<T> x(n), g(n);
+        for (auto& v : x) v = T(std::normal_distribution<double>(0, 5)(rng));
+        for (auto& v : g) v = T(std::normal_distribution<double>(0, 1)(rng));
+        std::vector<T> want_d;
+        const std::vector<T> want = OneByOne(call, x, g, &want_d);
+        // Unaligned: one element past an aligned start.
+        std::vector<T> buf(n + 1), gbuf(n + 1), out(n + 1), d(n + 1);
+        std::copy(x.begin(), x.end(), buf.begin() + 1);
+        std::copy(g.begin(), g.end(), gbuf.begin() + 1);
+        RunSerial(Job{call, dt, n, buf.data() + 1, gbuf.data() + 1, out.data() + 1, d.data() + 1});
+        for (size_t i = 0; i < n; ++i) {
+          ASSERT_TRUE(SameBits(out[i + 1], want[i])) << i;
+          if (mode == Mode::kForwardAndDerivative) ASSERT_TRUE(SameBits(d[i + 1], want_d[i])) << i;
+        }
+        // In place: output over the input.
+        std::vector<T> inplace = x;
+        RunSerial(Job{call, dt, n, inplace.data(), g.data(), inplace.data(), d.data()});
+        for (size_t i = 0; i < n; ++i) ASSERT_TRUE(SameBits(inplace[i], want[i])) << i;
+      }
+    }
+  }
+}
+
+TEST(EvaluateTest, LengthsInPlaceAndUnalignedFloat) { CheckLengthsInPlaceAndUnaligned<float>(); }
+TEST(EvaluateTest, LengthsInPlaceAndUnalignedDouble) { CheckLengthsInPlaceAndUnaligned<double>(); }
+
+// Parallel results are bit-identical to serial ones, for one large job and
+// for a batch of mixed jobs, whatever the chunking.
+TEST(EngineTest, ParallelIsBitIdenticalToSerial) {
+  Options opt;
+  opt.threads = 2;
+  opt.parallel_threshold = 1000;
+  opt.chunk_elements = 1000;  // rounded to a multiple of 64
+  const Engine engine(opt);
+  EXPECT_EQ(engine.threads(), 2);
+  std::mt19937 rng(5);
+  std::vector<std::vector<float>> xf, of, sf;
+  std::vector<std::vector<double>> xd, od, sd;
+  std::vector<Job> jobs;
+  for (const ActivationSpec& spec : Catalog()) {
+    const Call call = *MakeCall(spec.name, {}, Mode::kForward);
+    for (size_t n : {10, 999, 100003}) {
+      std::vector<float> x(n);
+      for (auto& v : x) v = float(std::normal_distribution<double>(0, 4)(rng));
+      xf.push_back(x);
+      xd.emplace_back(x.begin(), x.end());
+      of.emplace_back(n);
+      od.emplace_back(n);
+    }
+  }
+  size_t k = 0;
+  for (const ActivationSpec& spec : Catalog()) {
+    const Call call = *MakeCall(spec.name, {}, Mode::kForward);
+    for (int j = 0; j < 3; ++j, ++k) {
+      jobs.push_back(Job{call, DType::kFloat32, xf[k].size(), xf[k].data(), nullptr, of[k].data()});
+      jobs.push_back(Job{call, DType::kFloat64, xd[k].size(), xd[k].data(), nullptr, od[k].data()});
+    }
+  }
+  ASSERT_TRUE(engine.Run(jobs).ok());
+  for (size_t i = 0; i < xf.size(); ++i) {
+    std::vector<float> s(xf[i].size());
+    std::vector<double> t(xd[i].size());
+    RunSerial(Job{jobs[2 * i].call, DType::kFloat32, s.size(), xf[i].data(), nullptr, s.data()});
+    RunSerial(Job{jobs[2 * i].call, DType::kFloat64, t.size(), xd[i].data(), nullptr, t.data()});
+    ASSERT_EQ(std::memcmp(s.data(), of[i].data(), s.size() * sizeof(float)), 0) << i;
+    ASSERT_EQ(std::memcmp(t.data(), od[i].data(), t.size() * sizeof(double)), 0) << i;
+  }
+}
+
+TEST(EngineTest, NullBuffersAreRejected) {
+  const Engine engine;
+  const Call call = *MakeCall("sigmoid", {}, Mode::kBackward);
+  float x[4] = {}, out[4];
+  const Job job{call, DType::kFloat32, 4, x, nullptr, out};
+  const absl::Status s = engine.Run({&job, 1});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(StatusMessage(s), HasSubstr("grad is null"));
+}
+
+TEST(EngineTest, CancellationStopsBetweenChunks) {
+  Options opt;
+  opt.threads = 2;
+  opt.parallel_threshold = 1 << 10;
+  opt.chunk_elements = 1 << 10;
+  const Engine engine(opt);
+  std::vector<double> x(1 << 20, 1.0), out(x.size());
+  const Job job{*MakeCall("gelu", {}, Mode::kForward), DType::kFloat64, x.size(), x.data(),
+                nullptr, out.data()};
+  std::atomic<int> polls{0};
+  const absl::Status s = engine.Run({&job, 1}, [&] { return ++polls > 3; });
+  EXPECT_EQ(s.code(), absl::StatusCode::kCancelled);
+  EXPECT_LT(polls.load(), 1 << 10);  // stopped long before every chunk ran
+}
+
+TEST(EngineTest, EnqueueCallsDoneOnceOffTheCallingThread) {
+  Options opt;
+  opt.threads = 2;
+  opt.parallel_threshold = 1 << 12;
+  const Engine engine(opt);
+  std::vector<float> x(1 << 16, 0.5f), out(x.size());
+  absl::Notification done;
+  std::atomic<int> calls{0};
+  std::thread::id done_thread;
+  engine.Enqueue({Job{*MakeCall("tanh", {}, Mode::kForward), DType::kFloat32, x.size(), x.data(),
+                      nullptr, out.data()}},
+                 nullptr, [&](absl::Status s) {
+                   EXPECT_TRUE(s.ok()) << s;
+                   done_thread = std::this_thread::get_id();
+                   ++calls;
+                   done.Notify();
+                 });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_NE(done_thread, std::this_thread::get_id());
+  EXPECT_EQ(out.back(), std::tanh(0.5f));
+}
+
+// The figures the issue quotes, computed by the kernels in float32.
+float ComputeF32(std::string_view fn, Mode mode, float x, const Params& p = {}) {
+  float out, d;
+  RunSerial(Job{*MakeCall(fn, p, mode), DType::kFloat32, 1, &x, nullptr, &out, &d});
+  return out;
+}
+
+TEST(EvaluateTest, TailsKeepFullPrecision) {
+  EXPECT_NEAR(ComputeF32("sigmoid", Mode::kForward, -100) / 3.7200759760208361e-44, 1, 0.05);
+  EXPECT_EQ(ComputeF32("softplus", Mode::kForward, 1000), 1000);
+  EXPECT_NEAR(ComputeF32("tanh", Mode::kDerivative, 10) / 8.2446144e-09f, 1, 1e-6);
+  EXPECT_NEAR(ComputeF32("tanh", Mode::kDerivative, -10) / 8.2446144e-09f, 1, 1e-6);
+  EXPECT_GT(ComputeF32("sigmoid", Mode::kDerivative, -50), 0);
+  EXPECT_GT(ComputeF32("silu", Mode::kForward, -90), -1e-30);
+  EXPECT_LT(ComputeF32("silu", Mode::kForward, -90), 0);  // normal, not flushed
+  EXPECT_NEAR(ComputeF32("mish", Mode::kDerivative, 20), 1, 1e-6);
+}
+
+TEST(EvaluateTest, NanPropagatesAndInfinitiesGiveTheLimits) {
+  for (const ActivationSpec& spec : Catalog()) {
+    for (Mode mode : {Mode::kForward, Mode::kDerivative, Mode::kBackward}) {
+      SCOPED_TRACE(std::string(spec.name) + " " + std::string(ModeName(mode)));
+      const Call call = *MakeCall(spec.name, {}, mode);
+      double x[3] = {std::nan(""), INFINITY, -INFINITY}, g[3] = {1, 1, 1}, out[3];
+      RunSerial(Job{call, DType::kFloat64, 3, x, g, out});
+      EXPECT_TRUE(std::isnan(out[0]));
+      for (int i = 1; i < 3; ++i) {
+        const long double want = reference::Evaluate(call, x[i], g[i]).output;
+        EXPECT_EQ(reference::UlpError<double>(out[i], want), 0) << x[i] << " -> " << out[i];
+      }
+    }
+  }
+}
+
+// --- The catalogue's claims, checked against the library's own numbers. ---
+
+struct Curve {
+  std::vector<double> x, f, df;
+};
+
+Curve Sample(const ActivationSpec& spec, double lo, double hi, size_t n) {
+  Curve c;
+  c.x.resize(n);
+  for (size_t i = 0; i < n; ++i) c.x[i] = lo + (hi - lo) * double(i) / double(n - 1);
+  c.f.resize(n);
+  c.df.resize(n);
+  RunSerial(Job{*MakeCall(spec.name, {}, Mode::kForwardAndDerivative), DType::kFloat64, n,
+                c.x.data(), nullptr, c.f.data(), c.df.data()});
+  return c;
+}
+
+TEST(PropertiesTest, CatalogueClaimsHoldNumerically) {
+  for (const ActivationSpec& spec : Catalog()) {
+    SCOPED_TRACE(std::string(spec.name));
+    const Curve c = Sample(spec, -40, 40, 400001);
+    const Properties& p = spec.properties;
+    const double fmin = *std::min_element(c.f.begin(), c.f.end());
+    const double fmax = *std::max_element(c.f.begin(), c.f.end());
+    const double dmin = *std::min_element(c.df.begin(), c.df.end());
+    // monotonic <=> f' >= 0 everywhere on the grid.
+    EXPECT_EQ(p.monotonic, dmin >= 0) << "min f' = " << dmin;
+    // Bounded claims agree with the output range, and the values lie in it.
+    EXPECT_EQ(p.bounded_below, std::isfinite(spec.output_range.min));
+    EXPECT_EQ(p.bounded_above, std::isfinite(spec.output_range.max));
+    EXPECT_GE(fmin, spec.output_range.min - 1e-12);
+    EXPECT_LE(fmax, spec.output_range.max + 1e-12);
+    if (p.bounded_below && spec.output_range.min_inclusive) {
+      EXPECT_NEAR(fmin, spec.output_range.min, 1e-9);  // the minimum is attained
+    }
+    // Unbounded sides really grow: far beyond anything a bounded f reaches.
+    if (!p.bounded_above) {
+      EXPECT_GT(fmax, 39);
+    }
+    if (!p.bounded_below) EXPECT_LT(fmin, -0.39);  // leaky_relu: 0.01 * -40
+    // zero_centered <=> f(0) = 0 and f takes both signs.
+    const double f0 = c.f[c.f.size() / 2];
+    EXPECT_EQ(p.zero_centered, f0 == 0 && fmin < 0 && fmax > 0) << f0;
+    // saturating <=> f' -> 0 at both ends.
+    EXPECT_EQ(p.saturating, std::fabs(c.df.front()) < 1e-9 && std::fabs(c.df.back()) < 1e-9);
+    // smooth <=> f' has no jump: on a fine grid around 0 (where the kinks of
+    // relu and leaky_relu are) successive f' differ by little.
+    const Curve fine = Sample(spec, -1e-3, 1e-3, 2001);
+    double jump = 0;
+    for (size_t i = 1; i < fine.df.size(); ++i) jump = std::max(jump, std::fabs(fine.df[i] - fine.df[i - 1]));
+    EXPECT_EQ(p.smooth, jump < 1e-3) << "largest step of f' = " << jump;
+  }
+}
+
+// The reference derivative agrees with a finite difference of the reference
+// value: this tests the spec's formulas themselves. And f'(y) from the output
+// agrees with f'(x).
+TEST(ReferenceTest, DerivativeMatchesFiniteDifference) {
+  for (const ActivationSpec& spec : Catalog()) {
+    SCOPED_TRACE(std::string(spec.name));
+    const Call call = *MakeCall(spec.name, {}, Mode::kForward);
+    for (double x = -12.3; x < 12.3; x += 0.0731) {
+      if (!spec.properties.smooth && std::fabs(x) < 1e-3) continue;
+      const long double h = 1e-5L;
+      const long double fd =
+          (reference::Forward(call, x + h) - reference::Forward(call, x - h)) / (2 * h);
+      const long double d = reference::Derivative(call, x);
+      EXPECT_NEAR(double(fd), double(d), 1e-8 * std::max(1.0L, std::fabs(d))) << x;
+      if (spec.derivative_from_output) {
+        const long double y = reference::Forward(call, x);
+        EXPECT_NEAR(double(reference::DerivativeFromOutput(call, y)), double(d), 1e-12) << x;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace activations
