@@ -51,7 +51,8 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct Elu {
-  static constexpr bool kFloatViaDouble = false;
+  static constexpr bool kFloatForwardViaDouble = false;
+  static constexpr bool kFloatDerivativeViaDouble = false;
 
   template <class D>
   struct Kernel {

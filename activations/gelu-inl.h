@@ -46,7 +46,8 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct Gelu {
-  static constexpr bool kFloatViaDouble = true;
+  static constexpr bool kFloatForwardViaDouble = true;
+  static constexpr bool kFloatDerivativeViaDouble = true;
 
   template <class D>
   struct Kernel {

@@ -55,7 +55,8 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct GeluTanh {
-  static constexpr bool kFloatViaDouble = true;
+  static constexpr bool kFloatForwardViaDouble = true;
+  static constexpr bool kFloatDerivativeViaDouble = true;
 
   template <class D>
   struct Kernel {

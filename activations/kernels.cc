@@ -141,8 +141,20 @@ HWY_INLINE void RunInType(DC dc, const Call& call, const T* in, const T* grad,
 template <class A, typename T>
 HWY_INLINE void RunActivation(const Call& call, const T* in, const T* grad,
                               T* out, T* out2, std::size_t n) {
-  if constexpr (std::is_same_v<T, float> && A::kFloatViaDouble) {
+  // Some activations compute float32 in float64 and round once at the end
+  // (see their kFloat*ViaDouble comments); a float kernel is instantiated
+  // only where some mode uses it.
+  constexpr bool kIsFloat = std::is_same_v<T, float>;
+  if constexpr (kIsFloat && A::kFloatForwardViaDouble && A::kFloatDerivativeViaDouble) {
     RunInType<A>(hn::ScalableTag<double>(), call, in, grad, out, out2, n);
+  } else if constexpr (kIsFloat && (A::kFloatForwardViaDouble || A::kFloatDerivativeViaDouble)) {
+    const bool via_double = call.mode == Mode::kForward ? A::kFloatForwardViaDouble
+                                                        : A::kFloatDerivativeViaDouble;
+    if (via_double) {
+      RunInType<A>(hn::ScalableTag<double>(), call, in, grad, out, out2, n);
+    } else {
+      RunInType<A>(hn::ScalableTag<T>(), call, in, grad, out, out2, n);
+    }
   } else {
     RunInType<A>(hn::ScalableTag<T>(), call, in, grad, out, out2, n);
   }

@@ -47,7 +47,8 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct LeakyRelu {
-  static constexpr bool kFloatViaDouble = false;
+  static constexpr bool kFloatForwardViaDouble = false;
+  static constexpr bool kFloatDerivativeViaDouble = false;
 
   template <class D>
   struct Kernel {

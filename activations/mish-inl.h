@@ -49,7 +49,8 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct Mish {
-  static constexpr bool kFloatViaDouble = true;
+  static constexpr bool kFloatForwardViaDouble = true;
+  static constexpr bool kFloatDerivativeViaDouble = true;
 
   template <class D>
   struct Kernel {

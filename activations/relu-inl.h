@@ -42,7 +42,8 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct Relu {
-  static constexpr bool kFloatViaDouble = false;
+  static constexpr bool kFloatForwardViaDouble = false;
+  static constexpr bool kFloatDerivativeViaDouble = false;
 
   template <class D>
   struct Kernel {

@@ -50,7 +50,8 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct Sigmoid {
-  static constexpr bool kFloatViaDouble = false;
+  static constexpr bool kFloatForwardViaDouble = false;
+  static constexpr bool kFloatDerivativeViaDouble = false;
 
   template <class D>
   struct Kernel {

@@ -58,7 +58,8 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct Softplus {
-  static constexpr bool kFloatViaDouble = true;
+  static constexpr bool kFloatForwardViaDouble = true;
+  static constexpr bool kFloatDerivativeViaDouble = true;
 
   template <class D>
   struct Kernel {
