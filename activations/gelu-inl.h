@@ -77,16 +77,6 @@ struct Gelu {
       *dy = hn::IfThenElse(neg, parts.MulExp(d, hn::Add(c, k)),
                            hn::MulAdd(hn::Sub(k, c), e, one));
     }
-    V<D> Forward(V<D> x) const {
-      V<D> y, dy;
-      Both(x, &y, &dy);
-      return y;
-    }
-    V<D> Derivative(V<D> x) const {
-      V<D> y, dy;
-      Both(x, &y, &dy);
-      return dy;
-    }
   };
 };
 

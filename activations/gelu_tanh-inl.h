@@ -94,16 +94,6 @@ struct GeluTanh {
       *y = s.MulSigmoid(d, x);
       *dy = s.SigmoidPlusSlope(d, hn::Mul(xc, dz));
     }
-    V<D> Forward(V<D> x) const {
-      V<D> y, dy;
-      Both(x, &y, &dy);
-      return y;
-    }
-    V<D> Derivative(V<D> x) const {
-      V<D> y, dy;
-      Both(x, &y, &dy);
-      return dy;
-    }
   };
 };
 

@@ -25,6 +25,47 @@ template <class K, class VC>
 concept HasDerivativeFromOutput = requires(const K& k, VC v) { k.DerivativeFromOutput(v); };
 template <class K, class VC>
 concept HasBackward = requires(const K& k, VC v) { k.Backward(v, v); };
+// A kernel whose value and derivative share all their work may define Both
+// only; Forward and Derivative then come from it (the compiler drops the
+// half that is not stored).
+template <class K, class VC>
+concept HasForward = requires(const K& k, VC v) { k.Forward(v); };
+template <class K, class VC>
+concept HasDerivative = requires(const K& k, VC v) { k.Derivative(v); };
+
+// And one whose value and derivative share nothing may leave Both out.
+template <class K, class VC>
+concept HasBoth = requires(const K& k, VC v) { k.Both(v, &v, &v); };
+template <class K, class VC>
+HWY_INLINE void BothOf(const K& k, VC x, VC* y, VC* dy) {
+  if constexpr (HasBoth<K, VC>) {
+    k.Both(x, y, dy);
+  } else {
+    *y = k.Forward(x);
+    *dy = k.Derivative(x);
+  }
+}
+
+template <class K, class VC>
+HWY_INLINE VC ForwardOf(const K& k, VC x) {
+  if constexpr (HasForward<K, VC>) {
+    return k.Forward(x);
+  } else {
+    VC y, dy;
+    k.Both(x, &y, &dy);
+    return y;
+  }
+}
+template <class K, class VC>
+HWY_INLINE VC DerivativeOf(const K& k, VC x) {
+  if constexpr (HasDerivative<K, VC>) {
+    return k.Derivative(x);
+  } else {
+    VC y, dy;
+    k.Both(x, &y, &dy);
+    return dy;
+  }
+}
 template <class K, class VC>
 concept HasBackwardFromOutput = requires(const K& k, VC v) { k.BackwardFromOutput(v, v); };
 
@@ -103,10 +144,10 @@ HWY_INLINE void RunInType(DC dc, const Call& call, const T* in, const T* grad,
   switch (call.mode) {
     case Mode::kForward:
       return Loop<DC, T>(dc, in, nullptr, out, nullptr, n,
-                  [&](VC x, VC, VC* o1, VC*) HWY_ATTR { *o1 = k.Forward(x); });
+                  [&](VC x, VC, VC* o1, VC*) HWY_ATTR { *o1 = ForwardOf(k, x); });
     case Mode::kForwardAndDerivative:
       return Loop<DC, T>(dc, in, nullptr, out, out2, n,
-                  [&](VC x, VC, VC* o1, VC* o2) HWY_ATTR { k.Both(x, o1, o2); });
+                  [&](VC x, VC, VC* o1, VC* o2) HWY_ATTR { BothOf(k, x, o1, o2); });
     case Mode::kDerivative:
       if constexpr (HasDerivativeFromOutput<K, VC>) {
         if (from_output) {
@@ -115,7 +156,7 @@ HWY_INLINE void RunInType(DC dc, const Call& call, const T* in, const T* grad,
         }
       }
       return Loop<DC, T>(dc, in, nullptr, out, nullptr, n,
-                  [&](VC x, VC, VC* o1, VC*) HWY_ATTR { *o1 = k.Derivative(x); });
+                  [&](VC x, VC, VC* o1, VC*) HWY_ATTR { *o1 = DerivativeOf(k, x); });
     case Mode::kBackward:
       if constexpr (HasDerivativeFromOutput<K, VC>) {
         if (from_output) {
@@ -132,7 +173,7 @@ HWY_INLINE void RunInType(DC dc, const Call& call, const T* in, const T* grad,
         if constexpr (HasBackward<K, VC>) {
           *o1 = k.Backward(x, g);
         } else {
-          *o1 = hn::Mul(g, k.Derivative(x));
+          *o1 = hn::Mul(g, DerivativeOf(k, x));
         }
       });
   }

@@ -63,10 +63,6 @@ struct LeakyRelu {
       return hn::IfThenElse(hn::Gt(x, hn::Zero(d)), x, hn::IfThenZeroElse(hn::IsNaN(neg), neg));
     }
     V<D> Derivative(V<D> x) const { return hn::IfThenElse(hn::Gt(x, hn::Zero(d)), hn::Set(d, 1), slope); }
-    void Both(V<D> x, V<D>* y, V<D>* dy) const {
-      *y = Forward(x);
-      *dy = Derivative(x);
-    }
     // With negative_slope >= 0, y > 0 exactly when x > 0.
     V<D> DerivativeFromOutput(V<D> y) const { return Derivative(y); }
   };

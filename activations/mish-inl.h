@@ -88,16 +88,6 @@ struct Mish {
       *y = hn::IfThenElse(neg, y_n, y_p);
       *dy = hn::IfThenElse(neg, dy_n, dy_p);
     }
-    V<D> Forward(V<D> x) const {
-      V<D> y, dy;
-      Both(x, &y, &dy);
-      return y;
-    }
-    V<D> Derivative(V<D> x) const {
-      V<D> y, dy;
-      Both(x, &y, &dy);
-      return dy;
-    }
   };
 };
 

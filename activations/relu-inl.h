@@ -53,10 +53,6 @@ struct Relu {
     // Le(NaN, 0) is false, so NaN passes through.
     V<D> Forward(V<D> x) const { return hn::IfThenZeroElse(hn::Le(x, hn::Zero(d)), x); }
     V<D> Derivative(V<D> x) const { return hn::IfThenElseZero(hn::Gt(x, hn::Zero(d)), hn::Set(d, 1)); }
-    void Both(V<D> x, V<D>* y, V<D>* dy) const {
-      *y = Forward(x);
-      *dy = Derivative(x);
-    }
     V<D> Backward(V<D> x, V<D> g) const { return hn::IfThenElseZero(hn::Gt(x, hn::Zero(d)), g); }
     // y > 0 exactly when x > 0.
     V<D> DerivativeFromOutput(V<D> y) const { return Derivative(y); }

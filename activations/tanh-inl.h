@@ -61,11 +61,6 @@ struct Tanh {
       const V<D> m = p.Expm1NonPositive(d);
       return hn::CopySign(hn::Div(hn::Neg(m), hn::Add(m, hn::Set(d, 2))), x);
     }
-    V<D> Derivative(V<D> x) const {
-      V<D> y, dy;
-      Both(x, &y, &dy);
-      return dy;
-    }
     void Both(V<D> x, V<D>* y, V<D>* dy) const {
       const ExpParts<D> p = ComputeExpParts(d, hn::Mul(hn::Abs(x), hn::Set(d, -2)));
       const V<D> m = p.Expm1NonPositive(d);
