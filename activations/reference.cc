@@ -75,4 +75,29 @@ double UlpError(T got, long double want) {
 template double UlpError<float>(float, long double);
 template double UlpError<double>(double, long double);
 
+template <typename T>
+double ContractUlpError(const Call& call, T got, long double want, long double input,
+                        long double grad, bool is_derivative) {
+  const double err = UlpError<T>(got, want);
+  if (!std::isfinite(err)) return err;
+  const long double scale = call.mode == Mode::kBackward ? std::fabs(grad) : 1.0L;
+  const bool near_zero_of_derivative =
+      is_derivative && sizeof(T) == 8 && !GetSpec(call.id).properties.monotonic &&
+      std::fabs(input) < 4 && std::fabs(want) < scale / 16;
+  constexpr long double kRootSlack = 4;  // ULP of 1
+  if (near_zero_of_derivative &&
+      std::fabs(static_cast<long double>(got) - want) <=
+          kRootSlack * std::numeric_limits<T>::epsilon() * scale) {
+    return 0;
+  }
+  const double bound = MaxUlpError(call, sizeof(T) == 4 ? DType::kFloat32 : DType::kFloat64);
+  if (std::fabs(want) < std::numeric_limits<T>::min() && err <= bound + 2) return 0;
+  return err;
+}
+
+template double ContractUlpError<float>(const Call&, float, long double, long double,
+                                        long double, bool);
+template double ContractUlpError<double>(const Call&, double, long double, long double,
+                                         long double, bool);
+
 }  // namespace activations::reference

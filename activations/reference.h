@@ -34,6 +34,20 @@ Element Evaluate(const Call& call, long double input, long double grad = 1.0L);
 template <typename T>
 double UlpError(T got, long double want);
 
+// The error of one computed element as the library's accuracy contract
+// counts it: the ULP error, except that
+//  * near a zero of f' -- non-monotonic functions, float64, |input| < 4 and
+//    |want| < |g|/16 -- an absolute error within 4 ULP of 1 (times |g| in
+//    backward) counts as 0: there f' is a difference of O(1) terms and no
+//    relative bound is possible;
+//  * a subnormal `want` may miss by 2 steps of denorm_min more than the
+//    bound (which is stated for normal results).
+// `is_derivative`: the element is f' or g f' (not f). `grad` is g in
+// kBackward, else 1. Compare the result with MaxUlpError(call, dtype).
+template <typename T>
+double ContractUlpError(const Call& call, T got, long double want, long double input,
+                        long double grad, bool is_derivative);
+
 }  // namespace activations::reference
 
 #endif  // ACTIVATIONS_REFERENCE_H_
