@@ -1,0 +1,1007 @@
+#include "client/actload.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <random>
+#include <thread>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "activations/evaluate.h"
+#include "activations/reference.h"
+#include "client/activation_client.h"
+#include "client/svg_plot.h"
+#include "grpcpp/support/client_callback.h"
+
+namespace activation::client {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+absl::string_view Absl(std::string_view s) { return {s.data(), s.size()}; }
+
+// A send later than this behind its intended time counts as late: the
+// generator, not the server, was the bottleneck at that moment.
+constexpr auto kLateSend = std::chrono::milliseconds(1);
+
+absl::Status ToAbsl(const grpc::Status& s) {
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                      s.error_message());
+}
+
+// One size of the payload mix, with its prebuilt request(s) and, when
+// verifying, the reference results its responses must match.
+struct Payload {
+  std::size_t size = 0;
+  std::shared_ptr<const v1::ComputeRequest> request;      // unary, stream
+  std::shared_ptr<const v1::ComputeBatchRequest> batch;   // batch
+  std::vector<long double> want;             // output, per element
+  std::vector<long double> want_derivative;  // MODE_FORWARD_AND_DERIVATIVE
+  std::vector<long double> input, grad;      // what was sent, for --verify
+  uint64_t elements = 0;       // per RPC
+  uint64_t payload_bytes = 0;  // per RPC: inputs sent + outputs received
+};
+
+activations::Mode ToLibMode(v1::Mode mode) {
+  switch (mode) {
+    case v1::MODE_DERIVATIVE:
+      return activations::Mode::kDerivative;
+    case v1::MODE_FORWARD_AND_DERIVATIVE:
+      return activations::Mode::kForwardAndDerivative;
+    case v1::MODE_BACKWARD:
+      return activations::Mode::kBackward;
+    default:
+      return activations::Mode::kForward;
+  }
+}
+
+template <typename T>
+std::vector<T> RandomValues(std::size_t n, double range, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> dist(-range, range);
+  std::vector<T> v(n);
+  for (T& x : v) x = static_cast<T>(dist(rng));
+  return v;
+}
+
+template <typename T>
+Payload BuildPayload(const LoadConfig& config, std::size_t size,
+                     const activations::Call* call) {
+  Payload p;
+  p.size = size;
+  const std::vector<T> input = RandomValues<T>(size, config.input_range,
+                                               config.seed + size);
+  std::vector<T> grad;
+  if (config.mode == v1::MODE_BACKWARD) {
+    grad = RandomValues<T>(size, 1.0, config.seed + size + 1);
+  }
+  const ComputeSpec spec{.function = config.function,
+                         .params = config.params,
+                         .mode = config.mode,
+                         .encoding = config.encoding};
+  v1::ComputeRequest request =
+      MakeRequest<T>(spec, std::span<const T>(input), std::span<const T>(grad));
+  const int tensors_in = grad.empty() ? 1 : 2;
+  const int tensors_out = config.mode == v1::MODE_FORWARD_AND_DERIVATIVE ? 2 : 1;
+  const int items = config.rpc == LoadRpc::kBatch ? config.batch_items : 1;
+  p.elements = uint64_t{size} * items;
+  p.payload_bytes = p.elements * sizeof(T) * (tensors_in + tensors_out);
+  if (config.rpc == LoadRpc::kBatch) {
+    auto batch = std::make_shared<v1::ComputeBatchRequest>();
+    for (int i = 0; i < items; ++i) *batch->add_items() = request;
+    p.batch = std::move(batch);
+  } else {
+    p.request = std::make_shared<const v1::ComputeRequest>(std::move(request));
+  }
+  if (call != nullptr) {
+    p.input.assign(input.begin(), input.end());
+    p.grad.assign(grad.begin(), grad.end());
+    p.want.resize(size);
+    if (config.mode == v1::MODE_FORWARD_AND_DERIVATIVE) {
+      p.want_derivative.resize(size);
+    }
+    for (std::size_t i = 0; i < size; ++i) {
+      const activations::reference::Element e = activations::reference::Evaluate(
+          *call, input[i], grad.empty() ? 1.0L : grad[i]);
+      p.want[i] = e.output;
+      if (!p.want_derivative.empty()) p.want_derivative[i] = e.derivative;
+    }
+  }
+  return p;
+}
+
+// Request k of the run uses schedule[k % schedule.size()]: the sizes in
+// proportion to their weights, interleaved (nginx's smooth weighted round
+// robin) rather than in blocks.
+std::vector<int> SizeSchedule(const SizeMix& mix) {
+  int total = 0;
+  for (int w : mix.weights) total += w;
+  std::vector<int> current(mix.weights.size(), 0);
+  std::vector<int> schedule;
+  for (int n = 0; n < total; ++n) {
+    int best = 0;
+    for (std::size_t i = 0; i < current.size(); ++i) {
+      current[i] += mix.weights[i];
+      if (current[i] > current[best]) best = static_cast<int>(i);
+    }
+    current[best] -= total;
+    schedule.push_back(best);
+  }
+  return schedule;
+}
+
+absl::Duration CpuTime(const timeval& tv) {
+  return absl::Seconds(tv.tv_sec) + absl::Microseconds(tv.tv_usec);
+}
+
+class Runner;
+
+// One ComputeStream. Messages are written one at a time (gRPC allows one
+// outstanding write per stream) from a queue, and read continuously; the
+// server answers in order, so the i-th response belongs to the i-th message.
+class StreamWorker final
+    : public grpc::ClientBidiReactor<v1::ComputeRequest,
+                                     v1::ComputeStreamResponse> {
+ public:
+  StreamWorker(Runner* runner, int client, int index)
+      : runner_(runner), client_(client), index_(index) {}
+  grpc::ClientContext* context() { return &context_; }
+  int client() const { return client_; }
+  int index() const { return index_; }
+
+  void Begin() {
+    StartRead(&response_);
+    StartCall();
+  }
+
+  // Queues one message; `intended` is when it should have left.
+  void Send(const Payload* payload, Clock::time_point intended) {
+    const v1::ComputeRequest* to_write = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) {
+        // The stream died: fail the message at once, as a unary call would.
+        failed_now_.push_back({payload, intended});
+      } else {
+        sent_.push_back({payload, intended});
+        if (writing_) {
+          queue_.push_back(payload);
+        } else {
+          writing_ = true;
+          to_write = payload->request.get();
+        }
+      }
+    }
+    if (to_write != nullptr) {
+      StartWrite(to_write);
+    } else {
+      FlushFailed();
+    }
+  }
+
+  // No more messages: half-close once the queue is written.
+  void Close() {
+    bool done_now = false;
+    {
+      absl::MutexLock lock(&mu_);
+      close_requested_ = true;
+      if (!writing_ && !writes_done_ && !finished_) {
+        writes_done_ = true;
+        done_now = true;
+      }
+    }
+    if (done_now) StartWritesDone();
+  }
+
+  void OnWriteDone(bool ok) override;
+  void OnReadDone(bool ok) override;
+  void OnDone(const grpc::Status& status) override;
+
+ private:
+  struct Sent {
+    const Payload* payload;
+    Clock::time_point intended;
+  };
+  void FlushFailed();
+
+  Runner* runner_;
+  const int client_;
+  const int index_;
+  grpc::ClientContext context_;
+  v1::ComputeStreamResponse response_;
+  absl::Mutex mu_;
+  std::deque<const Payload*> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<Sent> sent_ ABSL_GUARDED_BY(mu_);
+  std::vector<Sent> failed_now_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool close_requested_ ABSL_GUARDED_BY(mu_) = false;
+  bool writes_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+class Runner {
+ public:
+  Runner(const LoadConfig& config,
+         std::vector<std::unique_ptr<ActivationClient>> clients,
+         std::vector<int> client_target, std::vector<Payload> payloads,
+         const activations::Call* call)
+      : config_(config),
+        clients_(std::move(clients)),
+        client_target_(std::move(client_target)),
+        payloads_(std::move(payloads)),
+        schedule_(SizeSchedule(config.sizes)),
+        verify_(call != nullptr) {
+    result_.per_target.assign(config.targets.size(), 0);
+    if (verify_) {
+      call_ = *call;
+      bound_ = activations::MaxUlpError(
+          *call, config.dtype == v1::DTYPE_FLOAT64
+                     ? activations::DType::kFloat64
+                     : activations::DType::kFloat32);
+    }
+  }
+
+  LoadResult Run(std::ostream* progress);
+
+  // Completion of one request (any RPC kind): records it. `status` is the
+  // RPC's status, or the item's error in a stream. Every Issue is matched by
+  // one Complete and then one Release.
+  void Complete(const Payload& payload, int client, Clock::time_point intended,
+                const absl::Status& status,
+                const v1::ComputeResponse* const* responses, int n);
+
+  // Closed loop: what a worker does after its request completed.
+  void Next(int worker, int client);
+  // The request no longer counts as in flight. Called last, after Next, so
+  // that a closed-loop worker never shows zero in flight between two requests
+  // and Run cannot return while a callback still uses this object.
+  void Release();
+  void StreamFinished(StreamWorker* worker);
+
+ private:
+  // The payload of the next request, and whether one may be sent now.
+  const Payload* Take(Clock::time_point now);
+  void Issue(int client, const Payload* payload, Clock::time_point intended,
+             int worker);
+  bool Drained() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return in_flight_ == 0 && live_streams_ == 0;
+  }
+  bool BelowCap() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return in_flight_ < config_.max_in_flight;
+  }
+  template <typename T>
+  void Verify(const v1::ComputeResponse& response, const Payload& payload);
+  template <typename T>
+  void CheckTensor(const v1::Tensor& tensor, const std::vector<long double>& want,
+                   const Payload& payload, bool is_derivative, const char* what);
+
+  const LoadConfig& config_;
+  std::vector<std::unique_ptr<ActivationClient>> clients_;
+  std::vector<int> client_target_;
+  std::vector<Payload> payloads_;
+  std::vector<int> schedule_;
+  const bool verify_;
+  double bound_ = 0;
+  activations::Call call_;  // what --verify checks against
+
+  Clock::time_point start_, measure_start_, end_;
+  std::atomic<uint64_t> sequence_{0};
+  std::atomic<uint64_t> measured_issued_{0};
+  std::vector<std::unique_ptr<StreamWorker>> streams_;
+
+  mutable absl::Mutex mu_;
+  LoadResult result_ ABSL_GUARDED_BY(mu_);
+  int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  int live_streams_ ABSL_GUARDED_BY(mu_) = 0;
+  Clock::time_point last_completion_ ABSL_GUARDED_BY(mu_);
+};
+
+void StreamWorker::OnWriteDone(bool ok) {
+  const v1::ComputeRequest* next = nullptr;
+  bool half_close = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!ok) {  // the stream is broken; OnDone will fail what is pending
+      writing_ = false;
+      return;
+    }
+    if (!queue_.empty()) {
+      next = queue_.front()->request.get();
+      queue_.pop_front();
+    } else {
+      writing_ = false;
+      if (close_requested_ && !writes_done_) {
+        writes_done_ = true;
+        half_close = true;
+      }
+    }
+  }
+  if (next != nullptr) StartWrite(next);
+  if (half_close) StartWritesDone();
+}
+
+void StreamWorker::OnReadDone(bool ok) {
+  if (!ok) return;  // end of stream; OnDone follows
+  Sent sent;
+  {
+    absl::MutexLock lock(&mu_);
+    if (sent_.empty()) return;  // the server broke the one-to-one rule
+    sent = sent_.front();
+    sent_.pop_front();
+  }
+  const v1::ComputeResponse* response = &response_.response();
+  if (response_.has_error()) {
+    runner_->Complete(*sent.payload, client_, sent.intended,
+                      absl::Status(static_cast<absl::StatusCode>(
+                                       response_.error().code()),
+                                   response_.error().message()),
+                      nullptr, 0);
+  } else {
+    runner_->Complete(*sent.payload, client_, sent.intended, absl::OkStatus(),
+                      &response, 1);
+  }
+  runner_->Next(index_, client_);
+  runner_->Release();
+  StartRead(&response_);
+}
+
+void StreamWorker::FlushFailed() {
+  std::vector<Sent> failed;
+  {
+    absl::MutexLock lock(&mu_);
+    failed.swap(failed_now_);
+  }
+  for (const Sent& s : failed) {
+    runner_->Complete(*s.payload, client_, s.intended,
+                      absl::UnavailableError("stream closed"), nullptr, 0);
+    runner_->Release();
+  }
+}
+
+void StreamWorker::OnDone(const grpc::Status& status) {
+  std::deque<Sent> unanswered;
+  {
+    absl::MutexLock lock(&mu_);
+    finished_ = true;
+    unanswered.swap(sent_);
+    queue_.clear();
+  }
+  const absl::Status error =
+      status.ok() ? absl::InternalError("stream ended with messages unanswered")
+                  : ToAbsl(status);
+  for (const Sent& s : unanswered) {
+    runner_->Complete(*s.payload, client_, s.intended, error, nullptr, 0);
+    runner_->Release();
+  }
+  runner_->StreamFinished(this);
+}
+
+const Payload* Runner::Take(Clock::time_point now) {
+  if (now >= end_) return nullptr;
+  if (config_.total > 0 && now >= measure_start_ &&
+      measured_issued_.fetch_add(1) >= config_.total) {
+    return nullptr;
+  }
+  const uint64_t k = sequence_.fetch_add(1);
+  return &payloads_[schedule_[k % schedule_.size()]];
+}
+
+void Runner::Issue(int client, const Payload* payload,
+                   Clock::time_point intended, int worker) {
+  {
+    absl::MutexLock lock(&mu_);
+    ++in_flight_;
+  }
+  const ActivationClient& c = *clients_[client];
+  const CallOptions call{.timeout = config_.timeout};
+  if (config_.rpc == LoadRpc::kStream) {
+    streams_[worker]->Send(payload, intended);
+  } else if (config_.rpc == LoadRpc::kBatch) {
+    c.ComputeBatchAsync(
+        payload->batch,
+        [this, payload, client, intended,
+         worker](absl::StatusOr<v1::ComputeBatchResponse> r) {
+          if (r.ok()) {
+            std::vector<const v1::ComputeResponse*> items;
+            for (const v1::ComputeResponse& item : r->items()) {
+              items.push_back(&item);
+            }
+            Complete(*payload, client, intended, absl::OkStatus(), items.data(),
+                     static_cast<int>(items.size()));
+          } else {
+            Complete(*payload, client, intended, r.status(), nullptr, 0);
+          }
+          if (worker >= 0) Next(worker, client);
+          Release();
+        },
+        call);
+  } else {
+    c.ComputeAsync(
+        payload->request,
+        [this, payload, client, intended,
+         worker](absl::StatusOr<v1::ComputeResponse> r) {
+          const v1::ComputeResponse* response = r.ok() ? &*r : nullptr;
+          Complete(*payload, client, intended, r.status(), &response,
+                   r.ok() ? 1 : 0);
+          if (worker >= 0) Next(worker, client);
+          Release();
+        },
+        call);
+  }
+}
+
+void Runner::Release() {
+  absl::MutexLock lock(&mu_);
+  --in_flight_;
+}
+
+void Runner::Next(int worker, int client) {
+  if (config_.rps > 0) return;  // open loop: the scheduler sends
+  const Clock::time_point now = Clock::now();
+  const Payload* payload = Take(now);
+  if (payload == nullptr) {
+    if (config_.rpc == LoadRpc::kStream) streams_[worker]->Close();
+    return;
+  }
+  Issue(client, payload, now, worker);
+}
+
+template <typename T>
+void Runner::CheckTensor(const v1::Tensor& tensor,
+                         const std::vector<long double>& want,
+                         const Payload& payload, bool is_derivative,
+                         const char* what) {
+  absl::StatusOr<std::vector<T>> got = TensorValues<T>(tensor);
+  double worst = 0;
+  std::string problem;
+  if (!got.ok()) {
+    problem = absl::StrCat(what, ": ", got.status().message());
+  } else if (got->size() != want.size()) {
+    problem = absl::StrCat(what, " has ", got->size(), " values, sent ",
+                           want.size());
+  } else {
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      // The library's accuracy contract, with its stated exceptions (near a
+      // zero of f' in float64, subnormal results).
+      const double ulp = activations::reference::ContractUlpError<T>(
+          call_, (*got)[i], want[i], payload.input[i],
+          payload.grad.empty() ? 1.0L : payload.grad[i], is_derivative);
+      if (ulp > worst || std::isnan(ulp)) worst = ulp;
+      if (ulp > bound_ && problem.empty()) {
+        problem = absl::StrFormat(
+            "%s[%d] = %.17g, reference %.17g: %.3g ULP > %g", what, i,
+            static_cast<double>((*got)[i]), static_cast<double>(want[i]), ulp,
+            bound_);
+      }
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  result_.verified_values += want.size();
+  result_.worst_ulp = std::max(result_.worst_ulp, worst);
+  if (!problem.empty()) {
+    ++result_.wrong;
+    if (result_.first_wrong.empty()) result_.first_wrong = problem;
+  }
+}
+
+template <typename T>
+void Runner::Verify(const v1::ComputeResponse& response,
+                    const Payload& payload) {
+  CheckTensor<T>(response.output(), payload.want, payload,
+                 /*is_derivative=*/config_.mode != v1::MODE_FORWARD &&
+                     config_.mode != v1::MODE_FORWARD_AND_DERIVATIVE,
+                 "output");
+  if (!payload.want_derivative.empty()) {
+    CheckTensor<T>(response.derivative(), payload.want_derivative, payload,
+                   /*is_derivative=*/true, "derivative");
+  }
+}
+
+void Runner::Complete(const Payload& payload, int client,
+                      Clock::time_point intended, const absl::Status& status,
+                      const v1::ComputeResponse* const* responses, int n) {
+  const Clock::time_point now = Clock::now();
+  const bool measured = intended >= measure_start_;
+  if (measured && status.ok() && verify_) {
+    // Outside the lock: the comparison is the expensive part.
+    for (int i = 0; i < n; ++i) {
+      if (config_.dtype == v1::DTYPE_FLOAT64) {
+        Verify<double>(*responses[i], payload);
+      } else {
+        Verify<float>(*responses[i], payload);
+      }
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  if (!measured) return;
+  last_completion_ = std::max(last_completion_, now);
+  result_.latency.Record(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now - intended)
+          .count());
+  ++result_.per_target[client_target_[client]];
+  if (status.ok()) {
+    ++result_.ok;
+    result_.elements += payload.elements;
+    result_.payload_bytes += payload.payload_bytes;
+  } else {
+    ++result_.errors;
+    ++result_.errors_by_code[absl::StatusCodeToString(status.code())];
+    if (result_.first_error.empty()) {
+      result_.first_error = absl::StrCat(absl::StatusCodeToString(status.code()),
+                                         ": ", status.message());
+    }
+  }
+}
+
+void Runner::StreamFinished(StreamWorker* /*worker*/) {
+  absl::MutexLock lock(&mu_);
+  --live_streams_;
+}
+
+LoadResult Runner::Run(std::ostream* progress) {
+  start_ = Clock::now();
+  measure_start_ = start_ + absl::ToChronoNanoseconds(config_.warmup);
+  end_ = config_.duration > absl::ZeroDuration()
+             ? measure_start_ + absl::ToChronoNanoseconds(config_.duration)
+             : Clock::time_point::max();
+  {
+    absl::MutexLock lock(&mu_);
+    last_completion_ = measure_start_;
+  }
+  const bool open_loop = config_.rps > 0;
+  const int workers = config_.concurrency;
+  if (config_.rpc == LoadRpc::kStream) {
+    // The stream's deadline covers the whole run.
+    const absl::Duration life =
+        config_.warmup +
+        (config_.duration > absl::ZeroDuration() ? config_.duration
+                                                 : absl::Hours(24)) +
+        config_.timeout;
+    for (int w = 0; w < workers; ++w) {
+      const int client = w % static_cast<int>(clients_.size());
+      auto worker = std::make_unique<StreamWorker>(this, client, w);
+      worker->context()->set_deadline(absl::ToChronoTime(absl::Now() + life));
+      clients_[client]->stub().async()->ComputeStream(worker->context(),
+                                                      worker.get());
+      worker->Begin();
+      streams_.push_back(std::move(worker));
+    }
+    absl::MutexLock lock(&mu_);
+    live_streams_ = workers;
+  }
+  if (progress != nullptr && config_.warmup > absl::ZeroDuration()) {
+    *progress << "actload: warming up for " << config_.warmup << "\n";
+  }
+  rusage usage_start{};
+  bool usage_taken = false;
+  const auto take_usage = [&] {
+    if (!usage_taken && Clock::now() >= measure_start_) {
+      getrusage(RUSAGE_SELF, &usage_start);
+      usage_taken = true;
+      if (progress != nullptr) *progress << "actload: measuring\n";
+    }
+  };
+  if (!open_loop) {
+    for (int w = 0; w < workers; ++w) {
+      const int client = w % static_cast<int>(clients_.size());
+      const Payload* payload = Take(Clock::now());
+      if (payload == nullptr) {
+        if (config_.rpc == LoadRpc::kStream) streams_[w]->Close();
+        continue;
+      }
+      Issue(client, payload, Clock::now(), w);
+    }
+    // The workers drive themselves from their callbacks; this thread only
+    // notes when the measured phase begins (for the CPU figure).
+    std::this_thread::sleep_until(measure_start_);
+    take_usage();
+  } else {
+    const auto interval = std::chrono::duration<double>(1.0 / config_.rps);
+    uint64_t late = 0;
+    for (uint64_t k = 0;; ++k) {
+      const Clock::time_point intended =
+          start_ + std::chrono::duration_cast<Clock::duration>(interval * k);
+      if (Clock::now() < intended) std::this_thread::sleep_until(intended);
+      take_usage();
+      const Clock::time_point now = Clock::now();
+      const Payload* payload = Take(intended);
+      if (payload == nullptr) break;
+      if (intended >= measure_start_ && now - intended > kLateSend) ++late;
+      {
+        // Bound the memory in flight; the wait shows up in the latency.
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(this, &Runner::BelowCap));
+      }
+      const int client = static_cast<int>(k % clients_.size());
+      Issue(client, payload, intended,
+            config_.rpc == LoadRpc::kStream ? static_cast<int>(k % workers) : -1);
+    }
+    for (auto& s : streams_) s->Close();
+    absl::MutexLock lock(&mu_);
+    result_.late_sends = late;
+  }
+  if (!usage_taken) {
+    getrusage(RUSAGE_SELF, &usage_start);
+    usage_taken = true;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(this, &Runner::Drained));
+  }
+  rusage usage_end{};
+  getrusage(RUSAGE_SELF, &usage_end);
+  absl::MutexLock lock(&mu_);
+  result_.elapsed = absl::FromChrono(last_completion_ - measure_start_);
+  result_.cpu_user = CpuTime(usage_end.ru_utime) - CpuTime(usage_start.ru_utime);
+  result_.cpu_system =
+      CpuTime(usage_end.ru_stime) - CpuTime(usage_start.ru_stime);
+  return std::move(result_);
+}
+
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      absl::StrAppendFormat(&out, "\\u%04x", c);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string SizesText(const SizeMix& mix) {
+  std::vector<std::string> parts;
+  for (std::size_t i = 0; i < mix.sizes.size(); ++i) {
+    parts.push_back(mix.weights[i] == 1 && mix.sizes.size() == 1
+                        ? absl::StrCat(mix.sizes[i])
+                        : absl::StrCat(mix.sizes[i], ":", mix.weights[i]));
+  }
+  return absl::StrJoin(parts, ",");
+}
+
+std::string ParamsText(const std::map<std::string, double>& params) {
+  std::vector<std::string> parts;
+  for (const auto& [k, v] : params) parts.push_back(absl::StrFormat("%s=%g", k, v));
+  return absl::StrJoin(parts, ",");
+}
+
+std::string ModeText(v1::Mode mode) { return ModeFlagName(mode); }
+
+constexpr double kQuantiles[] = {0.5, 0.9, 0.99, 0.999};
+constexpr const char* kQuantileNames[] = {"p50", "p90", "p99", "p99.9"};
+
+}  // namespace
+
+absl::StatusOr<LoadRpc> ParseLoadRpc(std::string_view text) {
+  const std::string t = absl::AsciiStrToLower(Absl(text));
+  if (t == "unary") return LoadRpc::kUnary;
+  if (t == "batch") return LoadRpc::kBatch;
+  if (t == "stream") return LoadRpc::kStream;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "rpc '", Absl(text), "' is not one of unary, batch, stream"));
+}
+
+std::string LoadRpcName(LoadRpc rpc) {
+  switch (rpc) {
+    case LoadRpc::kBatch:
+      return "batch";
+    case LoadRpc::kStream:
+      return "stream";
+    case LoadRpc::kUnary:
+      break;
+  }
+  return "unary";
+}
+
+double LoadResult::RequestsPerSecond() const {
+  const double s = Seconds();
+  return s > 0 ? static_cast<double>(ok + errors) / s : 0;
+}
+
+double LoadResult::CpuMicrosPerRequest() const {
+  const uint64_t n = ok + errors;
+  return n > 0 ? absl::ToDoubleMicroseconds(cpu_user + cpu_system) / n : 0;
+}
+
+absl::Status ValidateLoadConfig(const LoadConfig& c) {
+  const auto bad = [](auto&&... parts) {
+    return absl::InvalidArgumentError(absl::StrCat(parts...));
+  };
+  if (c.targets.empty()) return bad("--target: at least one server needed");
+  if (c.connections < 1 || c.connections > 1024) {
+    return bad("--connections=", c.connections, " is outside [1, 1024]");
+  }
+  if (c.concurrency < 1 || c.concurrency > 100000) {
+    return bad("--concurrency=", c.concurrency, " is outside [1, 100000]");
+  }
+  if (c.rps < 0 || !std::isfinite(c.rps) || c.rps > 1e7) {
+    return bad("--rps=", c.rps, " is outside [0, 1e7]");
+  }
+  if (c.duration < absl::ZeroDuration() ||
+      (c.duration == absl::ZeroDuration() && c.total == 0)) {
+    return bad("--duration=", absl::FormatDuration(c.duration), " --total=",
+               c.total, ": give a positive duration or total (bounded runs only)");
+  }
+  if (c.warmup < absl::ZeroDuration()) return bad("--warmup must be >= 0");
+  if (c.batch_items < 1) return bad("--batch_items=", c.batch_items, " < 1");
+  if (c.sizes.sizes.empty()) return bad("--size: empty");
+  if (c.timeout <= absl::ZeroDuration()) return bad("--timeout must be > 0");
+  if (c.function.empty()) return bad("--function: empty");
+  if (c.max_in_flight < 1) return bad("--max_in_flight must be >= 1");
+  if (c.mode == v1::MODE_UNSPECIFIED) return bad("--mode: unspecified");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LoadResult> RunLoad(const LoadConfig& config,
+                                   std::ostream* progress) {
+  if (absl::Status s = ValidateLoadConfig(config); !s.ok()) return s;
+
+  // The local catalogue checks the call only when it is needed to verify;
+  // otherwise the server is the judge (actload can load a newer server).
+  std::optional<activations::Call> call;
+  if (config.verify) {
+    std::vector<std::pair<std::string_view, double>> named(
+        config.params.begin(), config.params.end());
+    absl::StatusOr<activations::Call> made =
+        activations::MakeCall(config.function, named, ToLibMode(config.mode));
+    if (!made.ok()) return made.status();
+    call = *made;
+  }
+
+  std::vector<std::unique_ptr<ActivationClient>> clients;
+  std::vector<int> client_target;
+  const int connections =
+      std::max<int>(config.connections, static_cast<int>(config.targets.size()));
+  for (int i = 0; i < connections; ++i) {
+    const int t = i % static_cast<int>(config.targets.size());
+    ClientOptions options{.target = config.targets[t],
+                          .timeout = config.timeout,
+                          .max_attempts = 1,  // a load test counts failures
+                          .tls = config.tls,
+                          .tls_root_certs_pem = config.tls_root_certs_pem,
+                          .own_connections = true};
+    absl::StatusOr<std::unique_ptr<ActivationClient>> client =
+        ActivationClient::Create(options);
+    if (!client.ok()) return client.status();
+    // Connect now and fail fast: a typo in --target should not run a long
+    // test of nothing.
+    absl::StatusOr<v1::ListActivationsResponse> probe =
+        (*client)->ListActivations({.timeout = std::min(config.timeout,
+                                                        absl::Seconds(5))});
+    if (!probe.ok()) {
+      return absl::Status(probe.status().code(),
+                          absl::StrCat(config.targets[t], ": ",
+                                       probe.status().message()));
+    }
+    clients.push_back(*std::move(client));
+    client_target.push_back(t);
+  }
+
+  std::vector<Payload> payloads;
+  for (std::size_t size : config.sizes.sizes) {
+    payloads.push_back(config.dtype == v1::DTYPE_FLOAT64
+                           ? BuildPayload<double>(config, size,
+                                                  call ? &*call : nullptr)
+                           : BuildPayload<float>(config, size,
+                                                 call ? &*call : nullptr));
+  }
+  Runner runner(config, std::move(clients), std::move(client_target),
+                std::move(payloads), call ? &*call : nullptr);
+  return runner.Run(progress);
+}
+
+std::string FormatNanos(double nanos) {
+  if (nanos < 1e3) return absl::StrFormat("%.0fns", nanos);
+  if (nanos < 1e6) return absl::StrFormat("%.3gus", nanos / 1e3);
+  if (nanos < 1e9) return absl::StrFormat("%.3gms", nanos / 1e6);
+  return absl::StrFormat("%.3gs", nanos / 1e9);
+}
+
+std::string FormatText(const LoadConfig& c, const LoadResult& r) {
+  std::string out = absl::StrFormat(
+      "actload: %s %s%s %s %s, size %s%s, %s, %d connection(s), %s%s\n",
+      LoadRpcName(c.rpc), c.function,
+      c.params.empty() ? "" : absl::StrCat("(", ParamsText(c.params), ")"),
+      ModeText(c.mode), c.dtype == v1::DTYPE_FLOAT64 ? "f64" : "f32",
+      SizesText(c.sizes),
+      c.rpc == LoadRpc::kBatch ? absl::StrCat(" x", c.batch_items, " items")
+                               : "",
+      c.rps > 0 ? absl::StrFormat("open loop %g req/s", c.rps)
+                : absl::StrCat("closed loop, concurrency ", c.concurrency),
+      std::max<int>(c.connections, c.targets.size()),
+      c.total > 0 ? absl::StrCat(c.total, " requests") : "",
+      c.duration > absl::ZeroDuration()
+          ? absl::StrCat(c.total > 0 ? " or " : "",
+                         absl::FormatDuration(c.duration))
+          : "");
+  absl::StrAppend(&out, absl::StrFormat(
+      "  requests   %d ok, %d errors%s in %.3fs\n", r.ok, r.errors,
+      c.verify ? absl::StrFormat(", %d wrong answers (%d values verified, "
+                                 "worst %.3g ULP)",
+                                 r.wrong, r.verified_values, r.worst_ulp)
+               : "",
+      r.Seconds()));
+  const double s = std::max(r.Seconds(), 1e-9);
+  absl::StrAppend(&out, absl::StrFormat(
+      "  throughput %.1f req/s, %.4g elements/s, %.2f MB/s payload (in+out)\n",
+      r.RequestsPerSecond(), r.elements / s, r.payload_bytes / s / 1e6));
+  absl::StrAppend(&out, absl::StrFormat("  latency    min %s",
+                                        FormatNanos(r.latency.min())));
+  for (int i = 0; i < 4; ++i) {
+    absl::StrAppend(&out, absl::StrFormat(
+        ", %s %s", kQuantileNames[i],
+        FormatNanos(r.latency.Percentile(kQuantiles[i]))));
+  }
+  absl::StrAppend(&out, absl::StrFormat(", max %s, mean %s%s\n",
+                                        FormatNanos(r.latency.max()),
+                                        FormatNanos(r.latency.mean()),
+                                        c.rps > 0 ? " (from intended send time)"
+                                                  : ""));
+  const double cpu = absl::ToDoubleSeconds(r.cpu_user + r.cpu_system);
+  absl::StrAppend(&out, absl::StrFormat(
+      "  client CPU %.2fs (%.2f cores), %.1f us per request\n", cpu, cpu / s,
+      r.CpuMicrosPerRequest()));
+  if (c.rps > 0 && r.late_sends > 0) {
+    absl::StrAppend(&out, absl::StrFormat(
+        "  late sends %d (> 1ms behind schedule: the generator lagged)\n",
+        r.late_sends));
+  }
+  if (c.targets.size() > 1) {
+    for (std::size_t i = 0; i < c.targets.size(); ++i) {
+      absl::StrAppend(&out, absl::StrFormat("  target     %s: %d requests\n",
+                                            c.targets[i], r.per_target[i]));
+    }
+  }
+  for (const auto& [code, n] : r.errors_by_code) {
+    absl::StrAppend(&out, absl::StrFormat("  error      %s: %d\n", code, n));
+  }
+  if (!r.first_error.empty()) {
+    absl::StrAppend(&out, "  first error: ", r.first_error, "\n");
+  }
+  if (!r.first_wrong.empty()) {
+    absl::StrAppend(&out, "  first wrong answer: ", r.first_wrong, "\n");
+  }
+  return out;
+}
+
+std::string FormatJson(const LoadConfig& c, const LoadResult& r) {
+  const double s = std::max(r.Seconds(), 1e-9);
+  std::vector<std::string> targets, per_target, codes;
+  for (std::size_t i = 0; i < c.targets.size(); ++i) {
+    targets.push_back(JsonString(c.targets[i]));
+    per_target.push_back(absl::StrCat(r.per_target[i]));
+  }
+  for (const auto& [code, n] : r.errors_by_code) {
+    codes.push_back(absl::StrCat(JsonString(code), ":", n));
+  }
+  std::string latency = absl::StrFormat(
+      "{\"min_us\":%.3f,\"mean_us\":%.3f", r.latency.min() / 1e3,
+      r.latency.mean() / 1e3);
+  for (int i = 0; i < 4; ++i) {
+    absl::StrAppendFormat(&latency, ",\"%s_us\":%.3f", kQuantileNames[i],
+                          r.latency.Percentile(kQuantiles[i]) / 1e3);
+  }
+  absl::StrAppendFormat(&latency, ",\"max_us\":%.3f,\"count\":%d}",
+                        r.latency.max() / 1e3, r.latency.count());
+  return absl::StrCat(
+      "{\"config\":{\"targets\":[", absl::StrJoin(targets, ","),
+      "],\"rpc\":", JsonString(LoadRpcName(c.rpc)),
+      ",\"function\":", JsonString(c.function),
+      ",\"params\":", JsonString(ParamsText(c.params)),
+      ",\"mode\":", JsonString(ModeText(c.mode)),
+      ",\"dtype\":", JsonString(c.dtype == v1::DTYPE_FLOAT64 ? "f64" : "f32"),
+      ",\"encoding\":", JsonString(c.encoding == Encoding::kRaw ? "raw" : "packed"),
+      ",\"sizes\":", JsonString(SizesText(c.sizes)),
+      ",\"batch_items\":", c.batch_items,
+      ",\"open_loop\":", c.rps > 0 ? "true" : "false",
+      ",\"rps\":", c.rps, ",\"concurrency\":", c.concurrency,
+      ",\"connections\":", std::max<int>(c.connections, c.targets.size()),
+      ",\"duration_s\":", absl::ToDoubleSeconds(c.duration),
+      ",\"total\":", c.total,
+      ",\"warmup_s\":", absl::ToDoubleSeconds(c.warmup),
+      ",\"verify\":", c.verify ? "true" : "false", "},",
+      "\"ok\":", r.ok, ",\"errors\":", r.errors,
+      ",\"errors_by_code\":{", absl::StrJoin(codes, ","), "}",
+      ",\"first_error\":", JsonString(r.first_error),
+      ",\"wrong\":", r.wrong, ",\"verified_values\":", r.verified_values,
+      ",\"worst_ulp\":", absl::StrFormat("%.6g", r.worst_ulp),
+      ",\"first_wrong\":", JsonString(r.first_wrong),
+      ",\"elapsed_s\":", absl::StrFormat("%.6f", r.Seconds()),
+      ",\"requests_per_s\":", absl::StrFormat("%.3f", r.RequestsPerSecond()),
+      ",\"elements_per_s\":", absl::StrFormat("%.1f", r.elements / s),
+      ",\"payload_mb_per_s\":", absl::StrFormat("%.3f", r.payload_bytes / s / 1e6),
+      ",\"latency\":", latency,
+      ",\"per_target\":[", absl::StrJoin(per_target, ","), "]",
+      ",\"late_sends\":", r.late_sends,
+      ",\"cpu_user_s\":", absl::StrFormat("%.3f", absl::ToDoubleSeconds(r.cpu_user)),
+      ",\"cpu_system_s\":", absl::StrFormat("%.3f", absl::ToDoubleSeconds(r.cpu_system)),
+      ",\"cpu_us_per_request\":", absl::StrFormat("%.3f", r.CpuMicrosPerRequest()),
+      "}\n");
+}
+
+std::string FormatCsv(const LoadConfig& c, const LoadResult& r, bool header) {
+  const double s = std::max(r.Seconds(), 1e-9);
+  std::string out;
+  if (header) {
+    out = "rpc,function,mode,dtype,sizes,open_loop,rps_target,concurrency,"
+          "connections,ok,errors,wrong,elapsed_s,requests_per_s,"
+          "elements_per_s,payload_mb_per_s,min_us,p50_us,p90_us,p99_us,"
+          "p999_us,max_us,mean_us,cpu_us_per_request\n";
+  }
+  absl::StrAppendFormat(
+      &out, "%s,%s,%s,%s,\"%s\",%d,%g,%d,%d,%d,%d,%d,%.6f,%.3f,%.1f,%.3f",
+      LoadRpcName(c.rpc), c.function, ModeText(c.mode),
+      c.dtype == v1::DTYPE_FLOAT64 ? "f64" : "f32", SizesText(c.sizes),
+      c.rps > 0 ? 1 : 0, c.rps, c.concurrency,
+      std::max<int>(c.connections, c.targets.size()), r.ok, r.errors, r.wrong,
+      r.Seconds(), r.RequestsPerSecond(), r.elements / s,
+      r.payload_bytes / s / 1e6);
+  absl::StrAppendFormat(&out, ",%.3f", r.latency.min() / 1e3);
+  for (double q : kQuantiles) {
+    absl::StrAppendFormat(&out, ",%.3f", r.latency.Percentile(q) / 1e3);
+  }
+  absl::StrAppendFormat(&out, ",%.3f,%.3f,%.3f\n", r.latency.max() / 1e3,
+                        r.latency.mean() / 1e3, r.CpuMicrosPerRequest());
+  return out;
+}
+
+std::string RenderLatencySvg(const LoadConfig& c, const LoadResult& r) {
+  // The histogram's 1% buckets are too thin to see; regroup them into 20
+  // bins per decade (each bin's share of requests is exact: it is a sum).
+  constexpr double kBinsPerDecade = 20;
+  std::map<int, uint64_t> bins;
+  for (const LatencyHistogram::Bucket& b : r.latency.NonEmptyBuckets()) {
+    const double mid = std::sqrt(std::max(b.lower_nanos, 1.0) * b.upper_nanos);
+    bins[static_cast<int>(std::floor(std::log10(mid / 1e3) * kBinsPerDecade))] +=
+        b.count;
+  }
+  PlotSeries bars{.label = "requests (%)",
+                  .style = PlotSeries::Style::kBars};
+  const double n = std::max<double>(1, r.latency.count());
+  for (const auto& [bin, count] : bins) {
+    bars.x.push_back(std::pow(10, bin / kBinsPerDecade));
+    bars.x_end.push_back(std::pow(10, (bin + 1) / kBinsPerDecade));
+    bars.y.push_back(100.0 * count / n);
+  }
+  PlotOptions options{
+      .title = absl::StrFormat(
+          "actload: %s %s %s, %s: %.0f req/s, p50 %s, p99 %s, %d errors",
+          LoadRpcName(c.rpc), c.function, SizesText(c.sizes),
+          c.rps > 0 ? absl::StrFormat("open loop %g/s", c.rps)
+                    : absl::StrCat("concurrency ", c.concurrency),
+          r.RequestsPerSecond(), FormatNanos(r.latency.Percentile(0.5)),
+          FormatNanos(r.latency.Percentile(0.99)), r.errors),
+      .x_label = c.rps > 0 ? "latency from intended send time (log scale)"
+                           : "latency (log scale)",
+      .y_label = "share of requests (%)",
+      .log_x = true,
+      .x_tick_format = [](double us) { return FormatNanos(us * 1e3); },
+  };
+  for (int i = 0; i < 4; ++i) {
+    options.markers.push_back(
+        {r.latency.Percentile(kQuantiles[i]) / 1e3, kQuantileNames[i]});
+  }
+  options.markers.push_back({r.latency.max() / 1e3, "max"});
+  const PlotSeries series[] = {std::move(bars)};
+  return RenderSvg(options, series);
+}
+
+}  // namespace activation::client

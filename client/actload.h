@@ -1,0 +1,139 @@
+// actload: the load generator, as a library (actload_main.cc only reads
+// flags). Modelled on ghz and wrk2:
+//
+// - Closed loop: `concurrency` requests in flight at all times (unary, batch),
+//   or `concurrency` streams with one message in flight each (stream); a new
+//   request leaves when one completes. Measures the server's capacity.
+// - Open loop (`rps` > 0): requests leave at fixed intended times
+//   start + k / rps whatever the server does, and latency is measured from
+//   the *intended* send time, so a stalled server shows its queueing delay
+//   instead of hiding it (wrk2's coordinated-omission correction).
+//
+// Everything runs on gRPC's callback API: no thread per request, so a 2-core
+// machine can drive the server rather than itself. The run is bounded by
+// `duration` and/or `total`; every call has a deadline.
+#ifndef CLIENT_ACTLOAD_H_
+#define CLIENT_ACTLOAD_H_
+
+#include <cstdint>
+#include <iosfwd>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "activation/v1/activation.pb.h"
+#include "client/cli_parse.h"
+#include "client/histogram.h"
+#include "client/tensor_codec.h"
+
+namespace activation::client {
+
+enum class LoadRpc { kUnary, kBatch, kStream };
+absl::StatusOr<LoadRpc> ParseLoadRpc(std::string_view text);
+std::string LoadRpcName(LoadRpc rpc);
+
+struct LoadConfig {
+  // Servers; each a ClientOptions::target (a list inside one entry is
+  // balanced by gRPC). Connections are spread over the entries round robin.
+  std::vector<std::string> targets = {"127.0.0.1:50051"};
+  // Independent HTTP/2 connections (raised to targets.size() if smaller).
+  int connections = 1;
+  // Closed loop: requests (unary/batch) or streams (stream) in flight.
+  // Open loop, stream: number of streams the messages are spread over.
+  int concurrency = 8;
+  // > 0: open loop at this many requests per second.
+  double rps = 0;
+  // Length of the measured phase; and/or the number of measured requests
+  // (0 = no limit). At least one must be set.
+  absl::Duration duration = absl::Seconds(10);
+  uint64_t total = 0;
+  // Load before measuring (not recorded): connections warm, caches hot.
+  absl::Duration warmup = absl::ZeroDuration();
+  LoadRpc rpc = LoadRpc::kUnary;
+  int batch_items = 8;  // kBatch: requests per ComputeBatch
+  SizeMix sizes = {{1024}, {1}};
+  std::string function = "sigmoid";
+  std::map<std::string, double> params;
+  v1::Mode mode = v1::MODE_FORWARD;
+  v1::DType dtype = v1::DTYPE_FLOAT32;
+  Encoding encoding = Encoding::kRaw;
+  // Deadline of each call (a stream's covers the whole run).
+  absl::Duration timeout = absl::Seconds(10);
+  // Compare every response with activations::reference, element by element,
+  // against the catalogue's ULP bound.
+  bool verify = false;
+  // Inputs are uniform in [-input_range, input_range], from `seed`.
+  double input_range = 8;
+  uint64_t seed = 1;
+  // Open loop: most requests in flight; beyond it sending waits (latency is
+  // still measured from the intended time, so the wait shows).
+  int max_in_flight = 20000;
+  bool tls = false;
+  std::string tls_root_certs_pem;
+};
+
+// INVALID_ARGUMENT naming the bad field, or OK.
+absl::Status ValidateLoadConfig(const LoadConfig& config);
+
+struct LoadResult {
+  // Requests completed in the measured phase (a batch counts once; a stream
+  // message counts once).
+  uint64_t ok = 0;
+  uint64_t errors = 0;
+  std::map<std::string, uint64_t> errors_by_code;  // "UNAVAILABLE" -> n
+  std::string first_error;                          // for the report
+  // --verify: responses with at least one value outside the bound, and the
+  // number of values checked.
+  uint64_t wrong = 0;
+  uint64_t verified_values = 0;
+  double worst_ulp = 0;
+  std::string first_wrong;
+  // Elements computed (input values) and tensor payload bytes (input + grad
+  // sent, output + derivative received) of the successful requests.
+  uint64_t elements = 0;
+  uint64_t payload_bytes = 0;
+  // Measured-phase wall time: from its start to the last completion.
+  absl::Duration elapsed = absl::ZeroDuration();
+  LatencyHistogram latency;
+  // Requests sent per targets[i] (measured phase).
+  std::vector<uint64_t> per_target;
+  // This process's CPU time (getrusage: user + system, every thread) over
+  // the measured phase.
+  absl::Duration cpu_user = absl::ZeroDuration();
+  absl::Duration cpu_system = absl::ZeroDuration();
+  // Open loop: requests whose send was late by > 1 ms (the generator, not
+  // the server, fell behind).
+  uint64_t late_sends = 0;
+
+  double Seconds() const { return absl::ToDoubleSeconds(elapsed); }
+  double RequestsPerSecond() const;
+  double CpuMicrosPerRequest() const;
+};
+
+// Runs the load. Errors: INVALID_ARGUMENT for a bad config (or a function,
+// parameter or mode the local catalogue rejects when verifying);
+// UNAVAILABLE or another server status if the first call to any target
+// fails (the message says which target), so a typo does not run a long
+// test of nothing. RPC errors during the run are counted, not returned.
+// `progress`, if set, gets one line per phase.
+absl::StatusOr<LoadResult> RunLoad(const LoadConfig& config,
+                                   std::ostream* progress = nullptr);
+
+// Reports.
+std::string FormatText(const LoadConfig& config, const LoadResult& result);
+std::string FormatJson(const LoadConfig& config, const LoadResult& result);
+// A header line and one row, so runs can be appended to one file.
+std::string FormatCsv(const LoadConfig& config, const LoadResult& result,
+                      bool header = true);
+// An SVG latency histogram (log-scaled latency axis, percentile markers).
+std::string RenderLatencySvg(const LoadConfig& config,
+                             const LoadResult& result);
+
+// "12.3us", "4.56ms", "1.2s".
+std::string FormatNanos(double nanos);
+
+}  // namespace activation::client
+
+#endif  // CLIENT_ACTLOAD_H_

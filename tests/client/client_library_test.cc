@@ -1,0 +1,142 @@
+// The client library's pure parts: tensor encodings, target lists, the
+// service config. (Calls against a real server are in integration_test.cc.)
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "client/activation_client.h"
+#include "client/tensor_codec.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+
+namespace activation::client {
+namespace {
+
+template <typename T>
+class TensorCodecTest : public ::testing::Test {};
+using ElementTypes = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(TensorCodecTest, ElementTypes);
+
+TYPED_TEST(TensorCodecTest, RoundTripsInBothEncodings) {
+  using T = TypeParam;
+  const std::vector<T> values = {T(-1.5), T(0), T(-0.0), T(3e-39),
+                                 std::numeric_limits<T>::infinity(),
+                                 std::numeric_limits<T>::quiet_NaN()};
+  const int64_t shape[] = {2, 3};
+  for (Encoding e : {Encoding::kRaw, Encoding::kPacked}) {
+    v1::Tensor t;
+    SetTensor<T>(values, e, shape, &t);
+    const v1::Tensor::DataCase packed =
+        std::is_same_v<T, float> ? v1::Tensor::kFloat32 : v1::Tensor::kFloat64;
+    EXPECT_EQ(t.data_case(), e == Encoding::kRaw ? v1::Tensor::kRaw : packed);
+    EXPECT_EQ(*TensorDType(t), DTypeOf<T>());
+    EXPECT_EQ(TensorSize(t), values.size());
+    EXPECT_EQ(t.shape_size(), 2);
+    auto back = TensorValues<T>(t);
+    ASSERT_TRUE(back.ok()) << back.status();
+    ASSERT_EQ(back->size(), values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      // Bit-exact, including -0 and NaN.
+      EXPECT_EQ(std::memcmp(&(*back)[i], &values[i], sizeof(T)), 0) << i;
+    }
+  }
+}
+
+TYPED_TEST(TensorCodecTest, WrongElementTypeIsAnError) {
+  using T = TypeParam;
+  using Other = std::conditional_t<std::is_same_v<T, float>, double, float>;
+  v1::Tensor t;
+  const std::vector<T> values = {1, 2};
+  SetTensor<T>(values, Encoding::kRaw, {}, &t);
+  const absl::Status s = TensorValues<Other>(t).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find(v1::DType_Name(DTypeOf<T>())), absl::string_view::npos);
+}
+
+TEST(TensorCodecTest, MalformedRawData) {
+  v1::Tensor t;
+  EXPECT_FALSE(TensorDType(t).ok());  // no data
+  t.mutable_raw()->set_data(std::string(6, '\0'));
+  EXPECT_FALSE(TensorDType(t).ok());  // no dtype
+  t.mutable_raw()->set_dtype(v1::DTYPE_FLOAT32);
+  const absl::Status s = TensorDType(t).status();  // 6 bytes: not 4k
+  EXPECT_NE(s.message().find("multiple of 4"), absl::string_view::npos);
+}
+
+TEST(MakeRequestTest, CarriesEverything) {
+  const std::vector<double> x = {1, 2}, g = {3, 4};
+  const ComputeSpec spec{.function = "softplus",
+                         .params = {{"beta", 2}},
+                         .mode = v1::MODE_BACKWARD,
+                         .encoding = Encoding::kPacked,
+                         .shape = {1, 2}};
+  const v1::ComputeRequest r = MakeRequest<double>(spec, x, g);
+  EXPECT_EQ(r.function(), "softplus");
+  EXPECT_EQ(r.params().at("beta"), 2);
+  EXPECT_EQ(r.mode(), v1::MODE_BACKWARD);
+  EXPECT_EQ(r.input().float64().values_size(), 2);
+  EXPECT_EQ(r.grad().float64().values(1), 4);
+  EXPECT_EQ(r.grad().shape_size(), 2);
+  // No grad given: none sent.
+  EXPECT_FALSE(MakeRequest<double>(spec, x).has_grad());
+}
+
+TEST(ChannelTargetTest, SingleTargetsPassThrough) {
+  EXPECT_EQ(*ChannelTarget("localhost:50051"), "localhost:50051");
+  EXPECT_EQ(*ChannelTarget(" dns:///svc:1 "), "dns:///svc:1");
+  EXPECT_FALSE(ChannelTarget("").ok());
+}
+
+TEST(ChannelTargetTest, ListsBecomeAddressLists) {
+  EXPECT_EQ(*ChannelTarget("127.0.0.1:1, 10.0.0.2:2"), "ipv4:127.0.0.1:1,10.0.0.2:2");
+  EXPECT_EQ(*ChannelTarget("[::1]:1,[fe80::2]:2"), "ipv6:[::1]:1,[fe80::2]:2");
+  // Host names cannot go in gRPC's address lists; mixed families neither.
+  EXPECT_FALSE(ChannelTarget("localhost:1,127.0.0.1:2").ok());
+  EXPECT_FALSE(ChannelTarget("127.0.0.1:1,[::1]:2").ok());
+  EXPECT_FALSE(ChannelTarget("127.0.0.1,127.0.0.2:2").ok());  // no port
+  EXPECT_FALSE(ChannelTarget("127.0.0.1:1,").ok());
+  EXPECT_FALSE(ChannelTarget("300.0.0.1:1,127.0.0.1:2").ok());
+}
+
+TEST(ServiceConfigTest, IsJsonWithRoundRobinAndRetries) {
+  google::protobuf::Struct config;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(ServiceConfigJson(4),
+                                                          &config).ok())
+      << ServiceConfigJson(4);
+  const auto& lb = config.fields().at("loadBalancingConfig").list_value();
+  ASSERT_EQ(lb.values_size(), 1);
+  EXPECT_TRUE(lb.values(0).struct_value().fields().contains("round_robin"));
+  const auto& retry = config.fields().at("methodConfig").list_value().values(0)
+                          .struct_value().fields().at("retryPolicy").struct_value();
+  EXPECT_EQ(retry.fields().at("maxAttempts").number_value(), 4);
+  EXPECT_EQ(retry.fields().at("retryableStatusCodes").list_value().values(0)
+                .string_value(),
+            "UNAVAILABLE");
+  // Retries off: no methodConfig at all.
+  google::protobuf::Struct no_retry;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(ServiceConfigJson(1),
+                                                          &no_retry).ok());
+  EXPECT_FALSE(no_retry.fields().contains("methodConfig"));
+}
+
+TEST(ActivationClientTest, CreateRejectsBadOptions) {
+  EXPECT_FALSE(ActivationClient::Create({.target = "a:1,b:2"}).ok());
+  EXPECT_FALSE(
+      ActivationClient::Create({.timeout = absl::ZeroDuration()}).ok());
+  EXPECT_TRUE(ActivationClient::Create({.target = "127.0.0.1:1"}).ok());
+}
+
+TEST(ActivationClientTest, NothingListeningFailsWithinTheDeadline) {
+  auto client = ActivationClient::Create(
+      {.target = "127.0.0.1:1", .timeout = absl::Seconds(5), .max_attempts = 1});
+  ASSERT_TRUE(client.ok());
+  const absl::Time start = absl::Now();
+  auto r = (*client)->ListActivations({.timeout = absl::Milliseconds(300)});
+  EXPECT_FALSE(r.ok());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+}
+
+}  // namespace
+}  // namespace activation::client

@@ -1,0 +1,410 @@
+// The client library, actctl and actload against a real server started in
+// this process on a kernel-chosen port (and the actctl/actload binaries
+// against it). Every call carries a deadline.
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "activations/catalog.h"
+#include "client/activation_client.h"
+#include "client/actctl.h"
+#include "client/actload.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "gtest/gtest.h"
+#include "server/server_builder.h"
+
+namespace activation::client {
+namespace {
+
+constexpr absl::Duration kTimeout = absl::Seconds(20);
+
+// Runs a shell command; returns its exit status and stdout (stderr too when
+// the command redirects it).
+int Shell(const std::string& command, std::string* output) {
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return -1;
+  output->clear();
+  char buffer[4096];
+  std::size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) output->append(buffer, n);
+  const int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string TempPath(const std::string& name) {
+  return (std::filesystem::temp_directory_path() /
+          absl::StrCat("client_integration_", ::getpid(), "_", name))
+      .string();
+}
+
+class ClientIntegrationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto server = actserver::ActivationServer::Start(
+        {.address = "127.0.0.1", .port = 0, .threads = 2});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = server->release();
+    target_ = new std::string(absl::StrCat("127.0.0.1:", server_->port()));
+  }
+  static void TearDownTestSuite() {
+    server_->Shutdown(absl::Seconds(5));
+    delete server_;
+    delete target_;
+  }
+  void SetUp() override {
+    auto client = ActivationClient::Create({.target = *target_, .timeout = kTimeout});
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = *std::move(client);
+  }
+
+  int Actctl(ActctlArgs args, std::string* out, std::string* err,
+             const std::string& stdin_text = "") {
+    args.target = *target_;
+    std::istringstream in(stdin_text);
+    std::ostringstream o, e;
+    const int rc = RunActctl(args, in, o, e);
+    *out = o.str();
+    *err = e.str();
+    return rc;
+  }
+
+  static actserver::ActivationServer* server_;
+  static std::string* target_;
+  std::unique_ptr<ActivationClient> client_;
+};
+actserver::ActivationServer* ClientIntegrationTest::server_ = nullptr;
+std::string* ClientIntegrationTest::target_ = nullptr;
+
+// ---- The library. ----
+
+TEST_F(ClientIntegrationTest, TypedComputeFloat) {
+  const std::vector<float> x = {-1, 0, 1};
+  auto y = client_->Compute<float>({.function = "sigmoid"}, x);
+  ASSERT_TRUE(y.ok()) << y.status();
+  ASSERT_EQ(y->output.size(), 3u);
+  EXPECT_EQ(y->output[1], 0.5f);
+  EXPECT_NEAR(y->output[2], 1 / (1 + std::exp(-1.0)), 1e-7);
+  EXPECT_GT(y->max_ulp_error, 0);
+}
+
+TEST_F(ClientIntegrationTest, TypedComputeBothInFloat64Packed) {
+  const std::vector<double> x = {-10};
+  auto y = client_->Compute<double>(
+      {.function = "tanh", .mode = v1::MODE_FORWARD_AND_DERIVATIVE,
+       .encoding = Encoding::kPacked},
+      x);
+  ASSERT_TRUE(y.ok()) << y.status();
+  ASSERT_EQ(y->derivative.size(), 1u);
+  // tanh'(-10) = 4 / (e^10 + e^-10)^2 ~ 8.2446e-9 (not 0 as 1 - tanh^2 gives).
+  const double want = 4 / std::pow(std::exp(10.0) + std::exp(-10.0), 2);
+  EXPECT_NEAR(y->derivative[0] / want, 1, 1e-12);
+}
+
+TEST_F(ClientIntegrationTest, ServerErrorsComeBackWithTheirMessage) {
+  const std::vector<float> x = {1};
+  auto y = client_->Compute<float>(
+      {.function = "softplus", .params = {{"beta", -1}}}, x);
+  EXPECT_EQ(y.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(y.status().message().find("beta"), absl::string_view::npos)
+      << y.status();
+}
+
+TEST_F(ClientIntegrationTest, BatchKeepsOrder) {
+  const std::vector<float> x = {-2, 2};
+  v1::ComputeBatchRequest batch;
+  for (const char* f : {"relu", "sigmoid", "tanh"}) {
+    *batch.add_items() = MakeRequest<float>({.function = f}, x);
+  }
+  auto r = client_->ComputeBatch(batch);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->items_size(), 3);
+  EXPECT_EQ(*TensorValues<float>(r->items(0).output()), std::vector<float>({0, 2}));
+  EXPECT_NEAR((*TensorValues<float>(r->items(1).output()))[1], 0.8807971, 1e-6);
+  EXPECT_NEAR((*TensorValues<float>(r->items(2).output()))[0], -0.9640276, 1e-6);
+}
+
+TEST_F(ClientIntegrationTest, StreamGoesOnAfterABadMessage) {
+  const std::vector<float> x = {1};
+  std::vector<v1::ComputeRequest> requests = {
+      MakeRequest<float>({.function = "relu"}, x),
+      MakeRequest<float>({.function = "no_such"}, x),
+      MakeRequest<float>({.function = "elu"}, x)};
+  for (int i = 0; i < 3; ++i) requests[i].set_id(absl::StrCat("m", i));
+  auto r = client_->ComputeStream(requests);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ((*r)[i].id(), absl::StrCat("m", i));
+  EXPECT_FALSE((*r)[0].has_error());
+  EXPECT_EQ((*r)[1].error().code(), 3);  // INVALID_ARGUMENT
+  EXPECT_NE((*r)[1].error().message().find("no_such"), std::string::npos);
+  EXPECT_EQ(*TensorValues<float>((*r)[2].response().output()),
+            std::vector<float>({1}));
+}
+
+TEST_F(ClientIntegrationTest, AsyncCompute) {
+  const std::vector<double> x = {0.5};
+  auto request = std::make_shared<const v1::ComputeRequest>(
+      MakeRequest<double>({.function = "relu"}, x));
+  std::promise<absl::StatusOr<v1::ComputeResponse>> done;
+  client_->ComputeAsync(request, [&](absl::StatusOr<v1::ComputeResponse> r) {
+    done.set_value(std::move(r));
+  });
+  auto future = done.get_future();
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  auto r = future.get();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(*TensorValues<double>(r->output()), std::vector<double>({0.5}));
+}
+
+TEST_F(ClientIntegrationTest, DeadlineIsHonoured) {
+  auto r = client_->ListActivations({.timeout = absl::Nanoseconds(1)});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
+}
+
+TEST_F(ClientIntegrationTest, Health) {
+  EXPECT_EQ(*client_->Health(), HealthStatus::kServing);
+  EXPECT_EQ(*client_->Health("activation.v1.ActivationService"),
+            HealthStatus::kServing);
+  EXPECT_EQ(*client_->Health("no.such.Service"), HealthStatus::kServiceUnknown);
+}
+
+TEST_F(ClientIntegrationTest, RoundRobinListSurvivesADeadReplica) {
+  // One live replica and one address where nothing listens: round_robin
+  // sends to the ready one and the retry policy covers the dead one.
+  auto client = ActivationClient::Create(
+      {.target = absl::StrCat(*target_, ",127.0.0.1:1"), .timeout = kTimeout});
+  ASSERT_TRUE(client.ok()) << client.status();
+  const std::vector<float> x = {1, 2};
+  for (int i = 0; i < 20; ++i) {
+    auto r = (*client)->Compute<float>({.function = "relu"}, x);
+    ASSERT_TRUE(r.ok()) << "call " << i << ": " << r.status();
+  }
+}
+
+// ---- actctl. ----
+
+TEST_F(ClientIntegrationTest, ActctlListTableAndJson) {
+  std::string out, err;
+  ASSERT_EQ(Actctl({.command = "list"}, &out, &err), kExitOk) << err;
+  for (const auto& spec : activations::Catalog()) {
+    EXPECT_NE(out.find(std::string(spec.name)), std::string::npos) << spec.name;
+  }
+  ASSERT_EQ(Actctl({.command = "list", .json = true}, &out, &err), kExitOk) << err;
+  v1::ListActivationsResponse parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(out, &parsed).ok()) << out;
+  EXPECT_EQ(parsed.activations_size(),
+            static_cast<int>(activations::Catalog().size()));
+}
+
+TEST_F(ClientIntegrationTest, ActctlCompute) {
+  std::string out, err;
+  ASSERT_EQ(Actctl({.command = "compute", .operands = {"relu"},
+                    .values = "-1,2", .grad = "10,10", .mode = "backward"},
+                   &out, &err),
+            kExitOk)
+      << err;
+  EXPECT_NE(out.find("grad*f'(x)"), std::string::npos) << out;
+  // relu'(-1) * 10 = 0, relu'(2) * 10 = 10.
+  EXPECT_NE(out.find("-1               10               0"), std::string::npos) << out;
+  EXPECT_NE(out.find("2                10               10"), std::string::npos) << out;
+
+  // Values from stdin, JSON out.
+  ASSERT_EQ(Actctl({.command = "compute", .operands = {"sigmoid"}, .json = true,
+                    .dtype = "f64"},
+                   &out, &err, "0\n"),
+            kExitOk)
+      << err;
+  google::protobuf::Struct json;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(out, &json).ok()) << out;
+  EXPECT_EQ(json.fields().at("output").list_value().values(0).number_value(), 0.5);
+}
+
+TEST_F(ClientIntegrationTest, ActctlPrintsTheServersErrorAndFails) {
+  std::string out, err;
+  EXPECT_EQ(Actctl({.command = "compute", .operands = {"softplus"},
+                    .values = "1", .params = {"beta=-1"}},
+                   &out, &err),
+            kExitFailure);
+  EXPECT_NE(err.find("INVALID_ARGUMENT"), std::string::npos) << err;
+  EXPECT_NE(err.find("beta"), std::string::npos) << err;
+  EXPECT_EQ(Actctl({.command = "compute", .operands = {"nope"}, .values = "1"},
+                   &out, &err),
+            kExitFailure);
+  EXPECT_NE(err.find("nope"), std::string::npos) << err;
+}
+
+TEST_F(ClientIntegrationTest, ActctlHealth) {
+  std::string out, err;
+  EXPECT_EQ(Actctl({.command = "health"}, &out, &err), kExitOk) << err;
+  EXPECT_EQ(out, "SERVING\n");
+  EXPECT_EQ(Actctl({.command = "health", .service = "x.Y"}, &out, &err),
+            kExitFailure);
+  EXPECT_EQ(out, "SERVICE_UNKNOWN\n");
+}
+
+TEST_F(ClientIntegrationTest, ActctlPlotWritesSvgWithBothCurves) {
+  if (!std::filesystem::exists("/usr/bin/python3")) {
+    GTEST_SKIP() << "/usr/bin/python3 is absent: cannot parse the SVG";
+  }
+  const std::string path = TempPath("plot.svg");
+  std::string out, err;
+  ASSERT_EQ(Actctl({.command = "plot", .operands = {"sigmoid", "elu:alpha=0.5"},
+                    .from = -3, .to = 3, .points = 121, .out = path},
+                   &out, &err),
+            kExitOk)
+      << err;
+  std::string check;
+  EXPECT_EQ(Shell(absl::StrCat("/usr/bin/python3 " CHECK_SVG_PY " ", path,
+                               " sigmoid \"sigmoid'\" \"elu(alpha=0.5)\" "
+                               "\"elu(alpha=0.5)'\" 2>&1"),
+                  &check),
+            0)
+      << check;
+  std::filesystem::remove(path);
+}
+
+// ---- actload. ----
+
+class ActloadIntegrationTest : public ClientIntegrationTest,
+                               public ::testing::WithParamInterface<LoadRpc> {};
+
+TEST_P(ActloadIntegrationTest, VerifiedRunHasNoErrors) {
+  LoadConfig c;
+  c.targets = {*target_};
+  c.rpc = GetParam();
+  c.concurrency = 4;
+  c.connections = 2;
+  c.duration = absl::Milliseconds(700);
+  c.warmup = absl::Milliseconds(200);
+  c.sizes = {{64, 4096}, {3, 1}};
+  c.function = "gelu";
+  c.mode = v1::MODE_FORWARD_AND_DERIVATIVE;
+  c.batch_items = 3;
+  c.verify = true;
+  auto r = RunLoad(c);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_GT(r->ok, 0u);
+  EXPECT_EQ(r->errors, 0u) << r->first_error;
+  EXPECT_EQ(r->wrong, 0u) << r->first_wrong;
+  EXPECT_GT(r->verified_values, 0u);
+  EXPECT_EQ(r->latency.count(), r->ok);
+  EXPECT_GT(r->cpu_user + r->cpu_system, absl::ZeroDuration());
+  google::protobuf::Struct json;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(FormatJson(c, *r), &json).ok());
+}
+
+TEST_P(ActloadIntegrationTest, OpenLoopHoldsTheRate) {
+  LoadConfig c;
+  c.targets = {*target_};
+  c.rpc = GetParam();
+  c.rps = 200;
+  c.total = 100;  // 0.5 s at 200/s
+  c.duration = absl::ZeroDuration();
+  c.sizes = {{16}, {1}};
+  auto r = RunLoad(c);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->ok, 100u) << r->first_error;
+  // 100 requests at 200/s take about 0.5 s: an open loop neither bunches
+  // them up nor waits for responses.
+  EXPECT_GT(r->Seconds(), 0.45);
+  EXPECT_LT(r->Seconds(), 1.5);
+}
+
+INSTANTIATE_TEST_SUITE_P(Rpcs, ActloadIntegrationTest,
+                         ::testing::Values(LoadRpc::kUnary, LoadRpc::kBatch,
+                                           LoadRpc::kStream),
+                         [](const auto& info) { return LoadRpcName(info.param); });
+
+// A server that answers every Compute with its input unchanged: wrong for
+// sigmoid, so --verify must count every answer as wrong.
+class LyingService final : public v1::ActivationService::CallbackService {
+  grpc::ServerUnaryReactor* Compute(grpc::CallbackServerContext* context,
+                                    const v1::ComputeRequest* request,
+                                    v1::ComputeResponse* response) override {
+    *response->mutable_output() = request->input();
+    auto* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  grpc::ServerUnaryReactor* ListActivations(
+      grpc::CallbackServerContext* context, const v1::ListActivationsRequest*,
+      v1::ListActivationsResponse*) override {
+    auto* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+TEST(ActloadVerifyTest, WrongAnswersAreCounted) {
+  LyingService service;
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  LoadConfig c;
+  c.targets = {absl::StrCat("127.0.0.1:", port)};
+  c.total = 50;
+  c.duration = absl::ZeroDuration();
+  c.verify = true;
+  auto r = RunLoad(c);
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->ok, 50u);
+  EXPECT_EQ(r->wrong, 50u);
+  EXPECT_NE(r->first_wrong.find("ULP"), std::string::npos) << r->first_wrong;
+}
+
+// ---- The binaries, as a user runs them. ----
+
+TEST_F(ClientIntegrationTest, ActloadBinaryJsonAndExitCode) {
+  std::string out;
+  const int rc = Shell(absl::StrCat(ACTLOAD_PATH " --target=", *target_,
+                                    " --duration=600ms --warmup=100ms "
+                                    "--concurrency=4 --verify --output=json "
+                                    "--function=swish --param=beta=1.5 "
+                                    "2>/dev/null"),
+                       &out);
+  EXPECT_EQ(rc, 0) << out;
+  google::protobuf::Struct json;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(out, &json).ok()) << out;
+  EXPECT_GT(json.fields().at("ok").number_value(), 0);
+  EXPECT_EQ(json.fields().at("errors").number_value(), 0);
+  EXPECT_EQ(json.fields().at("wrong").number_value(), 0);
+  // A bad flag is a usage error.
+  EXPECT_EQ(Shell(ACTLOAD_PATH " --rpc=bidi 2>&1", &out), 2) << out;
+}
+
+TEST_F(ClientIntegrationTest, ActctlBinary) {
+  std::string out;
+  EXPECT_EQ(Shell(absl::StrCat(ACTCTL_PATH " compute tanh --values=0,1 --target=",
+                               *target_, " 2>&1"),
+                  &out),
+            0)
+      << out;
+  // tanh(1) = 0.76159416; float32 within the 4 ULP bound prints 0.76159xxx.
+  EXPECT_NE(out.find("1                0.76159"), std::string::npos) << out;
+  EXPECT_EQ(Shell(absl::StrCat(ACTCTL_PATH " compute softplus --values 1 "
+                               "--param beta=-1 --target ",
+                               *target_, " 2>&1"),
+                  &out),
+            1)
+      << out;
+  EXPECT_NE(out.find("beta"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace activation::client
