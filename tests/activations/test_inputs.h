@@ -28,9 +28,9 @@ std::vector<T> SpecialValues() {
 }
 
 // Dense grid over [-span, span], log-spaced magnitudes from denorm_min to
-// max, and random finite bit patterns: about 40k values.
+// max, and random finite bit patterns and moderate values: about 80k values.
 template <typename T>
-std::vector<T> TestInputs(double span = 20.0, int dense = 8001, int random = 8000) {
+std::vector<T> TestInputs(double span = 20.0, int dense = 8001, int random = 30000) {
   std::vector<T> v = SpecialValues<T>();
   for (int i = 0; i < dense; ++i) v.push_back(T(-span + 2 * span * i / (dense - 1)));
   const double lo = std::log(double(std::numeric_limits<T>::denorm_min()));
