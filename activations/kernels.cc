@@ -207,10 +207,7 @@ HWY_INLINE void RunActivation(const Call& call, const T* in, const T* grad,
                     HasDerivativeFromOutput<                                 \
                         Name::Kernel<hn::ScalableTag<double>>,               \
                         V<hn::ScalableTag<double>>>,                         \
-                #Name ": spec.derivative_from_output disagrees with kernel"); \
-  static_assert((k##Name##Spec.reference.derivative_from_output != nullptr) == \
-                    k##Name##Spec.derivative_from_output,                    \
-                #Name ": reference.derivative_from_output disagrees with spec");
+                #Name ": spec.derivative_from_output disagrees with kernel");
 ACTIVATION_LIST(ACTIVATIONS_CHECK_SPEC)
 #undef ACTIVATIONS_CHECK_SPEC
 

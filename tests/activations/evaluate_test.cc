@@ -106,6 +106,17 @@ TEST(CatalogTest, ParameterDefaultsAndRangeEnds) {
   }
 }
 
+// The spec, its reference and its kernels agree on derivative_from_output
+// (the kernels' side is a static_assert in kernels.cc).
+TEST(CatalogTest, ReferenceCoversWhatTheSpecClaims) {
+  for (const ActivationSpec& spec : Catalog()) {
+    EXPECT_NE(spec.reference.value, nullptr) << spec.name;
+    EXPECT_NE(spec.reference.derivative, nullptr) << spec.name;
+    EXPECT_EQ(spec.reference.derivative_from_output != nullptr, spec.derivative_from_output)
+        << spec.name;
+  }
+}
+
 TEST(CatalogTest, NamesAreUniqueAndFindable) {
   for (const ActivationSpec& spec : Catalog()) {
     ActivationId id;

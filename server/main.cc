@@ -1,0 +1,101 @@
+// actserver: serves activation.v1.ActivationService over gRPC.
+//
+// Parses flags, starts the server through ActivationServer::Start (the same
+// function the integration tests use), and waits for SIGTERM or SIGINT; then
+// drains -- health NOT_SERVING for --drain_delay while still serving, then
+// new RPCs refused and those in flight given --shutdown_grace to finish --
+// prints what it served, and exits 0.
+#include <pthread.h>
+
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/time/time.h"
+#include "activations/evaluate.h"
+#include "server/server_builder.h"
+
+ABSL_FLAG(int, port, 50051,
+          "TCP port to listen on; 0 lets the kernel choose (the start-up line "
+          "prints the port chosen)");
+ABSL_FLAG(std::string, address, "0.0.0.0",
+          "Address to bind: 0.0.0.0 (all IPv4), :: (all), 127.0.0.1, ...");
+ABSL_FLAG(int, threads, 0, "Compute threads; 0 means all cores");
+ABSL_FLAG(int, max_message_bytes, 64 << 20,
+          "Largest request accepted, in bytes (RESOURCE_EXHAUSTED above)");
+ABSL_FLAG(std::uint64_t, max_elements, std::uint64_t{1} << 24,
+          "Most input values per call, summed over a batch "
+          "(RESOURCE_EXHAUSTED above)");
+ABSL_FLAG(absl::Duration, drain_delay, absl::Seconds(1),
+          "On SIGTERM/SIGINT, how long to go on serving with health "
+          "NOT_SERVING before refusing new RPCs, so that balancers and "
+          "clients watching health move away first (a second signal cuts it "
+          "short); 0 to skip");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "On SIGTERM/SIGINT, how long RPCs in flight may run before they are "
+          "cancelled; keep it below the orchestrator's termination grace "
+          "period");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Serves activation functions over gRPC (activation.v1).\n"
+      "Usage: actserver [--port=50051] [--address=0.0.0.0] [--threads=0] ...");
+  absl::ParseCommandLine(argc, argv);
+
+  // Blocked before any thread exists, so every gRPC and oneTBB thread
+  // inherits the mask and the signals reach only the sigwait below: the
+  // shutdown then runs on an ordinary thread, not in a signal handler.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  actserver::ServerOptions options;
+  options.address = absl::GetFlag(FLAGS_address);
+  options.port = absl::GetFlag(FLAGS_port);
+  options.threads = absl::GetFlag(FLAGS_threads);
+  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.max_elements = absl::GetFlag(FLAGS_max_elements);
+  absl::StatusOr<std::unique_ptr<actserver::ActivationServer>> server =
+      actserver::ActivationServer::Start(options);
+  if (!server.ok()) {
+    std::fprintf(stderr, "actserver: %s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  std::fprintf(
+      stderr,
+      "actserver: listening on %s, %d compute threads, SIMD %s, "
+      "max_message_bytes %d, max_elements %llu\n",
+      actserver::JoinHostPort(options.address, (*server)->port()).c_str(),
+      (*server)->threads(), std::string(activations::SimdTarget()).c_str(),
+      options.max_message_bytes,
+      static_cast<unsigned long long>(options.max_elements));
+
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  const absl::Duration delay = absl::GetFlag(FLAGS_drain_delay);
+  const absl::Duration grace = absl::GetFlag(FLAGS_shutdown_grace);
+  (*server)->StartDraining();
+  std::fprintf(stderr,
+               "actserver: %s received, health NOT_SERVING; refusing new RPCs "
+               "in %s, in-flight ones get up to %s more\n",
+               signal == SIGTERM ? "SIGTERM" : "SIGINT",
+               absl::FormatDuration(delay).c_str(),
+               absl::FormatDuration(grace).c_str());
+  // Without this pause, calls that clients send while the NOT_SERVING news
+  // travels reach a server that has begun to shut down, and gRPC cancels
+  // them (CANCELLED, which clients do not retry).
+  if (delay > absl::ZeroDuration()) {
+    const timespec timeout = absl::ToTimespec(delay);
+    sigtimedwait(&stop_signals, nullptr, &timeout);
+  }
+  (*server)->Shutdown(grace);
+  std::fprintf(stderr, "actserver: stopped after serving %s\n",
+               (*server)->counters().ToString().c_str());
+  return 0;
+}

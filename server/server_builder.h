@@ -1,0 +1,102 @@
+// Builds and starts the whole server -- compute engine, ActivationService,
+// health checking and reflection -- from one options struct. main.cc and the
+// integration tests both start the server through this one function, so the
+// tests run what ships.
+#ifndef SERVER_SERVER_BUILDER_H_
+#define SERVER_SERVER_BUILDER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "absl/base/call_once.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "activations/evaluate.h"
+#include "server/counters.h"
+#include "server/service.h"
+
+namespace actserver {
+
+struct ServerOptions {
+  // Address to bind: an IPv4 or IPv6 literal or a host name. "0.0.0.0" is
+  // every IPv4 interface, "::" every interface; "127.0.0.1" for tests.
+  std::string address = "0.0.0.0";
+  // TCP port; 0 lets the kernel choose (read it back with port()).
+  int port = 50051;
+  // Compute threads (the oneTBB arena); 0 means all cores.
+  int threads = 0;
+  // Largest request message accepted, in bytes; larger ones fail with
+  // RESOURCE_EXHAUSTED before they reach the service. 64 MiB holds 16 Mi
+  // float32 values.
+  int max_message_bytes = 64 << 20;
+  // Most input values one call may carry (a batch summed, a stream per
+  // message); more is RESOURCE_EXHAUSTED. Default: what 64 MiB of float32
+  // holds.
+  std::size_t max_elements = std::size_t{1} << 24;
+};
+
+// A started server. Thread-safe. Destroying it shuts it down (with no grace
+// period) if Shutdown was not called.
+class ActivationServer {
+ public:
+  // Binds, registers the services and starts serving; health is SERVING for
+  // "" and for "activation.v1.ActivationService". UNAVAILABLE if the address
+  // cannot be bound; INVALID_ARGUMENT for options out of range.
+  static absl::StatusOr<std::unique_ptr<ActivationServer>> Start(
+      const ServerOptions& options);
+
+  ~ActivationServer();
+  ActivationServer(const ActivationServer&) = delete;
+  ActivationServer& operator=(const ActivationServer&) = delete;
+
+  // The port bound (the kernel's choice when options.port was 0).
+  int port() const { return port_; }
+  // "host:port" to connect to: the bound address with its port, with a
+  // wildcard address replaced by loopback and IPv6 in brackets.
+  const std::string& target() const { return target_; }
+  // Compute threads in use.
+  int threads() const { return engine_.threads(); }
+  const ServiceCounters& counters() const { return counters_; }
+
+  // A channel to this server that bypasses the network (for tests).
+  std::shared_ptr<grpc::Channel> InProcessChannel(
+      const grpc::ChannelArguments& args = {});
+
+  // Health turns NOT_SERVING while the server goes on answering, so that
+  // balancers and clients that watch health (gRPC client-side health
+  // checking) stop sending it new calls before Shutdown closes the door.
+  // Idempotent.
+  void StartDraining();
+
+  // Graceful stop: StartDraining, then new RPCs are refused and RPCs in
+  // flight get until `grace` to finish before they are cancelled. Returns
+  // when every RPC has ended and the clients have hung up after gRPC's
+  // GOAWAY -- an idle client connection can take seconds to (seen: ~5 s for
+  // Python's grpcio) -- or at `grace`, when the rest is cut. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+  // Blocks until Shutdown has run (from another thread).
+  void Wait();
+
+ private:
+  explicit ActivationServer(const ServerOptions& options);
+
+  activations::Engine engine_;
+  ServiceCounters counters_;
+  ActivationServiceImpl service_;
+  // Declared last: destroyed first, while the service it calls still exists.
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::string target_;
+  absl::once_flag shutdown_once_;
+};
+
+// "host:port", bracketing an IPv6 literal ("[::1]:50051").
+std::string JoinHostPort(const std::string& host, int port);
+
+}  // namespace actserver
+
+#endif  // SERVER_SERVER_BUILDER_H_
