@@ -168,8 +168,12 @@ TEST_F(ClientIntegrationTest, AsyncCompute) {
   EXPECT_EQ(*TensorValues<double>(r->output()), std::vector<double>({0.5}));
 }
 
+// A call that cannot finish in time: 4 Mi float64 values (32 MiB each way)
+// take far longer than 1 ms. (A 1 ns deadline on a tiny call was flaky: the
+// call could complete before gRPC's timer noticed.)
 TEST_F(ClientIntegrationTest, DeadlineIsHonoured) {
-  auto r = client_->ListActivations({.timeout = absl::Nanoseconds(1)});
+  const std::vector<double> x(std::size_t{1} << 22, 0.25);
+  auto r = client_->Compute<double>({.function = "gelu"}, x, {}, {.timeout = absl::Milliseconds(1)});
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
 }
 
