@@ -189,8 +189,12 @@ HWY_INLINE void RunActivation(const Call& call, const T* in, const T* grad,
   if constexpr (kIsFloat && A::kFloatForwardViaDouble && A::kFloatDerivativeViaDouble) {
     RunInType<A>(hn::ScalableTag<double>(), call, in, grad, out, out2, n);
   } else if constexpr (kIsFloat && (A::kFloatForwardViaDouble || A::kFloatDerivativeViaDouble)) {
+    // Derivatives from the output (y (1 - y) and the like) are cheap and
+    // accurate natively: the flag is about derivatives computed from x.
     const bool via_double = call.mode == Mode::kForward ? A::kFloatForwardViaDouble
-                                                        : A::kFloatDerivativeViaDouble;
+                            : call.input_kind == InputKind::kOutput
+                                ? false
+                                : A::kFloatDerivativeViaDouble;
     if (via_double) {
       RunInType<A>(hn::ScalableTag<double>(), call, in, grad, out, out2, n);
     } else {

@@ -183,6 +183,14 @@ HWY_INLINE V<D> Exp(D d, V<D> x) {
 // e^hi (1 + lo) to within lo^2.
 template <class D>
 HWY_INLINE V<D> TwoProduct(D d, V<D> a, V<D> b, V<D>* lo) {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+  // Highway's x86 targets from AVX2 up have fused multiply-add: the error of
+  // the product is exactly fma(a, b, -hi).
+  (void)d;
+  const V<D> hi = hn::Mul(a, b);
+  *lo = hn::MulSub(a, b, hi);
+  return hi;
+#else
   using T = hn::TFromD<D>;
   const V<D> kSplit = hn::Set(d, FloatTraits<T>::kSplitter);
   const V<D> hi = hn::Mul(a, b);
@@ -198,6 +206,7 @@ HWY_INLINE V<D> TwoProduct(D d, V<D> a, V<D> b, V<D>* lo) {
   err = hn::MulAdd(a_lo, b_hi, err);
   *lo = hn::MulAdd(a_lo, b_lo, err);
   return hi;
+#endif
 }
 
 // log(1 + x) for x >= 0 (Highway's Log1p, <= 2 ULP).
