@@ -44,7 +44,7 @@ inline constexpr ActivationSpec kEluSpec{
 #else
 #define ACTIVATIONS_ELU_INL_H_
 #endif
-#include "activations/evaluate.h"
+#include "activations/spec.h"
 #include "activations/math-inl.h"
 HWY_BEFORE_NAMESPACE();
 namespace activations {
