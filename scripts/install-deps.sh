@@ -11,6 +11,9 @@ if [[ "${1:-}" == "--test" ]]; then
   # Cross-language clients and references used by the tests.
   pkgs+=(python3 python3-grpcio python3-protobuf python3-numpy python3-torch
          nginx-light nghttp2-client python3-yaml docker-compose)
+  # The allocators the RPC bench compares (bench/rpc, LD_PRELOAD); its smoke
+  # test starts a server under each.
+  pkgs+=(libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0)
   # Node.js may come from elsewhere (nodesource bundles npm): only fill gaps.
   command -v node >/dev/null || pkgs+=(nodejs)
   command -v npm >/dev/null || pkgs+=(npm)
