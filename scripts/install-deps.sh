@@ -14,6 +14,9 @@ if [[ "${1:-}" == "--test" ]]; then
          nginx-light nghttp2-client python3-yaml docker-compose)
   # The TLS tests make their certificates at test time.
   pkgs+=(openssl)
+  # The allocators the RPC bench compares (bench/rpc, LD_PRELOAD); its smoke
+  # test starts a server under each.
+  pkgs+=(libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0)
   # Node.js may come from elsewhere (nodesource bundles npm): only fill gaps.
   command -v node >/dev/null || pkgs+=(nodejs)
   command -v npm >/dev/null || pkgs+=(npm)
