@@ -1,11 +1,13 @@
 #!/bin/bash
-# actctl and actload (and through them the C++ client library) over a unix:
-# socket and over mutual TLS, with certificates made by openssl here. Until
+# actctl and actload (and through them the C++ client library), and the
+# Python and Node examples, over a unix: socket and over mutual TLS, with
+# certificates made by openssl here. Until
 # actserver listens on unix: paths and speaks TLS itself, a forwarder
 # (grpc_proxy.py) does both in front of a real actserver.
 #   tools_tls_unix_test.sh ACTSERVER ACTCTL ACTLOAD PROXY
 set -euo pipefail
 actserver=$(realpath "$1") actctl=$(realpath "$2") actload=$(realpath "$3") proxy=$(realpath "$4")
+repo=$(realpath "$(dirname "$0")/../..")
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -93,4 +95,16 @@ expect 1 UNAVAILABLE "$actctl" health --target="$tls" --timeout=5s
 expect 1 UNAVAILABLE "$actload" --target="$tls" --tls_roots=ca.pem --duration=200ms --quiet
 expect 2 "go together" "$actload" --target="$tls" --tls_cert=client.pem --duration=200ms
 expect 2 "tls_roots=nope.pem" "$actctl" health --target="$tls" --tls_roots=nope.pem
-echo "tools over unix: and mutual TLS: all OK"
+# The raw-stub examples take the same targets and TLS flags.
+py_example=("/usr/bin/python3" "$repo/examples/python/client.py" --stubs-dir="$work/stubs")
+expect 0 "all calls behaved as expected" "${py_example[@]}" --target="$unix_a"
+expect 0 "all calls behaved as expected" "${py_example[@]}" --target="$tls" "${mtls[@]}"
+expect 1 "" "${py_example[@]}" --target="$tls" --tls_roots=ca.pem
+if command -v node >/dev/null && [ -d "$repo/examples/node/node_modules/@grpc/grpc-js" ]; then
+  expect 0 "all calls OK" node "$repo/examples/node/client.js" --target="$unix_b"
+  expect 0 "all calls OK" node "$repo/examples/node/client.js" --target="$tls" "${mtls[@]}" \
+    --tls_server_name=localhost
+else
+  echo "examples/node not checked: node or its node_modules (npm ci --prefix examples/node) missing"
+fi
+echo "tools and examples over unix: and mutual TLS: all OK"
