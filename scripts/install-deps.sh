@@ -10,7 +10,11 @@ pkgs=(build-essential cmake ninja-build pkg-config ccache
 if [[ "${1:-}" == "--test" ]]; then
   # Cross-language clients and references used by the tests.
   pkgs+=(python3 python3-grpcio python3-protobuf python3-numpy python3-torch
-         nginx-light nghttp2-client python3-yaml docker-compose)
+         nginx-light nghttp2-client python3-yaml docker-compose
+         # clients/python installed into a venv (offline) and its pytest
+         # suite; certificates for the TLS tests.
+         python3-venv python3-pip python3-setuptools python3-wheel python3-pytest
+         openssl)
   # Node.js may come from elsewhere (nodesource bundles npm): only fill gaps.
   command -v node >/dev/null || pkgs+=(nodejs)
   command -v npm >/dev/null || pkgs+=(npm)
