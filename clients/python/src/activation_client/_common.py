@@ -213,6 +213,26 @@ def channel_args(target: Target, tls: Union[bool, Tls], timeout: float,
     return uri, credentials, opts + list(options)
 
 
+def open_channel(module, target: Target, tls: Union[bool, "Tls"],
+                 timeout: float, max_attempts: int, max_message_bytes: int,
+                 options: Sequence[Tuple[str, Any]]):
+    """(target URI, channel) from `module`: grpc or grpc.aio."""
+    uri, credentials, opts = channel_args(target, tls, timeout, max_attempts,
+                                          max_message_bytes, options)
+    if credentials is not None:
+        return uri, module.secure_channel(uri, credentials, opts)
+    return uri, module.insecure_channel(uri, opts)
+
+
+def raw_methods(channel):
+    """The callables of the methods this package encodes itself, taking and
+    returning bytes: Compute, ComputeBatch, ComputeStream, Health/Check."""
+    return (channel.unary_unary(METHOD + "Compute"),
+            channel.unary_unary(METHOD + "ComputeBatch"),
+            channel.stream_stream(METHOD + "ComputeStream"),
+            channel.unary_unary(HEALTH_CHECK))
+
+
 # --- Element types: one table entry each ---------------------------------
 
 

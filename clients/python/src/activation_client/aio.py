@@ -30,20 +30,14 @@ class AsyncClient:
                  max_attempts: int = c.DEFAULT_MAX_ATTEMPTS,
                  max_message_bytes: int = c.DEFAULT_MAX_MESSAGE_BYTES,
                  options: Sequence[Tuple[str, Any]] = ()):
-        uri, credentials, opts = c.channel_args(
-            target, tls, timeout, max_attempts, max_message_bytes, options)
-        self.target = uri
+        self.target, self._channel = c.open_channel(
+            aio, target, tls, timeout, max_attempts, max_message_bytes, options)
         self.timeout = float(timeout)
-        self._channel = (aio.secure_channel(uri, credentials, opts)
-                         if credentials is not None
-                         else aio.insecure_channel(uri, opts))
         # The generated stub, for what this class does not wrap.
         self.stub = pb_grpc.ActivationServiceStub(self._channel)
-        # The tensor-carrying methods take and return bytes: _wire encodes.
-        self._compute = self._channel.unary_unary(c.METHOD + "Compute")
-        self._batch = self._channel.unary_unary(c.METHOD + "ComputeBatch")
-        self._stream = self._channel.stream_stream(c.METHOD + "ComputeStream")
-        self._health = self._channel.unary_unary(c.HEALTH_CHECK)
+        # The tensor-carrying methods take and return bytes (_wire encodes).
+        (self._compute, self._batch, self._stream,
+         self._health) = c.raw_methods(self._channel)
 
     async def close(self) -> None:
         """Closes the channel; calls in flight are cancelled."""
