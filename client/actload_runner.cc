@@ -458,6 +458,7 @@ void Runner::Complete(const Payload& payload, int client,
   ++result_.per_target[client_target_[client]];
   if (status.ok()) {
     ++result_.ok;
+    result_.ok_latency.Record(nanos);
     result_.elements += payload.elements;
     result_.payload_bytes += payload.payload_bytes;
   } else {
