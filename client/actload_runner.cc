@@ -277,10 +277,10 @@ class Runner {
   void Issue(int client, const Payload* payload, Clock::time_point intended,
              int worker);
   bool Drained() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return in_flight_ == 0 && live_streams_ == 0;
+    return in_flight_.load(std::memory_order_acquire) == 0 && live_streams_ == 0;
   }
   bool BelowCap() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return in_flight_ < config_.max_in_flight;
+    return in_flight_.load(std::memory_order_acquire) < config_.max_in_flight;
   }
   // Live progress: a sample every config_.progress_interval until `stop`.
   void ReportProgress(std::ostream* out, const absl::Notification* stop);
@@ -300,7 +300,8 @@ class Runner {
 
   mutable absl::Mutex mu_;
   LoadResult result_ ABSL_GUARDED_BY(mu_);
-  int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  // Requests issued and not yet released; changed without mu_ (see Release).
+  std::atomic<int64_t> in_flight_{0};
   int live_streams_ ABSL_GUARDED_BY(mu_) = 0;
   Clock::time_point last_completion_ ABSL_GUARDED_BY(mu_);
   // The current progress interval (every completion, warm-up included).
@@ -401,10 +402,7 @@ const Payload* Runner::Take(Clock::time_point now) {
 
 void Runner::Issue(int client, const Payload* payload,
                    Clock::time_point intended, int worker) {
-  {
-    absl::MutexLock lock(&mu_);
-    ++in_flight_;
-  }
+  in_flight_.fetch_add(1, std::memory_order_relaxed);
   const ActivationClient& c = *clients_[client];
   const CallOptions call_options{.timeout = config_.timeout};
   if (config_.rpc == LoadRpc::kStream) {
@@ -464,8 +462,20 @@ void Runner::Answered(const Payload& payload, int client,
 }
 
 void Runner::Release() {
+  // Lock-free but for the two moments a waiter in Run cares about: the last
+  // request out (Drained) and the open loop's cap freed (BelowCap). Those
+  // decrements happen under mu_, so that Await re-checks its condition and
+  // Run cannot see zero (and destroy this object) before this call is done
+  // with it.
+  int64_t now = in_flight_.load(std::memory_order_relaxed);
+  while (now != 1 && now != config_.max_in_flight) {
+    if (in_flight_.compare_exchange_weak(now, now - 1,
+                                         std::memory_order_acq_rel)) {
+      return;
+    }
+  }
   absl::MutexLock lock(&mu_);
-  --in_flight_;
+  in_flight_.fetch_sub(1, std::memory_order_acq_rel);
 }
 
 void Runner::Next(int worker, int client) {
