@@ -46,7 +46,7 @@ inline constexpr ActivationSpec kEluSpec{
 #else
 #define ACTIVATIONS_ELU_INL_H_
 #endif
-#include "activations/evaluate.h"
+#include "activations/spec.h"
 #include "activations/math-inl.h"
 HWY_BEFORE_NAMESPACE();
 namespace activations {

@@ -7,7 +7,6 @@
 #ifndef ACTIVATIONS_EVALUATE_H_
 #define ACTIVATIONS_EVALUATE_H_
 
-#include <array>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -40,9 +39,6 @@ enum class DType { kFloat32, kFloat64 };
 
 std::string_view ModeName(Mode mode);
 std::size_t DTypeSize(DType dtype);
-
-// Parameter values in the order of the spec's `params`.
-using ParamValues = std::array<double, kMaxParams>;
 
 // A validated description of what to compute. Build it with MakeCall.
 struct Call {

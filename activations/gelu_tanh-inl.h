@@ -49,7 +49,7 @@ inline constexpr ActivationSpec kGeluTanhSpec{
 #else
 #define ACTIVATIONS_GELU_TANH_INL_H_
 #endif
-#include "activations/evaluate.h"
+#include "activations/spec.h"
 #include "activations/math-inl.h"
 HWY_BEFORE_NAMESPACE();
 namespace activations {

@@ -42,7 +42,7 @@ inline constexpr ActivationSpec kLeakyReluSpec{
 #else
 #define ACTIVATIONS_LEAKY_RELU_INL_H_
 #endif
-#include "activations/evaluate.h"
+#include "activations/spec.h"
 #include "activations/math-inl.h"
 HWY_BEFORE_NAMESPACE();
 namespace activations {

@@ -43,7 +43,7 @@ inline constexpr ActivationSpec kMishSpec{
 #else
 #define ACTIVATIONS_MISH_INL_H_
 #endif
-#include "activations/evaluate.h"
+#include "activations/spec.h"
 #include "activations/math-inl.h"
 HWY_BEFORE_NAMESPACE();
 namespace activations {

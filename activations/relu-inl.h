@@ -39,7 +39,7 @@ inline constexpr ActivationSpec kReluSpec{
 #else
 #define ACTIVATIONS_RELU_INL_H_
 #endif
-#include "activations/evaluate.h"
+#include "activations/spec.h"
 #include "activations/math-inl.h"
 HWY_BEFORE_NAMESPACE();
 namespace activations {

@@ -45,7 +45,7 @@ inline constexpr ActivationSpec kSigmoidSpec{
 #else
 #define ACTIVATIONS_SIGMOID_INL_H_
 #endif
-#include "activations/evaluate.h"
+#include "activations/spec.h"
 #include "activations/math-inl.h"
 HWY_BEFORE_NAMESPACE();
 namespace activations {

@@ -51,7 +51,7 @@ inline constexpr ActivationSpec kSoftplusSpec{
 #else
 #define ACTIVATIONS_SOFTPLUS_INL_H_
 #endif
-#include "activations/evaluate.h"
+#include "activations/spec.h"
 #include "activations/math-inl.h"
 HWY_BEFORE_NAMESPACE();
 namespace activations {

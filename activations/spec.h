@@ -4,6 +4,7 @@
 #ifndef ACTIVATIONS_SPEC_H_
 #define ACTIVATIONS_SPEC_H_
 
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <initializer_list>
@@ -50,6 +51,12 @@ struct Properties {
 };
 
 inline constexpr std::size_t kMaxParams = 2;
+
+// Parameter values in the order of the spec's `params`: what a kernel is
+// constructed from. Here rather than in evaluate.h so that an activation's
+// file needs only this header and the math (evaluate.h brings the list, and
+// so every activation file, back in).
+using ParamValues = std::array<double, kMaxParams>;
 
 // The accuracy contract's two region rules, the same for every activation
 // (published per element type in the catalogue beside the bounds):

@@ -47,7 +47,7 @@ inline constexpr ActivationSpec kSwishSpec{
 #else
 #define ACTIVATIONS_SWISH_INL_H_
 #endif
-#include "activations/evaluate.h"
+#include "activations/spec.h"
 #include "activations/math-inl.h"
 HWY_BEFORE_NAMESPACE();
 namespace activations {

@@ -40,7 +40,7 @@ inline constexpr ActivationSpec kTanhSpec{
 #else
 #define ACTIVATIONS_TANH_INL_H_
 #endif
-#include "activations/evaluate.h"
+#include "activations/spec.h"
 #include "activations/math-inl.h"
 HWY_BEFORE_NAMESPACE();
 namespace activations {
