@@ -64,8 +64,9 @@ struct Work {
   Scratch scratch;
   std::vector<activations::Job> jobs;
 
-  // Admits the decoded requests and lays out their response: `layout` sizes
-  // it and `write` writes it, returning the output slots of each request.
+  // Admits the decoded requests and lays out their response: `size` gives
+  // its bytes and `write` writes it, filling the output slots of each
+  // request; then plans the jobs that compute into those slots.
   template <typename Size, typename Write>
   absl::Status Prepare(const Shared& shared, std::size_t request_bytes,
                        Size size, Write write) {
