@@ -6,11 +6,13 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config ccache
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-      libabsl-dev libtbb-dev libhwy-dev libbenchmark-dev libgtest-dev libgmock-dev)
+      libabsl-dev libtbb-dev libhwy-dev libbenchmark-dev libgtest-dev libgmock-dev
+      libcivetweb-dev)
 if [[ "${1:-}" == "--test" ]]; then
   # Cross-language clients and references used by the tests.
   pkgs+=(python3 python3-grpcio python3-protobuf python3-numpy python3-torch
-         nginx-light nghttp2-client python3-yaml docker-compose)
+         nginx-light nghttp2-client python3-yaml docker-compose
+         prometheus)
   # Node.js may come from elsewhere (nodesource bundles npm): only fill gaps.
   command -v node >/dev/null || pkgs+=(nodejs)
   command -v npm >/dev/null || pkgs+=(npm)

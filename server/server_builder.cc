@@ -1,5 +1,6 @@
 #include "server/server_builder.h"
 
+#include <grpcpp/ext/channelz_service_plugin.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
@@ -8,6 +9,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/metrics/metrics_exporter.h"
+#include "server/metrics/request_labels.h"
 
 namespace actserver {
 namespace {
@@ -29,9 +32,14 @@ std::string JoinHostPort(const std::string& host, int port) {
   return absl::StrCat(host, ":", port);
 }
 
-ActivationServer::ActivationServer(const ServerOptions& options)
+ActivationServer::ActivationServer(
+    const ServerOptions& options,
+    std::unique_ptr<metrics::AccessLog> access_log)
     : engine_(EngineOptions(options)),
-      service_(&engine_, options.max_elements, &counters_) {}
+      metrics_(metrics::ApiLabelValues()),
+      access_log_(std::move(access_log)),
+      service_(&engine_, options.max_elements, &counters_,
+               metrics::Observability{&metrics_, access_log_.get()}) {}
 
 absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
     const ServerOptions& options) {
@@ -47,13 +55,23 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
     return absl::InvalidArgumentError(absl::StrCat(
         "max_message_bytes: ", options.max_message_bytes, " must be > 0"));
   }
-  std::unique_ptr<ActivationServer> server(new ActivationServer(options));
+  std::unique_ptr<metrics::AccessLog> access_log;
+  if (!options.access_log.empty()) {
+    absl::StatusOr<std::unique_ptr<metrics::AccessLog>> opened =
+        metrics::AccessLog::Open(options.access_log);
+    if (!opened.ok()) return opened.status();
+    access_log = *std::move(opened);
+  }
+  std::unique_ptr<ActivationServer> server(
+      new ActivationServer(options, std::move(access_log)));
 
   // Both are process-wide switches read by ServerBuilder: the standard
   // grpc.health.v1 service (Kubernetes gRPC probes, load balancers) and
   // server reflection (grpcurl-style tools).
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // Also process-wide; once on, every server built after it has channelz.
+  if (options.channelz) grpc::channelz::experimental::InitChannelzService();
 
   grpc::ServerBuilder builder;
   const std::string address = JoinHostPort(options.address, options.port);
@@ -74,6 +92,17 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
                         options.address == "::" || options.address == "[::]";
   server->target_ = JoinHostPort(
       wildcard ? std::string("127.0.0.1") : options.address, server->port_);
+  if (!options.metrics_address.empty()) {
+    const metrics::ServerMetrics* registry = &server->metrics_;
+    absl::StatusOr<std::unique_ptr<metrics::MetricsHttpServer>> http =
+        metrics::MetricsHttpServer::Start(
+            options.metrics_address,
+            [registry, build = metrics::CurrentBuildInfo()] {
+              return metrics::RenderScrape(*registry, build);
+            });
+    if (!http.ok()) return http.status();
+    server->metrics_http_ = *std::move(http);
+  }
   server->server_->GetHealthCheckService()->SetServingStatus(kServiceName,
                                                              true);
   return server;

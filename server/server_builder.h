@@ -16,6 +16,9 @@
 #include "absl/time/time.h"
 #include "activations/evaluate.h"
 #include "server/counters.h"
+#include "server/metrics/access_log.h"
+#include "server/metrics/metrics_http_server.h"
+#include "server/metrics/server_metrics.h"
 #include "server/service.h"
 
 namespace actserver {
@@ -36,6 +39,16 @@ struct ServerOptions {
   // message); more is RESOURCE_EXHAUSTED. Default: what 64 MiB of float32
   // holds.
   std::size_t max_elements = std::size_t{1} << 24;
+
+  // Observability (docs/observability.md). All off by default.
+  // "host:port" of the Prometheus /metrics HTTP server ("0.0.0.0:9464";
+  // port 0 lets the kernel choose, see metrics_port()); empty: none.
+  std::string metrics_address;
+  // JSON access log, one line per request: a file (appended to) or "-" for
+  // stderr; empty: none.
+  std::string access_log;
+  // Registers gRPC's channelz service (grpc.channelz.v1.Channelz).
+  bool channelz = false;
 };
 
 // A started server. Thread-safe. Destroying it shuts it down (with no grace
@@ -60,6 +73,12 @@ class ActivationServer {
   // Compute threads in use.
   int threads() const { return engine_.threads(); }
   const ServiceCounters& counters() const { return counters_; }
+  // The registry every RPC records into (rendered at /metrics).
+  const metrics::ServerMetrics& metrics() const { return metrics_; }
+  // The /metrics port, or 0 when options.metrics_address was empty.
+  int metrics_port() const {
+    return metrics_http_ == nullptr ? 0 : metrics_http_->port();
+  }
 
   // A channel to this server that bypasses the network (for tests).
   std::shared_ptr<grpc::Channel> InProcessChannel(
@@ -82,11 +101,16 @@ class ActivationServer {
   void Wait();
 
  private:
-  explicit ActivationServer(const ServerOptions& options);
+  ActivationServer(const ServerOptions& options,
+                   std::unique_ptr<metrics::AccessLog> access_log);
 
   activations::Engine engine_;
   ServiceCounters counters_;
+  metrics::ServerMetrics metrics_;
+  std::unique_ptr<metrics::AccessLog> access_log_;  // null when off
   ActivationServiceImpl service_;
+  // Reads metrics_: declared after it, so destroyed before it.
+  std::unique_ptr<metrics::MetricsHttpServer> metrics_http_;
   // Declared last: destroyed first, while the service it calls still exists.
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "server/metrics/request_labels.h"
 #include "server/request_codec.h"
 #include "server/status_util.h"
 
@@ -17,6 +18,9 @@ namespace actserver {
 namespace {
 
 namespace v1 = ::activation::v1;
+using metrics::CallRecorder;
+using metrics::LabelsOf;
+using metrics::Rpc;
 
 std::size_t CountElements(const std::vector<activations::Job>& jobs) {
   std::size_t elements = 0;
@@ -36,11 +40,14 @@ class StreamReactor final
  public:
   StreamReactor(grpc::CallbackServerContext* context,
                 const activations::Engine* engine, std::size_t max_elements,
-                ServiceCounters* counters)
+                ServiceCounters* counters,
+                const metrics::Observability& observability)
       : context_(context),
         engine_(engine),
         max_elements_(max_elements),
-        counters_(counters) {
+        counters_(counters),
+        observability_(observability),
+        call_(observability, Rpc::kComputeStream, context) {
     Actions actions;
     {
       absl::MutexLock lock(&mu_);
@@ -55,6 +62,7 @@ class StreamReactor final
       absl::MutexLock lock(&mu_);
       read_pending_ = false;
       if (ok) {
+        reading_->read_at = absl::Now();
         entry = reading_.get();
         queue_.push_back(std::move(reading_));
         ++computing_;
@@ -63,7 +71,10 @@ class StreamReactor final
         reads_done_ = true;
       }
     }
-    if (entry != nullptr) Compute(entry);
+    if (entry != nullptr) {
+      observability_.metrics->StreamMessageReceived();
+      Compute(entry);
+    }
     Actions actions;
     {
       absl::MutexLock lock(&mu_);
@@ -79,6 +90,7 @@ class StreamReactor final
       write_pending_ = false;
       queue_.pop_front();
       if (!ok) write_failed_ = true;
+      if (ok) observability_.metrics->StreamMessageSent();
       actions = NextActionsLocked();
     }
     Perform(actions);
@@ -94,6 +106,7 @@ class StreamReactor final
     v1::ComputeRequest request;
     v1::ComputeStreamResponse response;
     bool ready = false;  // response complete, may be written
+    absl::Time read_at;  // for the message's latency
   };
 
   // What to start once the lock is released: gRPC may run reactions inline,
@@ -137,7 +150,12 @@ class StreamReactor final
     // Finish last: once it is called OnDone may delete this at any moment.
     if (actions.write != nullptr) StartWrite(actions.write);
     if (actions.read != nullptr) StartRead(actions.read);
-    if (actions.finish.has_value()) Finish(*actions.finish);
+    if (actions.finish.has_value()) {
+      call_.FinishStream(absl::Status(
+          static_cast<absl::StatusCode>(actions.finish->error_code()),
+          actions.finish->error_message()));
+      Finish(*actions.finish);
+    }
   }
 
   // Computes `entry` (owned by queue_, which keeps it until it is written)
@@ -151,9 +169,11 @@ class StreamReactor final
       return;
     }
     const std::size_t elements = job->size;
+    observability_.metrics->QueueDepthAdd(1);
     engine_->Enqueue(
         {*job}, [context = context_] { return context->IsCancelled(); },
         [this, entry, elements](absl::Status status) {
+          observability_.metrics->QueueDepthAdd(-1);
           Done(entry, status, elements);
         });
   }
@@ -168,6 +188,9 @@ class StreamReactor final
       entry->response.mutable_error()->set_message(
           std::string(status.message()));
     }
+    call_.MessageDone(LabelsOf(entry->request), status.ok() ? elements : 0,
+                      status, entry->read_at, entry->request.ByteSizeLong(),
+                      entry->response.ByteSizeLong(), entry->request.id());
     Actions actions;
     {
       absl::MutexLock lock(&mu_);
@@ -182,6 +205,8 @@ class StreamReactor final
   const activations::Engine* const engine_;
   const std::size_t max_elements_;
   ServiceCounters* const counters_;
+  const metrics::Observability observability_;
+  CallRecorder call_;
 
   absl::Mutex mu_;
   std::deque<std::unique_ptr<Entry>> queue_ ABSL_GUARDED_BY(mu_);
@@ -203,22 +228,29 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
 
 }  // namespace
 
-ActivationServiceImpl::ActivationServiceImpl(const activations::Engine* engine,
-                                             std::size_t max_elements,
-                                             ServiceCounters* counters)
-    : engine_(engine), max_elements_(max_elements), counters_(counters) {}
+ActivationServiceImpl::ActivationServiceImpl(
+    const activations::Engine* engine, std::size_t max_elements,
+    ServiceCounters* counters, metrics::Observability observability)
+    : engine_(engine),
+      max_elements_(max_elements),
+      counters_(counters),
+      observability_(observability) {}
 
 grpc::ServerUnaryReactor* ActivationServiceImpl::Compute(
     grpc::CallbackServerContext* context, const v1::ComputeRequest* request,
     v1::ComputeResponse* response) {
   counters_->AddRpc();
+  CallRecorder call(observability_, Rpc::kCompute, context,
+                    request->ByteSizeLong(), request->id());
   absl::StatusOr<activations::Job> job =
       PrepareCompute(*request, max_elements_, response);
+  call.AddRequest(LabelsOf(*request), job.ok() ? job->size : 0);
   if (!job.ok()) {
     counters_->AddError();
+    call.Finish(job.status(), 0);
     return FinishNow(context, job.status());
   }
-  return RunAndFinish(context, {*job});
+  return RunAndFinish(context, {*job}, std::move(call), response);
 }
 
 grpc::ServerUnaryReactor* ActivationServiceImpl::ComputeBatch(
@@ -226,19 +258,26 @@ grpc::ServerUnaryReactor* ActivationServiceImpl::ComputeBatch(
     const v1::ComputeBatchRequest* request,
     v1::ComputeBatchResponse* response) {
   counters_->AddRpc();
+  CallRecorder call(observability_, Rpc::kComputeBatch, context,
+                    request->ByteSizeLong());
   absl::StatusOr<std::vector<activations::Job>> jobs =
       PrepareBatch(*request, max_elements_, response);
+  for (int i = 0; i < request->items_size(); ++i) {
+    call.AddRequest(LabelsOf(request->items(i)), jobs.ok() ? (*jobs)[i].size : 0);
+  }
   if (!jobs.ok()) {
     counters_->AddError();
+    call.Finish(jobs.status(), 0);
     return FinishNow(context, jobs.status());
   }
-  return RunAndFinish(context, *std::move(jobs));
+  return RunAndFinish(context, *std::move(jobs), std::move(call), response);
 }
 
 grpc::ServerBidiReactor<v1::ComputeRequest, v1::ComputeStreamResponse>*
 ActivationServiceImpl::ComputeStream(grpc::CallbackServerContext* context) {
   counters_->AddRpc();
-  return new StreamReactor(context, engine_, max_elements_, counters_);
+  return new StreamReactor(context, engine_, max_elements_, counters_,
+                           observability_);
 }
 
 grpc::ServerUnaryReactor* ActivationServiceImpl::ListActivations(
@@ -246,25 +285,32 @@ grpc::ServerUnaryReactor* ActivationServiceImpl::ListActivations(
     const v1::ListActivationsRequest* /*request*/,
     v1::ListActivationsResponse* response) {
   counters_->AddRpc();
+  CallRecorder call(observability_, Rpc::kListActivations, context);
   FillCatalog(response);
+  call.Finish(absl::OkStatus(), response->ByteSizeLong());
   return FinishNow(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* ActivationServiceImpl::RunAndFinish(
-    grpc::CallbackServerContext* context, std::vector<activations::Job> jobs) {
+    grpc::CallbackServerContext* context, std::vector<activations::Job> jobs,
+    CallRecorder call, const google::protobuf::Message* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const std::size_t requests = jobs.size();
   const std::size_t elements = CountElements(jobs);
+  observability_.metrics->QueueDepthAdd(1);
   // A deadline that passes or a client that cancels marks the context
   // cancelled; the engine polls this between chunks and stops early.
   engine_->Enqueue(
       std::move(jobs), [context] { return context->IsCancelled(); },
-      [this, reactor, requests, elements](absl::Status status) {
+      [this, reactor, requests, elements, call = std::move(call),
+       response](absl::Status status) mutable {
+        observability_.metrics->QueueDepthAdd(-1);
         if (status.ok()) {
           counters_->AddRequests(requests, elements);
         } else {
           counters_->AddError();
         }
+        call.Finish(status, status.ok() ? response->ByteSizeLong() : 0);
         reactor->Finish(ToGrpcStatus(status));
       });
   return reactor;

@@ -12,18 +12,23 @@
 #include "activation/v1/activation.grpc.pb.h"
 #include "activations/evaluate.h"
 #include "server/counters.h"
+#include "server/metrics/call_recorder.h"
 
 namespace actserver {
 
-// Thread-safe. `engine` and `counters` must outlive the grpc::Server the
-// service is registered with (every RPC finishes before Shutdown returns).
+// Thread-safe. `engine`, `counters` and what `observability` points to must
+// outlive the grpc::Server the service is registered with (every RPC finishes
+// before Shutdown returns).
 class ActivationServiceImpl final
     : public activation::v1::ActivationService::CallbackService {
  public:
   // `max_elements`: the most input values one call may carry (summed over a
   // batch; per message in a stream); more is RESOURCE_EXHAUSTED.
+  // `observability`: where every RPC records its metrics (and access-log
+  // line, when that is on).
   ActivationServiceImpl(const activations::Engine* engine,
-                        std::size_t max_elements, ServiceCounters* counters);
+                        std::size_t max_elements, ServiceCounters* counters,
+                        metrics::Observability observability);
 
   grpc::ServerUnaryReactor* Compute(
       grpc::CallbackServerContext* context,
@@ -47,12 +52,16 @@ class ActivationServiceImpl final
  private:
   // Runs `jobs` on the engine and finishes the RPC when they are done (on a
   // compute thread, or inline for small work).
-  grpc::ServerUnaryReactor* RunAndFinish(grpc::CallbackServerContext* context,
-                                         std::vector<activations::Job> jobs);
+  // `call` has the jobs' requests added; it records the end, with
+  // `response`'s size when the work succeeded.
+  grpc::ServerUnaryReactor* RunAndFinish(
+      grpc::CallbackServerContext* context, std::vector<activations::Job> jobs,
+      metrics::CallRecorder call, const google::protobuf::Message* response);
 
   const activations::Engine* engine_;
   std::size_t max_elements_;
   ServiceCounters* counters_;
+  metrics::Observability observability_;
 };
 
 }  // namespace actserver
