@@ -12,7 +12,7 @@ if [[ "${1:-}" == "--test" ]]; then
   # Cross-language clients and references used by the tests.
   pkgs+=(python3 python3-grpcio python3-protobuf python3-numpy python3-torch
          nginx-light nghttp2-client python3-yaml docker-compose
-         prometheus)
+         prometheus grpc-proto)
   # Node.js may come from elsewhere (nodesource bundles npm): only fill gaps.
   command -v node >/dev/null || pkgs+=(nodejs)
   command -v npm >/dev/null || pkgs+=(npm)
