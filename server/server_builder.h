@@ -20,6 +20,7 @@
 #include "server/metrics/metrics_http_server.h"
 #include "server/metrics/server_metrics.h"
 #include "server/service.h"
+#include "server/tls_credentials.h"
 
 namespace actserver {
 
@@ -39,6 +40,17 @@ struct ServerOptions {
   // message); more is RESOURCE_EXHAUSTED. Default: what 64 MiB of float32
   // holds.
   std::size_t max_elements = std::size_t{1} << 24;
+  // TLS or mutual TLS on `port` (tls_credentials.h); plaintext by default.
+  TlsOptions tls;
+  // A second listener, always plaintext, that serves only grpc.health.v1:
+  // for probes that cannot speak TLS or present a client certificate
+  // (Kubernetes' gRPC probes, a Docker HEALTHCHECK). Its status follows the
+  // main port's: NOT_SERVING from StartDraining on. -1: no such listener;
+  // 0: the kernel chooses (read it back with health_port()). Bound to
+  // `health_address`, loopback unless a prober outside the host (kubelet
+  // probing the pod IP) needs it.
+  int health_port = -1;
+  std::string health_address = "127.0.0.1";
 
   // Observability (docs/observability.md). All off by default.
   // "host:port" of the Prometheus /metrics HTTP server ("0.0.0.0:9464";
@@ -56,8 +68,10 @@ struct ServerOptions {
 class ActivationServer {
  public:
   // Binds, registers the services and starts serving; health is SERVING for
-  // "" and for "activation.v1.ActivationService". UNAVAILABLE if the address
-  // cannot be bound; INVALID_ARGUMENT for options out of range.
+  // "" and for "activation.v1.ActivationService". UNAVAILABLE if an address
+  // cannot be bound; INVALID_ARGUMENT for options out of range and for TLS
+  // files that are unreadable, not PEM or do not match (the message names
+  // the option and the file).
   static absl::StatusOr<std::unique_ptr<ActivationServer>> Start(
       const ServerOptions& options);
 
@@ -73,6 +87,9 @@ class ActivationServer {
   // Compute threads in use.
   int threads() const { return engine_.threads(); }
   const ServiceCounters& counters() const { return counters_; }
+  // The plaintext health-only port (the kernel's choice when
+  // options.health_port was 0); 0 when there is none.
+  int health_port() const { return health_port_; }
   // The registry every RPC records into (rendered at /metrics).
   const metrics::ServerMetrics& metrics() const { return metrics_; }
   // The /metrics port, or 0 when options.metrics_address was empty.
@@ -103,6 +120,7 @@ class ActivationServer {
  private:
   ActivationServer(const ServerOptions& options,
                    std::unique_ptr<metrics::AccessLog> access_log);
+  absl::Status StartHealthServer(const ServerOptions& options);
 
   activations::Engine engine_;
   ServiceCounters counters_;
@@ -113,7 +131,9 @@ class ActivationServer {
   std::unique_ptr<metrics::MetricsHttpServer> metrics_http_;
   // Declared last: destroyed first, while the service it calls still exists.
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> health_server_;  // health_port >= 0 only
   int port_ = 0;
+  int health_port_ = 0;
   std::string target_;
   absl::once_flag shutdown_once_;
 };
