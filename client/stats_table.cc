@@ -86,7 +86,8 @@ BucketCounts Minus(BucketCounts a, const BucketCounts& b) {
 
 std::string Count(double v) {
   if (std::isnan(v)) return "-";
-  if (v == std::floor(v) && std::fabs(v) < 1e15) {
+  // Whole numbers, and rates of 100/s and more, without a fraction.
+  if ((v == std::floor(v) || std::fabs(v) >= 100) && std::fabs(v) < 1e15) {
     return absl::StrFormat("%.0f", v);
   }
   return absl::StrFormat("%.1f", v);

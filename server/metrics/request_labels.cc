@@ -48,6 +48,25 @@ int DTypeSlot(const v1::Tensor& tensor, int dtypes) {
   return n > 0 && n <= dtypes ? n : 0;
 }
 
+// The slot of `name` in `names` (1-based), 0 if absent.
+int SlotOf(const std::vector<std::string>& names, absl::string_view name) {
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == name) return static_cast<int>(i) + 1;
+  }
+  return 0;
+}
+
+absl::string_view LibraryDTypeName(activations::DType dtype) {
+  switch (dtype) {
+    case activations::DType::kFloat32:
+      return "float32";
+    case activations::DType::kFloat64:
+      return "float64";
+    default:  // a dtype added to the library but not yet here: "unknown"
+      return "";
+  }
+}
+
 }  // namespace
 
 ServerMetrics::LabelValues ApiLabelValues() {
@@ -73,6 +92,21 @@ RequestLabels LabelsOf(const v1::ComputeRequest& request) {
   }
   labels.mode = ModeSlot(request.mode(), kModes);
   labels.dtype = DTypeSlot(request.input(), kDTypes);
+  return labels;
+}
+
+}  // namespace actserver::metrics
+
+namespace actserver::metrics {
+
+RequestLabels LabelsOf(const activations::Job& job) {
+  static const ServerMetrics::LabelValues* const kValues =
+      new ServerMetrics::LabelValues(ApiLabelValues());
+  RequestLabels labels;
+  labels.function = static_cast<int>(job.call.id) + 1;
+  const std::string_view mode = activations::ModeName(job.call.mode);
+  labels.mode = SlotOf(kValues->modes, absl::string_view(mode.data(), mode.size()));
+  labels.dtype = SlotOf(kValues->dtypes, LibraryDTypeName(job.dtype));
   return labels;
 }
 

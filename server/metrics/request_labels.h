@@ -8,6 +8,7 @@
 #define SERVER_METRICS_REQUEST_LABELS_H_
 
 #include "activation/v1/activation.pb.h"
+#include "activations/evaluate.h"
 #include "server/metrics/server_metrics.h"
 
 namespace actserver::metrics {
@@ -21,6 +22,10 @@ ServerMetrics::LabelValues ApiLabelValues();
 // (0 when unspecified or unknown) as ApiLabelValues' indices. Cheap: one
 // catalogue lookup, no allocation. Thread-safe.
 RequestLabels LabelsOf(const activation::v1::ComputeRequest& request);
+
+// The same from a decoded job (for a request path that never builds a
+// ComputeRequest): its function, mode and dtype. Thread-safe.
+RequestLabels LabelsOf(const activations::Job& job);
 
 }  // namespace actserver::metrics
 

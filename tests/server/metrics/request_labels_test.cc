@@ -50,6 +50,39 @@ TEST(RequestLabelsTest, LabelsOfAValidRequest) {
   EXPECT_EQ(values.dtypes[LabelsOf(request).dtype - 1], "float64");
 }
 
+TEST(RequestLabelsTest, LabelsOfADecodedJobMatchTheMessages) {
+  // Every function x mode x dtype: the job's labels equal the request's.
+  for (const activations::ActivationSpec& spec : activations::Catalog()) {
+    for (v1::Mode mode : {v1::MODE_FORWARD, v1::MODE_DERIVATIVE,
+                          v1::MODE_FORWARD_AND_DERIVATIVE, v1::MODE_BACKWARD}) {
+      for (v1::DType dtype : {v1::DTYPE_FLOAT32, v1::DTYPE_FLOAT64}) {
+        v1::ComputeRequest request;
+        request.set_function(std::string(spec.name));
+        request.set_mode(mode);
+        request.mutable_input()->mutable_raw()->set_dtype(dtype);
+        activations::ActivationId id;
+        ASSERT_NE(activations::FindSpec(spec.name, &id), nullptr);
+        activations::Job job;
+        job.call.id = id;
+        job.call.mode = mode == v1::MODE_FORWARD ? activations::Mode::kForward
+                        : mode == v1::MODE_DERIVATIVE
+                            ? activations::Mode::kDerivative
+                        : mode == v1::MODE_BACKWARD
+                            ? activations::Mode::kBackward
+                            : activations::Mode::kForwardAndDerivative;
+        job.dtype = dtype == v1::DTYPE_FLOAT32 ? activations::DType::kFloat32
+                                               : activations::DType::kFloat64;
+        const RequestLabels a = LabelsOf(request), b = LabelsOf(job);
+        EXPECT_EQ(a.function, b.function) << spec.name;
+        EXPECT_EQ(a.mode, b.mode) << spec.name << " " << mode;
+        EXPECT_EQ(a.dtype, b.dtype) << spec.name << " " << dtype;
+        EXPECT_GT(b.mode, 0);
+        EXPECT_GT(b.dtype, 0);
+      }
+    }
+  }
+}
+
 TEST(RequestLabelsTest, WhatIsMissingOrInvalidIsUnknown) {
   v1::ComputeRequest request;  // nothing set
   RequestLabels labels = LabelsOf(request);
