@@ -36,8 +36,11 @@ struct Observability {
 };
 
 // Copyable (it rides in the compute engine's completion callback); one per
-// RPC, used from one thread at a time. `context` must stay valid until
-// Finish, which is before the RPC's own Finish.
+// RPC. AddRequest and Finish are called from one thread at a time;
+// MessageDone may be called concurrently (a stream's messages finish on
+// several compute threads): it changes nothing in the recorder. `context`
+// must stay valid until Finish/FinishStream, which come before the RPC's own
+// Finish.
 class CallRecorder {
  public:
   // Counts the RPC in flight and notes its start time. `received_bytes`: the

@@ -39,6 +39,9 @@ fi
 
 project=actsvc-compose-test-$$
 export COMPOSE_PROJECT_NAME=$project
+# Image tags of our own too: the engine may be shared, and another checkout's stack must not
+# run (or overwrite) this one's images. The layers stay cached; only the tags are removed.
+export ACTSVC_TAG=$project
 free_port() {
   /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -52,6 +55,8 @@ ticker_pid=""
 cleanup() {
   [[ -z $ticker_pid ]] || kill "$ticker_pid" 2>/dev/null || true
   DC_TIMEOUT=120 dc down --remove-orphans -t 20 >/dev/null 2>&1 || true
+  docker rmi "activation-service:$ACTSVC_TAG" "activation-service-lb:$ACTSVC_TAG" \
+    "activation-service-prometheus:$ACTSVC_TAG" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
