@@ -9,7 +9,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
 
 namespace actserver::metrics {
 namespace {
@@ -37,6 +39,29 @@ TEST(AccessLogTest, FormatIsOneJsonObjectPerLine) {
             "\"function\":\"tanh\",\"mode\":\"forward\",\"dtype\":\"float32\","
             "\"items\":1,\"elements\":1024,\"code\":\"OK\",\"latency_us\":87,"
             "\"request_id\":\"r-17\"}\n");
+}
+
+TEST(AccessLogTest, TimesAreRfc3339UtcWithMicroseconds) {
+  // Against absl::FormatTime, across leap days, centuries and the epoch.
+  AccessLogEntry e = SampleEntry();
+  for (const absl::Time t :
+       {absl::FromUnixMicros(0), absl::FromUnixMicros(-1),
+        absl::FromCivil(absl::CivilSecond(2024, 2, 29, 23, 59, 59),
+                        absl::UTCTimeZone()) +
+            absl::Microseconds(999'999),
+        absl::FromCivil(absl::CivilSecond(2000, 3, 1, 0, 0, 0),
+                        absl::UTCTimeZone()),
+        absl::FromCivil(absl::CivilSecond(2100, 12, 31, 12, 30, 5),
+                        absl::UTCTimeZone()) +
+            absl::Microseconds(42),
+        absl::FromCivil(absl::CivilSecond(1900, 1, 1, 0, 0, 0),
+                        absl::UTCTimeZone())}) {
+    e.time = t;
+    const std::string expected = absl::StrCat(
+        "{\"time\":\"",
+        absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone()), "\"");
+    EXPECT_EQ(AccessLog::Format(e).substr(0, expected.size()), expected);
+  }
 }
 
 TEST(AccessLogTest, StringsAreEscaped) {
