@@ -20,8 +20,8 @@ using Samples = std::vector<MetricSample>;
 
 constexpr const char* kRpcs[] = {"Compute", "ComputeBatch", "ComputeStream",
                                  "ListActivations"};
-constexpr const char* kRefusalReasons[] = {"memory_budget", "admission",
-                                           "queue_full", "deadline_expired"};
+constexpr const char* kRefusalReasons[] = {"memory_budget", "queue_full",
+                                           "deadline_expired"};
 
 bool Matches(const MetricSample& s, const Labels& match) {
   for (const auto& [key, value] : match) {

@@ -52,6 +52,10 @@ class CallRecorder {
                std::uint64_t received_bytes = 0,
                absl::string_view message_id = {});
 
+  // The request's `id` for the access log, once decoded (must outlive
+  // Finish).
+  void SetMessageId(absl::string_view id) { message_id_ = id; }
+
   // One computation of a unary RPC (a Compute call, each batch item), with
   // its labels and its input values (0 if it was not decoded). All count
   // with the status Finish is given.

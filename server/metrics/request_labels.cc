@@ -99,14 +99,16 @@ RequestLabels LabelsOf(const v1::ComputeRequest& request) {
 
 namespace actserver::metrics {
 
-RequestLabels LabelsOf(const activations::Job& job) {
+RequestLabels LabelsOf(const activations::Call& call,
+                       activations::DType dtype) {
   static const ServerMetrics::LabelValues* const kValues =
       new ServerMetrics::LabelValues(ApiLabelValues());
   RequestLabels labels;
-  labels.function = static_cast<int>(job.call.id) + 1;
-  const std::string_view mode = activations::ModeName(job.call.mode);
-  labels.mode = SlotOf(kValues->modes, absl::string_view(mode.data(), mode.size()));
-  labels.dtype = SlotOf(kValues->dtypes, LibraryDTypeName(job.dtype));
+  labels.function = static_cast<int>(call.id) + 1;
+  const std::string_view mode = activations::ModeName(call.mode);
+  labels.mode =
+      SlotOf(kValues->modes, absl::string_view(mode.data(), mode.size()));
+  labels.dtype = SlotOf(kValues->dtypes, LibraryDTypeName(dtype));
   return labels;
 }
 

@@ -23,9 +23,13 @@ ServerMetrics::LabelValues ApiLabelValues();
 // catalogue lookup, no allocation. Thread-safe.
 RequestLabels LabelsOf(const activation::v1::ComputeRequest& request);
 
-// The same from a decoded job (for a request path that never builds a
-// ComputeRequest): its function, mode and dtype. Thread-safe.
-RequestLabels LabelsOf(const activations::Job& job);
+// The same from what a decoder produced (for a request path that never
+// builds a ComputeRequest): the call's function and mode, the input's dtype.
+// Thread-safe.
+RequestLabels LabelsOf(const activations::Call& call, activations::DType dtype);
+inline RequestLabels LabelsOf(const activations::Job& job) {
+  return LabelsOf(job.call, job.dtype);
+}
 
 }  // namespace actserver::metrics
 

@@ -75,8 +75,6 @@ absl::string_view RefusalReasonName(RefusalReason reason) {
   switch (reason) {
     case RefusalReason::kMemoryBudget:
       return "memory_budget";
-    case RefusalReason::kAdmission:
-      return "admission";
     case RefusalReason::kQueueFull:
       return "queue_full";
     case RefusalReason::kDeadlineExpired:
@@ -170,6 +168,12 @@ void ServerMetrics::QueueDepthAdd(std::int64_t delta) {
 
 void ServerMetrics::Refused(RefusalReason reason) {
   refused_[static_cast<int>(reason)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void ServerMetrics::SetRefusedSource(RefusalReason reason,
+                                     std::function<std::uint64_t()> read) {
+  absl::MutexLock lock(&mu_);
+  refused_source_[static_cast<int>(reason)] = std::move(read);
 }
 
 void ServerMetrics::RegisterCallback(std::string name, MetricType type,
@@ -336,15 +340,16 @@ void ServerMetrics::Render(TextFormatWriter& w) const {
   w.Sample("actsvc_compute_queue_depth", {},
            static_cast<double>(queue_depth_.load(std::memory_order_relaxed)));
 
+  absl::MutexLock lock(&mu_);
   w.Family("actsvc_requests_refused_total", MetricType::kCounter,
            "Requests turned away before computing, by reason.");
   for (int i = 0; i < kNumRefusalReasons; ++i) {
+    std::uint64_t n = refused_[i].load(std::memory_order_relaxed);
+    if (refused_source_[i]) n += refused_source_[i]();
     w.Sample("actsvc_requests_refused_total",
-             {{"reason", RefusalReasonName(static_cast<RefusalReason>(i))}},
-             refused_[i].load(std::memory_order_relaxed));
+             {{"reason", RefusalReasonName(static_cast<RefusalReason>(i))}}, n);
   }
 
-  absl::MutexLock lock(&mu_);
   for (const Callback& c : callbacks_) {
     w.Family(c.name, c.type, c.help);
     w.Sample(c.name, {}, c.read());

@@ -50,12 +50,11 @@ absl::string_view RpcName(Rpc rpc);
 // of actsvc_requests_refused_total. Every reason is exported from the start
 // (at 0), so that rate() and alerts see the series before the first refusal.
 enum class RefusalReason : int {
-  kMemoryBudget,     // the request's bytes did not fit the memory budget
-  kAdmission,        // admission control: too many requests in flight
-  kQueueFull,        // the bounded compute queue was full
+  kMemoryBudget,     // request + response did not fit the memory budget
+  kQueueFull,        // the compute queue's values were at their limit
   kDeadlineExpired,  // the deadline passed before computing started
 };
-inline constexpr int kNumRefusalReasons = 4;
+inline constexpr int kNumRefusalReasons = 3;
 absl::string_view RefusalReasonName(RefusalReason reason);
 
 // gRPC status codes 0 (OK) .. 16 (UNAUTHENTICATED); anything else counts as
@@ -122,8 +121,14 @@ class ServerMetrics {
   // Computations handed to the compute engine and not yet finished.
   void QueueDepthAdd(std::int64_t delta);
 
-  // A request turned away before computing (memory budget, admission, ...).
+  // A request turned away before computing (memory budget, queue, ...).
   void Refused(RefusalReason reason);
+
+  // For a reason whose count another object keeps (the admission control's
+  // own counters): `read` is added to what Refused recorded, at each scrape.
+  // Must be thread-safe and outlive this registry. Start-up only.
+  void SetRefusedSource(RefusalReason reason,
+                        std::function<std::uint64_t()> read);
 
   // --- Registration (start-up; not for the hot path). ---
 
@@ -181,6 +186,8 @@ class ServerMetrics {
   std::atomic<std::uint64_t> stream_sent_{0};
   std::atomic<std::int64_t> queue_depth_{0};
   std::atomic<std::uint64_t> refused_[kNumRefusalReasons] = {};
+  std::function<std::uint64_t()> refused_source_[kNumRefusalReasons]
+      ABSL_GUARDED_BY(mu_);
   std::vector<std::unique_ptr<Histogram>> latency_;  // per rpc
   std::vector<std::unique_ptr<Histogram>> sizes_;    // per rpc
 

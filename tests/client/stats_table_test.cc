@@ -59,7 +59,7 @@ std::vector<MetricSample> Scrape(double compute_ok, double errors,
        L{{"rpc", "Compute"}, {"le", "+Inf"}}, bucket_low + bucket_high},
       {"actsvc_request_duration_seconds_sum", L{{"rpc", "Compute"}},
        (bucket_low + bucket_high) * 60e-6},
-      {"actsvc_requests_refused_total", L{{"reason", "admission"}}, 4},
+      {"actsvc_requests_refused_total", L{{"reason", "queue_full"}}, 4},
       {"actsvc_compute_queue_depth", {}, 3},
   };
 }
@@ -74,7 +74,7 @@ TEST(FormatStatsTest, TotalsFromOneScrape) {
   EXPECT_THAT(text, HasSubstr("Compute           1005       5          2  50us  90us  99us  60us"));
   EXPECT_THAT(text, HasSubstr("tanh      float32      1000       0   1000000"));
   EXPECT_THAT(text, HasSubstr("compute queue depth 3; refused: memory_budget 0, "
-                              "admission 4, queue_full 0, deadline_expired 0"));
+                              "queue_full 4, deadline_expired 0"));
 }
 
 TEST(FormatStatsTest, RatesFromTwoScrapes) {

@@ -55,8 +55,10 @@ class ServiceTest : public ::testing::TestWithParam<EngineCase> {
  protected:
   void SetUp() override {
     engine_ = std::make_unique<activations::Engine>(GetParam().options);
+    ServiceLimits limits;
+    limits.request.max_elements = kMaxElements;
     service_ = std::make_unique<ActivationServiceImpl>(
-        engine_.get(), kMaxElements, &counters_,
+        engine_.get(), limits, &counters_,
         metrics::Observability{&metrics_, nullptr});
     grpc::ServerBuilder builder;
     builder.RegisterService(service_.get());

@@ -37,7 +37,7 @@ std::string BusyScrape() {
   m.StreamMessageReceived();
   m.StreamMessageSent();
   m.QueueDepthAdd(2);
-  m.Refused(RefusalReason::kAdmission);
+  m.Refused(RefusalReason::kQueueFull);
   m.RegisterCallback("actsvc_memory_budget_bytes", MetricType::kGauge,
                      "Bytes of the memory budget.", [] { return 1e9; });
   BuildInfo build = CurrentBuildInfo();

@@ -115,13 +115,16 @@ TEST(ServerMetricsTest, BytesQueueAndRefusalsAllExportedFromTheStart) {
   ServerMetrics m(TestLabels());
   std::string text = Render(m);
   for (const char* reason :
-       {"memory_budget", "admission", "queue_full", "deadline_expired"}) {
+       {"memory_budget", "queue_full", "deadline_expired"}) {
     EXPECT_THAT(text, HasSubstr(std::string("actsvc_requests_refused_total{"
                                             "reason=\"") +
                                 reason + "\"} 0\n"));
   }
   EXPECT_THAT(text, HasSubstr("actsvc_compute_queue_depth 0\n"));
   m.Refused(RefusalReason::kMemoryBudget);
+  std::uint64_t queue_refusals = 5;
+  m.SetRefusedSource(RefusalReason::kQueueFull,
+                     [&queue_refusals] { return queue_refusals; });
   m.QueueDepthAdd(3);
   m.QueueDepthAdd(-1);
   m.AddBytes(Rpc::kComputeBatch, 100, 250);
@@ -129,6 +132,13 @@ TEST(ServerMetricsTest, BytesQueueAndRefusalsAllExportedFromTheStart) {
   EXPECT_THAT(text, HasSubstr("actsvc_requests_refused_total{reason="
                               "\"memory_budget\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("actsvc_compute_queue_depth 2\n"));
+  // A source's count is read at each scrape, added to what was recorded.
+  EXPECT_THAT(text, HasSubstr("actsvc_requests_refused_total{reason="
+                              "\"queue_full\"} 5\n"));
+  m.Refused(RefusalReason::kQueueFull);
+  queue_refusals = 7;
+  EXPECT_THAT(Render(m), HasSubstr("actsvc_requests_refused_total{reason="
+                                   "\"queue_full\"} 8\n"));
   EXPECT_THAT(text, HasSubstr("actsvc_received_bytes_total{rpc="
                               "\"ComputeBatch\"} 100\n"));
   EXPECT_THAT(text, HasSubstr("actsvc_sent_bytes_total{rpc=\"ComputeBatch\"} "
