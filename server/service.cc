@@ -144,9 +144,9 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     } else {
       absl::StatusOr<DecodedRequest> decoded =
           DecodeComputeRequest(chain, shared_.limits, &id_);
+      call_.SetMessageId(id_);  // set whenever the message parsed
       if (!decoded.ok()) return Fail(decoded.status());
       work_.requests.push_back(*std::move(decoded));
-      call_.SetMessageId(id_);
     }
     for (const DecodedRequest& r : work_.requests) {
       call_.AddRequest(LabelsOf(r), r.input.size);

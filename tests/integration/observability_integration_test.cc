@@ -181,11 +181,11 @@ TEST_F(ObservabilityTest, EveryRpcShowsInTheMetricsAndTheAccessLog) {
   EXPECT_EQ(Value(m, "actsvc_requests_total",
                   {{"rpc", "Compute"}, {"function", "tanh"}, {"mode", "backward"},
                    {"dtype", "float64"}, {"code", "OK"}}), 3);
-  // The misspelt function is counted, under "unknown": a client cannot make
-  // new series.
+  // The misspelt function is counted, under "unknown" (a request that does
+  // not decode has no labels): a client cannot make new series.
   EXPECT_EQ(Value(m, "actsvc_requests_total",
-                  {{"rpc", "Compute"}, {"function", "unknown"}, {"mode", "forward"},
-                   {"dtype", "float32"}, {"code", "INVALID_ARGUMENT"}}), 1);
+                  {{"rpc", "Compute"}, {"function", "unknown"}, {"mode", "unknown"},
+                   {"dtype", "unknown"}, {"code", "INVALID_ARGUMENT"}}), 1);
   EXPECT_EQ(Value(m, "actsvc_requests_total",
                   {{"rpc", "ComputeBatch"}, {"function", "relu"}, {"mode", "forward"},
                    {"dtype", "float32"}, {"code", "OK"}}), 2);
@@ -194,7 +194,7 @@ TEST_F(ObservabilityTest, EveryRpcShowsInTheMetricsAndTheAccessLog) {
                    {"mode", "derivative"}, {"dtype", "float32"}, {"code", "OK"}}), 2);
   EXPECT_EQ(Value(m, "actsvc_requests_total",
                   {{"rpc", "ComputeStream"}, {"function", "unknown"},
-                   {"mode", "derivative"}, {"dtype", "float32"},
+                   {"mode", "unknown"}, {"dtype", "unknown"},
                    {"code", "INVALID_ARGUMENT"}}), 1);
   EXPECT_EQ(Value(m, "actsvc_elements_total", {{"function", "tanh"}, {"dtype", "float64"}}),
             300);
@@ -228,8 +228,8 @@ TEST_F(ObservabilityTest, EveryRpcShowsInTheMetricsAndTheAccessLog) {
   }
   EXPECT_EQ(traced, 3);
   EXPECT_TRUE(absl::StrContains(
-      lines[3], "\"function\":\"unknown\",\"mode\":\"forward\",\"dtype\":"
-                "\"float32\",\"items\":1,\"elements\":0,\"code\":"
+      lines[3], "\"function\":\"unknown\",\"mode\":\"unknown\",\"dtype\":"
+                "\"unknown\",\"items\":1,\"elements\":0,\"code\":"
                 "\"INVALID_ARGUMENT\""))
       << lines[3];
   EXPECT_TRUE(absl::StrContains(lines[3], "\"request_id\":\"typo\"")) << lines[3];
