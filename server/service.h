@@ -30,6 +30,7 @@
 #include "server/admission.h"
 #include "server/counters.h"
 #include "server/memory_budget.h"
+#include "server/metrics/call_recorder.h"
 #include "server/request_decoder.h"
 
 namespace actserver {
@@ -55,13 +56,16 @@ using RawService = v1::ActivationService::WithRawCallbackMethod_Compute<
                 v1::ActivationService::Service>>>>;
 }  // namespace internal
 
-// Thread-safe. `engine` and `counters` must outlive the grpc::Server the
-// service is registered with, and the service must too (every RPC finishes
-// before Shutdown returns).
+// Thread-safe. `engine`, `counters` and what `observability` points to must
+// outlive the grpc::Server the service is registered with, and the service
+// must too (every RPC finishes before Shutdown returns).
 class ActivationServiceImpl final : public internal::RawService {
  public:
+  // `observability`: where every RPC records its metrics (and access-log
+  // line, when that is on).
   ActivationServiceImpl(const activations::Engine* engine,
-                        const ServiceLimits& limits, ServiceCounters* counters);
+                        const ServiceLimits& limits, ServiceCounters* counters,
+                        metrics::Observability observability);
 
   grpc::ServerUnaryReactor* Compute(grpc::CallbackServerContext* context,
                                     const grpc::ByteBuffer* request,
@@ -89,6 +93,7 @@ class ActivationServiceImpl final : public internal::RawService {
     Admission* admission;
     BufferPool* pool;
     RequestLimits limits;
+    metrics::Observability observability;
   };
 
  private:
