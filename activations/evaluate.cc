@@ -97,9 +97,28 @@ absl::StatusOr<Call> MakeCall(std::string_view function, NamedParams params,
   return call;
 }
 
-double MaxUlpError(const Call& call, DType dtype) {
+double MaxUlpError(const Call& call, DType dtype, ResultTensor tensor) {
   const ActivationSpec& spec = GetSpec(call.id);
-  return dtype == DType::kFloat32 ? spec.max_ulp_float32 : spec.max_ulp_float64;
+  const UlpBounds& b = dtype == DType::kFloat32 ? spec.ulp_float32 : spec.ulp_float64;
+  const bool from_output = call.input_kind == InputKind::kOutput;
+  switch (call.mode) {
+    case Mode::kForward:
+      return b.forward;
+    case Mode::kDerivative:
+      return from_output ? b.derivative_from_output : b.derivative;
+    case Mode::kForwardAndDerivative:
+      return tensor == ResultTensor::kOutput ? b.forward : b.derivative;
+    case Mode::kBackward:
+      return from_output ? b.backward_from_output : b.backward;
+  }
+  return b.Max();
+}
+
+double MaxUlpError(const Call& call, DType dtype) {
+  return std::max(MaxUlpError(call, dtype, ResultTensor::kOutput),
+                  call.mode == Mode::kForwardAndDerivative
+                      ? MaxUlpError(call, dtype, ResultTensor::kDerivative)
+                      : 0.0);
 }
 
 std::string_view SimdTarget() { return internal::DispatchedTargetName(); }

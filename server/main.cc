@@ -40,6 +40,25 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "cancelled; keep it below the orchestrator's termination grace "
           "period");
 
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM file of the server's certificate chain (leaf first); with "
+          "--tls_key, the port serves TLS only. Re-read every "
+          "--tls_reload_interval, so rotated certificates need no restart");
+ABSL_FLAG(std::string, tls_key, "",
+          "PEM file of the private key of --tls_cert (unencrypted)");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM file of the CAs that sign client certificates: mutual TLS, "
+          "clients without a certificate that chains to one are refused");
+ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Minutes(1),
+          "How often the TLS files are checked for rotated certificates");
+ABSL_FLAG(int, health_port, -1,
+          "Also serve grpc.health.v1, and nothing else, in plaintext on this "
+          "port: for probes that cannot speak TLS (Kubernetes gRPC probes, "
+          "Docker HEALTHCHECK); -1 for none, 0 lets the kernel choose");
+ABSL_FLAG(std::string, health_address, "127.0.0.1",
+          "Address of --health_port: loopback for probes run inside the "
+          "container; 0.0.0.0 for a kubelet probing the pod IP");
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Serves activation functions over gRPC (activation.v1).\n"
@@ -61,6 +80,12 @@ int main(int argc, char** argv) {
   options.threads = absl::GetFlag(FLAGS_threads);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.max_elements = absl::GetFlag(FLAGS_max_elements);
+  options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls.key_file = absl::GetFlag(FLAGS_tls_key);
+  options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  options.tls.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
+  options.health_port = absl::GetFlag(FLAGS_health_port);
+  options.health_address = absl::GetFlag(FLAGS_health_address);
   absl::StatusOr<std::unique_ptr<actserver::ActivationServer>> server =
       actserver::ActivationServer::Start(options);
   if (!server.ok()) {
@@ -75,6 +100,18 @@ int main(int argc, char** argv) {
       (*server)->threads(), std::string(activations::SimdTarget()).c_str(),
       options.max_message_bytes,
       static_cast<unsigned long long>(options.max_elements));
+  // Transport security and the probe port, on a line of their own.
+  std::fprintf(stderr, "actserver: %s%s\n",
+               !options.tls.enabled() ? "plaintext"
+               : options.tls.client_ca_file.empty()
+                   ? "TLS"
+                   : "mutual TLS (client certificates required)",
+               (*server)->health_port() == 0
+                   ? ""
+                   : (", health-only plaintext port " +
+                      actserver::JoinHostPort(options.health_address,
+                                              (*server)->health_port()))
+                         .c_str());
 
   int signal = 0;
   sigwait(&stop_signals, &signal);

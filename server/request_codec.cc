@@ -87,6 +87,23 @@ v1::Range ToProto(const activations::Range& range) {
   return out;
 }
 
+// The region rules are the library's constants, the same for every
+// activation; published beside each bound so a client reads the whole
+// contract from one message.
+v1::UlpBounds ToProto(const activations::UlpBounds& bounds) {
+  v1::UlpBounds out;
+  out.set_forward(bounds.forward);
+  out.set_derivative(bounds.derivative);
+  out.set_backward(bounds.backward);
+  out.set_derivative_from_output(bounds.derivative_from_output);
+  out.set_backward_from_output(bounds.backward_from_output);
+  out.set_derivative_near_zero_ulp_of_one(bounds.derivative_near_zero_ulp_of_one);
+  out.set_derivative_near_zero_max_abs_input(activations::kNearZeroMaxAbsInput);
+  out.set_derivative_near_zero_max_abs_value(activations::kNearZeroMaxAbsDerivative);
+  out.set_subnormal_extra_ulp(activations::kSubnormalExtraUlp);
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<DecodedRequest> DecodeRequest(const v1::ComputeRequest& request,
@@ -221,9 +238,11 @@ void FillCatalog(v1::ListActivationsResponse* response) {
     properties->set_zero_centered(spec.properties.zero_centered);
     properties->set_saturating(spec.properties.saturating);
     info->set_derivative_from_output(spec.derivative_from_output);
-    info->set_max_ulp_error_float32(spec.max_ulp_float32);
-    info->set_max_ulp_error_float64(spec.max_ulp_float64);
+    info->set_max_ulp_error_float32(spec.ulp_float32.Max());
+    info->set_max_ulp_error_float64(spec.ulp_float64.Max());
     info->set_notes(std::string(spec.notes));
+    *info->mutable_ulp_bounds_float32() = ToProto(spec.ulp_float32);
+    *info->mutable_ulp_bounds_float64() = ToProto(spec.ulp_float64);
   }
   response->set_simd_target(std::string(activations::SimdTarget()));
 }

@@ -47,6 +47,14 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
     return absl::InvalidArgumentError(absl::StrCat(
         "max_message_bytes: ", options.max_message_bytes, " must be > 0"));
   }
+  if (options.health_port < -1 || options.health_port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "health_port: ", options.health_port,
+        " is outside [0, 65535] (or -1 for none)"));
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(options.tls);
+  if (!credentials.ok()) return credentials.status();
   std::unique_ptr<ActivationServer> server(new ActivationServer(options));
 
   // Both are process-wide switches read by ServerBuilder: the standard
@@ -57,8 +65,7 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
 
   grpc::ServerBuilder builder;
   const std::string address = JoinHostPort(options.address, options.port);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
-                           &server->port_);
+  builder.AddListeningPort(address, *credentials, &server->port_);
   // gRPC sets SO_REUSEPORT by default, so a second server on a busy port
   // would start "successfully" and share its traffic; fail instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -76,7 +83,34 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
       wildcard ? std::string("127.0.0.1") : options.address, server->port_);
   server->server_->GetHealthCheckService()->SetServingStatus(kServiceName,
                                                              true);
+  if (options.health_port >= 0) {
+    absl::Status health = server->StartHealthServer(options);
+    if (!health.ok()) return health;
+  }
   return server;
+}
+
+absl::Status ActivationServer::StartHealthServer(const ServerOptions& options) {
+  // Only the default health service (enabled above, process-wide) is
+  // registered: this port answers grpc.health.v1 and UNIMPLEMENTED to
+  // everything else, so it gives nothing away without TLS.
+  grpc::ServerBuilder builder;
+  const std::string address =
+      JoinHostPort(options.health_address, options.health_port);
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
+                           &health_port_);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // Health requests are a few bytes.
+  builder.SetMaxReceiveMessageSize(4096);
+  health_server_ = builder.BuildAndStart();
+  if (health_server_ == nullptr || health_port_ == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", address,
+        " for health (address in use, or not an address of this host?)"));
+  }
+  health_server_->GetHealthCheckService()->SetServingStatus(kServiceName,
+                                                            true);
+  return absl::OkStatus();
 }
 
 ActivationServer::~ActivationServer() { Shutdown(absl::ZeroDuration()); }
@@ -89,6 +123,9 @@ std::shared_ptr<grpc::Channel> ActivationServer::InProcessChannel(
 void ActivationServer::StartDraining() {
   if (server_ == nullptr) return;  // Start failed before building it
   server_->GetHealthCheckService()->SetServingStatus(false);
+  if (health_server_ != nullptr) {
+    health_server_->GetHealthCheckService()->SetServingStatus(false);
+  }
 }
 
 void ActivationServer::Shutdown(absl::Duration grace) {
@@ -96,6 +133,11 @@ void ActivationServer::Shutdown(absl::Duration grace) {
   absl::call_once(shutdown_once_, [&] {
     StartDraining();
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+    // Last, so that probes see NOT_SERVING (not a refused connection) for
+    // as long as the main port drains.
+    if (health_server_ != nullptr) {
+      health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+    }
   });
 }
 

@@ -17,6 +17,7 @@
 #include "activations/evaluate.h"
 #include "server/counters.h"
 #include "server/service.h"
+#include "server/tls_credentials.h"
 
 namespace actserver {
 
@@ -36,6 +37,17 @@ struct ServerOptions {
   // message); more is RESOURCE_EXHAUSTED. Default: what 64 MiB of float32
   // holds.
   std::size_t max_elements = std::size_t{1} << 24;
+  // TLS or mutual TLS on `port` (tls_credentials.h); plaintext by default.
+  TlsOptions tls;
+  // A second listener, always plaintext, that serves only grpc.health.v1:
+  // for probes that cannot speak TLS or present a client certificate
+  // (Kubernetes' gRPC probes, a Docker HEALTHCHECK). Its status follows the
+  // main port's: NOT_SERVING from StartDraining on. -1: no such listener;
+  // 0: the kernel chooses (read it back with health_port()). Bound to
+  // `health_address`, loopback unless a prober outside the host (kubelet
+  // probing the pod IP) needs it.
+  int health_port = -1;
+  std::string health_address = "127.0.0.1";
 };
 
 // A started server. Thread-safe. Destroying it shuts it down (with no grace
@@ -43,8 +55,10 @@ struct ServerOptions {
 class ActivationServer {
  public:
   // Binds, registers the services and starts serving; health is SERVING for
-  // "" and for "activation.v1.ActivationService". UNAVAILABLE if the address
-  // cannot be bound; INVALID_ARGUMENT for options out of range.
+  // "" and for "activation.v1.ActivationService". UNAVAILABLE if an address
+  // cannot be bound; INVALID_ARGUMENT for options out of range and for TLS
+  // files that are unreadable, not PEM or do not match (the message names
+  // the option and the file).
   static absl::StatusOr<std::unique_ptr<ActivationServer>> Start(
       const ServerOptions& options);
 
@@ -60,6 +74,9 @@ class ActivationServer {
   // Compute threads in use.
   int threads() const { return engine_.threads(); }
   const ServiceCounters& counters() const { return counters_; }
+  // The plaintext health-only port (the kernel's choice when
+  // options.health_port was 0); 0 when there is none.
+  int health_port() const { return health_port_; }
 
   // A channel to this server that bypasses the network (for tests).
   std::shared_ptr<grpc::Channel> InProcessChannel(
@@ -83,13 +100,16 @@ class ActivationServer {
 
  private:
   explicit ActivationServer(const ServerOptions& options);
+  absl::Status StartHealthServer(const ServerOptions& options);
 
   activations::Engine engine_;
   ServiceCounters counters_;
   ActivationServiceImpl service_;
   // Declared last: destroyed first, while the service it calls still exists.
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> health_server_;  // health_port >= 0 only
   int port_ = 0;
+  int health_port_ = 0;
   std::string target_;
   absl::once_flag shutdown_once_;
 };

@@ -255,7 +255,24 @@ TEST(FillCatalogTest, EveryActivationInCatalogueOrder) {
     }
     EXPECT_EQ(info.properties().monotonic(), spec.properties.monotonic);
     EXPECT_EQ(info.derivative_from_output(), spec.derivative_from_output);
-    EXPECT_EQ(info.max_ulp_error_float32(), spec.max_ulp_float32);
+    EXPECT_EQ(info.max_ulp_error_float32(), spec.ulp_float32.Max());
+    EXPECT_EQ(info.max_ulp_error_float64(), spec.ulp_float64.Max());
+    for (const auto& [bounds, want] :
+         {std::pair{&info.ulp_bounds_float32(), &spec.ulp_float32},
+          std::pair{&info.ulp_bounds_float64(), &spec.ulp_float64}}) {
+      EXPECT_EQ(bounds->forward(), want->forward);
+      EXPECT_EQ(bounds->derivative(), want->derivative);
+      EXPECT_EQ(bounds->backward(), want->backward);
+      EXPECT_EQ(bounds->derivative_from_output(), want->derivative_from_output);
+      EXPECT_EQ(bounds->backward_from_output(), want->backward_from_output);
+      EXPECT_EQ(bounds->derivative_near_zero_ulp_of_one(),
+                want->derivative_near_zero_ulp_of_one);
+      EXPECT_EQ(bounds->derivative_near_zero_max_abs_input(),
+                activations::kNearZeroMaxAbsInput);
+      EXPECT_EQ(bounds->derivative_near_zero_max_abs_value(),
+                activations::kNearZeroMaxAbsDerivative);
+      EXPECT_EQ(bounds->subnormal_extra_ulp(), activations::kSubnormalExtraUlp);
+    }
   }
   EXPECT_EQ(response.simd_target(), activations::SimdTarget());
   EXPECT_FALSE(response.simd_target().empty());
