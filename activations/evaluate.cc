@@ -35,6 +35,17 @@ namespace {
 // Debian's Abseil 20220623 has its own string_view type (not std's): adapt.
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
+// A caller's string quoted for a message, cut short (at a UTF-8 character
+// boundary) past kMaxQuoted bytes: a megabyte-long name must not become a
+// megabyte-long error, which would not even fit in gRPC's trailers.
+constexpr std::size_t kMaxQuoted = 64;
+std::string Quoted(std::string_view s) {
+  if (s.size() <= kMaxQuoted) return absl::StrCat("\"", Sv(s), "\"");
+  std::size_t cut = kMaxQuoted;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return absl::StrCat("\"", Sv(s.substr(0, cut)), "...\" (", s.size(), " bytes)");
+}
+
 std::string FromOutputNames() {
   std::vector<absl::string_view> names;
   for (const ActivationSpec& s : Catalog()) {
@@ -58,8 +69,8 @@ absl::StatusOr<Call> MakeCall(std::string_view function, NamedParams params,
   Call call;
   const ActivationSpec* spec = FindSpec(function, &call.id);
   if (spec == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("function: unknown activation \"", Sv(function),
-                                                   "\"; valid: ", ActivationNames()));
+    return absl::InvalidArgumentError(absl::StrCat("function: unknown activation ", Quoted(function),
+                                                   "; valid: ", ActivationNames()));
   }
   for (std::size_t i = 0; i < spec->params.size(); ++i) {
     call.params[i] = spec->params[i].default_value;
@@ -68,8 +79,8 @@ absl::StatusOr<Call> MakeCall(std::string_view function, NamedParams params,
     const auto it = std::find_if(spec->params.begin(), spec->params.end(),
                                  [&](const ParamSpec& p) { return p.name == name; });
     if (it == spec->params.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("params: unknown parameter \"", Sv(name),
-                                                     "\" for ", Sv(spec->name), "; ",
+      return absl::InvalidArgumentError(absl::StrCat("params: unknown parameter ", Quoted(name),
+                                                     " for ", Sv(spec->name), "; ",
                                                      ParamNames(*spec)));
     }
     if (!it->valid_range.Contains(value)) {  // NaN is in no range
@@ -239,6 +250,11 @@ void Engine::Enqueue(std::vector<Job> jobs, std::function<bool()> cancelled,
   }
   impl_->arena.enqueue([this, jobs = std::move(jobs), cancelled = std::move(cancelled),
                         done = std::move(done)] {
+    // Work that waited in the queue past its caller's interest (a deadline
+    // passed, the client went away) is dropped before it starts.
+    if (cancelled && cancelled()) {
+      return done(absl::CancelledError("computation cancelled by the caller"));
+    }
     done(impl_->RunHere(jobs, cancelled, options_));
   });
 }

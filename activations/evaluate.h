@@ -119,7 +119,8 @@ class Engine {
   // the calling thread if the work is smaller than parallel_threshold, before
   // Enqueue returns). The buffers the jobs point to must stay alive until
   // `done` runs. Lets an RPC handler hand work off without blocking gRPC's
-  // threads.
+  // threads. Queued work whose `cancelled` already returns true when its turn
+  // comes is not started (CANCELLED).
   void Enqueue(std::vector<Job> jobs, std::function<bool()> cancelled,
                std::function<void(absl::Status)> done) const;
 

@@ -269,6 +269,27 @@ TEST(EngineTest, EnqueueCallsDoneOnceOffTheCallingThread) {
   EXPECT_EQ(out.back(), std::tanh(0.5f));
 }
 
+TEST(EngineTest, QueuedWorkAlreadyCancelledIsNotStarted) {
+  Options opt;
+  opt.threads = 1;
+  opt.parallel_threshold = 1 << 12;
+  const Engine engine(opt);
+  std::vector<float> x(1 << 16, 0.5f), out(x.size(), -7.0f);
+  absl::Notification done;
+  absl::Status result;
+  engine.Enqueue({Job{*MakeCall("tanh", {}, Mode::kForward), DType::kFloat32, x.size(), x.data(),
+                      nullptr, out.data()}},
+                 [] { return true; },  // e.g. its deadline passed while it waited
+                 [&](absl::Status s) {
+                   result = s;
+                   done.Notify();
+                 });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_EQ(result.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(out.front(), -7.0f);  // not a value was computed
+  EXPECT_EQ(out.back(), -7.0f);
+}
+
 // The figures the issue quotes, computed by the kernels in float32.
 float ComputeF32(std::string_view fn, Mode mode, float x, const Params& p = {}) {
   float out, d;
