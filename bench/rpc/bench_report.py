@@ -267,8 +267,6 @@ def render(meta, records, idle_rss):
            f"(1 min) {meta['load_min']:.1f}–{meta['load_max']:.1f} during the "
            f"run; `uptime` before: {meta['uptime_before']}; after: "
            f"{meta['uptime_after']}", ""]
-    out += [f"Note: {note}." for note in meta.get("notes", [])]
-    out += [""] if meta.get("notes") else []
     base = [s for s in results.servers if "[" not in s]
     if THROUGHPUT in loads:
         out += ["## Throughput, h2load (1 connection; 64 calls in flight up "
