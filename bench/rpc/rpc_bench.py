@@ -228,9 +228,11 @@ class Bench:
             verify=server.kind == "actserver")
         exit_code, report, stderr = bench_loads.run_actload(argv, 120)
         if exit_code is not None and exit_code < 0:
-            # actload itself crashed (seen: SIGSEGV about once in 30 short
-            # --verify runs of 1 Mi values); that says nothing of the server,
-            # so once more, and say so.
+            # actload itself crashed: about once in 20-30 short runs of 1 Mi
+            # values it gets SIGSEGV while exiting (its main thread in
+            # _dl_fini while a gRPC callback thread still polls), after its
+            # answers were in. That says nothing of the server: once more,
+            # and say so.
             print(f"rpc_bench: actload died of signal {-exit_code} checking "
                   f"{server.name} at {target}, {values} values; once more",
                   file=sys.stderr)
@@ -382,7 +384,6 @@ def main(argv):
             "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
             "rounds": args.rounds, "duration_s": args.duration,
             "warmup_s": args.warmup, "uptime_before": uptime()}
-
     pb, _ = proto_stubs.load(work / "stubs")
     bench = Bench(args, work, pb)
     problems = []
