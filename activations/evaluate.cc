@@ -1,6 +1,11 @@
 #include "activations/evaluate.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <string>
 #include <utility>
@@ -13,6 +18,7 @@
 #include "tbb/info.h"
 #include "tbb/parallel_for.h"
 #include "tbb/task_arena.h"
+#include "tbb/task_scheduler_observer.h"
 
 namespace activations {
 
@@ -155,9 +161,38 @@ absl::Status CheckJob(const Job& job, std::size_t index) {
 
 }  // namespace
 
+namespace {
+
+// Lowers the priority of every worker thread that joins the arena.
+class NiceWorkers final : public tbb::task_scheduler_observer {
+ public:
+  NiceWorkers(tbb::task_arena& arena, int increment)
+      : tbb::task_scheduler_observer(arena), increment_(increment) {
+    if (increment_ > 0) observe(true);
+  }
+  ~NiceWorkers() override { observe(false); }
+
+  void on_scheduler_entry(bool is_worker) override {
+    if (!is_worker) return;
+    const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+    errno = 0;
+    const int current = getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
+    if (errno != 0 || current >= base_ + increment_) return;  // already done
+    setpriority(PRIO_PROCESS, static_cast<id_t>(tid), base_ + increment_);
+  }
+
+ private:
+  const int increment_;
+  // The process's nice value when the engine was made.
+  const int base_ = getpriority(PRIO_PROCESS, 0);
+};
+
+}  // namespace
+
 struct Engine::Impl {
-  explicit Impl(int threads) : arena(threads) {}
+  Impl(int threads, int worker_nice) : arena(threads), nice(arena, worker_nice) {}
   tbb::task_arena arena;
+  NiceWorkers nice;
 
   // Runs inside `arena`: jobs in parallel, each large job split into chunks
   // that are whole multiples of every vector width; TBB's work stealing
@@ -205,8 +240,9 @@ struct Engine::Impl {
 
 Engine::Engine(const Options& options)
     : options_(options),
-      impl_(std::make_unique<Impl>(options.threads > 0 ? options.threads
-                                                       : tbb::info::default_concurrency())) {
+      impl_(std::make_unique<Impl>(
+          options.threads > 0 ? options.threads : tbb::info::default_concurrency(),
+          options.worker_nice)) {
   options_.threads = impl_->arena.max_concurrency();
 }
 

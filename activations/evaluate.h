@@ -94,6 +94,13 @@ struct Options {
   std::size_t parallel_threshold = 1 << 15;
   // Elements per parallel task (rounded to a multiple of the vector width).
   std::size_t chunk_elements = 1 << 14;
+  // The arena's worker threads lower their scheduling priority by this much
+  // (a nice increment, Linux per-thread): when the CPU is saturated, threads
+  // that only wait on I/O -- a server's, answering health checks and
+  // refusing what it cannot take -- run first, and computation takes the
+  // rest. 0 leaves the workers at the process's priority. Not undone: the
+  // workers serve this arena only.
+  int worker_nice = 0;
 };
 
 // Runs jobs on one oneTBB task_arena. Thread-safe: many threads may call Run

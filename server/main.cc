@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "activations/evaluate.h"
 #include "server/byte_size.h"
+#include "server/malloc_policy.h"
 #include "server/server_builder.h"
 #include "server/system_memory.h"
 
@@ -45,6 +46,9 @@ ABSL_FLAG(int, port, 50051,
 ABSL_FLAG(std::string, address, "0.0.0.0",
           "Address to bind: 0.0.0.0 (all IPv4), :: (all), 127.0.0.1, ...");
 ABSL_FLAG(int, threads, 0, "Compute threads; 0 means all cores");
+ABSL_FLAG(int, compute_nice, 5,
+          "Compute threads run this much nicer than the process (0..19): "
+          "under a saturated CPU, health checks and refusals go first");
 ABSL_FLAG(int, max_message_bytes, 64 << 20,
           "Largest request accepted, in bytes (RESOURCE_EXHAUSTED above)");
 ABSL_FLAG(std::uint64_t, max_elements, std::uint64_t{1} << 24,
@@ -98,6 +102,12 @@ int main(int argc, char** argv) {
       "Usage: actserver [--port=50051] [--address=0.0.0.0] [--threads=0] ...");
   absl::ParseCommandLine(argc, argv);
 
+  // Before any thread exists (see malloc_policy.h for why and what).
+  if (absl::Status malloc = actserver::ApplyMallocPolicy({}); !malloc.ok()) {
+    std::fprintf(stderr, "actserver: %s; going on with malloc's defaults\n",
+                 malloc.ToString().c_str());
+  }
+
   // Blocked before any thread exists, so every gRPC and oneTBB thread
   // inherits the mask and the signals reach only the sigwait below: the
   // shutdown then runs on an ordinary thread, not in a signal handler.
@@ -111,6 +121,7 @@ int main(int argc, char** argv) {
   options.address = absl::GetFlag(FLAGS_address);
   options.port = absl::GetFlag(FLAGS_port);
   options.threads = absl::GetFlag(FLAGS_threads);
+  options.compute_nice = absl::GetFlag(FLAGS_compute_nice);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.max_elements = absl::GetFlag(FLAGS_max_elements);
   options.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
@@ -130,24 +141,23 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string unix_note =
-      options.unix_socket.empty() ? "" : " and unix:" + options.unix_socket;
+      options.unix_socket.empty() ? "" : ", unix:" + options.unix_socket;
   const actserver::MemoryLimit limit = actserver::ProcessMemoryLimit();
+  const std::string budget_source =
+      options.memory_budget > 0
+          ? "--memory_budget"
+          : "half of " + limit.source + " " + actserver::HumanBytes(limit.bytes);
   std::fprintf(
       stderr,
       "actserver: listening on %s%s, %d compute threads, SIMD %s, "
-      "max_message_bytes %d, max_elements %llu, memory budget %s (%s: %s)\n",
+      "max_message_bytes %d, max_elements %llu, memory budget %s (%s)\n",
       actserver::JoinHostPort(options.address, (*server)->port()).c_str(),
       unix_note.c_str(), (*server)->threads(),
       std::string(activations::SimdTarget()).c_str(),
       options.max_message_bytes,
       static_cast<unsigned long long>(options.max_elements),
       actserver::HumanBytes((*server)->memory_budget()).c_str(),
-      options.memory_budget > 0 ? "set by --memory_budget"
-                                : "default, half of the",
-      options.memory_budget > 0 ? "flag"
-                                : (limit.source + " " +
-                                   actserver::HumanBytes(limit.bytes))
-                                      .c_str());
+      budget_source.c_str());
   // Transport security and the probe port, on a line of their own.
   std::fprintf(stderr, "actserver: %s%s\n",
                !options.tls.enabled() ? "plaintext"

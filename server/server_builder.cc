@@ -22,6 +22,7 @@ constexpr char kServiceName[] = "activation.v1.ActivationService";
 activations::Options EngineOptions(const ServerOptions& options) {
   activations::Options engine;
   engine.threads = options.threads;
+  engine.worker_nice = options.compute_nice;
   return engine;
 }
 
@@ -87,6 +88,10 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
   if (options.max_message_bytes <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "max_message_bytes: ", options.max_message_bytes, " must be > 0"));
+  }
+  if (options.compute_nice < 0 || options.compute_nice > 19) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "compute_nice: ", options.compute_nice, " is outside [0, 19]"));
   }
   if (options.max_queued_elements == 0) {
     return absl::InvalidArgumentError(

@@ -29,6 +29,10 @@ struct ServerOptions {
   int port = 50051;
   // Compute threads (the oneTBB arena); 0 means all cores.
   int threads = 0;
+  // The compute threads run this much nicer than the process (0..19), so
+  // that under a saturated CPU gRPC's threads -- health checks, refusals,
+  // reading and writing -- get it first.
+  int compute_nice = 5;
   // Largest request message accepted, in bytes; larger ones fail with
   // RESOURCE_EXHAUSTED before they reach the service. 64 MiB holds 16 Mi
   // float32 values.
