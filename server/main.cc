@@ -70,6 +70,9 @@ ABSL_FLAG(ByteSizeFlag, memory_budget, ByteSizeFlag{},
 ABSL_FLAG(std::uint64_t, max_queued_elements, std::uint64_t{1} << 25,
           "Input values admitted and not yet computed, at most "
           "(RESOURCE_EXHAUSTED above): bounds the wait of an admitted call");
+ABSL_FLAG(absl::Duration, idle_release_after, absl::Seconds(5),
+          "After this long without a call, idle response buffers and "
+          "malloc's free memory go back to the system; 0 to keep them");
 ABSL_FLAG(absl::Duration, drain_delay, absl::Seconds(1),
           "On SIGTERM/SIGINT, how long to go on serving with health "
           "NOT_SERVING before refusing new RPCs, so that balancers and "
@@ -154,6 +157,7 @@ int main(int argc, char** argv) {
   options.unix_socket = absl::GetFlag(FLAGS_unix_socket);
   options.memory_budget = absl::GetFlag(FLAGS_memory_budget).bytes;
   options.max_queued_elements = absl::GetFlag(FLAGS_max_queued_elements);
+  options.idle_release_after = absl::GetFlag(FLAGS_idle_release_after);
   options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls.key_file = absl::GetFlag(FLAGS_tls_key);
   options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);

@@ -36,9 +36,12 @@ ServiceLimits Limits(const ServerOptions& options) {
   limits.memory_budget_bytes = options.memory_budget > 0
                                    ? options.memory_budget
                                    : DefaultMemoryBudget();
-  // An eighth of the budget may sit idle in the pool: enough to keep a
-  // steady load's buffers, and given back whenever a call needs the room.
-  limits.max_idle_buffer_bytes = limits.memory_budget_bytes / 8;
+  // An eighth of the budget, 256 MiB at most, may sit idle in the pool:
+  // enough to keep a steady load's buffers; given back whenever a call needs
+  // the room, and after idle_release_after without calls.
+  limits.max_idle_buffer_bytes =
+      std::min(limits.memory_budget_bytes / 8, std::size_t{256} << 20);
+  limits.idle_release_after = options.idle_release_after;
   limits.max_queued_elements = options.max_queued_elements;
   return limits;
 }

@@ -57,6 +57,9 @@ struct ServerOptions {
   // Input values admitted and not yet computed, at most; more is
   // RESOURCE_EXHAUSTED (a call alone in the queue is always admitted).
   std::size_t max_queued_elements = std::size_t{1} << 25;
+  // After this long without a call, idle response buffers and malloc's free
+  // memory go back to the system (the process leaves its peak RSS); 0: never.
+  absl::Duration idle_release_after = absl::Seconds(5);
   // TLS or mutual TLS on `port` (tls_credentials.h); plaintext by default.
   TlsOptions tls;
   // A second listener, always plaintext, that serves only grpc.health.v1:

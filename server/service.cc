@@ -136,6 +136,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
               request_bytes) {}
 
   void Start(const grpc::ByteBuffer& request, bool batch) {
+    shared_.reclaimer->Touch();
     const wire::Chain chain = ChainOf(request, &work_.slices);
     if (batch) {
       absl::StatusOr<std::vector<DecodedRequest>> decoded =
@@ -339,6 +340,7 @@ class StreamCall final
   // Computes `entry` (owned by queue_, which keeps it until it is written)
   // and marks it ready.
   void Compute(Entry* entry) {
+    shared_.reclaimer->Touch();
     Work& work = entry->work;
     const wire::Chain chain = ChainOf(entry->request, &work.slices);
     std::string id;
@@ -430,8 +432,9 @@ ActivationServiceImpl::ActivationServiceImpl(
     : budget_(limits.memory_budget_bytes),
       pool_(&budget_, limits.max_idle_buffer_bytes),
       admission_(&budget_, &pool_, limits.max_queued_elements),
-      shared_{engine,        counters,       &admission_,
-              &pool_,        limits.request, observability},
+      reclaimer_(&pool_, limits.idle_release_after),
+      shared_{engine,         counters,       &admission_, &pool_,
+              limits.request, observability,  &reclaimer_},
       catalog_(SerializedCatalog()) {}
 
 grpc::ServerUnaryReactor* ActivationServiceImpl::Compute(

@@ -27,7 +27,9 @@
 
 #include "activation/v1/activation.grpc.pb.h"
 #include "activations/evaluate.h"
+#include "absl/time/time.h"
 #include "server/admission.h"
+#include "server/idle_reclaimer.h"
 #include "server/counters.h"
 #include "server/memory_budget.h"
 #include "server/metrics/call_recorder.h"
@@ -45,6 +47,9 @@ struct ServiceLimits {
   std::size_t max_idle_buffer_bytes = std::size_t{128} << 20;
   // Values admitted and not yet computed, at most.
   std::size_t max_queued_elements = std::size_t{1} << 26;
+  // When no call has started for this long, the pool's idle buffers and
+  // malloc's free memory go back to the system (idle_reclaimer.h); 0: never.
+  absl::Duration idle_release_after = absl::Seconds(5);
 };
 
 namespace internal {
@@ -85,6 +90,7 @@ class ActivationServiceImpl final : public internal::RawService {
   const MemoryBudget& budget() const { return budget_; }
   const Admission& admission() const { return admission_; }
   const BufferPool& pool() const { return pool_; }
+  const IdleReclaimer& reclaimer() const { return reclaimer_; }
 
   // What every call shares; public for the call objects in service.cc.
   struct Shared {
@@ -94,12 +100,14 @@ class ActivationServiceImpl final : public internal::RawService {
     BufferPool* pool;
     RequestLimits limits;
     metrics::Observability observability;
+    IdleReclaimer* reclaimer;
   };
 
  private:
   MemoryBudget budget_;
   BufferPool pool_;
   Admission admission_;
+  IdleReclaimer reclaimer_;
   Shared shared_;
   grpc::ByteBuffer catalog_;  // the serialized ListActivationsResponse
 };
