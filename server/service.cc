@@ -109,11 +109,14 @@ struct Work {
     return absl::OkStatus();
   }
 
-  // The computation ended: its values leave the queue, and on success the
-  // buffer becomes `out` (sent, then back to the pool); otherwise it goes
-  // back at once.
+  // The computation ended: its values leave the queue, the request's bytes
+  // are no longer needed (they leave the budget: the caller drops its
+  // references to them), and on success the buffer becomes `out` (sent,
+  // then back to the pool); otherwise it goes back at once.
   void Complete(const Shared& shared, bool ok, grpc::ByteBuffer* out) {
-    ticket.LeaveQueue();
+    requests.clear();
+    slices.clear();
+    ticket.Release();
     if (buffer == nullptr) return;
     if (ok) {
       grpc::Slice slice = shared.pool->ToSlice(buffer, response_size);
@@ -194,10 +197,14 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     shared_.observability.metrics->QueueDepthAdd(1);
     RunJobs(
         *shared_.engine, std::move(work_.jobs), context_,
-        [this, requests, elements](absl::Status status) {
+        [this, &request, requests, elements](absl::Status status) {
           shared_.observability.metrics->QueueDepthAdd(-1);
           const std::size_t sent = status.ok() ? work_.response_size : 0;
           work_.Complete(shared_, status.ok(), response_);
+          // The request is gRPC's until the call is done, but nothing reads
+          // it after the handler: its bytes go now, not when the response
+          // has been sent to a client that may be slow to read it.
+          const_cast<grpc::ByteBuffer&>(request).Clear();
           Account(shared_, status, requests, elements);
           call_.Finish(status, sent);
           Finish(ToGrpcStatus(status));  // `this` may be gone after this
@@ -405,9 +412,6 @@ class StreamCall final
     // The message's bytes are no longer needed: give them back now rather
     // than when the response is written.
     entry->request.Clear();
-    entry->work.slices.clear();
-    entry->work.requests.clear();
-    entry->work.ticket.Release();
     Actions actions;
     {
       absl::MutexLock lock(&mu_);
