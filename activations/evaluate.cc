@@ -65,8 +65,10 @@ absl::StatusOr<Call> MakeCall(std::string_view function, NamedParams params,
     call.params[i] = spec->params[i].default_value;
   }
   for (const auto& [name, value] : params) {
+    // An init-capture: clang 14 (the sanitizer and fuzzing builds) cannot
+    // capture a structured binding itself.
     const auto it = std::find_if(spec->params.begin(), spec->params.end(),
-                                 [&](const ParamSpec& p) { return p.name == name; });
+                                 [&n = name](const ParamSpec& p) { return p.name == n; });
     if (it == spec->params.end()) {
       return absl::InvalidArgumentError(absl::StrCat("params: unknown parameter \"", Sv(name),
                                                      "\" for ", Sv(spec->name), "; ",
