@@ -52,6 +52,10 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
         "health_port: ", options.health_port,
         " is outside [0, 65535] (or -1 for none)"));
   }
+  if (absl::Status limits = ValidateTransportLimits(options.transport);
+      !limits.ok()) {
+    return limits;
+  }
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       MakeServerCredentials(options.tls);
   if (!credentials.ok()) return credentials.status();
@@ -70,6 +74,7 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
   // would start "successfully" and share its traffic; fail instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  ApplyTransportLimits(options.transport, &builder);
   builder.RegisterService(&server->service_);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {

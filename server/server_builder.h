@@ -18,6 +18,7 @@
 #include "server/counters.h"
 #include "server/service.h"
 #include "server/tls_credentials.h"
+#include "server/transport_limits.h"
 
 namespace actserver {
 
@@ -39,6 +40,8 @@ struct ServerOptions {
   std::size_t max_elements = std::size_t{1} << 24;
   // TLS or mutual TLS on `port` (tls_credentials.h); plaintext by default.
   TlsOptions tls;
+  // HTTP/2 connection limits on `port` (transport_limits.h).
+  TransportLimits transport;
   // A second listener, always plaintext, that serves only grpc.health.v1:
   // for probes that cannot speak TLS or present a client certificate
   // (Kubernetes' gRPC probes, a Docker HEALTHCHECK). Its status follows the
