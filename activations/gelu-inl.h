@@ -20,14 +20,15 @@ inline constexpr ActivationSpec kGeluSpec{
     .properties = {.bounded_below = true, .bounded_above = false, .smooth = true,
                    .monotonic = false, .zero_centered = true, .saturating = false},
     .derivative_from_output = false,
-    .max_ulp_float32 = 1,
-    .max_ulp_float64 = 36,
+    .ulp_float32 = {.forward = 1, .derivative = 1, .backward = 1},
+    .ulp_float64 = {.forward = 36, .derivative = 36, .backward = 36,
+                    .derivative_near_zero_ulp_of_one = 4},
     .notes = "PyTorch's approximate='none'. Highway has no erf: Phi uses "
              "erfc(z) = exp(-z^2) erfcx(z) with a fitted erfcx polynomial "
              "(tools/fit_erfcx.py, relative error 3e-15) and x^2 formed exactly, "
              "so the tail keeps full precision (gelu(-10) = -7.6e-23). float32 is "
-             "computed in float64 and rounded once. f'(x) = 0 at x = -0.7518: "
-             "there the float64 error is absolute, <= 4 ULP of 1.",
+             "computed in float64 and rounded once. f'(x) = 0 at x = -0.7518 "
+             "(the bounds' derivative_near_zero exception).",
     .reference = {&GeluReference, &GeluReferenceDerivative},
 };
 }  // namespace activations
@@ -39,7 +40,7 @@ inline constexpr ActivationSpec kGeluSpec{
 #else
 #define ACTIVATIONS_GELU_INL_H_
 #endif
-#include "activations/evaluate.h"
+#include "activations/spec.h"
 #include "activations/math-inl.h"
 HWY_BEFORE_NAMESPACE();
 namespace activations {
@@ -58,7 +59,22 @@ struct Gelu {
     // lower tail is Q = Phi(-|x|) = c E; then
     //   x < 0:  f = x c E,        f' = (c + x / sqrt(2 pi)) E  (E scaled last)
     //   x >= 0: f = x (1 - c E),  f' = 1 + (x / sqrt(2 pi) - c) E.
-    void Both(V<D> x, V<D>* y, V<D>* dy) const {
+    struct State {
+      V<D> xc, c, k, e;
+      hn::Mask<D> neg;
+      ExpParts<D> parts;  // of -x^2 / 2
+    };
+    V<D> Value(const State& s, V<D> x) const {
+      return hn::IfThenElse(s.neg, s.parts.MulExp(d, hn::Mul(s.xc, s.c)),
+                            hn::Mul(x, hn::NegMulAdd(s.c, s.e, hn::Set(d, 1))));
+    }
+    // g f', g multiplied in before the final scaling.
+    template <class G>
+    V<D> Slope(const State& s, V<D>, G g) const {
+      return hn::IfThenElse(s.neg, s.parts.MulExp(d, Times(d, g, hn::Add(s.c, s.k))),
+                            Times(d, g, hn::MulAdd(hn::Sub(s.k, s.c), s.e, hn::Set(d, 1))));
+    }
+    State Prepare(V<D> x) const {
       const V<D> xc = ClampHuge(d, x);
       const auto neg = hn::Lt(xc, hn::Zero(d));
       V<D> sq_lo;
@@ -70,12 +86,7 @@ struct Gelu {
       const V<D> z = hn::Mul(hn::Abs(xc), hn::Set(d, 0.70710678118654752440));
       const V<D> c = hn::Mul(ErfcxNonNegative(d, z), hn::Set(d, 0.5));
       const V<D> k = hn::Mul(xc, hn::Set(d, 0.39894228040143267794));
-      const V<D> e = parts.Exp(d);
-      const V<D> one = hn::Set(d, 1);
-      *y = hn::IfThenElse(neg, parts.MulExp(d, hn::Mul(xc, c)),
-                          hn::Mul(x, hn::NegMulAdd(c, e, one)));
-      *dy = hn::IfThenElse(neg, parts.MulExp(d, hn::Add(c, k)),
-                           hn::MulAdd(hn::Sub(k, c), e, one));
+      return {xc, c, k, parts.Exp(d), neg, parts};
     }
   };
 };

@@ -26,8 +26,10 @@ inline constexpr ActivationSpec kLeakyReluSpec{
                    .monotonic = true, .zero_centered = true, .saturating = false},
     .derivative_from_output = true,
     // The slope is applied in the element type: rounding it adds <= 0.5 ULP.
-    .max_ulp_float32 = 1,
-    .max_ulp_float64 = 1,
+    .ulp_float32 = {.forward = 1, .derivative = 1, .backward = 1, .derivative_from_output = 1,
+                    .backward_from_output = 1},
+    .ulp_float64 = {.forward = 1, .derivative = 1, .backward = 1, .derivative_from_output = 1,
+                    .backward_from_output = 1},
     .notes = "Not differentiable at 0: f'(0) = negative_slope, as PyTorch.",
     .reference = {&LeakyReluReference, &LeakyReluReferenceDerivative, &LeakyReluReferenceDerivative},
 };
@@ -40,7 +42,7 @@ inline constexpr ActivationSpec kLeakyReluSpec{
 #else
 #define ACTIVATIONS_LEAKY_RELU_INL_H_
 #endif
-#include "activations/evaluate.h"
+#include "activations/spec.h"
 #include "activations/math-inl.h"
 HWY_BEFORE_NAMESPACE();
 namespace activations {
@@ -57,14 +59,22 @@ struct LeakyRelu {
     Kernel(D d_in, const ParamValues& p)
         : d(d_in), slope(hn::Set(d_in, static_cast<hn::TFromD<D>>(p[0]))) {}
 
+    using State = hn::Mask<D>;  // x > 0
+    State Prepare(V<D> x) const { return hn::Gt(x, hn::Zero(d)); }
     // With negative_slope = 0, -inf * 0 is NaN: the limit is 0.
-    V<D> Forward(V<D> x) const {
+    V<D> Value(const State& pos, V<D> x) const {
       const V<D> neg = hn::Mul(x, slope);
-      return hn::IfThenElse(hn::Gt(x, hn::Zero(d)), x, hn::IfThenZeroElse(hn::IsNaN(neg), neg));
+      return hn::IfThenElse(pos, x, hn::IfThenZeroElse(hn::IsNaN(neg), neg));
     }
-    V<D> Derivative(V<D> x) const { return hn::IfThenElse(hn::Gt(x, hn::Zero(d)), hn::Set(d, 1), slope); }
+    V<D> Slope(const State& pos, V<D>, Unit) const {
+      return hn::IfThenElse(pos, hn::Set(d, 1), slope);
+    }
+    V<D> Slope(const State& pos, V<D>, V<D> g) const {
+      return hn::IfThenElse(pos, g, hn::Mul(g, slope));
+    }
     // With negative_slope >= 0, y > 0 exactly when x > 0.
-    V<D> DerivativeFromOutput(V<D> y) const { return Derivative(y); }
+    template <class G>
+    V<D> SlopeFromOutput(V<D> y, G g) const { return Slope(Prepare(y), y, g); }
   };
 };
 

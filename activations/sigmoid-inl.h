@@ -27,8 +27,10 @@ inline constexpr ActivationSpec kSigmoidSpec{
     .properties = {.bounded_below = true, .bounded_above = true, .smooth = true,
                    .monotonic = true, .zero_centered = false, .saturating = true},
     .derivative_from_output = true,
-    .max_ulp_float32 = 3,
-    .max_ulp_float64 = 5,
+    .ulp_float32 = {.forward = 3, .derivative = 3, .backward = 3, .derivative_from_output = 3,
+                    .backward_from_output = 3},
+    .ulp_float64 = {.forward = 5, .derivative = 5, .backward = 5, .derivative_from_output = 5,
+                    .backward_from_output = 5},
     .notes = "Computed from e = exp(-|x|), so nothing overflows: sigmoid(-100) = "
              "3.7e-44 in float32 (subnormal), f(-inf) = 0, f(+inf) = 1, and f' "
              "keeps full relative precision in both tails.",
@@ -43,7 +45,7 @@ inline constexpr ActivationSpec kSigmoidSpec{
 #else
 #define ACTIVATIONS_SIGMOID_INL_H_
 #endif
-#include "activations/evaluate.h"
+#include "activations/spec.h"
 #include "activations/math-inl.h"
 HWY_BEFORE_NAMESPACE();
 namespace activations {
@@ -55,28 +57,32 @@ struct Sigmoid {
   static constexpr bool kFloatForwardViaDouble = false;
   static constexpr bool kFloatDerivativeViaDouble = true;
 
+  // The kernel interface (kernels.cc builds every mode from it):
+  //   State Prepare(V x)               what f and f' share (the exponential);
+  //   V Value(const State&, V x)       f(x);
+  //   V Slope(const State&, V x, G g)  g f'(x) for G = V, f'(x) for G = Unit;
+  //   V SlopeFromOutput(V y, G g)      g f' from y = f(x), only where the spec
+  //                                    says derivative_from_output.
+  // forward_and_derivative calls Value and Slope on one State, so its f and
+  // f' are forward's and derivative's bit for bit.
   template <class D>
   struct Kernel {
     D d;
     Kernel(D d_in, const ParamValues&) : d(d_in) {}
 
-    V<D> Forward(V<D> x) const { return Logistic<D>(d, x, hn::Zero(d)).MulSigmoid(d, hn::Set(d, 1)); }
-    V<D> Derivative(V<D> x) const {
-      return Logistic<D>(d, x, hn::Zero(d)).MulSigmoidDerivative(d, hn::Set(d, 1));
-    }
-    void Both(V<D> x, V<D>* y, V<D>* dy) const {
-      const Logistic<D> s(d, x, hn::Zero(d));
-      *y = s.MulSigmoid(d, hn::Set(d, 1));
-      *dy = s.MulSigmoidDerivative(d, hn::Set(d, 1));
-    }
+    using State = Logistic<D>;
+    State Prepare(V<D> x) const { return Logistic<D>(d, x, hn::Zero(d)); }
+    V<D> Value(const State& s, V<D>) const { return s.MulSigmoid(d, hn::Set(d, 1)); }
     // g e / (1 + e)^2 with g multiplied in before the final scaling: one
-    // rounding fewer than g * f'(x).
-    V<D> Backward(V<D> x, V<D> g) const {
-      return Logistic<D>(d, x, hn::Zero(d)).MulSigmoidDerivative(d, g);
+    // rounding fewer than g * f'(x), and g f' stays normal where f' is not.
+    V<D> Slope(const State& s, V<D>, Unit) const {
+      return s.MulSigmoidDerivative(d, hn::Set(d, 1));
     }
+    V<D> Slope(const State& s, V<D>, V<D> g) const { return s.MulSigmoidDerivative(d, g); }
     // y (1 - y): 1 - y is exact for y >= 1/2 (Sterbenz), so no cancellation.
-    V<D> DerivativeFromOutput(V<D> y) const {
-      return hn::Mul(y, hn::Sub(hn::Set(d, 1), y));
+    template <class G>
+    V<D> SlopeFromOutput(V<D> y, G g) const {
+      return Times(d, g, hn::Mul(y, hn::Sub(hn::Set(d, 1), y)));
     }
   };
 };

@@ -29,13 +29,13 @@ inline constexpr ActivationSpec kSwishSpec{
     .properties = {.bounded_below = true, .bounded_above = false, .smooth = true,
                    .monotonic = false, .zero_centered = true, .saturating = false},
     .derivative_from_output = false,
-    .max_ulp_float32 = 3,
-    .max_ulp_float64 = 10,
+    .ulp_float32 = {.forward = 3, .derivative = 3, .backward = 3},
+    .ulp_float64 = {.forward = 10, .derivative = 10, .backward = 10,
+                    .derivative_near_zero_ulp_of_one = 4},
     .notes = "beta * x is formed exactly (two-product, beta split in two) so its "
              "rounding is not amplified by the exponential in the tail. The "
              "float32 derivative is computed in float64 and rounded once. f'(x) "
-             "= 0 at beta*x = -1.2785: there the float64 error is absolute, <= 4 "
-             "ULP of 1.",
+             "= 0 at beta*x = -1.2785 (the bounds' derivative_near_zero exception).",
     .reference = {&SwishReference, &SwishReferenceDerivative},
 };
 }  // namespace activations
@@ -47,7 +47,7 @@ inline constexpr ActivationSpec kSwishSpec{
 #else
 #define ACTIVATIONS_SWISH_INL_H_
 #endif
-#include "activations/evaluate.h"
+#include "activations/spec.h"
 #include "activations/math-inl.h"
 HWY_BEFORE_NAMESPACE();
 namespace activations {
@@ -71,17 +71,19 @@ struct SwishKernel {
     const V<D> z = TwoProduct(d, beta, x, &z_lo);
     return Logistic<D>(d, z, hn::MulAdd(beta_lo, x, z_lo));
   }
-  V<D> Forward(V<D> x) const { return Gate(ClampHuge(d, x)).MulSigmoid(d, x); }
-
-  V<D> Derivative(V<D> x) const {
-    x = ClampHuge(d, x);
-    return Gate(x).SigmoidPlusSlope(d, hn::Mul(beta, x));
-  }
-  void Both(V<D> x, V<D>* y, V<D>* dy) const {
+  struct State {
+    V<D> xc;  // x clamped to +-kHuge
+    Logistic<D> gate;
+  };
+  State Prepare(V<D> x) const {
     const V<D> xc = ClampHuge(d, x);
-    const Logistic<D> g = Gate(xc);
-    *y = g.MulSigmoid(d, x);
-    *dy = g.SigmoidPlusSlope(d, hn::Mul(beta, xc));
+    return {xc, Gate(xc)};
+  }
+  V<D> Value(const State& s, V<D> x) const { return s.gate.MulSigmoid(d, x); }
+  // g (sigmoid(z) + z sigmoid'(z)), g multiplied in before the final scaling.
+  template <class G>
+  V<D> Slope(const State& s, V<D>, G g) const {
+    return s.gate.SigmoidPlusSlope(d, hn::Mul(beta, s.xc), g);
   }
 };
 

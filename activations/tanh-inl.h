@@ -21,8 +21,10 @@ inline constexpr ActivationSpec kTanhSpec{
     .properties = {.bounded_below = true, .bounded_above = true, .smooth = true,
                    .monotonic = true, .zero_centered = true, .saturating = true},
     .derivative_from_output = true,
-    .max_ulp_float32 = 3,
-    .max_ulp_float64 = 5,
+    .ulp_float32 = {.forward = 3, .derivative = 3, .backward = 3, .derivative_from_output = 3,
+                    .backward_from_output = 3},
+    .ulp_float64 = {.forward = 5, .derivative = 5, .backward = 5, .derivative_from_output = 5,
+                    .backward_from_output = 5},
     .notes = "f'(x) is computed as 4e/(1+e)^2 with e = exp(-2|x|), not 1 - f^2, "
              "so it keeps full precision in the tails (f'(10) = 8.2e-9, where "
              "1 - tanh^2 gives 0 in float32). From the output y it is "
@@ -38,7 +40,7 @@ inline constexpr ActivationSpec kTanhSpec{
 #else
 #define ACTIVATIONS_TANH_INL_H_
 #endif
-#include "activations/evaluate.h"
+#include "activations/spec.h"
 #include "activations/math-inl.h"
 HWY_BEFORE_NAMESPACE();
 namespace activations {
@@ -58,32 +60,28 @@ struct Tanh {
     // With m = expm1(-2|x|) in (-1, 0]: tanh|x| = -m / (2 + m), and
     // 1 + m = exp(-2|x|) gives f' = 4 (1 + m) / (2 + m)^2; the exponential's
     // parts carry 1 + m without the cancellation of adding 1 to m.
-    V<D> Forward(V<D> x) const {
-      const ExpParts<D> p = ComputeExpParts(d, hn::Mul(hn::Abs(x), hn::Set(d, -2)));
+    using State = ExpParts<D>;  // of -2|x|
+    State Prepare(V<D> x) const {
+      return ComputeExpParts(d, hn::Mul(hn::Abs(x), hn::Set(d, -2)));
+    }
+    V<D> Value(const State& p, V<D> x) const {
       const V<D> m = p.Expm1NonPositive(d);
       return hn::CopySign(hn::Div(hn::Neg(m), hn::Add(m, hn::Set(d, 2))), x);
     }
-    void Both(V<D> x, V<D>* y, V<D>* dy) const {
-      const ExpParts<D> p = ComputeExpParts(d, hn::Mul(hn::Abs(x), hn::Set(d, -2)));
-      const V<D> m = p.Expm1NonPositive(d);
-      const V<D> inv = hn::Div(hn::Set(d, 1), hn::Add(m, hn::Set(d, 2)));
-      *y = hn::CopySign(hn::Mul(hn::Neg(m), inv), x);
-      // 4e / (1 + e)^2 from e = exp(-2|x|) itself: 1 + e is more accurate
-      // than 2 + m, since m carries expm1's larger error.
+    // 4 g e / (1 + e)^2 from e = exp(-2|x|) itself (1 + e is more accurate
+    // than 2 + m, since m carries expm1's larger error), g multiplied in
+    // before the final scaling.
+    template <class G>
+    V<D> Slope(const State& p, V<D>, G g) const {
       const V<D> one_e = hn::Add(hn::Set(d, 1), p.Exp(d));
-      *dy = p.MulExp(d, hn::Div(hn::Set(d, 4), hn::Mul(one_e, one_e)));
-    }
-    // 4 g e / (1 + e)^2, g multiplied in before the final scaling.
-    V<D> Backward(V<D> x, V<D> g) const {
-      const ExpParts<D> p = ComputeExpParts(d, hn::Mul(hn::Abs(x), hn::Set(d, -2)));
-      const V<D> one_e = hn::Add(hn::Set(d, 1), p.Exp(d));
-      return p.MulExp(d, hn::Div(hn::Mul(g, hn::Set(d, 4)), hn::Mul(one_e, one_e)));
+      return p.MulExp(d, hn::Div(Times(d, g, hn::Set(d, 4)), hn::Mul(one_e, one_e)));
     }
     // 1 - y^2 as (1 - |y|)(1 + |y|): 1 - |y| is exact for |y| >= 1/2.
-    V<D> DerivativeFromOutput(V<D> y) const {
+    template <class G>
+    V<D> SlopeFromOutput(V<D> y, G g) const {
       const V<D> a = hn::Abs(y);
       const V<D> one = hn::Set(d, 1);
-      return hn::Mul(hn::Sub(one, a), hn::Add(one, a));
+      return Times(d, g, hn::Mul(hn::Sub(one, a), hn::Add(one, a)));
     }
   };
 };

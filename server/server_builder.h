@@ -30,6 +30,10 @@ struct ServerOptions {
   int port = 50051;
   // Compute threads (the oneTBB arena); 0 means all cores.
   int threads = 0;
+  // The compute threads run this much nicer than the process (0..19), so
+  // that under a saturated CPU gRPC's threads -- health checks, refusals,
+  // reading and writing -- get it first.
+  int compute_nice = 5;
   // Largest request message accepted, in bytes; larger ones fail with
   // RESOURCE_EXHAUSTED before they reach the service. 64 MiB holds 16 Mi
   // float32 values.
@@ -38,6 +42,19 @@ struct ServerOptions {
   // message); more is RESOURCE_EXHAUSTED. Default: what 64 MiB of float32
   // holds.
   std::size_t max_elements = std::size_t{1} << 24;
+  // Most items in one ComputeBatch; more is RESOURCE_EXHAUSTED.
+  std::size_t max_batch_items = 1 << 16;
+  // Also listen on this Unix domain socket path ("" for none); clients reach
+  // it as "unix:<path>". A stale socket file at the path is replaced.
+  std::string unix_socket;
+  // Bytes of requests and responses the server holds at once; a call that
+  // does not fit is refused with RESOURCE_EXHAUSTED. 0: half the container's
+  // memory limit, or of the machine's memory (system_memory.h). gRPC's
+  // resource quota, which bounds what its transport buffers, gets the same.
+  std::size_t memory_budget = 0;
+  // Input values admitted and not yet computed, at most; more is
+  // RESOURCE_EXHAUSTED (a call alone in the queue is always admitted).
+  std::size_t max_queued_elements = std::size_t{1} << 25;
   // TLS or mutual TLS on `port` (tls_credentials.h); plaintext by default.
   TlsOptions tls;
   // HTTP/2 connection limits on `port` (transport_limits.h).
@@ -76,6 +93,9 @@ class ActivationServer {
   const std::string& target() const { return target_; }
   // Compute threads in use.
   int threads() const { return engine_.threads(); }
+  // The memory budget in force (options.memory_budget, or the default).
+  std::size_t memory_budget() const { return service_.budget().limit(); }
+  const ActivationServiceImpl& service() const { return service_; }
   const ServiceCounters& counters() const { return counters_; }
   // The plaintext health-only port (the kernel's choice when
   // options.health_port was 0); 0 when there is none.
@@ -102,7 +122,7 @@ class ActivationServer {
   void Wait();
 
  private:
-  explicit ActivationServer(const ServerOptions& options);
+  ActivationServer(const ServerOptions& options, const ServiceLimits& limits);
   absl::Status StartHealthServer(const ServerOptions& options);
 
   activations::Engine engine_;
