@@ -316,6 +316,8 @@ def main():
     parser.add_argument("--attacks", default=",".join(ATTACKS))
     parser.add_argument("--json", help="write every figure here")
     parser.add_argument("--quick", action="store_true", help="small attacks (a smoke test)")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit 1 unless the server answers health after every attack")
     parser.add_argument("--streams", type=int, help="rapid-reset streams (default 100000)")
     parser.add_argument("--paced", action="store_true",
                         help="rapid reset in writes of 50 streams 2 ms apart, under a "
@@ -343,6 +345,8 @@ def main():
         pathlib.Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
     print(markdown(rows))
     print(f"\n(load average at the end: {os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs)")
+    if args.strict and not all(r["healthy_after"] for r in rows):
+        sys.exit("measure_abuse: the server did not answer health after an attack")
 
 
 if __name__ == "__main__":
