@@ -77,6 +77,55 @@ def tensor_seeds():
     }
 
 
+def compute_request(function=b"sigmoid", mode=1, input_tensor=None, grad=None, params=(),
+                    input_kind=0, id_=b""):
+    out = field(1, 2, id_) if id_ else b""
+    out += field(2, 2, function)
+    for name, value in params:
+        out += field(3, 2, field(1, 2, name) + field(2, 1, struct.pack("<d", value)))
+    if mode:
+        out += field(4, 0, mode & 0xFFFFFFFFFFFFFFFF)
+    if input_tensor is not None:
+        out += field(5, 2, input_tensor)
+    if grad is not None:
+        out += field(6, 2, grad)
+    if input_kind:
+        out += field(7, 0, input_kind)
+    return out
+
+
+def request_seeds():
+    # One selector byte (bit 7: batch; bits 0-3: slice size, 0 = one piece), then the message.
+    x32 = tensor(f32=[-2.0, -0.5, 0.0, 0.5, 2.0])
+    raw64 = tensor(shape=(2, 2), raw=struct.pack("<4d", -3, -1, 1, 3), dtype=2)
+    one = {
+        "forward": compute_request(input_tensor=x32, id_=b"a"),
+        "derivative-raw64": compute_request(b"tanh", 2, raw64),
+        "both-params": compute_request(b"softplus", 3, x32, params=[(b"beta", 2.0),
+                                                                   (b"threshold", 10.0)]),
+        "backward": compute_request(b"gelu", 4, x32, grad=tensor(f32=[1, 1, 1, 1, 1])),
+        "from-output": compute_request(b"sigmoid", 2, x32, input_kind=2),
+        "leaky-bad-param": compute_request(b"leaky_relu", 1, x32,
+                                           params=[(b"negative_slope", -2.0)]),
+        "unknown-function": compute_request(b"sigmod", 1, x32),
+        "no-mode": compute_request(b"relu", 0, x32),
+        "backward-no-grad": compute_request(b"elu", 4, x32),
+        "bad-utf8-id": compute_request(input_tensor=x32, id_=b"\xc3\x28"),
+        "truncated": compute_request(input_tensor=x32)[:-3],
+    }
+    seeds = {}
+    for name, message in one.items():
+        seeds[f"compute-{name}"] = b"\x00" + message
+    seeds["compute-forward-sliced3"] = b"\x03" + one["forward"]
+    items = [one["forward"], one["derivative-raw64"], one["backward"]]
+    batch = b"".join(field(1, 2, m) for m in items)
+    seeds["batch-3"] = b"\x80" + batch
+    seeds["batch-3-sliced5"] = b"\x85" + batch
+    seeds["batch-bad-item"] = b"\x80" + batch + field(1, 2, one["unknown-function"])
+    seeds["batch-empty"] = b"\x80"
+    return seeds
+
+
 def cli_seeds():
     # One selector byte (the parser, mod 5), then the text.
     return {
@@ -107,6 +156,7 @@ def main():
     fuzz_dir = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).parent)
     write(fuzz_dir / "tensor_codec_corpus", tensor_seeds())
     write(fuzz_dir / "cli_parse_corpus", cli_seeds())
+    write(fuzz_dir / "request_corpus", request_seeds())
 
 
 if __name__ == "__main__":
