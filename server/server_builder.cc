@@ -167,6 +167,10 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
         "health_port: ", options.health_port,
         " is outside [0, 65535] (or -1 for none)"));
   }
+  if (absl::Status transport = ValidateTransportLimits(options.transport);
+      !transport.ok()) {
+    return transport;
+  }
   if (absl::Status unix_path = CheckUnixSocketPath(options.unix_socket);
       !unix_path.ok()) {
     return unix_path;
@@ -210,6 +214,7 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
                              &unix_bound);
   }
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  ApplyTransportLimits(options.transport, &builder);
   // gRPC's own buffers -- requests being received, before the service can
   // admit or refuse them -- get their own bound: half the budget, and room
   // for two of the largest messages at least, or one large request could
