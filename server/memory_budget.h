@@ -69,6 +69,10 @@ class BufferPool {
   // to the pool when gRPC releases the slice (after the bytes are sent).
   grpc::Slice ToSlice(Buffer* buffer, std::size_t size);
 
+  // Frees every idle buffer (gives its pages back and its bytes to the
+  // budget); returns the bytes freed.
+  std::size_t ReleaseIdle();
+
   // Bytes of the idle buffers (part of the budget's `used`).
   std::size_t idle_bytes() const;
   // Buffers Acquire found idle / had to allocate; for tests and metrics.
@@ -83,6 +87,9 @@ class BufferPool {
 
  private:
   static constexpr int kClasses = 4 * 40;  // four size classes per octave
+  // Room in every pooled buffer beyond its class's power-of-two steps: a
+  // response's protobuf framing is a few dozen bytes.
+  static constexpr std::size_t kHeaderSlack = 4096;
 
   static int SizeClass(std::size_t bytes);
   static std::size_t ClassBytes(int size_class);

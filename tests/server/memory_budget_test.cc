@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "server/admission.h"
+#include "server/idle_reclaimer.h"
 
 namespace actserver {
 namespace {
@@ -46,9 +47,14 @@ TEST(BufferPoolTest, ReusesBuffersOfTheSameSizeClass) {
   ASSERT_NE(a, nullptr);
   EXPECT_GE(a->capacity, 1u << 20);
   EXPECT_LE(a->capacity, (1u << 20) * 5 / 4);
+  BufferPool::Buffer* framed = pool.Acquire((1 << 20) + 100);  // values + framing
+  ASSERT_NE(framed, nullptr);
+  EXPECT_EQ(framed->capacity, a->capacity);  // the same class, no quarter lost
+  EXPECT_LE(framed->capacity, (1u << 20) + 4096);
+  pool.Return(framed);
   std::memset(a->data, 1, 1 << 20);  // the memory is really there
   const std::size_t charged = budget.used();
-  EXPECT_EQ(charged, a->capacity);
+  EXPECT_EQ(charged, pool.idle_bytes() + a->capacity);
   char* data = a->data;
   pool.Return(a);
   EXPECT_EQ(budget.used(), charged);  // idle, still charged
@@ -57,7 +63,7 @@ TEST(BufferPoolTest, ReusesBuffersOfTheSameSizeClass) {
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(b->data, data);
   EXPECT_EQ(pool.reused(), 1u);
-  EXPECT_EQ(pool.allocated(), 1u);
+  EXPECT_EQ(pool.allocated(), 2u);
   pool.Return(b);
 }
 
@@ -81,7 +87,7 @@ TEST(BufferPoolTest, IdleBuffersAreFreedToMakeRoom) {
   ASSERT_NE(b, nullptr);
   pool.Return(a);
   pool.Return(b);
-  EXPECT_EQ(pool.idle_bytes(), 8u << 20);
+  EXPECT_EQ(pool.idle_bytes(), 2 * ((4u << 20) + 4096));
   // 6 MiB is another size class: the idle 4 MiB buffers must make room.
   BufferPool::Buffer* c = pool.Acquire(6 << 20);
   ASSERT_NE(c, nullptr);
@@ -168,6 +174,39 @@ TEST(AdmissionTest, ACallAloneIsAdmittedWhateverItsSize) {
   absl::StatusOr<Admission::Ticket> t = admission.Admit(10, 10, 1000, &buffer);
   ASSERT_TRUE(t.ok()) << t.status();
   pool.Return(buffer);
+}
+
+TEST(IdleReclaimerTest, FreesThePoolOnceWhenIdleAndNotWhileBusy) {
+  MemoryBudget budget(64 << 20);
+  BufferPool pool(&budget, 32 << 20);
+  pool.Return(pool.Acquire(4 << 20));
+  ASSERT_GT(pool.idle_bytes(), 0u);
+  IdleReclaimer reclaimer(&pool, absl::Milliseconds(200));
+  // Busy: touched more often than the idle period.
+  for (int i = 0; i < 10; ++i) {
+    reclaimer.Touch();
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(reclaimer.reclaims(), 0u);
+  EXPECT_GT(pool.idle_bytes(), 0u);
+  // Idle: the buffers go, once.
+  for (int i = 0; i < 100 && reclaimer.reclaims() == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(reclaimer.reclaims(), 1u);
+  EXPECT_EQ(pool.idle_bytes(), 0u);
+  EXPECT_EQ(budget.used(), 0u);
+  EXPECT_GE(reclaimer.reclaimed_bytes(), 4u << 20);
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_EQ(reclaimer.reclaims(), 1u);  // nothing new to reclaim
+}
+
+TEST(IdleReclaimerTest, ZeroMeansNever) {
+  MemoryBudget budget(64 << 20);
+  BufferPool pool(&budget, 32 << 20);
+  IdleReclaimer reclaimer(&pool, absl::ZeroDuration());
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(reclaimer.reclaims(), 0u);
 }
 
 }  // namespace
