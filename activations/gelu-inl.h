@@ -64,17 +64,17 @@ struct Gelu {
       hn::Mask<D> neg;
       ExpParts<D> parts;  // of -x^2 / 2
     };
-    V<D> Value(const State& s, V<D> x) const {
+    HWY_INLINE V<D> Value(const State& s, V<D> x) const {
       return hn::IfThenElse(s.neg, s.parts.MulExp(d, hn::Mul(s.xc, s.c)),
                             hn::Mul(x, hn::NegMulAdd(s.c, s.e, hn::Set(d, 1))));
     }
     // g f', g multiplied in before the final scaling.
     template <class G>
-    V<D> Slope(const State& s, V<D>, G g) const {
+    HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
       return hn::IfThenElse(s.neg, s.parts.MulExp(d, Times(d, g, hn::Add(s.c, s.k))),
                             Times(d, g, hn::MulAdd(hn::Sub(s.k, s.c), s.e, hn::Set(d, 1))));
     }
-    State Prepare(V<D> x) const {
+    HWY_INLINE State Prepare(V<D> x) const {
       const V<D> xc = ClampHuge(d, x);
       const auto neg = hn::Lt(xc, hn::Zero(d));
       V<D> sq_lo;

@@ -68,12 +68,12 @@ struct Mish {
       hn::Mask<D> neg;
       ExpParts<D> parts;  // of -|x|
     };
-    V<D> Value(const State& s, V<D> x) const {
+    HWY_INLINE V<D> Value(const State& s, V<D> x) const {
       return hn::IfThenElse(s.neg, s.parts.MulExp(d, hn::Mul(s.xc, s.q)), hn::Mul(x, s.r_p));
     }
     // g f', g multiplied in before the final scaling.
     template <class G>
-    V<D> Slope(const State& s, V<D>, G g) const {
+    HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
       const V<D> four = hn::Set(d, 4);
       const V<D> dy_p = hn::MulAdd(hn::Mul(hn::Mul(four, s.xc), hn::Mul(s.t, s.t)),
                                    hn::Mul(s.one_t, hn::Mul(s.inv_p, s.inv_p)), s.r_p);
@@ -83,7 +83,7 @@ struct Mish {
                               s.q)));
       return hn::IfThenElse(s.neg, dy_n, Times(d, g, dy_p));
     }
-    State Prepare(V<D> x) const {
+    HWY_INLINE State Prepare(V<D> x) const {
       const V<D> xc = ClampHuge(d, x);
       const auto neg = hn::Lt(xc, hn::Zero(d));
       const ExpParts<D> parts = ComputeExpParts(d, hn::Neg(hn::Abs(xc)));

@@ -53,8 +53,9 @@ HWY_BEFORE_NAMESPACE();
 namespace activations {
 namespace HWY_NAMESPACE {
 
-// x sigmoid(beta x) and its derivative; shared with Silu (beta = 1).
-template <class D>
+// x sigmoid(beta x) and its derivative; shared with Silu (kUnitBeta: beta =
+// 1, z = x exactly).
+template <class D, bool kUnitBeta>
 struct SwishKernel {
   using T = hn::TFromD<D>;
   D d;
@@ -66,24 +67,26 @@ struct SwishKernel {
         beta(hn::Set(d_in, static_cast<T>(b))),
         beta_lo(hn::Set(d_in, static_cast<T>(b - static_cast<T>(b)))) {}
 
-  Logistic<D> Gate(V<D> x) const {
-    V<D> z_lo;
-    const V<D> z = TwoProduct(d, beta, x, &z_lo);
-    return Logistic<D>(d, z, hn::MulAdd(beta_lo, x, z_lo));
-  }
   struct State {
-    V<D> xc;  // x clamped to +-kHuge
+    V<D> z, z_lo;  // beta x exactly, x clamped to +-kHuge
     Logistic<D> gate;
   };
-  State Prepare(V<D> x) const {
+  HWY_INLINE State Prepare(V<D> x) const {
     const V<D> xc = ClampHuge(d, x);
-    return {xc, Gate(xc)};
+    if constexpr (kUnitBeta) {
+      return {xc, hn::Zero(d), Logistic<D>(d, xc)};
+    } else {
+      V<D> z_lo;
+      const V<D> z = TwoProductClamped(d, beta, xc, &z_lo);
+      z_lo = hn::MulAdd(beta_lo, xc, z_lo);
+      return {z, z_lo, Logistic<D>(d, z, z_lo)};
+    }
   }
-  V<D> Value(const State& s, V<D> x) const { return s.gate.MulSigmoid(d, x); }
+  HWY_INLINE V<D> Value(const State& s, V<D> x) const { return s.gate.MulSigmoidAny(d, x); }
   // g (sigmoid(z) + z sigmoid'(z)), g multiplied in before the final scaling.
   template <class G>
-  V<D> Slope(const State& s, V<D>, G g) const {
-    return s.gate.SigmoidPlusSlope(d, hn::Mul(beta, s.xc), g);
+  HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
+    return s.gate.SigmoidPlusSlope(d, s.z, s.z_lo, g);
   }
 };
 
@@ -92,11 +95,11 @@ struct Swish {
   // exact two-product keeps z's rounding out of the tail); the derivative
   // runs through the float64 kernel, whose single final rounding keeps it
   // within 1 ULP also next to the zero of f'.
-  static constexpr bool kFloatForwardViaDouble = false;
+  static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
   static constexpr bool kFloatDerivativeViaDouble = true;
   template <class D>
-  struct Kernel : SwishKernel<D> {
-    Kernel(D d, const ParamValues& p) : SwishKernel<D>(d, p[0]) {}
+  struct Kernel : SwishKernel<D, false> {
+    Kernel(D d, const ParamValues& p) : SwishKernel<D, false>(d, p[0]) {}
   };
 };
 
