@@ -83,7 +83,7 @@ struct GeluTanh {
     static constexpr T kK3Lo = kF ? T(-2.540834209696641e-10) : T(1.2025242832367862e-17);
     // |x| beyond which f is x or 0: x^3 stays finite, and so does its
     // Veltkamp split.
-    static constexpr T kClamp = kF ? T(1e12) : T(1e100);
+    static constexpr T kClamp = kF ? T(1e12) : T(1e90);
 
     struct State {
       V<D> xc, sq, sq_lo;  // x clamped; x^2 = sq + sq_lo

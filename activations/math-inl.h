@@ -46,6 +46,13 @@ HWY_INLINE V<D> Times(D /*d*/, Unit, V<D> v) {
 // round once: as accurate, and there the width halves anyway.
 inline constexpr bool kFloatViaDouble = !HWY_NATIVE_FMA;
 
+// Beyond +-kHuge every activation's tail has settled, yet x stays finite, so
+// that x * (something that underflowed to 0) is 0 and not inf * 0 = NaN; and
+// small enough (1e290 for double) that its Veltkamp split (x * (2^27 + 1))
+// cannot overflow on targets without FMA.
+template <typename T>
+inline constexpr T kHuge = sizeof(T) == 4 ? T(1e30) : T(1e290);
+
 // Constants of IEEE binary32 / binary64 needed by the exponential.
 template <typename T>
 struct FloatTraits;
@@ -100,6 +107,54 @@ HWY_INLINE V<D> Pow2(D d, V<D> q) {
                         Tr::kExponentBias));
   return hn::BitCast(
       d, hn::ShiftLeft<Tr::kMantissaBits>(hn::BitCast(du, hn::Add(q, kMagic))));
+}
+
+// Exact product a * b = hi + lo (Dekker's TwoProduct with Veltkamp splitting;
+// exact without FMA too, barring overflow). Used where rounding the product
+// of the argument would be amplified by an exponential: e^(hi + lo) =
+// e^hi (1 + lo) to within lo^2.
+template <class D>
+HWY_INLINE V<D> TwoProduct(D d, V<D> a, V<D> b, V<D>* lo) {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+  // Highway's x86 targets from AVX2 up have fused multiply-add: the error of
+  // the product is exactly fma(a, b, -hi).
+  (void)d;
+  const V<D> hi = hn::Mul(a, b);
+  *lo = hn::MulSub(a, b, hi);
+  return hi;
+#else
+  using T = hn::TFromD<D>;
+  const V<D> kSplit = hn::Set(d, FloatTraits<T>::kSplitter);
+  const V<D> hi = hn::Mul(a, b);
+  const V<D> ca = hn::Mul(a, kSplit);
+  const V<D> a_hi = hn::Sub(ca, hn::Sub(ca, a));
+  const V<D> a_lo = hn::Sub(a, a_hi);
+  const V<D> cb = hn::Mul(b, kSplit);
+  const V<D> b_hi = hn::Sub(cb, hn::Sub(cb, b));
+  const V<D> b_lo = hn::Sub(b, b_hi);
+  // lo = ((a_hi b_hi - hi) + a_hi b_lo + a_lo b_hi) + a_lo b_lo
+  V<D> err = hn::MulAdd(a_hi, b_hi, hn::Neg(hi));
+  err = hn::MulAdd(a_hi, b_lo, err);
+  err = hn::MulAdd(a_lo, b_hi, err);
+  *lo = hn::MulAdd(a_lo, b_lo, err);
+  return hi;
+#endif
+}
+
+// a b + c where the FMA's result is exact: a residual such as c - t0 b with
+// t0 ~ c / b, or the rounding error of an FMA. Without a native FMA, the
+// product is split exactly (TwoProduct) so the residual stays exact there
+// too, at ten operations more.
+template <class D>
+HWY_INLINE V<D> ExactFma(D d, V<D> a, V<D> b, V<D> c) {
+  if constexpr (HWY_NATIVE_FMA) {
+    (void)d;
+    return hn::MulAdd(a, b, c);
+  } else {
+    V<D> lo;
+    const V<D> p = TwoProduct(d, a, b, &lo);
+    return hn::Add(hn::Add(p, c), lo);
+  }
 }
 
 // AVX-512 scales by 2^q in one instruction (VSCALEFPS/PD: v * 2^floor(q),
@@ -248,13 +303,13 @@ HWY_INLINE ExpParts<D> ComputeExpPartsImpl(D d, V<D> x, V<D> x_lo) {
   const V<D> q = hn::Round(hn::Mul(xc, hn::Set(d, static_cast<T>(1.4426950408889634))));
   const V<D> r1 = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Hi), xc);
   const V<D> r = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Lo), r1);
-  const V<D> r_lo = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Lo), hn::Sub(r1, r));
+  const V<D> r_lo = ExactFma(d, hn::Neg(q), hn::Set(d, Tr::kLn2Lo), hn::Sub(r1, r));
   ExpParts<D> parts;
   const V<D> pr = hn::Mul(ExpReducedPoly(d, r), r);
   parts.pm1 = hn::MulAdd(pr, r, r);
   // The FMA's rounding error (r - pm1 is exact), and e^(r + r_lo) =
   // e^r (1 + r_lo): only computed where a caller uses NLo().
-  parts.pm1_lo = hn::MulAdd(parts.N(d), r_lo, hn::MulAdd(pr, r, hn::Sub(r, parts.pm1)));
+  parts.pm1_lo = hn::MulAdd(parts.N(d), r_lo, ExactFma(d, pr, r, hn::Sub(r, parts.pm1)));
   if constexpr (kWithLo) {
     // (1 + pm1)(1 + lo) - 1 = pm1 + lo (1 + pm1), where x was not clamped.
     x_lo = hn::IfThenElseZero(hn::Eq(x, xc), x_lo);
@@ -297,37 +352,6 @@ HWY_INLINE V<D> Exp(D d, V<D> x) {
   return ComputeExpParts(d, x).Exp(d);
 }
 
-// Exact product a * b = hi + lo (Dekker's TwoProduct with Veltkamp splitting;
-// exact without FMA too, barring overflow). Used where rounding the product
-// of the argument would be amplified by an exponential: e^(hi + lo) =
-// e^hi (1 + lo) to within lo^2.
-template <class D>
-HWY_INLINE V<D> TwoProduct(D d, V<D> a, V<D> b, V<D>* lo) {
-#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
-  // Highway's x86 targets from AVX2 up have fused multiply-add: the error of
-  // the product is exactly fma(a, b, -hi).
-  (void)d;
-  const V<D> hi = hn::Mul(a, b);
-  *lo = hn::MulSub(a, b, hi);
-  return hi;
-#else
-  using T = hn::TFromD<D>;
-  const V<D> kSplit = hn::Set(d, FloatTraits<T>::kSplitter);
-  const V<D> hi = hn::Mul(a, b);
-  const V<D> ca = hn::Mul(a, kSplit);
-  const V<D> a_hi = hn::Sub(ca, hn::Sub(ca, a));
-  const V<D> a_lo = hn::Sub(a, a_hi);
-  const V<D> cb = hn::Mul(b, kSplit);
-  const V<D> b_hi = hn::Sub(cb, hn::Sub(cb, b));
-  const V<D> b_lo = hn::Sub(b, b_hi);
-  // lo = ((a_hi b_hi - hi) + a_hi b_lo + a_lo b_hi) + a_lo b_lo
-  V<D> err = hn::MulAdd(a_hi, b_hi, hn::Neg(hi));
-  err = hn::MulAdd(a_hi, b_lo, err);
-  err = hn::MulAdd(a_lo, b_hi, err);
-  *lo = hn::MulAdd(a_lo, b_lo, err);
-  return hi;
-#endif
-}
 
 // Fast2Sum: a + b = hi + lo exactly, for |a| >= |b| (or a = 0).
 template <class D>
@@ -374,7 +398,7 @@ HWY_INLINE V<D> Log1pUnitInterval(D d, V<D> e, V<D>* lo) {
     // log1p(f + f_lo) = log1p(f) + f_lo / (1 + f), and 1/(1+f) ~ 1 - f
     // within f^2 < 0.09 of a term below 2^-26.
     const V<D> f_lo_term = hn::IfThenElseZero(upper, hn::NegMulAdd(f_lo, f, f_lo));
-    const V<D> l_lo = hn::Add(hn::MulAdd(f, fq, hn::Sub(f, l)), f_lo_term);
+    const V<D> l_lo = hn::Add(ExactFma(d, f, fq, hn::Sub(f, l)), f_lo_term);
     // ln 2 = 0.693147182464599609375 (float) - 1.9046542e-9.
     const V<D> ln2 = hn::IfThenElseZero(upper, hn::Set(d, 0.693147182464599609375f));
     const V<D> ln2_lo = hn::IfThenElseZero(upper, hn::Set(d, -1.904654299957768e-09f));
@@ -391,19 +415,17 @@ HWY_INLINE V<D> Log1pUnitInterval(D d, V<D> e, V<D>* lo) {
 template <class D>
 HWY_INLINE V<D> TwoProductClamped(D d, V<D> a, V<D> b, V<D>* lo) {
   using T = hn::TFromD<D>;
-  const V<D> k = hn::Set(d, static_cast<T>(sizeof(T) == 4 ? 1e30 : 1e300));
+  const V<D> k = hn::Set(d, kHuge<T>);
   const V<D> hi = TwoProduct(d, a, b, lo);
   *lo = hn::IfThenElseZero(hn::Lt(hn::Abs(hi), k), *lo);
   return hn::Min(hn::Max(hi, hn::Neg(k)), k);
 }
 
-// Clamps to [-kHuge, kHuge] (1e30 for float, 1e300 for double): far beyond
-// where any activation's tail changes, yet finite, so that x * (something
-// that underflowed to 0) is 0 and not inf * 0 = NaN at x = -inf.
+// Clamps to [-kHuge, kHuge].
 template <class D>
 HWY_INLINE V<D> ClampHuge(D d, V<D> x) {
   using T = hn::TFromD<D>;
-  const V<D> k = hn::Set(d, static_cast<T>(sizeof(T) == 4 ? 1e30 : 1e300));
+  const V<D> k = hn::Set(d, kHuge<T>);
   return hn::Min(hn::Max(x, hn::Neg(k)), k);
 }
 
@@ -433,16 +455,26 @@ HWY_INLINE V<D> Reciprocal(D d, V<D> x) {
 
 // (a + a_lo) / (b + b_lo) given r ~ 1/b (relative error e_r), for |a_lo| <=
 // ulp(a), |b_lo| <= ulp(b): the quotient t0 = a r corrected once by its
-// residual a - t0 b, which an FMA forms exactly. Error: 0.5 ULP + e_r^2 plus
-// what a and b carry. Without native FMA the residual is rounded too (about
-// 1 ULP). kLo = false: a_lo is 0 and not added.
+// residual a - t0 b, which an FMA forms exactly (ExactFma). Error: 0.5 ULP +
+// e_r^2 plus what a and b carry. kLo = false: a_lo is 0 and not added.
 template <bool kLo = true, class D>
-HWY_INLINE V<D> DivideCorrected(D /*d*/, V<D> a, V<D> a_lo, V<D> b, V<D> b_lo, V<D> r) {
+HWY_INLINE V<D> DivideCorrected(D d, V<D> a, V<D> a_lo, V<D> b, V<D> b_lo, V<D> r) {
   const V<D> t0 = hn::Mul(a, r);
-  V<D> res = hn::NegMulAdd(t0, b, a);
+  V<D> res = ExactFma(d, hn::Neg(t0), b, a);
   if constexpr (kLo) res = hn::Add(res, a_lo);
   res = hn::NegMulAdd(t0, b_lo, res);
   return hn::MulAdd(res, r, t0);
+}
+
+// The same quotient left unrounded as hi + *lo: t0 and its correction.
+template <class D>
+HWY_INLINE V<D> DivideHiLo(D d, V<D> a, V<D> a_lo, V<D> b, V<D> b_lo, V<D> r, V<D>* lo) {
+  const V<D> t0 = hn::Mul(a, r);
+  V<D> res = ExactFma(d, hn::Neg(t0), b, a);
+  res = hn::Add(res, a_lo);
+  res = hn::NegMulAdd(t0, b_lo, res);
+  *lo = hn::Mul(res, r);
+  return t0;
 }
 
 // f * v as hi + lo (exact with FMA; Unit f: v itself, lo unused).
@@ -532,7 +564,7 @@ struct Logistic {
   template <bool kExtended = false>
   HWY_INLINE V<D> MulSigmoidAny(D d, V<D> f) const {
     using T = hn::TFromD<D>;
-    const V<D> k = hn::Set(d, static_cast<T>(sizeof(T) == 4 ? 1e30 : 1e300));
+    const V<D> k = hn::Set(d, kHuge<T>);
     const auto huge = hn::Gt(hn::Abs(f), k);
     const V<D> t = MulSigmoid<kExtended>(d, hn::Min(hn::Max(f, hn::Neg(k)), k));
     if (HWY_LIKELY(hn::AllFalse(d, huge))) return t;
@@ -580,20 +612,34 @@ struct Logistic {
   // exact, one corrected division, then the scaling by 2^q for z < 0 (so g f'
   // stays accurate where f' alone is subnormal). Accurate to a few ULP of
   // the element type except right at a zero of f', where it is absolute.
-  template <class G>
-  HWY_INLINE V<D> SigmoidPlusSlope(D d, V<D> s, V<D> s_lo, G g) const {
+  //
+  // kExtended: the exponential's rounding carried too (float32 natively).
+  // `near` (optional): lanes where the caller supplies D + s itself as
+  // w + w_lo, closer to the zero of D + s than the exponential's residual
+  // error allows (a series around the zero).
+  template <bool kExtended = false, class G>
+  HWY_INLINE V<D> SigmoidPlusSlope(D d, V<D> s, V<D> s_lo, G g,
+                                   const hn::Mask<D>* near = nullptr, V<D> w = V<D>(),
+                                   V<D> w_lo = V<D>()) const {
+    const V<D> dlo = kExtended ? den_lo_ext : den_lo;
     // z >= 0: D + s e, |s e| <= 1/e < D.
     V<D> se_lo;
     const V<D> se = TwoProduct(d, s, e, &se_lo);
+    if constexpr (kExtended) se_lo = hn::MulAdd(s, e_lo, se_lo);
     V<D> a_lo;
     const V<D> a_pos = Fast2Sum<D>(den, se, &a_lo);
-    a_lo = hn::Add(a_lo, hn::Add(den_lo, hn::MulAdd(s_lo, e, se_lo)));
-    // z < 0: D + s, then times n.
-    const V<D> b = hn::Add(den, s);
-    const V<D> b_lo = hn::Add(den_lo, s_lo);
+    a_lo = hn::Add(a_lo, hn::Add(dlo, hn::MulAdd(s_lo, e, se_lo)));
+    // z < 0: D + s (exact where it cancels: Sterbenz), then times n.
+    V<D> b = hn::Add(den, s);
+    V<D> b_lo = hn::Add(dlo, s_lo);
+    if (near != nullptr) {
+      b = hn::IfThenElse(*near, w, b);
+      b_lo = hn::IfThenElse(*near, w_lo, b_lo);
+    }
     V<D> nb_lo;
     const V<D> nb = TwoProduct(d, n, b, &nb_lo);
     nb_lo = hn::MulAdd(n, b_lo, nb_lo);
+    if constexpr (kExtended) nb_lo = hn::MulAdd(n_lo, b, nb_lo);
     V<D> hi = hn::IfThenElse(negative, nb, a_pos);
     V<D> lo = hn::IfThenElse(negative, nb_lo, a_lo);
     if constexpr (!kIsUnit<G>) {
@@ -604,7 +650,7 @@ struct Logistic {
     }
     V<D> p_lo;
     const V<D> p = TwoProduct(d, den, den, &p_lo);
-    p_lo = hn::MulAdd(hn::Add(den, den), den_lo, p_lo);
+    p_lo = hn::MulAdd(hn::Add(den, den), dlo, p_lo);
     return parts.ScaleWhere(negative, DivideCorrected(d, hi, lo, p, p_lo, hn::Mul(r, r)));
   }
 };

@@ -47,7 +47,7 @@ namespace HWY_NAMESPACE {
 struct Silu {
   // As swish: float32 forward natively, derivatives through float64.
   static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
-  static constexpr bool kFloatDerivativeViaDouble = true;
+  static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
   template <class D>
   struct Kernel : SwishKernel<D, true> {
     Kernel(D d, const ParamValues&) : SwishKernel<D, true>(d, 1.0) {}

@@ -84,9 +84,40 @@ struct SwishKernel {
   }
   HWY_INLINE V<D> Value(const State& s, V<D> x) const { return s.gate.MulSigmoidAny(d, x); }
   // g (sigmoid(z) + z sigmoid'(z)), g multiplied in before the final scaling.
+  // For z < 0 the numerator holds W = 1 + e^z + z, which vanishes at z0 =
+  // -1.27846 (the zero of f'). float32 carries e^z to ~2^-30 (the
+  // exponential's rounding carried; its polynomial's 0.02 ULP remains),
+  // enough where |W| > e^z / 4, i.e. |z - z0| > 1/16; closer, W = u B(u)
+  // with u = z - z0 (exact: Sterbenz and the lo parts) and B(u) = (1 + c) +
+  // c u (1/2 + u (1/6 + u (1/24 + u/120))), c = e^z0 = -(1 + z0): the
+  // Taylor series of 1 + z + e^z at z0, whose next term is below 2^-29 of B
+  // there. float64 has the stated absolute error there instead
+  // (UlpBounds::derivative_near_zero_ulp_of_one).
   template <class G>
   HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
-    return s.gate.SigmoidPlusSlope(d, s.z, s.z_lo, g);
+    if constexpr (sizeof(T) == 4) {
+      // z0 and 1 + c = -z0 as hi + lo floats; c = 0.2784645427610738.
+      const V<D> z0 = hn::Set(d, -1.27846455574035645f);
+      const V<D> z0_lo = hn::Set(d, 1.2979283e-08f);
+      V<D> u_lo;
+      const V<D> u = Fast2Sum<D>(hn::Sub(s.z, z0), hn::Sub(s.z_lo, z0_lo), &u_lo);
+      const auto near = hn::Lt(hn::Abs(u), hn::Set(d, 1.0f / 16));
+      const V<D> c = hn::Set(d, 0.27846454f);
+      V<D> series = hn::MulAdd(u, hn::Set(d, 1.0f / 120), hn::Set(d, 1.0f / 24));
+      series = hn::MulAdd(u, series, hn::Set(d, 1.0f / 6));
+      series = hn::MulAdd(u, series, hn::Set(d, 0.5f));
+      const V<D> b_lo = hn::MulAdd(c, hn::Mul(u, series), hn::Set(d, -1.2979283e-08f));
+      const V<D> b_hi = hn::Neg(z0);
+      V<D> w_lo;
+      V<D> w = TwoProduct(d, u, b_hi, &w_lo);
+      w_lo = hn::MulAdd(u_lo, b_hi, hn::MulAdd(u, b_lo, w_lo));
+      // Renormalized: u b_lo is up to 1 % of w, and the corrected division
+      // wants a lo part below an ULP of its hi part.
+      w = Fast2Sum<D>(w, w_lo, &w_lo);
+      return s.gate.template SigmoidPlusSlope<true>(d, s.z, s.z_lo, g, &near, w, w_lo);
+    } else {
+      return s.gate.SigmoidPlusSlope(d, s.z, s.z_lo, g);
+    }
   }
 };
 
@@ -96,7 +127,7 @@ struct Swish {
   // runs through the float64 kernel, whose single final rounding keeps it
   // within 1 ULP also next to the zero of f'.
   static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
-  static constexpr bool kFloatDerivativeViaDouble = true;
+  static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
   template <class D>
   struct Kernel : SwishKernel<D, false> {
     Kernel(D d, const ParamValues& p) : SwishKernel<D, false>(d, p[0]) {}
