@@ -113,7 +113,10 @@ struct LoadResult {
   uint64_t payload_bytes = 0;
   // Measured-phase wall time: from its start to the last completion.
   absl::Duration elapsed = absl::ZeroDuration();
+  // Every completed request, and the successful ones alone (under overload a
+  // server refuses fast: the refusals would hide the accepted calls' wait).
   LatencyHistogram latency;
+  LatencyHistogram ok_latency;
   // Requests sent per targets[i] (measured phase).
   std::vector<uint64_t> per_target;
   // This process's CPU time (getrusage: user + system, every thread) over

@@ -141,15 +141,17 @@ std::string FormatJson(const LoadConfig& c, const LoadResult& r) {
   for (const auto& [code, n] : r.errors_by_code) {
     codes.push_back(absl::StrCat(JsonString(code), ":", n));
   }
-  std::string latency = absl::StrFormat(
-      "{\"min_us\":%.3f,\"mean_us\":%.3f", r.latency.min() / 1e3,
-      r.latency.mean() / 1e3);
-  for (int i = 0; i < 4; ++i) {
-    absl::StrAppendFormat(&latency, ",\"%s_us\":%.3f", kQuantileNames[i],
-                          r.latency.Percentile(kQuantiles[i]) / 1e3);
-  }
-  absl::StrAppendFormat(&latency, ",\"max_us\":%.3f,\"count\":%d}",
-                        r.latency.max() / 1e3, r.latency.count());
+  auto latency_json = [](const LatencyHistogram& h) {
+    std::string json = absl::StrFormat("{\"min_us\":%.3f,\"mean_us\":%.3f",
+                                       h.min() / 1e3, h.mean() / 1e3);
+    for (int i = 0; i < 4; ++i) {
+      absl::StrAppendFormat(&json, ",\"%s_us\":%.3f", kQuantileNames[i],
+                            h.Percentile(kQuantiles[i]) / 1e3);
+    }
+    absl::StrAppendFormat(&json, ",\"max_us\":%.3f,\"count\":%d}",
+                          h.max() / 1e3, h.count());
+    return json;
+  };
   return absl::StrCat(
       "{\"config\":{\"targets\":[", absl::StrJoin(targets, ","),
       "],\"rpc\":", JsonString(LoadRpcName(c.rpc)),
@@ -177,7 +179,8 @@ std::string FormatJson(const LoadConfig& c, const LoadResult& r) {
       ",\"requests_per_s\":", absl::StrFormat("%.3f", r.RequestsPerSecond()),
       ",\"elements_per_s\":", absl::StrFormat("%.1f", r.elements / s),
       ",\"payload_mb_per_s\":", absl::StrFormat("%.3f", r.payload_bytes / s / 1e6),
-      ",\"latency\":", latency,
+      ",\"latency\":", latency_json(r.latency),
+      ",\"ok_latency\":", latency_json(r.ok_latency),
       ",\"per_target\":[", absl::StrJoin(per_target, ","), "]",
       ",\"late_sends\":", r.late_sends,
       ",\"cpu_user_s\":", absl::StrFormat("%.3f", absl::ToDoubleSeconds(r.cpu_user)),

@@ -28,7 +28,10 @@
 #include "client/activation_client.h"
 #include "client/actload_report.h"
 #include "client/actload_verify.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/client_callback.h"
+#include "grpcpp/support/proto_buffer_reader.h"
 
 namespace activation::client {
 namespace {
@@ -46,12 +49,24 @@ absl::Status ToAbsl(const grpc::Status& s) {
                       s.error_message());
 }
 
+constexpr char kComputeMethod[] = "/activation.v1.ActivationService/Compute";
+constexpr char kBatchMethod[] = "/activation.v1.ActivationService/ComputeBatch";
+
+// One generic unary call in flight: what it needs until its callback ran.
+struct RawCall {
+  grpc::ClientContext context;
+  grpc::ByteBuffer response;
+};
+
 // One size of the payload mix, with its prebuilt request(s) and, when
 // verifying, the reference results its responses must match.
 struct Payload {
   std::size_t size = 0;
   std::shared_ptr<const v1::ComputeRequest> request;      // unary, stream
-  std::shared_ptr<const v1::ComputeBatchRequest> batch;   // batch
+  // Unary and batch: the request serialised once, sent as is by the generic
+  // stub (no per-call serialisation, as h2load sends a prebuilt body).
+  grpc::ByteBuffer bytes;
+  const char* method = nullptr;
   Expected expected;  // --verify: what the answers must be
   uint64_t elements = 0;       // per RPC
   uint64_t payload_bytes = 0;  // per RPC: inputs sent + outputs received
@@ -88,13 +103,19 @@ Payload BuildPayload(const LoadConfig& config, std::size_t size,
   const int items = config.rpc == LoadRpc::kBatch ? config.batch_items : 1;
   p.elements = uint64_t{size} * items;
   p.payload_bytes = p.elements * sizeof(T) * (tensors_in + tensors_out);
+  std::string serialized;
   if (config.rpc == LoadRpc::kBatch) {
-    auto batch = std::make_shared<v1::ComputeBatchRequest>();
-    for (int i = 0; i < items; ++i) *batch->add_items() = request;
-    p.batch = std::move(batch);
+    v1::ComputeBatchRequest batch;
+    for (int i = 0; i < items; ++i) *batch.add_items() = request;
+    serialized = batch.SerializeAsString();
+    p.method = kBatchMethod;
   } else {
-    p.request = std::make_shared<const v1::ComputeRequest>(std::move(request));
+    serialized = request.SerializeAsString();
+    p.method = kComputeMethod;
   }
+  grpc::Slice slice(serialized);
+  p.bytes = grpc::ByteBuffer(&slice, 1);
+  p.request = std::make_shared<const v1::ComputeRequest>(std::move(request));
   if (verifier != nullptr) {
     p.expected = verifier->Expect<T>(input, grad);
   }
@@ -223,6 +244,9 @@ class Runner {
         schedule_(SizeSchedule(config.sizes)),
         verifier_(verifier) {
     result_.per_target.assign(config.targets.size(), 0);
+    for (const auto& client : clients_) {
+      generic_.push_back(std::make_unique<grpc::GenericStub>(client->channel()));
+    }
   }
 
   LoadResult Run(std::ostream* progress);
@@ -233,6 +257,11 @@ class Runner {
   void Complete(const Payload& payload, int client, Clock::time_point intended,
                 const absl::Status& status,
                 const v1::ComputeResponse* const* responses, int n);
+
+  // A unary or batch call answered with `status` and `response`: parses the
+  // response when it is to be verified, then Complete.
+  void Answered(const Payload& payload, int client, Clock::time_point intended,
+                const grpc::Status& status, grpc::ByteBuffer* response);
 
   // Closed loop: what a worker does after its request completed.
   void Next(int worker, int client);
@@ -248,16 +277,17 @@ class Runner {
   void Issue(int client, const Payload* payload, Clock::time_point intended,
              int worker);
   bool Drained() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return in_flight_ == 0 && live_streams_ == 0;
+    return in_flight_.load(std::memory_order_acquire) == 0 && live_streams_ == 0;
   }
   bool BelowCap() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return in_flight_ < config_.max_in_flight;
+    return in_flight_.load(std::memory_order_acquire) < config_.max_in_flight;
   }
   // Live progress: a sample every config_.progress_interval until `stop`.
   void ReportProgress(std::ostream* out, const absl::Notification* stop);
 
   const LoadConfig& config_;
   std::vector<std::unique_ptr<ActivationClient>> clients_;
+  std::vector<std::unique_ptr<grpc::GenericStub>> generic_;  // per client
   std::vector<int> client_target_;
   std::vector<Payload> payloads_;
   std::vector<int> schedule_;
@@ -270,7 +300,8 @@ class Runner {
 
   mutable absl::Mutex mu_;
   LoadResult result_ ABSL_GUARDED_BY(mu_);
-  int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  // Requests issued and not yet released; changed without mu_ (see Release).
+  std::atomic<int64_t> in_flight_{0};
   int live_streams_ ABSL_GUARDED_BY(mu_) = 0;
   Clock::time_point last_completion_ ABSL_GUARDED_BY(mu_);
   // The current progress interval (every completion, warm-up included).
@@ -371,51 +402,80 @@ const Payload* Runner::Take(Clock::time_point now) {
 
 void Runner::Issue(int client, const Payload* payload,
                    Clock::time_point intended, int worker) {
-  {
-    absl::MutexLock lock(&mu_);
-    ++in_flight_;
-  }
+  in_flight_.fetch_add(1, std::memory_order_relaxed);
   const ActivationClient& c = *clients_[client];
-  const CallOptions call{.timeout = config_.timeout};
+  const CallOptions call_options{.timeout = config_.timeout};
   if (config_.rpc == LoadRpc::kStream) {
     streams_[worker]->Send(payload, intended);
-  } else if (config_.rpc == LoadRpc::kBatch) {
-    c.ComputeBatchAsync(
-        payload->batch,
-        [this, payload, client, intended,
-         worker](absl::StatusOr<v1::ComputeBatchResponse> r) {
-          if (r.ok()) {
-            std::vector<const v1::ComputeResponse*> items;
-            for (const v1::ComputeResponse& item : r->items()) {
-              items.push_back(&item);
-            }
-            Complete(*payload, client, intended, absl::OkStatus(), items.data(),
-                     static_cast<int>(items.size()));
-          } else {
-            Complete(*payload, client, intended, r.status(), nullptr, 0);
-          }
-          if (worker >= 0) Next(worker, client);
-          Release();
-        },
-        call);
   } else {
-    c.ComputeAsync(
-        payload->request,
-        [this, payload, client, intended,
-         worker](absl::StatusOr<v1::ComputeResponse> r) {
-          const v1::ComputeResponse* response = r.ok() ? &*r : nullptr;
-          Complete(*payload, client, intended, r.status(), &response,
-                   r.ok() ? 1 : 0);
+    auto* call = new RawCall;
+    call->context.set_deadline(
+        absl::ToChronoTime(absl::Now() + c.Timeout(call_options)));
+    generic_[client]->UnaryCall(
+        &call->context, payload->method, grpc::StubOptions(), &payload->bytes,
+        &call->response,
+        [this, call, payload, client, intended, worker](grpc::Status status) {
+          std::unique_ptr<RawCall> owned(call);
+          Answered(*payload, client, intended, status, &owned->response);
           if (worker >= 0) Next(worker, client);
           Release();
-        },
-        call);
+        });
+  }
+}
+
+void Runner::Answered(const Payload& payload, int client,
+                      Clock::time_point intended, const grpc::Status& status,
+                      grpc::ByteBuffer* response) {
+  if (!status.ok()) {
+    Complete(payload, client, intended, ToAbsl(status), nullptr, 0);
+    return;
+  }
+  if (verifier_ == nullptr || intended < measure_start_) {
+    // Like h2load, an answered call counts without being parsed; the
+    // response is parsed only when it is to be verified.
+    Complete(payload, client, intended, absl::OkStatus(), nullptr, 0);
+    return;
+  }
+  const auto malformed = [&] {
+    Complete(payload, client, intended,
+             absl::InternalError("response does not parse"), nullptr, 0);
+  };
+  if (config_.rpc == LoadRpc::kBatch) {
+    v1::ComputeBatchResponse batch;
+    if (!grpc::SerializationTraits<v1::ComputeBatchResponse>::Deserialize(
+             response, &batch).ok()) {
+      return malformed();
+    }
+    std::vector<const v1::ComputeResponse*> items;
+    for (const v1::ComputeResponse& item : batch.items()) items.push_back(&item);
+    Complete(payload, client, intended, absl::OkStatus(), items.data(),
+             static_cast<int>(items.size()));
+  } else {
+    v1::ComputeResponse one;
+    if (!grpc::SerializationTraits<v1::ComputeResponse>::Deserialize(
+             response, &one).ok()) {
+      return malformed();
+    }
+    const v1::ComputeResponse* item = &one;
+    Complete(payload, client, intended, absl::OkStatus(), &item, 1);
   }
 }
 
 void Runner::Release() {
+  // Lock-free but for the two moments a waiter in Run cares about: the last
+  // request out (Drained) and the open loop's cap freed (BelowCap). Those
+  // decrements happen under mu_, so that Await re-checks its condition and
+  // Run cannot see zero (and destroy this object) before this call is done
+  // with it.
+  int64_t now = in_flight_.load(std::memory_order_relaxed);
+  while (now != 1 && now != config_.max_in_flight) {
+    if (in_flight_.compare_exchange_weak(now, now - 1,
+                                         std::memory_order_acq_rel)) {
+      return;
+    }
+  }
   absl::MutexLock lock(&mu_);
-  --in_flight_;
+  in_flight_.fetch_sub(1, std::memory_order_acq_rel);
 }
 
 void Runner::Next(int worker, int client) {
@@ -458,6 +518,7 @@ void Runner::Complete(const Payload& payload, int client,
   ++result_.per_target[client_target_[client]];
   if (status.ok()) {
     ++result_.ok;
+    result_.ok_latency.Record(nanos);
     result_.elements += payload.elements;
     result_.payload_bytes += payload.payload_bytes;
   } else {

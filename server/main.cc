@@ -15,9 +15,33 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "activations/evaluate.h"
+#include "server/byte_size.h"
+#include "server/malloc_policy.h"
 #include "server/server_builder.h"
+#include "server/system_memory.h"
+
+// A flag holding a size in bytes: "1073741824", "512MiB", "1GiB".
+struct ByteSizeFlag {
+  std::size_t bytes = 0;
+};
+bool AbslParseFlag(absl::string_view text, ByteSizeFlag* flag,
+                   std::string* error) {
+  absl::StatusOr<std::size_t> bytes = actserver::ParseByteSize(text);
+  if (!bytes.ok()) {
+    *error = std::string(bytes.status().message());
+    return false;
+  }
+  flag->bytes = *bytes;
+  return true;
+}
+std::string AbslUnparseFlag(ByteSizeFlag flag) {
+  return actserver::FormatByteSize(flag.bytes);
+}
 
 ABSL_FLAG(int, port, 50051,
           "TCP port to listen on; 0 lets the kernel choose (the start-up line "
@@ -25,11 +49,30 @@ ABSL_FLAG(int, port, 50051,
 ABSL_FLAG(std::string, address, "0.0.0.0",
           "Address to bind: 0.0.0.0 (all IPv4), :: (all), 127.0.0.1, ...");
 ABSL_FLAG(int, threads, 0, "Compute threads; 0 means all cores");
+ABSL_FLAG(int, compute_nice, 5,
+          "Compute threads run this much nicer than the process (0..19): "
+          "under a saturated CPU, health checks and refusals go first");
 ABSL_FLAG(int, max_message_bytes, 64 << 20,
           "Largest request accepted, in bytes (RESOURCE_EXHAUSTED above)");
 ABSL_FLAG(std::uint64_t, max_elements, std::uint64_t{1} << 24,
           "Most input values per call, summed over a batch "
           "(RESOURCE_EXHAUSTED above)");
+ABSL_FLAG(std::uint64_t, max_batch_items, 1 << 16,
+          "Most items in one ComputeBatch (RESOURCE_EXHAUSTED above)");
+ABSL_FLAG(std::string, unix_socket, "",
+          "Also listen on this Unix domain socket path (clients use "
+          "unix:PATH); empty for none");
+ABSL_FLAG(ByteSizeFlag, memory_budget, ByteSizeFlag{},
+          "Bytes of requests and responses held at once, e.g. 768MiB; a call "
+          "that does not fit is refused at once with RESOURCE_EXHAUSTED. 0: "
+          "half the container's memory limit (cgroup), or of the machine's "
+          "memory");
+ABSL_FLAG(std::uint64_t, max_queued_elements, std::uint64_t{1} << 25,
+          "Input values admitted and not yet computed, at most "
+          "(RESOURCE_EXHAUSTED above): bounds the wait of an admitted call");
+ABSL_FLAG(absl::Duration, idle_release_after, absl::Seconds(5),
+          "After this long without a call, idle response buffers and "
+          "malloc's free memory go back to the system; 0 to keep them");
 ABSL_FLAG(absl::Duration, drain_delay, absl::Seconds(1),
           "On SIGTERM/SIGINT, how long to go on serving with health "
           "NOT_SERVING before refusing new RPCs, so that balancers and "
@@ -39,6 +82,16 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM/SIGINT, how long RPCs in flight may run before they are "
           "cancelled; keep it below the orchestrator's termination grace "
           "period");
+ABSL_FLAG(std::string, metrics_address, "",
+          "host:port of the Prometheus /metrics HTTP endpoint, e.g. "
+          "0.0.0.0:9464 (port 0: the kernel chooses; the start-up line "
+          "prints it); empty: no metrics endpoint");
+ABSL_FLAG(std::string, access_log, "",
+          "JSON access log, one line per request: a file to append to, or - "
+          "for stderr; empty: off");
+ABSL_FLAG(bool, channelz, false,
+          "Serve gRPC's channelz service (grpc.channelz.v1.Channelz) on the "
+          "gRPC port: live channel, server and socket statistics");
 
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM file of the server's certificate chain (leaf first); with "
@@ -63,7 +116,26 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Serves activation functions over gRPC (activation.v1).\n"
       "Usage: actserver [--port=50051] [--address=0.0.0.0] [--threads=0] ...");
+  // --help lists the flags defined in this file (Abseil's default looks for
+  // a file named after the program, "actserver.cc", and finds none).
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "server/main.cc");
+  };
+  absl::SetFlagsUsageConfig(usage_config);
   absl::ParseCommandLine(argc, argv);
+
+  // Debian builds Abseil without NDEBUG, which leaves absl::Mutex's deadlock
+  // detection on: every lock -- gRPC's own included, which are absl::Mutex
+  // in 1.51 -- walks a lock graph. It is a debugging aid; measured, it cost
+  // a fifth of the server's instructions per small call (callgrind).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+
+  // Before any thread exists (see malloc_policy.h for why and what).
+  if (absl::Status malloc = actserver::ApplyMallocPolicy({}); !malloc.ok()) {
+    std::fprintf(stderr, "actserver: %s; going on with malloc's defaults\n",
+                 malloc.ToString().c_str());
+  }
 
   // Blocked before any thread exists, so every gRPC and oneTBB thread
   // inherits the mask and the signals reach only the sigwait below: the
@@ -78,28 +150,47 @@ int main(int argc, char** argv) {
   options.address = absl::GetFlag(FLAGS_address);
   options.port = absl::GetFlag(FLAGS_port);
   options.threads = absl::GetFlag(FLAGS_threads);
+  options.compute_nice = absl::GetFlag(FLAGS_compute_nice);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.max_elements = absl::GetFlag(FLAGS_max_elements);
+  options.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
+  options.unix_socket = absl::GetFlag(FLAGS_unix_socket);
+  options.memory_budget = absl::GetFlag(FLAGS_memory_budget).bytes;
+  options.max_queued_elements = absl::GetFlag(FLAGS_max_queued_elements);
+  options.idle_release_after = absl::GetFlag(FLAGS_idle_release_after);
   options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls.key_file = absl::GetFlag(FLAGS_tls_key);
   options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
   options.tls.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
   options.health_port = absl::GetFlag(FLAGS_health_port);
   options.health_address = absl::GetFlag(FLAGS_health_address);
+  options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
+  options.access_log = absl::GetFlag(FLAGS_access_log);
+  options.channelz = absl::GetFlag(FLAGS_channelz);
   absl::StatusOr<std::unique_ptr<actserver::ActivationServer>> server =
       actserver::ActivationServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "actserver: %s\n", server.status().ToString().c_str());
     return 1;
   }
+  const std::string unix_note =
+      options.unix_socket.empty() ? "" : ", unix:" + options.unix_socket;
+  const actserver::MemoryLimit limit = actserver::ProcessMemoryLimit();
+  const std::string budget_source =
+      options.memory_budget > 0
+          ? "--memory_budget"
+          : "half of " + limit.source + " " + actserver::HumanBytes(limit.bytes);
   std::fprintf(
       stderr,
-      "actserver: listening on %s, %d compute threads, SIMD %s, "
-      "max_message_bytes %d, max_elements %llu\n",
+      "actserver: listening on %s%s, %d compute threads, SIMD %s, "
+      "max_message_bytes %d, max_elements %llu, memory budget %s (%s)\n",
       actserver::JoinHostPort(options.address, (*server)->port()).c_str(),
-      (*server)->threads(), std::string(activations::SimdTarget()).c_str(),
+      unix_note.c_str(), (*server)->threads(),
+      std::string(activations::SimdTarget()).c_str(),
       options.max_message_bytes,
-      static_cast<unsigned long long>(options.max_elements));
+      static_cast<unsigned long long>(options.max_elements),
+      actserver::HumanBytes((*server)->memory_budget()).c_str(),
+      budget_source.c_str());
   // Transport security and the probe port, on a line of their own.
   std::fprintf(stderr, "actserver: %s%s\n",
                !options.tls.enabled() ? "plaintext"
@@ -112,6 +203,14 @@ int main(int argc, char** argv) {
                       actserver::JoinHostPort(options.health_address,
                                               (*server)->health_port()))
                          .c_str());
+  if ((*server)->metrics_port() != 0) {
+    std::fprintf(stderr, "actserver: metrics on http://%s/metrics\n",
+                 actserver::JoinHostPort(
+                     options.metrics_address.substr(
+                         0, options.metrics_address.rfind(':')),
+                     (*server)->metrics_port())
+                     .c_str());
+  }
 
   int signal = 0;
   sigwait(&stop_signals, &signal);

@@ -16,6 +16,9 @@
 #include "absl/time/time.h"
 #include "activations/evaluate.h"
 #include "server/counters.h"
+#include "server/metrics/access_log.h"
+#include "server/metrics/metrics_http_server.h"
+#include "server/metrics/server_metrics.h"
 #include "server/service.h"
 #include "server/tls_credentials.h"
 
@@ -29,6 +32,10 @@ struct ServerOptions {
   int port = 50051;
   // Compute threads (the oneTBB arena); 0 means all cores.
   int threads = 0;
+  // The compute threads run this much nicer than the process (0..19), so
+  // that under a saturated CPU gRPC's threads -- health checks, refusals,
+  // reading and writing -- get it first.
+  int compute_nice = 5;
   // Largest request message accepted, in bytes; larger ones fail with
   // RESOURCE_EXHAUSTED before they reach the service. 64 MiB holds 16 Mi
   // float32 values.
@@ -37,6 +44,22 @@ struct ServerOptions {
   // message); more is RESOURCE_EXHAUSTED. Default: what 64 MiB of float32
   // holds.
   std::size_t max_elements = std::size_t{1} << 24;
+  // Most items in one ComputeBatch; more is RESOURCE_EXHAUSTED.
+  std::size_t max_batch_items = 1 << 16;
+  // Also listen on this Unix domain socket path ("" for none); clients reach
+  // it as "unix:<path>". A stale socket file at the path is replaced.
+  std::string unix_socket;
+  // Bytes of requests and responses the server holds at once; a call that
+  // does not fit is refused with RESOURCE_EXHAUSTED. 0: half the container's
+  // memory limit, or of the machine's memory (system_memory.h). gRPC's
+  // resource quota, which bounds what its transport buffers, gets the same.
+  std::size_t memory_budget = 0;
+  // Input values admitted and not yet computed, at most; more is
+  // RESOURCE_EXHAUSTED (a call alone in the queue is always admitted).
+  std::size_t max_queued_elements = std::size_t{1} << 25;
+  // After this long without a call, idle response buffers and malloc's free
+  // memory go back to the system (the process leaves its peak RSS); 0: never.
+  absl::Duration idle_release_after = absl::Seconds(5);
   // TLS or mutual TLS on `port` (tls_credentials.h); plaintext by default.
   TlsOptions tls;
   // A second listener, always plaintext, that serves only grpc.health.v1:
@@ -48,6 +71,16 @@ struct ServerOptions {
   // probing the pod IP) needs it.
   int health_port = -1;
   std::string health_address = "127.0.0.1";
+
+  // Observability (docs/observability.md). All off by default.
+  // "host:port" of the Prometheus /metrics HTTP server ("0.0.0.0:9464";
+  // port 0 lets the kernel choose, see metrics_port()); empty: none.
+  std::string metrics_address;
+  // JSON access log, one line per request: a file (appended to) or "-" for
+  // stderr; empty: none.
+  std::string access_log;
+  // Registers gRPC's channelz service (grpc.channelz.v1.Channelz).
+  bool channelz = false;
 };
 
 // A started server. Thread-safe. Destroying it shuts it down (with no grace
@@ -73,10 +106,19 @@ class ActivationServer {
   const std::string& target() const { return target_; }
   // Compute threads in use.
   int threads() const { return engine_.threads(); }
+  // The memory budget in force (options.memory_budget, or the default).
+  std::size_t memory_budget() const { return service_.budget().limit(); }
+  const ActivationServiceImpl& service() const { return service_; }
   const ServiceCounters& counters() const { return counters_; }
   // The plaintext health-only port (the kernel's choice when
   // options.health_port was 0); 0 when there is none.
   int health_port() const { return health_port_; }
+  // The registry every RPC records into (rendered at /metrics).
+  const metrics::ServerMetrics& metrics() const { return metrics_; }
+  // The /metrics port, or 0 when options.metrics_address was empty.
+  int metrics_port() const {
+    return metrics_http_ == nullptr ? 0 : metrics_http_->port();
+  }
 
   // A channel to this server that bypasses the network (for tests).
   std::shared_ptr<grpc::Channel> InProcessChannel(
@@ -99,12 +141,20 @@ class ActivationServer {
   void Wait();
 
  private:
-  explicit ActivationServer(const ServerOptions& options);
+  ActivationServer(const ServerOptions& options, const ServiceLimits& limits,
+                   std::unique_ptr<metrics::AccessLog> access_log);
+  // Exports the service's resources (budget, queue, pool, refusals) through
+  // metrics_; once, from the constructor.
+  void RegisterResourceMetrics();
   absl::Status StartHealthServer(const ServerOptions& options);
 
   activations::Engine engine_;
   ServiceCounters counters_;
+  metrics::ServerMetrics metrics_;
+  std::unique_ptr<metrics::AccessLog> access_log_;  // null when off
   ActivationServiceImpl service_;
+  // Reads metrics_: declared after it, so destroyed before it.
+  std::unique_ptr<metrics::MetricsHttpServer> metrics_http_;
   // Declared last: destroyed first, while the service it calls still exists.
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> health_server_;  // health_port >= 0 only

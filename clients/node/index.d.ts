@@ -89,6 +89,14 @@ export interface Properties {
   boundedBelow: boolean; boundedAbove: boolean; smooth: boolean;
   monotonic: boolean; zeroCentered: boolean; saturating: boolean;
 }
+/** Accuracy bounds of one element type per mode, in ULP, and the stated
+ *  exceptions (activation.v1.UlpBounds). */
+export interface UlpBounds {
+  forward: number; derivative: number; backward: number;
+  derivativeFromOutput: number; backwardFromOutput: number;
+  derivativeNearZeroUlpOfOne: number; derivativeNearZeroMaxAbsInput: number;
+  derivativeNearZeroMaxAbsValue: number; subnormalExtraUlp: number;
+}
 export interface ActivationInfo {
   name: string;
   formula: string;
@@ -100,6 +108,8 @@ export interface ActivationInfo {
   maxUlpErrorFloat32: number;
   maxUlpErrorFloat64: number;
   notes: string;
+  ulpBoundsFloat32: UlpBounds;
+  ulpBoundsFloat64: UlpBounds;
 }
 export interface Catalog { activations: ActivationInfo[]; simdTarget: string; }
 

@@ -350,6 +350,8 @@ function catalog(response) {
     maxUlpErrorFloat32: a.maxUlpErrorFloat32,
     maxUlpErrorFloat64: a.maxUlpErrorFloat64,
     notes: a.notes,
+    ulpBoundsFloat32: { ...(a.ulpBoundsFloat32 || {}) },
+    ulpBoundsFloat64: { ...(a.ulpBoundsFloat64 || {}) },
   }));
   return { activations, simdTarget: response.simdTarget };
 }

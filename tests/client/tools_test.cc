@@ -120,6 +120,8 @@ LoadResult SyntheticResult() {
   r.cpu_user = absl::Milliseconds(150);
   r.cpu_system = absl::Milliseconds(50);
   for (int i = 1; i <= 1000; ++i) r.latency.Record(i * 1000);  // 1..1000 us
+  // The ten errors were the fast ones.
+  for (int i = 11; i <= 1000; ++i) r.ok_latency.Record(i * 1000);
   return r;
 }
 
@@ -141,6 +143,9 @@ TEST(ActloadReportTest, JsonParsesAndHoldsTheFigures) {
   EXPECT_NEAR(lat.at("p50_us").number_value(), 500, 5);
   EXPECT_NEAR(lat.at("p99_us").number_value(), 990, 9.9);
   EXPECT_EQ(lat.at("max_us").number_value(), 1000);
+  const auto& ok_lat = f.at("ok_latency").struct_value().fields();
+  EXPECT_EQ(ok_lat.at("count").number_value(), 990);
+  EXPECT_EQ(ok_lat.at("min_us").number_value(), 11);
   EXPECT_EQ(f.at("per_target").list_value().values(1).number_value(), 400);
   EXPECT_EQ(f.at("first_error").string_value(), "UNAVAILABLE: \"quoted\" reason");
 }

@@ -1,9 +1,9 @@
 #!/bin/bash
 # actctl and actload (and through them the C++ client library), and the
 # Python and Node examples, over a unix: socket and over mutual TLS, with
-# certificates made by openssl here. Until
-# actserver listens on unix: paths and speaks TLS itself, a forwarder
-# (grpc_proxy.py) does both in front of a real actserver.
+# certificates made by openssl here: actserver serves mutual TLS itself;
+# until it listens on unix: paths, a forwarder (grpc_proxy.py) does that in
+# front of it.
 #   tools_tls_unix_test.sh ACTSERVER ACTCTL ACTLOAD PROXY
 set -euo pipefail
 actserver=$(realpath "$1") actctl=$(realpath "$2") actload=$(realpath "$3") proxy=$(realpath "$4")
@@ -52,8 +52,8 @@ for name in server client; do
   openssl x509 -req -in $name.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
     -days 1 -extfile $name.ext -out $name.pem 2>/dev/null
 done
-tls=$(start tls /usr/bin/python3 "$proxy" --upstream="$server" --listen=127.0.0.1:0 \
-  --tls_cert=server.pem --tls_key=server.key --client_ca=ca.pem)
+tls=$(start tls "$actserver" --port=0 --address=127.0.0.1 --threads=2 \
+  --tls_cert=server.pem --tls_key=server.key --tls_client_ca=ca.pem)
 port=${tls##*:}
 
 expect() {  # expect EXIT_CODE PATTERN COMMAND...: runs it, checks both

@@ -1,7 +1,8 @@
 'use strict';
-// activation-client against real actserver processes (ACTSERVER=path), and
-// through tests/client/grpc_proxy.py (ACTSVC_PROXY=path) for unix: sockets
-// and mutual TLS with certificates made by openssl here.
+// activation-client against real actserver processes (ACTSERVER=path), one
+// serving mutual TLS with certificates made by openssl here, and through
+// tests/client/grpc_proxy.py (ACTSVC_PROXY=path) for unix: sockets until
+// actserver listens on them.
 //   ACTSERVER=build/test/server/actserver ACTSVC_PROXY=tests/client/grpc_proxy.py \
 //     node --test clients/node/test/
 
@@ -247,6 +248,9 @@ test('compute, batch, stream, catalogue, health', needsServer, async (t) => {
     assert.equal(leaky.parameters[0].validRange.minInclusive, true);
     assert.ok(leaky.derivativeFromOutput);
     assert.ok(catalog.simdTarget.length > 0);
+    const sigmoid = catalog.activations.find((a) => a.name === 'sigmoid');
+    assert.ok(sigmoid.ulpBoundsFloat32.forward > 0);
+    assert.ok(sigmoid.ulpBoundsFloat32.derivativeFromOutput > 0);
     assert.equal(await client.health(), 'SERVING');
     assert.equal(await client.health('no.such.Service'), 'SERVICE_UNKNOWN');
   });
@@ -317,9 +321,8 @@ test('unix: sockets and mutual TLS', needsProxy, async () => {
   viaUnix3.close();
 
   const certs = makeCerts();
-  const tlsProxy = await startProxy(server.address, '127.0.0.1:0',
-    `--tls_cert=${certs}/server.pem`, `--tls_key=${certs}/server.key`,
-    `--client_ca=${certs}/ca.pem`);
+  const tlsProxy = await startServer(`--tls_cert=${certs}/server.pem`,
+    `--tls_key=${certs}/server.key`, `--tls_client_ca=${certs}/ca.pem`);
   const mtls = {
     rootCertificates: `${certs}/ca.pem`,
     certificateChain: fs.readFileSync(`${certs}/client.pem`),

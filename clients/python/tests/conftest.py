@@ -1,6 +1,6 @@
-"""Fixtures: real actserver processes on kernel-chosen loopback ports, a
-TLS/unix-socket forwarder in front of one, and certificates made with openssl
-at test time.
+"""Fixtures: real actserver processes on kernel-chosen loopback ports (one
+with mutual TLS, certificates made with openssl at test time), and a
+unix-socket forwarder in front of one until actserver listens on unix: paths.
 
     pytest clients/python/tests --actserver build/test/server/actserver \
         --proxy tests/client/grpc_proxy.py
@@ -93,6 +93,14 @@ def start_server(actserver_path):
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def mtls_server(start_server, certs):
+    """actserver serving mutual TLS only (client certificates required)."""
+    return start_server(f"--tls_cert={certs}/server.pem",
+                        f"--tls_key={certs}/server.key",
+                        f"--tls_client_ca={certs}/ca.pem")
 
 
 @pytest.fixture(scope="session")

@@ -87,12 +87,10 @@ def test_errors(target):
     run(main())
 
 
-def test_unix_and_mutual_tls(start_proxy, certs, tmp_path):
+def test_unix_and_mutual_tls(start_proxy, mtls_server, certs, tmp_path):
     from activation_client import Tls
     unix = start_proxy(f"unix:{tmp_path}/aio.sock")
-    tls = start_proxy("127.0.0.1:0", f"--tls_cert={certs}/server.pem",
-                      f"--tls_key={certs}/server.key",
-                      f"--client_ca={certs}/ca.pem")
+    tls = mtls_server
 
     async def main():
         async with AsyncClient(unix.address, timeout=30) as client:

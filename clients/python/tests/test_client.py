@@ -249,6 +249,9 @@ def test_list_activations_as_dataclasses(client):
     assert leaky.derivative_from_output and leaky.properties.monotonic
     assert catalog["sigmoid"].output_range.max == 1
     assert math.isfinite(catalog["gelu"].max_ulp_error_float32)
+    bounds = catalog["sigmoid"].ulp_bounds_float32
+    assert 0 < bounds.forward <= catalog["sigmoid"].max_ulp_error_float32
+    assert bounds.derivative_from_output > 0  # sigmoid' from y is allowed
     with pytest.raises(KeyError):
         catalog["nope"]
 
@@ -293,7 +296,7 @@ def test_a_dead_replica_is_retried_on_another(target):
                 assert client.compute("relu", [2.0]).tolist() == [2.0]
 
 
-# --- unix: sockets and TLS (through the forwarder until actserver has them) ---
+# --- unix: sockets (through the forwarder until actserver has them), TLS ---
 
 
 def test_unix_socket_targets(start_proxy, tmp_path):
@@ -307,10 +310,8 @@ def test_unix_socket_targets(start_proxy, tmp_path):
             assert client.compute("relu", [3.0]).tolist() == [3.0]
 
 
-def test_mutual_tls(start_proxy, certs):
-    proxy = start_proxy("127.0.0.1:0", f"--tls_cert={certs}/server.pem",
-                        f"--tls_key={certs}/server.key",
-                        f"--client_ca={certs}/ca.pem")
+def test_mutual_tls(mtls_server, certs):
+    proxy = mtls_server
     mtls = Tls(root_certificates=certs / "ca.pem",
                certificate_chain=certs / "client.pem",
                private_key=(certs / "client.key").read_bytes())

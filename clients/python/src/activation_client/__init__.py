@@ -12,7 +12,8 @@ message. activation_client.aio.AsyncClient is the asyncio variant.
 """
 
 from ._common import (ActivationError, ActivationInfo, Catalog, Parameter,
-                      Properties, Range, Request, Result, Tls, WireType,
+                      Properties, Range, Request, Result, Tls, UlpBounds,
+                      WireType,
                       WIRE_TYPES, channel_target, service_config_json,
                       supported_dtypes)
 from .client import Client
@@ -21,6 +22,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ActivationError", "ActivationInfo", "Catalog", "Client", "Parameter",
-    "Properties", "Range", "Request", "Result", "Tls", "WireType",
+    "Properties", "Range", "Request", "Result", "Tls", "UlpBounds", "WireType",
     "WIRE_TYPES", "channel_target", "service_config_json", "supported_dtypes",
 ]

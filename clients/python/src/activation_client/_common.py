@@ -630,6 +630,29 @@ class Properties:
 
 
 @dataclasses.dataclass(frozen=True)
+class UlpBounds:
+    """The accuracy bounds of one element type, per mode, in ULP, and the
+    stated exceptions (see activation.v1.UlpBounds)."""
+
+    forward: float = 0.0
+    derivative: float = 0.0
+    backward: float = 0.0
+    derivative_from_output: float = 0.0
+    backward_from_output: float = 0.0
+    derivative_near_zero_ulp_of_one: float = 0.0
+    derivative_near_zero_max_abs_input: float = 0.0
+    derivative_near_zero_max_abs_value: float = 0.0
+    subnormal_extra_ulp: float = 0.0
+
+
+def _ulp_bounds(message) -> UlpBounds:
+    # Fields this package does not know yet (a newer proto) are left out.
+    names = {f.name for f in dataclasses.fields(UlpBounds)}
+    return UlpBounds(**{f.name: getattr(message, f.name)
+                        for f in message.DESCRIPTOR.fields if f.name in names})
+
+
+@dataclasses.dataclass(frozen=True)
 class ActivationInfo:
     """One activation of the catalogue."""
 
@@ -643,6 +666,8 @@ class ActivationInfo:
     max_ulp_error_float32: float
     max_ulp_error_float64: float
     notes: str
+    ulp_bounds_float32: UlpBounds = UlpBounds()
+    ulp_bounds_float64: UlpBounds = UlpBounds()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -689,6 +714,8 @@ def catalog(response: pb.ListActivationsResponse) -> Catalog:
             derivative_from_output=a.derivative_from_output,
             max_ulp_error_float32=a.max_ulp_error_float32,
             max_ulp_error_float64=a.max_ulp_error_float64,
-            notes=a.notes)
+            notes=a.notes,
+            ulp_bounds_float32=_ulp_bounds(a.ulp_bounds_float32),
+            ulp_bounds_float64=_ulp_bounds(a.ulp_bounds_float64))
         for a in response.activations)
     return Catalog(infos, response.simd_target)

@@ -18,7 +18,7 @@ MODE_FORWARD_AND_DERIVATIVE: Mode
 MODE_UNSPECIFIED: Mode
 
 class ActivationInfo(_message.Message):
-    __slots__ = ["derivative_formula", "derivative_from_output", "formula", "max_ulp_error_float32", "max_ulp_error_float64", "name", "notes", "output_range", "parameters", "properties"]
+    __slots__ = ["derivative_formula", "derivative_from_output", "formula", "max_ulp_error_float32", "max_ulp_error_float64", "name", "notes", "output_range", "parameters", "properties", "ulp_bounds_float32", "ulp_bounds_float64"]
     DERIVATIVE_FORMULA_FIELD_NUMBER: _ClassVar[int]
     DERIVATIVE_FROM_OUTPUT_FIELD_NUMBER: _ClassVar[int]
     FORMULA_FIELD_NUMBER: _ClassVar[int]
@@ -29,6 +29,8 @@ class ActivationInfo(_message.Message):
     OUTPUT_RANGE_FIELD_NUMBER: _ClassVar[int]
     PARAMETERS_FIELD_NUMBER: _ClassVar[int]
     PROPERTIES_FIELD_NUMBER: _ClassVar[int]
+    ULP_BOUNDS_FLOAT32_FIELD_NUMBER: _ClassVar[int]
+    ULP_BOUNDS_FLOAT64_FIELD_NUMBER: _ClassVar[int]
     derivative_formula: str
     derivative_from_output: bool
     formula: str
@@ -39,7 +41,9 @@ class ActivationInfo(_message.Message):
     output_range: Range
     parameters: _containers.RepeatedCompositeFieldContainer[Parameter]
     properties: Properties
-    def __init__(self, name: _Optional[str] = ..., formula: _Optional[str] = ..., derivative_formula: _Optional[str] = ..., parameters: _Optional[_Iterable[_Union[Parameter, _Mapping]]] = ..., output_range: _Optional[_Union[Range, _Mapping]] = ..., properties: _Optional[_Union[Properties, _Mapping]] = ..., derivative_from_output: bool = ..., max_ulp_error_float32: _Optional[float] = ..., max_ulp_error_float64: _Optional[float] = ..., notes: _Optional[str] = ...) -> None: ...
+    ulp_bounds_float32: UlpBounds
+    ulp_bounds_float64: UlpBounds
+    def __init__(self, name: _Optional[str] = ..., formula: _Optional[str] = ..., derivative_formula: _Optional[str] = ..., parameters: _Optional[_Iterable[_Union[Parameter, _Mapping]]] = ..., output_range: _Optional[_Union[Range, _Mapping]] = ..., properties: _Optional[_Union[Properties, _Mapping]] = ..., derivative_from_output: bool = ..., max_ulp_error_float32: _Optional[float] = ..., max_ulp_error_float64: _Optional[float] = ..., notes: _Optional[str] = ..., ulp_bounds_float32: _Optional[_Union[UlpBounds, _Mapping]] = ..., ulp_bounds_float64: _Optional[_Union[UlpBounds, _Mapping]] = ...) -> None: ...
 
 class ComputeBatchRequest(_message.Message):
     __slots__ = ["items"]
@@ -191,6 +195,28 @@ class Tensor(_message.Message):
     raw: RawArray
     shape: _containers.RepeatedScalarFieldContainer[int]
     def __init__(self, shape: _Optional[_Iterable[int]] = ..., float32: _Optional[_Union[FloatArray, _Mapping]] = ..., float64: _Optional[_Union[DoubleArray, _Mapping]] = ..., raw: _Optional[_Union[RawArray, _Mapping]] = ...) -> None: ...
+
+class UlpBounds(_message.Message):
+    __slots__ = ["backward", "backward_from_output", "derivative", "derivative_from_output", "derivative_near_zero_max_abs_input", "derivative_near_zero_max_abs_value", "derivative_near_zero_ulp_of_one", "forward", "subnormal_extra_ulp"]
+    BACKWARD_FIELD_NUMBER: _ClassVar[int]
+    BACKWARD_FROM_OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    DERIVATIVE_FIELD_NUMBER: _ClassVar[int]
+    DERIVATIVE_FROM_OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    DERIVATIVE_NEAR_ZERO_MAX_ABS_INPUT_FIELD_NUMBER: _ClassVar[int]
+    DERIVATIVE_NEAR_ZERO_MAX_ABS_VALUE_FIELD_NUMBER: _ClassVar[int]
+    DERIVATIVE_NEAR_ZERO_ULP_OF_ONE_FIELD_NUMBER: _ClassVar[int]
+    FORWARD_FIELD_NUMBER: _ClassVar[int]
+    SUBNORMAL_EXTRA_ULP_FIELD_NUMBER: _ClassVar[int]
+    backward: float
+    backward_from_output: float
+    derivative: float
+    derivative_from_output: float
+    derivative_near_zero_max_abs_input: float
+    derivative_near_zero_max_abs_value: float
+    derivative_near_zero_ulp_of_one: float
+    forward: float
+    subnormal_extra_ulp: float
+    def __init__(self, forward: _Optional[float] = ..., derivative: _Optional[float] = ..., backward: _Optional[float] = ..., derivative_from_output: _Optional[float] = ..., backward_from_output: _Optional[float] = ..., derivative_near_zero_ulp_of_one: _Optional[float] = ..., derivative_near_zero_max_abs_input: _Optional[float] = ..., derivative_near_zero_max_abs_value: _Optional[float] = ..., subnormal_extra_ulp: _Optional[float] = ...) -> None: ...
 
 class Mode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
