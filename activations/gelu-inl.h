@@ -180,12 +180,7 @@ struct Gelu {
       V<D> e_lo;
       V<D> e_hi = TwoProduct(d, s.n, m, &e_lo);
       e_lo = hn::MulAdd(s.n, m_lo, hn::MulAdd(s.n_lo, m, e_lo));
-      if constexpr (!kIsUnit<G>) {
-        V<D> gl;
-        const V<D> gh = TwoProduct(d, g, e_hi, &gl);
-        e_lo = hn::MulAdd(g, e_lo, gl);
-        e_hi = gh;
-      }
+      TimesHiLo(d, g, &e_hi, &e_lo);
       const V<D> neg_val = s.parts.Scale(hn::Add(e_hi, e_lo));
       // x >= 0: g (1 - E m), 1 - E m with |E m| <= 1/2.
       V<D> sum_lo;

@@ -490,6 +490,44 @@ HWY_INLINE V<D> TimesExact(D /*d*/, Unit, V<D> v, V<D>* lo) {
 template <class G>
 inline constexpr bool kIsUnit = std::is_same_v<G, Unit>;
 
+// (a + a_lo)(b + b_lo) = hi + *lo to about two roundings of the element
+// type (a_lo b_lo dropped).
+template <class D>
+HWY_INLINE V<D> MulHiLo(D d, V<D> a, V<D> a_lo, V<D> b, V<D> b_lo, V<D>* lo) {
+  const V<D> hi = TwoProduct(d, a, b, lo);
+  *lo = hn::MulAdd(a_lo, b, hn::MulAdd(a, b_lo, *lo));
+  return hi;
+}
+
+// a (b + b_lo) = hi + *lo, a exact.
+template <class D>
+HWY_INLINE V<D> MulHiLo(D d, V<D> a, V<D> b, V<D> b_lo, V<D>* lo) {
+  const V<D> hi = TwoProduct(d, a, b, lo);
+  *lo = hn::MulAdd(a, b_lo, *lo);
+  return hi;
+}
+
+// g (hi + lo) kept as hi + lo (Unit g: unchanged).
+template <class D, class G>
+HWY_INLINE void TimesHiLo(D d, G g, V<D>* hi, V<D>* lo) {
+  if constexpr (!kIsUnit<G>) {
+    V<D> g_lo;
+    const V<D> gh = TwoProduct(d, g, *hi, &g_lo);
+    *lo = hn::MulAdd(g, *lo, g_lo);
+    *hi = gh;
+  }
+}
+
+// (hi + lo) / (den + den_lo)^2 given r ~ 1/den: the square formed exactly,
+// one corrected division.
+template <class D>
+HWY_INLINE V<D> DivideBySquare(D d, V<D> hi, V<D> lo, V<D> den, V<D> den_lo, V<D> r) {
+  V<D> p_lo;
+  const V<D> p = TwoProduct(d, den, den, &p_lo);
+  p_lo = hn::MulAdd(hn::Add(den, den), den_lo, p_lo);
+  return DivideCorrected(d, hi, lo, p, p_lo, hn::Mul(r, r));
+}
+
 // The logistic function's shared pieces at z = zh + zl: e = exp(-|z|) as
 // n 2^q (so products with it can be formed before scaling), 1 + e = den +
 // den_lo exactly, r ~ 1/den, and whether z < 0. With them
@@ -642,16 +680,8 @@ struct Logistic {
     if constexpr (kExtended) nb_lo = hn::MulAdd(n_lo, b, nb_lo);
     V<D> hi = hn::IfThenElse(negative, nb, a_pos);
     V<D> lo = hn::IfThenElse(negative, nb_lo, a_lo);
-    if constexpr (!kIsUnit<G>) {
-      V<D> g_lo;
-      const V<D> gh = TwoProduct(d, g, hi, &g_lo);
-      lo = hn::MulAdd(g, lo, g_lo);
-      hi = gh;
-    }
-    V<D> p_lo;
-    const V<D> p = TwoProduct(d, den, den, &p_lo);
-    p_lo = hn::MulAdd(hn::Add(den, den), dlo, p_lo);
-    return parts.ScaleWhere(negative, DivideCorrected(d, hi, lo, p, p_lo, hn::Mul(r, r)));
+    TimesHiLo(d, g, &hi, &lo);
+    return parts.ScaleWhere(negative, DivideBySquare(d, hi, lo, den, dlo, r));
   }
 };
 

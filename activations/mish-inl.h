@@ -124,42 +124,28 @@ struct Mish {
       const V<D> x4 = hn::Mul(s.xc, hn::Set(d, 4));  // exact
       // x >= 0: N Dd + 4x t^2 (1 + t).
       V<D> pa_lo;
-      const V<D> pa = TwoProduct(d, s.num, s.dd, &pa_lo);
-      pa_lo = hn::MulAdd(s.num_lo, s.dd, hn::MulAdd(s.num, s.dd_lo, pa_lo));
+      const V<D> pa = MulHiLo(d, s.num, s.num_lo, s.dd, s.dd_lo, &pa_lo);
       V<D> b1_lo;
-      const V<D> b1 = TwoProduct(d, x4, s.tt, &b1_lo);
-      b1_lo = hn::MulAdd(x4, s.tt_lo, b1_lo);
+      const V<D> b1 = MulHiLo(d, x4, s.tt, s.tt_lo, &b1_lo);
       V<D> b_lo;
-      const V<D> b = TwoProduct(d, b1, s.one_t, &b_lo);
-      b_lo = hn::MulAdd(b1, s.one_t_lo, hn::MulAdd(b1_lo, s.one_t, b_lo));
+      const V<D> b = MulHiLo(d, b1, b1_lo, s.one_t, s.one_t_lo, &b_lo);
       V<D> mp_lo;
       const V<D> mp = Fast2Sum<D>(pa, b, &mp_lo);
       mp_lo = hn::Add(mp_lo, hn::Add(pa_lo, b_lo));
       // x < 0: n ((t + 2) Dd + 4x (1 + t)).
       V<D> ad_lo;
-      const V<D> ad = TwoProduct(d, s.a, s.dd, &ad_lo);
-      ad_lo = hn::MulAdd(s.a_lo, s.dd, hn::MulAdd(s.a, s.dd_lo, ad_lo));
+      const V<D> ad = MulHiLo(d, s.a, s.a_lo, s.dd, s.dd_lo, &ad_lo);
       V<D> c_lo;
-      const V<D> c = TwoProduct(d, x4, s.one_t, &c_lo);
-      c_lo = hn::MulAdd(x4, s.one_t_lo, c_lo);
+      const V<D> c = MulHiLo(d, x4, s.one_t, s.one_t_lo, &c_lo);
       V<D> w_lo;
       const V<D> w = TwoSum(d, ad, c, &w_lo);
       w_lo = hn::Add(w_lo, hn::Add(ad_lo, c_lo));
       V<D> mn_lo;
-      const V<D> mn = TwoProduct(d, s.n, w, &mn_lo);
-      mn_lo = hn::MulAdd(s.n, w_lo, mn_lo);
+      const V<D> mn = MulHiLo(d, s.n, w, w_lo, &mn_lo);
       V<D> hi = hn::IfThenElse(s.neg, mn, mp);
       V<D> lo = hn::IfThenElse(s.neg, mn_lo, mp_lo);
-      if constexpr (!kIsUnit<G>) {
-        V<D> gl;
-        const V<D> gh = TwoProduct(d, g, hi, &gl);
-        lo = hn::MulAdd(g, lo, gl);
-        hi = gh;
-      }
-      V<D> p_lo;
-      const V<D> p = TwoProduct(d, s.dd, s.dd, &p_lo);
-      p_lo = hn::MulAdd(hn::Add(s.dd, s.dd), s.dd_lo, p_lo);
-      return s.parts.ScaleWhere(s.neg, DivideCorrected(d, hi, lo, p, p_lo, hn::Mul(s.r, s.r)));
+      TimesHiLo(d, g, &hi, &lo);
+      return s.parts.ScaleWhere(s.neg, DivideBySquare(d, hi, lo, s.dd, s.dd_lo, s.r));
     }
   };
 };

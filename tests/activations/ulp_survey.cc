@@ -114,22 +114,8 @@ void Survey(const Options& opt, const Call& call, const std::string& params,
             const std::vector<double>& zeros, std::map<RowKey, Worst>* table) {
   const DType dtype = sizeof(T) == 4 ? DType::kFloat32 : DType::kFloat64;
   std::vector<T> x = Inputs<T>(opt, zeros);
-  if (call.input_kind == InputKind::kOutput) {
-    Call fwd = call;
-    fwd.mode = Mode::kForward;
-    fwd.input_kind = InputKind::kX;
-    for (T& v : x) v = static_cast<T>(reference::Forward(fwd, v));
-  }
-  std::vector<T> g(x.size());
-  std::mt19937 rng(7);
-  for (size_t i = 0; i < g.size(); ++i) {
-    if (i % 2 == 0) {
-      g[i] = T(std::uniform_real_distribution<double>(-3, 3)(rng));
-    } else {
-      const double m = std::exp(std::uniform_real_distribution<double>(-6.9, 9.2)(rng));
-      g[i] = T(std::bernoulli_distribution(0.5)(rng) ? m : -m);
-    }
-  }
+  test::ToOutputs(call, &x);
+  const std::vector<T> g = test::TestGradients<T>(x.size());
   std::vector<reference::Element> want(x.size());
   for (size_t i = 0; i < x.size(); ++i) want[i] = reference::Evaluate(call, x[i], g[i]);
 
