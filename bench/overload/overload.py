@@ -94,6 +94,7 @@ class HealthProber(threading.Thread):
             request_serializer=None, response_deserializer=None)
         self.latencies = []
         self.failures = 0
+        self.failure_codes = {}
         self.stop = threading.Event()
 
     def run(self):
@@ -102,8 +103,10 @@ class HealthProber(threading.Thread):
             try:
                 self.check(b"", timeout=5)
                 self.latencies.append((time.perf_counter() - start) * 1e3)
-            except grpc.RpcError:
+            except grpc.RpcError as e:
                 self.failures += 1
+                code = e.code().name if e.code() else "?"
+                self.failure_codes[code] = self.failure_codes.get(code, 0) + 1
             time.sleep(0.05)
         self.channel.close()
 
@@ -114,20 +117,33 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def start_server(build, budget, threads):
+def start_server(build, budget, threads, health_port=False):
+    """Starts actserver; returns (process, target, health target). The
+    health target is the --health_port listener when `health_port`, else the
+    main port."""
     proc = subprocess.Popen(
         [str(build / "server/actserver"), "--address=127.0.0.1", "--port=0",
          f"--threads={threads}", f"--memory_budget={budget}",
-         "--drain_delay=0s", "--shutdown_grace=2s"],
+         "--drain_delay=0s", "--shutdown_grace=2s"]
+        + (["--health_port=0"] if health_port else []),
         stderr=subprocess.PIPE, text=True)
     line = proc.stderr.readline()
     match = re.search(r"listening on (127\.0\.0\.1:\d+)", line)
     if not match:
         proc.kill()
         raise RuntimeError(f"actserver did not start: {line!r}")
+    health = match.group(1)
+    if health_port:
+        line = proc.stderr.readline()
+        found = re.search(r"health-only plaintext port (127\.0\.0\.1:\d+)",
+                          line)
+        if not found:
+            proc.kill()
+            raise RuntimeError(f"no health port in {line!r}")
+        health = found.group(1)
     # Keep draining stderr so the server never blocks on a full pipe.
     threading.Thread(target=proc.stderr.read, daemon=True).start()
-    return proc, match.group(1)
+    return proc, match.group(1), health
 
 
 def quantile(values, q):
@@ -151,7 +167,7 @@ def run_actload(build, target, extra, duration):
 
 def capacity(build, budget, threads):
     """Closed-loop 1 Mi calls per second with a few in flight."""
-    proc, target = start_server(build, budget, threads)
+    proc, target, _ = start_server(build, budget, threads)
     try:
         report = run_actload(build, target,
                              ["--size=1Mi", "--concurrency=4"], 5)
@@ -190,14 +206,15 @@ def run_drain(build, budget, threads, duration):
     }
 
 
-def run_load(build, name, budget, threads, duration, rps=None):
+def run_load(build, name, budget, threads, duration, rps=None,
+             health_port=False):
     description, extra = LOADS[name]
     if rps is not None:
         extra = extra + [f"--rps={rps:.0f}"]
         description += f" ({rps:.0f} req/s)"
-    proc, target = start_server(build, budget, threads)
+    proc, target, health = start_server(build, budget, threads, health_port)
     sampler = Sampler(proc.pid)
-    prober = HealthProber(target)
+    prober = HealthProber(health)
     sampler.start()
     prober.start()
     cpu_before = cpu_seconds(proc.pid)
@@ -224,6 +241,7 @@ def run_load(build, name, budget, threads, duration, rps=None):
         "ok_p99_ms": ok_latency.get("p99_us", float("nan")) / 1e3,
         "health_checks": len(prober.latencies),
         "health_failures": prober.failures,
+        "health_failure_codes": prober.failure_codes,
         "health_p50_ms": quantile(prober.latencies, 0.5),
         "health_p99_ms": quantile(prober.latencies, 0.99),
         "health_max_ms": max(prober.latencies, default=float("nan")),
@@ -252,6 +270,10 @@ def main():
     parser.add_argument("--loads", default=",".join(LOADS),
                         help="comma-separated: " + ", ".join(LOADS))
     parser.add_argument("--json", type=pathlib.Path, help="also write the figures here")
+    parser.add_argument("--health_port", action="store_true",
+                        help="probe health on the server's --health_port "
+                             "listener (as deploy/k8s does) instead of the "
+                             "main port")
     args = parser.parse_args()
     budget_bytes = parse_bytes(args.budget)
     names = [n for n in args.loads.split(",") if n]
@@ -273,7 +295,7 @@ def main():
             if name == "open2x":
                 rps = 2 * capacity(args.build, args.budget, args.threads)
             row = run_load(args.build, name, args.budget, args.threads,
-                           args.duration, rps)
+                           args.duration, rps, args.health_port)
         except (RuntimeError, subprocess.TimeoutExpired) as error:
             print(f"{name}: FAILED: {error}", file=sys.stderr)
             failed = True

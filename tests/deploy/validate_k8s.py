@@ -152,15 +152,18 @@ def selector_matches(selector_labels, pod_labels):
                                          for k, v in selector_labels.items())
 
 
-def check_probe(where, probe, port):
+def check_probe(where, probe, ports):
+    """`ports`: the container ports that serve grpc.health.v1 (the gRPC port,
+    and the --health_port listener when it has a named container port)."""
     check_keys(where, probe, "probe")
     handlers = [h for h in ("grpc", "httpGet", "tcpSocket", "exec") if h in probe]
     if handlers != ["grpc"]:
         fail(where, f"must be exactly one native grpc probe, got {handlers}")
         return
     check_keys(where + ".grpc", probe["grpc"], "grpcAction")
-    if probe["grpc"].get("port") != port:
-        fail(where, f"grpc.port {probe['grpc'].get('port')} is not the container port {port}")
+    if probe["grpc"].get("port") not in ports:
+        fail(where, f"grpc.port {probe['grpc'].get('port')} is not a port that serves "
+                    f"health (the container's gRPC port, or its --health_port): {sorted(ports)}")
 
 
 def check_deployment(where, doc, facts, flags):
@@ -209,13 +212,27 @@ def check_deployment(where, doc, facts, flags):
         fail(cw, "resources.requests.cpu is required (the HPA's utilisation is relative to it)")
     if "memory" not in resources.get("limits", {}):
         fail(cw, "resources.limits.memory is required")
+    # A --health_port listener serves health too, if the kubelet can reach it:
+    # a container port named "health", and --health_address not loopback.
+    health_ports = {grpc_port}
+    flags_given = dict(re.fullmatch(r"--(\w+)=(.*)", a).groups()
+                       for a in c.get("args", []) if re.fullmatch(r"--(\w+)=(.*)", a))
+    if "health_port" in flags_given:
+        if ports.get("health") != int(flags_given["health_port"]):
+            fail(cw, f"--health_port={flags_given['health_port']} needs a container port "
+                     f"named 'health' with that number")
+        elif flags_given.get("health_address", "127.0.0.1") in ("127.0.0.1", "::1", "localhost"):
+            fail(cw, "--health_port listens on loopback (--health_address): the kubelet "
+                     "cannot reach it; use --health_address=0.0.0.0")
+        else:
+            health_ports.add(ports["health"])
     for name in ("readinessProbe", "livenessProbe"):
         if name not in c:
             fail(cw, f"{name} is missing")
         else:
-            check_probe(f"{cw}.{name}", c[name], grpc_port)
+            check_probe(f"{cw}.{name}", c[name], health_ports)
     if "startupProbe" in c:
-        check_probe(f"{cw}.startupProbe", c["startupProbe"], grpc_port)
+        check_probe(f"{cw}.startupProbe", c["startupProbe"], health_ports)
     check_keys(cw + ".securityContext", c.get("securityContext", {}),
                "container.securityContext")
 

@@ -56,8 +56,12 @@ expect $k8s "misspelt probe field" "unknown field 'readinesProbe'" deploy/k8s/de
   's.replace("readinessProbe:", "readinesProbe:")'
 expect $k8s "Service selector matching no pod" "selector does not match" deploy/k8s/service.yaml \
   's.replace("app.kubernetes.io/component: server\n  ports", "app.kubernetes.io/component: web\n  ports")'
-expect $k8s "probe on another port" "is not the container port" deploy/k8s/deployment.yaml \
+expect $k8s "probe on another port" "is not a port that serves health" deploy/k8s/deployment.yaml \
   's.replace("grpc:\n              port: 50051", "grpc:\n              port: 8080", 1)'
+expect $k8s "health port on loopback" "the kubelet cannot reach it" deploy/k8s/deployment.yaml \
+  's.replace("--health_address=0.0.0.0", "--health_address=127.0.0.1", 1)'
+expect $k8s "health port without its container port" "needs a container port named 'health'" deploy/k8s/deployment.yaml \
+  's.replace("containerPort: 50052", "containerPort: 50053", 1)'
 expect $k8s "HTTP probe instead of gRPC" "native grpc probe" deploy/k8s/deployment.yaml \
   's.replace("grpc:\n              port: 50051", "httpGet:\n              port: 50051", 1)'
 expect $k8s "flag actserver does not define" "has no flag --drain" deploy/k8s/deployment.yaml \
