@@ -70,7 +70,7 @@ absl::StatusOr<Admission::ReadTicket> Admission::StartRead() {
         max_queued_, ", --max_queued_elements); retry later"));
   }
   const std::size_t bytes =
-      std::min(read_estimate_.load(std::memory_order_relaxed),
+      std::min(2 * read_estimate_.load(std::memory_order_relaxed),
                budget_->limit());
   if (!pool_->TryClaim(bytes)) {
     refused_memory_.fetch_add(1, std::memory_order_relaxed);
@@ -79,8 +79,8 @@ absl::StatusOr<Admission::ReadTicket> Admission::StartRead() {
         "memory budget: ", HumanBytes(budget_->used()), " of ",
         HumanBytes(budget_->limit()),
         " are in use by other calls, no room to receive this call's request "
-        "(recent requests: up to ", HumanBytes(bytes),
-        ") (--memory_budget); retry later"));
+        "(recent requests: up to ", HumanBytes(bytes / 2),
+        ", and as much for the response) (--memory_budget); retry later"));
   }
   ReadTicket ticket;
   ticket.admission_ = this;
@@ -88,8 +88,7 @@ absl::StatusOr<Admission::ReadTicket> Admission::StartRead() {
   return ticket;
 }
 
-void Admission::ReadDone(ReadTicket* ticket, std::size_t bytes) {
-  ticket->Release();
+void Admission::ReadDone(std::size_t bytes) {
   const std::size_t seen =
       std::clamp(bytes, kMinReadEstimate, max_message_bytes_);
   std::size_t estimate = read_estimate_.load(std::memory_order_relaxed);
@@ -103,7 +102,7 @@ void Admission::ReadDone(ReadTicket* ticket, std::size_t bytes) {
 
 absl::StatusOr<Admission::Ticket> Admission::Admit(
     std::size_t request_bytes, std::size_t response_bytes, std::size_t elements,
-    BufferPool::Buffer** response) {
+    BufferPool::Buffer** response, ReadTicket* read) {
   // The queue first: it costs nothing to check, and a full queue means the
   // call would wait too long even if it fit in memory.
   std::size_t queued = queued_.load(std::memory_order_relaxed);
@@ -140,6 +139,7 @@ absl::StatusOr<Admission::Ticket> Admission::Admit(
         " are in use by other calls (--memory_budget); retry later"));
   };
   if (needed > budget_->limit()) return refuse_memory();
+  if (read != nullptr) read->Release();
   *response = pool_->Acquire(response_bytes);
   if (*response == nullptr) return refuse_memory();
   if (!budget_->TryAcquire(request_bytes)) {

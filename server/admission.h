@@ -46,7 +46,7 @@ class Admission {
 
   // A claim on the budget for a request being received, whose size is not
   // known until it has arrived. Move-only; gives the bytes back when
-  // destroyed (or by Admission::ReadDone).
+  // destroyed, or when the call is admitted (Admit's `read`).
   class ReadTicket {
    public:
     ReadTicket() = default;
@@ -71,16 +71,17 @@ class Admission {
             std::size_t max_message_bytes = std::size_t{64} << 20);
 
   // Before a unary call's request is read (its bytes received from the
-  // transport): the read claims from the budget what requests have measured
-  // lately (read_estimate()), or the call is refused at once with
+  // transport): the read claims from the budget room for a request of the
+  // size requests have had lately (read_estimate()) and for a response as
+  // large -- what admitting it will take -- or the call is refused at once with
   // RESOURCE_EXHAUSTED -- before its payload is received -- when the budget
   // cannot hold that or the compute queue is full. So a flood of large
   // requests is shed at the door instead of being received only to be
   // refused, and the transport never holds more than the budget allows.
   absl::StatusOr<ReadTicket> StartRead();
-  // The request has arrived with `bytes`: the read's claim goes back (the
-  // call is then admitted by Admit) and the estimate learns the size.
-  void ReadDone(ReadTicket* ticket, std::size_t bytes);
+  // The request has arrived with `bytes`: the estimate learns the size. The
+  // claim stays until the call is admitted (Admit) or ends.
+  void ReadDone(std::size_t bytes);
   // What a read claims: follows the sizes read -- up at once to a larger
   // one, down by half the gap per smaller one -- between 64 KiB and
   // max_message_bytes. It starts at a 64th of the budget (so an idle server
@@ -95,11 +96,14 @@ class Admission {
   // values; on success *response is a buffer of at least response_bytes
   // from the pool. RESOURCE_EXHAUSTED, saying which limit and by how much:
   // the memory budget cannot hold request + response (even with the pool's
-  // idle buffers freed), or the compute queue is full.
+  // idle buffers freed), or the compute queue is full. `read`, if given: the
+  // claim the call's read holds, given back just before the call takes its
+  // own (so the room it kept goes to this call, not to another read).
   absl::StatusOr<Ticket> Admit(std::size_t request_bytes,
                                std::size_t response_bytes,
                                std::size_t elements,
-                               BufferPool::Buffer** response);
+                               BufferPool::Buffer** response,
+                               ReadTicket* read = nullptr);
 
   // Values admitted and not yet computed.
   std::size_t queued_elements() const {

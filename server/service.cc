@@ -92,12 +92,14 @@ struct Work {
   // Admits the decoded requests and lays out their response: `size` gives
   // its bytes and `write` writes it, filling the output slots of each
   // request; then plans the jobs that compute into those slots.
+  // `read`: the claim of the call's read, if any (Admission::Admit).
   template <typename Size, typename Write>
   absl::Status Prepare(const Shared& shared, std::size_t request_bytes,
-                       Size size, Write write) {
+                       Size size, Write write,
+                       Admission::ReadTicket* read = nullptr) {
     response_size = size(requests);
     absl::StatusOr<Admission::Ticket> admitted = shared.admission->Admit(
-        request_bytes, response_size, TotalElements(requests), &buffer);
+        request_bytes, response_size, TotalElements(requests), &buffer, read);
     if (!admitted.ok()) return admitted.status();
     ticket = *std::move(admitted);
     wire::Writer writer(buffer->data, response_size);
@@ -173,7 +175,6 @@ class UnaryCall final
   }
 
   void OnReadDone(bool ok) override {
-    shared_.admission->ReadDone(&read_, ok ? request_.Length() : 0);
     if (!ok) {
       // The client half-closed without a message, or the call is gone.
       return Fail(absl::InvalidArgumentError(
@@ -182,6 +183,7 @@ class UnaryCall final
                  : "request: no activation.v1.ComputeRequest message was "
                    "sent"));
     }
+    shared_.admission->ReadDone(request_.Length());
     call_.SetReceivedBytes(request_.Length());
     Compute();
   }
@@ -213,7 +215,7 @@ class UnaryCall final
     }
     absl::Status prepared =
         batch_ ? work_.Prepare(shared_, chain.size(), BatchResponseSize,
-                               WriteBatchResponse)
+                               WriteBatchResponse, &read_)
                : work_.Prepare(
                      shared_, chain.size(),
                      [](const std::vector<DecodedRequest>& r) {
@@ -222,7 +224,10 @@ class UnaryCall final
                      [](const std::vector<DecodedRequest>& r, wire::Writer* w,
                         std::span<OutputSlots> slots) {
                        slots[0] = WriteComputeResponse(r[0], w);
-                     });
+                     },
+                     &read_);
+    // Admitted or refused, the read's claim is over.
+    read_.Release();
     if (!prepared.ok()) return Fail(prepared);
     const std::size_t elements = TotalElements(work_.requests);
     const std::size_t requests = work_.requests.size();
@@ -249,6 +254,7 @@ class UnaryCall final
   }
 
   void Fail(const absl::Status& status) {
+    read_.Release();
     Account(shared_, status, 0, 0);
     // A message that did not decode counts as one computation of unknown
     // function, mode and dtype.

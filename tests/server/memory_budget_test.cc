@@ -177,50 +177,48 @@ TEST(AdmissionTest, ACallAloneIsAdmittedWhateverItsSize) {
 }
 
 TEST(AdmissionTest, AReadClaimsWhatRecentRequestsMeasured) {
-  // 64 MiB budget: a read first claims a 64th of it, 1 MiB.
+  // 64 MiB budget: the estimate starts at a 64th of it, 1 MiB; a read claims
+  // room for such a request and as large a response.
   MemoryBudget budget(64 << 20);
   BufferPool pool(&budget, 0);
   Admission admission(&budget, &pool, 1000, /*max_message_bytes=*/32 << 20);
   EXPECT_EQ(admission.read_estimate(), 1u << 20);
   absl::StatusOr<Admission::ReadTicket> read = admission.StartRead();
   ASSERT_TRUE(read.ok()) << read.status();
-  EXPECT_EQ(read->bytes(), 1u << 20);
-  EXPECT_EQ(budget.used(), 1u << 20);
-  // A larger request: the estimate follows it up at once, and the claim is
-  // given back.
-  admission.ReadDone(&*read, 24 << 20);
+  EXPECT_EQ(read->bytes(), 2u << 20);
+  EXPECT_EQ(budget.used(), 2u << 20);
+  // A larger request: the estimate follows it up at once. Its admission
+  // takes the read's claim back first.
+  admission.ReadDone(20 << 20);
+  EXPECT_EQ(admission.read_estimate(), 20u << 20);
+  BufferPool::Buffer* buffer = nullptr;
+  absl::StatusOr<Admission::Ticket> admitted =
+      admission.Admit(20 << 20, 20 << 20, 10, &buffer, &*read);
+  ASSERT_TRUE(admitted.ok()) << admitted.status();
+  EXPECT_EQ(read->bytes(), 0u);
+  EXPECT_EQ(budget.used(), (20u << 20) + buffer->capacity);
+  pool.Return(buffer);
+  *admitted = Admission::Ticket();
   EXPECT_EQ(budget.used(), 0u);
-  EXPECT_EQ(admission.read_estimate(), 24u << 20);
   // Smaller ones: down by half the gap each, to the 64 KiB floor.
-  for (int i = 0; i < 3; ++i) {
-    absl::StatusOr<Admission::ReadTicket> r = admission.StartRead();
-    ASSERT_TRUE(r.ok()) << r.status();
-    admission.ReadDone(&*r, 100);
-  }
-  EXPECT_EQ(admission.read_estimate(), (24u << 20) / 8 + (64u << 10) * 7 / 8);
-  for (int i = 0; i < 40; ++i) {
-    absl::StatusOr<Admission::ReadTicket> r = admission.StartRead();
-    ASSERT_TRUE(r.ok()) << r.status();
-    admission.ReadDone(&*r, 100);
-  }
+  for (int i = 0; i < 3; ++i) admission.ReadDone(100);
+  EXPECT_EQ(admission.read_estimate(), (20u << 20) / 8 + (64u << 10) * 7 / 8);
+  for (int i = 0; i < 40; ++i) admission.ReadDone(100);
   EXPECT_EQ(admission.read_estimate(), Admission::kMinReadEstimate);
   // Never above the largest message a request may have.
-  absl::StatusOr<Admission::ReadTicket> r = admission.StartRead();
-  ASSERT_TRUE(r.ok());
-  admission.ReadDone(&*r, std::size_t{1} << 40);
+  admission.ReadDone(std::size_t{1} << 40);
   EXPECT_EQ(admission.read_estimate(), 32u << 20);
-  EXPECT_EQ(budget.used(), 0u);
+  // And a claim never above the whole budget.
+  absl::StatusOr<Admission::ReadTicket> whole = admission.StartRead();
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_EQ(whole->bytes(), 64u << 20);
 }
 
 TEST(AdmissionTest, AReadThatDoesNotFitIsRefusedBeforeItStarts) {
   MemoryBudget budget(64 << 20);
   BufferPool pool(&budget, 0);
   Admission admission(&budget, &pool, 1000, /*max_message_bytes=*/16 << 20);
-  {
-    absl::StatusOr<Admission::ReadTicket> r = admission.StartRead();
-    ASSERT_TRUE(r.ok());
-    admission.ReadDone(&*r, 16 << 20);  // requests of 16 MiB lately
-  }
+  admission.ReadDone(8 << 20);  // requests of 8 MiB lately: claims of 16
   std::vector<Admission::ReadTicket> reading;
   for (int i = 0; i < 4; ++i) {
     absl::StatusOr<Admission::ReadTicket> r = admission.StartRead();
@@ -233,7 +231,8 @@ TEST(AdmissionTest, AReadThatDoesNotFitIsRefusedBeforeItStarts) {
   EXPECT_EQ(fifth.status().message(),
             "memory budget: 64.0 MiB of 64.0 MiB are in use by other calls, "
             "no room to receive this call's request (recent requests: up to "
-            "16.0 MiB) (--memory_budget); retry later");
+            "8.0 MiB, and as much for the response) (--memory_budget); retry "
+            "later");
   EXPECT_EQ(admission.refused_memory(), 1u);
   EXPECT_EQ(admission.refused_before_read(), 1u);
   reading.pop_back();  // a read over (here: abandoned) gives its claim back
