@@ -8,10 +8,18 @@ set -euo pipefail
 actserver=$(realpath "$1") actctl=$(realpath "$2") actload=$(realpath "$3")
 repo=$(realpath "$(dirname "$0")/../..")
 work=$(mktemp -d)
-pids=()
+# start() runs in a command substitution (a subshell), so the servers' pids
+# go to a file, not to a variable of this shell.
 cleanup() {
+  local pids=()
+  [ -f "$work/pids" ] && mapfile -t pids <"$work/pids"
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for _ in $(seq 100); do
+    local alive=0
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -23,7 +31,7 @@ start() {
   local name=$1
   shift
   "$@" >"$work/$name.log" 2>&1 &
-  pids+=($!)
+  echo $! >>"$work/pids"
   for _ in $(seq 300); do
     local address
     address=$(sed -n 's/.*listening on \([^ ,]*\).*/\1/p' "$work/$name.log" | head -1)
