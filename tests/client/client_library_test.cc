@@ -53,6 +53,20 @@ TYPED_TEST(TensorCodecTest, RoundTripsInBothEncodings) {
   }
 }
 
+// Regression (tests/fuzz/tensor_codec_corpus/crash-31101a91...): an empty raw
+// tensor was copied with memcpy to the null data() of an empty vector, which
+// UBSan reports as undefined behaviour.
+TYPED_TEST(TensorCodecTest, EmptyRawTensor) {
+  using T = TypeParam;
+  for (Encoding e : {Encoding::kRaw, Encoding::kPacked}) {
+    v1::Tensor t;
+    SetTensor<T>({}, e, {}, &t);
+    auto back = TensorValues<T>(t);
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_TRUE(back->empty());
+  }
+}
+
 TYPED_TEST(TensorCodecTest, WrongElementTypeIsAnError) {
   using T = TypeParam;
   using Other = std::conditional_t<std::is_same_v<T, float>, double, float>;
