@@ -3,7 +3,7 @@
 
     bench/actload_vs_h2load.py --actserver build/test/server/actserver \\
         --actload build/test/client/actload [--baseline OTHER_ACTLOAD] \\
-        [--sizes 16,1024] [--rounds 5] [--seconds 3]
+        [--sizes 16,1024] [--threads 0,1] [--rounds 5] [--seconds 3] [--pin]
     bench/actload_vs_h2load.py ... --instructions [--floor build/test/bench/unary_floor_client]
 
 Rates (the default): for each size, one actserver (--threads=2, loopback,
@@ -63,8 +63,11 @@ def compute_frame(size, seed=1):
     return b"\x00" + struct.pack(">I", len(request)) + request
 
 
+PIN = {"server": [], "client": []}  # --pin: taskset prefixes
+
+
 def start_server(actserver):
-    proc = subprocess.Popen([actserver, "--port=0", "--address=127.0.0.1",
+    proc = subprocess.Popen([*PIN["server"], actserver, "--port=0", "--address=127.0.0.1",
                              "--threads=2"], stderr=subprocess.PIPE, text=True)
     for line in proc.stderr:
         match = re.search(r"listening on (\S+?),", line)
@@ -75,7 +78,7 @@ def start_server(actserver):
 
 def h2load_argv(target, body, connections, streams, seconds=None, total=None):
     limit = ["-D", f"{seconds:g}", "--warm-up-time=500ms"] if seconds else ["-n", str(total)]
-    return ["h2load", *limit, "-c", str(connections), "-m", str(streams), "-t", "1",
+    return [*PIN["client"], "h2load", *limit, "-c", str(connections), "-m", str(streams), "-t", "1",
             "-d", body, "-H", "content-type: application/grpc", "-H", "te: trailers",
             f"http://{target}/activation.v1.ActivationService/Compute"]
 
@@ -108,7 +111,7 @@ def run_h2load(target, body, connections, streams, seconds):
 
 
 def actload_argv(actload, target, size, connections, in_flight, extra):
-    return [actload, f"--target={target}", f"--size={size}", "--rpc=unary",
+    return [*PIN["client"], actload, f"--target={target}", f"--size={size}", "--rpc=unary",
             f"--connections={connections}", f"--concurrency={in_flight}",
             "--quiet", *extra]
 
@@ -176,9 +179,11 @@ def instruction_table(args, target, body, size, streams):
 def rate_table(args, server, target, body, size, streams):
     tools = [("h2load", lambda: run_h2load(target, body, args.connections, streams,
                                            args.seconds))]
-    argv = actload_argv(args.actload, target, size, args.connections,
-                        args.connections * streams, [])
-    tools.append(("actload", lambda argv=argv: run_actload(argv, args.seconds)))
+    for threads in (int(t) for t in args.threads.split(",")):
+        argv = actload_argv(args.actload, target, size, args.connections,
+                            args.connections * streams, [f"--threads={threads}"])
+        name = "actload" if threads == 0 else f"actload --threads={threads}"
+        tools.append((name, lambda argv=argv: run_actload(argv, args.seconds)))
     if args.baseline:
         argv = actload_argv(args.baseline, target, size, args.connections,
                             args.connections * streams, [])
@@ -219,6 +224,8 @@ def main():
     parser.add_argument("--baseline", help="another actload binary to compare")
     parser.add_argument("--floor", help="bench/unary_floor_client (--instructions)")
     parser.add_argument("--sizes", default="16,1024")
+    parser.add_argument("--threads", default="0",
+                        help="actload --threads values, one row each (e.g. 0,1,2)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=3)
     parser.add_argument("--connections", type=int, default=1)
@@ -228,7 +235,12 @@ def main():
                         help="count instructions per call with callgrind instead")
     parser.add_argument("--calls", type=int, default=1000,
                         help="--instructions: N (each client makes N and 3N calls)")
+    parser.add_argument("--pin", action="store_true",
+                        help="server on CPU 1, the tools on CPU 0 (taskset): "
+                             "client and server no longer compete for a core")
     args = parser.parse_args()
+    if args.pin and not args.instructions:  # callgrind must run the tool itself
+        PIN["server"], PIN["client"] = ["taskset", "-c", "1"], ["taskset", "-c", "0"]
     for size in (int(s) for s in args.sizes.split(",")):
         streams = args.streams or (64 if size <= 1024 else 8)
         server, target = start_server(args.actserver)

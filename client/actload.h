@@ -10,9 +10,10 @@
 //   instead of hiding it (wrk2's coordinated-omission correction).
 //
 // Asynchronous throughout, no thread per request, so a 2-core machine can
-// drive the server rather than itself: unary and batch calls on completion
-// queues polled by `threads` threads, streams on gRPC's callback API. The
-// run is bounded by `duration` and/or `total`; every call has a deadline.
+// drive the server rather than itself: gRPC's callback API, or for unary and
+// batch calls with `threads` > 0, completion queues polled by that many
+// threads of actload's own. The run is bounded by `duration` and/or
+// `total`; every call has a deadline.
 //
 // Three parts, each readable alone: the runner (actload_runner.cc, this
 // header), verification of the answers (actload_verify.h) and the reports
@@ -50,12 +51,14 @@ struct LoadConfig {
   // Closed loop: requests (unary/batch) or streams (stream) in flight.
   // Open loop, stream: number of streams the messages are spread over.
   int concurrency = 8;
-  // Threads that poll the completion queues of unary and batch calls (calls
-  // are spread over them); streams record their completions in as many
-  // shares. In [1, 64] (--threads). One thread is the default: on 2 shared
-  // cores a second poller costs more CPU per request for no higher rate
-  // (docs/client.md); more help where the driver has cores of its own.
-  int threads = 1;
+  // Unary and batch: 0 = gRPC's callback API (answers handled on gRPC's own
+  // threads); N > 0 = completion queues polled by N threads of actload's own
+  // (calls spread over them; streams record into as many shares). In [0, 64]
+  // (--threads). The queues cost ~15% less CPU per call, but every answer is
+  // a hand-off to the polling thread: when actload's threads share one busy
+  // core they reach a third of the callback API's rate (docs/client.md), so
+  // the callback API is the default.
+  int threads = 0;
   // > 0: open loop at this many requests per second.
   double rps = 0;
   // Length of the measured phase; and/or the number of measured requests

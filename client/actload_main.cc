@@ -32,9 +32,10 @@ ABSL_FLAG(int, connections, 1, "HTTP/2 connections (at least one per target)");
 ABSL_FLAG(int, concurrency, 8,
           "Closed loop: requests in flight (stream: streams, one message in "
           "flight each). Open loop stream: streams to spread messages over");
-ABSL_FLAG(int, threads, 1,
-          "Unary/batch: threads polling completion queues (calls spread over "
-          "them); more than 1 helps only when actload has idle cores");
+ABSL_FLAG(int, threads, 0,
+          "Unary/batch: 0 = gRPC's callback API; N = completion queues polled "
+          "by N threads of actload's own (less CPU per call, but slow when "
+          "its threads share a busy core)");
 ABSL_FLAG(double, rps, 0,
           "Open loop: send at this fixed rate, latency measured from each "
           "request's intended send time; 0 = closed loop");

@@ -3,13 +3,12 @@
 // actload_verify's business; how the result reads, actload_report's.
 //
 // Where its CPU goes (docs/client.md, "Its own cost"): gRPC's per-call work
-// dominates, so unary and batch calls use the completion-queue API on
-// `threads` polling threads of actload's own (no hop to gRPC's callback
-// threads, no std::function per call; a closed-loop worker reuses one call
-// slot), channels without gRPC's optional client filters
-// (ClientOptions::minimal_stack), and each polling thread records into a
-// Tally of its own, merged at the end: no lock is shared on the hot path.
-// Streams keep the callback API (one reactor per stream).
+// dominates, so channels leave out gRPC's optional client filters
+// (ClientOptions::minimal_stack) and a closed-loop worker reuses one call
+// slot. Unary and batch calls run on gRPC's callback API, or with
+// `threads` > 0 on completion queues polled by that many threads of
+// actload's own, each recording into a Tally of its own (merged at the end).
+// Streams use the callback API (one reactor per stream).
 #include "client/actload.h"
 
 #include <sys/resource.h>
@@ -289,7 +288,7 @@ class Runner {
     for (const auto& client : clients_) {
       generic_.push_back(std::make_unique<grpc::GenericStub>(client->channel()));
     }
-    for (int t = 0; t < config.threads; ++t) {
+    for (int t = 0; t < std::max(1, config.threads); ++t) {
       tallies_.push_back(std::make_unique<Tally>());
       absl::MutexLock lock(&tallies_.back()->mu);
       tallies_.back()->result.per_target.assign(config.targets.size(), 0);
@@ -322,6 +321,9 @@ class Runner {
                   Clock::time_point intended);
   // A polling thread: every answer on completion queue `q`.
   void Poll(int q);
+  // A unary or batch call answered (on a polling thread, or on gRPC's
+  // callback thread): recorded, then the worker's next call, then Release.
+  void Finished(UnaryCall* call);
   // A unary or batch call answered: parses the response when it is to be
   // verified, then Complete.
   void Answered(Tally& tally, const UnaryCall& call);
@@ -464,6 +466,15 @@ void Runner::StartUnary(UnaryCall* call, const Payload* payload,
   call->reader.reset();
   call->context.emplace();  // a ClientContext serves one call only
   call->context->set_deadline(std::chrono::system_clock::now() + timeout_);
+  if (queues_.empty()) {  // --threads=0: gRPC's callback API
+    generic_[call->client]->UnaryCall(
+        &*call->context, payload->method, grpc::StubOptions(), &payload->bytes,
+        &call->response, [this, call](grpc::Status status) {
+          call->status = std::move(status);
+          Finished(call);
+        });
+    return;
+  }
   call->reader = generic_[call->client]->PrepareUnaryCall(
       &*call->context, payload->method, payload->bytes,
       queues_[call->queue].get());
@@ -471,25 +482,33 @@ void Runner::StartUnary(UnaryCall* call, const Payload* payload,
   call->reader->Finish(&call->response, &call->status, call);
 }
 
+void Runner::Finished(UnaryCall* call) {
+  Answered(*tallies_[call->queue], *call);
+  call->response.Clear();
+  // The context goes now, on this thread, before Release can let Run return:
+  // it holds a reference to the channel, and the channel's last reference
+  // must be dropped by Run's thread (which then waits for gRPC's callback
+  // threads), never by a callback thread while the process exits.
+  call->reader.reset();
+  call->context.reset();
+  if (call->worker < 0) {
+    delete call;  // open loop
+  } else {
+    const Clock::time_point now = Clock::now();
+    if (const Payload* payload = Take(now); payload != nullptr) {
+      StartUnary(call, payload, now);
+    }
+  }
+  Release();
+}
+
 void Runner::Poll(int q) {
   grpc::CompletionQueue& queue = *queues_[q];
-  Tally& tally = *tallies_[q];
   void* tag = nullptr;
   bool ok = false;
   while (queue.Next(&tag, &ok)) {
     // Finish always completes with ok; the status says how the call went.
-    auto* call = static_cast<UnaryCall*>(tag);
-    Answered(tally, *call);
-    call->response.Clear();
-    if (call->worker < 0) {
-      delete call;  // open loop
-    } else {
-      const Clock::time_point now = Clock::now();
-      if (const Payload* payload = Take(now); payload != nullptr) {
-        StartUnary(call, payload, now);
-      }
-    }
-    Release();
+    Finished(static_cast<UnaryCall*>(tag));
   }
 }
 
@@ -704,6 +723,7 @@ LoadResult Runner::Run(std::ostream* progress) {
   const bool stream = config_.rpc == LoadRpc::kStream;
   const int workers = config_.concurrency;
   const int threads = config_.threads;
+  const int tallies = static_cast<int>(tallies_.size());
   const int clients = static_cast<int>(clients_.size());
   std::vector<std::thread> pollers;
   if (stream) {
@@ -716,7 +736,7 @@ LoadResult Runner::Run(std::ostream* progress) {
     for (int w = 0; w < workers; ++w) {
       const int client = w % clients;
       auto worker = std::make_unique<StreamWorker>(
-          this, tallies_[w % threads].get(), client, w);
+          this, tallies_[w % tallies].get(), client, w);
       worker->context()->set_deadline(absl::ToChronoTime(absl::Now() + life));
       clients_[client]->stub().async()->ComputeStream(worker->context(),
                                                       worker.get());
@@ -758,7 +778,7 @@ LoadResult Runner::Run(std::ostream* progress) {
       } else {
         auto call = std::make_unique<UnaryCall>();
         call->client = w % clients;
-        call->queue = w % threads;
+        call->queue = w % tallies;
         call->worker = w;
         StartUnary(call.get(), payload, Clock::now());
         slots_.push_back(std::move(call));
@@ -791,7 +811,7 @@ LoadResult Runner::Run(std::ostream* progress) {
       } else {
         auto* call = new UnaryCall;  // freed by its poller once answered
         call->client = static_cast<int>(k % clients);
-        call->queue = static_cast<int>(k % threads);
+        call->queue = static_cast<int>(k % tallies);
         StartUnary(call, payload, intended);
       }
     }
@@ -868,8 +888,8 @@ absl::Status ValidateLoadConfig(const LoadConfig& c) {
   if (c.concurrency < 1 || c.concurrency > 100000) {
     return bad("--concurrency=", c.concurrency, " is outside [1, 100000]");
   }
-  if (c.threads < 1 || c.threads > 64) {
-    return bad("--threads=", c.threads, " is outside [1, 64]");
+  if (c.threads < 0 || c.threads > 64) {
+    return bad("--threads=", c.threads, " is outside [0, 64]");
   }
   if (c.rps < 0 || !std::isfinite(c.rps) || c.rps > 1e7) {
     return bad("--rps=", c.rps, " is outside [0, 1e7]");

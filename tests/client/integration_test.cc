@@ -286,32 +286,37 @@ class ActloadIntegrationTest : public ClientIntegrationTest,
                                public ::testing::WithParamInterface<LoadRpc> {};
 
 TEST_P(ActloadIntegrationTest, VerifiedRunHasNoErrors) {
-  LoadConfig c;
-  c.targets = {*target_};
-  c.rpc = GetParam();
-  c.concurrency = 4;
-  c.connections = 2;
-  c.threads = 2;  // two completion queues (streams: two tallies), merged
-  c.duration = absl::Milliseconds(700);
-  c.warmup = absl::Milliseconds(200);
-  c.sizes = {{64, 4096}, {3, 1}};
-  c.function = "gelu";
-  c.mode = v1::MODE_FORWARD_AND_DERIVATIVE;
-  c.batch_items = 3;
-  c.verify = true;
-  auto r = RunLoad(c);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_GT(r->ok, 0u);
-  EXPECT_EQ(r->errors, 0u) << r->first_error;
-  EXPECT_EQ(r->wrong, 0u) << r->first_wrong;
-  EXPECT_GT(r->verified_values, 0u);
-  EXPECT_EQ(r->latency.count(), r->ok);
-  EXPECT_EQ(r->ok_latency.count(), r->ok);
-  ASSERT_EQ(r->per_target.size(), 1u);
-  EXPECT_EQ(r->per_target[0], r->ok);
-  EXPECT_GT(r->cpu_user + r->cpu_system, absl::ZeroDuration());
-  google::protobuf::Struct json;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(FormatJson(c, *r), &json).ok());
+  // The callback API (0) and two completion queues (streams: two tallies),
+  // each merged into one result.
+  for (const int threads : {0, 2}) {
+    SCOPED_TRACE(absl::StrCat("threads=", threads));
+    LoadConfig c;
+    c.targets = {*target_};
+    c.rpc = GetParam();
+    c.concurrency = 4;
+    c.connections = 2;
+    c.threads = threads;
+    c.duration = absl::Milliseconds(700);
+    c.warmup = absl::Milliseconds(200);
+    c.sizes = {{64, 4096}, {3, 1}};
+    c.function = "gelu";
+    c.mode = v1::MODE_FORWARD_AND_DERIVATIVE;
+    c.batch_items = 3;
+    c.verify = true;
+    auto r = RunLoad(c);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_GT(r->ok, 0u);
+    EXPECT_EQ(r->errors, 0u) << r->first_error;
+    EXPECT_EQ(r->wrong, 0u) << r->first_wrong;
+    EXPECT_GT(r->verified_values, 0u);
+    EXPECT_EQ(r->latency.count(), r->ok);
+    EXPECT_EQ(r->ok_latency.count(), r->ok);
+    ASSERT_EQ(r->per_target.size(), 1u);
+    EXPECT_EQ(r->per_target[0], r->ok);
+    EXPECT_GT(r->cpu_user + r->cpu_system, absl::ZeroDuration());
+    google::protobuf::Struct json;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(FormatJson(c, *r), &json).ok());
+  }
 }
 
 TEST_F(ClientIntegrationTest, ActloadLiveProgressEveryInterval) {
