@@ -28,8 +28,9 @@ inline constexpr ActivationSpec kGeluSpec{
              "polynomial S on the whole half-line (float32: degree 10, double: "
              "22) and x^2 formed exactly, so the tail keeps full precision "
              "(gelu(-10) = -7.6e-23). float32's forward is native on FMA "
-             "targets; its derivative is computed in float64 and rounded once. f'(x) = 0 at x = -0.7518 "
-             "(the bounds' derivative_near_zero exception).",
+             "targets; its derivative is computed in float64 and rounded once. "
+             "f'(x) = 0 at x = -0.7518 (the bounds' derivative_near_zero "
+             "exception).",
     .reference = {&GeluReference, &GeluReferenceDerivative},
 };
 }  // namespace activations

@@ -60,7 +60,9 @@ struct Tanh {
     // f' = 4 e / (1 + e)^2 = 4 sigmoid'(2|x|), so the logistic's pieces at
     // z = 2|x| (exact) serve both, one reciprocal for the two.
     using State = Logistic<D>;
-    HWY_INLINE State Prepare(V<D> x) const { return Logistic<D>(d, hn::Add(hn::Abs(x), hn::Abs(x))); }
+    HWY_INLINE State Prepare(V<D> x) const {
+      return Logistic<D>(d, hn::Add(hn::Abs(x), hn::Abs(x)));
+    }
     HWY_INLINE V<D> Value(const State& s, V<D> x) const {
       const V<D> minus_m = hn::Neg(s.parts.Expm1NonPositive(d));
       return hn::CopySign(DivideCorrected<false>(d, minus_m, minus_m, s.den, s.den_lo, s.r), x);
