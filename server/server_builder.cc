@@ -197,6 +197,9 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
   if (options.channelz) grpc::channelz::experimental::InitChannelzService();
 
   grpc::ServerBuilder builder;
+  // gRPC keeps channelz's per-call and per-socket statistics whether or not
+  // anyone can read them; without --channelz they are only a cost.
+  builder.AddChannelArgument(GRPC_ARG_ENABLE_CHANNELZ, options.channelz ? 1 : 0);
   const std::string address = JoinHostPort(options.address, options.port);
   builder.AddListeningPort(address, *credentials, &server->port_);
   // gRPC sets SO_REUSEPORT by default, so a second server on a busy port

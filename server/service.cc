@@ -59,6 +59,24 @@ absl::Status DeadlineExpired() {
       "computed");
 }
 
+// Computes `jobs` and calls `done(status)` once: inline when the work is
+// below the engine's parallel threshold (a small call: no task, no
+// std::function), else on the engine, polling `context` for cancellation.
+template <typename Done>
+void RunJobs(const activations::Engine& engine, std::vector<activations::Job> jobs,
+             grpc::CallbackServerContext* context, Done done) {
+  std::size_t elements = 0;
+  for (const activations::Job& job : jobs) elements += job.size;
+  if (elements < engine.options().parallel_threshold) {
+    for (const activations::Job& job : jobs) activations::RunSerial(job);
+    done(absl::OkStatus());
+    return;
+  }
+  engine.Enqueue(
+      std::move(jobs), [context] { return context->IsCancelled(); },
+      std::move(done));
+}
+
 // Everything one computation holds from admission until its result is sent:
 // the decoded requests (pointing into `slices`), the claim on the budget and
 // queue, the response buffer the kernels write into, and the jobs.
@@ -174,9 +192,8 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     const std::size_t elements = TotalElements(work_.requests);
     const std::size_t requests = work_.requests.size();
     shared_.observability.metrics->QueueDepthAdd(1);
-    shared_.engine->Enqueue(
-        std::move(work_.jobs),
-        [context = context_] { return context->IsCancelled(); },
+    RunJobs(
+        *shared_.engine, std::move(work_.jobs), context_,
         [this, requests, elements](absl::Status status) {
           shared_.observability.metrics->QueueDepthAdd(-1);
           const std::size_t sent = status.ok() ? work_.response_size : 0;
@@ -366,9 +383,8 @@ class StreamCall final
     if (!prepared.ok()) return Done(entry, id, prepared, 0);
     const std::size_t elements = work.requests[0].input.size;
     shared_.observability.metrics->QueueDepthAdd(1);
-    shared_.engine->Enqueue(
-        std::move(work.jobs),
-        [context = context_] { return context->IsCancelled(); },
+    RunJobs(
+        *shared_.engine, std::move(work.jobs), context_,
         [this, entry, id = std::move(id), elements](absl::Status status) {
           shared_.observability.metrics->QueueDepthAdd(-1);
           Done(entry, id, status, elements);
