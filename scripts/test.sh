@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything with warnings as errors, and
 # runs the whole test suite (unit and integration: real servers on free
-# loopback ports, Python and Node clients, nginx scale-out).
+# loopback ports, Python and Node clients, nginx scale-out); then, as CI runs
+# it, the sanitizer and fuzz runs (scripts/sanitize.sh ci: the ASan + UBSan
+# build of the library, the server and their tests, 60 s of fuzzing per
+# target). A sanitizer report or a fuzz finding fails the script.
+#
+#   scripts/test.sh                 everything (CI)
+#   scripts/test.sh CTEST_ARGS...   the normal build and only the tests CTEST_ARGS
+#                                   select (e.g. -R Server -L unit), no sanitizers
+# ACTSVC_SANITIZE_CI=0 skips the sanitizer and fuzz runs; ACTSVC_FUZZ_SECONDS
+# sets the fuzzing time per target (default 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
@@ -11,5 +20,7 @@ cmake --build build/test -j"$(nproc)"
 # The Node example's dependencies (@grpc/grpc-js, @grpc/proto-loader), pinned
 # by examples/node/package-lock.json.
 npm ci --prefix examples/node --no-audit --no-fund >/dev/null
-cd build/test
-ctest --output-on-failure --timeout 600 "$@"
+(cd build/test && ctest --output-on-failure --timeout 600 "$@")
+if (($# == 0)) && [[ ${ACTSVC_SANITIZE_CI:-1} != 0 ]]; then
+  scripts/sanitize.sh ci "${ACTSVC_FUZZ_SECONDS:-60}"
+fi

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -31,19 +32,23 @@ using ::actserver::testing::WireType;
 constexpr RequestLimits kNoLimit{~std::size_t{0}, ~std::size_t{0}};
 
 // Decodes `request` whole and cut into slices in several ways; every way must
-// give the same status. Returns the one-slice result.
-absl::StatusOr<DecodedRequest> Decode(const v1::ComputeRequest& request,
-                                      const RequestLimits& limits = kNoLimit) {
+// give the same status. Returns the one-slice result, whose tensors point into
+// the slices: a caller that reads them keeps the slices in `*whole_out` (ASan
+// found the read after they were freed).
+absl::StatusOr<DecodedRequest> Decode(
+    const v1::ComputeRequest& request, const RequestLimits& limits = kNoLimit,
+    std::unique_ptr<Sliced>* whole_out = nullptr) {
   const std::string bytes = request.SerializeAsString();
-  Sliced whole(bytes, 0);
+  auto whole = std::make_unique<Sliced>(bytes, 0);
   absl::StatusOr<DecodedRequest> result =
-      DecodeComputeRequest(whole.chain(), limits);
+      DecodeComputeRequest(whole->chain(), limits);
   for (std::size_t piece : {1, 3, 7}) {
     Sliced cut(bytes, piece);
     absl::StatusOr<DecodedRequest> other =
         DecodeComputeRequest(cut.chain(), limits);
     EXPECT_EQ(other.status(), result.status()) << "pieces of " << piece;
   }
+  if (whole_out != nullptr) *whole_out = std::move(whole);
   return result;
 }
 
@@ -90,7 +95,8 @@ TEST(DecodeRequestTest, EveryEncodingShapeAndSlicing) {
         MakeRequest("tanh", v1::MODE_BACKWARD, type, values, {2, 3});
     *request.mutable_grad() = MakeTensor(type, {1, 2, 3, 4, 5, 6});
     request.set_id("req-7");
-    absl::StatusOr<DecodedRequest> decoded = Decode(request);
+    std::unique_ptr<Sliced> slices;
+    absl::StatusOr<DecodedRequest> decoded = Decode(request, kNoLimit, &slices);
     ASSERT_TRUE(decoded.ok()) << decoded.status();
     EXPECT_EQ(decoded->id, "req-7");
     EXPECT_EQ(decoded->input.size, 6u);

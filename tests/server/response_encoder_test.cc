@@ -64,13 +64,13 @@ v1::Tensor ExpectedTensor(const v1::Tensor& input, const char* values,
     case v1::Tensor::kFloat32: {
       auto* v = out.mutable_float32()->mutable_values();
       v->Resize(static_cast<int>(count), 0);
-      std::memcpy(v->mutable_data(), values, 4 * count);
+      if (count > 0) std::memcpy(v->mutable_data(), values, 4 * count);
       break;
     }
     case v1::Tensor::kFloat64: {
       auto* v = out.mutable_float64()->mutable_values();
       v->Resize(static_cast<int>(count), 0);
-      std::memcpy(v->mutable_data(), values, 8 * count);
+      if (count > 0) std::memcpy(v->mutable_data(), values, 8 * count);
       break;
     }
     default: {
