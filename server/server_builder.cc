@@ -43,6 +43,7 @@ ServiceLimits Limits(const ServerOptions& options) {
       std::min(limits.memory_budget_bytes / 8, std::size_t{256} << 20);
   limits.idle_release_after = options.idle_release_after;
   limits.max_queued_elements = options.max_queued_elements;
+  limits.max_message_bytes = static_cast<std::size_t>(options.max_message_bytes);
   return limits;
 }
 

@@ -1,10 +1,17 @@
 // The client library's pure parts: tensor encodings, target lists, the
 // service config. (Calls against a real server are in integration_test.cc.)
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "client/activation_client.h"
 #include "client/tls_files.h"
 #include "client/tensor_codec.h"
@@ -193,6 +200,38 @@ TEST(ActivationClientTest, NothingListeningFailsWithinTheDeadline) {
   auto r = (*client)->ListActivations({.timeout = absl::Milliseconds(300)});
   EXPECT_FALSE(r.ok());
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+}
+
+// A socket that accepts connections (the kernel does) and never speaks
+// HTTP/2: the channel stays CONNECTING for gRPC's 20 s connect timeout, so
+// only the client's own deadline timer can end a call sooner. The minimal
+// stack would drop that timer; ClientOptions::minimal_stack keeps it.
+TEST(ActivationClientTest, MinimalStackStillEndsCallsAtTheirDeadline) {
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address), length), 0);
+  ASSERT_EQ(listen(listener, 16), 0);
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&address),
+                        &length), 0);
+  for (const bool minimal : {false, true}) {
+    auto client = ActivationClient::Create(
+        {.target = absl::StrCat("127.0.0.1:", ntohs(address.sin_port)),
+         .max_attempts = 1,
+         .minimal_stack = minimal});
+    ASSERT_TRUE(client.ok());
+    const absl::Time start = absl::Now();
+    auto r = (*client)->Compute<float>({.function = "relu"},
+                                       std::vector<float>{1}, {},
+                                       {.timeout = absl::Milliseconds(300)});
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded)
+        << "minimal_stack=" << minimal << ": " << r.status();
+    EXPECT_LT(absl::Now() - start, absl::Seconds(5)) << "minimal_stack=" << minimal;
+  }
+  close(listener);
 }
 
 }  // namespace
