@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <string>
 #include <utility>
 
@@ -77,7 +78,24 @@ absl::StatusOr<Call> MakeCall(std::string_view function, NamedParams params,
           "params.", Sv(name), ": ", Sv(spec->name), ": ", Sv(name), "=", value, " is outside ",
           it->valid_range.ToString()));
     }
+    if (it->integer && value != std::trunc(value)) {
+      return absl::InvalidArgumentError(absl::StrCat("params.", Sv(name), ": ", Sv(spec->name),
+                                                     ": ", Sv(name), "=", value,
+                                                     " is not a whole number"));
+    }
     call.params[it - spec->params.begin()] = value;
+  }
+  if (spec->check_params != nullptr) {
+    if (const char* rule = spec->check_params(call.params.data())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "params: ", Sv(spec->name), ": ",
+          absl::StrJoin(spec->params, ", ",
+                        [&](std::string* out, const ParamSpec& p) {
+                          absl::StrAppend(out, Sv(p.name), "=",
+                                          call.params[&p - spec->params.data()]);
+                        }),
+          ": ", rule));
+    }
   }
   call.mode = mode;
   call.input_kind = input_kind;

@@ -37,6 +37,8 @@ struct ParamSpec {
   double default_value;
   Range valid_range;
   std::string_view description;
+  // The value must be a whole number (softmax's dim).
+  bool integer = false;
 };
 
 // Properties of f at the default parameters; tests check each numerically.
@@ -83,6 +85,21 @@ struct ActivationSpec {
   // Conventions at non-differentiable points, in the tails, for NaN and inf.
   std::string_view notes;
   ReferenceFunctions reference;
+  // How PyTorch spells this function, where that is not
+  // torch.nn.functional.<name> with the same parameters: gelu_tanh is
+  // "torch.nn.functional.gelu(input, approximate='tanh')". Empty means
+  // torch.nn.functional.<name> with the same parameters; a function PyTorch
+  // lacks says so ("none; x * torch.sigmoid(beta * x)").
+  std::string_view pytorch = {};
+  // f(x) of each element depends on that element alone. softmax and
+  // log_softmax are not: they reduce along a dimension of the tensor, take
+  // no derivative mode (f' is a Jacobian), and their backward is the
+  // Jacobian-vector product.
+  bool elementwise = true;
+  // A rule that ties parameters together (hardtanh: min_val < max_val):
+  // returns a description of the violated rule, or nullptr when the
+  // parameters (in spec order, each already inside its own range) are valid.
+  const char* (*check_params)(const double* p) = nullptr;
 };
 
 }  // namespace activations

@@ -1,7 +1,7 @@
 // Throughput of every activation x mode x dtype x size, one thread and all
 // threads, beside its two baselines measured in the same binary and run:
 //   copy/<dtype>/<threads>/<size>          memcpy of the same input bytes
-//   scalar/<fn>/<mode>/<dtype>/t1/<size>   the <cmath> loop of naive_formulas.h
+//   scalar/<fn>/<mode>/<dtype>/t1/<size>   the <cmath> loop of <Name>Naive
 //   ours/<fn>/<mode>/<dtype>/<threads>/<size>
 // <threads> is t1 (RunSerial on the benchmark thread) or tN (an Engine over
 // all N cores). <size> is 1Ki, 64Ki, 1Mi or 16Mi elements. Every benchmark
@@ -44,12 +44,6 @@
 
 namespace activations::bench {
 namespace {
-
-#define BENCH_CHECK_NAIVE_FORMULA(Name)                         \
-  static_assert(NaiveFormula<ActivationId::k##Name>::kDefined, \
-                "bench/naive_formulas.h has no NaiveFormula for " #Name);
-ACTIVATION_LIST(BENCH_CHECK_NAIVE_FORMULA)
-#undef BENCH_CHECK_NAIVE_FORMULA
 
 // 1Ki fits in L1, 64Ki in L2, 1Mi (4 MiB of float32 in, 4 out) in a large
 // L3, 16Mi in none: the last is the memory-bound regime.
@@ -200,7 +194,7 @@ void BM_Ours(benchmark::State& state, Call call, DType dtype, std::size_t n,
 }
 
 // ---------------------------------------------------------------------------
-// scalar: the <cmath> loop of naive_formulas.h, one thread.
+// scalar: the <cmath> loop of each activation's <Name>Naive, one thread.
 
 template <ActivationId kId, typename T>
 void NaiveLoop(Mode mode, const ParamValues& params, const T* x, const T* g, T* out,
