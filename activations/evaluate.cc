@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -27,8 +28,24 @@ std::string_view ModeName(Mode mode) {
   return "unknown";
 }
 
+std::string_view DTypeName(DType dtype) {
+  switch (dtype) {
+    case DType::kFloat32: return "float32";
+    case DType::kFloat64: return "float64";
+    case DType::kBFloat16: return "bfloat16";
+    case DType::kFloat16: return "float16";
+  }
+  return "unknown";
+}
+
 std::size_t DTypeSize(DType dtype) {
-  return dtype == DType::kFloat32 ? sizeof(float) : sizeof(double);
+  switch (dtype) {
+    case DType::kFloat32: return sizeof(float);
+    case DType::kFloat64: return sizeof(double);
+    case DType::kBFloat16:
+    case DType::kFloat16: return sizeof(std::uint16_t);
+  }
+  return 0;
 }
 
 namespace {
@@ -117,7 +134,16 @@ absl::StatusOr<Call> MakeCall(std::string_view function, NamedParams params,
 
 double MaxUlpError(const Call& call, DType dtype) {
   const ActivationSpec& spec = GetSpec(call.id);
-  return dtype == DType::kFloat32 ? spec.max_ulp_float32 : spec.max_ulp_float64;
+  switch (dtype) {
+    case DType::kFloat32: return spec.max_ulp_float32;
+    case DType::kFloat64: return spec.max_ulp_float64;
+    // The float32 result, within b ULP of float32, rounded once: 0.5 ULP of
+    // the 16-bit type plus b ULP of float32, which are 2^-16 (bfloat16: 8
+    // significant bits against 24) or 2^-13 (float16: 11) of its ULP.
+    case DType::kBFloat16: return 0.5 + spec.max_ulp_float32 / 65536;
+    case DType::kFloat16: return 0.5 + spec.max_ulp_float32 / 8192;
+  }
+  return 0;
 }
 
 std::string_view SimdTarget() { return internal::DispatchedTargetName(); }

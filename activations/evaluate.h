@@ -35,9 +35,21 @@ enum class InputKind {
   kOutput,  // y = f(x); only where ActivationSpec::derivative_from_output
 };
 
-enum class DType { kFloat32, kFloat64 };
+// Element types. The 16-bit ones (bit patterns, see half_float.h) are
+// computed in float32 -- by the float32 kernels, exactly as a float32 job --
+// and each result is rounded once, to nearest even: their error is at most
+// 0.5 ULP of their own plus the float32 bound scaled down (2^-16 of it for
+// bfloat16, 2^-13 for float16), see MaxUlpError.
+enum class DType {
+  kFloat32,   // IEEE binary32
+  kFloat64,   // IEEE binary64
+  kBFloat16,  // bfloat16: float32's upper half
+  kFloat16,   // IEEE binary16
+};
 
 std::string_view ModeName(Mode mode);
+// "float32", "float64", "bfloat16", "float16".
+std::string_view DTypeName(DType dtype);
 std::size_t DTypeSize(DType dtype);
 
 // A validated description of what to compute. Build it with MakeCall.

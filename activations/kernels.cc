@@ -6,7 +6,9 @@
 #define HWY_TARGET_INCLUDE "activations/kernels.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 
 #include "activations/kernels.h"
@@ -227,6 +229,117 @@ HWY_INLINE void Compute(const Call& call, const T* in, const T* grad, T* out,
   }
 }
 
+// --- bfloat16 and float16: exact widening to float32 and narrowing with
+// one rounding to nearest even, the rules of half_float.h in vector form
+// (Highway 1.0's DemoteTo to bfloat16 truncates, and to float16 truncates
+// on targets without F16C).
+
+template <class DF>
+HWY_INLINE V<DF> WidenBF16(DF df, hn::Vec<hn::Rebind<uint16_t, DF>> h) {
+  const hn::RebindToUnsigned<DF> du;
+  return hn::BitCast(df, hn::ShiftLeft<16>(hn::PromoteTo(du, h)));
+}
+
+// Rebias the exponent; inf/NaN get the full float32 exponent, and
+// subnormals (exponent 0) are (2^-14 + m 2^-24) - 2^-14 in float arithmetic,
+// exact.
+template <class DF>
+HWY_INLINE V<DF> WidenF16(DF df, hn::Vec<hn::Rebind<uint16_t, DF>> h16) {
+  const hn::RebindToUnsigned<DF> du;
+  const auto h = hn::PromoteTo(du, h16);
+  const auto kExpMask = hn::Set(du, 0x7C00u << 13);
+  auto o = hn::ShiftLeft<13>(hn::And(h, hn::Set(du, 0x7FFFu)));
+  const auto exp = hn::And(o, kExpMask);
+  o = hn::Add(o, hn::Set(du, (127u - 15u) << 23));
+  o = hn::IfThenElse(hn::Eq(exp, kExpMask), hn::Add(o, hn::Set(du, (128u - 16u) << 23)), o);
+  const auto sub = hn::BitCast(
+      du, hn::Sub(hn::BitCast(df, hn::Add(o, hn::Set(du, 1u << 23))), hn::Set(df, 0x1p-14f)));
+  o = hn::IfThenElse(hn::Eq(exp, hn::Zero(du)), sub, o);
+  return hn::BitCast(df, hn::Or(o, hn::ShiftLeft<16>(hn::And(h, hn::Set(du, 0x8000u)))));
+}
+
+template <class DF>
+HWY_INLINE hn::Vec<hn::Rebind<uint16_t, DF>> NarrowBF16(DF /*df*/, V<DF> v) {
+  const hn::RebindToUnsigned<DF> du;
+  const hn::RebindToSigned<DF> di;
+  const hn::Rebind<uint16_t, DF> du16;
+  const auto u = hn::BitCast(du, v);
+  const auto lsb = hn::And(hn::ShiftRight<16>(u), hn::Set(du, 1));
+  const auto rounded = hn::ShiftRight<16>(hn::Add(u, hn::Add(hn::Set(du, 0x7FFFu), lsb)));
+  const auto nan = hn::Or(hn::ShiftRight<16>(u), hn::Set(du, 0x40u));  // quiet NaN
+  const auto r = hn::IfThenElse(hn::RebindMask(du, hn::IsNaN(v)), nan, rounded);
+  return hn::DemoteTo(du16, hn::BitCast(di, r));
+}
+
+template <class DF>
+HWY_INLINE hn::Vec<hn::Rebind<uint16_t, DF>> NarrowF16(DF df, V<DF> v) {
+  const hn::RebindToUnsigned<DF> du;
+  const hn::RebindToSigned<DF> di;
+  const hn::Rebind<uint16_t, DF> du16;
+  const auto u = hn::BitCast(du, v);
+  const auto a = hn::BitCast(di, hn::And(u, hn::Set(du, 0x7FFFFFFFu)));  // |v|, as int
+  // |v| < 2^-14: a subnormal float16. Adding 0.5f puts 2^-24 in the last
+  // place of the float32 sum, so the FPU's own round-to-nearest-even does
+  // the rounding; the low bits of the sum are the subnormal's mantissa.
+  const auto sub = hn::Sub(hn::BitCast(du, hn::Add(hn::BitCast(df, a), hn::Set(df, 0.5f))),
+                           hn::BitCast(du, hn::Set(df, 0.5f)));
+  // Normal: rebias, then add 0xFFF and the lowest kept bit (ties to even);
+  // a carry past the largest finite value gives the inf pattern 0x7C00.
+  const auto rebiased = hn::Sub(hn::BitCast(du, a), hn::Set(du, (127u - 15u) << 23));
+  const auto lsb = hn::And(hn::ShiftRight<13>(rebiased), hn::Set(du, 1));
+  const auto normal = hn::ShiftRight<13>(hn::Add(rebiased, hn::Add(hn::Set(du, 0xFFFu), lsb)));
+  // >= 65536 (and inf): inf; NaN: a quiet NaN.
+  const auto big = hn::IfThenElse(hn::RebindMask(du, hn::Gt(a, hn::Set(di, 0x7F800000))),
+                                  hn::Set(du, 0x7E00u), hn::Set(du, 0x7C00u));
+  auto r = hn::IfThenElse(hn::RebindMask(du, hn::Lt(a, hn::Set(di, 0x38800000))), sub, normal);
+  // (Highway 1.0 has no integer Ge: a > 65536 - 1 bit pattern.)
+  r = hn::IfThenElse(hn::RebindMask(du, hn::Gt(a, hn::Set(di, 0x47800000 - 1))), big, r);
+  r = hn::Or(r, hn::And(hn::ShiftRight<16>(u), hn::Set(du, 0x8000u)));
+  return hn::DemoteTo(du16, hn::BitCast(di, r));
+}
+
+// One vector at a time, the tail through a padded vector (as Loop).
+template <class Op>
+HWY_INLINE void ConvertLoop(std::size_t n, std::size_t lanes, Op op) {
+  std::size_t i = 0;
+  for (; i + lanes <= n; i += lanes) op(i, lanes);
+  if (i < n) op(i, n - i);
+}
+
+void WidenToF32(bool bfloat16, const uint16_t* in, float* out, std::size_t n) {
+  const hn::ScalableTag<float> df;
+  const hn::Rebind<uint16_t, decltype(df)> du16;
+  const std::size_t N = hn::Lanes(df);
+  ConvertLoop(n, N, [&](std::size_t i, std::size_t count) HWY_ATTR {
+    uint16_t buf[HWY_MAX_BYTES / sizeof(float)] = {};
+    const uint16_t* p = in + i;
+    if (count < N) p = static_cast<const uint16_t*>(std::memcpy(buf, p, count * 2));
+    const auto h = hn::LoadU(du16, p);
+    const V<decltype(df)> v = bfloat16 ? WidenBF16(df, h) : WidenF16(df, h);
+    if (count == N) return hn::StoreU(v, df, out + i);
+    HWY_ALIGN float o[HWY_MAX_BYTES / sizeof(float)];
+    hn::Store(v, df, o);
+    std::memcpy(out + i, o, count * sizeof(float));
+  });
+}
+
+void NarrowFromF32(bool bfloat16, const float* in, uint16_t* out, std::size_t n) {
+  const hn::ScalableTag<float> df;
+  const hn::Rebind<uint16_t, decltype(df)> du16;
+  const std::size_t N = hn::Lanes(df);
+  ConvertLoop(n, N, [&](std::size_t i, std::size_t count) HWY_ATTR {
+    float buf[HWY_MAX_BYTES / sizeof(float)] = {};
+    const float* p = in + i;
+    if (count < N) p = static_cast<const float*>(std::memcpy(buf, p, count * sizeof(float)));
+    const auto v = hn::LoadU(df, p);
+    const auto h = bfloat16 ? NarrowBF16(df, v) : NarrowF16(df, v);
+    if (count == N) return hn::StoreU(h, du16, out + i);
+    HWY_ALIGN uint16_t o[HWY_MAX_BYTES / sizeof(float)];
+    hn::Store(h, du16, o);
+    std::memcpy(out + i, o, count * 2);
+  });
+}
+
 void ComputeF32(const Call& call, const float* in, const float* grad,
                 float* out, float* out2, std::size_t n) {
   Compute(call, in, grad, out, out2, n);
@@ -245,6 +358,8 @@ HWY_AFTER_NAMESPACE();
 namespace activations {
 HWY_EXPORT(ComputeF32);
 HWY_EXPORT(ComputeF64);
+HWY_EXPORT(WidenToF32);
+HWY_EXPORT(NarrowFromF32);
 HWY_EXPORT(TargetName);
 
 namespace internal {
@@ -260,10 +375,46 @@ T* At(void* p, std::size_t i) {
 }
 }  // namespace
 
+void WidenToFloat(DType dtype, const uint16_t* in, float* out, std::size_t n) {
+  HWY_DYNAMIC_DISPATCH(WidenToF32)(dtype == DType::kBFloat16, in, out, n);
+}
+
+void NarrowFromFloat(DType dtype, const float* in, uint16_t* out, std::size_t n) {
+  HWY_DYNAMIC_DISPATCH(NarrowFromF32)(dtype == DType::kBFloat16, in, out, n);
+}
+
+namespace {
+
+// A 16-bit job, in blocks through float32 buffers on the stack: widen the
+// input (and gradient), run the float32 kernels, round each result once.
+// Blocks are whole multiples of every vector width, so a range's results do
+// not depend on where it starts; in place is fine (a block is read before
+// it is written).
+void ComputeRange16(const Job& job, std::size_t begin, std::size_t end) {
+  constexpr std::size_t kBlock = 512;
+  HWY_ALIGN float x[kBlock], g[kBlock], o1[kBlock], o2[kBlock];
+  const bool backward = job.call.mode == Mode::kBackward;
+  const bool both = job.call.mode == Mode::kForwardAndDerivative;
+  for (std::size_t i = begin; i < end; i += kBlock) {
+    const std::size_t n = std::min(kBlock, end - i);
+    WidenToFloat(job.dtype, At<uint16_t>(job.input, i), x, n);
+    if (backward) WidenToFloat(job.dtype, At<uint16_t>(job.grad, i), g, n);
+    HWY_DYNAMIC_DISPATCH(ComputeF32)(job.call, x, backward ? g : nullptr, o1,
+                                     both ? o2 : nullptr, n);
+    NarrowFromFloat(job.dtype, o1, At<uint16_t>(job.output, i), n);
+    if (both) NarrowFromFloat(job.dtype, o2, At<uint16_t>(job.derivative, i), n);
+  }
+}
+
+}  // namespace
+
 void ComputeRange(const Job& job, std::size_t begin, std::size_t end) {
   const bool backward = job.call.mode == Mode::kBackward;
   const bool both = job.call.mode == Mode::kForwardAndDerivative;
   const std::size_t n = end - begin;
+  if (job.dtype == DType::kBFloat16 || job.dtype == DType::kFloat16) {
+    return ComputeRange16(job, begin, end);
+  }
   if (job.dtype == DType::kFloat32) {
     HWY_DYNAMIC_DISPATCH(ComputeF32)(
         job.call, At<float>(job.input, begin),

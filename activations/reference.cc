@@ -47,15 +47,44 @@ Element Evaluate(const Call& call, long double input, long double grad) {
   return {0, 0};
 }
 
+namespace {
+
+// A floating-point format: significant bits, smallest subnormal, largest
+// finite value.
+struct Format {
+  int digits;
+  long double denorm_min;
+  long double max;
+};
+
 template <typename T>
-double UlpError(T got, long double want) {
+constexpr Format FormatOf() {
+  return {std::numeric_limits<T>::digits, std::numeric_limits<T>::denorm_min(),
+          std::numeric_limits<T>::max()};
+}
+
+Format FormatOf(DType dtype) {
+  switch (dtype) {
+    case DType::kFloat32: return FormatOf<float>();
+    case DType::kFloat64: return FormatOf<double>();
+    case DType::kBFloat16: return {8, 0x1p-133L, 0x1.FEp127L};
+    case DType::kFloat16: return {11, 0x1p-24L, 65504};
+  }
+  return FormatOf<double>();
+}
+
+double UlpErrorIn(const Format& format, long double got, long double want) {
   if (std::isnan(want) || std::isnan(got)) {
     return std::isnan(want) && std::isnan(got) ? 0 : std::numeric_limits<double>::infinity();
   }
   // The exact value, rounded to T, may overflow: compare infinities as such.
-  const long double max = std::numeric_limits<T>::max();
-  if (std::isinf(got) || std::isinf(want) || std::fabs(want) > max) {
-    const long double w = std::fabs(want) > max ? std::copysign(INFINITY, want) : want;
+  // It does from max + ulp(max) / 2 up (a tie goes to inf, since max's last
+  // bit is odd); below that it rounds to max and is counted in ULPs.
+  int max_exp;
+  std::frexp(format.max, &max_exp);
+  const long double overflow = format.max + std::ldexp(1.0L, max_exp - format.digits - 1);
+  if (std::isinf(got) || std::isinf(want) || std::fabs(want) >= overflow) {
+    const long double w = std::fabs(want) >= overflow ? std::copysign(INFINITY, want) : want;
     if (std::isinf(got) && std::isinf(w) && std::signbit(got) == std::signbit(w)) return 0;
     if (!std::isinf(got) && std::isinf(w)) {
       // Exact value just above max: count the distance to max in ULPs.
@@ -66,10 +95,30 @@ double UlpError(T got, long double want) {
   // Spacing of T at |want|: 2^(exponent - digits), never below denorm_min.
   int exp;
   std::frexp(std::fabs(want), &exp);
-  long double ulp = std::ldexp(1.0L, exp - std::numeric_limits<T>::digits);
-  ulp = std::max<long double>(ulp, std::numeric_limits<T>::denorm_min());
-  if (want == 0) ulp = std::numeric_limits<T>::denorm_min();
-  return static_cast<double>(std::fabs(static_cast<long double>(got) - want) / ulp);
+  long double ulp = std::ldexp(1.0L, exp - format.digits);
+  ulp = std::max<long double>(ulp, format.denorm_min);
+  if (want == 0) ulp = format.denorm_min;
+  return static_cast<double>(std::fabs(got - want) / ulp);
+}
+
+}  // namespace
+
+template <typename T>
+double UlpError(T got, long double want) {
+  return UlpErrorIn(FormatOf<T>(), got, want);
+}
+
+double UlpError(DType dtype, double got, long double want) {
+  return UlpErrorIn(FormatOf(dtype), got, want);
+}
+
+double ContractUlpError(DType dtype, const Call& call, double got, long double want) {
+  const double err = UlpError(dtype, got, want);
+  if (!std::isfinite(err)) return err;
+  const Format format = FormatOf(dtype);
+  const long double min_normal = std::ldexp(format.denorm_min, format.digits - 1);
+  if (std::fabs(want) < min_normal && err <= MaxUlpError(call, dtype) + 2) return 0;
+  return err;
 }
 
 template double UlpError<float>(float, long double);

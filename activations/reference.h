@@ -33,6 +33,14 @@ Element Evaluate(const Call& call, long double input, long double grad = 1.0L);
 // an infinity differs.
 template <typename T>
 double UlpError(T got, long double want);
+// The same in any element type; `got` is the element's value (a 16-bit one
+// widened, exactly).
+double UlpError(DType dtype, double got, long double want);
+
+// The contract's error for a 16-bit element (kBFloat16, kFloat16): the ULP
+// error, except that a subnormal `want` may miss by 2 steps of denorm_min
+// more than the bound. Compare with MaxUlpError(call, dtype).
+double ContractUlpError(DType dtype, const Call& call, double got, long double want);
 
 // The error of one computed element as the library's accuracy contract
 // counts it: the ULP error, except that

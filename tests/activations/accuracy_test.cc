@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
@@ -11,6 +13,8 @@
 
 #include "activations/catalog.h"
 #include "activations/evaluate.h"
+#include "activations/half_float.h"
+#include "activations/kernels.h"
 #include "activations/reference.h"
 #include "gtest/gtest.h"
 #include "hwy/targets.h"
@@ -121,6 +125,141 @@ TEST_P(AccuracyTest, NonDefaultParameters) {
                                 " p0=" + std::to_string(call->params[0]);
       CheckCall<float>(*call, label);
       CheckCall<double>(*call, label);
+    }
+  }
+}
+
+// bfloat16 and float16: every one of the 65536 inputs, for every activation,
+// mode and input kind, against the reference in the type's own ULP. The
+// bound is the float32 bound scaled down plus the final rounding's 0.5.
+void CheckEvery16BitInput(const Call& call, DType dtype, const std::string& label) {
+  const bool bf16 = dtype == DType::kBFloat16;
+  auto widen = [&](uint16_t h) { return bf16 ? BFloat16ToFloat(h) : Float16ToFloat(h); };
+  auto narrow = [&](float f) { return bf16 ? FloatToBFloat16(f) : FloatToFloat16(f); };
+  std::vector<uint16_t> x(1 << 16), g(x.size()), out(x.size()), out2(x.size());
+  std::mt19937 rng(11);
+  for (size_t i = 0; i < x.size(); ++i) {
+    x[i] = static_cast<uint16_t>(i);
+    g[i] = narrow(static_cast<float>(std::uniform_real_distribution<double>(-3, 3)(rng)));
+  }
+  if (call.input_kind == InputKind::kOutput) {
+    Call fwd = call;
+    fwd.mode = Mode::kForward;
+    fwd.input_kind = InputKind::kX;
+    for (uint16_t& v : x) v = narrow(static_cast<float>(reference::Forward(fwd, widen(v))));
+  }
+  RunSerial(Job{call, dtype, x.size(), x.data(), g.data(), out.data(), out2.data()});
+  const double bound = MaxUlpError(call, dtype);
+  Worst worst;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const long double xi = widen(x[i]), gi = widen(g[i]);
+    const reference::Element want = reference::Evaluate(call, xi, gi);
+    double err = reference::ContractUlpError(dtype, call, widen(out[i]), want.output);
+    if (call.mode == Mode::kForwardAndDerivative) {
+      err = std::max(err, reference::ContractUlpError(dtype, call, widen(out2[i]), want.derivative));
+    }
+    if (err > worst.ulp) worst = {err, xi, want.output, widen(out[i])};
+  }
+  EXPECT_LE(worst.ulp, bound) << label << " " << DTypeName(dtype) << ": worst at x="
+                              << (double)worst.input << " want " << (double)worst.want << " got "
+                              << worst.got;
+  if (std::getenv("ACTIVATIONS_PRINT_ULP")) {
+    std::printf("%-44s %-6s max %.6g ULP (x=%.9Lg)\n", label.c_str(),
+                bf16 ? "bf16" : "f16", worst.ulp, worst.input);
+  }
+}
+
+// The nearest bfloat16 to f, ties to even, found by comparing the two
+// candidates in double: independent of the bit tricks under test.
+uint16_t NearestBFloat16(float f) {
+  if (std::isnan(f)) return 0x7FC0;
+  const uint32_t u = FloatBits(f);
+  if (std::isinf(f)) return static_cast<uint16_t>(u >> 16);
+  const uint16_t down = static_cast<uint16_t>(u >> 16);
+  const uint16_t up = static_cast<uint16_t>(down + 1);  // next away from 0 (or inf)
+  const double d_down = std::fabs(double(f) - BFloat16ToFloat(down));
+  const double d_up = std::isinf(BFloat16ToFloat(up)) && (up & 0x7FFF) == 0x7F80
+                          ? std::fabs(double(f) - std::ldexp(1.0, 128) * (f < 0 ? -1 : 1))
+                          : std::fabs(double(f) - BFloat16ToFloat(up));
+  if (d_down != d_up) return d_down < d_up ? down : up;
+  return (down & 1) ? up : down;
+}
+
+// Float16 as GCC's _Float16 converts (F16C or libgcc): the oracle.
+uint16_t CompilerFloat16(float f) {
+  const _Float16 h = static_cast<_Float16>(f);
+  uint16_t bits;
+  std::memcpy(&bits, &h, sizeof(bits));
+  return bits;
+}
+float CompilerFloat16ToFloat(uint16_t bits) {
+  _Float16 h;
+  std::memcpy(&h, &bits, sizeof(h));
+  return static_cast<float>(h);
+}
+
+// The SIMD conversions (on this target) and the scalar ones of half_float.h
+// against independent oracles: every 16-bit pattern widened, and floats
+// narrowed for every upper half with the lower halves that decide rounding
+// (ties, just above and below them, random).
+TEST_P(AccuracyTest, SixteenBitConversionsRoundOnceToNearestEven) {
+  std::vector<uint16_t> h(1 << 16);
+  for (size_t i = 0; i < h.size(); ++i) h[i] = static_cast<uint16_t>(i);
+  std::vector<float> wide(h.size());
+  internal::WidenToFloat(DType::kBFloat16, h.data(), wide.data(), h.size());
+  for (size_t i = 0; i < h.size(); ++i) {
+    ASSERT_EQ(FloatBits(wide[i]), uint32_t{h[i]} << 16) << i;
+    ASSERT_EQ(FloatBits(BFloat16ToFloat(h[i])), uint32_t{h[i]} << 16) << i;
+  }
+  internal::WidenToFloat(DType::kFloat16, h.data(), wide.data(), h.size());
+  for (size_t i = 0; i < h.size(); ++i) {
+    const float want = CompilerFloat16ToFloat(h[i]);
+    if (std::isnan(want)) {
+      ASSERT_TRUE(std::isnan(wide[i]) && std::isnan(Float16ToFloat(h[i]))) << i;
+      continue;
+    }
+    ASSERT_EQ(FloatBits(wide[i]), FloatBits(want)) << i;
+    ASSERT_EQ(FloatBits(Float16ToFloat(h[i])), FloatBits(want)) << i;
+  }
+  std::vector<uint32_t> lows = {0,      1,      0x0FFF, 0x1000, 0x1001, 0x1FFF, 0x2000,
+                                0x3000, 0x7FFF, 0x8000, 0x8001, 0xA000, 0xFFFF};
+  std::mt19937 rng(5);
+  for (int i = 0; i < 8; ++i) lows.push_back(rng() & 0xFFFF);
+  std::vector<float> f;
+  for (uint32_t hi = 0; hi < (1u << 16); ++hi) {
+    for (uint32_t lo : lows) f.push_back(FloatFromBits(hi << 16 | lo));
+  }
+  std::vector<uint16_t> narrow(f.size());
+  internal::NarrowFromFloat(DType::kBFloat16, f.data(), narrow.data(), f.size());
+  for (size_t i = 0; i < f.size(); ++i) {
+    const uint16_t want = NearestBFloat16(f[i]);
+    if (std::isnan(f[i])) {
+      ASSERT_TRUE(std::isnan(BFloat16ToFloat(narrow[i])));
+      ASSERT_TRUE(std::isnan(BFloat16ToFloat(FloatToBFloat16(f[i]))));
+      continue;
+    }
+    ASSERT_EQ(narrow[i], want) << std::hexfloat << f[i];
+    ASSERT_EQ(FloatToBFloat16(f[i]), want) << std::hexfloat << f[i];
+  }
+  internal::NarrowFromFloat(DType::kFloat16, f.data(), narrow.data(), f.size());
+  for (size_t i = 0; i < f.size(); ++i) {
+    const uint16_t want = CompilerFloat16(f[i]);
+    if (std::isnan(f[i])) {
+      ASSERT_TRUE(std::isnan(Float16ToFloat(narrow[i])));
+      ASSERT_TRUE(std::isnan(Float16ToFloat(FloatToFloat16(f[i]))));
+      continue;
+    }
+    ASSERT_EQ(narrow[i], want) << std::hexfloat << f[i];
+    ASSERT_EQ(FloatToFloat16(f[i]), want) << std::hexfloat << f[i];
+  }
+}
+
+TEST_P(AccuracyTest, Every16BitInput) {
+  for (const ActivationSpec& spec : Catalog()) {
+    for (const Call& call : CallsFor(spec)) {
+      for (DType dtype : {DType::kBFloat16, DType::kFloat16}) {
+        CheckEvery16BitInput(call, dtype, Label(spec, call));
+      }
     }
   }
 }

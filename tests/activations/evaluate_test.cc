@@ -16,6 +16,7 @@
 #include "absl/synchronization/notification.h"
 #include "activations/catalog.h"
 #include "activations/evaluate.h"
+#include "activations/half_float.h"
 #include "activations/reference.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -147,20 +148,20 @@ TEST(CatalogTest, NamesAreUniqueAndFindable) {
 // Computes each element on its own (a length-1 span: the tail path) as the
 // expected value of every longer computation.
 template <typename T>
-std::vector<T> OneByOne(const Call& call, const std::vector<T>& x, const std::vector<T>& g,
-                        std::vector<T>* deriv) {
+std::vector<T> OneByOne(const Call& call, DType dt, const std::vector<T>& x,
+                        const std::vector<T>& g, std::vector<T>* deriv) {
   std::vector<T> out(x.size());
   deriv->assign(x.size(), T(0));
-  const DType dt = sizeof(T) == 4 ? DType::kFloat32 : DType::kFloat64;
   for (size_t i = 0; i < x.size(); ++i) {
     RunSerial(Job{call, dt, 1, &x[i], &g[i], &out[i], &(*deriv)[i]});
   }
   return out;
 }
 
-template <typename T>
-void CheckLengthsInPlaceAndUnaligned() {
-  const DType dt = sizeof(T) == 4 ? DType::kFloat32 : DType::kFloat64;
+// T is the storage type of `dt` (uint16_t for the 16-bit types); `make`
+// turns a double into a T.
+template <typename T, typename Make>
+void CheckLengthsInPlaceAndUnaligned(DType dt, Make make) {
   std::mt19937 rng(3);
   for (const ActivationSpec& spec : Catalog()) {
     for (Mode mode : {Mode::kForward, Mode::kForwardAndDerivative, Mode::kBackward}) {
@@ -170,10 +171,10 @@ void CheckLengthsInPlaceAndUnaligned() {
         SCOPED_TRACE(std::string(spec.name) + " " + std::string(ModeName(mode)) +
                      " n=" + std::to_string(n));
         std::vector<T> x(n), g(n);
-        for (auto& v : x) v = T(std::normal_distribution<double>(0, 5)(rng));
-        for (auto& v : g) v = T(std::normal_distribution<double>(0, 1)(rng));
+        for (auto& v : x) v = make(std::normal_distribution<double>(0, 5)(rng));
+        for (auto& v : g) v = make(std::normal_distribution<double>(0, 1)(rng));
         std::vector<T> want_d;
-        const std::vector<T> want = OneByOne(call, x, g, &want_d);
+        const std::vector<T> want = OneByOne(call, dt, x, g, &want_d);
         // Unaligned: one element past an aligned start.
         std::vector<T> buf(n + 1), gbuf(n + 1), out(n + 1), d(n + 1);
         std::copy(x.begin(), x.end(), buf.begin() + 1);
@@ -194,8 +195,68 @@ void CheckLengthsInPlaceAndUnaligned() {
   }
 }
 
-TEST(EvaluateTest, LengthsInPlaceAndUnalignedFloat) { CheckLengthsInPlaceAndUnaligned<float>(); }
-TEST(EvaluateTest, LengthsInPlaceAndUnalignedDouble) { CheckLengthsInPlaceAndUnaligned<double>(); }
+TEST(EvaluateTest, LengthsInPlaceAndUnalignedFloat) {
+  CheckLengthsInPlaceAndUnaligned<float>(DType::kFloat32, [](double v) { return float(v); });
+}
+TEST(EvaluateTest, LengthsInPlaceAndUnalignedDouble) {
+  CheckLengthsInPlaceAndUnaligned<double>(DType::kFloat64, [](double v) { return v; });
+}
+TEST(EvaluateTest, LengthsInPlaceAndUnalignedBFloat16) {
+  CheckLengthsInPlaceAndUnaligned<uint16_t>(DType::kBFloat16,
+                                            [](double v) { return FloatToBFloat16(float(v)); });
+}
+TEST(EvaluateTest, LengthsInPlaceAndUnalignedFloat16) {
+  CheckLengthsInPlaceAndUnaligned<uint16_t>(DType::kFloat16,
+                                            [](double v) { return FloatToFloat16(float(v)); });
+}
+
+// A 16-bit job in parallel gives the bits of the serial run, and those are
+// the float32 job's results rounded once.
+TEST(EngineTest, SixteenBitParallelIsSerialIsFloat32Rounded) {
+  Options opt;
+  opt.threads = 2;
+  opt.parallel_threshold = 1000;
+  opt.chunk_elements = 1000;
+  const Engine engine(opt);
+  std::mt19937 rng(9);
+  const size_t n = 100003;
+  std::vector<float> xf(n), gf(n);
+  for (auto& v : xf) v = float(std::normal_distribution<double>(0, 4)(rng));
+  for (auto& v : gf) v = float(std::normal_distribution<double>(0, 1)(rng));
+  for (DType dt : {DType::kBFloat16, DType::kFloat16}) {
+    const bool bf16 = dt == DType::kBFloat16;
+    std::vector<uint16_t> x(n), g(n), par(n), ser(n), par2(n), ser2(n);
+    for (size_t i = 0; i < n; ++i) {
+      x[i] = bf16 ? FloatToBFloat16(xf[i]) : FloatToFloat16(xf[i]);
+      g[i] = bf16 ? FloatToBFloat16(gf[i]) : FloatToFloat16(gf[i]);
+    }
+    std::vector<float> wx(n), wg(n), f32(n), f32d(n);
+    for (size_t i = 0; i < n; ++i) {
+      wx[i] = bf16 ? BFloat16ToFloat(x[i]) : Float16ToFloat(x[i]);
+      wg[i] = bf16 ? BFloat16ToFloat(g[i]) : Float16ToFloat(g[i]);
+    }
+    for (const ActivationSpec& spec : Catalog()) {
+      for (Mode mode : {Mode::kForwardAndDerivative, Mode::kBackward}) {
+        SCOPED_TRACE(std::string(spec.name) + " " + std::string(ModeName(mode)) + " " +
+                     std::string(DTypeName(dt)));
+        const Call call = *MakeCall(spec.name, {}, mode);
+        const Job job{call, dt, n, x.data(), g.data(), par.data(), par2.data()};
+        ASSERT_TRUE(engine.Run({&job, 1}).ok());
+        RunSerial(Job{call, dt, n, x.data(), g.data(), ser.data(), ser2.data()});
+        RunSerial(Job{call, DType::kFloat32, n, wx.data(), wg.data(), f32.data(), f32d.data()});
+        for (size_t i = 0; i < n; ++i) {
+          ASSERT_EQ(par[i], ser[i]) << i;
+          const uint16_t want = bf16 ? FloatToBFloat16(f32[i]) : FloatToFloat16(f32[i]);
+          ASSERT_TRUE(par[i] == want || (std::isnan(f32[i]) && std::isnan(wx[i]))) << i;
+          if (mode == Mode::kForwardAndDerivative) {
+            ASSERT_EQ(par2[i], ser2[i]) << i;
+            ASSERT_EQ(par2[i], bf16 ? FloatToBFloat16(f32d[i]) : FloatToFloat16(f32d[i])) << i;
+          }
+        }
+      }
+    }
+  }
+}
 
 // Parallel results are bit-identical to serial ones, for one large job and
 // for a batch of mixed jobs, whatever the chunking.
