@@ -230,9 +230,9 @@ HWY_INLINE void Compute(const Call& call, const T* in, const T* grad, T* out,
 }
 
 // --- bfloat16 and float16: exact widening to float32 and narrowing with
-// one rounding to nearest even, the rules of half_float.h in vector form
-// (Highway 1.0's DemoteTo to bfloat16 truncates, and to float16 truncates
-// on targets without F16C).
+// one rounding to nearest even, the rules of half_float.h in vector form.
+// Highway 1.0's DemoteTo to bfloat16 truncates, and to float16 truncates on
+// targets without F16C: written out in integer ops there, F16C elsewhere.
 
 template <class DF>
 HWY_INLINE V<DF> WidenBF16(DF df, hn::Vec<hn::Rebind<uint16_t, DF>> h) {
@@ -245,6 +245,10 @@ HWY_INLINE V<DF> WidenBF16(DF df, hn::Vec<hn::Rebind<uint16_t, DF>> h) {
 // exact.
 template <class DF>
 HWY_INLINE V<DF> WidenF16(DF df, hn::Vec<hn::Rebind<uint16_t, DF>> h16) {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+  // F16C's vcvtph2ps: exact.
+  return hn::PromoteTo(df, hn::BitCast(hn::Rebind<hwy::float16_t, DF>(), h16));
+#else
   const hn::RebindToUnsigned<DF> du;
   const auto h = hn::PromoteTo(du, h16);
   const auto kExpMask = hn::Set(du, 0x7C00u << 13);
@@ -256,6 +260,7 @@ HWY_INLINE V<DF> WidenF16(DF df, hn::Vec<hn::Rebind<uint16_t, DF>> h16) {
       du, hn::Sub(hn::BitCast(df, hn::Add(o, hn::Set(du, 1u << 23))), hn::Set(df, 0x1p-14f)));
   o = hn::IfThenElse(hn::Eq(exp, hn::Zero(du)), sub, o);
   return hn::BitCast(df, hn::Or(o, hn::ShiftLeft<16>(hn::And(h, hn::Set(du, 0x8000u)))));
+#endif
 }
 
 template <class DF>
@@ -273,6 +278,13 @@ HWY_INLINE hn::Vec<hn::Rebind<uint16_t, DF>> NarrowBF16(DF /*df*/, V<DF> v) {
 
 template <class DF>
 HWY_INLINE hn::Vec<hn::Rebind<uint16_t, DF>> NarrowF16(DF df, V<DF> v) {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+  // F16C's vcvtps2ph with rounding mode 0, to nearest even (Highway passes
+  // _MM_FROUND_NO_EXC, whose rounding bits are 0).
+  (void)df;
+  const hn::Rebind<uint16_t, DF> du16;
+  return hn::BitCast(du16, hn::DemoteTo(hn::Rebind<hwy::float16_t, DF>(), v));
+#else
   const hn::RebindToUnsigned<DF> du;
   const hn::RebindToSigned<DF> di;
   const hn::Rebind<uint16_t, DF> du16;
@@ -296,6 +308,7 @@ HWY_INLINE hn::Vec<hn::Rebind<uint16_t, DF>> NarrowF16(DF df, V<DF> v) {
   r = hn::IfThenElse(hn::RebindMask(du, hn::Gt(a, hn::Set(di, 0x47800000 - 1))), big, r);
   r = hn::Or(r, hn::And(hn::ShiftRight<16>(u), hn::Set(du, 0x8000u)));
   return hn::DemoteTo(du16, hn::BitCast(di, r));
+#endif
 }
 
 // One vector at a time, the tail through a padded vector (as Loop).

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -36,6 +37,7 @@
 #include "activations/activation_list.h"
 #include "activations/catalog.h"
 #include "activations/evaluate.h"
+#include "activations/half_float.h"
 #include "bench/naive_formulas.h"
 #include "benchmark/benchmark.h"
 #include "tbb/blocked_range.h"
@@ -77,7 +79,14 @@ struct DTypeCase {
   const char* name;
   DType dtype;
 };
-constexpr DTypeCase kDTypes[] = {{"f32", DType::kFloat32}, {"f64", DType::kFloat64}};
+// bf16 and f16 run the float32 kernels between a widening and a rounding
+// (evaluate.h); they have no scalar baseline (C++ has no arithmetic on
+// them): compare them with ours/.../f32.
+constexpr DTypeCase kDTypes[] = {{"f32", DType::kFloat32},
+                                 {"f64", DType::kFloat64},
+                                 {"bf16", DType::kBFloat16},
+                                 {"f16", DType::kFloat16}};
+bool Is16Bit(DType t) { return t == DType::kBFloat16 || t == DType::kFloat16; }
 
 // Arrays streamed per element, for bytes/s: inputs read plus outputs written.
 int Streams(Mode mode) {
@@ -119,6 +128,10 @@ struct Data {
         g32(Allocate(n * sizeof(float))),
         x64(Allocate(n * sizeof(double))),
         g64(Allocate(n * sizeof(double))),
+        xb16(Allocate(n * sizeof(uint16_t))),
+        gb16(Allocate(n * sizeof(uint16_t))),
+        xh16(Allocate(n * sizeof(uint16_t))),
+        gh16(Allocate(n * sizeof(uint16_t))),
         out(Allocate(n * sizeof(double))),
         out2(Allocate(n * sizeof(double))),
         y(Allocate(n * sizeof(double))) {
@@ -134,12 +147,32 @@ struct Data {
       gf[i] = static_cast<float>(g_dist(rng));
       xd[i] = xf[i];
       gd[i] = gf[i];
+      reinterpret_cast<uint16_t*>(xb16.get())[i] = FloatToBFloat16(xf[i]);
+      reinterpret_cast<uint16_t*>(gb16.get())[i] = FloatToBFloat16(gf[i]);
+      reinterpret_cast<uint16_t*>(xh16.get())[i] = FloatToFloat16(xf[i]);
+      reinterpret_cast<uint16_t*>(gh16.get())[i] = FloatToFloat16(gf[i]);
     }
   }
-  const void* X(DType t) const { return t == DType::kFloat32 ? x32.get() : x64.get(); }
-  const void* G(DType t) const { return t == DType::kFloat32 ? g32.get() : g64.get(); }
+  const void* X(DType t) const {
+    switch (t) {
+      case DType::kFloat32: return x32.get();
+      case DType::kFloat64: return x64.get();
+      case DType::kBFloat16: return xb16.get();
+      case DType::kFloat16: return xh16.get();
+    }
+    return nullptr;
+  }
+  const void* G(DType t) const {
+    switch (t) {
+      case DType::kFloat32: return g32.get();
+      case DType::kFloat64: return g64.get();
+      case DType::kBFloat16: return gb16.get();
+      case DType::kFloat16: return gh16.get();
+    }
+    return nullptr;
+  }
 
-  Buffer x32, g32, x64, g64;
+  Buffer x32, g32, x64, g64, xb16, gb16, xh16, gh16;
   Buffer out, out2;
   Buffer y;  // f(x), the input of backward_from_output
 };
@@ -362,7 +395,7 @@ void RegisterAll(const Engine* engine, tbb::task_arena* arena) {
         for (const ModeCase& m : kModes) {
           absl::StatusOr<Call> call = MakeCall(spec.name, {}, m.mode, m.input_kind);
           if (!call.ok()) continue;  // backward_from_output where f' needs x
-          if (m.input_kind == InputKind::kX) {
+          if (m.input_kind == InputKind::kX && !Is16Bit(dt.dtype)) {
             benchmark::RegisterBenchmark(
                 Path({"scalar", spec.name, m.name, dt.name, "t1", size.name}).c_str(), BM_Naive,
                 *call, dt.dtype, size.elements);
