@@ -63,7 +63,9 @@
   X(Softshrink)            \
   X(Hardshrink)            \
   X(Threshold)             \
-  X(Rrelu)
+  X(Rrelu)                 \
+  X(Softmax)               \
+  X(LogSoftmax)
 
 #endif  // ACTIVATIONS_ACTIVATION_LIST_H_
 
@@ -95,4 +97,5 @@
 #include "activations/hardshrink-inl.h"
 #include "activations/threshold-inl.h"
 #include "activations/rrelu-inl.h"
+#include "activations/softmax-inl.h"
 #endif

@@ -116,6 +116,12 @@ absl::StatusOr<Call> MakeCall(std::string_view function, NamedParams params,
   }
   call.mode = mode;
   call.input_kind = input_kind;
+  if (!spec->elementwise && (mode == Mode::kDerivative || mode == Mode::kForwardAndDerivative)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "mode: ", Sv(spec->name), " is not elementwise: its derivative is a Jacobian "
+        "matrix, so it computes forward and backward (the Jacobian-vector product) only, "
+        "not ", Sv(ModeName(mode))));
+  }
   if (input_kind == InputKind::kOutput) {
     if (mode != Mode::kDerivative && mode != Mode::kBackward) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -146,9 +152,40 @@ double MaxUlpError(const Call& call, DType dtype) {
   return 0;
 }
 
+absl::Status CheckShape(const Call& call, std::span<const std::int64_t> shape,
+                        std::size_t size) {
+  const ActivationSpec& spec = GetSpec(call.id);
+  if (spec.elementwise) return absl::OkStatus();
+  std::size_t elements = 1;
+  for (const std::int64_t dim : shape) {
+    if (dim < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("shape: dimension ", dim, " is negative; dimensions are >= 0"));
+    }
+    elements *= static_cast<std::size_t>(dim);
+  }
+  if (!shape.empty() && elements != size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "shape: [", absl::StrJoin(shape, ", "), "] holds ", elements, " elements, not ", size));
+  }
+  const auto rank = static_cast<std::int64_t>(std::max<std::size_t>(shape.size(), 1));
+  const auto dim = static_cast<std::int64_t>(call.params[0]);
+  if (dim < -rank || dim >= rank) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "params.dim: ", Sv(spec.name), ": dim=", dim, " is outside [", -rank, ", ", rank - 1,
+        "] for a tensor of rank ", rank));
+  }
+  return absl::OkStatus();
+}
+
 std::string_view SimdTarget() { return internal::DispatchedTargetName(); }
 
-void RunSerial(const Job& job) { internal::ComputeRange(job, 0, job.size); }
+void RunSerial(const Job& job) {
+  if (!GetSpec(job.call.id).elementwise) {
+    return internal::ComputeLines(job, 0, internal::LineUnits(job));
+  }
+  internal::ComputeRange(job, 0, job.size);
+}
 
 namespace {
 
@@ -163,6 +200,9 @@ absl::Status CheckJob(const Job& job, std::size_t index) {
   if (job.call.mode == Mode::kBackward && job.grad == nullptr) return missing("grad");
   if (job.call.mode == Mode::kForwardAndDerivative && job.derivative == nullptr) {
     return missing("derivative");
+  }
+  if (absl::Status s = CheckShape(job.call, job.shape, job.size); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("jobs[", index, "].", s.message()));
   }
   return absl::OkStatus();
 }
@@ -184,7 +224,25 @@ struct Engine::Impl {
     auto run_job = [&](const Job& job) {
       if (stop.load(std::memory_order_relaxed)) return;
       if (job.size < options.parallel_threshold) {
-        internal::ComputeRange(job, 0, job.size);
+        RunSerial(job);
+        return;
+      }
+      if (!GetSpec(job.call.id).elementwise) {
+        // Whole lines (or blocks of columns) per task, about chunk elements
+        // each: a line is never split, so the result does not depend on
+        // the split.
+        const std::size_t units = internal::LineUnits(job);
+        const std::size_t per_unit = std::max<std::size_t>(1, job.size / std::max<std::size_t>(units, 1));
+        const std::size_t grain = std::max<std::size_t>(1, options.chunk_elements / per_unit);
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, units, grain),
+                          [&](const tbb::blocked_range<std::size_t>& r) {
+                            if (stop.load(std::memory_order_relaxed)) return;
+                            if (cancelled && cancelled()) {
+                              stop.store(true, std::memory_order_relaxed);
+                              return;
+                            }
+                            internal::ComputeLines(job, r.begin(), r.end());
+                          });
         return;
       }
       const std::size_t chunks = (job.size + chunk - 1) / chunk;

@@ -8,6 +8,7 @@
 #define ACTIVATIONS_EVALUATE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
@@ -75,6 +76,14 @@ absl::StatusOr<Call> MakeCall(std::string_view function, NamedParams params,
 // The error bound in ULP of `call` computed in `dtype`.
 double MaxUlpError(const Call& call, DType dtype);
 
+// For a function that is not elementwise (ActivationSpec::elementwise,
+// softmax): whether `shape` fits `size` elements and the call's dim is one of
+// its dimensions. A shape of rank 0 (empty) stands for one dimension of
+// `size`. OK for every elementwise call. INVALID_ARGUMENT naming the field:
+// "params.dim: softmax: dim=2 is outside [-2, 1] for a tensor of rank 2", or
+// "shape: [2, 3] holds 6 elements, not 5".
+absl::Status CheckShape(const Call& call, std::span<const std::int64_t> shape, std::size_t size);
+
 // One tensor's work. Pointers may be unaligned; `output` may equal `input` or
 // `grad` (in place). `grad` is read only in kBackward, `derivative` written
 // only in kForwardAndDerivative.
@@ -86,6 +95,10 @@ struct Job {
   const void* grad = nullptr;
   void* output = nullptr;
   void* derivative = nullptr;
+  // Dimensions, outermost first, row-major; read only by functions that are
+  // not elementwise (see CheckShape). Empty: one dimension of `size`. Must
+  // stay alive while the job runs.
+  std::span<const std::int64_t> shape = {};
 };
 
 struct Options {

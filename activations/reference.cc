@@ -2,17 +2,33 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "activations/catalog.h"
 
 namespace activations::reference {
 
+namespace {
+constexpr long double kNaN = std::numeric_limits<long double>::quiet_NaN();
+}  // namespace
+
 long double Forward(const Call& call, long double x) {
-  return GetSpec(call.id).reference.value(x, call.params.data());
+  const auto f = GetSpec(call.id).reference.value;
+  return f ? f(x, call.params.data()) : kNaN;
 }
 
 long double Derivative(const Call& call, long double x) {
-  return GetSpec(call.id).reference.derivative(x, call.params.data());
+  const auto f = GetSpec(call.id).reference.derivative;
+  return f ? f(x, call.params.data()) : kNaN;
+}
+
+void EvaluateLine(const Call& call, const long double* input, const long double* grad,
+                  std::size_t n, long double* out) {
+  const ReferenceFunctions& ref = GetSpec(call.id).reference;
+  if (call.mode == Mode::kForward) return ref.line_value(input, n, out);
+  std::vector<long double> y(input, input + n);
+  if (call.input_kind == InputKind::kX) ref.line_value(input, n, y.data());
+  ref.line_backward_from_output(y.data(), grad, n, out);
 }
 
 long double DerivativeFromOutput(const Call& call, long double y) {

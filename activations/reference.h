@@ -5,6 +5,7 @@
 #ifndef ACTIVATIONS_REFERENCE_H_
 #define ACTIVATIONS_REFERENCE_H_
 
+#include <cstddef>
 #include <cstdint>
 
 #include "activations/evaluate.h"
@@ -17,6 +18,13 @@ long double Forward(const Call& call, long double x);
 long double Derivative(const Call& call, long double x);
 // f' expressed through y = f(x); only for derivative_from_output functions.
 long double DerivativeFromOutput(const Call& call, long double y);
+
+// For a function that is not elementwise (softmax): one line of n values
+// along its dim, in kForward (out = f) or kBackward (out = the
+// Jacobian-vector product with `grad`), honouring call.input_kind. The
+// elementwise functions above return NaN for such a call.
+void EvaluateLine(const Call& call, const long double* input, const long double* grad,
+                  std::size_t n, long double* out);
 
 // What Job computes for one element in `call.mode`: `output` (and, for
 // kForwardAndDerivative, `derivative`). `grad` is used in kBackward only.

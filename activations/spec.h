@@ -67,6 +67,13 @@ struct ReferenceFunctions {
   long double (*derivative)(long double x, const double* p) = nullptr;
   // f' as a function of y = f(x); null unless derivative_from_output.
   long double (*derivative_from_output)(long double y, const double* p) = nullptr;
+  // Instead of the three above, for a function that is not elementwise
+  // (softmax): f over one line of n values along the reduced dimension, and
+  // the backward (Jacobian-vector product) from that line's output y and
+  // upstream gradient g.
+  void (*line_value)(const long double* x, std::size_t n, long double* y) = nullptr;
+  void (*line_backward_from_output)(const long double* y, const long double* g, std::size_t n,
+                                    long double* out) = nullptr;
 };
 
 struct ActivationSpec {

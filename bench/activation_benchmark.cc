@@ -30,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -87,6 +88,20 @@ constexpr DTypeCase kDTypes[] = {{"f32", DType::kFloat32},
                                  {"bf16", DType::kBFloat16},
                                  {"f16", DType::kFloat16}};
 bool Is16Bit(DType t) { return t == DType::kBFloat16 || t == DType::kFloat16; }
+
+// Entries that are not elementwise (softmax) run along the last dim of a
+// [n / kLine, kLine] tensor: lines of 1024, as a classifier's logits.
+constexpr std::size_t kLine = 1024;
+struct LineShape {
+  std::int64_t dims[2];
+  std::span<const std::int64_t> For(const Call& call, std::size_t n) {
+    if (GetSpec(call.id).elementwise) return {};
+    const std::size_t line = std::min(n, kLine);
+    dims[0] = static_cast<std::int64_t>(n / line);
+    dims[1] = static_cast<std::int64_t>(line);
+    return dims;
+  }
+};
 
 // Arrays streamed per element, for bytes/s: inputs read plus outputs written.
 int Streams(Mode mode) {
@@ -198,13 +213,15 @@ int g_failures = 0;  // benchmarks whose results were wrong; main exits 1
 void BM_Ours(benchmark::State& state, Call call, DType dtype, std::size_t n,
              const Engine* engine) {
   Data& data = DataFor(n);
+  LineShape shape;
   Job job{.call = call,
           .dtype = dtype,
           .size = n,
           .input = data.X(dtype),
           .grad = data.G(dtype),
           .output = data.out.get(),
-          .derivative = data.out2.get()};
+          .derivative = data.out2.get(),
+          .shape = shape.For(call, n)};
   if (call.input_kind == InputKind::kOutput) {
     Job forward = job;
     forward.call.mode = Mode::kForward;
@@ -233,6 +250,20 @@ template <ActivationId kId, typename T>
 void NaiveLoop(Mode mode, const ParamValues& params, const T* x, const T* g, T* out,
                T* out2, std::size_t n) {
   using F = NaiveFormula<kId>;
+  if constexpr (requires { F::Line(x, out, n); }) {
+    // Not elementwise (softmax): lines of kLine, as ours runs them.
+    (void)params;
+    (void)out2;
+    const std::size_t line = std::min(n, kLine);
+    for (std::size_t i = 0; i + line <= n; i += line) {
+      if (mode == Mode::kBackward) {
+        F::LineBackward(x + i, g + i, out + i, line);
+      } else {
+        F::Line(x + i, out + i, line);
+      }
+    }
+    return;
+  } else {
   const ParamValues p = params;  // a local copy: stores to out cannot alias it
   switch (mode) {
     case Mode::kForward:
@@ -250,6 +281,7 @@ void NaiveLoop(Mode mode, const ParamValues& params, const T* x, const T* g, T* 
     case Mode::kBackward:
       for (std::size_t i = 0; i < n; ++i) out[i] = g[i] * F::Derivative(x[i], p);
       return;
+  }
   }
 }
 
@@ -275,7 +307,7 @@ NaiveFn<T> NaiveFor(ActivationId id) {
 template <typename T>
 bool AgreesWithOurs(const Call& call, DType dtype, const T* x, const T* g, const T* out,
                     const T* out2) {
-  const std::size_t m = 1024;
+  const std::size_t m = 1024;  // one line (kLine) of a line-wise entry
   std::vector<T> ours(m), ours2(m);
   RunSerial(Job{.call = call, .dtype = dtype, .size = m, .input = x, .grad = g,
                 .output = ours.data(), .derivative = ours2.data()});

@@ -98,6 +98,7 @@ class AccuracyTest : public hwy::TestWithParamTarget {};
 
 TEST_P(AccuracyTest, EveryActivationModeAndType) {
   for (const ActivationSpec& spec : Catalog()) {
+    if (!spec.elementwise) continue;  // line-wise: tested on lines
     for (const Call& call : CallsFor(spec)) {
       CheckCall<float>(call, Label(spec, call));
       CheckCall<double>(call, Label(spec, call));
@@ -256,9 +257,195 @@ TEST_P(AccuracyTest, SixteenBitConversionsRoundOnceToNearestEven) {
 
 TEST_P(AccuracyTest, Every16BitInput) {
   for (const ActivationSpec& spec : Catalog()) {
+    if (!spec.elementwise) continue;  // line-wise: tested on lines
     for (const Call& call : CallsFor(spec)) {
       for (DType dtype : {DType::kBFloat16, DType::kFloat16}) {
         CheckEvery16BitInput(call, dtype, Label(spec, call));
+      }
+    }
+  }
+}
+
+// --- Entries that are not elementwise (softmax, log_softmax): whole lines.
+
+// Spacing of the element type at |v| (denorm_min below the normal range).
+double UlpAt(DType dtype, long double v) {
+  const int digits = dtype == DType::kFloat64   ? 53
+                     : dtype == DType::kFloat32 ? 24
+                     : dtype == DType::kBFloat16 ? 8
+                                                 : 11;
+  const long double denorm = dtype == DType::kFloat64   ? 0x1p-1074L
+                             : dtype == DType::kFloat32 ? 0x1p-149L
+                             : dtype == DType::kBFloat16 ? 0x1p-133L
+                                                         : 0x1p-24L;
+  if (v == 0) return static_cast<double>(denorm);
+  int exp;
+  std::frexp(std::fabs(v), &exp);
+  return static_cast<double>(std::max(std::ldexp(1.0L, exp - digits), denorm));
+}
+
+// Values in the element type, as long double and as storage bytes.
+struct Tensor {
+  DType dtype;
+  std::vector<long double> values;  // exactly the stored values
+  std::vector<unsigned char> bytes;
+};
+Tensor MakeTensor(DType dtype, const std::vector<double>& v) {
+  Tensor t{dtype, {}, std::vector<unsigned char>(v.size() * DTypeSize(dtype))};
+  for (size_t i = 0; i < v.size(); ++i) {
+    long double stored = 0;
+    unsigned char* p = t.bytes.data() + i * DTypeSize(dtype);
+    switch (dtype) {
+      case DType::kFloat32: {
+        const float f = static_cast<float>(v[i]);
+        std::memcpy(p, &f, 4);
+        stored = f;
+        break;
+      }
+      case DType::kFloat64:
+        std::memcpy(p, &v[i], 8);
+        stored = v[i];
+        break;
+      case DType::kBFloat16:
+      case DType::kFloat16: {
+        const bool bf = dtype == DType::kBFloat16;
+        const uint16_t h = bf ? FloatToBFloat16(float(v[i])) : FloatToFloat16(float(v[i]));
+        std::memcpy(p, &h, 2);
+        stored = bf ? BFloat16ToFloat(h) : Float16ToFloat(h);
+        break;
+      }
+    }
+    t.values.push_back(stored);
+  }
+  return t;
+}
+long double ValueAt(DType dtype, const unsigned char* bytes, size_t i) {
+  const unsigned char* p = bytes + i * DTypeSize(dtype);
+  switch (dtype) {
+    case DType::kFloat32: { float f; std::memcpy(&f, p, 4); return f; }
+    case DType::kFloat64: { double f; std::memcpy(&f, p, 8); return f; }
+    case DType::kBFloat16: { uint16_t h; std::memcpy(&h, p, 2); return BFloat16ToFloat(h); }
+    case DType::kFloat16: { uint16_t h; std::memcpy(&h, p, 2); return Float16ToFloat(h); }
+  }
+  return 0;
+}
+
+// Runs `call` on a tensor of `shape` and compares every element with the
+// reference computed line by line. Forward: ULP of the result. Backward: the
+// smaller of the ULP error and the error in ULP of the size of the terms
+// that cancel (the spec's notes): y_i (|g_i| + sum_j |g_j| y_j) for softmax,
+// |g_i| + exp(y_i) sum_j |g_j| for log_softmax.
+double CheckLines(const Call& call, DType dtype, const std::vector<std::int64_t>& shape,
+                  const std::vector<double>& x_in, const std::vector<double>& g_in) {
+  const bool log = GetSpec(call.id).name == "log_softmax";
+  const auto rank = static_cast<std::int64_t>(shape.size());
+  std::int64_t dim = static_cast<std::int64_t>(call.params[0]);
+  if (dim < 0) dim += rank;
+  size_t outer = 1, inner = 1;
+  for (std::int64_t i = 0; i < dim; ++i) outer *= shape[i];
+  for (std::int64_t i = dim + 1; i < rank; ++i) inner *= shape[i];
+  const size_t n = shape[dim];
+  std::vector<double> x_vals = x_in;
+  if (call.input_kind == InputKind::kOutput) {
+    // y = f(x) rounded to the element type, line by line in the reference.
+    Call fwd = call;
+    fwd.mode = Mode::kForward;
+    fwd.input_kind = InputKind::kX;
+    std::vector<long double> line(n), y(n);
+    for (size_t o = 0; o < outer; ++o) {
+      for (size_t c = 0; c < inner; ++c) {
+        for (size_t k = 0; k < n; ++k) line[k] = x_in[(o * n + k) * inner + c];
+        reference::EvaluateLine(fwd, line.data(), nullptr, n, y.data());
+        for (size_t k = 0; k < n; ++k) x_vals[(o * n + k) * inner + c] = double(y[k]);
+      }
+    }
+  }
+  const Tensor x = MakeTensor(dtype, x_vals), g = MakeTensor(dtype, g_in);
+  std::vector<unsigned char> out(x.bytes.size());
+  Job job{call, dtype, x.values.size(), x.bytes.data(), g.bytes.data(), out.data()};
+  job.shape = shape;
+  EXPECT_TRUE(CheckShape(call, shape, job.size).ok());
+  RunSerial(job);
+  double worst = 0;
+  std::vector<long double> xl(n), gl(n), want(n), y(n);
+  for (size_t o = 0; o < outer; ++o) {
+    for (size_t c = 0; c < inner; ++c) {
+      for (size_t k = 0; k < n; ++k) {
+        xl[k] = x.values[(o * n + k) * inner + c];
+        gl[k] = g.values[(o * n + k) * inner + c];
+      }
+      reference::EvaluateLine(call, xl.data(), gl.data(), n, want.data());
+      if (call.mode == Mode::kBackward) {
+        Call fwd = call;
+        fwd.mode = Mode::kForward;
+        if (call.input_kind == InputKind::kOutput) {
+          y = xl;
+        } else {
+          reference::EvaluateLine(fwd, xl.data(), nullptr, n, y.data());
+        }
+      }
+      long double sum = 0;
+      for (size_t k = 0; k < n; ++k) sum += log ? std::fabs(gl[k]) : std::fabs(gl[k]) * y[k];
+      for (size_t k = 0; k < n; ++k) {
+        const long double got = ValueAt(dtype, out.data(), (o * n + k) * inner + c);
+        double err = reference::UlpError(dtype, double(got), want[k]);
+        if (call.mode == Mode::kBackward && std::isfinite(err)) {
+          const long double scale =
+              log ? std::fabs(gl[k]) + std::exp(y[k]) * sum : y[k] * (std::fabs(gl[k]) + sum);
+          err = std::min(err, double(std::fabs(got - want[k]) / UlpAt(dtype, scale)));
+        }
+        // A subnormal result may miss by 2 more steps of denorm_min.
+        const long double min_normal = dtype == DType::kFloat64  ? 0x1p-1022L
+                                       : dtype == DType::kFloat16 ? 0x1p-14L
+                                                                  : 0x1p-126L;
+        if (std::fabs(want[k]) < min_normal && err <= MaxUlpError(call, dtype) + 2) err = 0;
+        worst = std::max(worst, err);
+      }
+    }
+  }
+  return worst;
+}
+
+TEST_P(AccuracyTest, LineWiseEntries) {
+  std::mt19937 rng(17);
+  struct Case {
+    std::vector<std::int64_t> shape;
+    double sigma;
+  };
+  const std::vector<Case> cases = {
+      {{1}, 1},         {{7, 33}, 1},     {{3, 5, 130}, 3},   {{2, 1000}, 10},
+      {{4, 9, 3}, 30},  {{65, 2}, 100},   {{2, 3, 67}, 0.01}, {{5000}, 5},
+  };
+  for (const ActivationSpec& spec : Catalog()) {
+    if (spec.elementwise) continue;
+    for (const Case& c : cases) {
+      size_t size = 1;
+      for (auto d : c.shape) size *= d;
+      std::vector<double> x(size), g(size);
+      for (auto& v : x) v = std::normal_distribution<double>(0, c.sigma)(rng);
+      for (auto& v : g) v = std::normal_distribution<double>(0, 1)(rng);
+      for (std::int64_t dim = -static_cast<std::int64_t>(c.shape.size()); dim < std::int64_t(c.shape.size()); ++dim) {
+        for (Mode mode : {Mode::kForward, Mode::kBackward}) {
+          for (InputKind kind : {InputKind::kX, InputKind::kOutput}) {
+            const std::pair<std::string_view, double> p[] = {{"dim", double(dim)}};
+            auto call = MakeCall(spec.name, p, mode, kind);
+            if (!call.ok()) continue;
+            for (DType dtype : {DType::kFloat32, DType::kFloat64, DType::kBFloat16, DType::kFloat16}) {
+              const double err = CheckLines(*call, dtype, c.shape, x, g);
+              const double bound = MaxUlpError(*call, dtype);
+              EXPECT_LE(err, bound) << spec.name << " " << ModeName(mode)
+                                    << (kind == InputKind::kOutput ? " (from y)" : "") << " "
+                                    << DTypeName(dtype) << " dim=" << dim << " sigma=" << c.sigma
+                                    << " size=" << size;
+              if (std::getenv("ACTIVATIONS_PRINT_ULP") && dim == -1 && c.sigma == 10) {
+                std::printf("%-44s %-8s max %.4g ULP\n",
+                            (std::string(spec.name) + " " + std::string(ModeName(mode)) +
+                             (kind == InputKind::kOutput ? " (from y)" : "")).c_str(),
+                            std::string(DTypeName(dtype)).c_str(), err);
+              }
+            }
+          }
+        }
       }
     }
   }
@@ -291,6 +478,7 @@ std::vector<Call> NonDefaultCalls(const ActivationSpec& spec, Mode mode) {
 
 TEST_P(AccuracyTest, NonDefaultParametersOfEveryEntry) {
   for (const ActivationSpec& spec : Catalog()) {
+    if (!spec.elementwise) continue;  // line-wise: tested on lines
     for (Mode mode : {Mode::kForward, Mode::kForwardAndDerivative, Mode::kBackward}) {
       for (const Call& call : NonDefaultCalls(spec, mode)) {
         std::string label = Label(spec, call);

@@ -129,6 +129,12 @@ TEST(CatalogTest, ParameterDefaultsAndRangeEnds) {
 // (the kernels' side is a static_assert in kernels.cc).
 TEST(CatalogTest, ReferenceCoversWhatTheSpecClaims) {
   for (const ActivationSpec& spec : Catalog()) {
+    if (!spec.elementwise) {
+      EXPECT_NE(spec.reference.line_value, nullptr) << spec.name;
+      EXPECT_NE(spec.reference.line_backward_from_output, nullptr) << spec.name;
+      EXPECT_TRUE(spec.derivative_from_output) << spec.name;
+      continue;
+    }
     EXPECT_NE(spec.reference.value, nullptr) << spec.name;
     EXPECT_NE(spec.reference.derivative, nullptr) << spec.name;
     EXPECT_EQ(spec.reference.derivative_from_output != nullptr, spec.derivative_from_output)
@@ -164,6 +170,7 @@ template <typename T, typename Make>
 void CheckLengthsInPlaceAndUnaligned(DType dt, Make make) {
   std::mt19937 rng(3);
   for (const ActivationSpec& spec : Catalog()) {
+    if (!spec.elementwise) continue;  // line-wise: tested on lines
     for (Mode mode : {Mode::kForward, Mode::kForwardAndDerivative, Mode::kBackward}) {
       const Call call = *MakeCall(spec.name, {}, mode);
       // 64 lanes covers every vector width: N - 1, N, N + 1 for all of them.
@@ -236,6 +243,7 @@ TEST(EngineTest, SixteenBitParallelIsSerialIsFloat32Rounded) {
       wg[i] = bf16 ? BFloat16ToFloat(g[i]) : Float16ToFloat(g[i]);
     }
     for (const ActivationSpec& spec : Catalog()) {
+      if (!spec.elementwise) continue;  // line-wise: tested on lines
       for (Mode mode : {Mode::kForwardAndDerivative, Mode::kBackward}) {
         SCOPED_TRACE(std::string(spec.name) + " " + std::string(ModeName(mode)) + " " +
                      std::string(DTypeName(dt)));
@@ -368,6 +376,7 @@ TEST(EvaluateTest, TailsKeepFullPrecision) {
 
 TEST(EvaluateTest, NanPropagatesAndInfinitiesGiveTheLimits) {
   for (const ActivationSpec& spec : Catalog()) {
+    if (!spec.elementwise) continue;  // line-wise: tested on lines
     for (Mode mode : {Mode::kForward, Mode::kDerivative, Mode::kBackward}) {
       SCOPED_TRACE(std::string(spec.name) + " " + std::string(ModeName(mode)));
       const Call call = *MakeCall(spec.name, {}, mode);
@@ -433,6 +442,121 @@ TEST(EvaluateTest, FlatRegionsSelectTheGradient) {
   }
 }
 
+// softmax along a dim: the shape and dim are checked with messages naming
+// the field; every dim of a 3-D tensor gives what the same dim gives on the
+// contiguous copy where that dim is last; lines sum to 1; a NaN or +inf in
+// a line makes that line NaN and no other; parallel equals serial.
+TEST(LineWiseTest, SoftmaxAlongEveryDim) {
+  const Params dim5 = {{"dim", 5}};
+  const Call bad = *MakeCall("softmax", dim5, Mode::kForward);
+  const std::int64_t shape[] = {2, 3, 4};
+  EXPECT_EQ(StatusMessage(CheckShape(bad, shape, 24)),
+            "params.dim: softmax: dim=5 is outside [-3, 2] for a tensor of rank 3");
+  const Call ok = *MakeCall("softmax", {}, Mode::kForward);
+  EXPECT_EQ(StatusMessage(CheckShape(ok, shape, 25)), "shape: [2, 3, 4] holds 24 elements, not 25");
+  EXPECT_TRUE(CheckShape(ok, {}, 25).ok());
+  const Params half = {{"dim", 0.5}};
+  EXPECT_EQ(StatusMessage(MakeCall("softmax", half, Mode::kForward).status()),
+            "params.dim: softmax: dim=0.5 is not a whole number");
+  EXPECT_THAT(StatusMessage(MakeCall("softmax", {}, Mode::kDerivative).status()),
+              HasSubstr("mode: softmax is not elementwise"));
+  float x[4] = {1, 2, 3, 4}, out[4];
+  const Job job{bad, DType::kFloat32, 4, x, nullptr, out};
+  EXPECT_THAT(StatusMessage(Engine().Run({&job, 1})), HasSubstr("jobs[0].params.dim"));
+
+  // [A, B, C] with A*B*C = 2*67*130: dim 2 is contiguous, dims 0 and 1 run
+  // in column blocks (with a partial block: 130 = 2 * 64 + 2).
+  const std::int64_t a = 2, b = 67, c = 130;
+  const std::int64_t dims[] = {a, b, c};
+  std::mt19937 rng(21);
+  std::vector<double> t(a * b * c);
+  for (auto& v : t) v = std::normal_distribution<double>(0, 4)(rng);
+  t[5] = NAN;  // line (0, 0, :) along dim 2, line (:, 0, 5) along dim 0...
+  for (const char* fn : {"softmax", "log_softmax"}) {
+    for (std::int64_t dim = 0; dim < 3; ++dim) {
+      SCOPED_TRACE(std::string(fn) + " dim=" + std::to_string(dim));
+      const Params p = {{"dim", double(dim - 3 * (dim % 2))}};  // 0, -2, 2
+      const Call call = *MakeCall(fn, p, Mode::kForward);
+      std::vector<double> out(t.size());
+      Job j{call, DType::kFloat64, t.size(), t.data(), nullptr, out.data()};
+      j.shape = dims;
+      RunSerial(j);
+      // The same lines, made contiguous, as one 2-D job along its last dim.
+      const std::int64_t n = dims[dim];
+      const std::int64_t lines = a * b * c / n;
+      std::vector<double> packed(t.size()), packed_out(t.size());
+      std::vector<std::int64_t> where(t.size());
+      std::int64_t line = 0;
+      for (std::int64_t i0 = 0; i0 < (dim == 0 ? 1 : a); ++i0) {
+        for (std::int64_t i1 = 0; i1 < (dim == 1 ? 1 : b); ++i1) {
+          for (std::int64_t i2 = 0; i2 < (dim == 2 ? 1 : c); ++i2, ++line) {
+            for (std::int64_t k = 0; k < n; ++k) {
+              const std::int64_t idx = ((dim == 0 ? k : i0) * b + (dim == 1 ? k : i1)) * c +
+                                       (dim == 2 ? k : i2);
+              packed[line * n + k] = t[idx];
+              where[line * n + k] = idx;
+            }
+          }
+        }
+      }
+      ASSERT_EQ(line, lines);
+      const std::int64_t packed_shape[] = {lines, n};
+      Job pj{*MakeCall(fn, {}, Mode::kForward), DType::kFloat64, t.size(), packed.data(), nullptr,
+             packed_out.data()};
+      pj.shape = packed_shape;
+      RunSerial(pj);
+      int nan_lines = 0;
+      for (std::int64_t l = 0; l < lines; ++l) {
+        double sum = 0;
+        for (std::int64_t k = 0; k < n; ++k) {
+          const double got = out[where[l * n + k]];
+          ASSERT_TRUE(SameBits(got, packed_out[l * n + k])) << l << " " << k;
+          sum += std::string(fn) == "softmax" ? got : std::exp(got);
+        }
+        if (std::isnan(sum)) {
+          ++nan_lines;
+        } else {
+          EXPECT_NEAR(sum, 1, 1e-12) << l;
+        }
+      }
+      EXPECT_EQ(nan_lines, 1);  // the line through t[5], and only it
+      // Parallel, in units of lines or column blocks: the same bits.
+      Options opt;
+      opt.threads = 2;
+      opt.parallel_threshold = 100;
+      opt.chunk_elements = 300;
+      std::vector<double> par(t.size());
+      j.output = par.data();
+      ASSERT_TRUE(Engine(opt).Run({&j, 1}).ok());
+      ASSERT_EQ(std::memcmp(par.data(), out.data(), out.size() * sizeof(double)), 0);
+    }
+  }
+}
+
+// As PyTorch: softmax([inf, 0]) and softmax([-inf, -inf]) are NaN lines,
+// softmax([-inf, 0]) = [0, 1]; one element gives 1 (log: 0); a line of
+// length 0 is an empty tensor.
+TEST(LineWiseTest, SpecialLines) {
+  auto run = [](const char* fn, std::vector<double> x) {
+    std::vector<double> out(x.size());
+    RunSerial(Job{*MakeCall(fn, {}, Mode::kForward), DType::kFloat64, x.size(), x.data(),
+                  nullptr, out.data()});
+    return out;
+  };
+  EXPECT_TRUE(std::isnan(run("softmax", {INFINITY, 0})[1]));
+  EXPECT_TRUE(std::isnan(run("softmax", {-INFINITY, -INFINITY})[0]));
+  EXPECT_EQ(run("softmax", {-INFINITY, 0}), (std::vector<double>{0, 1}));
+  EXPECT_EQ(run("log_softmax", {-INFINITY, 0}), (std::vector<double>{-INFINITY, 0}));
+  EXPECT_EQ(run("softmax", {42}), (std::vector<double>{1}));
+  EXPECT_EQ(run("log_softmax", {-1e300}), (std::vector<double>{0}));
+  // log_softmax of a dominant element: -log1p(exp(-50)), not 0.
+  EXPECT_NEAR(run("log_softmax", {50, 0})[0] / -1.9287498479639178e-22, 1, 1e-15);
+  const std::int64_t empty[] = {3, 0};
+  Job job{*MakeCall("softmax", {}, Mode::kForward), DType::kFloat32, 0, nullptr, nullptr, nullptr};
+  job.shape = empty;
+  EXPECT_TRUE(Engine().Run({&job, 1}).ok());
+}
+
 // --- The catalogue's claims, checked against the library's own numbers. ---
 
 struct Curve {
@@ -445,6 +569,26 @@ Curve Sample(const ActivationSpec& spec, double lo, double hi, size_t n) {
   for (size_t i = 0; i < n; ++i) c.x[i] = lo + (hi - lo) * double(i) / double(n - 1);
   c.f.resize(n);
   c.df.resize(n);
+  if (!spec.elementwise) {
+    // y_0 of the line [x, 0] as a function of x, and its derivative: the
+    // backward with g = [1, 0] gives dy_0/dx_0.
+    std::vector<double> rows(2 * n, 0.0), g(2 * n, 0.0), out(2 * n);
+    for (size_t i = 0; i < n; ++i) {
+      rows[2 * i] = c.x[i];
+      g[2 * i] = 1;
+    }
+    const std::int64_t shape[] = {static_cast<std::int64_t>(n), 2};
+    Job job{*MakeCall(spec.name, {}, Mode::kForward), DType::kFloat64, 2 * n, rows.data(),
+            nullptr, out.data()};
+    job.shape = shape;
+    RunSerial(job);
+    for (size_t i = 0; i < n; ++i) c.f[i] = out[2 * i];
+    job.call = *MakeCall(spec.name, {}, Mode::kBackward);
+    job.grad = g.data();
+    RunSerial(job);
+    for (size_t i = 0; i < n; ++i) c.df[i] = out[2 * i];
+    return c;
+  }
   RunSerial(Job{*MakeCall(spec.name, {}, Mode::kForwardAndDerivative), DType::kFloat64, n,
                 c.x.data(), nullptr, c.f.data(), c.df.data()});
   return c;
@@ -502,6 +646,7 @@ TEST(PropertiesTest, CatalogueClaimsHoldNumerically) {
 // agrees with f'(x).
 TEST(ReferenceTest, DerivativeMatchesFiniteDifference) {
   for (const ActivationSpec& spec : Catalog()) {
+    if (!spec.elementwise) continue;  // line-wise: tested on lines
     SCOPED_TRACE(std::string(spec.name));
     const Call call = *MakeCall(spec.name, {}, Mode::kForward);
     for (double x = -12.3; x < 12.3; x += 0.0731) {
