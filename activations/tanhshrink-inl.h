@@ -8,15 +8,22 @@ namespace activations {
 // 0): there it is the Taylor series x^3 sum_k c_k x^(2k), c_k from tanh's
 // own coefficients t_k by the recurrence (2k+1) t_k = -sum_{i+j=k-1} t_i
 // t_j (from tanh' = 1 - tanh^2), summed to long double precision.
+inline constexpr int kTanhshrinkReferenceTerms = 40;  // 0.1 per term at 1/2: 1e-40
+struct TanhshrinkReferenceSeries {
+  long double t[kTanhshrinkReferenceTerms + 1] = {1};
+  TanhshrinkReferenceSeries() {
+    for (int k = 1; k <= kTanhshrinkReferenceTerms; ++k) {
+      long double s = 0;
+      for (int i = 0; i < k; ++i) s += t[i] * t[k - 1 - i];
+      t[k] = -s / (2 * k + 1);
+    }
+  }
+};
 inline long double TanhshrinkReference(long double x, const double*) {
   if (!(std::fabs(x) < 0.5L)) return x - std::tanh(x);
-  constexpr int kTerms = 40;  // (2 * 0.5 / pi)^2 = 0.1 per term: 1e-40
-  long double t[kTerms + 1] = {1};
-  for (int k = 1; k <= kTerms; ++k) {
-    long double s = 0;
-    for (int i = 0; i < k; ++i) s += t[i] * t[k - 1 - i];
-    t[k] = -s / (2 * k + 1);
-  }
+  static const TanhshrinkReferenceSeries series;  // computed once, thread-safe
+  const long double* t = series.t;
+  constexpr int kTerms = kTanhshrinkReferenceTerms;
   const long double u = x * x;
   long double sum = 0;
   for (int k = kTerms; k >= 1; --k) sum = sum * u - t[k];
