@@ -22,7 +22,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       g++ cmake ninja-build pkg-config \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
-      libabsl-dev libtbb-dev libhwy-dev \
+      libabsl-dev libtbb-dev libhwy-dev libssl-dev \
  && apt-get clean && rm -rf /var/lib/apt/lists/*
 
 FROM deps AS build
@@ -66,7 +66,8 @@ USER 10001:10001
 EXPOSE 50051
 # gRPC health (grpc.health.v1) through the bundled client; the server answers NOT_SERVING while
 # it drains, so a stopping container turns unhealthy before it goes.
-# If you move the server off 50051, override this with --health-cmd.
+# If you move the server off 50051, or serve TLS (then add --health_port=50052 and point this at
+# 127.0.0.1:50052, deploy/README.md "TLS"), override this with --health-cmd.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["actctl", "--target=127.0.0.1:50051", "health"]
 STOPSIGNAL SIGTERM

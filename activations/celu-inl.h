@@ -31,8 +31,10 @@ inline constexpr ActivationSpec kCeluSpec{
     .properties = {.bounded_below = true, .bounded_above = false, .smooth = true,
                    .monotonic = true, .zero_centered = true, .saturating = false},
     .derivative_from_output = true,
-    .max_ulp_float32 = 0.501,
-    .max_ulp_float64 = 3,
+    .ulp_float32 = {.forward = 0.501, .derivative = 0.501, .backward = 0.501, .derivative_from_output = 0.501,
+                    .backward_from_output = 0.501},
+    .ulp_float64 = {.forward = 3, .derivative = 3, .backward = 3, .derivative_from_output = 3,
+                    .backward_from_output = 3},
     .notes = "Continuously differentiable for every alpha (f'(0) = 1 from both "
              "sides). x / alpha is formed with its remainder, so its rounding is "
              "not amplified by exp (40 ULP at x / alpha = -80 otherwise); from "

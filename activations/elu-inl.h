@@ -29,8 +29,10 @@ inline constexpr ActivationSpec kEluSpec{
     .properties = {.bounded_below = true, .bounded_above = false, .smooth = true,
                    .monotonic = true, .zero_centered = true, .saturating = false},
     .derivative_from_output = true,
-    .max_ulp_float32 = 2,
-    .max_ulp_float64 = 2,
+    .ulp_float32 = {.forward = 2, .derivative = 2, .backward = 2, .derivative_from_output = 2,
+                    .backward_from_output = 2},
+    .ulp_float64 = {.forward = 2, .derivative = 2, .backward = 2, .derivative_from_output = 2,
+                    .backward_from_output = 2},
     .notes = "expm1 keeps full precision near 0. f'(0) = alpha, as PyTorch (it is "
              "C1 only for alpha = 1). From the output, f' = y + alpha for y <= 0.",
     .reference = {&EluReference, &EluReferenceDerivative, &EluReferenceFromOutput},

@@ -1,6 +1,11 @@
 #include "activations/evaluate.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
@@ -15,6 +20,7 @@
 #include "tbb/info.h"
 #include "tbb/parallel_for.h"
 #include "tbb/task_arena.h"
+#include "tbb/task_scheduler_observer.h"
 
 namespace activations {
 
@@ -53,6 +59,17 @@ namespace {
 // Debian's Abseil 20220623 has its own string_view type (not std's): adapt.
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
+// A caller's string quoted for a message, cut short (at a UTF-8 character
+// boundary) past kMaxQuoted bytes: a megabyte-long name must not become a
+// megabyte-long error, which would not even fit in gRPC's trailers.
+constexpr std::size_t kMaxQuoted = 64;
+std::string Quoted(std::string_view s) {
+  if (s.size() <= kMaxQuoted) return absl::StrCat("\"", Sv(s), "\"");
+  std::size_t cut = kMaxQuoted;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return absl::StrCat("\"", Sv(s.substr(0, cut)), "...\" (", s.size(), " bytes)");
+}
+
 std::string FromOutputNames() {
   std::vector<absl::string_view> names;
   for (const ActivationSpec& s : Catalog()) {
@@ -76,8 +93,8 @@ absl::StatusOr<Call> MakeCall(std::string_view function, NamedParams params,
   Call call;
   const ActivationSpec* spec = FindSpec(function, &call.id);
   if (spec == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("function: unknown activation \"", Sv(function),
-                                                   "\"; valid: ", ActivationNames()));
+    return absl::InvalidArgumentError(absl::StrCat("function: unknown activation ", Quoted(function),
+                                                   "; valid: ", ActivationNames()));
   }
   for (std::size_t i = 0; i < spec->params.size(); ++i) {
     call.params[i] = spec->params[i].default_value;
@@ -86,8 +103,8 @@ absl::StatusOr<Call> MakeCall(std::string_view function, NamedParams params,
     const auto it = std::find_if(spec->params.begin(), spec->params.end(),
                                  [&](const ParamSpec& p) { return p.name == name; });
     if (it == spec->params.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("params: unknown parameter \"", Sv(name),
-                                                     "\" for ", Sv(spec->name), "; ",
+      return absl::InvalidArgumentError(absl::StrCat("params: unknown parameter ", Quoted(name),
+                                                     " for ", Sv(spec->name), "; ",
                                                      ParamNames(*spec)));
     }
     if (!it->valid_range.Contains(value)) {  // NaN is in no range
@@ -138,18 +155,46 @@ absl::StatusOr<Call> MakeCall(std::string_view function, NamedParams params,
   return call;
 }
 
-double MaxUlpError(const Call& call, DType dtype) {
+double MaxUlpError(const Call& call, DType dtype, ResultTensor tensor) {
   const ActivationSpec& spec = GetSpec(call.id);
+  const bool wide = dtype == DType::kFloat64;
+  const UlpBounds& b = wide ? spec.ulp_float64 : spec.ulp_float32;
+  const bool from_output = call.input_kind == InputKind::kOutput;
+  double bound = b.Max();
+  switch (call.mode) {
+    case Mode::kForward:
+      bound = b.forward;
+      break;
+    case Mode::kDerivative:
+      bound = from_output ? b.derivative_from_output : b.derivative;
+      break;
+    case Mode::kForwardAndDerivative:
+      bound = tensor == ResultTensor::kOutput ? b.forward : b.derivative;
+      break;
+    case Mode::kBackward:
+      bound = from_output ? b.backward_from_output : b.backward;
+      break;
+  }
   switch (dtype) {
-    case DType::kFloat32: return spec.max_ulp_float32;
-    case DType::kFloat64: return spec.max_ulp_float64;
+    case DType::kFloat32:
+    case DType::kFloat64:
+      return bound;
     // The float32 result, within b ULP of float32, rounded once: 0.5 ULP of
     // the 16-bit type plus b ULP of float32, which are 2^-16 (bfloat16: 8
     // significant bits against 24) or 2^-13 (float16: 11) of its ULP.
-    case DType::kBFloat16: return 0.5 + spec.max_ulp_float32 / 65536;
-    case DType::kFloat16: return 0.5 + spec.max_ulp_float32 / 8192;
+    case DType::kBFloat16:
+      return 0.5 + bound / 65536;
+    case DType::kFloat16:
+      return 0.5 + bound / 8192;
   }
-  return 0;
+  return bound;
+}
+
+double MaxUlpError(const Call& call, DType dtype) {
+  return std::max(MaxUlpError(call, dtype, ResultTensor::kOutput),
+                  call.mode == Mode::kForwardAndDerivative
+                      ? MaxUlpError(call, dtype, ResultTensor::kDerivative)
+                      : 0.0);
 }
 
 absl::Status CheckShape(const Call& call, std::span<const std::int64_t> shape,
@@ -209,9 +254,38 @@ absl::Status CheckJob(const Job& job, std::size_t index) {
 
 }  // namespace
 
+namespace {
+
+// Lowers the priority of every worker thread that joins the arena.
+class NiceWorkers final : public tbb::task_scheduler_observer {
+ public:
+  NiceWorkers(tbb::task_arena& arena, int increment)
+      : tbb::task_scheduler_observer(arena), increment_(increment) {
+    if (increment_ > 0) observe(true);
+  }
+  ~NiceWorkers() override { observe(false); }
+
+  void on_scheduler_entry(bool is_worker) override {
+    if (!is_worker) return;
+    const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+    errno = 0;
+    const int current = getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
+    if (errno != 0 || current >= base_ + increment_) return;  // already done
+    setpriority(PRIO_PROCESS, static_cast<id_t>(tid), base_ + increment_);
+  }
+
+ private:
+  const int increment_;
+  // The process's nice value when the engine was made.
+  const int base_ = getpriority(PRIO_PROCESS, 0);
+};
+
+}  // namespace
+
 struct Engine::Impl {
-  explicit Impl(int threads) : arena(threads) {}
+  Impl(int threads, int worker_nice) : arena(threads), nice(arena, worker_nice) {}
   tbb::task_arena arena;
+  NiceWorkers nice;
 
   // Runs inside `arena`: jobs in parallel, each large job split into chunks
   // that are whole multiples of every vector width; TBB's work stealing
@@ -277,8 +351,9 @@ struct Engine::Impl {
 
 Engine::Engine(const Options& options)
     : options_(options),
-      impl_(std::make_unique<Impl>(options.threads > 0 ? options.threads
-                                                       : tbb::info::default_concurrency())) {
+      impl_(std::make_unique<Impl>(
+          options.threads > 0 ? options.threads : tbb::info::default_concurrency(),
+          options.worker_nice)) {
   options_.threads = impl_->arena.max_concurrency();
 }
 
@@ -322,6 +397,11 @@ void Engine::Enqueue(std::vector<Job> jobs, std::function<bool()> cancelled,
   }
   impl_->arena.enqueue([this, jobs = std::move(jobs), cancelled = std::move(cancelled),
                         done = std::move(done)] {
+    // Work that waited in the queue past its caller's interest (a deadline
+    // passed, the client went away) is dropped before it starts.
+    if (cancelled && cancelled()) {
+      return done(absl::CancelledError("computation cancelled by the caller"));
+    }
     done(impl_->RunHere(jobs, cancelled, options_));
   });
 }

@@ -73,7 +73,18 @@ using NamedParams = std::span<const std::pair<std::string_view, double>>;
 absl::StatusOr<Call> MakeCall(std::string_view function, NamedParams params,
                               Mode mode, InputKind input_kind = InputKind::kX);
 
-// The error bound in ULP of `call` computed in `dtype`.
+// The two tensors a call can write: `output` (every mode) and `derivative`
+// (kForwardAndDerivative only).
+enum class ResultTensor { kOutput, kDerivative };
+
+// The error bound in ULP of one tensor of `call` computed in `dtype`: the
+// catalogue's bound for its function, mode, input kind and element type
+// (ActivationSpec::ulp_float32/64; the contract's exceptions are in
+// UlpBounds). kForwardAndDerivative's output has the forward bound, its
+// derivative the derivative bound.
+double MaxUlpError(const Call& call, DType dtype, ResultTensor tensor);
+// The larger of the bounds of the tensors `call` writes: what a response's
+// max_ulp_error states.
 double MaxUlpError(const Call& call, DType dtype);
 
 // For a function that is not elementwise (ActivationSpec::elementwise,
@@ -108,6 +119,13 @@ struct Options {
   std::size_t parallel_threshold = 1 << 15;
   // Elements per parallel task (rounded to a multiple of the vector width).
   std::size_t chunk_elements = 1 << 14;
+  // The arena's worker threads lower their scheduling priority by this much
+  // (a nice increment, Linux per-thread): when the CPU is saturated, threads
+  // that only wait on I/O -- a server's, answering health checks and
+  // refusing what it cannot take -- run first, and computation takes the
+  // rest. 0 leaves the workers at the process's priority. Not undone: the
+  // workers serve this arena only.
+  int worker_nice = 0;
 };
 
 // Runs jobs on one oneTBB task_arena. Thread-safe: many threads may call Run
@@ -133,7 +151,8 @@ class Engine {
   // the calling thread if the work is smaller than parallel_threshold, before
   // Enqueue returns). The buffers the jobs point to must stay alive until
   // `done` runs. Lets an RPC handler hand work off without blocking gRPC's
-  // threads.
+  // threads. Queued work whose `cancelled` already returns true when its turn
+  // comes is not started (CANCELLED).
   void Enqueue(std::vector<Job> jobs, std::function<bool()> cancelled,
                std::function<void(absl::Status)> done) const;
 

@@ -22,14 +22,15 @@ inline constexpr ActivationSpec kGeluSpec{
     .properties = {.bounded_below = true, .bounded_above = false, .smooth = true,
                    .monotonic = false, .zero_centered = true, .saturating = false},
     .derivative_from_output = false,
-    .max_ulp_float32 = 1,
-    .max_ulp_float64 = 36,
+    .ulp_float32 = {.forward = 1, .derivative = 1, .backward = 1},
+    .ulp_float64 = {.forward = 36, .derivative = 36, .backward = 36,
+                    .derivative_near_zero_ulp_of_one = 4},
     .notes = "PyTorch's approximate='none'. Highway has no erf: Phi uses "
              "erfc(z) = exp(-z^2) erfcx(z) with a fitted erfcx polynomial "
              "(tools/fit_erfcx.py, relative error 3e-15) and x^2 formed exactly, "
              "so the tail keeps full precision (gelu(-10) = -7.6e-23). float32 is "
-             "computed in float64 and rounded once. f'(x) = 0 at x = -0.7518: "
-             "there the float64 error is absolute, <= 4 ULP of 1.",
+             "computed in float64 and rounded once. f'(x) = 0 at x = -0.7518 "
+             "(the bounds' derivative_near_zero exception).",
     .reference = {&GeluReference, &GeluReferenceDerivative},
 };
 // The textbook formula, one element at a time with <cmath>: the speed

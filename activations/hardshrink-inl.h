@@ -32,8 +32,10 @@ inline constexpr ActivationSpec kHardshrinkSpec{
     .properties = {.bounded_below = false, .bounded_above = false, .smooth = false,
                    .monotonic = true, .zero_centered = true, .saturating = false},
     .derivative_from_output = true,
-    .max_ulp_float32 = 0,
-    .max_ulp_float64 = 0,
+    .ulp_float32 = {.forward = 0, .derivative = 0, .backward = 0, .derivative_from_output = 0,
+                    .backward_from_output = 0},
+    .ulp_float64 = {.forward = 0, .derivative = 0, .backward = 0, .derivative_from_output = 0,
+                    .backward_from_output = 0},
     .notes = "Exact. f jumps at +-lambd; f'(+-lambd) = 0, as PyTorch's "
              "hardshrink_backward, and backward selects (0 inside [-lambd, lambd] "
              "for every g but NaN). |x| > lambd is decided exactly against the "

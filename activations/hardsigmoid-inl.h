@@ -27,8 +27,10 @@ inline constexpr ActivationSpec kHardsigmoidSpec{
     .properties = {.bounded_below = true, .bounded_above = true, .smooth = false,
                    .monotonic = true, .zero_centered = false, .saturating = true},
     .derivative_from_output = true,
-    .max_ulp_float32 = 0.501,
-    .max_ulp_float64 = 1,
+    .ulp_float32 = {.forward = 0.501, .derivative = 0.501, .backward = 0.501, .derivative_from_output = 0.501,
+                    .backward_from_output = 0.501},
+    .ulp_float64 = {.forward = 1, .derivative = 1, .backward = 1, .derivative_from_output = 1,
+                    .backward_from_output = 1},
     .notes = "f'(-3) = f'(3) = 0, as PyTorch's hardsigmoid_backward; backward is "
              "g / 6 inside (-3, 3) (one rounding) and selects 0 outside for every "
              "g but NaN. f = (x + 3) / 6, where x + 3 is exact near -3, so there is "

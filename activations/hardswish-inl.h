@@ -23,8 +23,8 @@ inline constexpr ActivationSpec kHardswishSpec{
     .properties = {.bounded_below = true, .bounded_above = false, .smooth = false,
                    .monotonic = false, .zero_centered = true, .saturating = false},
     .derivative_from_output = false,
-    .max_ulp_float32 = 0.501,
-    .max_ulp_float64 = 2,
+    .ulp_float32 = {.forward = 0.501, .derivative = 0.501, .backward = 0.501},
+    .ulp_float64 = {.forward = 2, .derivative = 2, .backward = 2},
     .notes = "f' jumps at -3 and 3; there it takes PyTorch's values, f'(-3) = "
              "-1/2 and f'(3) = 3/2 (hardswish_backward uses x / 3 + 1 / 2 on "
              "[-3, 3]). Backward selects 0 below -3 for every g but NaN. f'(x) = 0 "

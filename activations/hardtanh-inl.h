@@ -37,8 +37,10 @@ inline constexpr ActivationSpec kHardtanhSpec{
     .properties = {.bounded_below = true, .bounded_above = true, .smooth = false,
                    .monotonic = true, .zero_centered = true, .saturating = true},
     .derivative_from_output = true,
-    .max_ulp_float32 = 0.5,
-    .max_ulp_float64 = 0.5,
+    .ulp_float32 = {.forward = 0.5, .derivative = 0.5, .backward = 0.5, .derivative_from_output = 0.5,
+                    .backward_from_output = 0.5},
+    .ulp_float64 = {.forward = 0.5, .derivative = 0.5, .backward = 0.5, .derivative_from_output = 0.5,
+                    .backward_from_output = 0.5},
     .notes = "f'(min_val) = f'(max_val) = 0, as PyTorch's hardtanh_backward; "
              "backward selects (0 outside the open interval for every g but NaN, "
              "which stays NaN). Exact except that min_val and max_val are rounded "

@@ -26,8 +26,10 @@ inline constexpr ActivationSpec kLeakyReluSpec{
                    .monotonic = true, .zero_centered = true, .saturating = false},
     .derivative_from_output = true,
     // The slope is applied in the element type: rounding it adds <= 0.5 ULP.
-    .max_ulp_float32 = 1,
-    .max_ulp_float64 = 1,
+    .ulp_float32 = {.forward = 1, .derivative = 1, .backward = 1, .derivative_from_output = 1,
+                    .backward_from_output = 1},
+    .ulp_float64 = {.forward = 1, .derivative = 1, .backward = 1, .derivative_from_output = 1,
+                    .backward_from_output = 1},
     .notes = "Not differentiable at 0: f'(0) = negative_slope, as PyTorch.",
     .reference = {&LeakyReluReference, &LeakyReluReferenceDerivative, &LeakyReluReferenceDerivative},
 };

@@ -23,8 +23,10 @@ inline constexpr ActivationSpec kLogsigmoidSpec{
     .properties = {.bounded_below = false, .bounded_above = true, .smooth = true,
                    .monotonic = true, .zero_centered = false, .saturating = false},
     .derivative_from_output = true,
-    .max_ulp_float32 = 0.501,
-    .max_ulp_float64 = 3,
+    .ulp_float32 = {.forward = 0.501, .derivative = 0.501, .backward = 0.501, .derivative_from_output = 0.501,
+                    .backward_from_output = 0.501},
+    .ulp_float64 = {.forward = 3, .derivative = 3, .backward = 3, .derivative_from_output = 3,
+                    .backward_from_output = 3},
     .notes = "Computed as min(x, 0) - log1p(exp(-|x|)): no overflow, and the two "
              "terms never cancel (same sign). logsigmoid(100) = -3.7e-44 in "
              "float32, logsigmoid(-100) = -100. From the output, f' = -expm1(y). "

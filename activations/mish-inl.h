@@ -25,12 +25,13 @@ inline constexpr ActivationSpec kMishSpec{
     .properties = {.bounded_below = true, .bounded_above = false, .smooth = true,
                    .monotonic = false, .zero_centered = true, .saturating = false},
     .derivative_from_output = false,
-    .max_ulp_float32 = 1,
-    .max_ulp_float64 = 16,
+    .ulp_float32 = {.forward = 1, .derivative = 1, .backward = 1},
+    .ulp_float64 = {.forward = 16, .derivative = 16, .backward = 16,
+                    .derivative_near_zero_ulp_of_one = 4},
     .notes = "tanh(softplus(x)) is the rational n / (n + 2) with n = e^x (e^x + 2), "
              "written in e = exp(-|x|) so nothing overflows and 1 - tanh^2 does not "
              "cancel. float32 is computed in float64 and rounded once. f'(x) = 0 "
-             "at x = -1.1924: there the float64 error is absolute, <= 4 ULP of 1.",
+             "at x = -1.1924 (the bounds' derivative_near_zero exception).",
     .reference = {&MishReference, &MishReferenceDerivative},
 };
 // The textbook formula, one element at a time with <cmath>: the speed

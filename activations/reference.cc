@@ -151,18 +151,23 @@ double ContractUlpError(const Call& call, T got, long double want, long double i
                         long double grad, bool is_derivative) {
   const double err = UlpError<T>(got, want);
   if (!std::isfinite(err)) return err;
+  const DType dtype = sizeof(T) == 4 ? DType::kFloat32 : DType::kFloat64;
+  const ActivationSpec& spec = GetSpec(call.id);
+  const UlpBounds& bounds = dtype == DType::kFloat32 ? spec.ulp_float32 : spec.ulp_float64;
   const long double scale = call.mode == Mode::kBackward ? std::fabs(grad) : 1.0L;
-  const bool near_zero_of_derivative =
-      is_derivative && sizeof(T) == 8 && !GetSpec(call.id).properties.monotonic &&
-      std::fabs(input) < 4 && std::fabs(want) < scale / 16;
-  constexpr long double kRootSlack = 4;  // ULP of 1
-  if (near_zero_of_derivative &&
+  const long double near_zero_slack = bounds.derivative_near_zero_ulp_of_one;
+  if (is_derivative && near_zero_slack > 0 && std::fabs(input) < kNearZeroMaxAbsInput &&
+      std::fabs(want) < kNearZeroMaxAbsDerivative * scale &&
       std::fabs(static_cast<long double>(got) - want) <=
-          kRootSlack * std::numeric_limits<T>::epsilon() * scale) {
+          near_zero_slack * std::numeric_limits<T>::epsilon() * scale) {
     return 0;
   }
-  const double bound = MaxUlpError(call, sizeof(T) == 4 ? DType::kFloat32 : DType::kFloat64);
-  if (std::fabs(want) < std::numeric_limits<T>::min() && err <= bound + 2) return 0;
+  const bool second = is_derivative && call.mode == Mode::kForwardAndDerivative;
+  const double bound =
+      MaxUlpError(call, dtype, second ? ResultTensor::kDerivative : ResultTensor::kOutput);
+  if (std::fabs(want) < std::numeric_limits<T>::min() && err <= bound + kSubnormalExtraUlp) {
+    return 0;
+  }
   return err;
 }
 

@@ -51,15 +51,19 @@ double UlpError(DType dtype, double got, long double want);
 double ContractUlpError(DType dtype, const Call& call, double got, long double want);
 
 // The error of one computed element as the library's accuracy contract
-// counts it: the ULP error, except that
-//  * near a zero of f' -- non-monotonic functions, float64, |input| < 4 and
-//    |want| < |g|/16 -- an absolute error within 4 ULP of 1 (times |g| in
-//    backward) counts as 0: there f' is a difference of O(1) terms and no
-//    relative bound is possible;
-//  * a subnormal `want` may miss by 2 steps of denorm_min more than the
-//    bound (which is stated for normal results).
+// counts it (spec.h's UlpBounds): the ULP error, except that
+//  * near a zero of f' -- where the bounds have a non-zero
+//    derivative_near_zero_ulp_of_one, |input| < kNearZeroMaxAbsInput and
+//    |want| < kNearZeroMaxAbsDerivative * |g| -- an absolute error within
+//    derivative_near_zero_ulp_of_one ULP of 1 (times |g| in backward) counts
+//    as 0: there f' is a difference of O(1) terms and no relative bound is
+//    possible;
+//  * a subnormal `want` may miss by kSubnormalExtraUlp steps of denorm_min
+//    more than the bound (which is stated for normal results).
 // `is_derivative`: the element is f' or g f' (not f). `grad` is g in
-// kBackward, else 1. Compare the result with MaxUlpError(call, dtype).
+// kBackward, else 1. Compare the result with MaxUlpError(call, dtype, tensor)
+// for the tensor the element is from (MaxUlpError(call, dtype) is the larger
+// of the two bounds of kForwardAndDerivative).
 template <typename T>
 double ContractUlpError(const Call& call, T got, long double want, long double input,
                         long double grad, bool is_derivative);

@@ -19,8 +19,10 @@ inline constexpr ActivationSpec kReluSpec{
     .properties = {.bounded_below = true, .bounded_above = false, .smooth = false,
                    .monotonic = true, .zero_centered = false, .saturating = false},
     .derivative_from_output = true,
-    .max_ulp_float32 = 0,
-    .max_ulp_float64 = 0,
+    .ulp_float32 = {.forward = 0, .derivative = 0, .backward = 0, .derivative_from_output = 0,
+                    .backward_from_output = 0},
+    .ulp_float64 = {.forward = 0, .derivative = 0, .backward = 0, .derivative_from_output = 0,
+                    .backward_from_output = 0},
     .notes = "Not differentiable at 0: f'(0) = 0, as PyTorch. Backward selects "
              "(g if x > 0 else 0) rather than multiplying, so g = inf at x < 0 "
              "gives 0, as PyTorch's threshold_backward. f(-0) = +0.",

@@ -23,8 +23,10 @@ inline constexpr ActivationSpec kRelu6Spec{
     .properties = {.bounded_below = true, .bounded_above = true, .smooth = false,
                    .monotonic = true, .zero_centered = false, .saturating = true},
     .derivative_from_output = true,
-    .max_ulp_float32 = 0,
-    .max_ulp_float64 = 0,
+    .ulp_float32 = {.forward = 0, .derivative = 0, .backward = 0, .derivative_from_output = 0,
+                    .backward_from_output = 0},
+    .ulp_float64 = {.forward = 0, .derivative = 0, .backward = 0, .derivative_from_output = 0,
+                    .backward_from_output = 0},
     .notes = "Exact. f'(0) = f'(6) = 0, as PyTorch (hardtanh_backward); backward "
              "selects (0 outside (0, 6) for every g but NaN, which stays NaN).",
     .reference = {&Relu6Reference, &Relu6ReferenceDerivative, &Relu6ReferenceDerivative},

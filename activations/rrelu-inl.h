@@ -36,8 +36,10 @@ inline constexpr ActivationSpec kRreluSpec{
     .properties = {.bounded_below = false, .bounded_above = false, .smooth = false,
                    .monotonic = true, .zero_centered = true, .saturating = false},
     .derivative_from_output = true,
-    .max_ulp_float32 = 0.501,
-    .max_ulp_float64 = 1,
+    .ulp_float32 = {.forward = 0.501, .derivative = 0.501, .backward = 0.501, .derivative_from_output = 0.501,
+                    .backward_from_output = 0.501},
+    .ulp_float64 = {.forward = 1, .derivative = 1, .backward = 1, .derivative_from_output = 1,
+                    .backward_from_output = 1},
     .notes = "Evaluation mode only (training=False), which is deterministic: the "
              "slope is the mean (lower + upper) / 2, as PyTorch's eval mode. "
              "Not differentiable at 0: f'(0) = the slope. The slope is applied "

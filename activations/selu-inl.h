@@ -31,8 +31,10 @@ inline constexpr ActivationSpec kSeluSpec{
     .properties = {.bounded_below = true, .bounded_above = false, .smooth = false,
                    .monotonic = true, .zero_centered = true, .saturating = false},
     .derivative_from_output = true,
-    .max_ulp_float32 = 0.501,
-    .max_ulp_float64 = 3,
+    .ulp_float32 = {.forward = 0.501, .derivative = 0.501, .backward = 0.501, .derivative_from_output = 0.501,
+                    .backward_from_output = 0.501},
+    .ulp_float64 = {.forward = 3, .derivative = 3, .backward = 3, .derivative_from_output = 3,
+                    .backward_from_output = 3},
     .notes = "Not differentiable at 0 (f' jumps from scale * alpha to scale): "
              "f'(0) = scale * alpha, as PyTorch. The constants are applied as "
              "float64 pairs hi + lo, so their rounding does not show, also in "

@@ -70,8 +70,8 @@ inline constexpr ActivationSpec kSoftmaxSpec{
     .properties = {.bounded_below = true, .bounded_above = true, .smooth = true,
                    .monotonic = true, .zero_centered = false, .saturating = true},
     .derivative_from_output = true,
-    .max_ulp_float32 = 0.501,
-    .max_ulp_float64 = 4,
+    .ulp_float32 = {.forward = 0.501, .backward = 0.501, .backward_from_output = 0.501},
+    .ulp_float64 = {.forward = 4, .backward = 4, .backward_from_output = 4},
     .notes = "Not elementwise: each line along dim is normalised. Modes: forward "
              "and backward (the Jacobian-vector product, from x or from y); "
              "derivative modes are rejected (f' is a matrix). Stable: exp(x - m) "
@@ -95,8 +95,8 @@ inline constexpr ActivationSpec kLogSoftmaxSpec{
     .properties = {.bounded_below = false, .bounded_above = true, .smooth = true,
                    .monotonic = true, .zero_centered = false, .saturating = false},
     .derivative_from_output = true,
-    .max_ulp_float32 = 0.501,
-    .max_ulp_float64 = 4,
+    .ulp_float32 = {.forward = 0.501, .backward = 0.501, .backward_from_output = 0.501},
+    .ulp_float64 = {.forward = 4, .backward = 4, .backward_from_output = 4},
     .notes = "Not elementwise, as softmax. y_i = -((m - x_i) + log(S)): two "
              "non-negative terms, no cancellation, log(S) as log1p(S - 1) with S "
              "= 1 + (the other terms) compensated. Backward: where g_i - exp(y_i) "

@@ -33,8 +33,8 @@ inline constexpr ActivationSpec kSoftplusSpec{
     .properties = {.bounded_below = true, .bounded_above = false, .smooth = true,
                    .monotonic = true, .zero_centered = false, .saturating = false},
     .derivative_from_output = false,
-    .max_ulp_float32 = 1,
-    .max_ulp_float64 = 4,
+    .ulp_float32 = {.forward = 1, .derivative = 1, .backward = 1},
+    .ulp_float64 = {.forward = 4, .derivative = 4, .backward = 4},
     .notes = "As PyTorch, f(x) = x and f'(x) = 1 where beta*x > threshold (a jump "
              "of about exp(-threshold) there). Below it, computed as max(z, 0) + "
              "log1p(exp(-|z|)) with z = beta*x formed exactly: softplus(1000) = "

@@ -31,8 +31,10 @@ inline constexpr ActivationSpec kSoftshrinkSpec{
     .properties = {.bounded_below = false, .bounded_above = false, .smooth = false,
                    .monotonic = true, .zero_centered = true, .saturating = false},
     .derivative_from_output = true,
-    .max_ulp_float32 = 0.501,
-    .max_ulp_float64 = 0.5,
+    .ulp_float32 = {.forward = 0.501, .derivative = 0.501, .backward = 0.501, .derivative_from_output = 0.501,
+                    .backward_from_output = 0.501},
+    .ulp_float64 = {.forward = 0.5, .derivative = 0.5, .backward = 0.5, .derivative_from_output = 0.5,
+                    .backward_from_output = 0.5},
     .notes = "f'(+-lambd) = 0, as PyTorch's softshrink_backward; backward selects "
              "(g outside [-lambd, lambd], else 0 for every g but NaN). x - lambd "
              "is rounded once with lambd exact (float32 in float64), so it keeps "

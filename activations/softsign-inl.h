@@ -24,8 +24,10 @@ inline constexpr ActivationSpec kSoftsignSpec{
     .properties = {.bounded_below = true, .bounded_above = true, .smooth = true,
                    .monotonic = true, .zero_centered = true, .saturating = true},
     .derivative_from_output = true,
-    .max_ulp_float32 = 0.501,
-    .max_ulp_float64 = 4,
+    .ulp_float32 = {.forward = 0.501, .derivative = 0.501, .backward = 0.501, .derivative_from_output = 0.501,
+                    .backward_from_output = 0.501},
+    .ulp_float64 = {.forward = 4, .derivative = 4, .backward = 4, .derivative_from_output = 4,
+                    .backward_from_output = 4},
     .notes = "Saturates polynomially, not exponentially: f'(x) ~ 1/x^2. f(+-inf) "
              "= +-1, f'(+-inf) = 0. From the output, f' = (1 - |y|)^2, where 1 - "
              "|y| is exact for |y| >= 1/2. float32 is computed in float64 and "

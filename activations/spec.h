@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <initializer_list>
 #include <limits>
 #include <span>
 #include <string>
@@ -59,6 +60,52 @@ inline constexpr std::size_t kMaxParams = 2;
 // so every activation file, back in).
 using ParamValues = std::array<double, kMaxParams>;
 
+// The accuracy contract's two region rules, the same for every activation
+// (published per element type in the catalogue beside the bounds):
+// near a zero of f', the exception UlpBounds::derivative_near_zero_ulp_of_one
+// applies where |x| < kNearZeroMaxAbsInput and the exact |f'(x)| <
+// kNearZeroMaxAbsDerivative (both times |g| in backward)...
+inline constexpr double kNearZeroMaxAbsInput = 4;
+inline constexpr double kNearZeroMaxAbsDerivative = 1.0 / 16;
+// ...and where the exact result is subnormal, a result may be off by this
+// many more steps of denorm_min than its bound (the bounds are stated for
+// normal results; a subnormal has fewer significant bits).
+inline constexpr double kSubnormalExtraUlp = 2;
+
+// Error bounds of one element type, per mode, in ULP: units in the last place
+// of the element type at the exact result (its spacing there; denorm_min
+// below the normal range). Measured on every SIMD target and enforced by
+// tests/activations/accuracy_test.cc; the catalogue publishes them as they
+// are (proto ActivationInfo.ulp_bounds_float32/64).
+struct UlpBounds {
+  // f(x): kForward, and the output of kForwardAndDerivative (bit-identical).
+  double forward = 0;
+  // f'(x) from x: kDerivative, and the derivative of kForwardAndDerivative.
+  double derivative = 0;
+  // g * f'(x) from x: kBackward.
+  double backward = 0;
+  // f' and g * f' from y = f(x) (InputKind::kOutput); only where the spec's
+  // derivative_from_output, else 0.
+  double derivative_from_output = 0;
+  double backward_from_output = 0;
+  // The one exception to the relative bounds, for non-monotonic functions:
+  // near a zero of f', f' is a difference of O(1) terms and its error is
+  // absolute. Where |x| < kNearZeroMaxAbsInput and the exact |f'(x)| <
+  // kNearZeroMaxAbsDerivative (times |g| in backward), the error of f' (of
+  // g f') is at most this many ULP of 1 (times |g|). 0: no exception, the
+  // relative bounds hold everywhere.
+  double derivative_near_zero_ulp_of_one = 0;
+
+  // The largest per-mode bound.
+  constexpr double Max() const {
+    double m = forward;
+    for (double b : {derivative, backward, derivative_from_output, backward_from_output}) {
+      m = b > m ? b : m;
+    }
+    return m;
+  }
+};
+
 // The scalar oracle of one activation: plain long double with the stable
 // textbook formula, independent of the SIMD kernels. For tests and tools
 // (reference.h), never for serving. `p` holds the parameters in spec order.
@@ -85,10 +132,9 @@ struct ActivationSpec {
   Properties properties;
   // f' can be computed from y = f(x) alone (derivative/backward accept y).
   bool derivative_from_output = false;
-  // Measured error bounds in ULP where the exact result is a normal number,
-  // over every mode; the tests enforce them.
-  double max_ulp_float32 = 0;
-  double max_ulp_float64 = 0;
+  // Measured error bounds per mode, in ULP of float32 and of float64.
+  UlpBounds ulp_float32;
+  UlpBounds ulp_float64;
   // Conventions at non-differentiable points, in the tails, for NaN and inf.
   std::string_view notes;
   ReferenceFunctions reference;

@@ -29,13 +29,13 @@ inline constexpr ActivationSpec kSwishSpec{
     .properties = {.bounded_below = true, .bounded_above = false, .smooth = true,
                    .monotonic = false, .zero_centered = true, .saturating = false},
     .derivative_from_output = false,
-    .max_ulp_float32 = 3,
-    .max_ulp_float64 = 10,
+    .ulp_float32 = {.forward = 3, .derivative = 3, .backward = 3},
+    .ulp_float64 = {.forward = 10, .derivative = 10, .backward = 10,
+                    .derivative_near_zero_ulp_of_one = 4},
     .notes = "beta * x is formed exactly (two-product, beta split in two) so its "
              "rounding is not amplified by the exponential in the tail. The "
              "float32 derivative is computed in float64 and rounded once. f'(x) "
-             "= 0 at beta*x = -1.2785: there the float64 error is absolute, <= 4 "
-             "ULP of 1.",
+             "= 0 at beta*x = -1.2785 (the bounds' derivative_near_zero exception).",
     .reference = {&SwishReference, &SwishReferenceDerivative},
     .pytorch = "none; input * torch.sigmoid(beta * input) (silu is beta = 1)",
 };

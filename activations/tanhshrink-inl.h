@@ -42,8 +42,8 @@ inline constexpr ActivationSpec kTanhshrinkSpec{
     .properties = {.bounded_below = false, .bounded_above = false, .smooth = true,
                    .monotonic = true, .zero_centered = true, .saturating = false},
     .derivative_from_output = false,
-    .max_ulp_float32 = 0.501,
-    .max_ulp_float64 = 16,
+    .ulp_float32 = {.forward = 0.501, .derivative = 0.501, .backward = 0.501},
+    .ulp_float64 = {.forward = 16, .derivative = 16, .backward = 16},
     .notes = "x - tanh(x) cancels near 0 (f ~ x^3 / 3): below |x| = 0.75 it is "
              "a Taylor series of 27 terms, so tanhshrink(1e-3) = 3.3e-10 keeps "
              "every digit where the subtraction would keep none. Above, the "

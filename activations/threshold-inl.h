@@ -32,8 +32,8 @@ inline constexpr ActivationSpec kThresholdSpec{
     .properties = {.bounded_below = true, .bounded_above = false, .smooth = false,
                    .monotonic = true, .zero_centered = false, .saturating = false},
     .derivative_from_output = false,
-    .max_ulp_float32 = 0.5,
-    .max_ulp_float64 = 0.5,
+    .ulp_float32 = {.forward = 0.5, .derivative = 0.5, .backward = 0.5},
+    .ulp_float64 = {.forward = 0.5, .derivative = 0.5, .backward = 0.5},
     .notes = "Exact but for value, which is rounded to the element type (0 ULP at "
              "the defaults). f'(threshold) = 0, as PyTorch's threshold_backward; "
              "backward selects (0 at x <= threshold for every g but NaN). x > "

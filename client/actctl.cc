@@ -71,16 +71,13 @@ std::string RangeText(const v1::Range& r) {
 }
 
 absl::StatusOr<std::unique_ptr<ActivationClient>> Connect(
-    const ActctlArgs& args, std::istream& in) {
+    const ActctlArgs& args) {
   ClientOptions options;
   options.target = args.target;
   options.timeout = args.timeout;
-  options.tls = args.tls;
-  if (!args.tls_roots_file.empty()) {
-    absl::StatusOr<std::string> pem = ReadFile(args.tls_roots_file, in);
-    if (!pem.ok()) return pem.status();
-    options.tls_root_certs_pem = *std::move(pem);
-  }
+  absl::StatusOr<TlsOptions> tls = LoadTlsFiles(args.tls);
+  if (!tls.ok()) return tls.status();
+  options.tls = *std::move(tls);
   return ActivationClient::Create(options);
 }
 
@@ -423,7 +420,7 @@ int RunActctl(const ActctlArgs& args, std::istream& in, std::ostream& out,
     err << "actctl: " << valid.message() << "\n";
     return kExitUsage;
   }
-  absl::StatusOr<std::unique_ptr<ActivationClient>> client = Connect(args, in);
+  absl::StatusOr<std::unique_ptr<ActivationClient>> client = Connect(args);
   if (!client.ok()) {
     err << "actctl: " << client.status().message() << "\n";
     return kExitUsage;

@@ -21,6 +21,7 @@
 #include "activation/v1/activation.pb.h"
 #include "client/activation_client.h"
 #include "client/svg_plot.h"
+#include "client/tls_files.h"
 
 namespace activation::client {
 
@@ -36,8 +37,7 @@ struct ActctlArgs {
 
   std::string target = "localhost:50051";
   absl::Duration timeout = absl::Seconds(10);
-  bool tls = false;
-  std::string tls_roots_file;  // PEM; empty = system roots
+  TlsFiles tls;  // --tls, --tls_roots, --tls_cert, --tls_key, --tls_server_name
 
   bool json = false;  // list, compute: JSON instead of a table
 

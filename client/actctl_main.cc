@@ -9,14 +9,13 @@
 #include "absl/flags/usage.h"
 #include "absl/time/time.h"
 #include "client/actctl.h"
+#include "client/tls_flags.h"
 
 ABSL_FLAG(std::string, target, "localhost:50051",
-          "Server address: host:port, a list ip:port,ip:port (round robin), "
-          "or a gRPC URI such as dns:///name:port");
+          "Server address: host:port, unix:/path.sock, a list ip:port,ip:port "
+          "or unix:/a,unix:/b (round robin), or a gRPC URI such as "
+          "dns:///name:port");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of each call");
-ABSL_FLAG(bool, tls, false, "Use TLS");
-ABSL_FLAG(std::string, tls_roots, "", "PEM file of TLS root certificates "
-          "(default: the system's)");
 ABSL_FLAG(bool, json, false, "list, compute: print JSON");
 ABSL_FLAG(std::string, values, "", "compute: input values, e.g. 1,2,3");
 ABSL_FLAG(std::string, values_file, "",
@@ -58,8 +57,7 @@ int main(int argc, char** argv) {
   args.operands.assign(positional.begin() + 2, positional.end());
   args.target = absl::GetFlag(FLAGS_target);
   args.timeout = absl::GetFlag(FLAGS_timeout);
-  args.tls = absl::GetFlag(FLAGS_tls);
-  args.tls_roots_file = absl::GetFlag(FLAGS_tls_roots);
+  args.tls = activation::client::TlsFlags();
   args.json = absl::GetFlag(FLAGS_json);
   args.values = absl::GetFlag(FLAGS_values);
   args.values_file = absl::GetFlag(FLAGS_values_file);

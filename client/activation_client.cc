@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -171,9 +172,25 @@ absl::StatusOr<std::string> ChannelTarget(std::string_view target_arg) {
     return std::string(target);
   }
   std::vector<absl::string_view> entries = absl::StrSplit(target, ',');
-  std::optional<Family> family;
   for (absl::string_view& entry : entries) {
     entry = absl::StripAsciiWhitespace(entry);
+  }
+  if (absl::StartsWith(entries[0], "unix:")) {
+    // gRPC's unix: resolver takes a comma-separated list of paths.
+    std::vector<absl::string_view> paths;
+    for (absl::string_view entry : entries) {
+      if (!absl::ConsumePrefix(&entry, "unix:") || entry.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "target list '", target,
+            "' mixes unix: paths with other addresses, or has an empty one"));
+      }
+      absl::ConsumePrefix(&entry, "//");  // unix:///abs -> /abs
+      paths.push_back(entry);
+    }
+    return absl::StrCat("unix:", absl::StrJoin(paths, ","));
+  }
+  std::optional<Family> family;
+  for (absl::string_view entry : entries) {
     std::optional<Family> f = IpFamily(entry);
     if (!f) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -209,10 +226,21 @@ absl::StatusOr<std::unique_ptr<ActivationClient>> ActivationClient::Create(
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   }
   std::shared_ptr<grpc::ChannelCredentials> credentials;
-  if (options.tls) {
+  if (options.tls.enabled) {
+    const TlsOptions& tls = options.tls;
+    if (tls.cert_chain_pem.empty() != tls.private_key_pem.empty()) {
+      return absl::InvalidArgumentError(
+          "tls: a client certificate needs its private key and the reverse "
+          "(mutual TLS takes both)");
+    }
     grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = options.tls_root_certs_pem;
+    ssl.pem_root_certs = tls.root_certs_pem;
+    ssl.pem_cert_chain = tls.cert_chain_pem;
+    ssl.pem_private_key = tls.private_key_pem;
     credentials = grpc::SslCredentials(ssl);
+    if (!tls.server_name.empty()) {
+      args.SetSslTargetNameOverride(tls.server_name);
+    }
   } else {
     credentials = grpc::InsecureChannelCredentials();
   }

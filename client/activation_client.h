@@ -39,10 +39,27 @@
 
 namespace activation::client {
 
+// TLS settings of a channel (PEM text, not file names).
+struct TlsOptions {
+  // TLS instead of plaintext.
+  bool enabled = false;
+  // CAs that sign the server's certificate; empty: the system's roots.
+  std::string root_certs_pem;
+  // This client's certificate chain and private key, for servers that
+  // require client certificates (mutual TLS): both or neither.
+  std::string cert_chain_pem;
+  std::string private_key_pem;
+  // The name the server's certificate must carry when it is not the target's
+  // host (e.g. "localhost" when dialling 127.0.0.1 or a unix: socket).
+  std::string server_name;
+};
+
 struct ClientOptions {
-  // "host:port"; a comma-separated list of IP "addr:port" entries
-  // ("127.0.0.1:1,[::1]:2", all of one family: gRPC's ipv4:/ipv6: list
-  // syntax); or any gRPC target URI ("dns:///svc.example:50051").
+  // "host:port"; a unix socket ("unix:/run/act.sock", "unix:///abs.sock");
+  // a comma-separated list of IP "addr:port" entries ("127.0.0.1:1,[::1]:2",
+  // all of one family: gRPC's ipv4:/ipv6: list syntax) or of unix: paths
+  // ("unix:/a.sock,unix:/b.sock"); or any gRPC target URI
+  // ("dns:///svc.example:50051").
   std::string target = "localhost:50051";
   // Deadline of a call whose CallOptions leave it unset. Must be > 0.
   absl::Duration timeout = absl::Seconds(30);
@@ -52,10 +69,8 @@ struct ClientOptions {
   int max_attempts = 4;
   // Largest message sent or received; the server's default limit is 64 MiB.
   int max_message_bytes = 64 << 20;
-  // TLS with the given PEM roots (empty: the system's roots) instead of
-  // plaintext.
-  bool tls = false;
-  std::string tls_root_certs_pem;
+  // TLS (and mutual TLS) instead of plaintext.
+  TlsOptions tls;
   // Give this client its own TCP connections instead of sharing them with
   // other channels to the same target in the process (load generators want
   // N independent connections).
@@ -89,9 +104,9 @@ std::string_view HealthStatusName(HealthStatus status);
 std::string ServiceConfigJson(int max_attempts);
 
 // The gRPC target URI for `target` as described in ClientOptions::target:
-// lists become "ipv4:a,b" or "ipv6:[a]:p,[b]:q". INVALID_ARGUMENT for an
-// empty entry, a list entry that is not an IP literal with a port, or a list
-// mixing families.
+// lists become "ipv4:a,b", "ipv6:[a]:p,[b]:q" or "unix:/a,/b".
+// INVALID_ARGUMENT for an empty entry, a list entry that is neither an IP
+// literal with a port nor a unix: path, or a list mixing kinds.
 absl::StatusOr<std::string> ChannelTarget(std::string_view target);
 
 class ActivationClient {
@@ -101,7 +116,8 @@ class ActivationClient {
       std::function<void(absl::StatusOr<v1::ComputeBatchResponse>)>;
 
   // Builds the channel (it connects lazily, on the first call).
-  // INVALID_ARGUMENT for a bad target or a non-positive timeout.
+  // INVALID_ARGUMENT for a bad target, a non-positive timeout, or a client
+  // certificate without its key (or the reverse).
   static absl::StatusOr<std::unique_ptr<ActivationClient>> Create(
       const ClientOptions& options);
 

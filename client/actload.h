@@ -12,6 +12,10 @@
 // Everything runs on gRPC's callback API: no thread per request, so a 2-core
 // machine can drive the server rather than itself. The run is bounded by
 // `duration` and/or `total`; every call has a deadline.
+//
+// Three parts, each readable alone: the runner (actload_runner.cc, this
+// header), verification of the answers (actload_verify.h) and the reports
+// (actload_report.h).
 #ifndef CLIENT_ACTLOAD_H_
 #define CLIENT_ACTLOAD_H_
 
@@ -24,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "activation/v1/activation.pb.h"
+#include "client/activation_client.h"
 #include "client/cli_parse.h"
 #include "client/histogram.h"
 #include "client/tensor_codec.h"
@@ -35,8 +40,9 @@ absl::StatusOr<LoadRpc> ParseLoadRpc(std::string_view text);
 std::string LoadRpcName(LoadRpc rpc);
 
 struct LoadConfig {
-  // Servers; each a ClientOptions::target (a list inside one entry is
-  // balanced by gRPC). Connections are spread over the entries round robin.
+  // Servers; each a ClientOptions::target (host:port, unix:/path, or a list
+  // inside one entry, balanced by gRPC). Connections are spread over the
+  // entries round robin.
   std::vector<std::string> targets = {"127.0.0.1:50051"};
   // Independent HTTP/2 connections (raised to targets.size() if smaller).
   int connections = 1;
@@ -70,8 +76,19 @@ struct LoadConfig {
   // Open loop: most requests in flight; beyond it sending waits (latency is
   // still measured from the intended time, so the wait shows).
   int max_in_flight = 20000;
-  bool tls = false;
-  std::string tls_root_certs_pem;
+  TlsOptions tls;
+  // > 0: a ProgressSample every this long, for live progress; 0: none.
+  absl::Duration progress_interval = absl::ZeroDuration();
+};
+
+// What happened during one progress interval (warm-up included).
+struct ProgressSample {
+  absl::Duration elapsed;   // since the run started
+  absl::Duration interval;  // length of this sample
+  bool warmup = false;      // most of the interval was warm-up
+  uint64_t ok = 0;
+  uint64_t errors = 0;
+  LatencyHistogram latency;  // of the requests completed in the interval
 };
 
 // INVALID_ARGUMENT naming the bad field, or OK.
@@ -96,7 +113,10 @@ struct LoadResult {
   uint64_t payload_bytes = 0;
   // Measured-phase wall time: from its start to the last completion.
   absl::Duration elapsed = absl::ZeroDuration();
+  // Every completed request, and the successful ones alone (under overload a
+  // server refuses fast: the refusals would hide the accepted calls' wait).
   LatencyHistogram latency;
+  LatencyHistogram ok_latency;
   // Requests sent per targets[i] (measured phase).
   std::vector<uint64_t> per_target;
   // This process's CPU time (getrusage: user + system, every thread) over
@@ -117,22 +137,10 @@ struct LoadResult {
 // UNAVAILABLE or another server status if the first call to any target
 // fails (the message says which target), so a typo does not run a long
 // test of nothing. RPC errors during the run are counted, not returned.
-// `progress`, if set, gets one line per phase.
+// `progress`, if set, gets one line per phase, and with
+// `progress_interval` > 0 one FormatProgress line per interval.
 absl::StatusOr<LoadResult> RunLoad(const LoadConfig& config,
                                    std::ostream* progress = nullptr);
-
-// Reports.
-std::string FormatText(const LoadConfig& config, const LoadResult& result);
-std::string FormatJson(const LoadConfig& config, const LoadResult& result);
-// A header line and one row, so runs can be appended to one file.
-std::string FormatCsv(const LoadConfig& config, const LoadResult& result,
-                      bool header = true);
-// An SVG latency histogram (log-scaled latency axis, percentile markers).
-std::string RenderLatencySvg(const LoadConfig& config,
-                             const LoadResult& result);
-
-// "12.3us", "4.56ms", "1.2s".
-std::string FormatNanos(double nanos);
 
 }  // namespace activation::client
 

@@ -4,6 +4,8 @@
 // Exit code: 0 all requests succeeded (and, with --verify, every answer was
 // right); 1 some failed or were wrong, or the servers could not be reached;
 // 2 bad flags.
+#include <unistd.h>
+
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -16,12 +18,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "client/actload.h"
+#include "client/actload_report.h"
 #include "client/cli_parse.h"
 #include "client/svg_plot.h"
+#include "client/tls_flags.h"
 
 ABSL_FLAG(std::vector<std::string>, target, {"127.0.0.1:50051"},
-          "Servers, comma-separated; connections are spread over them round "
-          "robin and requests over the connections");
+          "Servers (host:port or unix:/path), comma-separated; connections "
+          "are spread over them round robin and requests over the "
+          "connections");
 ABSL_FLAG(int, connections, 1, "HTTP/2 connections (at least one per target)");
 ABSL_FLAG(int, concurrency, 8,
           "Closed loop: requests in flight (stream: streams, one message in "
@@ -55,8 +60,11 @@ ABSL_FLAG(std::vector<std::string>, output, {"text"},
           "FILE.txt; comma-separated");
 ABSL_FLAG(std::string, report, "",
           "Write the latency histogram as FILE.svg or FILE.html");
-ABSL_FLAG(bool, tls, false, "Use TLS");
-ABSL_FLAG(std::string, tls_roots, "", "PEM file of TLS roots (default: system)");
+ABSL_FLAG(bool, quiet, false,
+          "No progress on stderr (by default, when stderr is a terminal, a "
+          "line per second: req/s, errors, p50/p99 of that second)");
+ABSL_FLAG(absl::Duration, progress_interval, absl::Seconds(1),
+          "Live progress every this long (0 = none)");
 
 namespace {
 
@@ -101,7 +109,6 @@ int main(int argc, char** argv) {
   config.input_range = absl::GetFlag(FLAGS_input_range);
   config.seed = absl::GetFlag(FLAGS_seed);
   config.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
-  config.tls = absl::GetFlag(FLAGS_tls);
   auto rpc = ac::ParseLoadRpc(absl::GetFlag(FLAGS_rpc));
   auto sizes = ac::ParseSizeMix(absl::GetFlag(FLAGS_size));
   auto params = ac::ParseParams(absl::GetFlag(FLAGS_param));
@@ -119,14 +126,17 @@ int main(int argc, char** argv) {
   config.mode = *mode;
   config.dtype = *dtype;
   config.encoding = *encoding;
-  if (const std::string roots = absl::GetFlag(FLAGS_tls_roots); !roots.empty()) {
-    std::ifstream file(roots);
-    if (!file) return Usage(absl::NotFoundError("cannot open " + roots));
-    config.tls_root_certs_pem.assign(std::istreambuf_iterator<char>(file), {});
+  absl::StatusOr<ac::TlsOptions> tls = ac::LoadTlsFiles(ac::TlsFlags());
+  if (!tls.ok()) return Usage(tls.status());
+  config.tls = *std::move(tls);
+  const bool quiet = absl::GetFlag(FLAGS_quiet);
+  if (!quiet && isatty(STDERR_FILENO)) {
+    config.progress_interval = absl::GetFlag(FLAGS_progress_interval);
   }
   if (absl::Status s = ac::ValidateLoadConfig(config); !s.ok()) return Usage(s);
 
-  absl::StatusOr<ac::LoadResult> result = ac::RunLoad(config, &std::cerr);
+  absl::StatusOr<ac::LoadResult> result =
+      ac::RunLoad(config, quiet ? nullptr : &std::cerr);
   if (!result.ok()) {
     std::cerr << "actload: " << absl::StatusCodeToString(result.status().code())
               << ": " << result.status().message() << "\n";

@@ -6,11 +6,20 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config ccache
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-      libabsl-dev libtbb-dev libhwy-dev libbenchmark-dev libgtest-dev libgmock-dev)
+      libabsl-dev libtbb-dev libhwy-dev libbenchmark-dev libgtest-dev libgmock-dev
+      libssl-dev)
 if [[ "${1:-}" == "--test" ]]; then
   # Cross-language clients and references used by the tests.
   pkgs+=(python3 python3-grpcio python3-protobuf python3-numpy python3-torch
-         nginx-light nghttp2-client python3-yaml docker-compose)
+         nginx-light nghttp2-client python3-yaml docker-compose
+         # clients/python installed into a venv (offline) and its pytest
+         # suite.
+         python3-venv python3-pip python3-setuptools python3-wheel python3-pytest)
+  # The TLS tests make their certificates at test time.
+  pkgs+=(openssl)
+  # The allocators the RPC bench compares (bench/rpc, LD_PRELOAD); its smoke
+  # test starts a server under each.
+  pkgs+=(libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0)
   # Node.js may come from elsewhere (nodesource bundles npm): only fill gaps.
   command -v node >/dev/null || pkgs+=(nodejs)
   command -v npm >/dev/null || pkgs+=(npm)

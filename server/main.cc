@@ -17,7 +17,27 @@
 #include "absl/flags/usage.h"
 #include "absl/time/time.h"
 #include "activations/evaluate.h"
+#include "server/byte_size.h"
 #include "server/server_builder.h"
+#include "server/system_memory.h"
+
+// A flag holding a size in bytes: "1073741824", "512MiB", "1GiB".
+struct ByteSizeFlag {
+  std::size_t bytes = 0;
+};
+bool AbslParseFlag(absl::string_view text, ByteSizeFlag* flag,
+                   std::string* error) {
+  absl::StatusOr<std::size_t> bytes = actserver::ParseByteSize(text);
+  if (!bytes.ok()) {
+    *error = std::string(bytes.status().message());
+    return false;
+  }
+  flag->bytes = *bytes;
+  return true;
+}
+std::string AbslUnparseFlag(ByteSizeFlag flag) {
+  return actserver::FormatByteSize(flag.bytes);
+}
 
 ABSL_FLAG(int, port, 50051,
           "TCP port to listen on; 0 lets the kernel choose (the start-up line "
@@ -25,11 +45,27 @@ ABSL_FLAG(int, port, 50051,
 ABSL_FLAG(std::string, address, "0.0.0.0",
           "Address to bind: 0.0.0.0 (all IPv4), :: (all), 127.0.0.1, ...");
 ABSL_FLAG(int, threads, 0, "Compute threads; 0 means all cores");
+ABSL_FLAG(int, compute_nice, 5,
+          "Compute threads run this much nicer than the process (0..19): "
+          "under a saturated CPU, health checks and refusals go first");
 ABSL_FLAG(int, max_message_bytes, 64 << 20,
           "Largest request accepted, in bytes (RESOURCE_EXHAUSTED above)");
 ABSL_FLAG(std::uint64_t, max_elements, std::uint64_t{1} << 24,
           "Most input values per call, summed over a batch "
           "(RESOURCE_EXHAUSTED above)");
+ABSL_FLAG(std::uint64_t, max_batch_items, 1 << 16,
+          "Most items in one ComputeBatch (RESOURCE_EXHAUSTED above)");
+ABSL_FLAG(std::string, unix_socket, "",
+          "Also listen on this Unix domain socket path (clients use "
+          "unix:PATH); empty for none");
+ABSL_FLAG(ByteSizeFlag, memory_budget, ByteSizeFlag{},
+          "Bytes of requests and responses held at once, e.g. 768MiB; a call "
+          "that does not fit is refused at once with RESOURCE_EXHAUSTED. 0: "
+          "half the container's memory limit (cgroup), or of the machine's "
+          "memory");
+ABSL_FLAG(std::uint64_t, max_queued_elements, std::uint64_t{1} << 25,
+          "Input values admitted and not yet computed, at most "
+          "(RESOURCE_EXHAUSTED above): bounds the wait of an admitted call");
 ABSL_FLAG(absl::Duration, drain_delay, absl::Seconds(1),
           "On SIGTERM/SIGINT, how long to go on serving with health "
           "NOT_SERVING before refusing new RPCs, so that balancers and "
@@ -39,6 +75,25 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM/SIGINT, how long RPCs in flight may run before they are "
           "cancelled; keep it below the orchestrator's termination grace "
           "period");
+
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM file of the server's certificate chain (leaf first); with "
+          "--tls_key, the port serves TLS only. Re-read every "
+          "--tls_reload_interval, so rotated certificates need no restart");
+ABSL_FLAG(std::string, tls_key, "",
+          "PEM file of the private key of --tls_cert (unencrypted)");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM file of the CAs that sign client certificates: mutual TLS, "
+          "clients without a certificate that chains to one are refused");
+ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Minutes(1),
+          "How often the TLS files are checked for rotated certificates");
+ABSL_FLAG(int, health_port, -1,
+          "Also serve grpc.health.v1, and nothing else, in plaintext on this "
+          "port: for probes that cannot speak TLS (Kubernetes gRPC probes, "
+          "Docker HEALTHCHECK); -1 for none, 0 lets the kernel choose");
+ABSL_FLAG(std::string, health_address, "127.0.0.1",
+          "Address of --health_port: loopback for probes run inside the "
+          "container; 0.0.0.0 for a kubelet probing the pod IP");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -59,22 +114,55 @@ int main(int argc, char** argv) {
   options.address = absl::GetFlag(FLAGS_address);
   options.port = absl::GetFlag(FLAGS_port);
   options.threads = absl::GetFlag(FLAGS_threads);
+  options.compute_nice = absl::GetFlag(FLAGS_compute_nice);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.max_elements = absl::GetFlag(FLAGS_max_elements);
+  options.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
+  options.unix_socket = absl::GetFlag(FLAGS_unix_socket);
+  options.memory_budget = absl::GetFlag(FLAGS_memory_budget).bytes;
+  options.max_queued_elements = absl::GetFlag(FLAGS_max_queued_elements);
+  options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls.key_file = absl::GetFlag(FLAGS_tls_key);
+  options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  options.tls.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
+  options.health_port = absl::GetFlag(FLAGS_health_port);
+  options.health_address = absl::GetFlag(FLAGS_health_address);
   absl::StatusOr<std::unique_ptr<actserver::ActivationServer>> server =
       actserver::ActivationServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "actserver: %s\n", server.status().ToString().c_str());
     return 1;
   }
+  const std::string unix_note =
+      options.unix_socket.empty() ? "" : ", unix:" + options.unix_socket;
+  const actserver::MemoryLimit limit = actserver::ProcessMemoryLimit();
+  const std::string budget_source =
+      options.memory_budget > 0
+          ? "--memory_budget"
+          : "half of " + limit.source + " " + actserver::HumanBytes(limit.bytes);
   std::fprintf(
       stderr,
-      "actserver: listening on %s, %d compute threads, SIMD %s, "
-      "max_message_bytes %d, max_elements %llu\n",
+      "actserver: listening on %s%s, %d compute threads, SIMD %s, "
+      "max_message_bytes %d, max_elements %llu, memory budget %s (%s)\n",
       actserver::JoinHostPort(options.address, (*server)->port()).c_str(),
-      (*server)->threads(), std::string(activations::SimdTarget()).c_str(),
+      unix_note.c_str(), (*server)->threads(),
+      std::string(activations::SimdTarget()).c_str(),
       options.max_message_bytes,
-      static_cast<unsigned long long>(options.max_elements));
+      static_cast<unsigned long long>(options.max_elements),
+      actserver::HumanBytes((*server)->memory_budget()).c_str(),
+      budget_source.c_str());
+  // Transport security and the probe port, on a line of their own.
+  std::fprintf(stderr, "actserver: %s%s\n",
+               !options.tls.enabled() ? "plaintext"
+               : options.tls.client_ca_file.empty()
+                   ? "TLS"
+                   : "mutual TLS (client certificates required)",
+               (*server)->health_port() == 0
+                   ? ""
+                   : (", health-only plaintext port " +
+                      actserver::JoinHostPort(options.health_address,
+                                              (*server)->health_port()))
+                         .c_str());
 
   int signal = 0;
   sigwait(&stop_signals, &signal);

@@ -2,12 +2,17 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/system_memory.h"
 
 namespace actserver {
 namespace {
@@ -17,7 +22,44 @@ constexpr char kServiceName[] = "activation.v1.ActivationService";
 activations::Options EngineOptions(const ServerOptions& options) {
   activations::Options engine;
   engine.threads = options.threads;
+  engine.worker_nice = options.compute_nice;
   return engine;
+}
+
+ServiceLimits Limits(const ServerOptions& options) {
+  ServiceLimits limits;
+  limits.request.max_elements = options.max_elements;
+  limits.request.max_batch_items = options.max_batch_items;
+  limits.memory_budget_bytes = options.memory_budget > 0
+                                   ? options.memory_budget
+                                   : DefaultMemoryBudget();
+  // An eighth of the budget may sit idle in the pool: enough to keep a
+  // steady load's buffers, and given back whenever a call needs the room.
+  limits.max_idle_buffer_bytes = limits.memory_budget_bytes / 8;
+  limits.max_queued_elements = options.max_queued_elements;
+  return limits;
+}
+
+std::size_t TransportQuota(const ServiceLimits& limits,
+                           const ServerOptions& options) {
+  return std::max(limits.memory_budget_bytes / 2,
+                  2 * static_cast<std::size_t>(options.max_message_bytes));
+}
+
+// A Unix socket path whose directory cannot take it fails the whole build of
+// the server with a message about the TCP port; say what is wrong instead.
+absl::Status CheckUnixSocketPath(const std::string& path) {
+  if (path.empty()) return absl::OkStatus();
+  const std::size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0              ? "/"
+                                                    : path.substr(0, slash);
+  if (access(dir.c_str(), W_OK | X_OK) != 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on unix:", path, ": directory ", dir,
+        " does not exist or is not writable"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -29,9 +71,9 @@ std::string JoinHostPort(const std::string& host, int port) {
   return absl::StrCat(host, ":", port);
 }
 
-ActivationServer::ActivationServer(const ServerOptions& options)
-    : engine_(EngineOptions(options)),
-      service_(&engine_, options.max_elements, &counters_) {}
+ActivationServer::ActivationServer(const ServerOptions& options,
+                                   const ServiceLimits& limits)
+    : engine_(EngineOptions(options)), service_(&engine_, limits, &counters_) {}
 
 absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
     const ServerOptions& options) {
@@ -47,7 +89,33 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
     return absl::InvalidArgumentError(absl::StrCat(
         "max_message_bytes: ", options.max_message_bytes, " must be > 0"));
   }
-  std::unique_ptr<ActivationServer> server(new ActivationServer(options));
+  if (options.compute_nice < 0 || options.compute_nice > 19) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "compute_nice: ", options.compute_nice, " is outside [0, 19]"));
+  }
+  if (options.max_queued_elements == 0) {
+    return absl::InvalidArgumentError(
+        "max_queued_elements: 0 admits nothing; it must be > 0");
+  }
+  if (options.max_batch_items == 0) {
+    return absl::InvalidArgumentError(
+        "max_batch_items: 0 admits no batch; it must be > 0");
+  }
+  if (options.health_port < -1 || options.health_port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "health_port: ", options.health_port,
+        " is outside [0, 65535] (or -1 for none)"));
+  }
+  if (absl::Status unix_path = CheckUnixSocketPath(options.unix_socket);
+      !unix_path.ok()) {
+    return unix_path;
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(options.tls);
+  if (!credentials.ok()) return credentials.status();
+  const ServiceLimits limits = Limits(options);
+  std::unique_ptr<ActivationServer> server(
+      new ActivationServer(options, limits));
 
   // Both are process-wide switches read by ServerBuilder: the standard
   // grpc.health.v1 service (Kubernetes gRPC probes, load balancers) and
@@ -57,14 +125,34 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
 
   grpc::ServerBuilder builder;
   const std::string address = JoinHostPort(options.address, options.port);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
-                           &server->port_);
+  builder.AddListeningPort(address, *credentials, &server->port_);
   // gRPC sets SO_REUSEPORT by default, so a second server on a busy port
   // would start "successfully" and share its traffic; fail instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  int unix_bound = 0;
+  if (!options.unix_socket.empty()) {
+    // The same credentials as the TCP port: a socket file's permissions
+    // are not a reason to drop TLS a deployment asked for.
+    builder.AddListeningPort("unix:" + options.unix_socket, *credentials,
+                             &unix_bound);
+  }
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  // gRPC's own buffers -- requests being received, before the service can
+  // admit or refuse them -- get their own bound: half the budget, and room
+  // for two of the largest messages at least, or one large request could
+  // never arrive. Past it gRPC reads in smaller pieces, sends GOAWAY to idle
+  // connections and, last, resets streams (RESOURCE_EXHAUSTED).
+  grpc::ResourceQuota quota("actserver");
+  quota.Resize(TransportQuota(limits, options));
+  builder.SetResourceQuota(quota);
   builder.RegisterService(&server->service_);
   server->server_ = builder.BuildAndStart();
+  if (server->server_ != nullptr && !options.unix_socket.empty() &&
+      unix_bound == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on unix:", options.unix_socket,
+        " (no such directory, or no permission?)"));
+  }
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", address,
@@ -76,7 +164,34 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
       wildcard ? std::string("127.0.0.1") : options.address, server->port_);
   server->server_->GetHealthCheckService()->SetServingStatus(kServiceName,
                                                              true);
+  if (options.health_port >= 0) {
+    absl::Status health = server->StartHealthServer(options);
+    if (!health.ok()) return health;
+  }
   return server;
+}
+
+absl::Status ActivationServer::StartHealthServer(const ServerOptions& options) {
+  // Only the default health service (enabled above, process-wide) is
+  // registered: this port answers grpc.health.v1 and UNIMPLEMENTED to
+  // everything else, so it gives nothing away without TLS.
+  grpc::ServerBuilder builder;
+  const std::string address =
+      JoinHostPort(options.health_address, options.health_port);
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
+                           &health_port_);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // Health requests are a few bytes.
+  builder.SetMaxReceiveMessageSize(4096);
+  health_server_ = builder.BuildAndStart();
+  if (health_server_ == nullptr || health_port_ == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", address,
+        " for health (address in use, or not an address of this host?)"));
+  }
+  health_server_->GetHealthCheckService()->SetServingStatus(kServiceName,
+                                                            true);
+  return absl::OkStatus();
 }
 
 ActivationServer::~ActivationServer() { Shutdown(absl::ZeroDuration()); }
@@ -89,6 +204,9 @@ std::shared_ptr<grpc::Channel> ActivationServer::InProcessChannel(
 void ActivationServer::StartDraining() {
   if (server_ == nullptr) return;  // Start failed before building it
   server_->GetHealthCheckService()->SetServingStatus(false);
+  if (health_server_ != nullptr) {
+    health_server_->GetHealthCheckService()->SetServingStatus(false);
+  }
 }
 
 void ActivationServer::Shutdown(absl::Duration grace) {
@@ -96,6 +214,11 @@ void ActivationServer::Shutdown(absl::Duration grace) {
   absl::call_once(shutdown_once_, [&] {
     StartDraining();
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+    // Last, so that probes see NOT_SERVING (not a refused connection) for
+    // as long as the main port drains.
+    if (health_server_ != nullptr) {
+      health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+    }
   });
 }
 

@@ -17,6 +17,7 @@
 #include "activations/evaluate.h"
 #include "server/counters.h"
 #include "server/service.h"
+#include "server/tls_credentials.h"
 
 namespace actserver {
 
@@ -28,6 +29,10 @@ struct ServerOptions {
   int port = 50051;
   // Compute threads (the oneTBB arena); 0 means all cores.
   int threads = 0;
+  // The compute threads run this much nicer than the process (0..19), so
+  // that under a saturated CPU gRPC's threads -- health checks, refusals,
+  // reading and writing -- get it first.
+  int compute_nice = 5;
   // Largest request message accepted, in bytes; larger ones fail with
   // RESOURCE_EXHAUSTED before they reach the service. 64 MiB holds 16 Mi
   // float32 values.
@@ -36,6 +41,30 @@ struct ServerOptions {
   // message); more is RESOURCE_EXHAUSTED. Default: what 64 MiB of float32
   // holds.
   std::size_t max_elements = std::size_t{1} << 24;
+  // Most items in one ComputeBatch; more is RESOURCE_EXHAUSTED.
+  std::size_t max_batch_items = 1 << 16;
+  // Also listen on this Unix domain socket path ("" for none); clients reach
+  // it as "unix:<path>". A stale socket file at the path is replaced.
+  std::string unix_socket;
+  // Bytes of requests and responses the server holds at once; a call that
+  // does not fit is refused with RESOURCE_EXHAUSTED. 0: half the container's
+  // memory limit, or of the machine's memory (system_memory.h). gRPC's
+  // resource quota, which bounds what its transport buffers, gets the same.
+  std::size_t memory_budget = 0;
+  // Input values admitted and not yet computed, at most; more is
+  // RESOURCE_EXHAUSTED (a call alone in the queue is always admitted).
+  std::size_t max_queued_elements = std::size_t{1} << 25;
+  // TLS or mutual TLS on `port` (tls_credentials.h); plaintext by default.
+  TlsOptions tls;
+  // A second listener, always plaintext, that serves only grpc.health.v1:
+  // for probes that cannot speak TLS or present a client certificate
+  // (Kubernetes' gRPC probes, a Docker HEALTHCHECK). Its status follows the
+  // main port's: NOT_SERVING from StartDraining on. -1: no such listener;
+  // 0: the kernel chooses (read it back with health_port()). Bound to
+  // `health_address`, loopback unless a prober outside the host (kubelet
+  // probing the pod IP) needs it.
+  int health_port = -1;
+  std::string health_address = "127.0.0.1";
 };
 
 // A started server. Thread-safe. Destroying it shuts it down (with no grace
@@ -43,8 +72,10 @@ struct ServerOptions {
 class ActivationServer {
  public:
   // Binds, registers the services and starts serving; health is SERVING for
-  // "" and for "activation.v1.ActivationService". UNAVAILABLE if the address
-  // cannot be bound; INVALID_ARGUMENT for options out of range.
+  // "" and for "activation.v1.ActivationService". UNAVAILABLE if an address
+  // cannot be bound; INVALID_ARGUMENT for options out of range and for TLS
+  // files that are unreadable, not PEM or do not match (the message names
+  // the option and the file).
   static absl::StatusOr<std::unique_ptr<ActivationServer>> Start(
       const ServerOptions& options);
 
@@ -59,7 +90,13 @@ class ActivationServer {
   const std::string& target() const { return target_; }
   // Compute threads in use.
   int threads() const { return engine_.threads(); }
+  // The memory budget in force (options.memory_budget, or the default).
+  std::size_t memory_budget() const { return service_.budget().limit(); }
+  const ActivationServiceImpl& service() const { return service_; }
   const ServiceCounters& counters() const { return counters_; }
+  // The plaintext health-only port (the kernel's choice when
+  // options.health_port was 0); 0 when there is none.
+  int health_port() const { return health_port_; }
 
   // A channel to this server that bypasses the network (for tests).
   std::shared_ptr<grpc::Channel> InProcessChannel(
@@ -82,14 +119,17 @@ class ActivationServer {
   void Wait();
 
  private:
-  explicit ActivationServer(const ServerOptions& options);
+  ActivationServer(const ServerOptions& options, const ServiceLimits& limits);
+  absl::Status StartHealthServer(const ServerOptions& options);
 
   activations::Engine engine_;
   ServiceCounters counters_;
   ActivationServiceImpl service_;
   // Declared last: destroyed first, while the service it calls still exists.
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> health_server_;  // health_port >= 0 only
   int port_ = 0;
+  int health_port_ = 0;
   std::string target_;
   absl::once_flag shutdown_once_;
 };

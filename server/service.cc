@@ -1,8 +1,10 @@
 #include "server/service.h"
 
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -10,37 +12,182 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "server/request_codec.h"
+#include "server/catalog_response.h"
+#include "server/job_planner.h"
+#include "server/response_encoder.h"
 #include "server/status_util.h"
 
 namespace actserver {
 namespace {
 
 namespace v1 = ::activation::v1;
+using Shared = ActivationServiceImpl::Shared;
 
-std::size_t CountElements(const std::vector<activations::Job>& jobs) {
-  std::size_t elements = 0;
-  for (const activations::Job& job : jobs) elements += job.size;
-  return elements;
+// A received message's bytes as a chain over its slices, which `slices`
+// keeps referenced (no copy).
+wire::Chain ChainOf(const grpc::ByteBuffer& buffer,
+                    std::vector<grpc::Slice>* slices) {
+  wire::Chain chain;
+  if (!buffer.Valid() || !buffer.Dump(slices).ok()) return chain;
+  for (const grpc::Slice& slice : *slices) {
+    chain.Append(wire::Piece{reinterpret_cast<const char*>(slice.begin()),
+                             slice.size()});
+  }
+  return chain;
 }
+
+std::size_t TotalElements(const std::vector<DecodedRequest>& requests) {
+  std::size_t n = 0;
+  for (const DecodedRequest& r : requests) n += r.input.size;
+  return n;
+}
+
+bool DeadlinePassed(const grpc::CallbackServerContext* context) {
+  return context->deadline() <= std::chrono::system_clock::now();
+}
+
+absl::Status DeadlineExpired() {
+  return absl::DeadlineExceededError(
+      "the call's deadline passed before its computation started; it was not "
+      "computed");
+}
+
+// Everything one computation holds from admission until its result is sent:
+// the decoded requests (pointing into `slices`), the claim on the budget and
+// queue, the response buffer the kernels write into, and the jobs.
+struct Work {
+  std::vector<grpc::Slice> slices;
+  std::vector<DecodedRequest> requests;
+  Admission::Ticket ticket;
+  BufferPool::Buffer* buffer = nullptr;
+  std::size_t response_size = 0;
+  Scratch scratch;
+  std::vector<activations::Job> jobs;
+
+  // Admits the decoded requests and lays out their response: `layout` sizes
+  // it and `write` writes it, returning the output slots of each request.
+  template <typename Size, typename Write>
+  absl::Status Prepare(const Shared& shared, std::size_t request_bytes,
+                       Size size, Write write) {
+    response_size = size(requests);
+    absl::StatusOr<Admission::Ticket> admitted = shared.admission->Admit(
+        request_bytes, response_size, TotalElements(requests), &buffer);
+    if (!admitted.ok()) return admitted.status();
+    ticket = *std::move(admitted);
+    wire::Writer writer(buffer->data, response_size);
+    std::vector<OutputSlots> slots(requests.size());
+    write(requests, &writer, slots);
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      PlanJobs(requests[i], slots[i], &scratch, &jobs);
+    }
+    return absl::OkStatus();
+  }
+
+  // The computation ended: its values leave the queue, and on success the
+  // buffer becomes `out` (sent, then back to the pool); otherwise it goes
+  // back at once.
+  void Complete(const Shared& shared, bool ok, grpc::ByteBuffer* out) {
+    ticket.LeaveQueue();
+    if (buffer == nullptr) return;
+    if (ok) {
+      grpc::Slice slice = shared.pool->ToSlice(buffer, response_size);
+      grpc::ByteBuffer response(&slice, 1);
+      out->Swap(&response);
+    } else {
+      shared.pool->Return(buffer);
+    }
+    buffer = nullptr;
+  }
+
+  ~Work() {
+    // Only if the work never reached the engine.
+    if (buffer != nullptr) buffer->pool->Return(buffer);
+  }
+};
+
+void Account(const Shared& shared, const absl::Status& status,
+             std::size_t requests, std::size_t elements) {
+  if (status.ok()) {
+    shared.counters->AddRequests(requests, elements);
+  } else {
+    shared.counters->AddError();
+  }
+}
+
+// Compute and ComputeBatch: one reactor per call, deleted when gRPC is done
+// with it; until then it holds the request's bytes in the budget.
+class UnaryCall final : public grpc::ServerUnaryReactor {
+ public:
+  UnaryCall(const Shared& shared, grpc::CallbackServerContext* context,
+            grpc::ByteBuffer* response)
+      : shared_(shared), context_(context), response_(response) {}
+
+  void Start(const grpc::ByteBuffer& request, bool batch) {
+    const wire::Chain chain = ChainOf(request, &work_.slices);
+    if (batch) {
+      absl::StatusOr<std::vector<DecodedRequest>> decoded =
+          DecodeBatchRequest(chain, shared_.limits);
+      if (!decoded.ok()) return Fail(decoded.status());
+      work_.requests = *std::move(decoded);
+    } else {
+      absl::StatusOr<DecodedRequest> decoded =
+          DecodeComputeRequest(chain, shared_.limits);
+      if (!decoded.ok()) return Fail(decoded.status());
+      work_.requests.push_back(*std::move(decoded));
+    }
+    if (DeadlinePassed(context_)) return Fail(DeadlineExpired());
+    absl::Status prepared =
+        batch ? work_.Prepare(shared_, chain.size(), BatchResponseSize,
+                              WriteBatchResponse)
+              : work_.Prepare(
+                    shared_, chain.size(),
+                    [](const std::vector<DecodedRequest>& r) {
+                      return ComputeResponseSize(r[0]);
+                    },
+                    [](const std::vector<DecodedRequest>& r, wire::Writer* w,
+                       std::span<OutputSlots> slots) {
+                      slots[0] = WriteComputeResponse(r[0], w);
+                    });
+    if (!prepared.ok()) return Fail(prepared);
+    const std::size_t elements = TotalElements(work_.requests);
+    const std::size_t requests = work_.requests.size();
+    shared_.engine->Enqueue(
+        std::move(work_.jobs),
+        [context = context_] { return context->IsCancelled(); },
+        [this, requests, elements](absl::Status status) {
+          work_.Complete(shared_, status.ok(), response_);
+          Account(shared_, status, requests, elements);
+          Finish(ToGrpcStatus(status));  // `this` may be gone after this
+        });
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void Fail(const absl::Status& status) {
+    Account(shared_, status, 0, 0);
+    Finish(ToGrpcStatus(status));
+  }
+
+  const Shared shared_;
+  grpc::CallbackServerContext* const context_;
+  grpc::ByteBuffer* const response_;
+  Work work_;
+};
 
 // ComputeStream: every request gets one response, in arrival order. Requests
 // are computed concurrently (each on the engine as it arrives) but written
 // strictly in order from the head of `queue_`, one write outstanding at a
 // time as gRPC requires. At most kMaxInFlight requests are read ahead of the
 // writer: a client that does not read its responses stops being read from,
-// which is what carries HTTP/2 flow control back to it.
-class StreamReactor final
-    : public grpc::ServerBidiReactor<v1::ComputeRequest,
-                                     v1::ComputeStreamResponse> {
+// which is what carries HTTP/2 flow control back to it. Each message goes
+// through the same admission as a unary call; one refused, or one that does
+// not parse, gets an error response and the stream goes on.
+class StreamCall final
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
-  StreamReactor(grpc::CallbackServerContext* context,
-                const activations::Engine* engine, std::size_t max_elements,
-                ServiceCounters* counters)
-      : context_(context),
-        engine_(engine),
-        max_elements_(max_elements),
-        counters_(counters) {
+  StreamCall(const Shared& shared, grpc::CallbackServerContext* context)
+      : shared_(shared), context_(context) {
     Actions actions;
     {
       absl::MutexLock lock(&mu_);
@@ -73,14 +220,17 @@ class StreamReactor final
   }
 
   void OnWriteDone(bool ok) override {
+    std::unique_ptr<Entry> written;
     Actions actions;
     {
       absl::MutexLock lock(&mu_);
       write_pending_ = false;
+      written = std::move(queue_.front());
       queue_.pop_front();
       if (!ok) write_failed_ = true;
       actions = NextActionsLocked();
     }
+    written.reset();  // gives its bytes back, outside the lock
     Perform(actions);
   }
 
@@ -91,16 +241,17 @@ class StreamReactor final
   static constexpr std::size_t kMaxInFlight = 4;
 
   struct Entry {
-    v1::ComputeRequest request;
-    v1::ComputeStreamResponse response;
+    grpc::ByteBuffer request;
+    Work work;
+    grpc::ByteBuffer response;
     bool ready = false;  // response complete, may be written
   };
 
   // What to start once the lock is released: gRPC may run reactions inline,
   // so StartRead/StartWrite/Finish are never called under mu_.
   struct Actions {
-    v1::ComputeRequest* read = nullptr;
-    const v1::ComputeStreamResponse* write = nullptr;
+    grpc::ByteBuffer* read = nullptr;
+    const grpc::ByteBuffer* write = nullptr;
     std::optional<grpc::Status> finish;
   };
 
@@ -143,31 +294,48 @@ class StreamReactor final
   // Computes `entry` (owned by queue_, which keeps it until it is written)
   // and marks it ready.
   void Compute(Entry* entry) {
-    entry->response.set_id(entry->request.id());
-    absl::StatusOr<activations::Job> job = PrepareCompute(
-        entry->request, max_elements_, entry->response.mutable_response());
-    if (!job.ok()) {
-      Done(entry, job.status(), 0);
-      return;
-    }
-    const std::size_t elements = job->size;
-    engine_->Enqueue(
-        {*job}, [context = context_] { return context->IsCancelled(); },
-        [this, entry, elements](absl::Status status) {
-          Done(entry, status, elements);
+    Work& work = entry->work;
+    const wire::Chain chain = ChainOf(entry->request, &work.slices);
+    std::string id;
+    absl::StatusOr<DecodedRequest> decoded =
+        DecodeComputeRequest(chain, shared_.limits, &id);
+    if (!decoded.ok()) return Done(entry, id, decoded.status(), 0);
+    work.requests.push_back(*std::move(decoded));
+    if (DeadlinePassed(context_)) return Done(entry, id, DeadlineExpired(), 0);
+    absl::Status prepared = work.Prepare(
+        shared_, chain.size(),
+        [](const std::vector<DecodedRequest>& r) {
+          return StreamResponseSize(r[0]);
+        },
+        [](const std::vector<DecodedRequest>& r, wire::Writer* w,
+           std::span<OutputSlots> slots) {
+          slots[0] = WriteStreamResponse(r[0], w);
+        });
+    if (!prepared.ok()) return Done(entry, id, prepared, 0);
+    const std::size_t elements = work.requests[0].input.size;
+    shared_.engine->Enqueue(
+        std::move(work.jobs),
+        [context = context_] { return context->IsCancelled(); },
+        [this, entry, id = std::move(id), elements](absl::Status status) {
+          Done(entry, id, status, elements);
         });
   }
 
-  void Done(Entry* entry, const absl::Status& status, std::size_t elements) {
-    if (status.ok()) {
-      counters_->AddRequests(1, elements);
-    } else {
-      counters_->AddError();
-      entry->response.clear_response();
-      entry->response.mutable_error()->set_code(status.raw_code());
-      entry->response.mutable_error()->set_message(
-          std::string(status.message()));
+  void Done(Entry* entry, const std::string& id, const absl::Status& status,
+            std::size_t elements) {
+    Account(shared_, status, 1, elements);
+    entry->work.Complete(shared_, status.ok(), &entry->response);
+    if (!status.ok()) {
+      grpc::Slice slice(StreamErrorResponse(id, status));
+      grpc::ByteBuffer response(&slice, 1);
+      entry->response.Swap(&response);
     }
+    // The message's bytes are no longer needed: give them back now rather
+    // than when the response is written.
+    entry->request.Clear();
+    entry->work.slices.clear();
+    entry->work.requests.clear();
+    entry->work.ticket.Release();
     Actions actions;
     {
       absl::MutexLock lock(&mu_);
@@ -178,10 +346,8 @@ class StreamReactor final
     Perform(actions);
   }
 
+  const Shared shared_;
   grpc::CallbackServerContext* const context_;
-  const activations::Engine* const engine_;
-  const std::size_t max_elements_;
-  ServiceCounters* const counters_;
 
   absl::Mutex mu_;
   std::deque<std::unique_ptr<Entry>> queue_ ABSL_GUARDED_BY(mu_);
@@ -194,79 +360,58 @@ class StreamReactor final
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
-                                    const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+grpc::ByteBuffer SerializedCatalog() {
+  v1::ListActivationsResponse catalog;
+  FillCatalog(&catalog);
+  grpc::Slice slice(catalog.SerializeAsString());
+  return grpc::ByteBuffer(&slice, 1);
 }
 
 }  // namespace
 
 ActivationServiceImpl::ActivationServiceImpl(const activations::Engine* engine,
-                                             std::size_t max_elements,
+                                             const ServiceLimits& limits,
                                              ServiceCounters* counters)
-    : engine_(engine), max_elements_(max_elements), counters_(counters) {}
+    : budget_(limits.memory_budget_bytes),
+      pool_(&budget_, limits.max_idle_buffer_bytes),
+      admission_(&budget_, &pool_, limits.max_queued_elements),
+      shared_{engine, counters, &admission_, &pool_, limits.request},
+      catalog_(SerializedCatalog()) {}
 
 grpc::ServerUnaryReactor* ActivationServiceImpl::Compute(
-    grpc::CallbackServerContext* context, const v1::ComputeRequest* request,
-    v1::ComputeResponse* response) {
-  counters_->AddRpc();
-  absl::StatusOr<activations::Job> job =
-      PrepareCompute(*request, max_elements_, response);
-  if (!job.ok()) {
-    counters_->AddError();
-    return FinishNow(context, job.status());
-  }
-  return RunAndFinish(context, {*job});
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  shared_.counters->AddRpc();
+  auto* call = new UnaryCall(shared_, context, response);
+  call->Start(*request, /*batch=*/false);
+  return call;
 }
 
 grpc::ServerUnaryReactor* ActivationServiceImpl::ComputeBatch(
-    grpc::CallbackServerContext* context,
-    const v1::ComputeBatchRequest* request,
-    v1::ComputeBatchResponse* response) {
-  counters_->AddRpc();
-  absl::StatusOr<std::vector<activations::Job>> jobs =
-      PrepareBatch(*request, max_elements_, response);
-  if (!jobs.ok()) {
-    counters_->AddError();
-    return FinishNow(context, jobs.status());
-  }
-  return RunAndFinish(context, *std::move(jobs));
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  shared_.counters->AddRpc();
+  auto* call = new UnaryCall(shared_, context, response);
+  call->Start(*request, /*batch=*/true);
+  return call;
 }
 
-grpc::ServerBidiReactor<v1::ComputeRequest, v1::ComputeStreamResponse>*
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 ActivationServiceImpl::ComputeStream(grpc::CallbackServerContext* context) {
-  counters_->AddRpc();
-  return new StreamReactor(context, engine_, max_elements_, counters_);
+  shared_.counters->AddRpc();
+  return new StreamCall(shared_, context);
 }
 
 grpc::ServerUnaryReactor* ActivationServiceImpl::ListActivations(
-    grpc::CallbackServerContext* context,
-    const v1::ListActivationsRequest* /*request*/,
-    v1::ListActivationsResponse* response) {
-  counters_->AddRpc();
-  FillCatalog(response);
-  return FinishNow(context, absl::OkStatus());
-}
-
-grpc::ServerUnaryReactor* ActivationServiceImpl::RunAndFinish(
-    grpc::CallbackServerContext* context, std::vector<activations::Job> jobs) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  shared_.counters->AddRpc();
+  std::vector<grpc::Slice> slices;
+  absl::Status status = CheckEmptyRequest(
+      ChainOf(*request, &slices), "activation.v1.ListActivationsRequest");
+  if (status.ok()) *response = catalog_;  // shares the slice, no copy
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const std::size_t requests = jobs.size();
-  const std::size_t elements = CountElements(jobs);
-  // A deadline that passes or a client that cancels marks the context
-  // cancelled; the engine polls this between chunks and stops early.
-  engine_->Enqueue(
-      std::move(jobs), [context] { return context->IsCancelled(); },
-      [this, reactor, requests, elements](absl::Status status) {
-        if (status.ok()) {
-          counters_->AddRequests(requests, elements);
-        } else {
-          counters_->AddError();
-        }
-        reactor->Finish(ToGrpcStatus(status));
-      });
+  reactor->Finish(ToGrpcStatus(status));
   return reactor;
 }
 

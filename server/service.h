@@ -1,7 +1,23 @@
-// The gRPC adapter: activation.v1.ActivationService on the callback API.
-// Each handler converts the request (request_codec.h), hands the jobs to the
-// compute engine, and finishes the RPC from the engine's completion callback,
-// so gRPC's callback threads never wait for the arithmetic.
+// The gRPC adapter: activation.v1.ActivationService on the callback API, with
+// every method registered raw (grpc::ByteBuffer in and out).
+//
+// A call's path, the same for Compute, ComputeBatch and each ComputeStream
+// message:
+//   1. decode the message where it arrived (request_decoder.h): no copy, and
+//      a message that does not parse is INVALID_ARGUMENT;
+//   2. admission (admission.h): the request's bytes and a response buffer from
+//      the pool are taken from the memory budget, its values from the compute
+//      queue -- or RESOURCE_EXHAUSTED at once; an expired deadline is
+//      DEADLINE_EXCEEDED, never computed;
+//   3. lay out the response in the buffer (response_encoder.h) and plan jobs
+//      over the received slices (job_planner.h), so the kernels read the
+//      request's bytes and write the response's;
+//   4. hand the jobs to the engine, which finishes the RPC from its
+//      completion callback: gRPC's threads never wait for the arithmetic;
+//   5. the buffer goes to gRPC as the response's one slice and back to the
+//      pool once sent; the request's bytes leave the budget when the call ends.
+// ListActivations answers from a response serialized once at start-up, off
+// the compute path, as do health checks (gRPC's own service).
 #ifndef SERVER_SERVICE_H_
 #define SERVER_SERVICE_H_
 
@@ -11,48 +27,76 @@
 
 #include "activation/v1/activation.grpc.pb.h"
 #include "activations/evaluate.h"
+#include "server/admission.h"
 #include "server/counters.h"
+#include "server/memory_budget.h"
+#include "server/request_decoder.h"
 
 namespace actserver {
 
+// What the service may hold and accept; ServerOptions fills it from flags.
+struct ServiceLimits {
+  RequestLimits request;
+  // Bytes of requests and responses held at once, the pool's idle buffers
+  // included.
+  std::size_t memory_budget_bytes = std::size_t{1} << 30;
+  // Idle response buffers kept for reuse, at most (part of the budget).
+  std::size_t max_idle_buffer_bytes = std::size_t{128} << 20;
+  // Values admitted and not yet computed, at most.
+  std::size_t max_queued_elements = std::size_t{1} << 26;
+};
+
+namespace internal {
+namespace v1 = ::activation::v1;
+using RawService = v1::ActivationService::WithRawCallbackMethod_Compute<
+    v1::ActivationService::WithRawCallbackMethod_ComputeBatch<
+        v1::ActivationService::WithRawCallbackMethod_ComputeStream<
+            v1::ActivationService::WithRawCallbackMethod_ListActivations<
+                v1::ActivationService::Service>>>>;
+}  // namespace internal
+
 // Thread-safe. `engine` and `counters` must outlive the grpc::Server the
-// service is registered with (every RPC finishes before Shutdown returns).
-class ActivationServiceImpl final
-    : public activation::v1::ActivationService::CallbackService {
+// service is registered with, and the service must too (every RPC finishes
+// before Shutdown returns).
+class ActivationServiceImpl final : public internal::RawService {
  public:
-  // `max_elements`: the most input values one call may carry (summed over a
-  // batch; per message in a stream); more is RESOURCE_EXHAUSTED.
   ActivationServiceImpl(const activations::Engine* engine,
-                        std::size_t max_elements, ServiceCounters* counters);
+                        const ServiceLimits& limits, ServiceCounters* counters);
 
-  grpc::ServerUnaryReactor* Compute(
-      grpc::CallbackServerContext* context,
-      const activation::v1::ComputeRequest* request,
-      activation::v1::ComputeResponse* response) override;
+  grpc::ServerUnaryReactor* Compute(grpc::CallbackServerContext* context,
+                                    const grpc::ByteBuffer* request,
+                                    grpc::ByteBuffer* response) override;
 
-  grpc::ServerUnaryReactor* ComputeBatch(
-      grpc::CallbackServerContext* context,
-      const activation::v1::ComputeBatchRequest* request,
-      activation::v1::ComputeBatchResponse* response) override;
+  grpc::ServerUnaryReactor* ComputeBatch(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
 
-  grpc::ServerBidiReactor<activation::v1::ComputeRequest,
-                          activation::v1::ComputeStreamResponse>*
-  ComputeStream(grpc::CallbackServerContext* context) override;
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ComputeStream(
+      grpc::CallbackServerContext* context) override;
 
   grpc::ServerUnaryReactor* ListActivations(
-      grpc::CallbackServerContext* context,
-      const activation::v1::ListActivationsRequest* request,
-      activation::v1::ListActivationsResponse* response) override;
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+
+  const MemoryBudget& budget() const { return budget_; }
+  const Admission& admission() const { return admission_; }
+  const BufferPool& pool() const { return pool_; }
+
+  // What every call shares; public for the call objects in service.cc.
+  struct Shared {
+    const activations::Engine* engine;
+    ServiceCounters* counters;
+    Admission* admission;
+    BufferPool* pool;
+    RequestLimits limits;
+  };
 
  private:
-  // Runs `jobs` on the engine and finishes the RPC when they are done (on a
-  // compute thread, or inline for small work).
-  grpc::ServerUnaryReactor* RunAndFinish(grpc::CallbackServerContext* context,
-                                         std::vector<activations::Job> jobs);
-
-  const activations::Engine* engine_;
-  std::size_t max_elements_;
-  ServiceCounters* counters_;
+  MemoryBudget budget_;
+  BufferPool pool_;
+  Admission admission_;
+  Shared shared_;
+  grpc::ByteBuffer catalog_;  // the serialized ListActivationsResponse
 };
 
 }  // namespace actserver

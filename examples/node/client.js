@@ -8,6 +8,7 @@
 // Exit status 0 when every call behaved as expected, 1 otherwise.
 'use strict';
 
+const fs = require('fs');
 const path = require('path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
@@ -17,11 +18,32 @@ const PROTO = path.join(__dirname, '..', '..', 'proto', 'activation', 'v1',
 // Every call carries a deadline.
 const TIMEOUT_MS = 10000;
 
-function parseTarget(argv) {
-  const i = argv.indexOf('--target');
-  if (i >= 0 && argv[i + 1]) return argv[i + 1];
-  const eq = argv.find((a) => a.startsWith('--target='));
-  return eq ? eq.slice('--target='.length) : 'localhost:50051';
+// --name VALUE or --name=VALUE; `fallback` when absent.
+function flag(argv, name, fallback) {
+  const i = argv.indexOf(`--${name}`);
+  if (i >= 0 && argv[i + 1] && !argv[i + 1].startsWith('--')) return argv[i + 1];
+  const eq = argv.find((a) => a.startsWith(`--${name}=`));
+  if (eq) return eq.slice(name.length + 3);
+  return argv.includes(`--${name}`) ? true : fallback;
+}
+
+// --target host:port or unix:/path.sock; --tls, --tls_roots FILE,
+// --tls_cert FILE --tls_key FILE (mutual TLS), --tls_server_name NAME.
+function connection(argv) {
+  const target = flag(argv, 'target', 'localhost:50051');
+  const roots = flag(argv, 'tls_roots');
+  const cert = flag(argv, 'tls_cert');
+  const key = flag(argv, 'tls_key');
+  const serverName = flag(argv, 'tls_server_name');
+  if (!(flag(argv, 'tls') || roots || cert || serverName)) {
+    return { target, credentials: grpc.credentials.createInsecure(), options: {} };
+  }
+  const read = (file) => (file ? fs.readFileSync(file) : null);
+  return {
+    target,
+    credentials: grpc.credentials.createSsl(read(roots), read(key), read(cert)),
+    options: serverName ? { 'grpc.ssl_target_name_override': serverName } : {},
+  };
 }
 
 function deadline() {
@@ -69,12 +91,12 @@ function healthCheck(client) {
 }
 
 async function main() {
-  const target = parseTarget(process.argv.slice(2));
+  const { target, credentials, options } = connection(process.argv.slice(2));
   const definition = protoLoader.loadSync(PROTO, {
     keepCase: true, enums: String, longs: Number, defaults: true, oneofs: true,
   });
   const v1 = grpc.loadPackageDefinition(definition).activation.v1;
-  const client = new v1.ActivationService(target, grpc.credentials.createInsecure());
+  const client = new v1.ActivationService(target, credentials, options);
   let failures = 0;
   const expect = (ok, what) => {
     if (!ok) {

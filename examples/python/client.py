@@ -193,10 +193,37 @@ def compute_stream(stub):
     return ids == ["s1", "s2", "s3"]
 
 
+def _read(path):
+    if not path:
+        return None
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def open_channel(args):
+    """Plaintext, or TLS (mutual with a client certificate) when asked."""
+    if not (args.tls or args.tls_roots or args.tls_cert or args.tls_server_name):
+        return grpc.insecure_channel(args.target)
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=_read(args.tls_roots),
+        private_key=_read(args.tls_key),
+        certificate_chain=_read(args.tls_cert))
+    options = ([("grpc.ssl_target_name_override", args.tls_server_name)]
+               if args.tls_server_name else [])
+    return grpc.secure_channel(args.target, credentials, options)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target", default="127.0.0.1:50051",
-                        help="host:port of an actserver")
+                        help="host:port or unix:/path.sock of an actserver")
+    parser.add_argument("--tls", action="store_true",
+                        help="TLS (system roots unless --tls_roots)")
+    parser.add_argument("--tls_roots", help="PEM file of the server's CAs")
+    parser.add_argument("--tls_cert", help="PEM client certificate (mutual TLS)")
+    parser.add_argument("--tls_key", help="PEM key of --tls_cert")
+    parser.add_argument("--tls_server_name",
+                        help="name to check the server's certificate for")
     parser.add_argument("--proto-dir", default=str(DEFAULT_PROTO_DIR),
                         help="directory holding activation/v1/activation.proto")
     parser.add_argument("--stubs-dir", default=None,
@@ -206,7 +233,7 @@ def main(argv=None):
     global pb, pb_grpc, health_pb, health_grpc
     pb, pb_grpc, health_pb, health_grpc = load_stubs(args.proto_dir, args.stubs_dir)
 
-    with grpc.insecure_channel(args.target) as channel:
+    with open_channel(args) as channel:
         results = [check_health(channel)]
         stub = pb_grpc.ActivationServiceStub(channel)
         results += [check(stub) for check in (

@@ -3,6 +3,10 @@
 // special values, and the catalogue's claims checked against the numbers.
 
 #include <algorithm>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -354,6 +358,51 @@ TEST(EngineTest, EnqueueCallsDoneOnceOffTheCallingThread) {
   EXPECT_EQ(calls.load(), 1);
   EXPECT_NE(done_thread, std::this_thread::get_id());
   EXPECT_EQ(out.back(), std::tanh(0.5f));
+}
+
+TEST(EngineTest, WorkersRunAtTheRequestedLowerPriority) {
+  Options opt;
+  opt.threads = 2;
+  opt.parallel_threshold = 1 << 10;
+  opt.chunk_elements = 1 << 10;
+  opt.worker_nice = 3;
+  const Engine engine(opt);
+  const int base = getpriority(PRIO_PROCESS, 0);
+  std::vector<float> x(1 << 16, 0.5f), out(x.size());
+  absl::Notification done;
+  std::atomic<int> seen{-100};
+  // The cancellation poll runs on the thread computing a chunk: a worker.
+  engine.Enqueue({Job{*MakeCall("tanh", {}, Mode::kForward), DType::kFloat32, x.size(), x.data(),
+                      nullptr, out.data()}},
+                 [&] {
+                   seen = getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
+                   return false;
+                 },
+                 [&](absl::Status) { done.Notify(); });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_EQ(seen.load(), std::min(base + 3, 19));
+  EXPECT_EQ(getpriority(PRIO_PROCESS, 0), base);  // the caller is untouched
+}
+
+TEST(EngineTest, QueuedWorkAlreadyCancelledIsNotStarted) {
+  Options opt;
+  opt.threads = 1;
+  opt.parallel_threshold = 1 << 12;
+  const Engine engine(opt);
+  std::vector<float> x(1 << 16, 0.5f), out(x.size(), -7.0f);
+  absl::Notification done;
+  absl::Status result;
+  engine.Enqueue({Job{*MakeCall("tanh", {}, Mode::kForward), DType::kFloat32, x.size(), x.data(),
+                      nullptr, out.data()}},
+                 [] { return true; },  // e.g. its deadline passed while it waited
+                 [&](absl::Status s) {
+                   result = s;
+                   done.Notify();
+                 });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_EQ(result.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(out.front(), -7.0f);  // not a value was computed
+  EXPECT_EQ(out.back(), -7.0f);
 }
 
 // The figures the issue quotes, computed by the kernels in float32.

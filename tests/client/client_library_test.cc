@@ -6,9 +6,11 @@
 #include <vector>
 
 #include "client/activation_client.h"
+#include "client/tls_files.h"
 #include "client/tensor_codec.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace activation::client {
@@ -98,6 +100,47 @@ TEST(ChannelTargetTest, ListsBecomeAddressLists) {
   EXPECT_FALSE(ChannelTarget("127.0.0.1,127.0.0.2:2").ok());  // no port
   EXPECT_FALSE(ChannelTarget("127.0.0.1:1,").ok());
   EXPECT_FALSE(ChannelTarget("300.0.0.1:1,127.0.0.1:2").ok());
+}
+
+TEST(ChannelTargetTest, UnixSocketsAndTheirLists) {
+  EXPECT_EQ(*ChannelTarget("unix:/run/a.sock"), "unix:/run/a.sock");
+  EXPECT_EQ(*ChannelTarget("unix:///run/a.sock"), "unix:///run/a.sock");
+  EXPECT_EQ(*ChannelTarget("unix:/a.sock, unix:///b.sock,unix:rel.sock"),
+            "unix:/a.sock,/b.sock,rel.sock");
+  EXPECT_FALSE(ChannelTarget("unix:/a.sock,127.0.0.1:1").ok());
+  EXPECT_FALSE(ChannelTarget("unix:/a.sock,unix:").ok());
+}
+
+TEST(ClientTlsTest, CertificateAndKeyGoTogether) {
+  for (const TlsOptions& tls :
+       {TlsOptions{.enabled = true, .cert_chain_pem = "x"},
+        TlsOptions{.enabled = true, .private_key_pem = "y"}}) {
+    auto client = ActivationClient::Create({.target = "127.0.0.1:1", .tls = tls});
+    ASSERT_FALSE(client.ok());
+    EXPECT_EQ(client.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(client.status().message()),
+                ::testing::HasSubstr("private key"));
+  }
+}
+
+TEST(TlsFilesTest, FilesTurnTlsOnAndMissingOnesAreNamed) {
+  auto plain = LoadTlsFiles({});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->enabled);
+  auto named = LoadTlsFiles({.server_name = "localhost"});
+  ASSERT_TRUE(named.ok());
+  EXPECT_TRUE(named->enabled);
+  EXPECT_EQ(named->server_name, "localhost");
+  auto missing = LoadTlsFiles({.roots = "/nonexistent/ca.pem"});
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(missing.status().message()),
+              ::testing::HasSubstr("--tls_roots=/nonexistent/ca.pem"));
+  auto half = LoadTlsFiles({.cert = "/etc/hostname"});
+  EXPECT_EQ(half.status().code(), absl::StatusCode::kInvalidArgument);
+  auto read = LoadTlsFiles({.roots = "/etc/hostname"});
+  ASSERT_TRUE(read.ok());
+  EXPECT_TRUE(read->enabled);
+  EXPECT_FALSE(read->root_certs_pem.empty());
 }
 
 TEST(ServiceConfigTest, IsJsonWithRoundRobinAndRetries) {

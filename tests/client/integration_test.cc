@@ -18,6 +18,7 @@
 #include "client/activation_client.h"
 #include "client/actctl.h"
 #include "client/actload.h"
+#include "client/actload_report.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/server.h"
@@ -307,6 +308,37 @@ TEST_P(ActloadIntegrationTest, VerifiedRunHasNoErrors) {
   EXPECT_GT(r->cpu_user + r->cpu_system, absl::ZeroDuration());
   google::protobuf::Struct json;
   EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(FormatJson(c, *r), &json).ok());
+}
+
+TEST_F(ClientIntegrationTest, ActloadLiveProgressEveryInterval) {
+  LoadConfig c;
+  c.targets = {*target_};
+  c.concurrency = 2;
+  c.warmup = absl::Milliseconds(250);
+  c.duration = absl::Milliseconds(1000);
+  c.sizes = {{256}, {1}};
+  c.progress_interval = absl::Milliseconds(250);
+  std::ostringstream progress;
+  auto r = RunLoad(c, &progress);
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::vector<std::string> warmup, measure;
+  std::istringstream lines(progress.str());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(" req/s, ") == std::string::npos) continue;
+    (line.find("warmup") != std::string::npos ? warmup : measure).push_back(line);
+    EXPECT_NE(line.find(", 0 errors, p50 "), std::string::npos) << line;
+  }
+  // 1.25 s at 250 ms: about 5 lines, the first in warm-up (with slack for
+  // a loaded machine, where the run drains late and wake-ups slip).
+  EXPECT_GE(warmup.size() + measure.size(), 3u) << progress.str();
+  EXPECT_LE(warmup.size() + measure.size(), 12u) << progress.str();
+  EXPECT_GE(warmup.size(), 1u) << progress.str();
+  EXPECT_GE(measure.size(), 2u) << progress.str();
+  // Without an interval: only the phase lines, as before.
+  c.progress_interval = absl::ZeroDuration();
+  std::ostringstream quiet;
+  ASSERT_TRUE(RunLoad(c, &quiet).ok());
+  EXPECT_EQ(quiet.str().find("req/s"), std::string::npos) << quiet.str();
 }
 
 TEST_P(ActloadIntegrationTest, OpenLoopHoldsTheRate) {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "client/actctl.h"
 #include "client/actload.h"
+#include "client/actload_report.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -119,6 +120,8 @@ LoadResult SyntheticResult() {
   r.cpu_user = absl::Milliseconds(150);
   r.cpu_system = absl::Milliseconds(50);
   for (int i = 1; i <= 1000; ++i) r.latency.Record(i * 1000);  // 1..1000 us
+  // The ten errors were the fast ones.
+  for (int i = 11; i <= 1000; ++i) r.ok_latency.Record(i * 1000);
   return r;
 }
 
@@ -140,6 +143,9 @@ TEST(ActloadReportTest, JsonParsesAndHoldsTheFigures) {
   EXPECT_NEAR(lat.at("p50_us").number_value(), 500, 5);
   EXPECT_NEAR(lat.at("p99_us").number_value(), 990, 9.9);
   EXPECT_EQ(lat.at("max_us").number_value(), 1000);
+  const auto& ok_lat = f.at("ok_latency").struct_value().fields();
+  EXPECT_EQ(ok_lat.at("count").number_value(), 990);
+  EXPECT_EQ(ok_lat.at("min_us").number_value(), 11);
   EXPECT_EQ(f.at("per_target").list_value().values(1).number_value(), 400);
   EXPECT_EQ(f.at("first_error").string_value(), "UNAVAILABLE: \"quoted\" reason");
 }
@@ -168,6 +174,24 @@ TEST(ActloadReportTest, CsvRowMatchesHeaderAndTextMentionsErrors) {
   EXPECT_NE(text.find("UNAVAILABLE: 10"), std::string::npos) << text;
   EXPECT_NE(text.find("500.0 req/s"), std::string::npos) << text;
   EXPECT_NE(text.find("b:2: 400 requests"), std::string::npos) << text;
+}
+
+TEST(ActloadReportTest, ProgressLine) {
+  ProgressSample sample;
+  sample.elapsed = absl::Seconds(3);
+  sample.interval = absl::Milliseconds(500);
+  sample.ok = 990;
+  sample.errors = 10;
+  for (int i = 1; i <= 1000; ++i) sample.latency.Record(i * 1000);  // 1us..1ms
+  const std::string line = FormatProgress(sample);
+  EXPECT_EQ(line.find("actload:   3.0s measure    2000.0 req/s, 10 errors, p50 "), 0u)
+      << line;
+  EXPECT_NE(line.find("p50 50"), std::string::npos) << line;  // ~500us
+  EXPECT_NE(line.find("p99 99"), std::string::npos) << line;  // ~990us
+  sample.warmup = true;
+  sample.latency.Clear();
+  EXPECT_NE(FormatProgress(sample).find("warmup"), std::string::npos);
+  EXPECT_NE(FormatProgress(sample).find("p50 -, p99 -"), std::string::npos);
 }
 
 TEST(ActloadConfigTest, Validation) {

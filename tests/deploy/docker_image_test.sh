@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Docker image, for real: build it, check what it is made of, serve from it, call it from
-# the host and from another container, stop it and check that it drained and exited 0.
+# the host and from another container, stop it and check that it drained and exited 0; then
+# serve mutual TLS from it with the health check on the plaintext health-only port.
 #
 #   docker_image_test.sh SOURCE_DIR ACTCTL
 #
@@ -30,8 +31,11 @@ if ! timeout 20 docker info >/dev/null 2>&1; then
 fi
 
 server=actsvc-image-test-$$
+tls_server=actsvc-image-tls-test-$$
+certs=$(mktemp -d)
 cleanup() {
-  docker rm -f "$server" >/dev/null 2>&1 || true
+  docker rm -f "$server" "$tls_server" >/dev/null 2>&1 || true
+  rm -rf "$certs"
 }
 trap cleanup EXIT
 
@@ -118,4 +122,72 @@ printf '%s\n' "$logs" | sed 's/^/    /' >&2
 [[ $code == 0 ]] || die "server exit code $code after SIGTERM, expected 0"
 [[ $logs == *"SIGTERM received"* && $logs == *"stopped after serving"* ]] \
   || die "server did not log a drain"
-log "PASS: image $image ($((size / 1000000)) MB) builds, serves, health-checks, drains, exits 0"
+# --- 5. Mutual TLS, and the health check through the plaintext health-only port. ----------
+# deploy/README.md "TLS": probes cannot present a client certificate, so --health_port serves
+# grpc.health.v1 (and nothing else) in plaintext on loopback, and --health-cmd points there.
+log "mutual TLS: certificates made with openssl in $certs"
+(
+  cd "$certs"
+  ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+  openssl req -x509 "${ec[@]}" -keyout ca.key -out ca.crt -days 2 -subj /CN=test-ca
+  openssl req "${ec[@]}" -keyout tls.key -out tls.csr -subj /CN=localhost
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >server.ext
+  openssl x509 -req -in tls.csr -CA ca.crt -CAkey ca.key -set_serial 2 -days 2 \
+    -extfile server.ext -out tls.crt
+  openssl req "${ec[@]}" -keyout client.key -out client.csr -subj /CN=client
+  printf 'extendedKeyUsage=clientAuth\n' >client.ext
+  openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -set_serial 3 -days 2 \
+    -extfile client.ext -out client.crt
+  chmod 0644 ./*.key  # readable by the image's user 10001 through the bind mount
+) >/dev/null 2>&1 || die "openssl could not make the test certificates"
+docker run -d --name "$tls_server" -p 127.0.0.1::50051 --read-only --cap-drop=ALL \
+  --security-opt=no-new-privileges -v "$certs:/certs:ro" \
+  --health-cmd='actctl --target=127.0.0.1:50052 --timeout=2s health' \
+  "$image" --threads=1 --tls_cert=/certs/tls.crt --tls_key=/certs/tls.key \
+  --tls_client_ca=/certs/ca.crt --health_port=50052 >/dev/null
+tls_port=$(docker port "$tls_server" 50051/tcp | head -n1 | sed 's/.*://')
+[[ $tls_port =~ ^[0-9]+$ ]] || die "no published port for the TLS server: '$tls_port'"
+hc=$(docker inspect -f '{{json .Config.Healthcheck.Test}}' "$tls_server")
+hc_shell=$(python3 -c 'import json,sys; t=json.loads(sys.argv[1]); assert t[0]=="CMD-SHELL"; print(t[1])' "$hc") \
+  || die "unexpected --health-cmd form: $hc"
+healthy=0
+for _ in $(seq 60); do
+  if docker exec "$tls_server" sh -c "$hc_shell" 2>/dev/null | grep -qx SERVING; then
+    healthy=1
+    break
+  fi
+  sleep 0.5
+done
+((healthy)) || { docker logs "$tls_server" >&2; die "TLS container: health check never SERVING"; }
+log "TLS container: its health check ($hc_shell) says SERVING"
+# From the host: the TLS port answers a client with a certificate and no one else.
+/usr/bin/python3 - "$certs" "127.0.0.1:$tls_port" <<'PY' || die "mutual TLS from the host failed"
+import sys, grpc
+certs, target = sys.argv[1:]
+read = lambda name: open(f"{certs}/{name}", "rb").read()
+def check(credentials):
+    channel = grpc.secure_channel(target, credentials,
+                                  options=[("grpc.ssl_target_name_override", "localhost")])
+    # grpc.health.v1.Health/Check with an empty request; SERVING is field 1 = 1.
+    call = channel.unary_unary("/grpc.health.v1.Health/Check")
+    try:
+        return call(b"", timeout=5)
+    except grpc.RpcError as e:
+        return e.code()
+    finally:
+        channel.close()
+ok = check(grpc.ssl_channel_credentials(read("ca.crt"), read("client.key"), read("client.crt")))
+assert ok == b"\x08\x01", f"with a client certificate: {ok}"
+refused = check(grpc.ssl_channel_credentials(read("ca.crt")))
+assert refused == grpc.StatusCode.UNAVAILABLE, f"without a client certificate: {refused}"
+print("[docker_image_test] mutual TLS from the host: SERVING with a client certificate, "
+      "UNAVAILABLE without", file=sys.stderr)
+PY
+if "$actctl" --target="127.0.0.1:$tls_port" --timeout=2s health >/dev/null 2>&1; then
+  die "the TLS port answered a plaintext client"
+fi
+docker stop -t 30 "$tls_server" >/dev/null
+[[ $(docker inspect -f '{{.State.ExitCode}}' "$tls_server") == 0 ]] \
+  || { docker logs "$tls_server" >&2; die "TLS server did not exit 0 after SIGTERM"; }
+log "PASS: image $image ($((size / 1000000)) MB) builds, serves, health-checks, drains, exits 0;"
+log "      serves mutual TLS with its health check on the plaintext health-only port"

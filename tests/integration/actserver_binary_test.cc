@@ -21,6 +21,7 @@
 #include "activations/evaluate.h"
 #include "tests/integration/grpc_probes.h"
 #include "tests/server/server_test_util.h"
+#include "tests/server/test_pki.h"
 
 #ifndef ACTSERVER_PATH
 #error "ACTSERVER_PATH must name the actserver binary"
@@ -281,6 +282,75 @@ TEST(ActserverBinaryTest, BadFlagExitsNonZeroWithTheReason) {
   ASSERT_TRUE(WIFEXITED(*status));
   EXPECT_NE(WEXITSTATUS(*status), 0);
   EXPECT_NE(server.output().find("port: 70000 is outside [0, 65535]"),
+            std::string::npos)
+      << server.output();
+}
+
+TEST(ActserverBinaryTest, MutualTlsFlagsAndThePlaintextHealthPort) {
+  using ::actserver::testing::CertFiles;
+  using ::actserver::testing::CertUse;
+  using ::actserver::testing::ReadTextFile;
+  using ::actserver::testing::TestPki;
+  absl::StatusOr<std::unique_ptr<TestPki>> pki = TestPki::Create("ca");
+  ASSERT_TRUE(pki.ok()) << pki.status();
+  absl::StatusOr<CertFiles> server_files =
+      (*pki)->Issue("server", CertUse::kServer);
+  absl::StatusOr<CertFiles> client_files =
+      (*pki)->Issue("client", CertUse::kClient);
+  ASSERT_TRUE(server_files.ok() && client_files.ok());
+
+  ServerProcess server({"--port=0", "--address=127.0.0.1", "--threads=1",
+                        // The drain is tested above; a TLS client's
+                        // connection lingers after the call (~5 s).
+                        "--drain_delay=0s", "--shutdown_grace=1s",
+                        "--health_port=0",
+                        "--tls_cert=" + server_files->cert,
+                        "--tls_key=" + server_files->key,
+                        "--tls_client_ca=" + (*pki)->ca_cert()});
+  const int port = server.WaitForPort();
+  ASSERT_GT(port, 0) << server.output();
+  const std::optional<std::string> security =
+      server.ReadLine(std::chrono::seconds(10));
+  ASSERT_TRUE(security.has_value()) << server.output();
+  static const std::regex kHealth(
+      "actserver: mutual TLS \\(client certificates required\\), "
+      "health-only plaintext port 127\\.0\\.0\\.1:([0-9]+)");
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(*security, match, kHealth)) << *security;
+
+  ServingStatus health = ServingStatus::kUnknown;
+  ASSERT_TRUE(CheckHealth(Connect(std::stoi(match[1])), "", &health).ok());
+  EXPECT_EQ(health, ServingStatus::kServing);
+
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = (*pki)->ca_pem();
+  ssl.pem_cert_chain = ReadTextFile(client_files->cert);
+  ssl.pem_private_key = ReadTextFile(client_files->key);
+  auto stub = v1::ActivationService::NewStub(grpc::CreateChannel(
+      absl::StrCat("localhost:", port), grpc::SslCredentials(ssl)));
+  const v1::ComputeRequest request = MakeRequest(
+      "mish", v1::MODE_FORWARD, WireType::kFloat32, Grid(-4, 4, 33));
+  v1::ComputeResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  ASSERT_TRUE(stub->Compute(&context, request, &response).ok());
+  EXPECT_TRUE(MatchesReference(request, response));
+  stub.reset();  // hang up: the drain waits for open connections
+
+  const std::optional<int> status =
+      server.StopWith(SIGTERM, std::chrono::seconds(30));
+  ASSERT_TRUE(status.has_value() && WIFEXITED(*status)) << server.output();
+  EXPECT_EQ(WEXITSTATUS(*status), 0) << server.output();
+}
+
+TEST(ActserverBinaryTest, UnusableTlsFilesExitNonZeroNamingTheFile) {
+  ServerProcess server({"--port=0", "--tls_cert=/nonexistent/tls.crt",
+                        "--tls_key=/nonexistent/tls.key"});
+  const std::optional<int> status = server.Wait(std::chrono::seconds(30));
+  ASSERT_TRUE(status.has_value() && WIFEXITED(*status));
+  EXPECT_NE(WEXITSTATUS(*status), 0);
+  EXPECT_NE(server.output().find("tls_cert /nonexistent/tls.crt: cannot read "
+                                 "(No such file or directory)"),
             std::string::npos)
       << server.output();
 }

@@ -104,7 +104,84 @@ class ReflectionReactor
   std::promise<grpc::Status> done_;
 };
 
+// Writes every request in turn, half-closes, and reads until the end.
+class RawStreamReactor
+    : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  explicit RawStreamReactor(const std::vector<std::string>& requests) {
+    for (const std::string& r : requests) requests_.push_back(ToByteBuffer(r));
+  }
+
+  void Start() {
+    WriteNext();
+    StartRead(&reply_);
+    StartCall();
+  }
+  void OnWriteDone(bool ok) override {
+    if (ok) WriteNext();
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    replies_.push_back(ToString(reply_));
+    StartRead(&reply_);
+  }
+  void OnDone(const grpc::Status& status) override { done_.set_value(status); }
+
+  grpc::Status Wait() { return done_.get_future().get(); }
+  const std::vector<std::string>& replies() const { return replies_; }
+
+ private:
+  void WriteNext() {
+    if (next_ == requests_.size()) {
+      StartWritesDone();
+      return;
+    }
+    StartWrite(&requests_[next_++]);
+  }
+
+  std::vector<grpc::ByteBuffer> requests_;
+  std::size_t next_ = 0;
+  grpc::ByteBuffer reply_;
+  std::vector<std::string> replies_;
+  std::promise<grpc::Status> done_;
+};
+
 }  // namespace
+
+grpc::Status RawUnaryCall(const std::shared_ptr<grpc::Channel>& channel,
+                          const std::string& method, const std::string& request,
+                          std::string* response,
+                          std::chrono::milliseconds timeout) {
+  const grpc::ByteBuffer request_buffer = ToByteBuffer(request);
+  grpc::ByteBuffer response_buffer;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + timeout);
+  grpc::GenericStub stub(channel);
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &request_buffer,
+                 &response_buffer,
+                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
+  grpc::Status status = done.get_future().get();
+  *response = ToString(response_buffer);
+  return status;
+}
+
+grpc::Status RawStreamCall(const std::shared_ptr<grpc::Channel>& channel,
+                           const std::string& method,
+                           const std::vector<std::string>& requests,
+                           std::vector<std::string>* responses,
+                           std::chrono::milliseconds timeout) {
+  RawStreamReactor reactor(requests);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + timeout);
+  grpc::GenericStub stub(channel);
+  stub.PrepareBidiStreamingCall(&context, method, grpc::StubOptions(),
+                                &reactor);
+  reactor.Start();
+  grpc::Status status = reactor.Wait();
+  *responses = reactor.replies();
+  return status;
+}
 
 grpc::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
                          const std::string& service, ServingStatus* status,

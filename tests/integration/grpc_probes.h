@@ -32,6 +32,22 @@ grpc::Status ListServices(
     std::vector<std::string>* services,
     std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+// A unary call of `method` ("/pkg.Service/Method") whose request is `request`
+// as given -- any bytes, parseable or not -- and whose response bytes land in
+// `response`.
+grpc::Status RawUnaryCall(
+    const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+    const std::string& request, std::string* response,
+    std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// A bidirectional stream of `method`: writes every message of `requests` (any
+// bytes), half-closes, and collects every response.
+grpc::Status RawStreamCall(
+    const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+    const std::vector<std::string>& requests,
+    std::vector<std::string>* responses,
+    std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
 }  // namespace actserver::testing
 
 #endif  // TESTS_INTEGRATION_GRPC_PROBES_H_

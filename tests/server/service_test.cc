@@ -54,8 +54,10 @@ class ServiceTest : public ::testing::TestWithParam<EngineCase> {
  protected:
   void SetUp() override {
     engine_ = std::make_unique<activations::Engine>(GetParam().options);
-    service_ = std::make_unique<ActivationServiceImpl>(
-        engine_.get(), kMaxElements, &counters_);
+    ServiceLimits limits;
+    limits.request.max_elements = kMaxElements;
+    service_ = std::make_unique<ActivationServiceImpl>(engine_.get(), limits,
+                                                       &counters_);
     grpc::ServerBuilder builder;
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();

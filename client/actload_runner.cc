@@ -1,3 +1,6 @@
+// actload's runner: connections, the closed and open loops, streams, and
+// the bookkeeping of each completion. What an answer must be is
+// actload_verify's business; how the result reads, actload_report's.
 #include "client/actload.h"
 
 #include <sys/resource.h>
@@ -21,11 +24,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
-#include "activations/evaluate.h"
-#include "activations/reference.h"
+#include "absl/synchronization/notification.h"
 #include "client/activation_client.h"
-#include "client/svg_plot.h"
+#include "client/actload_report.h"
+#include "client/actload_verify.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/client_callback.h"
+#include "grpcpp/support/proto_buffer_reader.h"
 
 namespace activation::client {
 namespace {
@@ -43,31 +49,28 @@ absl::Status ToAbsl(const grpc::Status& s) {
                       s.error_message());
 }
 
+constexpr char kComputeMethod[] = "/activation.v1.ActivationService/Compute";
+constexpr char kBatchMethod[] = "/activation.v1.ActivationService/ComputeBatch";
+
+// One generic unary call in flight: what it needs until its callback ran.
+struct RawCall {
+  grpc::ClientContext context;
+  grpc::ByteBuffer response;
+};
+
 // One size of the payload mix, with its prebuilt request(s) and, when
 // verifying, the reference results its responses must match.
 struct Payload {
   std::size_t size = 0;
   std::shared_ptr<const v1::ComputeRequest> request;      // unary, stream
-  std::shared_ptr<const v1::ComputeBatchRequest> batch;   // batch
-  std::vector<long double> want;             // output, per element
-  std::vector<long double> want_derivative;  // MODE_FORWARD_AND_DERIVATIVE
-  std::vector<long double> input, grad;      // what was sent, for --verify
+  // Unary and batch: the request serialised once, sent as is by the generic
+  // stub (no per-call serialisation, as h2load sends a prebuilt body).
+  grpc::ByteBuffer bytes;
+  const char* method = nullptr;
+  Expected expected;  // --verify: what the answers must be
   uint64_t elements = 0;       // per RPC
   uint64_t payload_bytes = 0;  // per RPC: inputs sent + outputs received
 };
-
-activations::Mode ToLibMode(v1::Mode mode) {
-  switch (mode) {
-    case v1::MODE_DERIVATIVE:
-      return activations::Mode::kDerivative;
-    case v1::MODE_FORWARD_AND_DERIVATIVE:
-      return activations::Mode::kForwardAndDerivative;
-    case v1::MODE_BACKWARD:
-      return activations::Mode::kBackward;
-    default:
-      return activations::Mode::kForward;
-  }
-}
 
 template <typename T>
 std::vector<T> RandomValues(std::size_t n, double range, uint64_t seed) {
@@ -80,7 +83,7 @@ std::vector<T> RandomValues(std::size_t n, double range, uint64_t seed) {
 
 template <typename T>
 Payload BuildPayload(const LoadConfig& config, std::size_t size,
-                     const activations::Call* call) {
+                     const Verifier* verifier) {
   Payload p;
   p.size = size;
   const std::vector<T> input = RandomValues<T>(size, config.input_range,
@@ -100,26 +103,21 @@ Payload BuildPayload(const LoadConfig& config, std::size_t size,
   const int items = config.rpc == LoadRpc::kBatch ? config.batch_items : 1;
   p.elements = uint64_t{size} * items;
   p.payload_bytes = p.elements * sizeof(T) * (tensors_in + tensors_out);
+  std::string serialized;
   if (config.rpc == LoadRpc::kBatch) {
-    auto batch = std::make_shared<v1::ComputeBatchRequest>();
-    for (int i = 0; i < items; ++i) *batch->add_items() = request;
-    p.batch = std::move(batch);
+    v1::ComputeBatchRequest batch;
+    for (int i = 0; i < items; ++i) *batch.add_items() = request;
+    serialized = batch.SerializeAsString();
+    p.method = kBatchMethod;
   } else {
-    p.request = std::make_shared<const v1::ComputeRequest>(std::move(request));
+    serialized = request.SerializeAsString();
+    p.method = kComputeMethod;
   }
-  if (call != nullptr) {
-    p.input.assign(input.begin(), input.end());
-    p.grad.assign(grad.begin(), grad.end());
-    p.want.resize(size);
-    if (config.mode == v1::MODE_FORWARD_AND_DERIVATIVE) {
-      p.want_derivative.resize(size);
-    }
-    for (std::size_t i = 0; i < size; ++i) {
-      const activations::reference::Element e = activations::reference::Evaluate(
-          *call, input[i], grad.empty() ? 1.0L : grad[i]);
-      p.want[i] = e.output;
-      if (!p.want_derivative.empty()) p.want_derivative[i] = e.derivative;
-    }
+  grpc::Slice slice(serialized);
+  p.bytes = grpc::ByteBuffer(&slice, 1);
+  p.request = std::make_shared<const v1::ComputeRequest>(std::move(request));
+  if (verifier != nullptr) {
+    p.expected = verifier->Expect<T>(input, grad);
   }
   return p;
 }
@@ -238,20 +236,16 @@ class Runner {
   Runner(const LoadConfig& config,
          std::vector<std::unique_ptr<ActivationClient>> clients,
          std::vector<int> client_target, std::vector<Payload> payloads,
-         const activations::Call* call)
+         const Verifier* verifier)
       : config_(config),
         clients_(std::move(clients)),
         client_target_(std::move(client_target)),
         payloads_(std::move(payloads)),
         schedule_(SizeSchedule(config.sizes)),
-        verify_(call != nullptr) {
+        verifier_(verifier) {
     result_.per_target.assign(config.targets.size(), 0);
-    if (verify_) {
-      call_ = *call;
-      bound_ = activations::MaxUlpError(
-          *call, config.dtype == v1::DTYPE_FLOAT64
-                     ? activations::DType::kFloat64
-                     : activations::DType::kFloat32);
+    for (const auto& client : clients_) {
+      generic_.push_back(std::make_unique<grpc::GenericStub>(client->channel()));
     }
   }
 
@@ -263,6 +257,11 @@ class Runner {
   void Complete(const Payload& payload, int client, Clock::time_point intended,
                 const absl::Status& status,
                 const v1::ComputeResponse* const* responses, int n);
+
+  // A unary or batch call answered with `status` and `response`: parses the
+  // response when it is to be verified, then Complete.
+  void Answered(const Payload& payload, int client, Clock::time_point intended,
+                const grpc::Status& status, grpc::ByteBuffer* response);
 
   // Closed loop: what a worker does after its request completed.
   void Next(int worker, int client);
@@ -278,25 +277,21 @@ class Runner {
   void Issue(int client, const Payload* payload, Clock::time_point intended,
              int worker);
   bool Drained() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return in_flight_ == 0 && live_streams_ == 0;
+    return in_flight_.load(std::memory_order_acquire) == 0 && live_streams_ == 0;
   }
   bool BelowCap() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return in_flight_ < config_.max_in_flight;
+    return in_flight_.load(std::memory_order_acquire) < config_.max_in_flight;
   }
-  template <typename T>
-  void Verify(const v1::ComputeResponse& response, const Payload& payload);
-  template <typename T>
-  void CheckTensor(const v1::Tensor& tensor, const std::vector<long double>& want,
-                   const Payload& payload, bool is_derivative, const char* what);
+  // Live progress: a sample every config_.progress_interval until `stop`.
+  void ReportProgress(std::ostream* out, const absl::Notification* stop);
 
   const LoadConfig& config_;
   std::vector<std::unique_ptr<ActivationClient>> clients_;
+  std::vector<std::unique_ptr<grpc::GenericStub>> generic_;  // per client
   std::vector<int> client_target_;
   std::vector<Payload> payloads_;
   std::vector<int> schedule_;
-  const bool verify_;
-  double bound_ = 0;
-  activations::Call call_;  // what --verify checks against
+  const Verifier* const verifier_;  // null: no --verify
 
   Clock::time_point start_, measure_start_, end_;
   std::atomic<uint64_t> sequence_{0};
@@ -305,9 +300,14 @@ class Runner {
 
   mutable absl::Mutex mu_;
   LoadResult result_ ABSL_GUARDED_BY(mu_);
-  int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  // Requests issued and not yet released; changed without mu_ (see Release).
+  std::atomic<int64_t> in_flight_{0};
   int live_streams_ ABSL_GUARDED_BY(mu_) = 0;
   Clock::time_point last_completion_ ABSL_GUARDED_BY(mu_);
+  // The current progress interval (every completion, warm-up included).
+  uint64_t interval_ok_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t interval_errors_ ABSL_GUARDED_BY(mu_) = 0;
+  LatencyHistogram interval_latency_ ABSL_GUARDED_BY(mu_);
 };
 
 void StreamWorker::OnWriteDone(bool ok) {
@@ -402,51 +402,80 @@ const Payload* Runner::Take(Clock::time_point now) {
 
 void Runner::Issue(int client, const Payload* payload,
                    Clock::time_point intended, int worker) {
-  {
-    absl::MutexLock lock(&mu_);
-    ++in_flight_;
-  }
+  in_flight_.fetch_add(1, std::memory_order_relaxed);
   const ActivationClient& c = *clients_[client];
-  const CallOptions call{.timeout = config_.timeout};
+  const CallOptions call_options{.timeout = config_.timeout};
   if (config_.rpc == LoadRpc::kStream) {
     streams_[worker]->Send(payload, intended);
-  } else if (config_.rpc == LoadRpc::kBatch) {
-    c.ComputeBatchAsync(
-        payload->batch,
-        [this, payload, client, intended,
-         worker](absl::StatusOr<v1::ComputeBatchResponse> r) {
-          if (r.ok()) {
-            std::vector<const v1::ComputeResponse*> items;
-            for (const v1::ComputeResponse& item : r->items()) {
-              items.push_back(&item);
-            }
-            Complete(*payload, client, intended, absl::OkStatus(), items.data(),
-                     static_cast<int>(items.size()));
-          } else {
-            Complete(*payload, client, intended, r.status(), nullptr, 0);
-          }
-          if (worker >= 0) Next(worker, client);
-          Release();
-        },
-        call);
   } else {
-    c.ComputeAsync(
-        payload->request,
-        [this, payload, client, intended,
-         worker](absl::StatusOr<v1::ComputeResponse> r) {
-          const v1::ComputeResponse* response = r.ok() ? &*r : nullptr;
-          Complete(*payload, client, intended, r.status(), &response,
-                   r.ok() ? 1 : 0);
+    auto* call = new RawCall;
+    call->context.set_deadline(
+        absl::ToChronoTime(absl::Now() + c.Timeout(call_options)));
+    generic_[client]->UnaryCall(
+        &call->context, payload->method, grpc::StubOptions(), &payload->bytes,
+        &call->response,
+        [this, call, payload, client, intended, worker](grpc::Status status) {
+          std::unique_ptr<RawCall> owned(call);
+          Answered(*payload, client, intended, status, &owned->response);
           if (worker >= 0) Next(worker, client);
           Release();
-        },
-        call);
+        });
+  }
+}
+
+void Runner::Answered(const Payload& payload, int client,
+                      Clock::time_point intended, const grpc::Status& status,
+                      grpc::ByteBuffer* response) {
+  if (!status.ok()) {
+    Complete(payload, client, intended, ToAbsl(status), nullptr, 0);
+    return;
+  }
+  if (verifier_ == nullptr || intended < measure_start_) {
+    // Like h2load, an answered call counts without being parsed; the
+    // response is parsed only when it is to be verified.
+    Complete(payload, client, intended, absl::OkStatus(), nullptr, 0);
+    return;
+  }
+  const auto malformed = [&] {
+    Complete(payload, client, intended,
+             absl::InternalError("response does not parse"), nullptr, 0);
+  };
+  if (config_.rpc == LoadRpc::kBatch) {
+    v1::ComputeBatchResponse batch;
+    if (!grpc::SerializationTraits<v1::ComputeBatchResponse>::Deserialize(
+             response, &batch).ok()) {
+      return malformed();
+    }
+    std::vector<const v1::ComputeResponse*> items;
+    for (const v1::ComputeResponse& item : batch.items()) items.push_back(&item);
+    Complete(payload, client, intended, absl::OkStatus(), items.data(),
+             static_cast<int>(items.size()));
+  } else {
+    v1::ComputeResponse one;
+    if (!grpc::SerializationTraits<v1::ComputeResponse>::Deserialize(
+             response, &one).ok()) {
+      return malformed();
+    }
+    const v1::ComputeResponse* item = &one;
+    Complete(payload, client, intended, absl::OkStatus(), &item, 1);
   }
 }
 
 void Runner::Release() {
+  // Lock-free but for the two moments a waiter in Run cares about: the last
+  // request out (Drained) and the open loop's cap freed (BelowCap). Those
+  // decrements happen under mu_, so that Await re-checks its condition and
+  // Run cannot see zero (and destroy this object) before this call is done
+  // with it.
+  int64_t now = in_flight_.load(std::memory_order_relaxed);
+  while (now != 1 && now != config_.max_in_flight) {
+    if (in_flight_.compare_exchange_weak(now, now - 1,
+                                         std::memory_order_acq_rel)) {
+      return;
+    }
+  }
   absl::MutexLock lock(&mu_);
-  --in_flight_;
+  in_flight_.fetch_sub(1, std::memory_order_acq_rel);
 }
 
 void Runner::Next(int worker, int client) {
@@ -460,81 +489,36 @@ void Runner::Next(int worker, int client) {
   Issue(client, payload, now, worker);
 }
 
-template <typename T>
-void Runner::CheckTensor(const v1::Tensor& tensor,
-                         const std::vector<long double>& want,
-                         const Payload& payload, bool is_derivative,
-                         const char* what) {
-  absl::StatusOr<std::vector<T>> got = TensorValues<T>(tensor);
-  double worst = 0;
-  std::string problem;
-  if (!got.ok()) {
-    problem = absl::StrCat(what, ": ", got.status().message());
-  } else if (got->size() != want.size()) {
-    problem = absl::StrCat(what, " has ", got->size(), " values, sent ",
-                           want.size());
-  } else {
-    for (std::size_t i = 0; i < want.size(); ++i) {
-      // The library's accuracy contract, with its stated exceptions (near a
-      // zero of f' in float64, subnormal results).
-      const double ulp = activations::reference::ContractUlpError<T>(
-          call_, (*got)[i], want[i], payload.input[i],
-          payload.grad.empty() ? 1.0L : payload.grad[i], is_derivative);
-      if (ulp > worst || std::isnan(ulp)) worst = ulp;
-      if (ulp > bound_ && problem.empty()) {
-        problem = absl::StrFormat(
-            "%s[%d] = %.17g, reference %.17g: %.3g ULP > %g", what, i,
-            static_cast<double>((*got)[i]), static_cast<double>(want[i]), ulp,
-            bound_);
-      }
-    }
-  }
-  absl::MutexLock lock(&mu_);
-  result_.verified_values += want.size();
-  result_.worst_ulp = std::max(result_.worst_ulp, worst);
-  if (!problem.empty()) {
-    ++result_.wrong;
-    if (result_.first_wrong.empty()) result_.first_wrong = problem;
-  }
-}
-
-template <typename T>
-void Runner::Verify(const v1::ComputeResponse& response,
-                    const Payload& payload) {
-  CheckTensor<T>(response.output(), payload.want, payload,
-                 /*is_derivative=*/config_.mode != v1::MODE_FORWARD &&
-                     config_.mode != v1::MODE_FORWARD_AND_DERIVATIVE,
-                 "output");
-  if (!payload.want_derivative.empty()) {
-    CheckTensor<T>(response.derivative(), payload.want_derivative, payload,
-                   /*is_derivative=*/true, "derivative");
-  }
-}
-
 void Runner::Complete(const Payload& payload, int client,
                       Clock::time_point intended, const absl::Status& status,
                       const v1::ComputeResponse* const* responses, int n) {
   const Clock::time_point now = Clock::now();
   const bool measured = intended >= measure_start_;
-  if (measured && status.ok() && verify_) {
+  Verdict verdict;
+  if (measured && status.ok() && verifier_ != nullptr) {
     // Outside the lock: the comparison is the expensive part.
     for (int i = 0; i < n; ++i) {
-      if (config_.dtype == v1::DTYPE_FLOAT64) {
-        Verify<double>(*responses[i], payload);
-      } else {
-        Verify<float>(*responses[i], payload);
+      Verdict one = verifier_->Check(*responses[i], payload.expected);
+      verdict.values += one.values;
+      if (one.worst_ulp > verdict.worst_ulp || std::isnan(one.worst_ulp)) {
+        verdict.worst_ulp = one.worst_ulp;
       }
+      if (verdict.problem.empty()) verdict.problem = std::move(one.problem);
     }
   }
+  const int64_t nanos =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now - intended)
+          .count();
   absl::MutexLock lock(&mu_);
+  ++(status.ok() ? interval_ok_ : interval_errors_);
+  interval_latency_.Record(nanos);
   if (!measured) return;
   last_completion_ = std::max(last_completion_, now);
-  result_.latency.Record(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(now - intended)
-          .count());
+  result_.latency.Record(nanos);
   ++result_.per_target[client_target_[client]];
   if (status.ok()) {
     ++result_.ok;
+    result_.ok_latency.Record(nanos);
     result_.elements += payload.elements;
     result_.payload_bytes += payload.payload_bytes;
   } else {
@@ -544,6 +528,43 @@ void Runner::Complete(const Payload& payload, int client,
       result_.first_error = absl::StrCat(absl::StatusCodeToString(status.code()),
                                          ": ", status.message());
     }
+  }
+  if (verifier_ != nullptr && status.ok()) {
+    result_.verified_values += verdict.values;
+    if (verdict.worst_ulp > result_.worst_ulp || std::isnan(verdict.worst_ulp)) {
+      result_.worst_ulp = verdict.worst_ulp;
+    }
+    if (!verdict.problem.empty()) {
+      ++result_.wrong;
+      if (result_.first_wrong.empty()) result_.first_wrong = verdict.problem;
+    }
+  }
+}
+
+void Runner::ReportProgress(std::ostream* out,
+                            const absl::Notification* stop) {
+  const absl::Duration every = config_.progress_interval;
+  Clock::time_point last = start_;
+  for (int k = 1;; ++k) {
+    const Clock::time_point due = start_ + absl::ToChronoNanoseconds(every * k);
+    if (stop->WaitForNotificationWithTimeout(
+            absl::FromChrono(due - Clock::now()))) {
+      return;
+    }
+    const Clock::time_point now = Clock::now();
+    ProgressSample sample;
+    sample.elapsed = absl::FromChrono(now - start_);
+    sample.interval = absl::FromChrono(now - last);
+    sample.warmup = last + (now - last) / 2 < measure_start_;  // mostly
+    last = now;
+    {
+      absl::MutexLock lock(&mu_);
+      sample.ok = std::exchange(interval_ok_, 0);
+      sample.errors = std::exchange(interval_errors_, 0);
+      sample.latency = interval_latency_;
+      interval_latency_.Clear();
+    }
+    *out << FormatProgress(sample) << std::endl;
   }
 }
 
@@ -561,6 +582,12 @@ LoadResult Runner::Run(std::ostream* progress) {
   {
     absl::MutexLock lock(&mu_);
     last_completion_ = measure_start_;
+  }
+  absl::Notification stop_progress;
+  std::thread progress_thread;
+  if (progress != nullptr && config_.progress_interval > absl::ZeroDuration()) {
+    progress_thread =
+        std::thread([&] { ReportProgress(progress, &stop_progress); });
   }
   const bool open_loop = config_.rps > 0;
   const int workers = config_.concurrency;
@@ -644,6 +671,10 @@ LoadResult Runner::Run(std::ostream* progress) {
   }
   rusage usage_end{};
   getrusage(RUSAGE_SELF, &usage_end);
+  if (progress_thread.joinable()) {
+    stop_progress.Notify();
+    progress_thread.join();
+  }
   absl::MutexLock lock(&mu_);
   result_.elapsed = absl::FromChrono(last_completion_ - measure_start_);
   result_.cpu_user = CpuTime(usage_end.ru_utime) - CpuTime(usage_start.ru_utime);
@@ -651,42 +682,6 @@ LoadResult Runner::Run(std::ostream* progress) {
       CpuTime(usage_end.ru_stime) - CpuTime(usage_start.ru_stime);
   return std::move(result_);
 }
-
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      absl::StrAppendFormat(&out, "\\u%04x", c);
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out + "\"";
-}
-
-std::string SizesText(const SizeMix& mix) {
-  std::vector<std::string> parts;
-  for (std::size_t i = 0; i < mix.sizes.size(); ++i) {
-    parts.push_back(mix.weights[i] == 1 && mix.sizes.size() == 1
-                        ? absl::StrCat(mix.sizes[i])
-                        : absl::StrCat(mix.sizes[i], ":", mix.weights[i]));
-  }
-  return absl::StrJoin(parts, ",");
-}
-
-std::string ParamsText(const std::map<std::string, double>& params) {
-  std::vector<std::string> parts;
-  for (const auto& [k, v] : params) parts.push_back(absl::StrFormat("%s=%g", k, v));
-  return absl::StrJoin(parts, ",");
-}
-
-std::string ModeText(v1::Mode mode) { return ModeFlagName(mode); }
-
-constexpr double kQuantiles[] = {0.5, 0.9, 0.99, 0.999};
-constexpr const char* kQuantileNames[] = {"p50", "p90", "p99", "p99.9"};
 
 }  // namespace
 
@@ -756,14 +751,11 @@ absl::StatusOr<LoadResult> RunLoad(const LoadConfig& config,
 
   // The local catalogue checks the call only when it is needed to verify;
   // otherwise the server is the judge (actload can load a newer server).
-  std::optional<activations::Call> call;
+  std::optional<Verifier> verifier;
   if (config.verify) {
-    std::vector<std::pair<std::string_view, double>> named(
-        config.params.begin(), config.params.end());
-    absl::StatusOr<activations::Call> made =
-        activations::MakeCall(config.function, named, ToLibMode(config.mode));
+    absl::StatusOr<Verifier> made = Verifier::Create(config);
     if (!made.ok()) return made.status();
-    call = *made;
+    verifier = *std::move(made);
   }
 
   std::vector<std::unique_ptr<ActivationClient>> clients;
@@ -776,7 +768,6 @@ absl::StatusOr<LoadResult> RunLoad(const LoadConfig& config,
                           .timeout = config.timeout,
                           .max_attempts = 1,  // a load test counts failures
                           .tls = config.tls,
-                          .tls_root_certs_pem = config.tls_root_certs_pem,
                           .own_connections = true};
     absl::StatusOr<std::unique_ptr<ActivationClient>> client =
         ActivationClient::Create(options);
@@ -797,211 +788,14 @@ absl::StatusOr<LoadResult> RunLoad(const LoadConfig& config,
 
   std::vector<Payload> payloads;
   for (std::size_t size : config.sizes.sizes) {
+    const Verifier* v = verifier ? &*verifier : nullptr;
     payloads.push_back(config.dtype == v1::DTYPE_FLOAT64
-                           ? BuildPayload<double>(config, size,
-                                                  call ? &*call : nullptr)
-                           : BuildPayload<float>(config, size,
-                                                 call ? &*call : nullptr));
+                           ? BuildPayload<double>(config, size, v)
+                           : BuildPayload<float>(config, size, v));
   }
   Runner runner(config, std::move(clients), std::move(client_target),
-                std::move(payloads), call ? &*call : nullptr);
+                std::move(payloads), verifier ? &*verifier : nullptr);
   return runner.Run(progress);
-}
-
-std::string FormatNanos(double nanos) {
-  if (nanos < 1e3) return absl::StrFormat("%.0fns", nanos);
-  if (nanos < 1e6) return absl::StrFormat("%.3gus", nanos / 1e3);
-  if (nanos < 1e9) return absl::StrFormat("%.3gms", nanos / 1e6);
-  return absl::StrFormat("%.3gs", nanos / 1e9);
-}
-
-std::string FormatText(const LoadConfig& c, const LoadResult& r) {
-  std::string out = absl::StrFormat(
-      "actload: %s %s%s %s %s, size %s%s, %s, %d connection(s), %s%s\n",
-      LoadRpcName(c.rpc), c.function,
-      c.params.empty() ? "" : absl::StrCat("(", ParamsText(c.params), ")"),
-      ModeText(c.mode), c.dtype == v1::DTYPE_FLOAT64 ? "f64" : "f32",
-      SizesText(c.sizes),
-      c.rpc == LoadRpc::kBatch ? absl::StrCat(" x", c.batch_items, " items")
-                               : "",
-      c.rps > 0 ? absl::StrFormat("open loop %g req/s", c.rps)
-                : absl::StrCat("closed loop, concurrency ", c.concurrency),
-      std::max<int>(c.connections, c.targets.size()),
-      c.total > 0 ? absl::StrCat(c.total, " requests") : "",
-      c.duration > absl::ZeroDuration()
-          ? absl::StrCat(c.total > 0 ? " or " : "",
-                         absl::FormatDuration(c.duration))
-          : "");
-  absl::StrAppend(&out, absl::StrFormat(
-      "  requests   %d ok, %d errors%s in %.3fs\n", r.ok, r.errors,
-      c.verify ? absl::StrFormat(", %d wrong answers (%d values verified, "
-                                 "worst %.3g ULP)",
-                                 r.wrong, r.verified_values, r.worst_ulp)
-               : "",
-      r.Seconds()));
-  const double s = std::max(r.Seconds(), 1e-9);
-  absl::StrAppend(&out, absl::StrFormat(
-      "  throughput %.1f req/s, %.4g elements/s, %.2f MB/s payload (in+out)\n",
-      r.RequestsPerSecond(), r.elements / s, r.payload_bytes / s / 1e6));
-  absl::StrAppend(&out, absl::StrFormat("  latency    min %s",
-                                        FormatNanos(r.latency.min())));
-  for (int i = 0; i < 4; ++i) {
-    absl::StrAppend(&out, absl::StrFormat(
-        ", %s %s", kQuantileNames[i],
-        FormatNanos(r.latency.Percentile(kQuantiles[i]))));
-  }
-  absl::StrAppend(&out, absl::StrFormat(", max %s, mean %s%s\n",
-                                        FormatNanos(r.latency.max()),
-                                        FormatNanos(r.latency.mean()),
-                                        c.rps > 0 ? " (from intended send time)"
-                                                  : ""));
-  const double cpu = absl::ToDoubleSeconds(r.cpu_user + r.cpu_system);
-  absl::StrAppend(&out, absl::StrFormat(
-      "  client CPU %.2fs (%.2f cores), %.1f us per request\n", cpu, cpu / s,
-      r.CpuMicrosPerRequest()));
-  if (c.rps > 0 && r.late_sends > 0) {
-    absl::StrAppend(&out, absl::StrFormat(
-        "  late sends %d (> 1ms behind schedule: the generator lagged)\n",
-        r.late_sends));
-  }
-  if (c.targets.size() > 1) {
-    for (std::size_t i = 0; i < c.targets.size(); ++i) {
-      absl::StrAppend(&out, absl::StrFormat("  target     %s: %d requests\n",
-                                            c.targets[i], r.per_target[i]));
-    }
-  }
-  for (const auto& [code, n] : r.errors_by_code) {
-    absl::StrAppend(&out, absl::StrFormat("  error      %s: %d\n", code, n));
-  }
-  if (!r.first_error.empty()) {
-    absl::StrAppend(&out, "  first error: ", r.first_error, "\n");
-  }
-  if (!r.first_wrong.empty()) {
-    absl::StrAppend(&out, "  first wrong answer: ", r.first_wrong, "\n");
-  }
-  return out;
-}
-
-std::string FormatJson(const LoadConfig& c, const LoadResult& r) {
-  const double s = std::max(r.Seconds(), 1e-9);
-  std::vector<std::string> targets, per_target, codes;
-  for (std::size_t i = 0; i < c.targets.size(); ++i) {
-    targets.push_back(JsonString(c.targets[i]));
-    per_target.push_back(absl::StrCat(r.per_target[i]));
-  }
-  for (const auto& [code, n] : r.errors_by_code) {
-    codes.push_back(absl::StrCat(JsonString(code), ":", n));
-  }
-  std::string latency = absl::StrFormat(
-      "{\"min_us\":%.3f,\"mean_us\":%.3f", r.latency.min() / 1e3,
-      r.latency.mean() / 1e3);
-  for (int i = 0; i < 4; ++i) {
-    absl::StrAppendFormat(&latency, ",\"%s_us\":%.3f", kQuantileNames[i],
-                          r.latency.Percentile(kQuantiles[i]) / 1e3);
-  }
-  absl::StrAppendFormat(&latency, ",\"max_us\":%.3f,\"count\":%d}",
-                        r.latency.max() / 1e3, r.latency.count());
-  return absl::StrCat(
-      "{\"config\":{\"targets\":[", absl::StrJoin(targets, ","),
-      "],\"rpc\":", JsonString(LoadRpcName(c.rpc)),
-      ",\"function\":", JsonString(c.function),
-      ",\"params\":", JsonString(ParamsText(c.params)),
-      ",\"mode\":", JsonString(ModeText(c.mode)),
-      ",\"dtype\":", JsonString(c.dtype == v1::DTYPE_FLOAT64 ? "f64" : "f32"),
-      ",\"encoding\":", JsonString(c.encoding == Encoding::kRaw ? "raw" : "packed"),
-      ",\"sizes\":", JsonString(SizesText(c.sizes)),
-      ",\"batch_items\":", c.batch_items,
-      ",\"open_loop\":", c.rps > 0 ? "true" : "false",
-      ",\"rps\":", c.rps, ",\"concurrency\":", c.concurrency,
-      ",\"connections\":", std::max<int>(c.connections, c.targets.size()),
-      ",\"duration_s\":", absl::ToDoubleSeconds(c.duration),
-      ",\"total\":", c.total,
-      ",\"warmup_s\":", absl::ToDoubleSeconds(c.warmup),
-      ",\"verify\":", c.verify ? "true" : "false", "},",
-      "\"ok\":", r.ok, ",\"errors\":", r.errors,
-      ",\"errors_by_code\":{", absl::StrJoin(codes, ","), "}",
-      ",\"first_error\":", JsonString(r.first_error),
-      ",\"wrong\":", r.wrong, ",\"verified_values\":", r.verified_values,
-      ",\"worst_ulp\":", absl::StrFormat("%.6g", r.worst_ulp),
-      ",\"first_wrong\":", JsonString(r.first_wrong),
-      ",\"elapsed_s\":", absl::StrFormat("%.6f", r.Seconds()),
-      ",\"requests_per_s\":", absl::StrFormat("%.3f", r.RequestsPerSecond()),
-      ",\"elements_per_s\":", absl::StrFormat("%.1f", r.elements / s),
-      ",\"payload_mb_per_s\":", absl::StrFormat("%.3f", r.payload_bytes / s / 1e6),
-      ",\"latency\":", latency,
-      ",\"per_target\":[", absl::StrJoin(per_target, ","), "]",
-      ",\"late_sends\":", r.late_sends,
-      ",\"cpu_user_s\":", absl::StrFormat("%.3f", absl::ToDoubleSeconds(r.cpu_user)),
-      ",\"cpu_system_s\":", absl::StrFormat("%.3f", absl::ToDoubleSeconds(r.cpu_system)),
-      ",\"cpu_us_per_request\":", absl::StrFormat("%.3f", r.CpuMicrosPerRequest()),
-      "}\n");
-}
-
-std::string FormatCsv(const LoadConfig& c, const LoadResult& r, bool header) {
-  const double s = std::max(r.Seconds(), 1e-9);
-  std::string out;
-  if (header) {
-    out = "rpc,function,mode,dtype,sizes,open_loop,rps_target,concurrency,"
-          "connections,ok,errors,wrong,elapsed_s,requests_per_s,"
-          "elements_per_s,payload_mb_per_s,min_us,p50_us,p90_us,p99_us,"
-          "p999_us,max_us,mean_us,cpu_us_per_request\n";
-  }
-  absl::StrAppendFormat(
-      &out, "%s,%s,%s,%s,\"%s\",%d,%g,%d,%d,%d,%d,%d,%.6f,%.3f,%.1f,%.3f",
-      LoadRpcName(c.rpc), c.function, ModeText(c.mode),
-      c.dtype == v1::DTYPE_FLOAT64 ? "f64" : "f32", SizesText(c.sizes),
-      c.rps > 0 ? 1 : 0, c.rps, c.concurrency,
-      std::max<int>(c.connections, c.targets.size()), r.ok, r.errors, r.wrong,
-      r.Seconds(), r.RequestsPerSecond(), r.elements / s,
-      r.payload_bytes / s / 1e6);
-  absl::StrAppendFormat(&out, ",%.3f", r.latency.min() / 1e3);
-  for (double q : kQuantiles) {
-    absl::StrAppendFormat(&out, ",%.3f", r.latency.Percentile(q) / 1e3);
-  }
-  absl::StrAppendFormat(&out, ",%.3f,%.3f,%.3f\n", r.latency.max() / 1e3,
-                        r.latency.mean() / 1e3, r.CpuMicrosPerRequest());
-  return out;
-}
-
-std::string RenderLatencySvg(const LoadConfig& c, const LoadResult& r) {
-  // The histogram's 1% buckets are too thin to see; regroup them into 20
-  // bins per decade (each bin's share of requests is exact: it is a sum).
-  constexpr double kBinsPerDecade = 20;
-  std::map<int, uint64_t> bins;
-  for (const LatencyHistogram::Bucket& b : r.latency.NonEmptyBuckets()) {
-    const double mid = std::sqrt(std::max(b.lower_nanos, 1.0) * b.upper_nanos);
-    bins[static_cast<int>(std::floor(std::log10(mid / 1e3) * kBinsPerDecade))] +=
-        b.count;
-  }
-  PlotSeries bars{.label = "requests (%)",
-                  .style = PlotSeries::Style::kBars};
-  const double n = std::max<double>(1, r.latency.count());
-  for (const auto& [bin, count] : bins) {
-    bars.x.push_back(std::pow(10, bin / kBinsPerDecade));
-    bars.x_end.push_back(std::pow(10, (bin + 1) / kBinsPerDecade));
-    bars.y.push_back(100.0 * count / n);
-  }
-  PlotOptions options{
-      .title = absl::StrFormat(
-          "actload: %s %s %s, %s: %.0f req/s, p50 %s, p99 %s, %d errors",
-          LoadRpcName(c.rpc), c.function, SizesText(c.sizes),
-          c.rps > 0 ? absl::StrFormat("open loop %g/s", c.rps)
-                    : absl::StrCat("concurrency ", c.concurrency),
-          r.RequestsPerSecond(), FormatNanos(r.latency.Percentile(0.5)),
-          FormatNanos(r.latency.Percentile(0.99)), r.errors),
-      .x_label = c.rps > 0 ? "latency from intended send time (log scale)"
-                           : "latency (log scale)",
-      .y_label = "share of requests (%)",
-      .log_x = true,
-      .x_tick_format = [](double us) { return FormatNanos(us * 1e3); },
-  };
-  for (int i = 0; i < 4; ++i) {
-    options.markers.push_back(
-        {r.latency.Percentile(kQuantiles[i]) / 1e3, kQuantileNames[i]});
-  }
-  options.markers.push_back({r.latency.max() / 1e3, "max"});
-  const PlotSeries series[] = {std::move(bars)};
-  return RenderSvg(options, series);
 }
 
 }  // namespace activation::client

@@ -1,0 +1,89 @@
+#include "server/admission.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "server/byte_size.h"
+
+namespace actserver {
+
+Admission::Ticket& Admission::Ticket::operator=(Ticket&& other) noexcept {
+  if (this != &other) {
+    Release();
+    admission_ = std::exchange(other.admission_, nullptr);
+    request_bytes_ = std::exchange(other.request_bytes_, 0);
+    elements_ = std::exchange(other.elements_, 0);
+  }
+  return *this;
+}
+
+void Admission::Ticket::LeaveQueue() {
+  if (admission_ == nullptr || elements_ == 0) return;
+  admission_->queued_.fetch_sub(elements_, std::memory_order_relaxed);
+  elements_ = 0;
+}
+
+void Admission::Ticket::Release() {
+  if (admission_ == nullptr) return;
+  LeaveQueue();
+  admission_->budget_->Release(request_bytes_);
+  request_bytes_ = 0;
+  admission_ = nullptr;
+}
+
+Admission::Admission(MemoryBudget* budget, BufferPool* pool,
+                     std::size_t max_queued_elements)
+    : budget_(budget), pool_(pool), max_queued_(max_queued_elements) {}
+
+absl::StatusOr<Admission::Ticket> Admission::Admit(
+    std::size_t request_bytes, std::size_t response_bytes, std::size_t elements,
+    BufferPool::Buffer** response) {
+  // The queue first: it costs nothing to check, and a full queue means the
+  // call would wait too long even if it fit in memory.
+  std::size_t queued = queued_.load(std::memory_order_relaxed);
+  do {
+    if (queued > 0 && queued + elements > max_queued_) {
+      refused_queue_.fetch_add(1, std::memory_order_relaxed);
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "compute queue full: ", queued, " values are queued ahead of this "
+          "call's ", elements, " (limit ", max_queued_,
+          ", --max_queued_elements); retry later"));
+    }
+  } while (!queued_.compare_exchange_weak(queued, queued + elements,
+                                          std::memory_order_relaxed));
+  Ticket ticket;
+  ticket.admission_ = this;
+  ticket.elements_ = elements;
+
+  const std::size_t needed = request_bytes + response_bytes;
+  auto refuse_memory = [&] {
+    refused_memory_.fetch_add(1, std::memory_order_relaxed);
+    const std::string need =
+        absl::StrCat("this call needs ", HumanBytes(needed), " (request ",
+                     HumanBytes(request_bytes), " + response ",
+                     HumanBytes(response_bytes), ")");
+    if (needed > budget_->limit()) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "memory budget: ", need, ", more than this server's whole budget "
+          "of ", HumanBytes(budget_->limit()),
+          " (--memory_budget); send smaller requests"));
+    }
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "memory budget: ", need, " and ", HumanBytes(budget_->used()), " of ",
+        HumanBytes(budget_->limit()),
+        " are in use by other calls (--memory_budget); retry later"));
+  };
+  if (needed > budget_->limit()) return refuse_memory();
+  *response = pool_->Acquire(response_bytes);
+  if (*response == nullptr) return refuse_memory();
+  if (!budget_->TryAcquire(request_bytes)) {
+    pool_->Return(*response);
+    *response = nullptr;
+    return refuse_memory();
+  }
+  ticket.request_bytes_ = request_bytes;
+  return ticket;
+}
+
+}  // namespace actserver

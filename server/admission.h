@@ -1,0 +1,86 @@
+// Admission control: before a call's payload is laid out or computed, it
+// takes its share of the server's resources -- its bytes from the memory
+// budget, its values from the compute queue -- or is refused at once with
+// RESOURCE_EXHAUSTED, so that overload sheds the excess in microseconds
+// instead of queueing it until the process runs out of memory.
+//
+// One path for every computing RPC: unary, batch and each stream message.
+#ifndef SERVER_ADMISSION_H_
+#define SERVER_ADMISSION_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "server/memory_budget.h"
+
+namespace actserver {
+
+// Thread-safe. Owned by the service; outlives every Ticket.
+class Admission {
+ public:
+  // A call's claim: the bytes of its request (held until the call ends) and
+  // its values in the compute queue (until the computation ends). Move-only;
+  // gives everything back when destroyed.
+  class Ticket {
+   public:
+    Ticket() = default;
+    Ticket(Ticket&& other) noexcept { *this = std::move(other); }
+    Ticket& operator=(Ticket&& other) noexcept;
+    ~Ticket() { Release(); }
+
+    // The computation is over: its values leave the queue.
+    void LeaveQueue();
+    // Everything back (idempotent).
+    void Release();
+
+   private:
+    friend class Admission;
+    Admission* admission_ = nullptr;
+    std::size_t request_bytes_ = 0;
+    std::size_t elements_ = 0;
+  };
+
+  // `max_queued_elements`: values admitted and not yet computed, at most (a
+  // call larger than that alone is still admitted into an empty queue).
+  Admission(MemoryBudget* budget, BufferPool* pool,
+            std::size_t max_queued_elements);
+
+  // Admits a call holding a received message of `request_bytes` whose
+  // response takes `response_bytes` and whose computation reads `elements`
+  // values; on success *response is a buffer of at least response_bytes
+  // from the pool. RESOURCE_EXHAUSTED, saying which limit and by how much:
+  // the memory budget cannot hold request + response (even with the pool's
+  // idle buffers freed), or the compute queue is full.
+  absl::StatusOr<Ticket> Admit(std::size_t request_bytes,
+                               std::size_t response_bytes,
+                               std::size_t elements,
+                               BufferPool::Buffer** response);
+
+  // Values admitted and not yet computed.
+  std::size_t queued_elements() const {
+    return queued_.load(std::memory_order_relaxed);
+  }
+  std::uint64_t refused_memory() const {
+    return refused_memory_.load(std::memory_order_relaxed);
+  }
+  std::uint64_t refused_queue() const {
+    return refused_queue_.load(std::memory_order_relaxed);
+  }
+  const MemoryBudget& budget() const { return *budget_; }
+  BufferPool& pool() { return *pool_; }
+
+ private:
+  MemoryBudget* const budget_;
+  BufferPool* const pool_;
+  const std::size_t max_queued_;
+  std::atomic<std::size_t> queued_{0};
+  std::atomic<std::uint64_t> refused_memory_{0};
+  std::atomic<std::uint64_t> refused_queue_{0};
+};
+
+}  // namespace actserver
+
+#endif  // SERVER_ADMISSION_H_

@@ -1,0 +1,164 @@
+#include "server/memory_budget.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstdlib>
+#include <new>
+
+namespace actserver {
+
+bool MemoryBudget::TryAcquire(std::size_t bytes) {
+  std::size_t used = used_.load(std::memory_order_relaxed);
+  do {
+    if (bytes > limit_ || used > limit_ - bytes) return false;
+  } while (!used_.compare_exchange_weak(used, used + bytes,
+                                        std::memory_order_relaxed));
+  const std::size_t now = used + bytes;
+  std::size_t peak = peak_.load(std::memory_order_relaxed);
+  while (now > peak &&
+         !peak_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+  }
+  return true;
+}
+
+void MemoryBudget::Release(std::size_t bytes) {
+  used_.fetch_sub(bytes, std::memory_order_relaxed);
+}
+
+BufferPool::BufferPool(MemoryBudget* budget, std::size_t max_idle_bytes)
+    : budget_(budget), max_idle_bytes_(max_idle_bytes) {}
+
+BufferPool::~BufferPool() {
+  absl::MutexLock lock(&mu_);
+  for (std::vector<Buffer*>& list : idle_) {
+    for (Buffer* buffer : list) Free(buffer);
+    list.clear();
+  }
+  idle_bytes_ = 0;
+}
+
+// Four classes per power of two: a buffer is at most 25% larger than asked.
+int BufferPool::SizeClass(std::size_t bytes) {
+  const int octave = std::bit_width(bytes - 1) - 1;  // 2^octave < bytes <= 2^(octave+1)
+  const std::size_t base = std::size_t{1} << octave;
+  const std::size_t step = base / 4;
+  const int quarter = static_cast<int>((bytes - base + step - 1) / step);  // 1..4
+  return octave * 4 + quarter - 1;
+}
+
+std::size_t BufferPool::ClassBytes(int size_class) {
+  const int octave = size_class / 4;
+  const int quarter = size_class % 4 + 1;
+  const std::size_t base = std::size_t{1} << octave;
+  return base + quarter * (base / 4);
+}
+
+BufferPool::Buffer* BufferPool::Allocate(std::size_t bytes, int size_class) {
+  Buffer* buffer = new (std::nothrow) Buffer;
+  if (buffer == nullptr) return nullptr;
+  buffer->capacity = bytes;
+  buffer->size_class = size_class;
+  buffer->pool = this;
+  if (size_class >= 0) {
+    // Pooled buffers are mapped directly: their pages are ours to keep or
+    // give back whatever malloc's thresholds are.
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    buffer->data = p == MAP_FAILED ? nullptr : static_cast<char*>(p);
+  } else {
+    buffer->data = static_cast<char*>(std::malloc(std::max<std::size_t>(bytes, 1)));
+  }
+  if (buffer->data == nullptr) {
+    delete buffer;
+    return nullptr;
+  }
+  allocated_.fetch_add(1, std::memory_order_relaxed);
+  return buffer;
+}
+
+void BufferPool::Free(Buffer* buffer) {
+  if (buffer->size_class >= 0) {
+    munmap(buffer->data, buffer->capacity);
+  } else {
+    std::free(buffer->data);
+  }
+  budget_->Release(buffer->capacity);
+  delete buffer;
+}
+
+bool BufferPool::MakeRoom(std::size_t bytes) {
+  std::vector<Buffer*> freed;
+  {
+    absl::MutexLock lock(&mu_);
+    // Idle buffers are charged until freed, so used() >= freeing here.
+    std::size_t freeing = 0;
+    auto fits = [&] {
+      const std::size_t used = budget_->used() - freeing;
+      return used <= budget_->limit() && budget_->limit() - used >= bytes;
+    };
+    for (int c = kClasses - 1; c >= 0 && !fits(); --c) {
+      std::vector<Buffer*>& list = idle_[c];
+      while (!list.empty() && !fits()) {
+        freed.push_back(list.back());
+        list.pop_back();
+        freeing += freed.back()->capacity;
+        idle_bytes_ -= freed.back()->capacity;
+      }
+    }
+  }
+  for (Buffer* buffer : freed) Free(buffer);
+  return budget_->TryAcquire(bytes);
+}
+
+BufferPool::Buffer* BufferPool::Acquire(std::size_t bytes) {
+  int size_class = -1;
+  std::size_t capacity = bytes;
+  if (bytes >= kMinPooledBytes) {
+    size_class = SizeClass(bytes);
+    if (size_class >= kClasses) return nullptr;
+    capacity = ClassBytes(size_class);
+    absl::MutexLock lock(&mu_);
+    std::vector<Buffer*>& list = idle_[size_class];
+    if (!list.empty()) {
+      Buffer* buffer = list.back();
+      list.pop_back();
+      idle_bytes_ -= buffer->capacity;
+      reused_.fetch_add(1, std::memory_order_relaxed);
+      return buffer;  // already charged
+    }
+  }
+  if (!budget_->TryAcquire(capacity) && !MakeRoom(capacity)) return nullptr;
+  Buffer* buffer = Allocate(capacity, size_class);
+  if (buffer == nullptr) budget_->Release(capacity);
+  return buffer;
+}
+
+void BufferPool::Return(Buffer* buffer) {
+  if (buffer->size_class >= 0) {
+    absl::MutexLock lock(&mu_);
+    if (idle_bytes_ + buffer->capacity <= max_idle_bytes_) {
+      idle_[buffer->size_class].push_back(buffer);
+      idle_bytes_ += buffer->capacity;
+      return;
+    }
+  }
+  Free(buffer);
+}
+
+void BufferPool::ReturnFromSlice(void* buffer) {
+  Buffer* b = static_cast<Buffer*>(buffer);
+  b->pool->Return(b);
+}
+
+grpc::Slice BufferPool::ToSlice(Buffer* buffer, std::size_t size) {
+  return grpc::Slice(buffer->data, size, &BufferPool::ReturnFromSlice, buffer);
+}
+
+std::size_t BufferPool::idle_bytes() const {
+  absl::MutexLock lock(&mu_);
+  return idle_bytes_;
+}
+
+}  // namespace actserver

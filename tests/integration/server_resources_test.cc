@@ -1,0 +1,336 @@
+// What the server owns, through a real server: bytes that do not parse, the
+// memory budget, the compute queue, Unix sockets, and health under overload.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "activation/v1/activation.grpc.pb.h"
+#include "server/server_builder.h"
+#include "tests/integration/grpc_probes.h"
+#include "tests/server/server_test_util.h"
+
+namespace actserver {
+namespace {
+
+namespace v1 = ::activation::v1;
+using ::actserver::testing::CheckHealth;
+using ::actserver::testing::MakeRequest;
+using ::actserver::testing::MatchesReference;
+using ::actserver::testing::RawStreamCall;
+using ::actserver::testing::RawUnaryCall;
+using ::actserver::testing::ServingStatus;
+using ::actserver::testing::SetDeadline;
+using ::actserver::testing::StatusIs;
+using ::actserver::testing::WireType;
+
+constexpr char kCompute[] = "/activation.v1.ActivationService/Compute";
+constexpr char kBatch[] = "/activation.v1.ActivationService/ComputeBatch";
+constexpr char kStream[] = "/activation.v1.ActivationService/ComputeStream";
+constexpr char kList[] = "/activation.v1.ActivationService/ListActivations";
+
+std::unique_ptr<ActivationServer> StartServer(ServerOptions options = {}) {
+  options.address = "127.0.0.1";
+  options.port = 0;
+  if (options.threads == 0) options.threads = 2;
+  absl::StatusOr<std::unique_ptr<ActivationServer>> server =
+      ActivationServer::Start(options);
+  EXPECT_TRUE(server.ok()) << server.status();
+  return server.ok() ? *std::move(server) : nullptr;
+}
+
+std::shared_ptr<grpc::Channel> Connect(const std::string& target) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+TEST(ParseErrorsTest, UnparseableRequestsAreInvalidArgument) {
+  std::unique_ptr<ActivationServer> server = StartServer();
+  ASSERT_NE(server, nullptr);
+  auto channel = Connect(server->target());
+  const std::string valid =
+      MakeRequest("relu", v1::MODE_FORWARD, WireType::kRawFloat32, {1, 2})
+          .SerializeAsString();
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"0xff garbage", std::string(64, '\xff')},
+      {"truncated", valid.substr(0, valid.size() - 2)},
+      {"non-UTF-8 function", std::string("\x12\x02\xc3\x28", 4)},
+  };
+  for (const auto& [name, bytes] : bad) {
+    std::string response;
+    EXPECT_TRUE(StatusIs(RawUnaryCall(channel, kCompute, bytes, &response),
+                         grpc::StatusCode::INVALID_ARGUMENT,
+                         {"request: not a valid activation.v1.ComputeRequest"}))
+        << name;
+    // A batch whose only item is these bytes.
+    std::string batch = "\x0a";
+    batch.push_back(static_cast<char>(bytes.size()));
+    batch += bytes;
+    EXPECT_TRUE(StatusIs(RawUnaryCall(channel, kBatch, batch, &response),
+                         grpc::StatusCode::INVALID_ARGUMENT,
+                         {"not a valid activation.v1.ComputeBatchRequest",
+                          "items[0]"}))
+        << name;
+  }
+  std::string response;
+  EXPECT_TRUE(StatusIs(RawUnaryCall(channel, kList, std::string(8, '\xff'), &response),
+                       grpc::StatusCode::INVALID_ARGUMENT,
+                       {"not a valid activation.v1.ListActivationsRequest"}));
+  ASSERT_TRUE(RawUnaryCall(channel, kList, "", &response).ok());
+  v1::ListActivationsResponse catalog;
+  ASSERT_TRUE(catalog.ParseFromString(response));
+  EXPECT_GT(catalog.activations_size(), 0);
+}
+
+TEST(ParseErrorsTest, StreamAnswersEveryMessageEvenOneThatDoesNotParse) {
+  std::unique_ptr<ActivationServer> server = StartServer();
+  ASSERT_NE(server, nullptr);
+  auto channel = Connect(server->target());
+  std::vector<v1::ComputeRequest> requests;
+  std::vector<std::string> messages;
+  for (int i = 0; i < 10; ++i) {
+    requests.push_back(MakeRequest("tanh", v1::MODE_FORWARD, WireType::kFloat32,
+                                   {0.5 * i, -1.0 * i}));
+    requests.back().set_id(absl::StrCat("m", i));
+    messages.push_back(requests.back().SerializeAsString());
+  }
+  messages[2] = std::string(20, '\xff');  // message 3 of 10
+  std::vector<std::string> replies;
+  const grpc::Status status = RawStreamCall(channel, kStream, messages, &replies);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(replies.size(), 10u);
+  for (int i = 0; i < 10; ++i) {
+    v1::ComputeStreamResponse reply;
+    ASSERT_TRUE(reply.ParseFromString(replies[i])) << i;
+    if (i == 2) {
+      EXPECT_EQ(reply.error().code(), grpc::StatusCode::INVALID_ARGUMENT);
+      EXPECT_NE(reply.error().message().find("not a valid activation.v1.ComputeRequest"),
+                std::string::npos);
+      EXPECT_FALSE(reply.has_response());
+    } else {
+      EXPECT_EQ(reply.id(), absl::StrCat("m", i));
+      EXPECT_TRUE(MatchesReference(requests[i], reply.response())) << i;
+    }
+  }
+}
+
+TEST(ParseErrorsTest, HugeNamesGetAShortInvalidArgument) {
+  std::unique_ptr<ActivationServer> server = StartServer();
+  ASSERT_NE(server, nullptr);
+  auto stub = v1::ActivationService::NewStub(Connect(server->target()));
+  v1::ComputeRequest request =
+      MakeRequest("relu", v1::MODE_FORWARD, WireType::kFloat32, {1});
+  request.set_function(std::string(1 << 20, 'x'));
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::ComputeResponse response;
+  const grpc::Status status = stub->Compute(&context, request, &response);
+  EXPECT_TRUE(StatusIs(status, grpc::StatusCode::INVALID_ARGUMENT,
+                       {"function: unknown activation", "(1048576 bytes)"}));
+  EXPECT_LT(status.error_message().size(), 1000u);
+}
+
+// `clients` threads each send `calls` requests of `values` float32 values;
+// counts the outcomes and checks each client's first answer in full.
+struct LoadResult {
+  std::atomic<int> ok{0};
+  std::atomic<int> refused{0};
+  std::atomic<int> other{0};
+  std::string refused_message;
+  std::string other_message;
+};
+
+void RunLoad(const std::string& target, int clients, int calls, int values,
+             LoadResult* result) {
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      auto stub = v1::ActivationService::NewStub(Connect(target));
+      std::vector<double> x(values);
+      for (int i = 0; i < values; ++i) x[i] = (i % 200) * 0.05 - 5 + c;
+      const v1::ComputeRequest request =
+          MakeRequest("sigmoid", v1::MODE_FORWARD, WireType::kRawFloat32, x);
+      bool checked = false;
+      for (int i = 0; i < calls; ++i) {
+        grpc::ClientContext context;
+        SetDeadline(&context);
+        v1::ComputeResponse response;
+        const grpc::Status status = stub->Compute(&context, request, &response);
+        std::lock_guard<std::mutex> lock(mu);
+        if (status.ok()) {
+          ++result->ok;
+          if (!checked) {
+            EXPECT_TRUE(MatchesReference(request, response));
+          }
+          checked = true;
+        } else if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+          ++result->refused;
+          result->refused_message = status.error_message();
+        } else {
+          ++result->other;
+          result->other_message = status.error_message();
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+}
+
+TEST(MemoryBudgetTest, ACallLargerThanTheWholeBudgetIsRefused) {
+  ServerOptions options;
+  options.memory_budget = 16 << 20;
+  std::unique_ptr<ActivationServer> server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  EXPECT_EQ(server->memory_budget(), 16u << 20);
+  auto stub = v1::ActivationService::NewStub(Connect(server->target()));
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::ComputeResponse response;
+  // 3 Mi float32: a 12 MiB request and a 12 MiB response.
+  const grpc::Status status = stub->Compute(
+      &context,
+      MakeRequest("relu", v1::MODE_FORWARD, WireType::kRawFloat32,
+                  std::vector<double>(3 << 20, 1.0)),
+      &response);
+  EXPECT_TRUE(StatusIs(status, grpc::StatusCode::RESOURCE_EXHAUSTED,
+                       {"memory budget: this call needs 24.0 MiB",
+                        "more than this server's whole budget of 16.0 MiB"}));
+}
+
+TEST(MemoryBudgetTest, ConcurrentCallsBeyondTheBudgetAreRefusedAndTheRestServed) {
+  ServerOptions options;
+  // A 1 Mi call holds its 4 MiB request and a 5 MiB buffer (the pool's size
+  // class for 4 MiB and a header): four at a time, and one buffer kept idle.
+  options.memory_budget = 40 << 20;
+  options.threads = 1;
+  std::unique_ptr<ActivationServer> server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  LoadResult result;
+  RunLoad(server->target(), 12, 6, 1 << 20, &result);
+  EXPECT_EQ(result.other.load(), 0) << result.other_message;
+  EXPECT_GT(result.ok.load(), 0);
+  EXPECT_GT(result.refused.load(), 0);
+  EXPECT_NE(result.refused_message.find("memory budget"), std::string::npos)
+      << result.refused_message;
+  const ActivationServiceImpl& service = server->service();
+  EXPECT_LE(service.budget().peak(), service.budget().limit());
+  EXPECT_GT(service.admission().refused_memory(), 0u);
+  // Every call is over: only the pool's idle buffers remain charged.
+  for (int i = 0; i < 100 && service.budget().used() != service.pool().idle_bytes(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(service.budget().used(), service.pool().idle_bytes());
+  EXPECT_GT(service.pool().reused(), 0u);  // buffers were recycled
+}
+
+TEST(AdmissionTest, AFullComputeQueueRefusesAtOnce) {
+  ServerOptions options;
+  options.threads = 1;
+  options.max_queued_elements = 1 << 20;  // one 1 Mi call at a time
+  std::unique_ptr<ActivationServer> server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  LoadResult result;
+  RunLoad(server->target(), 8, 4, 1 << 20, &result);
+  EXPECT_EQ(result.other.load(), 0) << result.other_message;
+  EXPECT_GT(result.ok.load(), 0);
+  EXPECT_GT(result.refused.load(), 0);
+  EXPECT_NE(result.refused_message.find("compute queue full"), std::string::npos)
+      << result.refused_message;
+  EXPECT_GT(server->service().admission().refused_queue(), 0u);
+}
+
+TEST(UnixSocketTest, ServesOnAUnixSocketBesideTcp) {
+  const std::string path = absl::StrCat(::testing::TempDir(), "actserver-",
+                                        getpid(), ".sock");
+  ServerOptions options;
+  options.unix_socket = path;
+  std::unique_ptr<ActivationServer> server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  for (const std::string& target : {"unix:" + path, server->target()}) {
+    auto channel = Connect(target);
+    auto stub = v1::ActivationService::NewStub(channel);
+    const v1::ComputeRequest request =
+        MakeRequest("gelu", v1::MODE_FORWARD_AND_DERIVATIVE, WireType::kRawFloat64,
+                    std::vector<double>(100000, 0.25));
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    v1::ComputeResponse response;
+    ASSERT_TRUE(stub->Compute(&context, request, &response).ok()) << target;
+    EXPECT_TRUE(MatchesReference(request, response)) << target;
+    ServingStatus health = ServingStatus::kUnknown;
+    ASSERT_TRUE(CheckHealth(channel, "", &health).ok()) << target;
+    EXPECT_EQ(health, ServingStatus::kServing);
+  }
+  server.reset();
+  // A second server replaces a stale socket file left behind.
+  std::unique_ptr<ActivationServer> again = StartServer(options);
+  ASSERT_NE(again, nullptr);
+  std::remove(path.c_str());
+}
+
+TEST(UnixSocketTest, AnUnusablePathIsAClearError) {
+  ServerOptions options;
+  options.address = "127.0.0.1";
+  options.port = 0;
+  options.unix_socket = "/nonexistent-dir/actserver.sock";
+  absl::StatusOr<std::unique_ptr<ActivationServer>> server =
+      ActivationServer::Start(options);
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(server.status().message(),
+            "cannot listen on unix:/nonexistent-dir/actserver.sock: directory "
+            "/nonexistent-dir does not exist or is not writable");
+}
+
+TEST(OverloadTest, HealthAnswersWhileComputeIsSaturated) {
+  ServerOptions options;
+  options.memory_budget = 64 << 20;
+  std::unique_ptr<ActivationServer> server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  std::atomic<bool> done{false};
+  std::vector<double> latencies_ms;
+  std::thread prober([&] {
+    auto channel = Connect(server->target());
+    while (!done.load()) {
+      const auto start = std::chrono::steady_clock::now();
+      ServingStatus health = ServingStatus::kUnknown;
+      // Generous on purpose (a timed unit test must not be flaky): it fails
+      // only if health waits behind the computations, as it once did for
+      // seconds.
+      const grpc::Status status =
+          CheckHealth(channel, "", &health, std::chrono::seconds(3));
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      latencies_ms.push_back(std::chrono::duration<double, std::milli>(
+                                 std::chrono::steady_clock::now() - start)
+                                 .count());
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  LoadResult result;
+  RunLoad(server->target(), 24, 8, 1 << 20, &result);
+  done = true;
+  prober.join();
+  EXPECT_EQ(result.other.load(), 0) << result.other_message;
+  ASSERT_FALSE(latencies_ms.empty());
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  std::printf("health checks: %zu, p50 %.1f ms, max %.1f ms; calls ok %d, refused %d\n",
+              latencies_ms.size(), latencies_ms[latencies_ms.size() / 2],
+              latencies_ms.back(), result.ok.load(), result.refused.load());
+}
+
+}  // namespace
+}  // namespace actserver

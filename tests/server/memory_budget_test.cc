@@ -1,0 +1,174 @@
+#include "server/memory_budget.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "server/admission.h"
+
+namespace actserver {
+namespace {
+
+TEST(MemoryBudgetTest, AcquireUpToTheLimit) {
+  MemoryBudget budget(100);
+  EXPECT_TRUE(budget.TryAcquire(60));
+  EXPECT_FALSE(budget.TryAcquire(41));
+  EXPECT_TRUE(budget.TryAcquire(40));
+  EXPECT_FALSE(budget.TryAcquire(1));
+  EXPECT_EQ(budget.used(), 100u);
+  budget.Release(60);
+  EXPECT_EQ(budget.used(), 40u);
+  EXPECT_EQ(budget.peak(), 100u);
+  EXPECT_FALSE(budget.TryAcquire(~std::size_t{0}));  // no overflow
+}
+
+TEST(MemoryBudgetTest, ConcurrentAcquireNeverExceedsTheLimit) {
+  MemoryBudget budget(1000);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20000; ++i) {
+        if (budget.TryAcquire(7)) budget.Release(7);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(budget.used(), 0u);
+  EXPECT_LE(budget.peak(), 1000u);
+}
+
+TEST(BufferPoolTest, ReusesBuffersOfTheSameSizeClass) {
+  MemoryBudget budget(64 << 20);
+  BufferPool pool(&budget, 16 << 20);
+  BufferPool::Buffer* a = pool.Acquire(1 << 20);
+  ASSERT_NE(a, nullptr);
+  EXPECT_GE(a->capacity, 1u << 20);
+  EXPECT_LE(a->capacity, (1u << 20) * 5 / 4);
+  std::memset(a->data, 1, 1 << 20);  // the memory is really there
+  const std::size_t charged = budget.used();
+  EXPECT_EQ(charged, a->capacity);
+  char* data = a->data;
+  pool.Return(a);
+  EXPECT_EQ(budget.used(), charged);  // idle, still charged
+  EXPECT_EQ(pool.idle_bytes(), charged);
+  BufferPool::Buffer* b = pool.Acquire((1 << 20) - 1000);  // same class
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->data, data);
+  EXPECT_EQ(pool.reused(), 1u);
+  EXPECT_EQ(pool.allocated(), 1u);
+  pool.Return(b);
+}
+
+TEST(BufferPoolTest, SmallBuffersAreNotPooled) {
+  MemoryBudget budget(1 << 20);
+  BufferPool pool(&budget, 1 << 20);
+  BufferPool::Buffer* a = pool.Acquire(100);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(budget.used(), 100u);
+  pool.Return(a);
+  EXPECT_EQ(budget.used(), 0u);
+  EXPECT_EQ(pool.idle_bytes(), 0u);
+}
+
+TEST(BufferPoolTest, IdleBuffersAreFreedToMakeRoom) {
+  MemoryBudget budget(10 << 20);
+  BufferPool pool(&budget, 10 << 20);
+  BufferPool::Buffer* a = pool.Acquire(4 << 20);
+  BufferPool::Buffer* b = pool.Acquire(4 << 20);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  pool.Return(a);
+  pool.Return(b);
+  EXPECT_EQ(pool.idle_bytes(), 8u << 20);
+  // 6 MiB is another size class: the idle 4 MiB buffers must make room.
+  BufferPool::Buffer* c = pool.Acquire(6 << 20);
+  ASSERT_NE(c, nullptr);
+  EXPECT_LE(budget.used(), budget.limit());
+  pool.Return(c);
+  // More than the whole budget never fits.
+  EXPECT_EQ(pool.Acquire(11 << 20), nullptr);
+}
+
+TEST(BufferPoolTest, IdleBytesStayUnderTheirCap) {
+  MemoryBudget budget(64 << 20);
+  BufferPool pool(&budget, 3 << 20);
+  std::vector<BufferPool::Buffer*> buffers;
+  for (int i = 0; i < 5; ++i) buffers.push_back(pool.Acquire(1 << 20));
+  for (auto* b : buffers) pool.Return(b);
+  EXPECT_LE(pool.idle_bytes(), 3u << 20);
+  EXPECT_EQ(budget.used(), pool.idle_bytes());
+}
+
+TEST(BufferPoolTest, SliceReturnsTheBufferWhenReleased) {
+  MemoryBudget budget(8 << 20);
+  BufferPool pool(&budget, 0);  // nothing kept idle
+  BufferPool::Buffer* a = pool.Acquire(1 << 20);
+  ASSERT_NE(a, nullptr);
+  {
+    grpc::Slice slice = pool.ToSlice(a, 1000);
+    EXPECT_EQ(slice.size(), 1000u);
+    grpc::Slice copy = slice;  // a second reference
+    EXPECT_GT(budget.used(), 0u);
+  }
+  EXPECT_EQ(budget.used(), 0u);
+}
+
+TEST(AdmissionTest, RefusesWhatDoesNotFitAndSaysWhy) {
+  MemoryBudget budget(10 << 20);
+  BufferPool pool(&budget, 0);
+  Admission admission(&budget, &pool, 1000);
+  BufferPool::Buffer* buffer = nullptr;
+  absl::StatusOr<Admission::Ticket> t1 =
+      admission.Admit(2 << 20, 3 << 20, 600, &buffer);
+  ASSERT_TRUE(t1.ok()) << t1.status();
+  ASSERT_NE(buffer, nullptr);
+  EXPECT_EQ(admission.queued_elements(), 600u);
+
+  BufferPool::Buffer* other = nullptr;
+  absl::StatusOr<Admission::Ticket> queue = admission.Admit(10, 10, 500, &other);
+  ASSERT_FALSE(queue.ok());
+  EXPECT_EQ(queue.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(queue.status().message(),
+            "compute queue full: 600 values are queued ahead of this call's 500 "
+            "(limit 1000, --max_queued_elements); retry later");
+
+  absl::StatusOr<Admission::Ticket> memory =
+      admission.Admit(3 << 20, 3 << 20, 10, &other);
+  ASSERT_FALSE(memory.ok());
+  EXPECT_EQ(memory.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(memory.status().message(),
+            "memory budget: this call needs 6.0 MiB (request 3.0 MiB + response "
+            "3.0 MiB) and 5.0 MiB of 10.0 MiB are in use by other calls "
+            "(--memory_budget); retry later");
+  EXPECT_EQ(other, nullptr);
+  EXPECT_EQ(admission.queued_elements(), 600u);  // the refused left nothing
+
+  absl::StatusOr<Admission::Ticket> huge = admission.Admit(8 << 20, 8 << 20, 1, &other);
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.status().message().find("more than this server's whole budget of 10.0 MiB"),
+            std::string::npos);
+  EXPECT_EQ(admission.refused_memory(), 2u);
+  EXPECT_EQ(admission.refused_queue(), 1u);
+
+  t1->LeaveQueue();
+  EXPECT_EQ(admission.queued_elements(), 0u);
+  EXPECT_EQ(budget.used(), (2u << 20) + buffer->capacity);
+  pool.Return(buffer);
+  *t1 = Admission::Ticket();  // releases the request's bytes
+  EXPECT_EQ(budget.used(), 0u);
+}
+
+TEST(AdmissionTest, ACallAloneIsAdmittedWhateverItsSize) {
+  MemoryBudget budget(1 << 20);
+  BufferPool pool(&budget, 0);
+  Admission admission(&budget, &pool, 10);
+  BufferPool::Buffer* buffer = nullptr;
+  absl::StatusOr<Admission::Ticket> t = admission.Admit(10, 10, 1000, &buffer);
+  ASSERT_TRUE(t.ok()) << t.status();
+  pool.Return(buffer);
+}
+
+}  // namespace
+}  // namespace actserver
