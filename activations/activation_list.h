@@ -6,7 +6,7 @@
 // `<Name>Naive`. The id enum, the catalogue (and through it the API's
 // ListActivations, `actctl list` and every error message that lists the
 // valid names), the kernel dispatch, the accuracy, behaviour and property
-// tests, the benchmarks and the float32 certificate (tools/certify_float32)
+// tests, the benchmarks and the float32 certificate (tools/certify)
 // all expand this list; nothing else names an activation or counts them.
 //
 // Adding an activation is one file and one line (two lines of this file):
@@ -25,15 +25,22 @@
 //         verify them numerically), ULP bounds, notes on the conventions;
 //       - <Name>Naive: the textbook <cmath> formula, the bench's baseline
 //         (required: bench/naive_formulas.h does not compile without it);
-//       - struct <Name> with a Highway `Kernel<D>`: Forward and Derivative
-//         (or Both), optionally Backward, DerivativeFromOutput (exactly when
-//         the spec says derivative_from_output: a static_assert checks) and
-//         the kFloat*ViaDouble flags.
+//       - struct <Name> with a Highway `Kernel<D>` (the interface of
+//         kernels.cc; sigmoid-inl.h shows it): State Prepare(x), the work f
+//         and f' share; Value(state, x) = f; Slope(state, x, g) = g f' for
+//         g a vector or Unit (g = 1), g multiplied in before any final
+//         scaling; SlopeFromOutput(y, g) exactly when the spec says
+//         derivative_from_output (a static_assert checks); and the
+//         kFloat*ViaDouble flags. Every mode is built from these, so
+//         forward_and_derivative equals forward and derivative bit for bit;
+//         the driver handles NaN and infinite g (a select for 0 needs no
+//         special case). Not elementwise: kElementwise = false and a line
+//         kernel, as softmax-inl.h.
 //  2. Add X(<Name>) below and `#include "activations/<name>-inl.h"` at the
 //     end of this file.
 //  3. Build and run the tests (`ctest -R 'Accuracy|Evaluate|Catalog'`);
 //     ACTIVATIONS_PRINT_ULP=1 prints the measured worst ULP per mode. Set
-//     the float32 bounds from tools/certify_float32, which checks every
+//     the float32 bounds from tools/certify, which checks every
 //     float32 input and writes docs/accuracy.md's exhaustive table.
 // proto/, server/, client/ and tests/ need no edit.
 #ifndef ACTIVATIONS_ACTIVATION_LIST_H_

@@ -76,24 +76,28 @@ struct Elu {
     Kernel(D d_in, const ParamValues& p)
         : d(d_in), alpha(hn::Set(d_in, static_cast<hn::TFromD<D>>(p[0]))) {}
 
-    V<D> Forward(V<D> x) const {
-      const auto pos = hn::Gt(x, hn::Zero(d));
-      const ExpParts<D> e = ComputeExpParts(d, hn::Min(x, hn::Zero(d)));
-      return hn::IfThenElse(pos, x, hn::Mul(alpha, e.Expm1NonPositive(d)));
+    struct State {
+      hn::Mask<D> pos;
+      ExpParts<D> e;  // of min(x, 0)
+    };
+    State Prepare(V<D> x) const {
+      return {hn::Gt(x, hn::Zero(d)), ComputeExpParts(d, hn::Min(x, hn::Zero(d)))};
     }
-    V<D> Derivative(V<D> x) const {
-      const auto pos = hn::Gt(x, hn::Zero(d));
-      const ExpParts<D> e = ComputeExpParts(d, hn::Min(x, hn::Zero(d)));
-      return hn::IfThenElse(pos, hn::Set(d, 1), e.MulExp(d, alpha));
+    V<D> Value(const State& s, V<D> x) const {
+      return hn::IfThenElse(s.pos, x, hn::Mul(alpha, s.e.Expm1NonPositive(d)));
     }
-    void Both(V<D> x, V<D>* y, V<D>* dy) const {
-      const auto pos = hn::Gt(x, hn::Zero(d));
-      const ExpParts<D> e = ComputeExpParts(d, hn::Min(x, hn::Zero(d)));
-      *y = hn::IfThenElse(pos, x, hn::Mul(alpha, e.Expm1NonPositive(d)));
-      *dy = hn::IfThenElse(pos, hn::Set(d, 1), e.MulExp(d, alpha));
+    // g alpha e^x with g alpha multiplied in before the scaling by 2^q, so it
+    // keeps full precision where alpha e^x alone is subnormal (x < -87 in
+    // float32) but the product is not.
+    V<D> Slope(const State& s, V<D>, Unit) const {
+      return hn::IfThenElse(s.pos, hn::Set(d, 1), s.e.MulExp(d, alpha));
     }
-    V<D> DerivativeFromOutput(V<D> y) const {
-      return hn::IfThenElse(hn::Gt(y, hn::Zero(d)), hn::Set(d, 1), hn::Add(y, alpha));
+    V<D> Slope(const State& s, V<D>, V<D> g) const {
+      return hn::IfThenElse(s.pos, g, s.e.MulExp(d, hn::Mul(g, alpha)));
+    }
+    template <class G>
+    V<D> SlopeFromOutput(V<D> y, G g) const {
+      return Times(d, g, hn::IfThenElse(hn::Gt(y, hn::Zero(d)), hn::Set(d, 1), hn::Add(y, alpha)));
     }
   };
 };

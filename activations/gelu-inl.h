@@ -76,7 +76,22 @@ struct Gelu {
     // lower tail is Q = Phi(-|x|) = c E; then
     //   x < 0:  f = x c E,        f' = (c + x / sqrt(2 pi)) E  (E scaled last)
     //   x >= 0: f = x (1 - c E),  f' = 1 + (x / sqrt(2 pi) - c) E.
-    void Both(V<D> x, V<D>* y, V<D>* dy) const {
+    struct State {
+      V<D> xc, c, k, e;
+      hn::Mask<D> neg;
+      ExpParts<D> parts;  // of -x^2 / 2
+    };
+    V<D> Value(const State& s, V<D> x) const {
+      return hn::IfThenElse(s.neg, s.parts.MulExp(d, hn::Mul(s.xc, s.c)),
+                            hn::Mul(x, hn::NegMulAdd(s.c, s.e, hn::Set(d, 1))));
+    }
+    // g f', g multiplied in before the final scaling.
+    template <class G>
+    V<D> Slope(const State& s, V<D>, G g) const {
+      return hn::IfThenElse(s.neg, s.parts.MulExp(d, Times(d, g, hn::Add(s.c, s.k))),
+                            Times(d, g, hn::MulAdd(hn::Sub(s.k, s.c), s.e, hn::Set(d, 1))));
+    }
+    State Prepare(V<D> x) const {
       const V<D> xc = ClampHuge(d, x);
       const auto neg = hn::Lt(xc, hn::Zero(d));
       V<D> sq_lo;
@@ -88,12 +103,7 @@ struct Gelu {
       const V<D> z = hn::Mul(hn::Abs(xc), hn::Set(d, 0.70710678118654752440));
       const V<D> c = hn::Mul(ErfcxNonNegative(d, z), hn::Set(d, 0.5));
       const V<D> k = hn::Mul(xc, hn::Set(d, 0.39894228040143267794));
-      const V<D> e = parts.Exp(d);
-      const V<D> one = hn::Set(d, 1);
-      *y = hn::IfThenElse(neg, parts.MulExp(d, hn::Mul(xc, c)),
-                          hn::Mul(x, hn::NegMulAdd(c, e, one)));
-      *dy = hn::IfThenElse(neg, parts.MulExp(d, hn::Add(c, k)),
-                           hn::MulAdd(hn::Sub(k, c), e, one));
+      return {xc, c, k, parts.Exp(d), neg, parts};
     }
   };
 };

@@ -98,7 +98,16 @@ struct GeluTanh {
     static constexpr double kK2Hi = 0.07135481627260025, kK2Lo = -6.175149918155315e-19;
     static constexpr double kK3 = 0.21406444881780073;
 
-    void Both(V<D> x, V<D>* y, V<D>* dy) const {
+    struct State {
+      V<D> xc, dz;  // x clamped; (2u)'
+      Logistic<D> s;  // of 2u
+    };
+    V<D> Value(const State& s, V<D> x) const { return s.s.MulSigmoid(d, x); }
+    template <class G>
+    V<D> Slope(const State& s, V<D>, G g) const {
+      return s.s.SigmoidPlusSlope(d, hn::Mul(s.xc, s.dz), g);
+    }
+    State Prepare(V<D> x) const {
       // Clamped so that huge |x| gives 2u = +-inf without inf * 0 later.
       const V<D> xc = hn::Min(hn::Max(x, hn::Set(d, -1e100)), hn::Set(d, 1e100));
       V<D> sq_lo, p_lo;
@@ -116,9 +125,7 @@ struct GeluTanh {
       const V<D> z = TwoProduct(d, xc, w, &z_lo);
       z_lo = hn::MulAdd(xc, w_lo, z_lo);
       const V<D> dz = hn::MulAdd(hn::Set(d, kK3), sq, k1);
-      const Logistic<D> s(d, z, z_lo);
-      *y = s.MulSigmoid(d, x);
-      *dy = s.SigmoidPlusSlope(d, hn::Mul(xc, dz));
+      return {xc, dz, Logistic<D>(d, z, z_lo)};
     }
   };
 };

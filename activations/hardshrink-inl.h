@@ -84,15 +84,22 @@ struct Hardshrink {
     Kernel(D d_in, const ParamValues& p)
         : d(d_in), outside(hn::Set(d_in, FirstAbove<hn::TFromD<D>>(p[0]))) {}
 
-    auto Flat(V<D> x) const { return hn::Lt(hn::Abs(x), outside); }
-    V<D> Forward(V<D> x) const { return hn::IfThenZeroElse(Flat(x), x); }
-    V<D> Derivative(V<D> x) const { return hn::IfThenZeroElse(Flat(x), hn::Set(d, 1)); }
-    V<D> Backward(V<D> x, V<D> g) const { return FlatSelectGrad(d, Flat(x), g); }
-    auto FlatY(V<D> y) const { return hn::Eq(y, hn::Zero(d)); }
-    V<D> DerivativeFromOutput(V<D> y) const {
-      return hn::IfThenZeroElse(FlatY(y), hn::Set(d, 1));
+    // |x| <= lambd, where f = 0 and f' = 0.
+    using State = hn::Mask<D>;
+    HWY_INLINE State Prepare(V<D> x) const { return hn::Lt(hn::Abs(x), outside); }
+    HWY_INLINE V<D> Value(const State& flat, V<D> x) const { return hn::IfThenZeroElse(flat, x); }
+    // Selects: g or 0.
+    HWY_INLINE V<D> Slope(const State& flat, V<D>, Unit) const {
+      return hn::IfThenZeroElse(flat, hn::Set(d, 1));
     }
-    V<D> BackwardFromOutput(V<D> y, V<D> g) const { return FlatSelectGrad(d, FlatY(y), g); }
+    HWY_INLINE V<D> Slope(const State& flat, V<D>, V<D> g) const {
+      return hn::IfThenZeroElse(flat, g);
+    }
+    // y = 0 exactly when |x| <= lambd (or x = 0).
+    template <class G>
+    HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const {
+      return Slope(hn::Eq(y, hn::Zero(d)), y, g);
+    }
   };
 };
 

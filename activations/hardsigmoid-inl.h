@@ -78,29 +78,27 @@ struct Hardsigmoid {
     D d;
     Kernel(D d_in, const ParamValues&) : d(d_in) {}
 
+    // -3 < x < 3, where f' = 1/6.
+    using State = hn::Mask<D>;
+    HWY_INLINE State Prepare(V<D> x) const {
+      return hn::And(hn::Gt(x, hn::Set(d, -3)), hn::Lt(x, hn::Set(d, 3)));
+    }
     // The clamp covers the flat parts: (x + 3) / 6 <= 0 exactly when x <= -3.
-    V<D> Forward(V<D> x) const {
+    HWY_INLINE V<D> Value(const State&, V<D> x) const {
       const V<D> t = hn::Div(hn::Add(x, hn::Set(d, 3)), hn::Set(d, 6));
       return hn::Min(hn::Max(t, hn::Zero(d)), hn::Set(d, 1));
     }
-    auto Flat(V<D> x) const {
-      return hn::Not(hn::And(hn::Gt(x, hn::Set(d, -3)), hn::Lt(x, hn::Set(d, 3))));
+    // g / 6 rather than g * (1/6 rounded): one rounding. Selects outside.
+    HWY_INLINE V<D> Slope(const State& inside, V<D>, Unit) const {
+      return hn::IfThenElseZero(inside, hn::Div(hn::Set(d, 1), hn::Set(d, 6)));
     }
-    V<D> Derivative(V<D> x) const {
-      return hn::IfThenZeroElse(Flat(x), hn::Div(hn::Set(d, 1), hn::Set(d, 6)));
+    HWY_INLINE V<D> Slope(const State& inside, V<D>, V<D> g) const {
+      return hn::IfThenElseZero(inside, hn::Div(g, hn::Set(d, 6)));
     }
-    // g / 6 rather than g * (1/6 rounded): one rounding.
-    V<D> Backward(V<D> x, V<D> g) const {
-      return FlatSelectGrad(d, Flat(x), hn::Div(g, hn::Set(d, 6)));
-    }
-    auto FlatY(V<D> y) const {
-      return hn::Not(hn::And(hn::Gt(y, hn::Zero(d)), hn::Lt(y, hn::Set(d, 1))));
-    }
-    V<D> DerivativeFromOutput(V<D> y) const {
-      return hn::IfThenZeroElse(FlatY(y), hn::Div(hn::Set(d, 1), hn::Set(d, 6)));
-    }
-    V<D> BackwardFromOutput(V<D> y, V<D> g) const {
-      return FlatSelectGrad(d, FlatY(y), hn::Div(g, hn::Set(d, 6)));
+    // 0 < y < 1 exactly when -3 < x < 3.
+    template <class G>
+    HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const {
+      return Slope(hn::And(hn::Gt(y, hn::Zero(d)), hn::Lt(y, hn::Set(d, 1))), y, g);
     }
   };
 };

@@ -71,20 +71,22 @@ struct Hardswish {
     D d;
     Kernel(D d_in, const ParamValues&) : d(d_in) {}
 
-    V<D> Forward(V<D> x) const {
+    using State = NoState;
+    HWY_INLINE State Prepare(V<D>) const { return {}; }
+    HWY_INLINE V<D> Value(const State&, V<D> x) const {
       const V<D> mid = hn::Div(hn::Mul(x, hn::Add(x, hn::Set(d, 3))), hn::Set(d, 6));
       return hn::IfThenElse(hn::Ge(x, hn::Set(d, 3)), x,
                             hn::IfThenZeroElse(hn::Le(x, hn::Set(d, -3)), mid));
     }
     // (2x + 3) / 6: 2x is exact, so the sum rounds once (and is exact near
-    // its zero at -1.5).
-    V<D> Derivative(V<D> x) const {
+    // its zero at -1.5). Times g: g itself above 3, 0 below -3 (the driver
+    // gives 0 there for g = +-inf too, and NaN for a NaN g).
+    template <class G>
+    HWY_INLINE V<D> Slope(const State&, V<D> x, G g) const {
       const V<D> mid = hn::Div(hn::Add(hn::Add(x, x), hn::Set(d, 3)), hn::Set(d, 6));
-      return hn::IfThenElse(hn::Gt(x, hn::Set(d, 3)), hn::Set(d, 1),
-                            hn::IfThenZeroElse(hn::Lt(x, hn::Set(d, -3)), mid));
-    }
-    V<D> Backward(V<D> x, V<D> g) const {
-      return FlatTimesGrad(d, hn::Lt(x, hn::Set(d, -3)), g, Derivative(x));
+      return Times(d, g,
+                   hn::IfThenElse(hn::Gt(x, hn::Set(d, 3)), hn::Set(d, 1),
+                                  hn::IfThenZeroElse(hn::Lt(x, hn::Set(d, -3)), mid)));
     }
   };
 };

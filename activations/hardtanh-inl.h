@@ -93,16 +93,24 @@ struct ClampKernel {
         inside_lo(hn::Set(d_in, FirstAbove<T>(lo_in))),
         inside_hi(hn::Set(d_in, LastBelow<T>(hi_in))) {}
 
-  // Max/Min ignore where x is NaN; the driver restores NaN lanes.
-  V<D> Forward(V<D> x) const { return hn::Min(hn::Max(x, lo), hi); }
-  auto Flat(V<D> x) const {
-    return hn::Not(hn::And(hn::Ge(x, inside_lo), hn::Le(x, inside_hi)));
+  // x strictly inside (lo, hi), where f' = 1.
+  using State = hn::Mask<D>;
+  HWY_INLINE State Prepare(V<D> x) const {
+    return hn::And(hn::Ge(x, inside_lo), hn::Le(x, inside_hi));
   }
-  V<D> Derivative(V<D> x) const { return hn::IfThenZeroElse(Flat(x), hn::Set(d, 1)); }
-  V<D> Backward(V<D> x, V<D> g) const { return FlatSelectGrad(d, Flat(x), g); }
+  // Max/Min ignore where x is NaN; the driver restores NaN lanes.
+  HWY_INLINE V<D> Value(const State&, V<D> x) const { return hn::Min(hn::Max(x, lo), hi); }
+  // Selects, not products: g or 0 (the driver keeps a NaN g NaN and gives 0
+  // for g = +-inf outside).
+  HWY_INLINE V<D> Slope(const State& inside, V<D>, Unit) const {
+    return hn::IfThenElseZero(inside, hn::Set(d, 1));
+  }
+  HWY_INLINE V<D> Slope(const State& inside, V<D>, V<D> g) const {
+    return hn::IfThenElseZero(inside, g);
+  }
   // y is inside (lo, hi) exactly when x is.
-  V<D> DerivativeFromOutput(V<D> y) const { return Derivative(y); }
-  V<D> BackwardFromOutput(V<D> y, V<D> g) const { return Backward(y, g); }
+  template <class G>
+  HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const { return Slope(Prepare(y), y, g); }
 };
 
 struct Hardtanh {

@@ -23,56 +23,16 @@ HWY_BEFORE_NAMESPACE();
 namespace activations {
 namespace HWY_NAMESPACE {
 
-// Optional kernel members, detected rather than declared: a function whose
-// derivative is a function of its output defines DerivativeFromOutput, one
-// whose backward is a select rather than a product defines Backward.
+// The kernel interface every activation implements (see sigmoid-inl.h):
+//   State Prepare(V x)                 the work f and f' share (the exponential)
+//   V Value(const State&, V x)         f(x)
+//   V Slope(const State&, V x, G g)    g * f'(x), G = V or Unit (g = 1)
+// and, where f' is a function of y = f(x):
+//   V SlopeFromOutput(V y, G g)        g * f'(x) from y
+// Every mode is built from these, so forward_and_derivative returns exactly
+// forward's f and derivative's f': the same expressions on the same values.
 template <class K, class VC>
-concept HasDerivativeFromOutput = requires(const K& k, VC v) { k.DerivativeFromOutput(v); };
-template <class K, class VC>
-concept HasBackward = requires(const K& k, VC v) { k.Backward(v, v); };
-// A kernel whose value and derivative share all their work may define Both
-// only; Forward and Derivative then come from it (the compiler drops the
-// half that is not stored).
-template <class K, class VC>
-concept HasForward = requires(const K& k, VC v) { k.Forward(v); };
-template <class K, class VC>
-concept HasDerivative = requires(const K& k, VC v) { k.Derivative(v); };
-
-// And one whose value and derivative share nothing may leave Both out.
-template <class K, class VC>
-concept HasBoth = requires(const K& k, VC v) { k.Both(v, &v, &v); };
-template <class K, class VC>
-HWY_INLINE void BothOf(const K& k, VC x, VC* y, VC* dy) {
-  if constexpr (HasBoth<K, VC>) {
-    k.Both(x, y, dy);
-  } else {
-    *y = k.Forward(x);
-    *dy = k.Derivative(x);
-  }
-}
-
-template <class K, class VC>
-HWY_INLINE VC ForwardOf(const K& k, VC x) {
-  if constexpr (HasForward<K, VC>) {
-    return k.Forward(x);
-  } else {
-    VC y, dy;
-    k.Both(x, &y, &dy);
-    return y;
-  }
-}
-template <class K, class VC>
-HWY_INLINE VC DerivativeOf(const K& k, VC x) {
-  if constexpr (HasDerivative<K, VC>) {
-    return k.Derivative(x);
-  } else {
-    VC y, dy;
-    k.Both(x, &y, &dy);
-    return dy;
-  }
-}
-template <class K, class VC>
-concept HasBackwardFromOutput = requires(const K& k, VC v) { k.BackwardFromOutput(v, v); };
+concept HasSlopeFromOutput = requires(const K& k, VC v) { k.SlopeFromOutput(v, v); };
 
 // Loads T elements as compute-type vectors: the same type, or float promoted
 // to double for activations that compute float32 through float64.
@@ -108,8 +68,8 @@ struct Io {
 
 // Runs `op(x, g, &o1, &o2)` over n elements, one vector at a time; the tail
 // goes through a zero-padded vector so every element takes the same path.
-// NaN inputs are restored into o1/o2: NaN in gives NaN out, whatever the
-// kernel's clamps did with them.
+// NaN in gives NaN out, whatever the kernel's clamps did: NaN lanes of x (and
+// of g, when there is one) are restored into o1/o2.
 template <class DC, typename T, class Op>
 HWY_INLINE void Loop(DC dc, const T* in, const T* grad, T* out, T* out2,
                      std::size_t n, Op op) {
@@ -120,9 +80,15 @@ HWY_INLINE void Loop(DC dc, const T* in, const T* grad, T* out, T* out2,
     const V<DC> g = g_p ? io.Load(g_p) : hn::Zero(dc);
     V<DC> o1, o2 = hn::Zero(dc);
     op(x, g, &o1, &o2);
-    const auto nan = hn::IsNaN(x);
-    io.Store(hn::IfThenElse(nan, x, o1), o1_p);
-    if (o2_p) io.Store(hn::IfThenElse(nan, x, o2), o2_p);
+    if (g_p) {
+      // Where x or g is NaN, so is x + g (x's NaN where x is one).
+      const auto nan = hn::Or(hn::IsNaN(x), hn::IsNaN(g));
+      io.Store(hn::IfThenElse(nan, hn::Add(x, g), o1), o1_p);
+    } else {
+      const auto nan = hn::IsNaN(x);
+      io.Store(hn::IfThenElse(nan, x, o1), o1_p);
+      if (o2_p) io.Store(hn::IfThenElse(nan, x, o2), o2_p);
+    }
   };
   std::size_t i = 0;
   for (; i + N <= n; i += N) {
@@ -139,48 +105,75 @@ HWY_INLINE void Loop(DC dc, const T* in, const T* grad, T* out, T* out2,
   if (out2) std::memcpy(out2 + i, o2_buf, rest * sizeof(T));
 }
 
+// g * f' where g = +-inf: +-inf wherever f' is non-zero, 0 where it is
+// exactly 0 (a zero derivative selects 0 whatever g is, as relu's backward
+// and PyTorch's threshold_backward do). The kernels fold g into the terms of
+// f' before its last scaling, for accuracy; with an infinite g those terms
+// give inf - inf = NaN. This rare path recomputes such lanes from f' alone.
+template <class DC, class SlopeOf>
+HWY_INLINE V<DC> WithInfiniteGradient(DC dc, V<DC> g, V<DC> product, SlopeOf slope_of) {
+  const auto inf_g = hn::IsInf(g);
+  if (HWY_LIKELY(hn::AllFalse(dc, inf_g))) return product;
+  const V<DC> dv = slope_of(Unit{});
+  const V<DC> inf_product = hn::IfThenZeroElse(hn::Eq(dv, hn::Zero(dc)), hn::Mul(g, dv));
+  return hn::IfThenElse(inf_g, inf_product, product);
+}
+
 template <class A, class DC, typename T>
-HWY_INLINE void RunInType(DC dc, const Call& call, const T* in, const T* grad,
+HWY_INLINE void RunInType(DC dc, const Call& call, Mode mode, const T* in, const T* grad,
                           T* out, T* out2, std::size_t n) {
   using K = typename A::template Kernel<DC>;
   using VC = V<DC>;
   const K k(dc, call.params);
   const bool from_output = call.input_kind == InputKind::kOutput;
-  switch (call.mode) {
+  switch (mode) {
     case Mode::kForward:
-      return Loop<DC, T>(dc, in, nullptr, out, nullptr, n,
-                  [&](VC x, VC, VC* o1, VC*) HWY_ATTR { *o1 = ForwardOf(k, x); });
+      return Loop<DC, T>(dc, in, nullptr, out, nullptr, n, [&](VC x, VC, VC* o1, VC*) HWY_ATTR {
+        *o1 = k.Value(k.Prepare(x), x);
+      });
     case Mode::kForwardAndDerivative:
-      return Loop<DC, T>(dc, in, nullptr, out, out2, n,
-                  [&](VC x, VC, VC* o1, VC* o2) HWY_ATTR { BothOf(k, x, o1, o2); });
+      return Loop<DC, T>(dc, in, nullptr, out, out2, n, [&](VC x, VC, VC* o1, VC* o2) HWY_ATTR {
+        const auto s = k.Prepare(x);
+        *o1 = k.Value(s, x);
+        *o2 = k.Slope(s, x, Unit{});
+      });
     case Mode::kDerivative:
-      if constexpr (HasDerivativeFromOutput<K, VC>) {
+      if constexpr (HasSlopeFromOutput<K, VC>) {
         if (from_output) {
           return Loop<DC, T>(dc, in, nullptr, out, nullptr, n,
-                      [&](VC y, VC, VC* o1, VC*) HWY_ATTR { *o1 = k.DerivativeFromOutput(y); });
+                             [&](VC y, VC, VC* o1, VC*) HWY_ATTR {
+                               *o1 = k.SlopeFromOutput(y, Unit{});
+                             });
         }
       }
-      return Loop<DC, T>(dc, in, nullptr, out, nullptr, n,
-                  [&](VC x, VC, VC* o1, VC*) HWY_ATTR { *o1 = DerivativeOf(k, x); });
+      return Loop<DC, T>(dc, in, nullptr, out, nullptr, n, [&](VC x, VC, VC* o1, VC*) HWY_ATTR {
+        *o1 = k.Slope(k.Prepare(x), x, Unit{});
+      });
     case Mode::kBackward:
-      if constexpr (HasDerivativeFromOutput<K, VC>) {
+      if constexpr (HasSlopeFromOutput<K, VC>) {
         if (from_output) {
           return Loop<DC, T>(dc, in, grad, out, nullptr, n, [&](VC y, VC g, VC* o1, VC*) HWY_ATTR {
-            if constexpr (HasBackwardFromOutput<K, VC>) {
-              *o1 = k.BackwardFromOutput(y, g);
-            } else {
-              *o1 = hn::Mul(g, k.DerivativeFromOutput(y));
-            }
+            *o1 = WithInfiniteGradient(dc, g, k.SlopeFromOutput(y, g),
+                                       [&](Unit u) HWY_ATTR { return k.SlopeFromOutput(y, u); });
           });
         }
       }
       return Loop<DC, T>(dc, in, grad, out, nullptr, n, [&](VC x, VC g, VC* o1, VC*) HWY_ATTR {
-        if constexpr (HasBackward<K, VC>) {
-          *o1 = k.Backward(x, g);
-        } else {
-          *o1 = hn::Mul(g, DerivativeOf(k, x));
-        }
+        const auto s = k.Prepare(x);
+        *o1 = WithInfiniteGradient(dc, g, k.Slope(s, x, g),
+                                   [&](Unit u) HWY_ATTR { return k.Slope(s, x, u); });
       });
+  }
+}
+
+// Optional: float32 derivatives from y through float64 as well (false when
+// the kernel does not say).
+template <class A>
+constexpr bool FloatFromOutputViaDouble() {
+  if constexpr (requires { A::kFloatFromOutputViaDouble; }) {
+    return A::kFloatFromOutputViaDouble;
+  } else {
+    return false;
   }
 }
 
@@ -189,24 +182,43 @@ HWY_INLINE void RunActivation(const Call& call, const T* in, const T* grad,
                               T* out, T* out2, std::size_t n) {
   // Some activations compute float32 in float64 and round once at the end
   // (see their kFloat*ViaDouble comments); a float kernel is instantiated
-  // only where some mode uses it.
+  // only where some mode uses it. Derivatives from the output y are cheap and
+  // accurate natively: the flags are about the modes that take x, except for
+  // a kernel that sets kFloatFromOutputViaDouble (its float32 bounds promise
+  // correct rounding, which y + constant or (1 - |y|)^2 in float32 breaks).
   constexpr bool kIsFloat = std::is_same_v<T, float>;
-  if constexpr (kIsFloat && A::kFloatForwardViaDouble && A::kFloatDerivativeViaDouble) {
-    RunInType<A>(hn::ScalableTag<double>(), call, in, grad, out, out2, n);
-  } else if constexpr (kIsFloat && (A::kFloatForwardViaDouble || A::kFloatDerivativeViaDouble)) {
-    // Derivatives from the output (y (1 - y) and the like) are cheap and
-    // accurate natively: the flag is about derivatives computed from x.
-    const bool via_double = call.mode == Mode::kForward ? A::kFloatForwardViaDouble
-                            : call.input_kind == InputKind::kOutput
-                                ? false
-                                : A::kFloatDerivativeViaDouble;
-    if (via_double) {
-      RunInType<A>(hn::ScalableTag<double>(), call, in, grad, out, out2, n);
+  constexpr bool kForwardViaDouble = kIsFloat && A::kFloatForwardViaDouble;
+  constexpr bool kDerivativeViaDouble = kIsFloat && A::kFloatDerivativeViaDouble;
+  constexpr bool kFromOutputViaDouble = kIsFloat && FloatFromOutputViaDouble<A>();
+  auto run = [&](auto via_double, Mode mode, T* o1, T* o2) HWY_ATTR {
+    if constexpr (decltype(via_double)::value) {
+      RunInType<A>(hn::ScalableTag<double>(), call, mode, in, grad, o1, o2, n);
     } else {
-      RunInType<A>(hn::ScalableTag<T>(), call, in, grad, out, out2, n);
+      RunInType<A>(hn::ScalableTag<T>(), call, mode, in, grad, o1, o2, n);
     }
-  } else {
-    RunInType<A>(hn::ScalableTag<T>(), call, in, grad, out, out2, n);
+  };
+  switch (call.mode) {
+    case Mode::kForward:
+      return run(std::bool_constant<kForwardViaDouble>(), call.mode, out, nullptr);
+    case Mode::kDerivative:
+    case Mode::kBackward:
+      if constexpr (HasSlopeFromOutput<typename A::template Kernel<hn::ScalableTag<T>>,
+                                       V<hn::ScalableTag<T>>>) {
+        if (call.input_kind == InputKind::kOutput) {
+          return run(std::bool_constant<kFromOutputViaDouble>(), call.mode, out, nullptr);
+        }
+      }
+      return run(std::bool_constant<kDerivativeViaDouble>(), call.mode, out, nullptr);
+    case Mode::kForwardAndDerivative:
+      if constexpr (kForwardViaDouble == kDerivativeViaDouble) {
+        return run(std::bool_constant<kForwardViaDouble>(), call.mode, out, out2);
+      } else {
+        // f and f' take different paths, and each must equal its own mode's
+        // result bit for bit: two passes, the derivative first, since `out`
+        // may be the input.
+        run(std::bool_constant<kDerivativeViaDouble>(), Mode::kDerivative, out2, nullptr);
+        return run(std::bool_constant<kForwardViaDouble>(), Mode::kForward, out, nullptr);
+      }
   }
 }
 
@@ -217,7 +229,7 @@ template <class A>
 concept LineWise = requires { requires !A::kElementwise; };
 
 // The spec and the kernel must agree on elementwise, and an elementwise
-// kernel defines DerivativeFromOutput exactly when the spec says
+// kernel defines SlopeFromOutput exactly when the spec says
 // derivative_from_output.
 template <class A>
 constexpr bool KernelMatchesSpec(const ActivationSpec& spec) {
@@ -226,7 +238,7 @@ constexpr bool KernelMatchesSpec(const ActivationSpec& spec) {
   } else {
     return spec.elementwise &&
            spec.derivative_from_output ==
-               HasDerivativeFromOutput<typename A::template Kernel<hn::ScalableTag<double>>,
+               HasSlopeFromOutput<typename A::template Kernel<hn::ScalableTag<double>>,
                                        V<hn::ScalableTag<double>>>;
   }
 }

@@ -72,14 +72,22 @@ struct LeakyRelu {
     Kernel(D d_in, const ParamValues& p)
         : d(d_in), slope(hn::Set(d_in, static_cast<hn::TFromD<D>>(p[0]))) {}
 
+    using State = hn::Mask<D>;  // x > 0
+    State Prepare(V<D> x) const { return hn::Gt(x, hn::Zero(d)); }
     // With negative_slope = 0, -inf * 0 is NaN: the limit is 0.
-    V<D> Forward(V<D> x) const {
+    V<D> Value(const State& pos, V<D> x) const {
       const V<D> neg = hn::Mul(x, slope);
-      return hn::IfThenElse(hn::Gt(x, hn::Zero(d)), x, hn::IfThenZeroElse(hn::IsNaN(neg), neg));
+      return hn::IfThenElse(pos, x, hn::IfThenZeroElse(hn::IsNaN(neg), neg));
     }
-    V<D> Derivative(V<D> x) const { return hn::IfThenElse(hn::Gt(x, hn::Zero(d)), hn::Set(d, 1), slope); }
+    V<D> Slope(const State& pos, V<D>, Unit) const {
+      return hn::IfThenElse(pos, hn::Set(d, 1), slope);
+    }
+    V<D> Slope(const State& pos, V<D>, V<D> g) const {
+      return hn::IfThenElse(pos, g, hn::Mul(g, slope));
+    }
     // With negative_slope >= 0, y > 0 exactly when x > 0.
-    V<D> DerivativeFromOutput(V<D> y) const { return Derivative(y); }
+    template <class G>
+    V<D> SlopeFromOutput(V<D> y, G g) const { return Slope(Prepare(y), y, g); }
   };
 };
 

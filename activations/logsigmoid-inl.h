@@ -65,6 +65,8 @@ struct Logsigmoid {
   // float32 through float64: Highway's log1p alone is 2 ULP in float32.
   static constexpr bool kFloatForwardViaDouble = true;
   static constexpr bool kFloatDerivativeViaDouble = true;
+  // From y too: natively -expm1(y) times g reaches 1.6 ULP.
+  static constexpr bool kFloatFromOutputViaDouble = true;
 
   template <class D>
   struct Kernel {
@@ -72,22 +74,25 @@ struct Logsigmoid {
     Kernel(D d_in, const ParamValues&) : d(d_in) {}
 
     // The logistic function's pieces at z = -x: f' = sigmoid(-x).
-    Logistic<D> Gate(V<D> x) const { return Logistic<D>(d, hn::Neg(x), hn::Zero(d)); }
+    using State = Logistic<D>;
+    HWY_INLINE State Prepare(V<D> x) const { return Logistic<D>(d, hn::Neg(x), hn::Zero(d)); }
     // min(x, 0) - log1p(e), e = exp(-|x|) in (0, 1]; log1p of a subnormal e
     // returns e itself, so logsigmoid(740) = -exp(-740) keeps its digits.
-    V<D> Value(V<D> x, const Logistic<D>& s) const {
-      return hn::Sub(hn::Min(x, hn::Zero(d)), Log1pNonNegative(d, s.e));
+    // (Highway's Log1p, <= 2 ULP: float32 is computed in float64.)
+    HWY_INLINE V<D> Value(const State& s, V<D> x) const {
+      return hn::Sub(hn::Min(x, hn::Zero(d)), hn::Log1p(d, s.e));
     }
-    V<D> Forward(V<D> x) const { return Value(x, Gate(x)); }
-    V<D> Derivative(V<D> x) const { return Gate(x).MulSigmoid(d, hn::Set(d, 1)); }
-    void Both(V<D> x, V<D>* y, V<D>* dy) const {
-      const Logistic<D> s = Gate(x);
-      *y = Value(x, s);
-      *dy = s.MulSigmoid(d, hn::Set(d, 1));
+    // g sigmoid(-x), g multiplied in before the final scaling (the logistic's
+    // MulSigmoid), so g f' keeps its digits where f' alone is subnormal.
+    HWY_INLINE V<D> Slope(const State& s, V<D>, Unit) const {
+      return s.MulSigmoid(d, hn::Set(d, 1));
     }
+    HWY_INLINE V<D> Slope(const State& s, V<D>, V<D> g) const { return s.MulSigmoid(d, g); }
     // 1 - e^y = -expm1(y) for y <= 0, without cancellation near y = 0.
-    V<D> DerivativeFromOutput(V<D> y) const {
-      return hn::Neg(ComputeExpParts(d, hn::Min(y, hn::Zero(d))).Expm1NonPositive(d));
+    template <class G>
+    HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const {
+      return Times(d, g,
+                   hn::Neg(ComputeExpParts(d, hn::Min(y, hn::Zero(d))).Expm1NonPositive(d)));
     }
   };
 };

@@ -26,6 +26,18 @@ namespace hn = hwy::HWY_NAMESPACE;
 template <class D>
 using V = hn::Vec<D>;
 
+// The upstream gradient g = 1, known at compile time: a kernel's
+// Slope(state, x, Unit{}) is f'(x) itself, with no multiplication by 1.
+struct Unit {};
+template <class D>
+HWY_INLINE V<D> Times(D /*d*/, V<D> g, V<D> v) {
+  return hn::Mul(g, v);
+}
+template <class D>
+HWY_INLINE V<D> Times(D /*d*/, Unit, V<D> v) {
+  return v;
+}
+
 // Constants of IEEE binary32 / binary64 needed by the exponential.
 template <typename T>
 struct FloatTraits;
@@ -260,11 +272,14 @@ struct Logistic {
   // s = x z'(x) (swish: s = z). For z < 0 it is e inv (1 + s inv), scaled
   // last so it stays accurate where e alone is subnormal; for z >= 0,
   // inv + s e inv^2. The sum cancels only near a zero of the derivative.
-  V<D> SigmoidPlusSlope(D d, V<D> s) const {
+  // Times g (Unit for g = 1), multiplied in before the final scaling so that
+  // g f' stays accurate where f' alone would be subnormal.
+  template <class G>
+  V<D> SigmoidPlusSlope(D d, V<D> s, G g) const {
     const V<D> t = hn::Mul(s, inv);
     return hn::IfThenElse(negative,
-                          parts.MulExp(d, hn::MulAdd(inv, t, inv)),
-                          hn::MulAdd(t, hn::Mul(e, inv), inv));
+                          parts.MulExp(d, Times(d, g, hn::MulAdd(inv, t, inv))),
+                          Times(d, g, hn::MulAdd(t, hn::Mul(e, inv), inv)));
   }
 };
 

@@ -77,12 +77,32 @@ struct Mish {
     //           f' = (1 + 2t) / Dp + 4x t^2 (1 + t) / Dp^2;
     //   x < 0:  tanh(sp) = t (t + 2) / Dn,          Dn = t^2 + 2t + 2,
     //           f' = t [(t + 2) / Dn + 4x (1 + t) / Dn^2]  (t scaled last).
-    void Both(V<D> x, V<D>* y, V<D>* dy) const {
+    struct State {
+      V<D> xc, t, one_t, inv_p, inv_n, r_p, q;
+      hn::Mask<D> neg;
+      ExpParts<D> parts;  // of -|x|
+    };
+    V<D> Value(const State& s, V<D> x) const {
+      return hn::IfThenElse(s.neg, s.parts.MulExp(d, hn::Mul(s.xc, s.q)), hn::Mul(x, s.r_p));
+    }
+    // g f', g multiplied in before the final scaling.
+    template <class G>
+    V<D> Slope(const State& s, V<D>, G g) const {
+      const V<D> four = hn::Set(d, 4);
+      const V<D> dy_p = hn::MulAdd(hn::Mul(hn::Mul(four, s.xc), hn::Mul(s.t, s.t)),
+                                   hn::Mul(s.one_t, hn::Mul(s.inv_p, s.inv_p)), s.r_p);
+      const V<D> dy_n = s.parts.MulExp(
+          d, Times(d, g,
+                   hn::MulAdd(hn::Mul(four, s.xc), hn::Mul(s.one_t, hn::Mul(s.inv_n, s.inv_n)),
+                              s.q)));
+      return hn::IfThenElse(s.neg, dy_n, Times(d, g, dy_p));
+    }
+    State Prepare(V<D> x) const {
       const V<D> xc = ClampHuge(d, x);
       const auto neg = hn::Lt(xc, hn::Zero(d));
       const ExpParts<D> parts = ComputeExpParts(d, hn::Neg(hn::Abs(xc)));
       const V<D> t = parts.Exp(d);
-      const V<D> one = hn::Set(d, 1), two = hn::Set(d, 2), four = hn::Set(d, 4);
+      const V<D> one = hn::Set(d, 1), two = hn::Set(d, 2);
       const V<D> one_2t = hn::MulAdd(two, t, one);
       const V<D> t2 = hn::Add(t, two);
       // Dp = 1 + 2t + 2t^2 = (1 + 2t) + 2t^2; Dn = t (t + 2) + 2.
@@ -90,18 +110,8 @@ struct Mish {
       const V<D> dn = hn::MulAdd(t, t2, two);
       const V<D> inv_p = hn::Div(one, dp), inv_n = hn::Div(one, dn);
       const V<D> one_t = hn::Add(one, t);
-      // x >= 0
-      const V<D> r_p = hn::Mul(one_2t, inv_p);
-      const V<D> y_p = hn::Mul(x, r_p);
-      const V<D> dy_p = hn::MulAdd(hn::Mul(hn::Mul(four, xc), hn::Mul(t, t)),
-                                   hn::Mul(one_t, hn::Mul(inv_p, inv_p)), r_p);
-      // x < 0
-      const V<D> q = hn::Mul(t2, inv_n);
-      const V<D> y_n = parts.MulExp(d, hn::Mul(xc, q));
-      const V<D> dy_n = parts.MulExp(
-          d, hn::MulAdd(hn::Mul(four, xc), hn::Mul(one_t, hn::Mul(inv_n, inv_n)), q));
-      *y = hn::IfThenElse(neg, y_n, y_p);
-      *dy = hn::IfThenElse(neg, dy_n, dy_p);
+      // x >= 0: tanh(sp) = r_p; x < 0: tanh(sp) = t q.
+      return {xc, t, one_t, inv_p, inv_n, hn::Mul(one_2t, inv_p), hn::Mul(t2, inv_n), neg, parts};
     }
   };
 };

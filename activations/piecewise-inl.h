@@ -1,8 +1,9 @@
 // Per-target helpers for the piecewise activations (relu6, hardtanh,
 // hardsigmoid, hardswish, softshrink, hardshrink, threshold): comparisons of
 // x against a breakpoint that is a float64 parameter, exact in every element
-// type, and the backward of a function whose derivative is zero on whole
-// intervals.
+// type. Their backward selects g or 0 (or scales g) in Slope; the driver
+// (kernels.cc) gives NaN for a NaN g and 0 for g = +-inf where f' = 0, so
+// the kernels need no special case for either.
 
 // Per-target include guard (Highway's toggle idiom).
 #if defined(ACTIVATIONS_PIECEWISE_INL_H_) == defined(HWY_TARGET_TOGGLE)
@@ -48,20 +49,8 @@ T LastBelow(double p) {
   return static_cast<double>(t) < p ? t : std::nextafter(t, -std::numeric_limits<T>::infinity());
 }
 
-// g * f' for a function whose f' is zero on whole intervals (`flat`): there
-// the result is 0 for every g that is not NaN -- g = +-inf gives 0, as
-// PyTorch's select-based backward kernels, not inf * 0 = NaN -- while a NaN
-// g stays NaN (NaN in, NaN out).
-template <class D, class M>
-HWY_INLINE V<D> FlatTimesGrad(D d, M flat, V<D> g, V<D> dy) {
-  return hn::IfThenElse(hn::AndNot(hn::IsNaN(g), flat), hn::Zero(d), hn::Mul(g, dy));
-}
-
-// The same where f' is 1 off the flat intervals: g itself, no product.
-template <class D, class M>
-HWY_INLINE V<D> FlatSelectGrad(D d, M flat, V<D> g) {
-  return hn::IfThenElse(hn::AndNot(hn::IsNaN(g), flat), hn::Zero(d), g);
-}
+// The State of a kernel whose value and slope share no work.
+struct NoState {};
 
 }  // namespace HWY_NAMESPACE
 }  // namespace activations

@@ -24,8 +24,10 @@ inline constexpr ActivationSpec kReluSpec{
     .ulp_float64 = {.forward = 0, .derivative = 0, .backward = 0, .derivative_from_output = 0,
                     .backward_from_output = 0},
     .notes = "Not differentiable at 0: f'(0) = 0, as PyTorch. Backward selects "
-             "(g if x > 0 else 0) rather than multiplying, so g = inf at x < 0 "
-             "gives 0, as PyTorch's threshold_backward. f(-0) = +0.",
+             "(g if x > 0 else 0) rather than multiplying, so g = inf at x <= 0 "
+             "gives 0, as PyTorch's threshold_backward; but g = NaN gives NaN at "
+             "every x (NaN in, NaN out), where PyTorch's select gives 0 at "
+             "x <= 0. f(-0) = +0.",
     .reference = {&ReluReference, &ReluReferenceDerivative, &ReluReferenceDerivative},
 };
 // The textbook formula, one element at a time with <cmath>: the speed
@@ -64,13 +66,16 @@ struct Relu {
     D d;
     Kernel(D d_in, const ParamValues&) : d(d_in) {}
 
-    // Le(NaN, 0) is false, so NaN passes through.
-    V<D> Forward(V<D> x) const { return hn::IfThenZeroElse(hn::Le(x, hn::Zero(d)), x); }
-    V<D> Derivative(V<D> x) const { return hn::IfThenElseZero(hn::Gt(x, hn::Zero(d)), hn::Set(d, 1)); }
-    V<D> Backward(V<D> x, V<D> g) const { return hn::IfThenElseZero(hn::Gt(x, hn::Zero(d)), g); }
+    using State = hn::Mask<D>;  // x > 0
+    State Prepare(V<D> x) const { return hn::Gt(x, hn::Zero(d)); }
+    // Selects, not products: x itself, and g (not g * 1) or 0. NaN lanes of
+    // x and g are restored by the driver.
+    V<D> Value(const State& pos, V<D> x) const { return hn::IfThenElseZero(pos, x); }
+    V<D> Slope(const State& pos, V<D>, Unit) const { return hn::IfThenElseZero(pos, hn::Set(d, 1)); }
+    V<D> Slope(const State& pos, V<D>, V<D> g) const { return hn::IfThenElseZero(pos, g); }
     // y > 0 exactly when x > 0.
-    V<D> DerivativeFromOutput(V<D> y) const { return Derivative(y); }
-    V<D> BackwardFromOutput(V<D> y, V<D> g) const { return Backward(y, g); }
+    template <class G>
+    V<D> SlopeFromOutput(V<D> y, G g) const { return Slope(Prepare(y), y, g); }
   };
 };
 

@@ -76,6 +76,8 @@ struct Selu {
   // up to 3 ULP; rounded once from float64 it is 0.5 ULP.
   static constexpr bool kFloatForwardViaDouble = true;
   static constexpr bool kFloatDerivativeViaDouble = true;
+  // From y too: natively y + scale alpha and the product with g reach 1.6 ULP.
+  static constexpr bool kFloatFromOutputViaDouble = true;
 
   template <class D>
   struct Kernel {
@@ -96,36 +98,40 @@ struct Selu {
 
     // The correction takes v clamped to a finite value, so that v = +inf
     // gives inf + finite = inf rather than inf - inf.
-    V<D> Scaled(V<D> hi, V<D> lo, V<D> v) const {
+    HWY_INLINE V<D> Scaled(V<D> hi, V<D> lo, V<D> v) const {
       return hn::MulAdd(lo, ClampHuge(d, v), hn::Mul(hi, v));
     }
 
+    struct State {
+      hn::Mask<D> pos;
+      ExpParts<D> e;  // of min(x, 0)
+    };
+    HWY_INLINE State Prepare(V<D> x) const {
+      return {hn::Gt(x, hn::Zero(d)), ComputeExpParts(d, hn::Min(x, hn::Zero(d)))};
+    }
     // x > 0: scale x; else scale alpha expm1(x), expm1 from the exponential's
     // parts (no cancellation near 0).
-    V<D> Forward(V<D> x) const {
-      const ExpParts<D> e = ComputeExpParts(d, hn::Min(x, hn::Zero(d)));
-      return hn::IfThenElse(hn::Gt(x, hn::Zero(d)), Scaled(scale_hi, scale_lo, x),
-                            Scaled(sa_hi, sa_lo, e.Expm1NonPositive(d)));
+    HWY_INLINE V<D> Value(const State& s, V<D> x) const {
+      return hn::IfThenElse(s.pos, Scaled(scale_hi, scale_lo, x),
+                            Scaled(sa_hi, sa_lo, s.e.Expm1NonPositive(d)));
     }
-    // scale alpha e^x with the constant multiplied in before 2^q: full
-    // precision where e^x alone would be subnormal.
-    V<D> Derivative(V<D> x) const {
-      const ExpParts<D> e = ComputeExpParts(d, hn::Min(x, hn::Zero(d)));
-      return hn::IfThenElse(hn::Gt(x, hn::Zero(d)), hn::Add(scale_hi, scale_lo),
-                            e.MulExp(d, hn::Add(sa_hi, sa_lo)));
+    // g scale alpha e^x with g scale alpha multiplied in before 2^q: full
+    // precision where e^x alone would be subnormal but the product is not.
+    HWY_INLINE V<D> Slope(const State& s, V<D>, Unit) const {
+      return hn::IfThenElse(s.pos, hn::Add(scale_hi, scale_lo),
+                            s.e.MulExp(d, hn::Add(sa_hi, sa_lo)));
     }
-    void Both(V<D> x, V<D>* y, V<D>* dy) const {
-      const auto pos = hn::Gt(x, hn::Zero(d));
-      const ExpParts<D> e = ComputeExpParts(d, hn::Min(x, hn::Zero(d)));
-      *y = hn::IfThenElse(pos, Scaled(scale_hi, scale_lo, x),
-                          Scaled(sa_hi, sa_lo, e.Expm1NonPositive(d)));
-      *dy = hn::IfThenElse(pos, hn::Add(scale_hi, scale_lo), e.MulExp(d, hn::Add(sa_hi, sa_lo)));
+    HWY_INLINE V<D> Slope(const State& s, V<D>, V<D> g) const {
+      return hn::IfThenElse(s.pos, Scaled(scale_hi, scale_lo, g),
+                            s.e.MulExp(d, Scaled(sa_hi, sa_lo, g)));
     }
     // y + scale alpha: (y + hi) is exact near y = -scale alpha (Sterbenz),
     // where the sum cancels, and lo then enters with one rounding.
-    V<D> DerivativeFromOutput(V<D> y) const {
-      return hn::IfThenElse(hn::Gt(y, hn::Zero(d)), hn::Add(scale_hi, scale_lo),
-                            hn::Add(hn::Add(y, sa_hi), sa_lo));
+    template <class G>
+    HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const {
+      return Times(d, g,
+                   hn::IfThenElse(hn::Gt(y, hn::Zero(d)), hn::Add(scale_hi, scale_lo),
+                                  hn::Add(hn::Add(y, sa_hi), sa_lo)));
     }
   };
 };

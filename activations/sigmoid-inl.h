@@ -70,28 +70,32 @@ struct Sigmoid {
   static constexpr bool kFloatForwardViaDouble = false;
   static constexpr bool kFloatDerivativeViaDouble = true;
 
+  // The kernel interface (kernels.cc builds every mode from it):
+  //   State Prepare(V x)               what f and f' share (the exponential);
+  //   V Value(const State&, V x)       f(x);
+  //   V Slope(const State&, V x, G g)  g f'(x) for G = V, f'(x) for G = Unit;
+  //   V SlopeFromOutput(V y, G g)      g f' from y = f(x), only where the spec
+  //                                    says derivative_from_output.
+  // forward_and_derivative calls Value and Slope on one State, so its f and
+  // f' are forward's and derivative's bit for bit.
   template <class D>
   struct Kernel {
     D d;
     Kernel(D d_in, const ParamValues&) : d(d_in) {}
 
-    V<D> Forward(V<D> x) const { return Logistic<D>(d, x, hn::Zero(d)).MulSigmoid(d, hn::Set(d, 1)); }
-    V<D> Derivative(V<D> x) const {
-      return Logistic<D>(d, x, hn::Zero(d)).MulSigmoidDerivative(d, hn::Set(d, 1));
-    }
-    void Both(V<D> x, V<D>* y, V<D>* dy) const {
-      const Logistic<D> s(d, x, hn::Zero(d));
-      *y = s.MulSigmoid(d, hn::Set(d, 1));
-      *dy = s.MulSigmoidDerivative(d, hn::Set(d, 1));
-    }
+    using State = Logistic<D>;
+    State Prepare(V<D> x) const { return Logistic<D>(d, x, hn::Zero(d)); }
+    V<D> Value(const State& s, V<D>) const { return s.MulSigmoid(d, hn::Set(d, 1)); }
     // g e / (1 + e)^2 with g multiplied in before the final scaling: one
-    // rounding fewer than g * f'(x).
-    V<D> Backward(V<D> x, V<D> g) const {
-      return Logistic<D>(d, x, hn::Zero(d)).MulSigmoidDerivative(d, g);
+    // rounding fewer than g * f'(x), and g f' stays normal where f' is not.
+    V<D> Slope(const State& s, V<D>, Unit) const {
+      return s.MulSigmoidDerivative(d, hn::Set(d, 1));
     }
+    V<D> Slope(const State& s, V<D>, V<D> g) const { return s.MulSigmoidDerivative(d, g); }
     // y (1 - y): 1 - y is exact for y >= 1/2 (Sterbenz), so no cancellation.
-    V<D> DerivativeFromOutput(V<D> y) const {
-      return hn::Mul(y, hn::Sub(hn::Set(d, 1), y));
+    template <class G>
+    V<D> SlopeFromOutput(V<D> y, G g) const {
+      return Times(d, g, hn::Mul(y, hn::Sub(hn::Set(d, 1), y)));
     }
   };
 };

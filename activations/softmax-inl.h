@@ -79,7 +79,9 @@ inline constexpr ActivationSpec kSoftmaxSpec{
              "or +inf in a line, or a line of only -inf, makes the line NaN, as "
              "PyTorch. Properties are of y_i as a function of x_i, the others "
              "fixed. Backward: where g_i - sum_j g_j y_j cancels, the bound is in "
-             "ULP of y_i (|g_i| + sum_j |g_j| y_j), the size of the terms. "
+             "ULP of y_i (|g_i| + sum_j |g_j| y_j), the size of the terms. A NaN "
+             "g_j makes its line NaN; an infinite g_j gives the limit -g_j at the "
+             "line's other elements and NaN at j (inf - inf), as PyTorch. "
              "float32 is computed in float64 and rounded once.",
     .reference = {.line_value = &SoftmaxReferenceLine,
                   .line_backward_from_output = &SoftmaxReferenceBackward},
@@ -101,7 +103,7 @@ inline constexpr ActivationSpec kLogSoftmaxSpec{
              "non-negative terms, no cancellation, log(S) as log1p(S - 1) with S "
              "= 1 + (the other terms) compensated. Backward: where g_i - exp(y_i) "
              "sum_j g_j cancels, the bound is in ULP of |g_i| + exp(y_i) sum_j "
-             "|g_j|. float32 is computed in float64 and rounded once.",
+             "|g_j|. A NaN or infinite g_j: as softmax. float32 is computed in float64 and rounded once.",
     .reference = {.line_value = &LogSoftmaxReferenceLine,
                   .line_backward_from_output = &LogSoftmaxReferenceBackward},
     .pytorch = "torch.nn.functional.log_softmax(input, dim)",
@@ -149,9 +151,10 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 // a + b = s + err exactly (Knuth's TwoSum, no ordering needed); err is
-// zeroed where it is not finite (an infinite a or b).
+// zeroed where it is not finite (an infinite a or b), so that an infinite
+// term does not turn the compensation into NaN.
 template <class D>
-HWY_INLINE V<D> TwoSum(D d, V<D> a, V<D> b, V<D>* err) {
+HWY_INLINE V<D> TwoSumFinite(D d, V<D> a, V<D> b, V<D>* err) {
   const V<D> s = hn::Add(a, b);
   const V<D> bb = hn::Sub(s, a);
   const V<D> e = hn::Add(hn::Sub(a, hn::Sub(s, bb)), hn::Sub(b, bb));
@@ -168,7 +171,7 @@ struct CompensatedSum {
   explicit CompensatedSum(D d) : hi(hn::Zero(d)), lo(hn::Zero(d)) {}
   void Add(D d, V<D> v) {
     V<D> e;
-    hi = TwoSum(d, hi, v, &e);
+    hi = TwoSumFinite(d, hi, v, &e);
     lo = hn::Add(lo, e);
   }
 };
@@ -187,7 +190,7 @@ struct SoftmaxKernel {
   D d;
 
   // x - m as hi + lo, and exp of it with the low part carried.
-  V<D> Shifted(V<D> x, V<D> m, V<D>* lo) const { return TwoSum(d, x, hn::Neg(m), lo); }
+  V<D> Shifted(V<D> x, V<D> m, V<D>* lo) const { return TwoSumFinite(d, x, hn::Neg(m), lo); }
 
   struct Stats {
     V<D> m;             // the line's max
@@ -214,8 +217,9 @@ struct SoftmaxKernel {
   }
   // log(s_hi + s_lo) = log1p((s_hi - 1) + s_lo): s_hi - 1 is exact while
   // s_hi <= 2, where the logarithm is small and would otherwise lose digits.
+  // (Highway's Log1p, <= 2 ULP in float64: float32 lines round it once.)
   V<D> LogSum(const Stats& st) const {
-    return Log1pNonNegative(d, hn::Add(hn::Sub(st.s_hi, hn::Set(d, 1)), st.s_lo));
+    return hn::Log1p(d, hn::Add(hn::Sub(st.s_hi, hn::Set(d, 1)), st.s_lo));
   }
   // y from x: exp(x - m) / S, or (x - m) - log S (two terms <= 0, no
   // cancellation; the low part of x - m added last).
@@ -274,11 +278,14 @@ struct SoftmaxKernel {
         const V<D> p = hn::IfThenElse(hn::IsNaN(y), y, ComputeExpParts(d, y).Exp(d));
         V<D> t;
         const V<D> h = TwoProduct(d, p, sum_hi, &t);
-        const V<D> diff = TwoSum(d, g, hn::Neg(h), &e);
+        // An infinite sum (an infinite g_j) leaves h = +-inf and t = NaN:
+        // the result is then g - h, the limit.
+        t = hn::IfThenElseZero(hn::IsFinite(t), t);
+        const V<D> diff = TwoSumFinite(d, g, hn::Neg(h), &e);
         const V<D> small = hn::Add(e, hn::Neg(hn::MulAdd(p, sum_lo, t)));
         l.Store(k, hn::Add(diff, small));
       } else {
-        const V<D> diff = TwoSum(d, g, hn::Neg(sum_hi), &e);
+        const V<D> diff = TwoSumFinite(d, g, hn::Neg(sum_hi), &e);
         l.Store(k, hn::Mul(y, hn::Add(diff, hn::Sub(e, sum_lo))));
       }
     }

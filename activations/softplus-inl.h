@@ -84,29 +84,29 @@ struct Softplus {
     Kernel(D d_in, const ParamValues& p)
         : d(d_in), beta(hn::Set(d_in, p[0])), threshold(hn::Set(d_in, p[1])) {}
 
-    // log(1 + e^z) = max(z, 0) + log1p(e^-|z|), with z = zh + zl exact.
-    V<D> Forward(V<D> x) const {
+    // z = beta x = zh + zl exactly; f' = sigmoid(z).
+    struct State {
+      V<D> z, zl;
+      Logistic<D> s;
+      hn::Mask<D> linear;  // beta x > threshold: f = x, f' = 1
+    };
+    State Prepare(V<D> x) const {
       V<D> zl;
       const V<D> z = TwoProduct(d, beta, ClampHuge(d, x), &zl);
-      const Logistic<D> s(d, z, zl);
-      const V<D> pos = hn::IfThenElseZero(hn::Not(s.negative), hn::Add(z, zl));
-      const V<D> sp = hn::Div(hn::Add(pos, Log1pNonNegative(d, s.e)), beta);
-      return hn::IfThenElse(hn::Gt(z, threshold), x, sp);
+      return {z, zl, Logistic<D>(d, z, zl), hn::Gt(z, threshold)};
     }
-    V<D> Derivative(V<D> x) const {
-      V<D> zl;
-      const V<D> z = TwoProduct(d, beta, ClampHuge(d, x), &zl);
-      const Logistic<D> s(d, z, zl);
-      return hn::IfThenElse(hn::Gt(z, threshold), hn::Set(d, 1), s.MulSigmoid(d, hn::Set(d, 1)));
+    // log(1 + e^z) = max(z, 0) + log1p(e^-|z|).
+    V<D> Value(const State& s, V<D> x) const {
+      const V<D> pos = hn::IfThenElseZero(hn::Not(s.s.negative), hn::Add(s.z, s.zl));
+      const V<D> sp = hn::Div(hn::Add(pos, Log1pNonNegative(d, s.s.e)), beta);
+      return hn::IfThenElse(s.linear, x, sp);
     }
-    void Both(V<D> x, V<D>* y, V<D>* dy) const {
-      V<D> zl;
-      const V<D> z = TwoProduct(d, beta, ClampHuge(d, x), &zl);
-      const Logistic<D> s(d, z, zl);
-      const auto linear = hn::Gt(z, threshold);
-      const V<D> pos = hn::IfThenElseZero(hn::Not(s.negative), hn::Add(z, zl));
-      *y = hn::IfThenElse(linear, x, hn::Div(hn::Add(pos, Log1pNonNegative(d, s.e)), beta));
-      *dy = hn::IfThenElse(linear, hn::Set(d, 1), s.MulSigmoid(d, hn::Set(d, 1)));
+    // g sigmoid(z), g multiplied in before the final scaling.
+    V<D> Slope(const State& s, V<D>, Unit) const {
+      return hn::IfThenElse(s.linear, hn::Set(d, 1), s.s.MulSigmoid(d, hn::Set(d, 1)));
+    }
+    V<D> Slope(const State& s, V<D>, V<D> g) const {
+      return hn::IfThenElse(s.linear, g, s.s.MulSigmoid(d, g));
     }
   };
 };

@@ -86,18 +86,25 @@ struct Softshrink {
     V<D> lambd;
     Kernel(D d_in, const ParamValues& p) : d(d_in), lambd(hn::Set(d_in, p[0])) {}
 
-    auto Flat(V<D> x) const { return hn::Le(hn::Abs(x), lambd); }
+    // |x| <= lambd, where f = 0 and f' = 0.
+    using State = hn::Mask<D>;
+    HWY_INLINE State Prepare(V<D> x) const { return hn::Le(hn::Abs(x), lambd); }
     // x - lambd * sign(x) outside [-lambd, lambd].
-    V<D> Forward(V<D> x) const {
-      return hn::IfThenZeroElse(Flat(x), hn::Sub(x, hn::CopySign(lambd, x)));
+    HWY_INLINE V<D> Value(const State& flat, V<D> x) const {
+      return hn::IfThenZeroElse(flat, hn::Sub(x, hn::CopySign(lambd, x)));
     }
-    V<D> Derivative(V<D> x) const { return hn::IfThenZeroElse(Flat(x), hn::Set(d, 1)); }
-    V<D> Backward(V<D> x, V<D> g) const { return FlatSelectGrad(d, Flat(x), g); }
-    auto FlatY(V<D> y) const { return hn::Eq(y, hn::Zero(d)); }
-    V<D> DerivativeFromOutput(V<D> y) const {
-      return hn::IfThenZeroElse(FlatY(y), hn::Set(d, 1));
+    // Selects: g or 0.
+    HWY_INLINE V<D> Slope(const State& flat, V<D>, Unit) const {
+      return hn::IfThenZeroElse(flat, hn::Set(d, 1));
     }
-    V<D> BackwardFromOutput(V<D> y, V<D> g) const { return FlatSelectGrad(d, FlatY(y), g); }
+    HWY_INLINE V<D> Slope(const State& flat, V<D>, V<D> g) const {
+      return hn::IfThenZeroElse(flat, g);
+    }
+    // y = 0 exactly when |x| <= lambd.
+    template <class G>
+    HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const {
+      return Slope(hn::Eq(y, hn::Zero(d)), y, g);
+    }
   };
 };
 

@@ -67,32 +67,35 @@ struct Softsign {
   // float32 through float64: two or three roundings become one.
   static constexpr bool kFloatForwardViaDouble = true;
   static constexpr bool kFloatDerivativeViaDouble = true;
+  // From y too: natively (1 - |y|)^2 times g reaches 3.0 ULP.
+  static constexpr bool kFloatFromOutputViaDouble = true;
 
   template <class D>
   struct Kernel {
     D d;
     Kernel(D d_in, const ParamValues&) : d(d_in) {}
 
-    // x clamped to a huge finite value: +-inf / inf would be NaN, and
-    // 1e300 / (1 + 1e300) is 1.
-    V<D> OnePlusAbs(V<D> x) const { return hn::Add(hn::Set(d, 1), hn::Abs(ClampHuge(d, x))); }
-    V<D> Forward(V<D> x) const { return hn::Div(ClampHuge(d, x), OnePlusAbs(x)); }
-    // g / s^2 (one rounding fewer than g * (1 / s^2)), or g / s / s where
-    // s^2 overflows (|x| > 1e154 in float64) and f' is still a subnormal.
-    V<D> DivSquare(V<D> g, V<D> s) const {
+    // s = 1 + |x|, x clamped to a huge finite value: +-inf / inf would be
+    // NaN, and 1e300 / (1 + 1e300) is 1.
+    using State = V<D>;
+    HWY_INLINE State Prepare(V<D> x) const {
+      return hn::Add(hn::Set(d, 1), hn::Abs(ClampHuge(d, x)));
+    }
+    HWY_INLINE V<D> Value(const State& s, V<D> x) const { return hn::Div(ClampHuge(d, x), s); }
+    // g / s^2 (g folded in: one rounding fewer than g * (1 / s^2)), or
+    // g / s / s where s^2 overflows (|x| > 1e154 in float64) and f' is
+    // still a subnormal.
+    HWY_INLINE V<D> DivSquare(V<D> g, V<D> s) const {
       const V<D> s2 = hn::Mul(s, s);
       return hn::IfThenElse(hn::IsFinite(s2), hn::Div(g, s2), hn::Div(hn::Div(g, s), s));
     }
-    V<D> Derivative(V<D> x) const { return DivSquare(hn::Set(d, 1), OnePlusAbs(x)); }
-    void Both(V<D> x, V<D>* y, V<D>* dy) const {
-      const V<D> s = OnePlusAbs(x);
-      *y = hn::Div(ClampHuge(d, x), s);
-      *dy = DivSquare(hn::Set(d, 1), s);
-    }
-    V<D> Backward(V<D> x, V<D> g) const { return DivSquare(g, OnePlusAbs(x)); }
-    V<D> DerivativeFromOutput(V<D> y) const {
+    HWY_INLINE V<D> Slope(const State& s, V<D>, Unit) const { return DivSquare(hn::Set(d, 1), s); }
+    HWY_INLINE V<D> Slope(const State& s, V<D>, V<D> g) const { return DivSquare(g, s); }
+    // (1 - |y|)^2: 1 - |y| is exact for |y| >= 1/2 (Sterbenz).
+    template <class G>
+    HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const {
       const V<D> s = hn::Sub(hn::Set(d, 1), hn::Abs(y));
-      return hn::Mul(s, s);
+      return Times(d, g, hn::Mul(s, s));
     }
   };
 };

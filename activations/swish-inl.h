@@ -87,17 +87,19 @@ struct SwishKernel {
     const V<D> z = TwoProduct(d, beta, x, &z_lo);
     return Logistic<D>(d, z, hn::MulAdd(beta_lo, x, z_lo));
   }
-  V<D> Forward(V<D> x) const { return Gate(ClampHuge(d, x)).MulSigmoid(d, x); }
-
-  V<D> Derivative(V<D> x) const {
-    x = ClampHuge(d, x);
-    return Gate(x).SigmoidPlusSlope(d, hn::Mul(beta, x));
-  }
-  void Both(V<D> x, V<D>* y, V<D>* dy) const {
+  struct State {
+    V<D> xc;  // x clamped to +-kHuge
+    Logistic<D> gate;
+  };
+  State Prepare(V<D> x) const {
     const V<D> xc = ClampHuge(d, x);
-    const Logistic<D> g = Gate(xc);
-    *y = g.MulSigmoid(d, x);
-    *dy = g.SigmoidPlusSlope(d, hn::Mul(beta, xc));
+    return {xc, Gate(xc)};
+  }
+  V<D> Value(const State& s, V<D> x) const { return s.gate.MulSigmoid(d, x); }
+  // g (sigmoid(z) + z sigmoid'(z)), g multiplied in before the final scaling.
+  template <class G>
+  V<D> Slope(const State& s, V<D>, G g) const {
+    return s.gate.SigmoidPlusSlope(d, hn::Mul(beta, s.xc), g);
   }
 };
 

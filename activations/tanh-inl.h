@@ -73,32 +73,28 @@ struct Tanh {
     // With m = expm1(-2|x|) in (-1, 0]: tanh|x| = -m / (2 + m), and
     // 1 + m = exp(-2|x|) gives f' = 4 (1 + m) / (2 + m)^2; the exponential's
     // parts carry 1 + m without the cancellation of adding 1 to m.
-    V<D> Forward(V<D> x) const {
-      const ExpParts<D> p = ComputeExpParts(d, hn::Mul(hn::Abs(x), hn::Set(d, -2)));
+    using State = ExpParts<D>;  // of -2|x|
+    State Prepare(V<D> x) const {
+      return ComputeExpParts(d, hn::Mul(hn::Abs(x), hn::Set(d, -2)));
+    }
+    V<D> Value(const State& p, V<D> x) const {
       const V<D> m = p.Expm1NonPositive(d);
       return hn::CopySign(hn::Div(hn::Neg(m), hn::Add(m, hn::Set(d, 2))), x);
     }
-    void Both(V<D> x, V<D>* y, V<D>* dy) const {
-      const ExpParts<D> p = ComputeExpParts(d, hn::Mul(hn::Abs(x), hn::Set(d, -2)));
-      const V<D> m = p.Expm1NonPositive(d);
-      const V<D> inv = hn::Div(hn::Set(d, 1), hn::Add(m, hn::Set(d, 2)));
-      *y = hn::CopySign(hn::Mul(hn::Neg(m), inv), x);
-      // 4e / (1 + e)^2 from e = exp(-2|x|) itself: 1 + e is more accurate
-      // than 2 + m, since m carries expm1's larger error.
+    // 4 g e / (1 + e)^2 from e = exp(-2|x|) itself (1 + e is more accurate
+    // than 2 + m, since m carries expm1's larger error), g multiplied in
+    // before the final scaling.
+    template <class G>
+    V<D> Slope(const State& p, V<D>, G g) const {
       const V<D> one_e = hn::Add(hn::Set(d, 1), p.Exp(d));
-      *dy = p.MulExp(d, hn::Div(hn::Set(d, 4), hn::Mul(one_e, one_e)));
-    }
-    // 4 g e / (1 + e)^2, g multiplied in before the final scaling.
-    V<D> Backward(V<D> x, V<D> g) const {
-      const ExpParts<D> p = ComputeExpParts(d, hn::Mul(hn::Abs(x), hn::Set(d, -2)));
-      const V<D> one_e = hn::Add(hn::Set(d, 1), p.Exp(d));
-      return p.MulExp(d, hn::Div(hn::Mul(g, hn::Set(d, 4)), hn::Mul(one_e, one_e)));
+      return p.MulExp(d, hn::Div(Times(d, g, hn::Set(d, 4)), hn::Mul(one_e, one_e)));
     }
     // 1 - y^2 as (1 - |y|)(1 + |y|): 1 - |y| is exact for |y| >= 1/2.
-    V<D> DerivativeFromOutput(V<D> y) const {
+    template <class G>
+    V<D> SlopeFromOutput(V<D> y, G g) const {
       const V<D> a = hn::Abs(y);
       const V<D> one = hn::Set(d, 1);
-      return hn::Mul(hn::Sub(one, a), hn::Add(one, a));
+      return Times(d, g, hn::Mul(hn::Sub(one, a), hn::Add(one, a)));
     }
   };
 };

@@ -116,25 +116,28 @@ struct Tanhshrink {
       return hn::Mul(x, hn::Mul(u, p));
     }
     // tanh x = -m / (2 + m) with the sign of x, m = expm1(-2|x|) (as tanh-inl.h).
-    V<D> TanhOf(V<D> x) const {
+    HWY_INLINE V<D> TanhOf(V<D> x) const {
       const ExpParts<D> p = ComputeExpParts(d, hn::Mul(hn::Abs(x), hn::Set(d, -2)));
       const V<D> m = p.Expm1NonPositive(d);
       return hn::CopySign(hn::Div(hn::Neg(m), hn::Add(m, hn::Set(d, 2))), x);
     }
-    void Both(V<D> x, V<D>* y, V<D>* dy) const {
-      const auto small = hn::Lt(hn::Abs(x), hn::Set(d, kSeriesEnd));
-      const V<D> r = Series(x);
-      const V<D> t = hn::IfThenElse(small, hn::Sub(x, r), TanhOf(x));
-      *y = hn::IfThenElse(small, r, hn::Sub(x, t));
-      *dy = hn::Mul(t, t);
+    // t = tanh x, and whether |x| is below the series' end.
+    struct State {
+      hn::Mask<D> small;
+      V<D> t;
+    };
+    HWY_INLINE State Prepare(V<D> x) const {
+      return {hn::Lt(hn::Abs(x), hn::Set(d, kSeriesEnd)), TanhOf(x)};
     }
-    V<D> Forward(V<D> x) const {
-      return hn::IfThenElse(hn::Lt(hn::Abs(x), hn::Set(d, kSeriesEnd)), Series(x),
-                            hn::Sub(x, TanhOf(x)));
+    // Near 0 the series (x - tanh x cancels there), else x - tanh x.
+    HWY_INLINE V<D> Value(const State& s, V<D> x) const {
+      return hn::IfThenElse(s.small, Series(x), hn::Sub(x, s.t));
     }
-    V<D> Derivative(V<D> x) const {
-      const V<D> t = TanhOf(x);
-      return hn::Mul(t, t);
+    // g tanh^2 x as (g t) t: g is folded in before the second factor, so
+    // g f' keeps its digits where t^2 alone would underflow.
+    template <class G>
+    HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
+      return hn::Mul(Times(d, g, s.t), s.t);
     }
   };
 };

@@ -87,10 +87,19 @@ struct Threshold {
           above(hn::Set(d_in, FirstAbove<T>(p[0]))),
           value(hn::Set(d_in, NearestOf<T>(p[1]))) {}
 
-    auto Flat(V<D> x) const { return hn::Lt(x, above); }
-    V<D> Forward(V<D> x) const { return hn::IfThenElse(Flat(x), value, x); }
-    V<D> Derivative(V<D> x) const { return hn::IfThenZeroElse(Flat(x), hn::Set(d, 1)); }
-    V<D> Backward(V<D> x, V<D> g) const { return FlatSelectGrad(d, Flat(x), g); }
+    // x <= threshold, where f = value and f' = 0.
+    using State = hn::Mask<D>;
+    HWY_INLINE State Prepare(V<D> x) const { return hn::Lt(x, above); }
+    HWY_INLINE V<D> Value(const State& flat, V<D> x) const {
+      return hn::IfThenElse(flat, value, x);
+    }
+    // Selects: g or 0.
+    HWY_INLINE V<D> Slope(const State& flat, V<D>, Unit) const {
+      return hn::IfThenZeroElse(flat, hn::Set(d, 1));
+    }
+    HWY_INLINE V<D> Slope(const State& flat, V<D>, V<D> g) const {
+      return hn::IfThenZeroElse(flat, g);
+    }
   };
 };
 

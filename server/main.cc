@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "activations/evaluate.h"
 #include "server/byte_size.h"
+#include "server/malloc_policy.h"
 #include "server/server_builder.h"
 #include "server/system_memory.h"
 
@@ -100,6 +101,12 @@ int main(int argc, char** argv) {
       "Serves activation functions over gRPC (activation.v1).\n"
       "Usage: actserver [--port=50051] [--address=0.0.0.0] [--threads=0] ...");
   absl::ParseCommandLine(argc, argv);
+
+  // Before any thread exists (see malloc_policy.h for why and what).
+  if (absl::Status malloc = actserver::ApplyMallocPolicy({}); !malloc.ok()) {
+    std::fprintf(stderr, "actserver: %s; going on with malloc's defaults\n",
+                 malloc.ToString().c_str());
+  }
 
   // Blocked before any thread exists, so every gRPC and oneTBB thread
   // inherits the mask and the signals reach only the sigwait below: the

@@ -39,12 +39,16 @@ BufferPool::~BufferPool() {
   idle_bytes_ = 0;
 }
 
-// Four classes per power of two: a buffer is at most 25% larger than asked.
+// Four classes per power of two, each with a page to spare: a buffer is at
+// most 25% larger than asked, and a response whose values are a power of two
+// bytes (plus its few bytes of protobuf framing) stays in the class of its
+// values instead of wasting a quarter.
 int BufferPool::SizeClass(std::size_t bytes) {
-  const int octave = std::bit_width(bytes - 1) - 1;  // 2^octave < bytes <= 2^(octave+1)
+  const std::size_t n = bytes > kHeaderSlack + 1 ? bytes - kHeaderSlack : 2;
+  const int octave = std::bit_width(n - 1) - 1;  // 2^octave < n <= 2^(octave+1)
   const std::size_t base = std::size_t{1} << octave;
-  const std::size_t step = base / 4;
-  const int quarter = static_cast<int>((bytes - base + step - 1) / step);  // 1..4
+  const std::size_t step = std::max<std::size_t>(base / 4, 1);
+  const int quarter = static_cast<int>((n - base + step - 1) / step);  // 1..4
   return octave * 4 + quarter - 1;
 }
 
@@ -52,7 +56,7 @@ std::size_t BufferPool::ClassBytes(int size_class) {
   const int octave = size_class / 4;
   const int quarter = size_class % 4 + 1;
   const std::size_t base = std::size_t{1} << octave;
-  return base + quarter * (base / 4);
+  return base + quarter * std::max<std::size_t>(base / 4, 1) + kHeaderSlack;
 }
 
 BufferPool::Buffer* BufferPool::Allocate(std::size_t bytes, int size_class) {

@@ -83,6 +83,9 @@ class BufferPool {
 
  private:
   static constexpr int kClasses = 4 * 40;  // four size classes per octave
+  // Room in every pooled buffer beyond its class's power-of-two steps: a
+  // response's protobuf framing is a few dozen bytes.
+  static constexpr std::size_t kHeaderSlack = 4096;
 
   static int SizeClass(std::size_t bytes);
   static std::size_t ClassBytes(int size_class);

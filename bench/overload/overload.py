@@ -54,6 +54,11 @@ LOADS = {
                    "--rpc=stream"]),
     "open2x": ("open loop at 2x the measured capacity, 1 Mi float32",
                ["--size=1Mi", "--connections=8", "--max_in_flight=2000"]),
+    # SIGTERM halfway through a steady load: every call the server accepted
+    # must finish; calls sent after it stopped taking new ones are refused
+    # (UNAVAILABLE, which clients retry elsewhere), never lost.
+    "drain": ("SIGTERM halfway through 16 concurrent 64 Ki calls",
+              ["--size=64Ki", "--concurrency=16", "--connections=4"]),
 }
 
 
@@ -156,6 +161,35 @@ def capacity(build, budget, threads):
         proc.wait(timeout=30)
 
 
+def run_drain(build, budget, threads, duration):
+    """SIGTERM at half the run; counts what the clients saw by status."""
+    description, extra = LOADS["drain"]
+    proc = subprocess.Popen(
+        [str(build / "server/actserver"), "--address=127.0.0.1", "--port=0",
+         f"--threads={threads}", f"--memory_budget={budget}",
+         "--drain_delay=1s", "--shutdown_grace=10s"],
+        stderr=subprocess.PIPE, text=True)
+    line = proc.stderr.readline()
+    target = re.search(r"listening on (127\.0\.0\.1:\d+)", line).group(1)
+    log = []
+    reader = threading.Thread(target=lambda: log.extend(proc.stderr), daemon=True)
+    reader.start()
+    timer = threading.Timer(duration / 2, proc.terminate)
+    timer.start()
+    report = run_actload(build, target, extra, duration)
+    code = proc.wait(timeout=60)
+    reader.join(timeout=5)
+    lost = {c: n for c, n in report["errors_by_code"].items() if c != "UNAVAILABLE"}
+    return {
+        "load": "drain", "description": description, "budget": budget,
+        "accepted": report["ok"], "errors_by_code": report["errors_by_code"],
+        "refused_at_the_door": report["errors_by_code"].get("UNAVAILABLE", 0),
+        "lost": sum(lost.values()), "lost_by_code": lost,
+        "server_exit_code": code,
+        "server_log": [l.strip() for l in log if "SIGTERM" in l or "stopped" in l],
+    }
+
+
 def run_load(build, name, budget, threads, duration, rps=None):
     description, extra = LOADS[name]
     if rps is not None:
@@ -226,9 +260,15 @@ def main():
         parser.error(f"unknown loads {unknown}; valid: {', '.join(LOADS)}")
 
     rows = []
+    drains = []
     failed = False
     for name in names:
         try:
+            if name == "drain":
+                drains.append(run_drain(args.build, args.budget, args.threads,
+                                        args.duration))
+                print(json.dumps(drains[-1]), file=sys.stderr, flush=True)
+                continue
             rps = None
             if name == "open2x":
                 rps = 2 * capacity(args.build, args.budget, args.threads)
@@ -254,8 +294,15 @@ def main():
               f"| {r['health_p50_ms']:.1f} / {r['health_p99_ms']:.1f} / "
               f"{r['health_max_ms']:.1f} ms ({r['health_failures']} failed) "
               f"| {r['server_cpu_s']:.1f} s |")
+    for d in drains:
+        print(f"\n{d['description']}: {d['accepted']} calls completed, "
+              f"{d['refused_at_the_door']} refused at the door (UNAVAILABLE, "
+              f"retryable), {d['lost']} lost {d['lost_by_code'] or ''}; "
+              f"server exit code {d['server_exit_code']}")
+        for line in d["server_log"]:
+            print(f"    {line}")
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=1))
+        args.json.write_text(json.dumps(rows + drains, indent=1))
     return 1 if failed else 0
 
 

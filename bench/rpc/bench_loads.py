@@ -127,9 +127,10 @@ def percentile(values, q):
 
 
 def h2load_argv(h2load, target, frame_path, streams, total=None,
-                duration_s=None, log_file=None):
+                duration_s=None, log_file=None, unix_socket=None):
     """One connection, one thread, `streams` calls in flight; either `total`
-    calls or a `duration_s` run (exactly one of the two)."""
+    calls or a `duration_s` run (exactly one of the two). To `target`
+    (host:port) over TCP, or over the Unix domain socket `unix_socket`."""
     if (total is None) == (duration_s is None):
         raise ValueError("give total or duration_s")
     argv = [h2load, "-c1", "-t1", f"-m{streams}", "-d", str(frame_path)]
@@ -139,6 +140,9 @@ def h2load_argv(h2load, target, frame_path, streams, total=None,
         argv += ["-H", header]
     if log_file is not None:
         argv.append(f"--log-file={log_file}")
+    if unix_socket is not None:
+        argv += [f"--base-uri=unix:{unix_socket}"]
+        target = "localhost"  # only the :authority header
     return argv + [f"http://{target}{METHOD_PATH}"]
 
 

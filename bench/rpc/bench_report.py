@@ -1,7 +1,7 @@
 """The RPC bench's tables (Markdown) from its run records.
 
 A record is one measured run: {"round", "values", "load", "server", "kind",
-"allocator", "rps", "p50_us", and for h2load throughput runs the server's
+"allocator", "transport" ("tcp" or "unix"), "rps", "p50_us", and for h2load throughput runs the server's
 "cpu_us", "minor_faults", "major_faults" (per request), "peak_rss_mib",
 "rss_after_mib"}. Figures are medians over the rounds with the range
 (min-max) beside them; a ratio is the ratio of the medians, with the range
@@ -61,10 +61,29 @@ def _with_range(values, fmt):
     return f"{median} ({lo}–{hi})"
 
 
-class Results:
-    """Run records indexed by (server, values, load)."""
+def _ratio_text(a_by_round, b_by_round):
+    """'0.91× (0.89–0.93)': the ratio of the medians, then the range of the
+    ratios of runs in the same round; '–' if either side is missing."""
+    if not a_by_round or not b_by_round:
+        return "–"
+    ma = statistics.median(a_by_round.values())
+    mb = statistics.median(b_by_round.values())
+    if not mb:
+        return "–"
+    rounds = [a_by_round[k] / b_by_round[k] for k in a_by_round
+              if b_by_round.get(k)]
+    text = f"{ma / mb:.2f}×"
+    if len(rounds) > 1:
+        text += f" ({min(rounds):.2f}–{max(rounds):.2f})"
+    return text
 
-    def __init__(self, records):
+
+class Results:
+    """Verified run records over one transport, by (server, values, load)."""
+
+    def __init__(self, records, transport="tcp"):
+        records = [r for r in records
+                   if r.get("transport", "tcp") == transport]
         self.records = [r for r in records if not r.get("problems")]
         self.failed = [r for r in records if r.get("problems")]
         self.sizes = sorted({r["values"] for r in records})
@@ -88,18 +107,9 @@ class Results:
         return _with_range(self.values(server, size, load, key), fmt)
 
     def ratio(self, a, b, size, load, key="rps", load_b=None):
-        """'0.91× (0.89–0.93)': median(a)/median(b), per-round ratio range."""
-        ma = self.median(a, size, load, key)
-        mb = self.median(b, size, load_b or load, key)
-        if not ma or not mb:
-            return "–"
-        ra = self.by_round(a, size, load, key)
-        rb = self.by_round(b, size, load_b or load, key)
-        rounds = [ra[k] / rb[k] for k in ra if k in rb and rb[k]]
-        text = f"{ma / mb:.2f}×"
-        if len(rounds) > 1:
-            text += f" ({min(rounds):.2f}–{max(rounds):.2f})"
-        return text
+        """Server a over server b (or load over load_b), as _ratio_text."""
+        return _ratio_text(self.by_round(a, size, load, key),
+                           self.by_round(b, size, load_b or load, key))
 
 
 def _table(header, rows):
@@ -223,9 +233,31 @@ def allocator_table(results, idle_rss):
                    "RSS idle at end MiB"], rows)
 
 
+def unix_table(tcp, unix):
+    """Each server over its Unix socket beside itself over TCP."""
+    rows = []
+    for server in unix.servers:
+        for size in unix.sizes:
+            row = [server, size_label(size)]
+            for load, key, fmt in ((THROUGHPUT, "rps", fmt_rate),
+                                   (H2LOAD_ONE, "p50_us", fmt_latency)):
+                row += [tcp.cell(server, size, load, key, fmt),
+                        unix.cell(server, size, load, key, fmt),
+                        _ratio_text(unix.by_round(server, size, load, key),
+                                    tcp.by_round(server, size, load, key))]
+            row.append(_ratio_text(
+                unix.by_round(server, size, ACTLOAD, "rps"),
+                tcp.by_round(server, size, ACTLOAD, "rps")))
+            rows.append(row)
+    return _table(["server", "values", "TCP req/s", "Unix req/s",
+                   "Unix / TCP", "TCP p50, 1 in flight", "Unix p50",
+                   "Unix / TCP", "Unix / TCP req/s (actload)"], rows)
+
+
 def render(meta, records, idle_rss):
     """The whole report as Markdown."""
     results = Results(records)
+    unix = Results(records, "unix")
     loads = {r["load"] for r in results.records}
     out = [f"# RPC path bench, {meta['date']}", "",
            f"`{meta['command']}`", "",
@@ -235,6 +267,8 @@ def render(meta, records, idle_rss):
            f"(1 min) {meta['load_min']:.1f}–{meta['load_max']:.1f} during the "
            f"run; `uptime` before: {meta['uptime_before']}; after: "
            f"{meta['uptime_after']}", ""]
+    out += [f"Note: {note}." for note in meta.get("notes", [])]
+    out += [""] if meta.get("notes") else []
     base = [s for s in results.servers if "[" not in s]
     if THROUGHPUT in loads:
         out += ["## Throughput, h2load (1 connection; 64 calls in flight up "
@@ -254,14 +288,19 @@ def render(meta, records, idle_rss):
         out += ["## Server cost per request (h2load throughput runs; /proc "
                 "before/after each run)", "",
                 resources_table(results, base, idle_rss), ""]
+    if unix.records:
+        out += ["## Unix domain socket beside TCP (same server process, "
+                "same round; h2load unless stated)", "",
+                unix_table(results, unix), ""]
     if any("[" in s for s in results.servers):
         out += ["## Allocators (h2load; \"× default\" = req/s over the same "
                 "server as built, same round)", "",
                 allocator_table(results, idle_rss), ""]
-    if results.failed:
+    failed = results.failed + unix.failed
+    if failed:
         out += ["## Runs that failed verification (left out above)", ""]
-        out += [f"- {r['server']} {size_label(r['values'])} {r['load']} "
-                f"round {r['round']}: {'; '.join(r['problems'])}"
-                for r in results.failed]
+        out += [f"- {r['server']} ({r.get('transport', 'tcp')}) "
+                f"{size_label(r['values'])} {r['load']} round {r['round']}: "
+                f"{'; '.join(r['problems'])}" for r in failed]
         out.append("")
     return "\n".join(out)

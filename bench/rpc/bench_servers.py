@@ -92,17 +92,19 @@ def parse_status_kib(text, key):
 class Server:
     """One server process on 127.0.0.1, port chosen by the kernel."""
 
-    def __init__(self, kind, allocator, argv, work_dir, env=None):
+    def __init__(self, kind, allocator, argv, work_dir, unix_socket=None):
         self.kind = kind                  # "floor", "actserver" or "peer"
         self.allocator = allocator        # an Allocator
         self.name = (kind if allocator.name == "default"
                      else f"{kind}[{allocator.name}]")
         self._argv = argv
-        self._env = dict(os.environ, **(env or {}), **allocator.env())
+        self._env = dict(os.environ, **allocator.env())
         self._log_path = pathlib.Path(work_dir) / (
             re.sub(r"[^A-Za-z0-9_.-]", "_", self.name) + ".log")
         self._process = None
         self.target = None  # "127.0.0.1:PORT" once started
+        # The Unix domain socket it also listens on, if asked to.
+        self.unix_socket = unix_socket
 
     @property
     def pid(self):
@@ -117,7 +119,8 @@ class Server:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             match = re.search(r"listening on (127\.0\.0\.1:\d+)", self.log())
-            if match:
+            if match and (self.unix_socket is None
+                          or os.path.exists(self.unix_socket)):
                 self.target = match.group(1)
                 self._check_allocator()
                 return
@@ -173,17 +176,23 @@ class Server:
         return self._process.returncode
 
 
-def make_server(kind, allocator, paths, work_dir):
+def make_server(kind, allocator, paths, work_dir, unix_socket=None,
+                actserver_unix_arg=""):
     """A Server of `kind` ("floor", "actserver", "peer"), not yet started.
 
     `paths` maps "echo_floor", "actserver", "peer_server", "python" and
-    "stubs_dir" to their locations.
+    "stubs_dir" to their locations. With `unix_socket` (a path), the server
+    also listens there; actserver only if `actserver_unix_arg`, its flag with
+    "{path}" in place of the path, is given (otherwise it stays TCP only).
     """
+    unix_arg = f"--unix_socket={unix_socket}" if unix_socket else None
     if kind == "floor":
         argv = [paths["echo_floor"], "--address=127.0.0.1", "--port=0"]
     elif kind == "actserver":
         argv = [paths["actserver"], "--address=127.0.0.1", "--port=0",
                 "--drain_delay=0s", "--shutdown_grace=2s"]
+        unix_arg = (actserver_unix_arg.format(path=unix_socket)
+                    if unix_socket and actserver_unix_arg else None)
     elif kind == "peer":
         if allocator.name != "default":
             raise ValueError("the Python peer runs with the default allocator")
@@ -192,4 +201,9 @@ def make_server(kind, allocator, paths, work_dir):
     else:
         raise ValueError(f"unknown server {kind!r}; valid: floor, actserver, "
                          "peer")
-    return Server(kind, allocator, [str(a) for a in argv], work_dir)
+    if unix_arg is None:
+        unix_socket = None
+    else:
+        argv.append(unix_arg)
+    return Server(kind, allocator, [str(a) for a in argv], work_dir,
+                  unix_socket)

@@ -1,9 +1,9 @@
-// echo_floor: the floor of the RPC bench (docs/benchmarks.md, "RPC path"). A server of
-// activation.v1.ActivationService built the way gRPC's own C++ examples build
-// one -- callback API, ServerBuilder defaults -- whose Compute returns the
-// request's input tensor as the output and computes nothing. What it costs is
-// what gRPC and protobuf cost for the same bytes; actserver is measured
-// against it in the same run.
+// echo_floor: the floor of the RPC bench (docs/benchmarks.md, "RPC path").
+// A server of activation.v1.ActivationService built the way gRPC's own C++
+// examples build one -- callback API, ServerBuilder defaults -- whose Compute
+// returns the request's input tensor as the output and computes nothing.
+// What it costs is what gRPC and protobuf cost for the same bytes; actserver
+// is measured against it in the same run.
 //
 // The one departure from the defaults: gRPC refuses messages over 4 MiB by
 // default, and a request of 1 Mi float32 values is 4 MiB plus its header, so
@@ -12,9 +12,9 @@
 // RESOURCE_EXHAUSTED, which is what an h2load count of 2xx responses cannot
 // tell apart from an answer.
 //
-// Prints
-// "echo_floor: listening on HOST:PORT" on stderr once serving; on SIGTERM or
-// SIGINT stops (in-flight calls get 2 s) and prints how many calls it served.
+// Prints "echo_floor: listening on HOST:PORT" (and " and unix:PATH" with
+// --unix_socket) on stderr once serving; on SIGTERM or SIGINT stops
+// (in-flight calls get 2 s) and prints how many calls it served.
 #include <grpcpp/grpcpp.h>
 #include <pthread.h>
 
@@ -35,6 +35,8 @@
 
 ABSL_FLAG(std::string, address, "127.0.0.1", "Address to bind");
 ABSL_FLAG(int, port, 0, "TCP port; 0 lets the kernel choose");
+ABSL_FLAG(std::string, unix_socket, "",
+          "Also listen on this Unix domain socket path (unix:PATH)");
 ABSL_FLAG(int, max_receive_message_bytes, 64 << 20,
           "Largest request accepted (gRPC's default, 4 MiB, is too small for "
           "1 Mi float32 values)");
@@ -84,7 +86,8 @@ std::string HostPort(const std::string& host, int port) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Echo server of activation.v1 (gRPC defaults): the RPC bench's floor.\n"
-      "Usage: echo_floor [--address=127.0.0.1] [--port=0]");
+      "Usage: echo_floor [--address=127.0.0.1] [--port=0] "
+      "[--unix_socket=PATH]");
   absl::ParseCommandLine(argc, argv);
 
   // Blocked before gRPC starts its threads, so only sigwait sees them.
@@ -100,6 +103,11 @@ int main(int argc, char** argv) {
   const std::string address =
       HostPort(absl::GetFlag(FLAGS_address), absl::GetFlag(FLAGS_port));
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+  const std::string unix_socket = absl::GetFlag(FLAGS_unix_socket);
+  if (!unix_socket.empty()) {
+    builder.AddListeningPort("unix:" + unix_socket,
+                             grpc::InsecureServerCredentials());
+  }
   builder.SetMaxReceiveMessageSize(
       absl::GetFlag(FLAGS_max_receive_message_bytes));
   builder.RegisterService(&service);
@@ -108,8 +116,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "echo_floor: cannot listen on %s\n", address.c_str());
     return 1;
   }
-  std::fprintf(stderr, "echo_floor: listening on %s\n",
-               HostPort(absl::GetFlag(FLAGS_address), port).c_str());
+  std::fprintf(stderr, "echo_floor: listening on %s%s%s\n",
+               HostPort(absl::GetFlag(FLAGS_address), port).c_str(),
+               unix_socket.empty() ? "" : " and unix:", unix_socket.c_str());
 
   int signal = 0;
   sigwait(&stop_signals, &signal);

@@ -15,9 +15,9 @@ ComputeBatch, ComputeStream), with a message that says so.
 
     /usr/bin/python3 bench/rpc/peer_server.py --port 0 --stubs_dir /tmp/stubs
 
-Prints "peer_server: listening on HOST:PORT" on stderr once serving; SIGTERM
-or SIGINT stops it (calls in flight get 2 s) and it prints how many calls it
-served.
+Prints "peer_server: listening on HOST:PORT" (and " and unix:PATH" with
+--unix_socket) on stderr once serving; SIGTERM or SIGINT stops it (calls in
+flight get 2 s) and it prints how many calls it served.
 """
 
 import argparse
@@ -195,6 +195,8 @@ def main():
     parser.add_argument("--address", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0,
                         help="0 lets the kernel choose")
+    parser.add_argument("--unix_socket", default="",
+                        help="also listen on this Unix domain socket path")
     parser.add_argument("--workers", type=int, default=16,
                         help="threads of grpcio's server pool")
     parser.add_argument("--max_message_bytes", type=int, default=64 << 20,
@@ -220,8 +222,15 @@ def main():
         print(f"peer_server: cannot listen on {host}:{args.port}",
               file=sys.stderr)
         return 1
+    also = ""
+    if args.unix_socket:
+        if not server.add_insecure_port(f"unix:{args.unix_socket}"):
+            print(f"peer_server: cannot listen on unix:{args.unix_socket}",
+                  file=sys.stderr)
+            return 1
+        also = f" and unix:{args.unix_socket}"
     server.start()
-    print(f"peer_server: listening on {host}:{port}", file=sys.stderr,
+    print(f"peer_server: listening on {host}:{port}{also}", file=sys.stderr,
           flush=True)
 
     stop = threading.Event()

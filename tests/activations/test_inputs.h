@@ -33,6 +33,14 @@ template <typename T>
 std::vector<T> TestInputs(double span = 20.0, int dense = 8001, int random = 30000) {
   std::vector<T> v = SpecialValues<T>();
   for (int i = 0; i < dense; ++i) v.push_back(T(-span + 2 * span * i / (dense - 1)));
+  // Where exp(x) leaves the normal range of T, so that e^x or alpha e^x is
+  // subnormal while a product with it (g alpha e^x, x e^x) is still normal:
+  // [-105, -80] for float, [-746, -700] for double, both signs.
+  const double edge = sizeof(T) == 4 ? 80 : 700, width = sizeof(T) == 4 ? 25 : 46;
+  for (int i = 0; i < 2500; ++i) {
+    v.push_back(T(-edge - width * i / 2499));
+    v.push_back(T(edge + width * i / 2499));
+  }
   const double lo = std::log(double(std::numeric_limits<T>::denorm_min()));
   const double hi = std::log(double(std::numeric_limits<T>::max()));
   for (int i = 0; i < 4000; ++i) {

@@ -104,6 +104,11 @@ class H2LoadTest(unittest.TestCase):
             "h2load", "t", "f", 1, duration_s=1.5))
         with self.assertRaises(ValueError):
             bench_loads.h2load_argv("h2load", "t", "f", 1)
+        unix = bench_loads.h2load_argv("h2load", "127.0.0.1:5", "f", 1,
+                                       total=9, unix_socket="/tmp/s.sock")
+        self.assertIn("--base-uri=unix:/tmp/s.sock", unix)
+        self.assertEqual(unix[-1], "http://localhost"
+                         "/activation.v1.ActivationService/Compute")
 
     def test_latency_log_and_percentile(self):
         with tempfile.NamedTemporaryFile("w", suffix=".log") as log:
@@ -259,8 +264,21 @@ class ReportTest(unittest.TestCase):
                 "uptime_after": "u"}
         text = bench_report.render(meta, records, {})
         self.assertIn("| 16 | 100 | 90.0 | 0.90× |", text)
-        self.assertIn("floor 16 h2load round 2: 0 bytes of DATA", text)
+        self.assertIn("floor (tcp) 16 h2load round 2: 0 bytes of DATA", text)
         self.assertNotIn("100 k", text)
+
+    def test_unix_rows_beside_tcp(self):
+        t, one = bench_report.THROUGHPUT, bench_report.H2LOAD_ONE
+        records = [record("floor", 1 << 20, t, 1, 100, transport="tcp"),
+                   record("floor", 1 << 20, t, 1, 180, transport="unix"),
+                   record("floor", 1 << 20, one, 1, 80, transport="tcp",
+                          p50_us=9000),
+                   record("floor", 1 << 20, one, 1, 120, transport="unix",
+                          p50_us=6000)]
+        table = bench_report.unix_table(bench_report.Results(records),
+                                        bench_report.Results(records, "unix"))
+        self.assertIn("| floor | 1 Mi | 100 | 180 | 1.80× | 9.00 ms | "
+                      "6.00 ms | 0.67× | – |", table)
 
     def test_allocator_rows(self):
         t = bench_report.THROUGHPUT

@@ -213,8 +213,8 @@ TEST(MemoryBudgetTest, ACallLargerThanTheWholeBudgetIsRefused) {
 
 TEST(MemoryBudgetTest, ConcurrentCallsBeyondTheBudgetAreRefusedAndTheRestServed) {
   ServerOptions options;
-  // A 1 Mi call holds its 4 MiB request and a 5 MiB buffer (the pool's size
-  // class for 4 MiB and a header): four at a time, and one buffer kept idle.
+  // A 1 Mi call holds its 4 MiB request and a 4 MiB (+ 4 KiB) response
+  // buffer: four at a time, and one buffer kept idle (an eighth of 40 MiB).
   options.memory_budget = 40 << 20;
   options.threads = 1;
   std::unique_ptr<ActivationServer> server = StartServer(options);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "server/malloc_policy.h"
 #include "server/system_memory.h"
 
 #include <cstdlib>
@@ -70,6 +71,15 @@ TEST(SystemMemoryTest, ReadsCgroupLimits) {
   std::filesystem::remove_all(root);
   EXPECT_GT(ProcessMemoryLimit().bytes, 0u);
   EXPECT_GT(DefaultMemoryBudget(), 0u);
+}
+
+TEST(MallocPolicyTest, GlibcTakesTheDefaultsAndRefusesTheImpossible) {
+  EXPECT_EQ(ApplyMallocPolicy({}), absl::OkStatus());
+  MallocPolicy too_big;
+  too_big.mmap_threshold = std::size_t{1} << 40;  // past glibc's cap and INT_MAX
+  const absl::Status refused = ApplyMallocPolicy(too_big);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInternal);
+  EXPECT_NE(refused.message().find("M_MMAP_THRESHOLD"), std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,251 @@
+// The library's conventions beyond the ULP bounds, on every SIMD target
+// compiled in: the modes agree with each other bit for bit, and special
+// values of the upstream gradient give what IEEE arithmetic on the exact
+// derivative gives.
+//
+//  * forward_and_derivative returns the same f as forward and the same f' as
+//    derivative, bit for bit (a user comparing the modes sees no difference);
+//  * backward with g = NaN gives NaN, also where f'(x) = 0 (relu at x <= 0):
+//    NaN in, NaN out;
+//  * backward with g = +-inf gives +-inf (the sign of g f') wherever f'(x) is
+//    a non-zero number in the element type, and 0 where it is exactly 0 (the
+//    select convention of relu's backward, PyTorch's threshold_backward).
+//
+// softmax and log_softmax are not elementwise: their f' is a matrix, so
+// only backward applies. A NaN g_j reaches every element of its line
+// through the sum over the line (but no other line). An infinite g_j gives
+// the limit -g_j at every other element of the line (g_i - y_j g_j - ...),
+// and NaN at j itself, where g_j - y_j g_j - ... is inf - inf, as PyTorch:
+// the catalogue's notes say so.
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "activations/catalog.h"
+#include "activations/evaluate.h"
+#include "activations/reference.h"
+#include "gtest/gtest.h"
+#include "hwy/tests/hwy_gtest.h"
+#include "tests/activations/test_inputs.h"
+
+namespace activations {
+namespace {
+
+template <typename T>
+constexpr DType DTypeOf() {
+  return sizeof(T) == 4 ? DType::kFloat32 : DType::kFloat64;
+}
+
+// Bitwise equality, treating every NaN as equal to every NaN.
+template <typename T>
+bool SameBits(T a, T b) {
+  return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof(T)) == 0;
+}
+
+template <typename T>
+std::vector<T> Run(const Call& call, const std::vector<T>& x, const std::vector<T>* g = nullptr,
+                   std::vector<T>* derivative = nullptr) {
+  std::vector<T> out(x.size());
+  if (derivative != nullptr) derivative->resize(x.size());
+  RunSerial(Job{call, DTypeOf<T>(), x.size(), x.data(), g ? g->data() : nullptr, out.data(),
+                derivative ? derivative->data() : nullptr});
+  return out;
+}
+
+// The parameter sets the tests sweep: defaults and a few others, for the
+// elementwise entries (softmax's lines have their own test below).
+std::vector<Call> CallsOf(Mode mode, InputKind kind = InputKind::kX) {
+  std::vector<Call> calls;
+  for (const ActivationSpec& spec : Catalog()) {
+    if (!spec.elementwise) continue;
+    auto call = MakeCall(spec.name, {}, mode, kind);
+    if (call.ok()) calls.push_back(*call);
+  }
+  for (const auto& [fn, params] :
+       std::vector<std::pair<const char*, std::vector<std::pair<std::string_view, double>>>>{
+           {"elu", {{"alpha", 0.5}}},
+           {"leaky_relu", {{"negative_slope", 0}}},
+           {"softplus", {{"beta", 0.3}, {"threshold", 5}}},
+           {"swish", {{"beta", 1.7}}},
+           {"celu", {{"alpha", 0.5}}},
+           {"hardtanh", {{"min_val", -2}, {"max_val", 0.1}}},
+           {"softshrink", {{"lambd", 0.1}}},
+           {"hardshrink", {{"lambd", 0.1}}},
+           {"threshold", {{"threshold", 0.1}, {"value", -3}}},
+           {"rrelu", {{"lower", 0}, {"upper", 0}}}}) {
+    auto call = MakeCall(fn, params, mode, kind);
+    if (call.ok()) calls.push_back(*call);
+  }
+  return calls;
+}
+
+std::string Label(const Call& call) {
+  return std::string(GetSpec(call.id).name) + " " + std::string(ModeName(call.mode)) +
+         (call.input_kind == InputKind::kOutput ? " (from y)" : "") +
+         " p0=" + std::to_string(call.params[0]);
+}
+
+class ConventionsTest : public hwy::TestWithParamTarget {};
+
+template <typename T>
+void CheckForwardAndDerivativeMatchSingleModes() {
+  const std::vector<T> x = test::TestInputs<T>();
+  for (const Call& both : CallsOf(Mode::kForwardAndDerivative)) {
+    Call forward = both, derivative = both;
+    forward.mode = Mode::kForward;
+    derivative.mode = Mode::kDerivative;
+    std::vector<T> d_both;
+    const std::vector<T> f_both = Run<T>(both, x, nullptr, &d_both);
+    const std::vector<T> f = Run(forward, x);
+    const std::vector<T> d = Run(derivative, x);
+    int f_differ = 0, d_differ = 0;
+    size_t first_f = 0, first_d = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (!SameBits(f_both[i], f[i]) && f_differ++ == 0) first_f = i;
+      if (!SameBits(d_both[i], d[i]) && d_differ++ == 0) first_d = i;
+    }
+    EXPECT_EQ(f_differ, 0) << Label(both) << " f differs from forward's, first at x="
+                           << x[first_f] << ": " << f_both[first_f] << " vs " << f[first_f];
+    EXPECT_EQ(d_differ, 0) << Label(both) << " f' differs from derivative's, first at x="
+                           << x[first_d] << ": " << d_both[first_d] << " vs " << d[first_d];
+  }
+}
+
+TEST_P(ConventionsTest, ForwardAndDerivativeIsBitIdenticalToForwardAndToDerivative) {
+  CheckForwardAndDerivativeMatchSingleModes<float>();
+  CheckForwardAndDerivativeMatchSingleModes<double>();
+}
+
+// Inputs for the backward conventions: a grid over [-30, 30] (where every
+// f' is a normal number or exactly 0) plus the special values.
+template <typename T>
+std::vector<T> BackwardInputs() {
+  std::vector<T> x = test::SpecialValues<T>();
+  for (int i = 0; i <= 2400; ++i) x.push_back(T(-30 + 60.0 * i / 2400));
+  return x;
+}
+
+template <typename T>
+void CheckNanGradientGivesNan() {
+  for (InputKind kind : {InputKind::kX, InputKind::kOutput}) {
+    for (const Call& call : CallsOf(Mode::kBackward, kind)) {
+      std::vector<T> x = BackwardInputs<T>();
+      const std::vector<T> g(x.size(), std::numeric_limits<T>::quiet_NaN());
+      const std::vector<T> out = Run(call, x, &g);
+      for (size_t i = 0; i < x.size(); ++i) {
+        EXPECT_TRUE(std::isnan(out[i]))
+            << Label(call) << " input=" << x[i] << " g=NaN gave " << out[i];
+      }
+    }
+  }
+}
+
+TEST_P(ConventionsTest, NanGradientGivesNanEverywhere) {
+  CheckNanGradientGivesNan<float>();
+  CheckNanGradientGivesNan<double>();
+}
+
+template <typename T>
+void CheckInfiniteGradient() {
+  for (InputKind kind : {InputKind::kX, InputKind::kOutput}) {
+    for (const Call& call : CallsOf(Mode::kBackward, kind)) {
+      const UlpBounds& bounds = DTypeOf<T>() == DType::kFloat32 ? GetSpec(call.id).ulp_float32
+                                                                 : GetSpec(call.id).ulp_float64;
+      std::vector<T> x = BackwardInputs<T>();
+      if (kind == InputKind::kOutput) {
+        Call fwd = call;
+        fwd.mode = Mode::kForward;
+        fwd.input_kind = InputKind::kX;
+        x = Run(fwd, x);
+      }
+      for (T g : {std::numeric_limits<T>::infinity(), -std::numeric_limits<T>::infinity()}) {
+        const std::vector<T> gs(x.size(), g);
+        const std::vector<T> out = Run(call, x, &gs);
+        int wrong = 0;
+        for (size_t i = 0; i < x.size(); ++i) {
+          if (std::isnan(x[i])) continue;
+          const long double d = reference::Evaluate(call, x[i], 1).output;  // f'
+          // Where f' is too small for T, or so close to a zero of f' that its
+          // sign is within the stated absolute error, the sign is not defined
+          // by the contract.
+          const long double unsure = 4 * std::numeric_limits<T>::min() +
+                                     bounds.derivative_near_zero_ulp_of_one *
+                                         std::numeric_limits<T>::epsilon();
+          if (d != 0 && std::fabs(d) < unsure) continue;
+          const T want = d == 0 ? T(0) : (d > 0) == (g > 0) ? std::numeric_limits<T>::infinity()
+                                                            : -std::numeric_limits<T>::infinity();
+          if (!(out[i] == want) && wrong++ < 3) {
+            ADD_FAILURE() << Label(call) << " input=" << x[i] << " g=" << g << " gave " << out[i]
+                          << ", want " << want << " (f'=" << static_cast<double>(d) << ")";
+          }
+        }
+        EXPECT_EQ(wrong, 0) << Label(call) << " g=" << g;
+      }
+    }
+  }
+}
+
+TEST_P(ConventionsTest, InfiniteGradientGivesSignedInfinityOrZero) {
+  CheckInfiniteGradient<float>();
+  CheckInfiniteGradient<double>();
+}
+
+template <typename T>
+void CheckLineGradients() {
+  // Three lines of four along dim -1; the middle line's g holds a NaN or an
+  // infinity, the others are finite.
+  const std::vector<std::int64_t> shape = {3, 4};
+  const std::vector<T> x = {0.5, -1, 2, 3, -4, 0, 1, 7, 1e3, -1e3, 0, 0};
+  for (const char* fn : {"softmax", "log_softmax"}) {
+    for (InputKind kind : {InputKind::kX, InputKind::kOutput}) {
+      const auto call = MakeCall(fn, {}, Mode::kBackward, kind);
+      ASSERT_TRUE(call.ok()) << call.status();
+      // From y: the forward's output along the same lines.
+      std::vector<T> in = x;
+      if (kind == InputKind::kOutput) {
+        Job forward{*MakeCall(fn, {}, Mode::kForward), DTypeOf<T>(), x.size(), x.data(),
+                    nullptr, in.data(), nullptr};
+        forward.shape = shape;
+        RunSerial(forward);
+      }
+      for (T special : {std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity(),
+                        -std::numeric_limits<T>::infinity()}) {
+        std::vector<T> g = {1, -2, 0.5, 3, 1, 1, -1, 2, 0.25, 1, -1, 4};
+        g[5] = special;
+        std::vector<T> out(x.size());
+        Job job{*call, DTypeOf<T>(), in.size(), in.data(), g.data(), out.data(), nullptr};
+        job.shape = shape;
+        RunSerial(job);
+        for (size_t i = 0; i < out.size(); ++i) {
+          const bool middle = i >= 4 && i < 8;
+          const bool want_nan = middle && (std::isnan(special) || i == 5);
+          const std::string where = std::string(fn) +
+                                    (kind == InputKind::kOutput ? " (from y)" : "") +
+                                    " g[5]=" + std::to_string(special) + ": element " +
+                                    std::to_string(i) + " gave " + std::to_string(out[i]);
+          EXPECT_EQ(std::isnan(out[i]), want_nan) << where;
+          if (middle && !want_nan) {
+            EXPECT_EQ(out[i], -special) << where;
+          }
+          if (!middle) {
+            EXPECT_TRUE(std::isfinite(out[i])) << where;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(ConventionsTest, LineGradientNanOrInfinityStaysInItsLine) {
+  CheckLineGradients<float>();
+  CheckLineGradients<double>();
+}
+
+HWY_TARGET_INSTANTIATE_TEST_SUITE_P(ConventionsTest);
+
+}  // namespace
+}  // namespace activations
