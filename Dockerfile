@@ -22,7 +22,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       g++ cmake ninja-build pkg-config \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
-      libabsl-dev libtbb-dev libhwy-dev libssl-dev \
+      libabsl-dev libtbb-dev libhwy-dev libcivetweb-dev libssl-dev \
  && apt-get clean && rm -rf /var/lib/apt/lists/*
 
 FROM deps AS build
@@ -50,7 +50,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 # final stage, so a new library dependency fails the build instead of the container).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libtbb12 libhwy1 \
+      libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libtbb12 libhwy1 libcivetweb1 \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
  && useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
@@ -63,7 +63,9 @@ RUN if ldd /usr/local/bin/actserver /usr/local/bin/actctl /usr/local/bin/actload
         | grep 'not found'; then echo "missing shared libraries" >&2; exit 1; fi
 # Numeric, so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
 USER 10001:10001
-EXPOSE 50051
+# 50051: gRPC. 9464: Prometheus /metrics, served only with --metrics_address=0.0.0.0:9464
+# (deploy/compose.yaml and deploy/k8s pass it; docs/observability.md).
+EXPOSE 50051 9464
 # gRPC health (grpc.health.v1) through the bundled client; the server answers NOT_SERVING while
 # it drains, so a stopping container turns unhealthy before it goes.
 # If you move the server off 50051, or serve TLS (then add --health_port=50052 and point this at

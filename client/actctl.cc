@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 
 #include "absl/status/status.h"
@@ -12,7 +13,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "client/cli_parse.h"
+#include "client/metrics_scrape.h"
+#include "client/stats_table.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace activation::client {
@@ -253,11 +257,40 @@ absl::StatusOr<int> Health(const ActctlArgs& args,
 }
 
 // Checks what can be checked before connecting, so a typo gets exit code 2.
+// Scrapes the metrics endpoint (twice, --interval apart, for rates) and
+// prints the table.
+absl::Status Stats(const ActctlArgs& args, std::ostream& out) {
+  const std::string& target = args.operands[0];
+  const auto scrape = [&]() -> absl::StatusOr<std::vector<MetricSample>> {
+    absl::StatusOr<std::string> text = FetchMetrics(target, args.timeout);
+    if (!text.ok()) return text.status();
+    return ParseMetricsText(*text);
+  };
+  std::optional<std::vector<MetricSample>> before;
+  if (args.interval > absl::ZeroDuration()) {
+    absl::StatusOr<std::vector<MetricSample>> first = scrape();
+    if (!first.ok()) return first.status();
+    before = *std::move(first);
+    absl::SleepFor(args.interval);
+  }
+  absl::StatusOr<std::vector<MetricSample>> now = scrape();
+  if (!now.ok()) return now.status();
+  out << FormatStats(target, *now, before ? &*before : nullptr, args.interval);
+  return absl::OkStatus();
+}
+
 absl::Status ValidateArgs(const ActctlArgs& args) {
   const std::string& c = args.command;
-  if (c != "list" && c != "compute" && c != "health" && c != "plot") {
+  if (c != "list" && c != "compute" && c != "health" && c != "plot" &&
+      c != "stats") {
     return absl::InvalidArgumentError(absl::StrCat(
-        "command '", c, "' is not one of list, compute, health, plot"));
+        "command '", c, "' is not one of list, compute, health, plot, stats"));
+  }
+  if (c == "stats" && (args.operands.size() != 1 ||
+                       args.interval < absl::ZeroDuration())) {
+    return absl::InvalidArgumentError(
+        "stats takes the server's metrics address, e.g. actctl stats "
+        "127.0.0.1:9464 [--interval 5s]");
   }
   if (c == "compute" && args.operands.size() != 1) {
     return absl::InvalidArgumentError(
@@ -419,6 +452,14 @@ int RunActctl(const ActctlArgs& args, std::istream& in, std::ostream& out,
   if (absl::Status valid = ValidateArgs(args); !valid.ok()) {
     err << "actctl: " << valid.message() << "\n";
     return kExitUsage;
+  }
+  if (args.command == "stats") {
+    absl::Status s = Stats(args, out);
+    if (!s.ok()) {
+      err << "actctl: " << s.message() << "\n";
+      return kExitFailure;
+    }
+    return kExitOk;
   }
   absl::StatusOr<std::unique_ptr<ActivationClient>> client = Connect(args);
   if (!client.ok()) {

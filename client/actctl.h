@@ -6,6 +6,7 @@
 //          [--param beta=1.5] [--dtype f32|f64] [--input_kind x|output] [--json]
 //   actctl health [--service NAME]
 //   actctl plot FUNCTION[:name=value,...]... --from -5 --to 5 --out plot.svg
+//   actctl stats METRICS_HOST:PORT [--interval 5s]
 //
 // actctl_main.cc reads the flags into ActctlArgs and calls RunActctl. Nothing
 // here reads flags.
@@ -32,7 +33,7 @@ inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 
 struct ActctlArgs {
-  std::string command;              // list | compute | health | plot
+  std::string command;              // list | compute | health | plot | stats
   std::vector<std::string> operands;  // function names after the command
 
   std::string target = "localhost:50051";
@@ -60,6 +61,10 @@ struct ActctlArgs {
   int points = 401;
   bool derivative = true;  // also draw f' (dashed)
   std::string out = "plot.svg";
+
+  // stats: operands[0] is the server's metrics address (--metrics_address);
+  // with an interval, two scrapes that far apart give rates.
+  absl::Duration interval = absl::ZeroDuration();
 };
 
 // Runs one command. Results go to `out`, errors to `err` as "actctl: MESSAGE"

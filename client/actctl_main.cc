@@ -37,6 +37,9 @@ ABSL_FLAG(double, to, 5, "plot: right end of x");
 ABSL_FLAG(int, points, 401, "plot: points per curve");
 ABSL_FLAG(bool, derivative, true, "plot: also draw f' (dashed)");
 ABSL_FLAG(std::string, out, "plot.svg", "plot: output SVG file");
+ABSL_FLAG(absl::Duration, interval, absl::ZeroDuration(),
+          "stats: scrape twice this far apart and show rates over the "
+          "interval (0: totals since the server started)");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -46,7 +49,8 @@ int main(int argc, char** argv) {
       "beta=1.5] [--dtype f64]\n"
       "  actctl health\n"
       "  actctl plot FUNCTION[:name=value,...]... [--from -5 --to 5] "
-      "[--out plot.svg]");
+      "[--out plot.svg]\n"
+      "  actctl stats METRICS_HOST:PORT [--interval 5s]");
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   activation::client::ActctlArgs args;
   if (positional.size() < 2) {
@@ -73,5 +77,6 @@ int main(int argc, char** argv) {
   args.points = absl::GetFlag(FLAGS_points);
   args.derivative = absl::GetFlag(FLAGS_derivative);
   args.out = absl::GetFlag(FLAGS_out);
+  args.interval = absl::GetFlag(FLAGS_interval);
   return activation::client::RunActctl(args, std::cin, std::cout, std::cerr);
 }

@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config ccache
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
       libabsl-dev libtbb-dev libhwy-dev libbenchmark-dev libgtest-dev libgmock-dev
-      libssl-dev)
+      libcivetweb-dev libssl-dev)
 if [[ "${1:-}" == "--test" ]]; then
   # Cross-language clients and references used by the tests.
   pkgs+=(python3 python3-grpcio python3-protobuf python3-numpy python3-torch
@@ -15,6 +15,9 @@ if [[ "${1:-}" == "--test" ]]; then
          # clients/python installed into a venv (offline) and its pytest
          # suite.
          python3-venv python3-pip python3-setuptools python3-wheel python3-pytest)
+  # A real Prometheus scrapes actserver in a test (and promtool checks the
+  # exposition); grpc-proto has channelz.proto for the channelz example.
+  pkgs+=(prometheus grpc-proto)
   # The TLS tests make their certificates at test time.
   pkgs+=(openssl)
   # The allocators the RPC bench compares (bench/rpc, LD_PRELOAD); its smoke

@@ -15,6 +15,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "activations/evaluate.h"
 #include "server/byte_size.h"
@@ -67,6 +70,9 @@ ABSL_FLAG(ByteSizeFlag, memory_budget, ByteSizeFlag{},
 ABSL_FLAG(std::uint64_t, max_queued_elements, std::uint64_t{1} << 25,
           "Input values admitted and not yet computed, at most "
           "(RESOURCE_EXHAUSTED above): bounds the wait of an admitted call");
+ABSL_FLAG(absl::Duration, idle_release_after, absl::Seconds(5),
+          "After this long without a call, idle response buffers and "
+          "malloc's free memory go back to the system; 0 to keep them");
 ABSL_FLAG(absl::Duration, drain_delay, absl::Seconds(1),
           "On SIGTERM/SIGINT, how long to go on serving with health "
           "NOT_SERVING before refusing new RPCs, so that balancers and "
@@ -76,6 +82,16 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM/SIGINT, how long RPCs in flight may run before they are "
           "cancelled; keep it below the orchestrator's termination grace "
           "period");
+ABSL_FLAG(std::string, metrics_address, "",
+          "host:port of the Prometheus /metrics HTTP endpoint, e.g. "
+          "0.0.0.0:9464 (port 0: the kernel chooses; the start-up line "
+          "prints it); empty: no metrics endpoint");
+ABSL_FLAG(std::string, access_log, "",
+          "JSON access log, one line per request: a file to append to, or - "
+          "for stderr; empty: off");
+ABSL_FLAG(bool, channelz, false,
+          "Serve gRPC's channelz service (grpc.channelz.v1.Channelz) on the "
+          "gRPC port: live channel, server and socket statistics");
 
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM file of the server's certificate chain (leaf first); with "
@@ -100,7 +116,20 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Serves activation functions over gRPC (activation.v1).\n"
       "Usage: actserver [--port=50051] [--address=0.0.0.0] [--threads=0] ...");
+  // --help lists the flags defined in this file (Abseil's default looks for
+  // a file named after the program, "actserver.cc", and finds none).
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "server/main.cc");
+  };
+  absl::SetFlagsUsageConfig(usage_config);
   absl::ParseCommandLine(argc, argv);
+
+  // Debian builds Abseil without NDEBUG, which leaves absl::Mutex's deadlock
+  // detection on: every lock -- gRPC's own included, which are absl::Mutex
+  // in 1.51 -- walks a lock graph. It is a debugging aid; measured, it cost
+  // a fifth of the server's instructions per small call (callgrind).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   // Before any thread exists (see malloc_policy.h for why and what).
   if (absl::Status malloc = actserver::ApplyMallocPolicy({}); !malloc.ok()) {
@@ -128,12 +157,16 @@ int main(int argc, char** argv) {
   options.unix_socket = absl::GetFlag(FLAGS_unix_socket);
   options.memory_budget = absl::GetFlag(FLAGS_memory_budget).bytes;
   options.max_queued_elements = absl::GetFlag(FLAGS_max_queued_elements);
+  options.idle_release_after = absl::GetFlag(FLAGS_idle_release_after);
   options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls.key_file = absl::GetFlag(FLAGS_tls_key);
   options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
   options.tls.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
   options.health_port = absl::GetFlag(FLAGS_health_port);
   options.health_address = absl::GetFlag(FLAGS_health_address);
+  options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
+  options.access_log = absl::GetFlag(FLAGS_access_log);
+  options.channelz = absl::GetFlag(FLAGS_channelz);
   absl::StatusOr<std::unique_ptr<actserver::ActivationServer>> server =
       actserver::ActivationServer::Start(options);
   if (!server.ok()) {
@@ -170,6 +203,14 @@ int main(int argc, char** argv) {
                       actserver::JoinHostPort(options.health_address,
                                               (*server)->health_port()))
                          .c_str());
+  if ((*server)->metrics_port() != 0) {
+    std::fprintf(stderr, "actserver: metrics on http://%s/metrics\n",
+                 actserver::JoinHostPort(
+                     options.metrics_address.substr(
+                         0, options.metrics_address.rfind(':')),
+                     (*server)->metrics_port())
+                     .c_str());
+  }
 
   int signal = 0;
   sigwait(&stop_signals, &signal);

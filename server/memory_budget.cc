@@ -160,6 +160,24 @@ grpc::Slice BufferPool::ToSlice(Buffer* buffer, std::size_t size) {
   return grpc::Slice(buffer->data, size, &BufferPool::ReturnFromSlice, buffer);
 }
 
+std::size_t BufferPool::ReleaseIdle() {
+  std::vector<Buffer*> freed;
+  {
+    absl::MutexLock lock(&mu_);
+    for (std::vector<Buffer*>& list : idle_) {
+      freed.insert(freed.end(), list.begin(), list.end());
+      list.clear();
+    }
+    idle_bytes_ = 0;
+  }
+  std::size_t bytes = 0;
+  for (Buffer* buffer : freed) {
+    bytes += buffer->capacity;
+    Free(buffer);
+  }
+  return bytes;
+}
+
 std::size_t BufferPool::idle_bytes() const {
   absl::MutexLock lock(&mu_);
   return idle_bytes_;

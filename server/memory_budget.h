@@ -69,6 +69,10 @@ class BufferPool {
   // to the pool when gRPC releases the slice (after the bytes are sent).
   grpc::Slice ToSlice(Buffer* buffer, std::size_t size);
 
+  // Frees every idle buffer (gives its pages back and its bytes to the
+  // budget); returns the bytes freed.
+  std::size_t ReleaseIdle();
+
   // Bytes of the idle buffers (part of the budget's `used`).
   std::size_t idle_bytes() const;
   // Buffers Acquire found idle / had to allocate; for tests and metrics.

@@ -1,5 +1,6 @@
 #include "server/server_builder.h"
 
+#include <grpcpp/ext/channelz_service_plugin.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
@@ -12,6 +13,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/metrics/metrics_exporter.h"
+#include "server/metrics/request_labels.h"
 #include "server/system_memory.h"
 
 namespace actserver {
@@ -33,9 +36,12 @@ ServiceLimits Limits(const ServerOptions& options) {
   limits.memory_budget_bytes = options.memory_budget > 0
                                    ? options.memory_budget
                                    : DefaultMemoryBudget();
-  // An eighth of the budget may sit idle in the pool: enough to keep a
-  // steady load's buffers, and given back whenever a call needs the room.
-  limits.max_idle_buffer_bytes = limits.memory_budget_bytes / 8;
+  // An eighth of the budget, 256 MiB at most, may sit idle in the pool:
+  // enough to keep a steady load's buffers; given back whenever a call needs
+  // the room, and after idle_release_after without calls.
+  limits.max_idle_buffer_bytes =
+      std::min(limits.memory_budget_bytes / 8, std::size_t{256} << 20);
+  limits.idle_release_after = options.idle_release_after;
   limits.max_queued_elements = options.max_queued_elements;
   return limits;
 }
@@ -71,9 +77,63 @@ std::string JoinHostPort(const std::string& host, int port) {
   return absl::StrCat(host, ":", port);
 }
 
-ActivationServer::ActivationServer(const ServerOptions& options,
-                                   const ServiceLimits& limits)
-    : engine_(EngineOptions(options)), service_(&engine_, limits, &counters_) {}
+ActivationServer::ActivationServer(
+    const ServerOptions& options, const ServiceLimits& limits,
+    std::unique_ptr<metrics::AccessLog> access_log)
+    : engine_(EngineOptions(options)),
+      metrics_(metrics::ApiLabelValues()),
+      access_log_(std::move(access_log)),
+      service_(&engine_, limits, &counters_,
+               metrics::Observability{&metrics_, access_log_.get()}) {
+  RegisterResourceMetrics();
+}
+
+void ActivationServer::RegisterResourceMetrics() {
+  using metrics::MetricType;
+  using metrics::RefusalReason;
+  const ActivationServiceImpl* service = &service_;
+  metrics_.SetRefusedSource(RefusalReason::kMemoryBudget, [service] {
+    return service->admission().refused_memory();
+  });
+  metrics_.SetRefusedSource(RefusalReason::kQueueFull, [service] {
+    return service->admission().refused_queue();
+  });
+  const auto gauge = [&](const char* name, const char* help, auto read) {
+    metrics_.RegisterCallback(name, MetricType::kGauge, help, [service, read] {
+      return static_cast<double>(read(*service));
+    });
+  };
+  const auto counter = [&](const char* name, const char* help, auto read) {
+    metrics_.RegisterCallback(name, MetricType::kCounter, help,
+                              [service, read] {
+                                return static_cast<double>(read(*service));
+                              });
+  };
+  gauge("actsvc_memory_budget_bytes",
+        "The memory budget (--memory_budget): requests and responses held.",
+        [](const ActivationServiceImpl& s) { return s.budget().limit(); });
+  gauge("actsvc_memory_budget_used_bytes",
+        "Bytes of the memory budget in use (idle pooled buffers included).",
+        [](const ActivationServiceImpl& s) { return s.budget().used(); });
+  gauge("actsvc_memory_budget_peak_bytes",
+        "The most bytes of the memory budget ever in use at once.",
+        [](const ActivationServiceImpl& s) { return s.budget().peak(); });
+  gauge("actsvc_compute_queued_elements",
+        "Input values admitted and not yet computed (the admission queue; "
+        "--max_queued_elements).",
+        [](const ActivationServiceImpl& s) {
+          return s.admission().queued_elements();
+        });
+  gauge("actsvc_buffer_pool_idle_bytes",
+        "Bytes of idle response buffers kept for reuse.",
+        [](const ActivationServiceImpl& s) { return s.pool().idle_bytes(); });
+  counter("actsvc_buffer_pool_reused_total",
+          "Response buffers taken from the pool instead of allocated.",
+          [](const ActivationServiceImpl& s) { return s.pool().reused(); });
+  counter("actsvc_buffer_pool_allocated_total",
+          "Response buffers allocated because none idle fitted.",
+          [](const ActivationServiceImpl& s) { return s.pool().allocated(); });
+}
 
 absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
     const ServerOptions& options) {
@@ -113,15 +173,24 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       MakeServerCredentials(options.tls);
   if (!credentials.ok()) return credentials.status();
+  std::unique_ptr<metrics::AccessLog> access_log;
+  if (!options.access_log.empty()) {
+    absl::StatusOr<std::unique_ptr<metrics::AccessLog>> opened =
+        metrics::AccessLog::Open(options.access_log);
+    if (!opened.ok()) return opened.status();
+    access_log = *std::move(opened);
+  }
   const ServiceLimits limits = Limits(options);
   std::unique_ptr<ActivationServer> server(
-      new ActivationServer(options, limits));
+      new ActivationServer(options, limits, std::move(access_log)));
 
   // Both are process-wide switches read by ServerBuilder: the standard
   // grpc.health.v1 service (Kubernetes gRPC probes, load balancers) and
   // server reflection (grpcurl-style tools).
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // Also process-wide; once on, every server built after it has channelz.
+  if (options.channelz) grpc::channelz::experimental::InitChannelzService();
 
   grpc::ServerBuilder builder;
   const std::string address = JoinHostPort(options.address, options.port);
@@ -162,6 +231,17 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
                         options.address == "::" || options.address == "[::]";
   server->target_ = JoinHostPort(
       wildcard ? std::string("127.0.0.1") : options.address, server->port_);
+  if (!options.metrics_address.empty()) {
+    const metrics::ServerMetrics* registry = &server->metrics_;
+    absl::StatusOr<std::unique_ptr<metrics::MetricsHttpServer>> http =
+        metrics::MetricsHttpServer::Start(
+            options.metrics_address,
+            [registry, build = metrics::CurrentBuildInfo()] {
+              return metrics::RenderScrape(*registry, build);
+            });
+    if (!http.ok()) return http.status();
+    server->metrics_http_ = *std::move(http);
+  }
   server->server_->GetHealthCheckService()->SetServingStatus(kServiceName,
                                                              true);
   if (options.health_port >= 0) {

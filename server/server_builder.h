@@ -16,6 +16,9 @@
 #include "absl/time/time.h"
 #include "activations/evaluate.h"
 #include "server/counters.h"
+#include "server/metrics/access_log.h"
+#include "server/metrics/metrics_http_server.h"
+#include "server/metrics/server_metrics.h"
 #include "server/service.h"
 #include "server/tls_credentials.h"
 
@@ -54,6 +57,9 @@ struct ServerOptions {
   // Input values admitted and not yet computed, at most; more is
   // RESOURCE_EXHAUSTED (a call alone in the queue is always admitted).
   std::size_t max_queued_elements = std::size_t{1} << 25;
+  // After this long without a call, idle response buffers and malloc's free
+  // memory go back to the system (the process leaves its peak RSS); 0: never.
+  absl::Duration idle_release_after = absl::Seconds(5);
   // TLS or mutual TLS on `port` (tls_credentials.h); plaintext by default.
   TlsOptions tls;
   // A second listener, always plaintext, that serves only grpc.health.v1:
@@ -65,6 +71,16 @@ struct ServerOptions {
   // probing the pod IP) needs it.
   int health_port = -1;
   std::string health_address = "127.0.0.1";
+
+  // Observability (docs/observability.md). All off by default.
+  // "host:port" of the Prometheus /metrics HTTP server ("0.0.0.0:9464";
+  // port 0 lets the kernel choose, see metrics_port()); empty: none.
+  std::string metrics_address;
+  // JSON access log, one line per request: a file (appended to) or "-" for
+  // stderr; empty: none.
+  std::string access_log;
+  // Registers gRPC's channelz service (grpc.channelz.v1.Channelz).
+  bool channelz = false;
 };
 
 // A started server. Thread-safe. Destroying it shuts it down (with no grace
@@ -97,6 +113,12 @@ class ActivationServer {
   // The plaintext health-only port (the kernel's choice when
   // options.health_port was 0); 0 when there is none.
   int health_port() const { return health_port_; }
+  // The registry every RPC records into (rendered at /metrics).
+  const metrics::ServerMetrics& metrics() const { return metrics_; }
+  // The /metrics port, or 0 when options.metrics_address was empty.
+  int metrics_port() const {
+    return metrics_http_ == nullptr ? 0 : metrics_http_->port();
+  }
 
   // A channel to this server that bypasses the network (for tests).
   std::shared_ptr<grpc::Channel> InProcessChannel(
@@ -119,12 +141,20 @@ class ActivationServer {
   void Wait();
 
  private:
-  ActivationServer(const ServerOptions& options, const ServiceLimits& limits);
+  ActivationServer(const ServerOptions& options, const ServiceLimits& limits,
+                   std::unique_ptr<metrics::AccessLog> access_log);
+  // Exports the service's resources (budget, queue, pool, refusals) through
+  // metrics_; once, from the constructor.
+  void RegisterResourceMetrics();
   absl::Status StartHealthServer(const ServerOptions& options);
 
   activations::Engine engine_;
   ServiceCounters counters_;
+  metrics::ServerMetrics metrics_;
+  std::unique_ptr<metrics::AccessLog> access_log_;  // null when off
   ActivationServiceImpl service_;
+  // Reads metrics_: declared after it, so destroyed before it.
+  std::unique_ptr<metrics::MetricsHttpServer> metrics_http_;
   // Declared last: destroyed first, while the service it calls still exists.
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> health_server_;  // health_port >= 0 only

@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "server/catalog_response.h"
 #include "server/job_planner.h"
+#include "server/metrics/request_labels.h"
 #include "server/response_encoder.h"
 #include "server/status_util.h"
 
@@ -22,6 +23,12 @@ namespace {
 
 namespace v1 = ::activation::v1;
 using Shared = ActivationServiceImpl::Shared;
+using metrics::CallRecorder;
+using metrics::Rpc;
+
+metrics::RequestLabels LabelsOf(const DecodedRequest& request) {
+  return metrics::LabelsOf(request.call, request.input.dtype);
+}
 
 // A received message's bytes as a chain over its slices, which `slices`
 // keeps referenced (no copy).
@@ -64,8 +71,9 @@ struct Work {
   Scratch scratch;
   std::vector<activations::Job> jobs;
 
-  // Admits the decoded requests and lays out their response: `layout` sizes
-  // it and `write` writes it, returning the output slots of each request.
+  // Admits the decoded requests and lays out their response: `size` gives
+  // its bytes and `write` writes it, filling the output slots of each
+  // request; then plans the jobs that compute into those slots.
   template <typename Size, typename Write>
   absl::Status Prepare(const Shared& shared, std::size_t request_bytes,
                        Size size, Write write) {
@@ -119,10 +127,16 @@ void Account(const Shared& shared, const absl::Status& status,
 class UnaryCall final : public grpc::ServerUnaryReactor {
  public:
   UnaryCall(const Shared& shared, grpc::CallbackServerContext* context,
-            grpc::ByteBuffer* response)
-      : shared_(shared), context_(context), response_(response) {}
+            grpc::ByteBuffer* response, bool batch, std::size_t request_bytes)
+      : shared_(shared),
+        context_(context),
+        response_(response),
+        call_(shared.observability,
+              batch ? Rpc::kComputeBatch : Rpc::kCompute, context,
+              request_bytes) {}
 
   void Start(const grpc::ByteBuffer& request, bool batch) {
+    shared_.reclaimer->Touch();
     const wire::Chain chain = ChainOf(request, &work_.slices);
     if (batch) {
       absl::StatusOr<std::vector<DecodedRequest>> decoded =
@@ -131,11 +145,19 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
       work_.requests = *std::move(decoded);
     } else {
       absl::StatusOr<DecodedRequest> decoded =
-          DecodeComputeRequest(chain, shared_.limits);
+          DecodeComputeRequest(chain, shared_.limits, &id_);
+      call_.SetMessageId(id_);  // set whenever the message parsed
       if (!decoded.ok()) return Fail(decoded.status());
       work_.requests.push_back(*std::move(decoded));
     }
-    if (DeadlinePassed(context_)) return Fail(DeadlineExpired());
+    for (const DecodedRequest& r : work_.requests) {
+      call_.AddRequest(LabelsOf(r), r.input.size);
+    }
+    if (DeadlinePassed(context_)) {
+      shared_.observability.metrics->Refused(
+          metrics::RefusalReason::kDeadlineExpired);
+      return Fail(DeadlineExpired());
+    }
     absl::Status prepared =
         batch ? work_.Prepare(shared_, chain.size(), BatchResponseSize,
                               WriteBatchResponse)
@@ -151,12 +173,16 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     if (!prepared.ok()) return Fail(prepared);
     const std::size_t elements = TotalElements(work_.requests);
     const std::size_t requests = work_.requests.size();
+    shared_.observability.metrics->QueueDepthAdd(1);
     shared_.engine->Enqueue(
         std::move(work_.jobs),
         [context = context_] { return context->IsCancelled(); },
         [this, requests, elements](absl::Status status) {
+          shared_.observability.metrics->QueueDepthAdd(-1);
+          const std::size_t sent = status.ok() ? work_.response_size : 0;
           work_.Complete(shared_, status.ok(), response_);
           Account(shared_, status, requests, elements);
+          call_.Finish(status, sent);
           Finish(ToGrpcStatus(status));  // `this` may be gone after this
         });
   }
@@ -166,12 +192,18 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
  private:
   void Fail(const absl::Status& status) {
     Account(shared_, status, 0, 0);
+    // A message that did not decode counts as one computation of unknown
+    // function, mode and dtype.
+    if (work_.requests.empty()) call_.AddRequest({}, 0);
+    call_.Finish(status, 0);
     Finish(ToGrpcStatus(status));
   }
 
   const Shared shared_;
   grpc::CallbackServerContext* const context_;
   grpc::ByteBuffer* const response_;
+  std::string id_;  // the Compute request's id, for the access log
+  CallRecorder call_;
   Work work_;
 };
 
@@ -187,7 +219,9 @@ class StreamCall final
     : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   StreamCall(const Shared& shared, grpc::CallbackServerContext* context)
-      : shared_(shared), context_(context) {
+      : shared_(shared),
+        context_(context),
+        call_(shared.observability, Rpc::kComputeStream, context) {
     Actions actions;
     {
       absl::MutexLock lock(&mu_);
@@ -202,6 +236,7 @@ class StreamCall final
       absl::MutexLock lock(&mu_);
       read_pending_ = false;
       if (ok) {
+        reading_->read_at = absl::Now();
         entry = reading_.get();
         queue_.push_back(std::move(reading_));
         ++computing_;
@@ -210,7 +245,10 @@ class StreamCall final
         reads_done_ = true;
       }
     }
-    if (entry != nullptr) Compute(entry);
+    if (entry != nullptr) {
+      shared_.observability.metrics->StreamMessageReceived();
+      Compute(entry);
+    }
     Actions actions;
     {
       absl::MutexLock lock(&mu_);
@@ -230,6 +268,7 @@ class StreamCall final
       if (!ok) write_failed_ = true;
       actions = NextActionsLocked();
     }
+    if (ok) shared_.observability.metrics->StreamMessageSent();
     written.reset();  // gives its bytes back, outside the lock
     Perform(actions);
   }
@@ -245,6 +284,8 @@ class StreamCall final
     Work work;
     grpc::ByteBuffer response;
     bool ready = false;  // response complete, may be written
+    absl::Time read_at;  // for the message's latency
+    metrics::RequestLabels labels;  // "unknown" until decoded
   };
 
   // What to start once the lock is released: gRPC may run reactions inline,
@@ -288,12 +329,18 @@ class StreamCall final
     // Finish last: once it is called OnDone may delete this at any moment.
     if (actions.write != nullptr) StartWrite(actions.write);
     if (actions.read != nullptr) StartRead(actions.read);
-    if (actions.finish.has_value()) Finish(*actions.finish);
+    if (actions.finish.has_value()) {
+      call_.FinishStream(absl::Status(
+          static_cast<absl::StatusCode>(actions.finish->error_code()),
+          actions.finish->error_message()));
+      Finish(*actions.finish);
+    }
   }
 
   // Computes `entry` (owned by queue_, which keeps it until it is written)
   // and marks it ready.
   void Compute(Entry* entry) {
+    shared_.reclaimer->Touch();
     Work& work = entry->work;
     const wire::Chain chain = ChainOf(entry->request, &work.slices);
     std::string id;
@@ -301,7 +348,12 @@ class StreamCall final
         DecodeComputeRequest(chain, shared_.limits, &id);
     if (!decoded.ok()) return Done(entry, id, decoded.status(), 0);
     work.requests.push_back(*std::move(decoded));
-    if (DeadlinePassed(context_)) return Done(entry, id, DeadlineExpired(), 0);
+    entry->labels = LabelsOf(work.requests[0]);
+    if (DeadlinePassed(context_)) {
+      shared_.observability.metrics->Refused(
+          metrics::RefusalReason::kDeadlineExpired);
+      return Done(entry, id, DeadlineExpired(), 0);
+    }
     absl::Status prepared = work.Prepare(
         shared_, chain.size(),
         [](const std::vector<DecodedRequest>& r) {
@@ -313,10 +365,12 @@ class StreamCall final
         });
     if (!prepared.ok()) return Done(entry, id, prepared, 0);
     const std::size_t elements = work.requests[0].input.size;
+    shared_.observability.metrics->QueueDepthAdd(1);
     shared_.engine->Enqueue(
         std::move(work.jobs),
         [context = context_] { return context->IsCancelled(); },
         [this, entry, id = std::move(id), elements](absl::Status status) {
+          shared_.observability.metrics->QueueDepthAdd(-1);
           Done(entry, id, status, elements);
         });
   }
@@ -330,6 +384,8 @@ class StreamCall final
       grpc::ByteBuffer response(&slice, 1);
       entry->response.Swap(&response);
     }
+    call_.MessageDone(entry->labels, elements, status, entry->read_at,
+                      entry->request.Length(), entry->response.Length(), id);
     // The message's bytes are no longer needed: give them back now rather
     // than when the response is written.
     entry->request.Clear();
@@ -348,6 +404,7 @@ class StreamCall final
 
   const Shared shared_;
   grpc::CallbackServerContext* const context_;
+  CallRecorder call_;
 
   absl::Mutex mu_;
   std::deque<std::unique_ptr<Entry>> queue_ ABSL_GUARDED_BY(mu_);
@@ -369,20 +426,23 @@ grpc::ByteBuffer SerializedCatalog() {
 
 }  // namespace
 
-ActivationServiceImpl::ActivationServiceImpl(const activations::Engine* engine,
-                                             const ServiceLimits& limits,
-                                             ServiceCounters* counters)
+ActivationServiceImpl::ActivationServiceImpl(
+    const activations::Engine* engine, const ServiceLimits& limits,
+    ServiceCounters* counters, metrics::Observability observability)
     : budget_(limits.memory_budget_bytes),
       pool_(&budget_, limits.max_idle_buffer_bytes),
       admission_(&budget_, &pool_, limits.max_queued_elements),
-      shared_{engine, counters, &admission_, &pool_, limits.request},
+      reclaimer_(&pool_, limits.idle_release_after),
+      shared_{engine,         counters,       &admission_, &pool_,
+              limits.request, observability,  &reclaimer_},
       catalog_(SerializedCatalog()) {}
 
 grpc::ServerUnaryReactor* ActivationServiceImpl::Compute(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   shared_.counters->AddRpc();
-  auto* call = new UnaryCall(shared_, context, response);
+  auto* call = new UnaryCall(shared_, context, response, /*batch=*/false,
+                             request->Length());
   call->Start(*request, /*batch=*/false);
   return call;
 }
@@ -391,7 +451,8 @@ grpc::ServerUnaryReactor* ActivationServiceImpl::ComputeBatch(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   shared_.counters->AddRpc();
-  auto* call = new UnaryCall(shared_, context, response);
+  auto* call = new UnaryCall(shared_, context, response, /*batch=*/true,
+                             request->Length());
   call->Start(*request, /*batch=*/true);
   return call;
 }
@@ -406,10 +467,13 @@ grpc::ServerUnaryReactor* ActivationServiceImpl::ListActivations(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   shared_.counters->AddRpc();
+  CallRecorder call(shared_.observability, Rpc::kListActivations, context,
+                    request->Length());
   std::vector<grpc::Slice> slices;
   absl::Status status = CheckEmptyRequest(
       ChainOf(*request, &slices), "activation.v1.ListActivationsRequest");
   if (status.ok()) *response = catalog_;  // shares the slice, no copy
+  call.Finish(status, status.ok() ? catalog_.Length() : 0);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;

@@ -27,9 +27,12 @@
 
 #include "activation/v1/activation.grpc.pb.h"
 #include "activations/evaluate.h"
+#include "absl/time/time.h"
 #include "server/admission.h"
+#include "server/idle_reclaimer.h"
 #include "server/counters.h"
 #include "server/memory_budget.h"
+#include "server/metrics/call_recorder.h"
 #include "server/request_decoder.h"
 
 namespace actserver {
@@ -44,6 +47,9 @@ struct ServiceLimits {
   std::size_t max_idle_buffer_bytes = std::size_t{128} << 20;
   // Values admitted and not yet computed, at most.
   std::size_t max_queued_elements = std::size_t{1} << 26;
+  // When no call has started for this long, the pool's idle buffers and
+  // malloc's free memory go back to the system (idle_reclaimer.h); 0: never.
+  absl::Duration idle_release_after = absl::Seconds(5);
 };
 
 namespace internal {
@@ -55,13 +61,16 @@ using RawService = v1::ActivationService::WithRawCallbackMethod_Compute<
                 v1::ActivationService::Service>>>>;
 }  // namespace internal
 
-// Thread-safe. `engine` and `counters` must outlive the grpc::Server the
-// service is registered with, and the service must too (every RPC finishes
-// before Shutdown returns).
+// Thread-safe. `engine`, `counters` and what `observability` points to must
+// outlive the grpc::Server the service is registered with, and the service
+// must too (every RPC finishes before Shutdown returns).
 class ActivationServiceImpl final : public internal::RawService {
  public:
+  // `observability`: where every RPC records its metrics (and access-log
+  // line, when that is on).
   ActivationServiceImpl(const activations::Engine* engine,
-                        const ServiceLimits& limits, ServiceCounters* counters);
+                        const ServiceLimits& limits, ServiceCounters* counters,
+                        metrics::Observability observability);
 
   grpc::ServerUnaryReactor* Compute(grpc::CallbackServerContext* context,
                                     const grpc::ByteBuffer* request,
@@ -81,6 +90,7 @@ class ActivationServiceImpl final : public internal::RawService {
   const MemoryBudget& budget() const { return budget_; }
   const Admission& admission() const { return admission_; }
   const BufferPool& pool() const { return pool_; }
+  const IdleReclaimer& reclaimer() const { return reclaimer_; }
 
   // What every call shares; public for the call objects in service.cc.
   struct Shared {
@@ -89,12 +99,15 @@ class ActivationServiceImpl final : public internal::RawService {
     Admission* admission;
     BufferPool* pool;
     RequestLimits limits;
+    metrics::Observability observability;
+    IdleReclaimer* reclaimer;
   };
 
  private:
   MemoryBudget budget_;
   BufferPool pool_;
   Admission admission_;
+  IdleReclaimer reclaimer_;
   Shared shared_;
   grpc::ByteBuffer catalog_;  // the serialized ListActivationsResponse
 };

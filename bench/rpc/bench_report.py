@@ -1,11 +1,11 @@
 """The RPC bench's tables (Markdown) from its run records.
 
 A record is one measured run: {"round", "values", "load", "server", "kind",
-"allocator", "transport" ("tcp" or "unix"), "rps", "p50_us", and for h2load throughput runs the server's
-"cpu_us", "minor_faults", "major_faults" (per request), "peak_rss_mib",
-"rss_after_mib"}. Figures are medians over the rounds with the range
-(min-max) beside them; a ratio is the ratio of the medians, with the range
-of the ratios of runs in the same round.
+"allocator", "transport" ("tcp" or "unix"), "rps", "p50_us", and for h2load
+throughput runs the server's "cpu_us", "minor_faults", "major_faults" (per
+request), "peak_rss_mib", "rss_after_mib"}. Figures are medians over the
+rounds with the range (min-max) beside them; a ratio is the ratio of the
+medians, with the range of the ratios of runs in the same round.
 """
 
 import statistics
@@ -98,10 +98,6 @@ class Results:
         return {r["round"]: r[key] for r in self.records
                 if r["server"] == server and r["values"] == size
                 and r["load"] == load and r.get(key) is not None}
-
-    def median(self, server, size, load, key):
-        values = self.values(server, size, load, key)
-        return statistics.median(values) if values else None
 
     def cell(self, server, size, load, key, fmt):
         return _with_range(self.values(server, size, load, key), fmt)
@@ -267,8 +263,6 @@ def render(meta, records, idle_rss):
            f"(1 min) {meta['load_min']:.1f}–{meta['load_max']:.1f} during the "
            f"run; `uptime` before: {meta['uptime_before']}; after: "
            f"{meta['uptime_after']}", ""]
-    out += [f"Note: {note}." for note in meta.get("notes", [])]
-    out += [""] if meta.get("notes") else []
     base = [s for s in results.servers if "[" not in s]
     if THROUGHPUT in loads:
         out += ["## Throughput, h2load (1 connection; 64 calls in flight up "

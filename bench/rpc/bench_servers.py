@@ -176,23 +176,18 @@ class Server:
         return self._process.returncode
 
 
-def make_server(kind, allocator, paths, work_dir, unix_socket=None,
-                actserver_unix_arg=""):
+def make_server(kind, allocator, paths, work_dir, unix_socket=None):
     """A Server of `kind` ("floor", "actserver", "peer"), not yet started.
 
     `paths` maps "echo_floor", "actserver", "peer_server", "python" and
     "stubs_dir" to their locations. With `unix_socket` (a path), the server
-    also listens there; actserver only if `actserver_unix_arg`, its flag with
-    "{path}" in place of the path, is given (otherwise it stays TCP only).
+    also listens there (all three spell the flag --unix_socket).
     """
-    unix_arg = f"--unix_socket={unix_socket}" if unix_socket else None
     if kind == "floor":
         argv = [paths["echo_floor"], "--address=127.0.0.1", "--port=0"]
     elif kind == "actserver":
         argv = [paths["actserver"], "--address=127.0.0.1", "--port=0",
                 "--drain_delay=0s", "--shutdown_grace=2s"]
-        unix_arg = (actserver_unix_arg.format(path=unix_socket)
-                    if unix_socket and actserver_unix_arg else None)
     elif kind == "peer":
         if allocator.name != "default":
             raise ValueError("the Python peer runs with the default allocator")
@@ -201,9 +196,7 @@ def make_server(kind, allocator, paths, work_dir, unix_socket=None,
     else:
         raise ValueError(f"unknown server {kind!r}; valid: floor, actserver, "
                          "peer")
-    if unix_arg is None:
-        unix_socket = None
-    else:
-        argv.append(unix_arg)
+    if unix_socket is not None:
+        argv.append(f"--unix_socket={unix_socket}")
     return Server(kind, allocator, [str(a) for a in argv], work_dir,
                   unix_socket)

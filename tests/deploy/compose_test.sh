@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # deploy/compose.yaml, brought up for real: three replicas and nginx start and turn healthy,
-# the one-shot actload service runs a verified load through nginx and exits 0, every replica
-# served a share of it, and `stop` drains every replica to exit code 0.
+# the one-shot actload service runs a verified load through nginx and exits 0, the compose
+# Prometheus scrapes all three replicas and counts what actload sent, every replica served a
+# share of it, and `stop` drains every replica to exit code 0.
 #
 #   compose_test.sh SOURCE_DIR
 #
@@ -38,8 +39,15 @@ fi
 
 project=actsvc-compose-test-$$
 export COMPOSE_PROJECT_NAME=$project
-export ACTSVC_PORT
-ACTSVC_PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# Image tags of our own too: the engine may be shared, and another checkout's stack must not
+# run (or overwrite) this one's images. The layers stay cached; only the tags are removed.
+export ACTSVC_TAG=$project
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+export ACTSVC_PORT ACTSVC_PROMETHEUS_PORT
+ACTSVC_PORT=$(free_port)
+ACTSVC_PROMETHEUS_PORT=$(free_port)
 export ACTSVC_REPLICAS=3 ACTLOAD_DURATION=3s ACTLOAD_CONCURRENCY=8
 dc() { timeout "${DC_TIMEOUT:-300}" "${compose[@]}" -f "$source_dir/deploy/compose.yaml" "$@"; }
 
@@ -47,6 +55,8 @@ ticker_pid=""
 cleanup() {
   [[ -z $ticker_pid ]] || kill "$ticker_pid" 2>/dev/null || true
   DC_TIMEOUT=120 dc down --remove-orphans -t 20 >/dev/null 2>&1 || true
+  docker rmi "activation-service:$ACTSVC_TAG" "activation-service-lb:$ACTSVC_TAG" \
+    "activation-service-prometheus:$ACTSVC_TAG" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -90,6 +100,44 @@ log "all $ACTSVC_REPLICAS replicas healthy"
 
 log "one-shot actload through nginx (--verify)"
 dc run --rm actload || { dc logs lb >&2 || true; die "the actload service failed"; }
+
+# Prometheus (5 s scrape interval) sees every replica up, and its Compute counter, summed
+# over them, moves by exactly what a second actload run (no warm-up) sends.
+prom_query() {
+  /usr/bin/python3 - "$ACTSVC_PROMETHEUS_PORT" "$1" <<'PY'
+import json, sys, urllib.parse, urllib.request
+port, query = sys.argv[1], sys.argv[2]
+url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": query})
+result = json.load(urllib.request.urlopen(url, timeout=5))["data"]["result"]
+print(result[0]["value"][1] if result else "none")
+PY
+}
+compute_total='sum(actsvc_requests_total{rpc="Compute",code="OK"})'
+up="" before="" previous=""
+for _ in $(seq 40); do  # until all are up and the count has settled over two scrapes
+  up=$(prom_query 'count(up{job="actserver"} == 1)' 2>/dev/null || echo none)
+  before=$(prom_query "$compute_total" 2>/dev/null || echo none)
+  [[ $up == "$ACTSVC_REPLICAS" && $before != none && $before == "$previous" ]] && break
+  previous=$before
+  sleep 6
+done
+[[ $up == "$ACTSVC_REPLICAS" ]] \
+  || { dc logs prometheus >&2 || true; die "Prometheus sees $up replicas up, not $ACTSVC_REPLICAS"; }
+[[ $before != none && $before == "$previous" ]] || die "Prometheus's count never settled ($before)"
+sent=$(dc run --rm actload actload --target=lb:50051 --duration=3s --warmup=0s \
+         --concurrency=4 --verify --output=json 2>/dev/null \
+       | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["ok"])') \
+  || die "the second actload run failed"
+expected=$(( ${before%.*} + sent ))
+after=""
+for _ in $(seq 30); do
+  after=$(prom_query "$compute_total" 2>/dev/null || echo none)
+  [[ $after != none && ${after%.*} == "$expected" ]] && break
+  sleep 2
+done
+[[ $after != none && ${after%.*} == "$expected" ]] \
+  || die "Prometheus counts $after Compute requests; expected $before + $sent = $expected"
+log "Prometheus: $up replicas up; Compute count $before -> $after, +$sent = what actload sent"
 
 log "stop: every replica drains and exits 0"
 dc stop -t 20 >/dev/null

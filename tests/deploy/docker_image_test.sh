@@ -33,6 +33,8 @@ fi
 server=actsvc-image-test-$$
 tls_server=actsvc-image-tls-test-$$
 certs=$(mktemp -d)
+# mktemp makes it 0700: the image's user (10001) could not enter it through the bind mount.
+chmod 0755 "$certs"
 cleanup() {
   docker rm -f "$server" "$tls_server" >/dev/null 2>&1 || true
   rm -rf "$certs"

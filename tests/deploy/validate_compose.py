@@ -10,6 +10,8 @@ Usage: validate_compose.py SOURCE_DIR
   * every flag given to actserver, actctl or actload is one the program defines (ABSL_FLAG in
     server/ and client/), so a renamed flag fails here, not in a restarting container;
   * stop_grace_period covers the server's drain deadline (--shutdown_grace);
+  * Prometheus scrapes the actserver service on the port of its --metrics_address, and
+    `promtool check config` accepts its configuration (if Debian's prometheus is installed);
   * nginx accepts the configuration (`nginx -t`, with the upstream host names mapped to
     loopback, since "actserver" only resolves inside compose's network).
 Prints one line per failed check and exits 1 if any failed.
@@ -66,7 +68,7 @@ def main():
     compose_path = deploy / "compose.yaml"
     compose = yaml.safe_load(compose_path.read_text())
     services = compose.get("services", {})
-    for name in ("actserver", "lb", "actload"):
+    for name in ("actserver", "lb", "actload", "prometheus"):
         if name not in services:
             fail("compose.yaml", f"no service '{name}'")
     if errors:
@@ -146,6 +148,31 @@ def main():
         fail("actload.command", f"--target={load_args.get('target')} is not lb:{lb_port}")
     if "verify" not in load_args:
         fail("actload.command", "no --verify: wrong answers would go unnoticed")
+
+    # Prometheus: scrapes the replicas' metrics port.
+    metrics_address = srv_args.get("metrics_address") or ""
+    if not re.fullmatch(r"[\w.:\[\]]*:\d+", metrics_address):
+        fail("actserver.command", f"--metrics_address={metrics_address!r}: the replicas serve "
+                                  "no /metrics for the prometheus service")
+    metrics_port = int(metrics_address.rsplit(":", 1)[1]) if ":" in metrics_address else None
+    if str(metrics_port) not in [str(p) for p in srv.get("expose", [])]:
+        fail("actserver.expose", f"does not expose the metrics port {metrics_port}")
+    prom = services["prometheus"]
+    prom_config_path = deploy / prom.get("build", {}).get("context", "prometheus") / \
+        "prometheus.yml"
+    prom_config = yaml.safe_load(prom_config_path.read_text())
+    sd = [c for job in prom_config.get("scrape_configs", [])
+          for c in job.get("dns_sd_configs", [])]
+    if not any(c.get("names") == ["actserver"] and c.get("port") == metrics_port for c in sd):
+        fail("prometheus.yml", f"no dns_sd_config for actserver on port {metrics_port}: {sd}")
+    promtool = shutil.which("promtool")
+    if promtool and not os.environ.get("ACTSVC_VALIDATE_NO_TOOLS"):
+        run = subprocess.run([promtool, "check", "config", str(prom_config_path)],
+                             capture_output=True, text=True, timeout=60)
+        if run.returncode != 0:
+            fail("promtool check config", (run.stdout + run.stderr).strip())
+        else:
+            print("promtool check config: accepted")
 
     # nginx -t on the same file, upstream host mapped to loopback.
     if shutil.which("nginx"):

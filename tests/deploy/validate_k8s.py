@@ -17,6 +17,8 @@ checks that matter for this service by itself, from Debian's python3-yaml:
     flags actserver defines (ABSL_FLAG in server/*.cc), so a renamed flag fails here, not in a
     crash-looping pod;
   * terminationGracePeriodSeconds covers the preStop sleep plus the server's drain deadline;
+  * the prometheus.io scrape annotations name the container port called "metrics", which is
+    the port of actserver's --metrics_address;
   * the HPA targets the Deployment, scales on CPU, and the Deployment requests CPU (the HPA's
     utilisation is relative to it); minReplicas leaves the PDB room to evict.
 If `kubectl` happens to be installed, `kubectl kustomize` must also render the folder (skipped
@@ -231,6 +233,17 @@ def check_deployment(where, doc, facts, flags):
                      f"{', '.join(sorted(flags))})")
     if "command" in c:
         fail(cw, "command overrides the image's entry point (address/port defaults)")
+
+    # Metrics: annotations, the container port and the flag agree.
+    annotations = template.get("metadata", {}).get("annotations", {})
+    if annotations.get("prometheus.io/scrape") == "true":
+        address = given.get("metrics_address") or ""
+        flag_port = address.rsplit(":", 1)[1] if ":" in address else None
+        if flag_port is None or str(ports.get("metrics")) != flag_port or \
+                annotations.get("prometheus.io/port") != flag_port:
+            fail(cw, f"prometheus.io/port {annotations.get('prometheus.io/port')!r}, container "
+                     f"port 'metrics' {ports.get('metrics')} and --metrics_address={address!r} "
+                     "must name one port")
 
     # Graceful termination budget.
     prestop = 0.0

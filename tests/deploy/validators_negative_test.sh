@@ -72,6 +72,8 @@ expect $k8s "manifest missing from the kustomization" "resources" deploy/k8s/kus
   's.replace("  - pdb.yaml\n", "")'
 expect $k8s "headless Service that is not headless" "headless" deploy/k8s/service-headless.yaml \
   's.replace("  clusterIP: None\n", "")'
+expect $k8s "scrape annotation on another port" "must name one port" deploy/k8s/deployment.yaml \
+  's.replace("prometheus.io/port: \"9464\"", "prometheus.io/port: \"9090\"")'
 
 compose=validate_compose.py
 expect $compose "health check on the wrong port" "is not the server's" deploy/compose.yaml \
@@ -86,6 +88,8 @@ expect $compose "flag actload does not define" "actload has no flag" deploy/comp
   's.replace("--verify", "--check")'
 expect $compose "nginx syntax error" "nginx -t" deploy/nginx/nginx.conf \
   's.replace("grpc_next_upstream_tries 3;", "grpc_next_upstream_tries;")'
+expect $compose "Prometheus scraping another port" "no dns_sd_config for actserver" \
+  deploy/prometheus/prometheus.yml 's.replace("port: 9464", "port: 9465")'
 
 if ((failures)); then
   echo "$failures case(s) not caught" >&2

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "server/admission.h"
+#include "server/idle_reclaimer.h"
 
 namespace actserver {
 namespace {
@@ -173,6 +174,39 @@ TEST(AdmissionTest, ACallAloneIsAdmittedWhateverItsSize) {
   absl::StatusOr<Admission::Ticket> t = admission.Admit(10, 10, 1000, &buffer);
   ASSERT_TRUE(t.ok()) << t.status();
   pool.Return(buffer);
+}
+
+TEST(IdleReclaimerTest, FreesThePoolOnceWhenIdleAndNotWhileBusy) {
+  MemoryBudget budget(64 << 20);
+  BufferPool pool(&budget, 32 << 20);
+  pool.Return(pool.Acquire(4 << 20));
+  ASSERT_GT(pool.idle_bytes(), 0u);
+  IdleReclaimer reclaimer(&pool, absl::Milliseconds(200));
+  // Busy: touched more often than the idle period.
+  for (int i = 0; i < 10; ++i) {
+    reclaimer.Touch();
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(reclaimer.reclaims(), 0u);
+  EXPECT_GT(pool.idle_bytes(), 0u);
+  // Idle: the buffers go, once.
+  for (int i = 0; i < 100 && reclaimer.reclaims() == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(reclaimer.reclaims(), 1u);
+  EXPECT_EQ(pool.idle_bytes(), 0u);
+  EXPECT_EQ(budget.used(), 0u);
+  EXPECT_GE(reclaimer.reclaimed_bytes(), 4u << 20);
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_EQ(reclaimer.reclaims(), 1u);  // nothing new to reclaim
+}
+
+TEST(IdleReclaimerTest, ZeroMeansNever) {
+  MemoryBudget budget(64 << 20);
+  BufferPool pool(&budget, 32 << 20);
+  IdleReclaimer reclaimer(&pool, absl::ZeroDuration());
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(reclaimer.reclaims(), 0u);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "activation/v1/activation.grpc.pb.h"
 #include "activations/catalog.h"
 #include "activations/evaluate.h"
+#include "server/metrics/request_labels.h"
 #include "tests/server/server_test_util.h"
 
 namespace actserver {
@@ -56,8 +57,9 @@ class ServiceTest : public ::testing::TestWithParam<EngineCase> {
     engine_ = std::make_unique<activations::Engine>(GetParam().options);
     ServiceLimits limits;
     limits.request.max_elements = kMaxElements;
-    service_ = std::make_unique<ActivationServiceImpl>(engine_.get(), limits,
-                                                       &counters_);
+    service_ = std::make_unique<ActivationServiceImpl>(
+        engine_.get(), limits, &counters_,
+        metrics::Observability{&metrics_, nullptr});
     grpc::ServerBuilder builder;
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
@@ -79,6 +81,7 @@ class ServiceTest : public ::testing::TestWithParam<EngineCase> {
 
   static constexpr std::size_t kMaxElements = 100000;
   ServiceCounters counters_;
+  metrics::ServerMetrics metrics_{metrics::ApiLabelValues()};
   std::unique_ptr<activations::Engine> engine_;
   std::unique_ptr<ActivationServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
