@@ -1,6 +1,7 @@
 #include "tools/certify.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -121,10 +122,29 @@ std::string ParamsLabel(const ActivationSpec& spec, const Call& call, bool defau
   return s;
 }
 
-std::vector<Target> Targets(const Plan& plan) {
+absl::StatusOr<std::vector<Target>> Targets(const Plan& plan) {
+  for (const std::string& name : plan.functions) {
+    const ActivationSpec* spec = FindSpec(name);
+    if (spec == nullptr || !spec->elementwise) {
+      std::string valid;
+      for (const ActivationSpec& s : Catalog()) {
+        if (s.elementwise) valid.append(valid.empty() ? "" : ", ").append(s.name);
+      }
+      return absl::InvalidArgumentError(
+          std::string("certify: function '").append(name).append(
+              spec ? "' is not elementwise (softmax's lines are checked by "
+                     "tests/activations' LineWiseEntries); elementwise: "
+                   : "' is not in the catalogue; elementwise: ").append(valid));
+    }
+  }
   std::vector<Target> targets;
   for (const ActivationSpec& spec : Catalog()) {
     if (!spec.elementwise) continue;  // lines: tests/activations (LineWiseEntries)
+    if (!plan.functions.empty() &&
+        std::find(plan.functions.begin(), plan.functions.end(), spec.name) ==
+            plan.functions.end()) {
+      continue;
+    }
     std::vector<std::vector<std::pair<std::string_view, double>>> param_sets = {{}};
     if (plan.non_default) {
       // The test's rule (accuracy_test.cc): a parameter moved up by 0.37 of
@@ -195,12 +215,33 @@ double Contract(DType dtype, const Call& call, double got, long double want, dou
   }
 }
 
-// Rows of one target: forward, derivative, forward_and_derivative, backward
-// and, where allowed, derivative and backward from y.
-constexpr int kRows = 6;
-const char* const kRowNames[kRows] = {"forward",  "derivative", "forward_and_derivative",
-                                      "backward", "derivative (from y)",
+// Rows of one target: forward, derivative, forward_and_derivative's two
+// tensors, backward and, where allowed, derivative and backward from y.
+constexpr int kRows = 7;
+constexpr int kFirstFromOutputRow = 5;
+const char* const kRowNames[kRows] = {"forward",
+                                      "derivative",
+                                      "forward_and_derivative: f",
+                                      "forward_and_derivative: f'",
+                                      "backward",
+                                      "derivative (from y)",
                                       "backward (from y)"};
+
+// The row's call and tensor.
+struct RowCall {
+  const Call* call;
+  ResultTensor tensor;
+};
+std::array<RowCall, kRows> RowCalls(const Target& t) {
+  constexpr auto kOut = ResultTensor::kOutput;
+  return {{{&t.forward, kOut},
+           {&t.derivative, kOut},
+           {&t.both, kOut},
+           {&t.both, ResultTensor::kDerivative},
+           {&t.backward, kOut},
+           {&t.derivative_y, kOut},
+           {&t.backward_y, kOut}}};
+}
 
 void CheckChunk(const Plan& plan, const Target& t, std::uint64_t begin, std::uint64_t end,
                 Worst* rows) {
@@ -228,10 +269,13 @@ void CheckChunk(const Plan& plan, const Target& t, std::uint64_t begin, std::uin
     run(t.derivative_y, &y, &dy, nullptr);
     run(t.backward_y, &y, &by, nullptr);
   }
-  const double b_f = MaxUlpError(t.forward, dt), b_d = MaxUlpError(t.derivative, dt);
-  const double b_b = MaxUlpError(t.both, dt), b_w = MaxUlpError(t.backward, dt);
-  const double b_dy = t.from_output ? MaxUlpError(t.derivative_y, dt) : 0;
-  const double b_by = t.from_output ? MaxUlpError(t.backward_y, dt) : 0;
+  const std::array<RowCall, kRows> row_calls = RowCalls(t);
+  double bound[kRows];
+  for (int k = 0; k < kRows; ++k) {
+    bound[k] = k < kFirstFromOutputRow || t.from_output
+                   ? plan.bound(*row_calls[k].call, dt, row_calls[k].tensor)
+                   : 0;
+  }
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint64_t idx = begin + i;
     const double xi = x.Get(i), gi = g.Get(i);
@@ -240,32 +284,31 @@ void CheckChunk(const Plan& plan, const Target& t, std::uint64_t begin, std::uin
     auto times_g = [&](long double deriv) -> long double {
       return deriv == 0 && !std::isnan(gi) ? 0 : gi * deriv;
     };
-    rows[0].Add(Contract(dt, t.forward, f.Get(i), ei.output, xi, 1, false), idx, xi, f.Get(i),
-                ei.output, b_f);
-    rows[1].Add(Contract(dt, t.derivative, d.Get(i), ei.derivative, xi, 1, true), idx, xi,
-                d.Get(i), ei.derivative, b_d);
-    const double e1 = Contract(dt, t.both, b1.Get(i), ei.output, xi, 1, false);
-    const double e2 = Contract(dt, t.both, b2.Get(i), ei.derivative, xi, 1, true);
-    rows[2].Add(std::max(e1, e2), idx, xi, e1 >= e2 ? b1.Get(i) : b2.Get(i),
-                e1 >= e2 ? ei.output : ei.derivative, b_b);
-    const long double want_b = times_g(ei.derivative);
-    rows[3].Add(Contract(dt, t.backward, bw.Get(i), want_b, xi, gi, true), idx, xi, bw.Get(i),
-                want_b, b_w);
+    // One element of row k: got against want, at input `in` (x, or y).
+    auto add = [&](int k, double got, long double want, double in, double grad,
+                   bool is_derivative) {
+      rows[k].Add(Contract(dt, *row_calls[k].call, got, want, in, grad, is_derivative), idx, in,
+                  got, want, bound[k]);
+    };
+    add(0, f.Get(i), ei.output, xi, 1, false);
+    add(1, d.Get(i), ei.derivative, xi, 1, true);
+    add(2, b1.Get(i), ei.output, xi, 1, false);
+    add(3, b2.Get(i), ei.derivative, xi, 1, true);
+    add(4, bw.Get(i), times_g(ei.derivative), xi, gi, true);
     if (t.from_output) {
       const double yi = y.Get(i);
       const long double dyw = reference::Evaluate(t.derivative_y, yi).output;
-      rows[4].Add(Contract(dt, t.derivative_y, dy.Get(i), dyw, yi, 1, true), idx, yi, dy.Get(i),
-                  dyw, b_dy);
-      const long double byw = times_g(dyw);
-      rows[5].Add(Contract(dt, t.backward_y, by.Get(i), byw, yi, gi, true), idx, yi, by.Get(i),
-                  byw, b_by);
+      add(5, dy.Get(i), dyw, yi, 1, true);
+      add(6, by.Get(i), times_g(dyw), yi, gi, true);
     }
   }
 }
 
 }  // namespace
 
-std::vector<Row> Run(const Plan& plan) {
+absl::StatusOr<std::vector<Row>> Run(const Plan& plan) {
+  absl::StatusOr<std::vector<Target>> targets = Targets(plan);
+  if (!targets.ok()) return targets.status();
   std::unique_ptr<tbb::global_control> limit;
   if (plan.threads > 0) {
     limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
@@ -273,7 +316,7 @@ std::vector<Row> Run(const Plan& plan) {
   }
   const std::uint64_t count = Count(plan);
   std::vector<Row> rows;
-  for (const Target& t : Targets(plan)) {
+  for (const Target& t : *targets) {
     tbb::combinable<std::vector<Worst>> local([] { return std::vector<Worst>(kRows); });
     tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, (count + kChunk - 1) / kChunk, 1),
                       [&](const tbb::blocked_range<std::uint64_t>& r) {
@@ -286,10 +329,9 @@ std::vector<Row> Run(const Plan& plan) {
     local.combine_each([&](const std::vector<Worst>& w) {
       for (int k = 0; k < kRows; ++k) worst[k].Merge(w[k]);
     });
-    const Call* calls[kRows] = {&t.forward,  &t.derivative,   &t.both,
-                                &t.backward, &t.derivative_y, &t.backward_y};
+    const std::array<RowCall, kRows> row_calls = RowCalls(t);
     for (int k = 0; k < kRows; ++k) {
-      if (k >= 4 && !t.from_output) continue;
+      if (k >= kFirstFromOutputRow && !t.from_output) continue;
       Row row;
       row.function = t.function;
       row.params = t.params;
@@ -298,7 +340,7 @@ std::vector<Row> Run(const Plan& plan) {
       row.worst_input = worst[k].input;
       row.worst_got = worst[k].got;
       row.worst_want = worst[k].want;
-      row.bound = MaxUlpError(*calls[k], plan.dtype);
+      row.bound = plan.bound(*row_calls[k].call, plan.dtype, row_calls[k].tensor);
       row.checked = worst[k].checked;
       row.over_bound = worst[k].over;
       rows.push_back(row);

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "activations/evaluate.h"
 
 namespace activations::certify {
@@ -33,24 +34,35 @@ struct Plan {
   // the defaults (the first that the spec accepts, rounded to float32).
   bool non_default = true;
   int threads = 0;  // 0: all cores
+  // The functions to check, by wire name; empty: every elementwise entry.
+  std::vector<std::string> functions;
+  // The bound each tensor is checked against (Row::bound, over_bound): the
+  // catalogue's unless replaced (a test's tighter bound, or a bound being
+  // proposed).
+  double (*bound)(const Call&, DType, ResultTensor) = &MaxUlpError;
 };
 
 // One checked tensor: a function, its parameters, a mode (and input kind).
 struct Row {
   std::string function;
   std::string params;  // "" at the defaults, else "alpha=0.5"
-  std::string mode;    // "forward", "derivative (from y)", ...
+  // "forward", "derivative", "forward_and_derivative: f" and ": f'" (each
+  // tensor against its own bound), "backward", "derivative (from y)",
+  // "backward (from y)".
+  std::string mode;
   double max_ulp = 0;  // the contract's error (reference.h), worst over inputs
   double worst_input = 0;
   double worst_got = 0;
   long double worst_want = 0;
-  double bound = 0;    // MaxUlpError for the call and dtype
+  double bound = 0;    // Plan::bound for the row's call, dtype and tensor
   std::uint64_t checked = 0;
   std::uint64_t over_bound = 0;  // inputs whose error exceeds the bound
 };
 
-// Runs the plan; rows in catalogue order. Thread-compatible.
-std::vector<Row> Run(const Plan& plan);
+// Runs the plan; rows in catalogue order, the same whatever the thread count
+// (ties between inputs go to the first). INVALID_ARGUMENT naming an unknown
+// or line-wise function in Plan::functions. Thread-compatible.
+absl::StatusOr<std::vector<Row>> Run(const Plan& plan);
 
 }  // namespace activations::certify
 

@@ -11,10 +11,15 @@
 //                                  CI's sampled run: every 65537th bit
 //                                  pattern; exit 1 if an error exceeds the
 //                                  catalogue's bound
+//   certify --dtype=bfloat16 --functions=celu,selu
+//                                  only those functions (iterating on a
+//                                  kernel)
 // Flags: --dtype=all|float32|float64|bfloat16|float16, --stride=N (float32),
-// --samples=N (float64, times 2), --threads=N, --no-non-default, --check,
-// --write=PATH. Run the full certificate with `nice -n 19`: it keeps every
-// core busy for hours (docs/accuracy.md says how long the last run took).
+// --samples=N (float64, times 2), --functions=NAME[,NAME...], --threads=N,
+// --no-non-default, --check, --write=PATH. Exit status: 0, or 1 with --check
+// when an input exceeds its bound, 2 for a bad flag, an unknown function or
+// an unwritable file. Run the full certificate with `nice -n 19`: it keeps
+// every core busy for hours (about 16 on two cores; docs/accuracy.md).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -26,71 +31,19 @@
 
 #include "activations/evaluate.h"
 #include "tools/certify.h"
+#include "tools/certify_report.h"
 
 namespace {
 
 using activations::DType;
 namespace certify = activations::certify;
 
-std::string Table(const certify::Plan& plan, const std::vector<certify::Row>& rows,
-                  double seconds, const std::string& command) {
-  std::ostringstream out;
-  const std::string name(activations::DTypeName(plan.dtype));
-  std::string what;
-  switch (plan.dtype) {
-    case DType::kFloat32:
-      // (Appended piece by piece throughout: operator+ chains trip GCC 12's
-      // -Wrestrict false positive, PR 105329.)
-      if (plan.stride == 1) {
-        what = "every one of the 2^32 inputs (exhaustive)";
-      } else {
-        what.append("every ").append(std::to_string(plan.stride)).append("th bit pattern");
-      }
-      break;
-    case DType::kBFloat16:
-    case DType::kFloat16: what = "every one of the 2^16 inputs (exhaustive)"; break;
-    case DType::kFloat64:
-      what.append(std::to_string(plan.samples)).append(" random bit patterns and ");
-      what.append(std::to_string(plan.samples)).append(" uniform values in [-50, 50] (sampled)");
-      break;
-  }
-  char head[512];
-  std::snprintf(head, sizeof(head),
-                "**%s: %s**, on %s, in %.0f s (%s). Backward uses g = +-[0.5, 2) per input; "
-                "\"from y\" rows take y = f(x) rounded, for every input x. Errors as the contract "
-                "counts them (reference.h: ULP of the element type at the exact value).\n\n",
-                name.c_str(), what.c_str(), std::string(activations::SimdTarget()).c_str(),
-                seconds, command.c_str());
-  out << head;
-  out << "| function | parameters | mode | max ULP | worst input | bound | over bound |\n"
-      << "|---|---|---|---|---|---|---|\n";
-  for (const certify::Row& r : rows) {
-    char line[512];
-    std::snprintf(line, sizeof(line), "| %s | %s | %s | %.4g | %.9g | %.4g | %llu |\n",
-                  r.function.c_str(), r.params.empty() ? "defaults" : r.params.c_str(),
-                  r.mode.c_str(), r.max_ulp, r.worst_input, r.bound,
-                  static_cast<unsigned long long>(r.over_bound));
-    out << line;
-  }
-  return out.str();
-}
-
-// Replaces the text between "<!-- certify:NAME:begin -->" and
-// "<!-- certify:NAME:end -->" in `path`, or appends the section.
+// Replaces the dtype's section of the file at `path` (certify_report.h).
 bool WriteSection(const std::string& path, const std::string& name, const std::string& body) {
   std::ifstream in(path);
   std::stringstream buf;
   buf << in.rdbuf();
-  std::string text = buf.str();
-  std::string begin = "<!-- certify:", end = "<!-- certify:";
-  begin.append(name).append(":begin -->\n");
-  end.append(name).append(":end -->\n");
-  const auto b = text.find(begin), e = text.find(end);
-  if (b != std::string::npos && e != std::string::npos && e > b) {
-    text.replace(b + begin.size(), e - b - begin.size(), body);
-  } else {
-    text.append("\n").append(begin).append(body).append(end);
-  }
+  const std::string text = certify::ReplaceSection(buf.str(), name, body);
   std::ofstream out(path);
   out << text;
   return static_cast<bool>(out);
@@ -115,6 +68,12 @@ int main(int argc, char** argv) {
       base.stride = std::strtoull(v, nullptr, 10);
     } else if (const char* v = value("--samples=")) {
       base.samples = std::strtoull(v, nullptr, 10);
+    } else if (const char* v = value("--functions=")) {
+      for (std::string_view rest = v; !rest.empty();) {
+        const std::size_t comma = rest.find(',');
+        base.functions.emplace_back(rest.substr(0, comma));
+        rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
+      }
     } else if (const char* v = value("--threads=")) {
       base.threads = std::atoi(v);
     } else if (const char* v = value("--write=")) {
@@ -145,10 +104,16 @@ int main(int argc, char** argv) {
     certify::Plan plan = base;
     plan.dtype = t;
     const auto start = std::chrono::steady_clock::now();
-    const std::vector<certify::Row> rows = certify::Run(plan);
+    const absl::StatusOr<std::vector<certify::Row>> run = certify::Run(plan);
+    if (!run.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(run.status().message()).c_str());
+      return 2;
+    }
+    const std::vector<certify::Row>& rows = *run;
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const std::string table = Table(plan, rows, seconds, command);
+    const std::string table = certify::MarkdownTable(plan, rows, seconds, command,
+                                                     activations::SimdTarget());
     std::fputs(table.c_str(), stdout);
     std::fputs("\n", stdout);
     std::fflush(stdout);
