@@ -171,6 +171,39 @@ double ContractUlpError(const Call& call, T got, long double want, long double i
   return err;
 }
 
+void LineContractUlpError(const Call& call, DType dtype, const long double* input,
+                          const long double* grad, const long double* got, std::size_t n,
+                          double* err) {
+  const ReferenceFunctions& ref = GetSpec(call.id).reference;
+  std::vector<long double> want(n), y(input, input + n), size;
+  EvaluateLine(call, input, grad, n, want.data());
+  const bool backward = call.mode == Mode::kBackward;
+  if (backward) {
+    if (call.input_kind == InputKind::kX) ref.line_value(input, n, y.data());
+    size.resize(n);
+    ref.line_backward_magnitude(y.data(), grad, n, size.data());
+  }
+  const Format format = FormatOf(dtype);
+  const long double min_normal = std::ldexp(format.denorm_min, format.digits - 1);
+  const double bound = MaxUlpError(call, dtype);
+  for (std::size_t i = 0; i < n; ++i) {
+    double e = UlpErrorIn(format, got[i], want[i]);
+    if (backward && std::isfinite(e) && std::isfinite(size[i])) {
+      // The spacing of the element type at the terms' size.
+      int exp = 0;
+      std::frexp(size[i], &exp);
+      const long double ulp = size[i] == 0 ? format.denorm_min
+                                           : std::max(std::ldexp(1.0L, exp - format.digits),
+                                                      format.denorm_min);
+      e = std::min(e, static_cast<double>(std::fabs(got[i] - want[i]) / ulp));
+    }
+    if (std::isfinite(e) && std::fabs(want[i]) < min_normal && e <= bound + kSubnormalExtraUlp) {
+      e = 0;
+    }
+    err[i] = e;
+  }
+}
+
 template double ContractUlpError<float>(const Call&, float, long double, long double,
                                         long double, bool);
 template double ContractUlpError<double>(const Call&, double, long double, long double,

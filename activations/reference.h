@@ -68,6 +68,18 @@ template <typename T>
 double ContractUlpError(const Call& call, T got, long double want, long double input,
                         long double grad, bool is_derivative);
 
+// The contract's error of each element of one line (n values along its dim)
+// of a function that is not elementwise: `got` the computed line (values of
+// `dtype`, widened), `input` and `grad` (kBackward; else null) the line's
+// inputs as the call read them. The ULP error; in kBackward, where the
+// result cancels, no more than the error in ULP of the size of its terms
+// (ReferenceFunctions::line_backward_magnitude); a subnormal want may miss
+// by 2 steps of denorm_min more than the bound. Compare with
+// MaxUlpError(call, dtype).
+void LineContractUlpError(const Call& call, DType dtype, const long double* input,
+                          const long double* grad, const long double* got, std::size_t n,
+                          double* err);
+
 }  // namespace activations::reference
 
 #endif  // ACTIVATIONS_REFERENCE_H_

@@ -61,6 +61,19 @@ inline void LogSoftmaxReferenceBackward(const long double* y, const long double*
   for (std::size_t j = 0; j < n; ++j) sum += g[j];
   for (std::size_t i = 0; i < n; ++i) out[i] = g[i] - std::exp(y[i]) * sum;
 }
+// The sizes of the terms those differences are made of.
+inline void SoftmaxReferenceBackwardMagnitude(const long double* y, const long double* g,
+                                              std::size_t n, long double* out) {
+  long double dot = 0;
+  for (std::size_t j = 0; j < n; ++j) dot += std::fabs(g[j]) * y[j];
+  for (std::size_t i = 0; i < n; ++i) out[i] = y[i] * (std::fabs(g[i]) + dot);
+}
+inline void LogSoftmaxReferenceBackwardMagnitude(const long double* y, const long double* g,
+                                                 std::size_t n, long double* out) {
+  long double sum = 0;
+  for (std::size_t j = 0; j < n; ++j) sum += std::fabs(g[j]);
+  for (std::size_t i = 0; i < n; ++i) out[i] = std::fabs(g[i]) + std::exp(y[i]) * sum;
+}
 inline constexpr ActivationSpec kSoftmaxSpec{
     .name = "softmax",
     .formula = "f(x)_i = exp(x_i - m) / sum_j exp(x_j - m), m = max_j x_j, along dim",
@@ -84,7 +97,8 @@ inline constexpr ActivationSpec kSoftmaxSpec{
              "line's other elements and NaN at j (inf - inf), as PyTorch. "
              "float32 is computed in float64 and rounded once.",
     .reference = {.line_value = &SoftmaxReferenceLine,
-                  .line_backward_from_output = &SoftmaxReferenceBackward},
+                  .line_backward_from_output = &SoftmaxReferenceBackward,
+                  .line_backward_magnitude = &SoftmaxReferenceBackwardMagnitude},
     .pytorch = "torch.nn.functional.softmax(input, dim)",
     .elementwise = false,
 };
@@ -105,7 +119,8 @@ inline constexpr ActivationSpec kLogSoftmaxSpec{
              "sum_j g_j cancels, the bound is in ULP of |g_i| + exp(y_i) sum_j "
              "|g_j|. A NaN or infinite g_j: as softmax. float32 is computed in float64 and rounded once.",
     .reference = {.line_value = &LogSoftmaxReferenceLine,
-                  .line_backward_from_output = &LogSoftmaxReferenceBackward},
+                  .line_backward_from_output = &LogSoftmaxReferenceBackward,
+                  .line_backward_magnitude = &LogSoftmaxReferenceBackwardMagnitude},
     .pytorch = "torch.nn.functional.log_softmax(input, dim)",
     .elementwise = false,
 };
@@ -221,15 +236,23 @@ struct SoftmaxKernel {
   V<D> LogSum(const Stats& st) const {
     return hn::Log1p(d, hn::Add(hn::Sub(st.s_hi, hn::Set(d, 1)), st.s_lo));
   }
+  // exp(x - m) / S: softmax's y, and log_softmax's exp(y) without the
+  // rounding of y (an absolute error of y is a relative one of exp(y): up to
+  // 8 ULP where |y| is near 16).
+  V<D> Normalised(V<D> x, const Stats& st) const {
+    V<D> lo;
+    const V<D> hi = Shifted(x, st.m, &lo);
+    return hn::Div(ComputeExpParts(d, hi, lo).Exp(d), hn::Add(st.s_hi, st.s_lo));
+  }
   // y from x: exp(x - m) / S, or (x - m) - log S (two terms <= 0, no
   // cancellation; the low part of x - m added last).
   V<D> Y(V<D> x, const Stats& st, V<D> log_sum) const {
-    V<D> lo;
-    const V<D> hi = Shifted(x, st.m, &lo);
     if constexpr (kLog) {
+      V<D> lo;
+      const V<D> hi = Shifted(x, st.m, &lo);
       return hn::Add(hn::Sub(hi, log_sum), lo);
     } else {
-      return hn::Div(ComputeExpParts(d, hi, lo).Exp(d), hn::Add(st.s_hi, st.s_lo));
+      return Normalised(x, st);
     }
   }
 
@@ -248,13 +271,10 @@ struct SoftmaxKernel {
   template <class L>
   void Backward(const L& l, bool from_output) const {
     Stats st{};
-    V<D> log_sum = hn::Zero(d);
-    if (!from_output) {
-      st = Reduce(l);
-      if constexpr (kLog) log_sum = LogSum(st);
-    }
+    if (!from_output) st = Reduce(l);
+    // softmax's y; log_softmax needs only exp(y) (below).
     auto y_at = [&](size_t k) HWY_ATTR {
-      return from_output ? l.Y(k) : Y(l.X(k), st, log_sum);
+      return from_output ? l.Y(k) : Normalised(l.X(k), st);
     };
     CompensatedSum<D> acc(d);
     for (size_t k = 0; k < l.Steps(); ++k) {
@@ -270,12 +290,19 @@ struct SoftmaxKernel {
     V<D> sum_hi = acc.hi, sum_lo = acc.lo;
     l.AllSum(&sum_hi, &sum_lo);
     for (size_t k = 0; k < l.Steps(); ++k) {
-      const V<D> g = l.G(k), y = y_at(k);
+      const V<D> g = l.G(k);
       V<D> e;
       if constexpr (kLog) {
         // g - p (sum_hi + sum_lo), p = exp(y): p sum_hi = h + t exactly,
         // g - h exact where it cancels (Sterbenz), then the small parts.
-        const V<D> p = hn::IfThenElse(hn::IsNaN(y), y, ComputeExpParts(d, y).Exp(d));
+        // From x, p = exp(x - m) / S directly (Normalised).
+        V<D> p;
+        if (from_output) {
+          const V<D> y = l.Y(k);
+          p = hn::IfThenElse(hn::IsNaN(y), y, ComputeExpParts(d, y).Exp(d));
+        } else {
+          p = Normalised(l.X(k), st);
+        }
         V<D> t;
         const V<D> h = TwoProduct(d, p, sum_hi, &t);
         // An infinite sum (an infinite g_j) leaves h = +-inf and t = NaN:
@@ -286,7 +313,7 @@ struct SoftmaxKernel {
         l.Store(k, hn::Add(diff, small));
       } else {
         const V<D> diff = TwoSumFinite(d, g, hn::Neg(sum_hi), &e);
-        l.Store(k, hn::Mul(y, hn::Add(diff, hn::Sub(e, sum_lo))));
+        l.Store(k, hn::Mul(y_at(k), hn::Add(diff, hn::Sub(e, sum_lo))));
       }
     }
   }

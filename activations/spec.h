@@ -121,6 +121,11 @@ struct ReferenceFunctions {
   void (*line_value)(const long double* x, std::size_t n, long double* y) = nullptr;
   void (*line_backward_from_output)(const long double* y, const long double* g, std::size_t n,
                                     long double* out) = nullptr;
+  // The size of the terms that the backward's result is a difference of,
+  // per element (softmax: y_i (|g_i| + sum_j |g_j| y_j)): where they cancel,
+  // the backward's bound is in ULP of this (reference::LineContractUlpError).
+  void (*line_backward_magnitude)(const long double* y, const long double* g, std::size_t n,
+                                  long double* out) = nullptr;
 };
 
 struct ActivationSpec {

@@ -136,6 +136,7 @@ TEST(CatalogTest, ReferenceCoversWhatTheSpecClaims) {
     if (!spec.elementwise) {
       EXPECT_NE(spec.reference.line_value, nullptr) << spec.name;
       EXPECT_NE(spec.reference.line_backward_from_output, nullptr) << spec.name;
+      EXPECT_NE(spec.reference.line_backward_magnitude, nullptr) << spec.name;
       EXPECT_TRUE(spec.derivative_from_output) << spec.name;
       continue;
     }
