@@ -80,23 +80,23 @@ struct Elu {
       hn::Mask<D> pos;
       ExpParts<D> e;  // of min(x, 0)
     };
-    State Prepare(V<D> x) const {
+    HWY_INLINE State Prepare(V<D> x) const {
       return {hn::Gt(x, hn::Zero(d)), ComputeExpParts(d, hn::Min(x, hn::Zero(d)))};
     }
-    V<D> Value(const State& s, V<D> x) const {
+    HWY_INLINE V<D> Value(const State& s, V<D> x) const {
       return hn::IfThenElse(s.pos, x, hn::Mul(alpha, s.e.Expm1NonPositive(d)));
     }
     // g alpha e^x with g alpha multiplied in before the scaling by 2^q, so it
     // keeps full precision where alpha e^x alone is subnormal (x < -87 in
     // float32) but the product is not.
-    V<D> Slope(const State& s, V<D>, Unit) const {
+    HWY_INLINE V<D> Slope(const State& s, V<D>, Unit) const {
       return hn::IfThenElse(s.pos, hn::Set(d, 1), s.e.MulExp(d, alpha));
     }
-    V<D> Slope(const State& s, V<D>, V<D> g) const {
+    HWY_INLINE V<D> Slope(const State& s, V<D>, V<D> g) const {
       return hn::IfThenElse(s.pos, g, s.e.MulExp(d, hn::Mul(g, alpha)));
     }
     template <class G>
-    V<D> SlopeFromOutput(V<D> y, G g) const {
+    HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const {
       return Times(d, g, hn::IfThenElse(hn::Gt(y, hn::Zero(d)), hn::Set(d, 1), hn::Add(y, alpha)));
     }
   };

@@ -81,51 +81,74 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct GeluTanh {
-  static constexpr bool kFloatForwardViaDouble = true;
+  // float32: the forward natively; the derivative through float64, whose
+  // one final rounding keeps it within 1 ULP also next to the zero of f'.
+  static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
   static constexpr bool kFloatDerivativeViaDouble = true;
 
   template <class D>
   struct Kernel {
+    using T = hn::TFromD<D>;
     D d;
     Kernel(D d_in, const ParamValues&) : d(d_in) {}
 
     // 2u = x (k1 + k2 x^2) with k1 = 2 sqrt(2/pi), k2 = 0.044715 k1, and
     // (2u)' = k1 + k3 x^2 with k3 = 3 k2. In the lower tail sigmoid(2u) is
-    // exp(2u) with |2u| up to 700, which would amplify the rounding of 2u
-    // 700-fold: 2u is therefore formed in double-double (hi + lo, about 100
-    // bits), constants included (hi/lo pairs computed with mpmath).
-    static constexpr double kK1Hi = 1.5957691216057308, kK1Lo = -9.96930880911092e-17;
-    static constexpr double kK2Hi = 0.07135481627260025, kK2Lo = -6.175149918155315e-19;
-    static constexpr double kK3 = 0.21406444881780073;
+    // exp(2u) with |2u| up to 100 (float) or 700 (double), which would
+    // amplify the rounding of 2u as much: 2u is therefore formed as hi + lo
+    // (about twice the element type's precision), constants included, and
+    // so is the slope x (2u)' that cancels against 1 + e near the zero of
+    // f'. hi/lo pairs computed with mpmath at 50 digits.
+    static constexpr bool kF = sizeof(T) == 4;
+    static constexpr T kK1 = kF ? T(1.5957691669464111) : T(1.5957691216057308);
+    static constexpr T kK1Lo = kF ? T(-4.534068054340423e-08) : T(-9.96930880911092e-17);
+    static constexpr T kK2 = kF ? T(0.07135481387376785) : T(0.07135481627260025);
+    static constexpr T kK2Lo = kF ? T(2.3988324659995897e-09) : T(-6.175149918155315e-19);
+    static constexpr T kK3 = kF ? T(0.21406444907188416) : T(0.21406444881780073);
+    static constexpr T kK3Lo = kF ? T(-2.540834209696641e-10) : T(1.2025242832367862e-17);
+    // |x| beyond which f is x or 0: x^3 stays finite, and so does its
+    // Veltkamp split.
+    static constexpr T kClamp = kF ? T(1e12) : T(1e90);
 
     struct State {
-      V<D> xc, dz;  // x clamped; (2u)'
-      Logistic<D> s;  // of 2u
+      V<D> xc, sq, sq_lo;  // x clamped; x^2 = sq + sq_lo
+      Logistic<D> s;       // of 2u
     };
-    V<D> Value(const State& s, V<D> x) const { return s.s.MulSigmoid(d, x); }
-    template <class G>
-    V<D> Slope(const State& s, V<D>, G g) const {
-      return s.s.SigmoidPlusSlope(d, hn::Mul(s.xc, s.dz), g);
+    // k + c x^2 as hi + lo, for the constants k + k_lo, c + c_lo.
+    HWY_INLINE V<D> PolyHiLo(V<D> sq, V<D> sq_lo, T k, T k_lo, T c, T c_lo, V<D>* lo) const {
+      V<D> p_lo;
+      const V<D> p = TwoProduct(d, hn::Set(d, c), sq, &p_lo);
+      p_lo = hn::MulAdd(hn::Set(d, c), sq_lo, hn::MulAdd(hn::Set(d, c_lo), sq, p_lo));
+      V<D> w_lo;
+      const V<D> w = TwoSum(d, hn::Set(d, k), p, &w_lo);
+      *lo = hn::Add(w_lo, hn::Add(p_lo, hn::Set(d, k_lo)));
+      return w;
     }
-    State Prepare(V<D> x) const {
-      // Clamped so that huge |x| gives 2u = +-inf without inf * 0 later.
-      const V<D> xc = hn::Min(hn::Max(x, hn::Set(d, -1e100)), hn::Set(d, 1e100));
-      V<D> sq_lo, p_lo;
+    HWY_INLINE State Prepare(V<D> x) const {
+      const V<D> xc = hn::Min(hn::Max(x, hn::Set(d, -kClamp)), hn::Set(d, kClamp));
+      V<D> sq_lo;
       const V<D> sq = TwoProduct(d, xc, xc, &sq_lo);
-      // w = k1 + k2 x^2 in double-double.
-      const V<D> p = TwoProduct(d, hn::Set(d, kK2Hi), sq, &p_lo);
-      p_lo = hn::MulAdd(hn::Set(d, kK2Hi), sq_lo, hn::MulAdd(hn::Set(d, kK2Lo), sq, p_lo));
-      const V<D> k1 = hn::Set(d, kK1Hi);
-      const V<D> w = hn::Add(k1, p);
-      const V<D> bb = hn::Sub(w, k1);  // TwoSum(k1, p) error term
-      const V<D> w_err = hn::Add(hn::Sub(k1, hn::Sub(w, bb)), hn::Sub(p, bb));
-      const V<D> w_lo = hn::Add(w_err, hn::Add(p_lo, hn::Set(d, kK1Lo)));
-      // z = x w.
+      V<D> w_lo;
+      const V<D> w = PolyHiLo(sq, sq_lo, kK1, kK1Lo, kK2, kK2Lo, &w_lo);
       V<D> z_lo;
       const V<D> z = TwoProduct(d, xc, w, &z_lo);
       z_lo = hn::MulAdd(xc, w_lo, z_lo);
-      const V<D> dz = hn::MulAdd(hn::Set(d, kK3), sq, k1);
-      return {xc, dz, Logistic<D>(d, z, z_lo)};
+      return {xc, sq, sq_lo, Logistic<D>(d, z, z_lo)};
+    }
+    // The exponential's rounding carried (MulSigmoid's kExtended): within
+    // 1 ULP in float32, as the float64 path it replaces.
+    HWY_INLINE V<D> Value(const State& s, V<D> x) const {
+      return s.s.template MulSigmoidAny<true>(d, x);
+    }
+    // g (sigmoid(2u) + x (2u)' sigmoid'(2u)).
+    template <class G>
+    HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
+      V<D> dz_lo;
+      const V<D> dz = PolyHiLo(s.sq, s.sq_lo, kK1, kK1Lo, kK3, kK3Lo, &dz_lo);
+      V<D> slope_lo;
+      const V<D> slope = TwoProduct(d, s.xc, dz, &slope_lo);
+      slope_lo = hn::MulAdd(s.xc, dz_lo, slope_lo);
+      return s.s.SigmoidPlusSlope(d, slope, slope_lo, g);
     }
   };
 };

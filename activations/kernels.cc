@@ -81,9 +81,8 @@ HWY_INLINE void Loop(DC dc, const T* in, const T* grad, T* out, T* out2,
     V<DC> o1, o2 = hn::Zero(dc);
     op(x, g, &o1, &o2);
     if (g_p) {
-      // Where x or g is NaN, so is x + g (x's NaN where x is one).
-      const auto nan = hn::Or(hn::IsNaN(x), hn::IsNaN(g));
-      io.Store(hn::IfThenElse(nan, hn::Add(x, g), o1), o1_p);
+      // (NaN lanes of g are the kernel's: WithSpecialGradient.)
+      io.Store(hn::IfThenElse(hn::IsNaN(x), x, o1), o1_p);
     } else {
       const auto nan = hn::IsNaN(x);
       io.Store(hn::IfThenElse(nan, x, o1), o1_p);
@@ -105,18 +104,20 @@ HWY_INLINE void Loop(DC dc, const T* in, const T* grad, T* out, T* out2,
   if (out2) std::memcpy(out2 + i, o2_buf, rest * sizeof(T));
 }
 
-// g * f' where g = +-inf: +-inf wherever f' is non-zero, 0 where it is
-// exactly 0 (a zero derivative selects 0 whatever g is, as relu's backward
-// and PyTorch's threshold_backward do). The kernels fold g into the terms of
-// f' before its last scaling, for accuracy; with an infinite g those terms
-// give inf - inf = NaN. This rare path recomputes such lanes from f' alone.
+// g * f' for a g that is not finite, on a rare path (one test per vector
+// otherwise): NaN where g is NaN, also where f' is 0 (NaN in, NaN out); and
+// where g = +-inf, +-inf wherever f' is non-zero and 0 where it is exactly 0
+// (a zero derivative selects 0 whatever g is, as relu's backward and
+// PyTorch's threshold_backward do). The kernels fold g into the terms of f'
+// before its last scaling, for accuracy; with an infinite g those terms give
+// inf - inf = NaN, so these lanes are recomputed from f' alone.
 template <class DC, class SlopeOf>
-HWY_INLINE V<DC> WithInfiniteGradient(DC dc, V<DC> g, V<DC> product, SlopeOf slope_of) {
-  const auto inf_g = hn::IsInf(g);
-  if (HWY_LIKELY(hn::AllFalse(dc, inf_g))) return product;
+HWY_INLINE V<DC> WithSpecialGradient(DC dc, V<DC> g, V<DC> product, SlopeOf slope_of) {
+  if (HWY_LIKELY(hn::AllTrue(dc, hn::IsFinite(g)))) return product;
+  const auto special = hn::Not(hn::IsFinite(g));
   const V<DC> dv = slope_of(Unit{});
   const V<DC> inf_product = hn::IfThenZeroElse(hn::Eq(dv, hn::Zero(dc)), hn::Mul(g, dv));
-  return hn::IfThenElse(inf_g, inf_product, product);
+  return hn::IfThenElse(special, hn::IfThenElse(hn::IsNaN(g), g, inf_product), product);
 }
 
 template <class A, class DC, typename T>
@@ -153,15 +154,16 @@ HWY_INLINE void RunInType(DC dc, const Call& call, Mode mode, const T* in, const
       if constexpr (HasSlopeFromOutput<K, VC>) {
         if (from_output) {
           return Loop<DC, T>(dc, in, grad, out, nullptr, n, [&](VC y, VC g, VC* o1, VC*) HWY_ATTR {
-            *o1 = WithInfiniteGradient(dc, g, k.SlopeFromOutput(y, g),
+            *o1 = WithSpecialGradient(dc, g, k.SlopeFromOutput(y, g),
                                        [&](Unit u) HWY_ATTR { return k.SlopeFromOutput(y, u); });
           });
         }
       }
       return Loop<DC, T>(dc, in, grad, out, nullptr, n, [&](VC x, VC g, VC* o1, VC*) HWY_ATTR {
-        const auto s = k.Prepare(x);
-        *o1 = WithInfiniteGradient(dc, g, k.Slope(s, x, g),
-                                   [&](Unit u) HWY_ATTR { return k.Slope(s, x, u); });
+        // The rare path recomputes from x rather than keeping the state: a
+        // state captured by reference would be stored to memory every time.
+        *o1 = WithSpecialGradient(dc, g, k.Slope(k.Prepare(x), x, g),
+                                  [&](Unit u) HWY_ATTR { return k.Slope(k.Prepare(x), x, u); });
       });
   }
 }

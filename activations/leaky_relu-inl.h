@@ -73,21 +73,21 @@ struct LeakyRelu {
         : d(d_in), slope(hn::Set(d_in, static_cast<hn::TFromD<D>>(p[0]))) {}
 
     using State = hn::Mask<D>;  // x > 0
-    State Prepare(V<D> x) const { return hn::Gt(x, hn::Zero(d)); }
+    HWY_INLINE State Prepare(V<D> x) const { return hn::Gt(x, hn::Zero(d)); }
     // With negative_slope = 0, -inf * 0 is NaN: the limit is 0.
-    V<D> Value(const State& pos, V<D> x) const {
+    HWY_INLINE V<D> Value(const State& pos, V<D> x) const {
       const V<D> neg = hn::Mul(x, slope);
       return hn::IfThenElse(pos, x, hn::IfThenZeroElse(hn::IsNaN(neg), neg));
     }
-    V<D> Slope(const State& pos, V<D>, Unit) const {
+    HWY_INLINE V<D> Slope(const State& pos, V<D>, Unit) const {
       return hn::IfThenElse(pos, hn::Set(d, 1), slope);
     }
-    V<D> Slope(const State& pos, V<D>, V<D> g) const {
+    HWY_INLINE V<D> Slope(const State& pos, V<D>, V<D> g) const {
       return hn::IfThenElse(pos, g, hn::Mul(g, slope));
     }
     // With negative_slope >= 0, y > 0 exactly when x > 0.
     template <class G>
-    V<D> SlopeFromOutput(V<D> y, G g) const { return Slope(Prepare(y), y, g); }
+    HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const { return Slope(Prepare(y), y, g); }
   };
 };
 

@@ -15,6 +15,8 @@
 #define ACTIVATIONS_MATH_INL_H_
 #endif
 
+#include <type_traits>
+
 #include "hwy/contrib/math/math-inl.h"
 #include "hwy/highway.h"
 
@@ -38,6 +40,19 @@ HWY_INLINE V<D> Times(D /*d*/, Unit, V<D> v) {
   return v;
 }
 
+// The float32 kernels lean on error-free transformations (an exact product
+// is one FMA, a division is corrected by its FMA-exact residual). Targets
+// without a native FMA (SSE4, scalar) compute float32 in float64 instead and
+// round once: as accurate, and there the width halves anyway.
+inline constexpr bool kFloatViaDouble = !HWY_NATIVE_FMA;
+
+// Beyond +-kHuge every activation's tail has settled, yet x stays finite, so
+// that x * (something that underflowed to 0) is 0 and not inf * 0 = NaN; and
+// small enough (1e290 for double) that its Veltkamp split (x * (2^27 + 1))
+// cannot overflow on targets without FMA.
+template <typename T>
+inline constexpr T kHuge = sizeof(T) == 4 ? T(1e30) : T(1e290);
+
 // Constants of IEEE binary32 / binary64 needed by the exponential.
 template <typename T>
 struct FloatTraits;
@@ -52,6 +67,8 @@ struct FloatTraits<float> {
   // 2^(q/2) are still normal (>= 2^-126), and flush to 0 below.
   static constexpr float kExpMax = 89.0f;
   static constexpr float kExpMin = -170.0f;
+  // With VSCALEF any q works: 2^128 e^-200 is below half of denorm_min.
+  static constexpr float kExpMinScalef = -200.0f;
   // ln 2 split for Cody-Waite reduction: kLn2Hi has 9 significant bits
   // (0x3F317200), so q * kLn2Hi is exact for |q| < 2^15; kLn2Lo = ln2 - hi.
   static constexpr float kLn2Hi = 0.693145751953125f;
@@ -68,6 +85,7 @@ struct FloatTraits<double> {
   // products f e^x keep the exponent down to q = -2020 (halves >= 2^-1022).
   static constexpr double kExpMax = 710.0;
   static constexpr double kExpMin = -1400.0;
+  static constexpr double kExpMinScalef = -1500.0;  // 2^1024 e^-1500 ~ 1e-343
   // fdlibm's split: kLn2Hi = 0x3FE62E42FEE00000 has 32 significant bits.
   static constexpr double kLn2Hi = 6.93147180369123816490e-01;
   static constexpr double kLn2Lo = 1.90821492927058770002e-10;
@@ -89,104 +107,6 @@ HWY_INLINE V<D> Pow2(D d, V<D> q) {
                         Tr::kExponentBias));
   return hn::BitCast(
       d, hn::ShiftLeft<Tr::kMantissaBits>(hn::BitCast(du, hn::Add(q, kMagic))));
-}
-
-// e^x split as (1 + pm1) * s1 * s2 with pm1 = e^r - 1 for |r| <= ln2/2 and
-// s1 * s2 = 2^q. Keeping the pieces apart lets callers multiply small factors
-// into (1 + pm1) *before* applying 2^q, so a product like x * e^x keeps full
-// precision where e^x alone would be subnormal, and lets expm1 avoid the
-// cancellation of (1 + pm1) - 1.
-template <class D>
-struct ExpParts {
-  V<D> pm1;  // e^r - 1, |r| <= ln2 / 2
-  V<D> s1;   // 2^floor(q/2)
-  V<D> s2;   // 2^(q - floor(q/2))
-
-  V<D> Scale(V<D> v) const { return hn::Mul(hn::Mul(v, s1), s2); }
-  // e^x.
-  V<D> Exp(D d) const { return Scale(hn::Add(pm1, hn::Set(d, 1))); }
-  // f * e^x with a single rounding into the subnormal range.
-  V<D> MulExp(D /*d*/, V<D> f) const {
-    return Scale(hn::MulAdd(f, pm1, f));  // f * (1 + pm1)
-  }
-  // e^x - 1, for x <= 0 only (2^q would overflow for large x > 0): uses
-  // 2^q (pm1 + 1) - 1 = 2^q pm1 + (2^q - 1), where both terms are exact or
-  // nearly so for q <= 0, and for q = 0 it is pm1 itself, accurate near 0
-  // where e^x - 1 would cancel. <= 2 ULP.
-  V<D> Expm1NonPositive(D d) const {
-    const V<D> s = hn::Mul(s1, s2);
-    return hn::MulAdd(s, pm1, hn::Sub(s, hn::Set(d, 1)));
-  }
-};
-
-// Computes ExpParts of x. NaN in gives NaN pm1; +-inf and huge |x| are clamped
-// so the result is +inf or 0 (the driver restores NaN lanes from the input).
-// Error of Exp(): <= 1 ULP where the result is normal (Taylor series of
-// degree 7 / 13 on |r| <= ln2/2: truncation below 0.1 ULP).
-template <class D>
-HWY_INLINE ExpParts<D> ComputeExpParts(D d, V<D> x) {
-  using T = hn::TFromD<D>;
-  using Tr = FloatTraits<T>;
-  // Below kExpMin, e^x is 0 even when multiplied by a huge factor first
-  // (MulExp): remember it, and zero the scale at the end.
-  const auto underflow = hn::Lt(x, hn::Set(d, Tr::kExpMin));
-  x = hn::Min(hn::Max(x, hn::Set(d, Tr::kExpMin)), hn::Set(d, Tr::kExpMax));
-  // q = round(x / ln2); r = x - q ln2 in two steps (Cody-Waite).
-  const V<D> q = hn::Round(hn::Mul(x, hn::Set(d, static_cast<T>(1.4426950408889634))));
-  V<D> r = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Hi), x);
-  r = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Lo), r);
-  // e^r - 1 = r + r^2 (1/2! + r (1/3! + ...)): Taylor coefficients 1/k!.
-  V<D> p;
-  if constexpr (sizeof(T) == 4) {
-    p = hn::Set(d, 1.0f / 5040);
-    p = hn::MulAdd(p, r, hn::Set(d, 1.0f / 720));
-    p = hn::MulAdd(p, r, hn::Set(d, 1.0f / 120));
-    p = hn::MulAdd(p, r, hn::Set(d, 1.0f / 24));
-    p = hn::MulAdd(p, r, hn::Set(d, 1.0f / 6));
-    p = hn::MulAdd(p, r, hn::Set(d, 0.5f));
-  } else {
-    p = hn::Set(d, 1.0 / 6227020800.0);  // 1/13!
-    p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 479001600.0));
-    p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 39916800.0));
-    p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 3628800.0));
-    p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 362880.0));
-    p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 40320.0));
-    p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 5040.0));
-    p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 720.0));
-    p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 120.0));
-    p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 24.0));
-    p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 6.0));
-    p = hn::MulAdd(p, r, hn::Set(d, 0.5));
-  }
-  ExpParts<D> parts;
-  parts.pm1 = hn::MulAdd(hn::Mul(p, r), r, r);
-  const V<D> q1 = hn::Floor(hn::Mul(q, hn::Set(d, static_cast<T>(0.5))));
-  parts.s1 = Pow2(d, q1);
-  parts.s2 = hn::IfThenZeroElse(underflow, Pow2(d, hn::Sub(q, q1)));
-  return parts;
-}
-
-// ExpParts of x + x_lo for a tiny correction x_lo (|x_lo| <= ulp(x)), as
-// from TwoProduct: e^(x + lo) = e^x (1 + lo) to within lo^2. A non-finite
-// x_lo (from a huge or infinite x, where it does not matter) is ignored.
-template <class D>
-HWY_INLINE ExpParts<D> ComputeExpParts(D d, V<D> x, V<D> x_lo) {
-  using T = hn::TFromD<D>;
-  ExpParts<D> parts = ComputeExpParts(d, x);
-  // Only where e^x is finite and non-zero does the correction matter; beyond,
-  // a huge x_lo (from a huge x) would turn 0 * (1 + x_lo) into NaN.
-  const auto in_range = hn::And(hn::Ge(x, hn::Set(d, FloatTraits<T>::kExpMin)),
-                                hn::Le(x, hn::Set(d, FloatTraits<T>::kExpMax)));
-  x_lo = hn::IfThenElseZero(hn::And(in_range, hn::IsFinite(x_lo)), x_lo);
-  // (1 + pm1)(1 + lo) - 1 = pm1 + lo (1 + pm1)
-  parts.pm1 = hn::MulAdd(hn::Add(parts.pm1, hn::Set(d, 1)), x_lo, parts.pm1);
-  return parts;
-}
-
-// e^x. <= 1 ULP (normal results); +inf above the overflow threshold.
-template <class D>
-HWY_INLINE V<D> Exp(D d, V<D> x) {
-  return ComputeExpParts(d, x).Exp(d);
 }
 
 // Exact product a * b = hi + lo (Dekker's TwoProduct with Veltkamp splitting;
@@ -221,68 +141,549 @@ HWY_INLINE V<D> TwoProduct(D d, V<D> a, V<D> b, V<D>* lo) {
 #endif
 }
 
-// log(1 + x) for x >= 0 (Highway's Log1p, <= 2 ULP).
+// a b + c where the FMA's result is exact: a residual such as c - t0 b with
+// t0 ~ c / b, or the rounding error of an FMA. Without a native FMA, the
+// product is split exactly (TwoProduct) so the residual stays exact there
+// too, at ten operations more.
 template <class D>
-HWY_INLINE V<D> Log1pNonNegative(D d, V<D> x) {
-  return hn::Log1p(d, x);
+HWY_INLINE V<D> ExactFma(D d, V<D> a, V<D> b, V<D> c) {
+  if constexpr (HWY_NATIVE_FMA) {
+    (void)d;
+    return hn::MulAdd(a, b, c);
+  } else {
+    V<D> lo;
+    const V<D> p = TwoProduct(d, a, b, &lo);
+    return hn::Add(hn::Add(p, c), lo);
+  }
 }
 
-// Clamps to [-kHuge, kHuge] (1e30 for float, 1e300 for double): far beyond
-// where any activation's tail changes, yet finite, so that x * (something
-// that underflowed to 0) is 0 and not inf * 0 = NaN at x = -inf.
+// AVX-512 scales by 2^q in one instruction (VSCALEFPS/PD: v * 2^floor(q),
+// rounded once, into the subnormal range and down to 0 or up to inf). Other
+// targets multiply by two normal powers of two, 2^floor(q/2) and the rest.
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+inline constexpr bool kHaveScalef = true;
+#else
+inline constexpr bool kHaveScalef = false;
+#endif
+
+// v * 2^q for integer-valued q, rounded once (kHaveScalef targets only).
 template <class D>
-HWY_INLINE V<D> ClampHuge(D d, V<D> x) {
+HWY_INLINE V<D> Scalef(D d, V<D> v, V<D> q) {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
   using T = hn::TFromD<D>;
-  const V<D> k = hn::Set(d, static_cast<T>(sizeof(T) == 4 ? 1e30 : 1e300));
-  return hn::Min(hn::Max(x, hn::Neg(k)), k);
+  static_assert(hn::MaxLanes(D()) * sizeof(T) == 64, "full vectors only");
+  (void)d;
+  if constexpr (sizeof(T) == 4) {
+    return V<D>{_mm512_scalef_ps(v.raw, q.raw)};
+  } else {
+    return V<D>{_mm512_scalef_pd(v.raw, q.raw)};
+  }
+#else
+  static_assert(sizeof(D) == 0, "no VSCALEF on this target");
+  return v;
+#endif
 }
 
-// The logistic function's shared pieces at z = zh + zl: e = exp(-|z|) (as
-// parts, so products with it can be formed before scaling), inv = 1/(1+e),
-// and whether z < 0. sigmoid(z) = z >= 0 ? inv : e * inv and
-// sigmoid'(z) = e * inv^2, without overflow or cancellation anywhere.
+// e^x split as (1 + pm1) * 2^q with pm1 = e^r - 1 for |r| <= ln2/2. Keeping
+// the pieces apart lets callers multiply small factors into (1 + pm1)
+// *before* applying 2^q, so a product like x * e^x keeps full precision
+// where e^x alone would be subnormal, and lets expm1 avoid the cancellation
+// of (1 + pm1) - 1.
 template <class D>
-struct Logistic {
-  ExpParts<D> parts;  // of -|z|
-  V<D> e;             // exp(-|z|), as a plain value (for 1 + e)
-  V<D> inv;           // 1 / (1 + e)
-  hn::Mask<D> negative;
+struct ExpParts {
+  V<D> pm1;     // e^r - 1, |r| <= ln2 / 2
+  V<D> pm1_lo;  // e^r - 1 - pm1, to about 2^-24 of itself (dead code unless used)
+  V<D> q;       // integer-valued
+  // Without VSCALEF: 2^q as two normal factors, s2 = 0 where e^x is 0 even
+  // after multiplication by any finite factor.
+  V<D> s1;  // 2^floor(q/2)
+  V<D> s2;  // 2^(q - floor(q/2))
 
-  Logistic(D d, V<D> zh, V<D> zl) {
-    negative = hn::Lt(zh, hn::Zero(d));
-    // -|z| = -|zh| - (zh < 0 ? -zl : zl)
-    const V<D> neg_abs_lo = hn::IfThenElse(negative, zl, hn::Neg(zl));
-    parts = ComputeExpParts(d, hn::Neg(hn::Abs(zh)), neg_abs_lo);
-    e = parts.Exp(d);
-    inv = hn::Div(hn::Set(d, 1), hn::Add(hn::Set(d, 1), e));
+  // v * 2^q, rounded once (also into the subnormal range).
+  HWY_INLINE V<D> Scale(V<D> v) const {
+    if constexpr (kHaveScalef) {
+      return Scalef(D(), v, q);
+    } else {
+      return hn::Mul(hn::Mul(v, s1), s2);
+    }
   }
-  // sigmoid(z) times f, rounded once (f * e * inv for z < 0 is scaled last;
-  // f clamped there so that f = -inf with e = 0 gives 0, not NaN).
-  V<D> MulSigmoid(D d, V<D> f) const {
-    return hn::IfThenElse(negative, parts.MulExp(d, hn::Mul(ClampHuge(d, f), inv)),
-                          hn::Mul(f, inv));
+  // v * 2^q where `m` is set, v elsewhere.
+  HWY_INLINE V<D> ScaleWhere(hn::Mask<D> m, V<D> v) const {
+    if constexpr (kHaveScalef) {
+      return Scalef(D(), v, hn::IfThenElseZero(m, q));
+    } else {
+      const V<D> one = hn::Set(D(), 1);
+      return hn::Mul(hn::Mul(v, hn::IfThenElse(m, s1, one)), hn::IfThenElse(m, s2, one));
+    }
   }
-  // sigmoid'(z) = e / (1 + e)^2 times f. Dividing by (1 + e)^2 once, rather
-  // than multiplying by inv twice, saves about one ULP.
-  V<D> MulSigmoidDerivative(D d, V<D> f) const {
-    const V<D> one_e = hn::Add(hn::Set(d, 1), e);
-    return parts.MulExp(d, hn::Div(f, hn::Mul(one_e, one_e)));
+  // 1 + pm1, rounded: e^x = N() 2^q.
+  HWY_INLINE V<D> N(D d) const { return hn::Add(pm1, hn::Set(d, 1)); }
+  // e^r - N(): e^x = (N() + NLo()) 2^q to about 2^-40 (float) instead of
+  // the 0.6 ULP of N() alone. Costs 3 operations where used.
+  HWY_INLINE V<D> NLo(D d) const {
+    const V<D> n = N(d);
+    return hn::Add(hn::Add(hn::Sub(hn::Set(d, 1), n), pm1), pm1_lo);
   }
-  // sigmoid(z) + s sigmoid'(z): the derivative of x sigmoid(z(x)) with
-  // s = x z'(x) (swish: s = z). For z < 0 it is e inv (1 + s inv), scaled
-  // last so it stays accurate where e alone is subnormal; for z >= 0,
-  // inv + s e inv^2. The sum cancels only near a zero of the derivative.
-  // Times g (Unit for g = 1), multiplied in before the final scaling so that
-  // g f' stays accurate where f' alone would be subnormal.
-  template <class G>
-  V<D> SigmoidPlusSlope(D d, V<D> s, G g) const {
-    const V<D> t = hn::Mul(s, inv);
-    return hn::IfThenElse(negative,
-                          parts.MulExp(d, Times(d, g, hn::MulAdd(inv, t, inv))),
-                          Times(d, g, hn::MulAdd(t, hn::Mul(e, inv), inv)));
+  // 2^q itself (q <= 0 only; 0 below the underflow cut).
+  HWY_INLINE V<D> Pow2Q(D d) const {
+    if constexpr (kHaveScalef) {
+      return Scalef(d, hn::Set(d, 1), q);
+    } else {
+      return hn::Mul(s1, s2);
+    }
+  }
+  // e^x.
+  HWY_INLINE V<D> Exp(D d) const { return Scale(N(d)); }
+  // f * e^x with a single rounding into the subnormal range.
+  HWY_INLINE V<D> MulExp(D /*d*/, V<D> f) const {
+    return Scale(hn::MulAdd(f, pm1, f));  // f * (1 + pm1)
+  }
+  // e^x - 1, for x <= 0 only (2^q would overflow for large x > 0): uses
+  // 2^q (pm1 + 1) - 1 = 2^q pm1 + (2^q - 1), where 2^q - 1 is exact for
+  // q >= -24 (float) and the FMA rounds once; for q = 0 it is pm1 itself,
+  // accurate near 0 where e^x - 1 would cancel.
+  HWY_INLINE V<D> Expm1NonPositive(D d) const {
+    const V<D> s = Pow2Q(d);
+    return hn::MulAdd(s, pm1, hn::Sub(s, hn::Set(d, 1)));
   }
 };
 
+// The reduced argument's polynomial: e^r - 1 = r + r^2 P(r) on |r| <= ln2/2.
+// float: P of degree 5, least-squares fit in relative error on Chebyshev
+// nodes (40-digit mpmath), coefficients rounded to float: truncation 0.02
+// ULP. double: Taylor coefficients 1/k! up to 1/13!: truncation 0.04 ULP.
+template <class D>
+HWY_INLINE V<D> ExpReducedPoly(D d, V<D> r) {
+  using T = hn::TFromD<D>;
+  V<D> p;
+  if constexpr (sizeof(T) == 4) {
+    p = hn::Set(d, 0.0001985159033210948f);
+    p = hn::MulAdd(p, r, hn::Set(d, 0.001394097926095128f));
+    p = hn::MulAdd(p, r, hn::Set(d, 0.008333378471434116f));
+    p = hn::MulAdd(p, r, hn::Set(d, 0.04166635498404503f));
+    p = hn::MulAdd(p, r, hn::Set(d, 0.1666666716337204f));
+    p = hn::MulAdd(p, r, hn::Set(d, 0.5f));
+  } else {
+    p = hn::Set(d, 1.0 / 6227020800.0);  // 1/13!
+    p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 479001600.0));
+    p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 39916800.0));
+    p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 3628800.0));
+    p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 362880.0));
+    p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 40320.0));
+    p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 5040.0));
+    p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 720.0));
+    p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 120.0));
+    p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 24.0));
+    p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 6.0));
+    p = hn::MulAdd(p, r, hn::Set(d, 0.5));
+  }
+  return p;
+}
+
+// ExpParts of x + x_lo, for a correction |x_lo| <= ulp(x) (as from
+// TwoProduct; Zero(d) for none): e^(x + lo) = e^x (1 + lo) to within lo^2.
+// NaN in gives NaN pm1; +-inf and huge |x| are clamped so the result is
+// +inf or 0 (the driver restores NaN lanes from the input), and there x_lo
+// is ignored (a huge x has a huge x_lo). Error of Exp(): <= 1 ULP where the
+// result is normal.
+template <bool kWithLo, bool kNonPositive = false, class D>
+HWY_INLINE ExpParts<D> ComputeExpPartsImpl(D d, V<D> x, V<D> x_lo) {
+  using T = hn::TFromD<D>;
+  using Tr = FloatTraits<T>;
+  // With VSCALEF, the lower clamp is far enough down that e^kMin times the
+  // largest finite factor is 0; without it, 2^q must stay a product of two
+  // normal numbers, and below kExpMin the scale is zeroed instead.
+  const T kMin = kHaveScalef ? Tr::kExpMinScalef : Tr::kExpMin;
+  // (Max(kMin, x) keeps a NaN x.)
+  V<D> xc = hn::Max(hn::Set(d, kMin), x);
+  if constexpr (!kNonPositive) xc = hn::Min(xc, hn::Set(d, Tr::kExpMax));
+  // q = round(x / ln2); r = x - q ln2 in two steps (Cody-Waite): the first
+  // is exact, the second rounds, and r_lo = r1 - q ln2_lo - r keeps what it
+  // dropped.
+  const V<D> q = hn::Round(hn::Mul(xc, hn::Set(d, static_cast<T>(1.4426950408889634))));
+  const V<D> r1 = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Hi), xc);
+  const V<D> r = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Lo), r1);
+  const V<D> r_lo = ExactFma(d, hn::Neg(q), hn::Set(d, Tr::kLn2Lo), hn::Sub(r1, r));
+  ExpParts<D> parts;
+  const V<D> pr = hn::Mul(ExpReducedPoly(d, r), r);
+  parts.pm1 = hn::MulAdd(pr, r, r);
+  // The FMA's rounding error (r - pm1 is exact), and e^(r + r_lo) =
+  // e^r (1 + r_lo): only computed where a caller uses NLo().
+  parts.pm1_lo = hn::MulAdd(parts.N(d), r_lo, ExactFma(d, pr, r, hn::Sub(r, parts.pm1)));
+  if constexpr (kWithLo) {
+    // (1 + pm1)(1 + lo) - 1 = pm1 + lo (1 + pm1), where x was not clamped.
+    x_lo = hn::IfThenElseZero(hn::Eq(x, xc), x_lo);
+    const V<D> pm1 = parts.pm1;
+    const V<D> n = parts.N(d);
+    parts.pm1 = hn::MulAdd(n, x_lo, pm1);
+    // (pm1 + n x_lo - new pm1 is exact but for the product's rounding.)
+    parts.pm1_lo = hn::Add(parts.pm1_lo, hn::MulAdd(n, x_lo, hn::Sub(pm1, parts.pm1)));
+  }
+  parts.q = q;
+  if constexpr (!kHaveScalef) {
+    const V<D> q1 = hn::Floor(hn::Mul(q, hn::Set(d, static_cast<T>(0.5))));
+    parts.s1 = Pow2(d, q1);
+    parts.s2 = hn::IfThenZeroElse(hn::Lt(x, hn::Set(d, kMin)), Pow2(d, hn::Sub(q, q1)));
+  }
+  return parts;
+}
+
+template <class D>
+HWY_INLINE ExpParts<D> ComputeExpParts(D d, V<D> x, V<D> x_lo) {
+  return ComputeExpPartsImpl<true>(d, x, x_lo);
+}
+template <class D>
+HWY_INLINE ExpParts<D> ComputeExpParts(D d, V<D> x) {
+  return ComputeExpPartsImpl<false>(d, x, x);
+}
+// For x <= 0 (or NaN) only: one clamp fewer.
+template <class D>
+HWY_INLINE ExpParts<D> ComputeExpPartsNonPositive(D d, V<D> x, V<D> x_lo) {
+  return ComputeExpPartsImpl<true, true>(d, x, x_lo);
+}
+template <class D>
+HWY_INLINE ExpParts<D> ComputeExpPartsNonPositive(D d, V<D> x) {
+  return ComputeExpPartsImpl<false, true>(d, x, x);
+}
+
+// e^x. <= 1 ULP (normal results); +inf above the overflow threshold.
+template <class D>
+HWY_INLINE V<D> Exp(D d, V<D> x) {
+  return ComputeExpParts(d, x).Exp(d);
+}
+
+
+// Fast2Sum: a + b = hi + lo exactly, for |a| >= |b| (or a = 0).
+template <class D>
+HWY_INLINE V<D> Fast2Sum(V<D> a, V<D> b, V<D>* lo) {
+  const V<D> hi = hn::Add(a, b);
+  *lo = hn::Sub(b, hn::Sub(hi, a));
+  return hi;
+}
+
+// log(1 + e) for e in [0, 1]. float: with f = e, or for e > sqrt(2) - 1
+// f = (e - 1) / 2 = fma(e, 1/2, -1/2) (its rounding, for e < 1/2, kept in
+// f_lo) and log(1 + e) = ln 2 + log1p(f), f stays in [-0.293, 0.414], and
+// log1p(f) =
+// f + f (f Q(f)), Q = -1/2 + f P(f) with P of degree 7 (least-squares fit
+// in relative error on Chebyshev nodes, 40-digit mpmath; coefficients
+// rounded to float): 0.72 ULP in float evaluation, about 0.15 with the last
+// FMA's rounding returned in *lo; the ln 2 added after.
+// Returned as hi + *lo (the sum with ln 2 is split exactly). double:
+// Highway's Log1p (<= 2 ULP), lo = 0.
+template <class D>
+HWY_INLINE V<D> Log1pUnitInterval(D d, V<D> e, V<D>* lo) {
+  using T = hn::TFromD<D>;
+  if constexpr (sizeof(T) == 8) {
+    *lo = hn::Zero(d);
+    return hn::Log1p(d, e);
+  } else {
+    const auto upper = hn::Gt(e, hn::Set(d, 0.41421356237309515f));
+    const V<D> half = hn::Set(d, 0.5f);
+    const V<D> f = hn::IfThenElse(upper, hn::MulSub(e, half, half), e);
+    // e/2 - 1/2 - f, exact (-1/2 - f is, by Sterbenz); 0 where f = e.
+    const V<D> f_lo = hn::MulAdd(e, half, hn::Sub(hn::Neg(half), f));
+    V<D> p = hn::Set(d, -0.07362867891788483f);
+    p = hn::MulAdd(p, f, hn::Set(d, 0.1262032687664032f));
+    p = hn::MulAdd(p, f, hn::Set(d, -0.13202103972434998f));
+    p = hn::MulAdd(p, f, hn::Set(d, 0.14227114617824554f));
+    p = hn::MulAdd(p, f, hn::Set(d, -0.16621370613574982f));
+    p = hn::MulAdd(p, f, hn::Set(d, 0.19999825954437256f));
+    p = hn::MulAdd(p, f, hn::Set(d, -0.2500085234642029f));
+    p = hn::MulAdd(p, f, hn::Set(d, 0.3333335518836975f));
+    const V<D> q = hn::MulSub(p, f, half);
+    const V<D> fq = hn::Mul(f, q);
+    const V<D> l = hn::MulAdd(f, fq, f);
+    // The last FMA's rounding (f - l is exact: l is within 20 % of f).
+    // log1p(f + f_lo) = log1p(f) + f_lo / (1 + f), and 1/(1+f) ~ 1 - f
+    // within f^2 < 0.09 of a term below 2^-26.
+    const V<D> f_lo_term = hn::IfThenElseZero(upper, hn::NegMulAdd(f_lo, f, f_lo));
+    const V<D> l_lo = hn::Add(ExactFma(d, f, fq, hn::Sub(f, l)), f_lo_term);
+    // ln 2 = 0.693147182464599609375 (float) - 1.9046542e-9.
+    const V<D> ln2 = hn::IfThenElseZero(upper, hn::Set(d, 0.693147182464599609375f));
+    const V<D> ln2_lo = hn::IfThenElseZero(upper, hn::Set(d, -1.904654299957768e-09f));
+    V<D> sum_lo;
+    const V<D> hi = Fast2Sum<D>(ln2, l, &sum_lo);  // |l| <= 0.35 < ln 2 where ln2 != 0
+    *lo = hn::Add(sum_lo, hn::Add(ln2_lo, l_lo));
+    return hi;
+  }
+}
+
+// z = a b as hi + lo (TwoProduct) for a z that may overflow: z clamped to
+// [-kHuge, kHuge] and lo zeroed beyond, where the product or its splitting
+// overflowed (lo would be NaN) and the tails no longer change.
+template <class D>
+HWY_INLINE V<D> TwoProductClamped(D d, V<D> a, V<D> b, V<D>* lo) {
+  using T = hn::TFromD<D>;
+  const V<D> k = hn::Set(d, kHuge<T>);
+  const V<D> hi = TwoProduct(d, a, b, lo);
+  *lo = hn::IfThenElseZero(hn::Lt(hn::Abs(hi), k), *lo);
+  return hn::Min(hn::Max(hi, hn::Neg(k)), k);
+}
+
+// Clamps to [-kHuge, kHuge].
+template <class D>
+HWY_INLINE V<D> ClampHuge(D d, V<D> x) {
+  using T = hn::TFromD<D>;
+  const V<D> k = hn::Set(d, kHuge<T>);
+  return hn::Min(hn::Max(x, hn::Neg(k)), k);
+}
+
+// TwoSum (Knuth): a + b = hi + lo exactly, whatever their magnitudes.
+template <class D>
+HWY_INLINE V<D> TwoSum(D /*d*/, V<D> a, V<D> b, V<D>* lo) {
+  const V<D> hi = hn::Add(a, b);
+  const V<D> bb = hn::Sub(hi, a);
+  *lo = hn::Add(hn::Sub(a, hn::Sub(hi, bb)), hn::Sub(b, bb));
+  return hi;
+}
+
+// An approximation of 1/x to feed DivideCorrected: AVX-512's VRCP14PS with
+// one Newton step (relative error about 2^-28) for float, a division (0.5
+// ULP) elsewhere. VRCP14 and two FMAs keep the division unit free: the
+// kernels divide once or twice per element.
+template <class D>
+HWY_INLINE V<D> Reciprocal(D d, V<D> x) {
+  const V<D> one = hn::Set(d, 1);
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  if constexpr (sizeof(hn::TFromD<D>) == 4) {
+    return hn::ApproximateReciprocal(x);
+  }
+#endif
+  return hn::Div(one, x);
+}
+
+// (a + a_lo) / (b + b_lo) given r ~ 1/b (relative error e_r), for |a_lo| <=
+// ulp(a), |b_lo| <= ulp(b): the quotient t0 = a r corrected once by its
+// residual a - t0 b, which an FMA forms exactly (ExactFma). Error: 0.5 ULP +
+// e_r^2 plus what a and b carry. kLo = false: a_lo is 0 and not added.
+template <bool kLo = true, class D>
+HWY_INLINE V<D> DivideCorrected(D d, V<D> a, V<D> a_lo, V<D> b, V<D> b_lo, V<D> r) {
+  const V<D> t0 = hn::Mul(a, r);
+  V<D> res = ExactFma(d, hn::Neg(t0), b, a);
+  if constexpr (kLo) res = hn::Add(res, a_lo);
+  res = hn::NegMulAdd(t0, b_lo, res);
+  return hn::MulAdd(res, r, t0);
+}
+
+// The same quotient left unrounded as hi + *lo: t0 and its correction.
+template <class D>
+HWY_INLINE V<D> DivideHiLo(D d, V<D> a, V<D> a_lo, V<D> b, V<D> b_lo, V<D> r, V<D>* lo) {
+  const V<D> t0 = hn::Mul(a, r);
+  V<D> res = ExactFma(d, hn::Neg(t0), b, a);
+  res = hn::Add(res, a_lo);
+  res = hn::NegMulAdd(t0, b_lo, res);
+  *lo = hn::Mul(res, r);
+  return t0;
+}
+
+// f * v as hi + lo (exact with FMA; Unit f: v itself, lo unused).
+template <class D>
+HWY_INLINE V<D> TimesExact(D d, V<D> f, V<D> v, V<D>* lo) {
+  return TwoProduct(d, f, v, lo);
+}
+template <class D>
+HWY_INLINE V<D> TimesExact(D /*d*/, Unit, V<D> v, V<D>* lo) {
+  *lo = v;  // unused: callers pass kLo = false for Unit
+  return v;
+}
+template <class G>
+inline constexpr bool kIsUnit = std::is_same_v<G, Unit>;
+
+// (a + a_lo)(b + b_lo) = hi + *lo to about two roundings of the element
+// type (a_lo b_lo dropped).
+template <class D>
+HWY_INLINE V<D> MulHiLo(D d, V<D> a, V<D> a_lo, V<D> b, V<D> b_lo, V<D>* lo) {
+  const V<D> hi = TwoProduct(d, a, b, lo);
+  *lo = hn::MulAdd(a_lo, b, hn::MulAdd(a, b_lo, *lo));
+  return hi;
+}
+
+// a (b + b_lo) = hi + *lo, a exact.
+template <class D>
+HWY_INLINE V<D> MulHiLo(D d, V<D> a, V<D> b, V<D> b_lo, V<D>* lo) {
+  const V<D> hi = TwoProduct(d, a, b, lo);
+  *lo = hn::MulAdd(a, b_lo, *lo);
+  return hi;
+}
+
+// g (hi + lo) kept as hi + lo (Unit g: unchanged).
+template <class D, class G>
+HWY_INLINE void TimesHiLo(D d, G g, V<D>* hi, V<D>* lo) {
+  if constexpr (!kIsUnit<G>) {
+    V<D> g_lo;
+    const V<D> gh = TwoProduct(d, g, *hi, &g_lo);
+    *lo = hn::MulAdd(g, *lo, g_lo);
+    *hi = gh;
+  }
+}
+
+// (hi + lo) / (den + den_lo)^2 given r ~ 1/den: the square formed exactly,
+// one corrected division.
+template <class D>
+HWY_INLINE V<D> DivideBySquare(D d, V<D> hi, V<D> lo, V<D> den, V<D> den_lo, V<D> r) {
+  V<D> p_lo;
+  const V<D> p = TwoProduct(d, den, den, &p_lo);
+  p_lo = hn::MulAdd(hn::Add(den, den), den_lo, p_lo);
+  return DivideCorrected(d, hi, lo, p, p_lo, hn::Mul(r, r));
+}
+
+// The logistic function's shared pieces at z = zh + zl: e = exp(-|z|) as
+// n 2^q (so products with it can be formed before scaling), 1 + e = den +
+// den_lo exactly, r ~ 1/den, and whether z < 0. With them
+//   sigmoid(z)  = (z >= 0 ? 1 : e) / (1 + e),
+//   sigmoid'(z) = e / (1 + e)^2,
+// without overflow or cancellation, each quotient corrected once by its
+// residual (DivideCorrected): about 0.5 ULP plus the error of e (~0.6 ULP,
+// from rounding 1 + pm1). Every factor f or g is multiplied in exactly
+// (TwoProduct) before the last scaling by 2^q, so f sigmoid(z) stays
+// accurate where sigmoid(z) alone is subnormal.
+template <class D>
+struct Logistic {
+  ExpParts<D> parts;  // of -|z|
+  V<D> n;             // 1 + pm1: e = n 2^q
+  V<D> e;             // exp(-|z|)
+  V<D> den, den_lo;   // 1 + e
+  V<D> r;             // ~1 / den
+  hn::Mask<D> negative;
+  // The exponential's rounding, for the extended-precision variants (dead
+  // code unless used): e + e_lo = n_lo... exp(-|z|) to about 2^-40.
+  V<D> n_lo, e_lo, den_lo_ext;
+
+  HWY_INLINE Logistic(D d, V<D> zh, V<D> zl) {
+    negative = hn::Lt(zh, hn::Zero(d));
+    // -|z| = -|zh| - (zh < 0 ? -zl : zl)
+    const V<D> neg_abs_lo = hn::IfThenElse(negative, zl, hn::Neg(zl));
+    parts = ComputeExpPartsNonPositive(d, hn::Neg(hn::Abs(zh)), neg_abs_lo);
+    Init(d);
+  }
+  // z = zh exactly.
+  HWY_INLINE Logistic(D d, V<D> z) {
+    negative = hn::Lt(z, hn::Zero(d));
+    parts = ComputeExpPartsNonPositive(d, hn::Neg(hn::Abs(z)));
+    Init(d);
+  }
+  HWY_INLINE void Init(D d) {
+    n = parts.N(d);
+    e = parts.Scale(n);
+    const V<D> one = hn::Set(d, 1);
+    den = Fast2Sum<D>(one, e, &den_lo);
+    r = Reciprocal(d, den);
+    n_lo = parts.NLo(d);
+    e_lo = parts.Scale(n_lo);
+    den_lo_ext = hn::Add(den_lo, e_lo);
+  }
+
+  // f sigmoid(z), f = V or Unit (f = 1). f must be finite (callers clamp).
+  // kExtended: with the exponential's rounding carried (about 0.8 ULP
+  // better, 11 operations more: 35 % of sigmoid).
+  template <bool kExtended = false, class G>
+  HWY_INLINE V<D> MulSigmoid(D d, G f) const {
+    const V<D> num = hn::IfThenElse(negative, n, hn::Set(d, 1));
+    V<D> lo;
+    const V<D> hi = TimesExact(d, f, num, &lo);
+    V<D> t;
+    if constexpr (kExtended) {
+      const V<D> num_lo = hn::IfThenElseZero(negative, n_lo);
+      if constexpr (kIsUnit<G>) {
+        lo = num_lo;
+      } else {
+        lo = hn::MulAdd(f, num_lo, lo);
+      }
+      t = DivideCorrected<true>(d, hi, lo, den, den_lo_ext, r);
+    } else {
+      t = DivideCorrected<!kIsUnit<G>>(d, hi, lo, den, den_lo, r);
+    }
+    return parts.ScaleWhere(negative, t);
+  }
+  // f sigmoid(z) for any f, infinities included: +-inf (or a signed zero
+  // where sigmoid(z) is 0, the limit of x sigmoid(x) at -inf). The rare
+  // path beyond kHuge multiplies plainly.
+  template <bool kExtended = false>
+  HWY_INLINE V<D> MulSigmoidAny(D d, V<D> f) const {
+    using T = hn::TFromD<D>;
+    const V<D> k = hn::Set(d, kHuge<T>);
+    const auto huge = hn::Gt(hn::Abs(f), k);
+    const V<D> t = MulSigmoid<kExtended>(d, hn::Min(hn::Max(f, hn::Neg(k)), k));
+    if (HWY_LIKELY(hn::AllFalse(d, huge))) return t;
+    const V<D> sig = MulSigmoid(d, Unit{});
+    const V<D> big =
+        hn::IfThenElse(hn::Eq(sig, hn::Zero(d)), hn::CopySign(hn::Zero(d), f), hn::Mul(f, sig));
+    return hn::IfThenElse(huge, big, t);
+  }
+  // g sigmoid'(z) 2^kLog2Scale = g e 2^k / (1 + e)^2 (the exact power of
+  // two is folded into the scaling, so it cannot overflow early).
+  template <int kLog2Scale = 0, bool kExtended = false, class G>
+  HWY_INLINE V<D> MulSigmoidDerivative(D d, G g) const {
+    // (1 + e)^2 = p + p_lo: den^2 exactly, plus 2 den den_lo.
+    V<D> p_lo;
+    const V<D> p = TwoProduct(d, den, den, &p_lo);
+    p_lo = hn::MulAdd(hn::Add(den, den), kExtended ? den_lo_ext : den_lo, p_lo);
+    V<D> lo;
+    const V<D> hi = TimesExact(d, g, n, &lo);
+    V<D> t;
+    if constexpr (kExtended) {
+      if constexpr (kIsUnit<G>) {
+        lo = n_lo;
+      } else {
+        lo = hn::MulAdd(g, n_lo, lo);
+      }
+      t = DivideCorrected<true>(d, hi, lo, p, p_lo, hn::Mul(r, r));
+    } else {
+      t = DivideCorrected<!kIsUnit<G>>(d, hi, lo, p, p_lo, hn::Mul(r, r));
+    }
+    if constexpr (kLog2Scale == 0) {
+      return parts.Scale(t);
+    } else if constexpr (kHaveScalef) {
+      return Scalef(d, t, hn::Add(parts.q, hn::Set(d, kLog2Scale)));
+    } else {
+      // Before the scaling, which may round into the subnormal range.
+      return parts.Scale(hn::Mul(t, hn::Set(d, static_cast<hn::TFromD<D>>(1 << kLog2Scale))));
+    }
+  }
+  // g (sigmoid(z) + s sigmoid'(z)), s = s_hi + s_lo: the derivative of
+  // x sigmoid(z(x)) with s = x z'(x) (swish: s = z). With D = 1 + e:
+  //   z >= 0:  (D + s e) / D^2,
+  //   z < 0:   e (D + s) / D^2,
+  // the numerator's sums exact where they cancel (D + s near a zero of f':
+  // Sterbenz) and carried as hi + lo elsewhere, the product with e and g
+  // exact, one corrected division, then the scaling by 2^q for z < 0 (so g f'
+  // stays accurate where f' alone is subnormal). Accurate to a few ULP of
+  // the element type except right at a zero of f', where it is absolute.
+  //
+  // kExtended: the exponential's rounding carried too (float32 natively).
+  // `near` (optional): lanes where the caller supplies D + s itself as
+  // w + w_lo, closer to the zero of D + s than the exponential's residual
+  // error allows (a series around the zero).
+  template <bool kExtended = false, class G>
+  HWY_INLINE V<D> SigmoidPlusSlope(D d, V<D> s, V<D> s_lo, G g,
+                                   const hn::Mask<D>* near = nullptr, V<D> w = V<D>(),
+                                   V<D> w_lo = V<D>()) const {
+    const V<D> dlo = kExtended ? den_lo_ext : den_lo;
+    // z >= 0: D + s e, |s e| <= 1/e < D.
+    V<D> se_lo;
+    const V<D> se = TwoProduct(d, s, e, &se_lo);
+    if constexpr (kExtended) se_lo = hn::MulAdd(s, e_lo, se_lo);
+    V<D> a_lo;
+    const V<D> a_pos = Fast2Sum<D>(den, se, &a_lo);
+    a_lo = hn::Add(a_lo, hn::Add(dlo, hn::MulAdd(s_lo, e, se_lo)));
+    // z < 0: D + s (exact where it cancels: Sterbenz), then times n.
+    V<D> b = hn::Add(den, s);
+    V<D> b_lo = hn::Add(dlo, s_lo);
+    if (near != nullptr) {
+      b = hn::IfThenElse(*near, w, b);
+      b_lo = hn::IfThenElse(*near, w_lo, b_lo);
+    }
+    V<D> nb_lo;
+    const V<D> nb = TwoProduct(d, n, b, &nb_lo);
+    nb_lo = hn::MulAdd(n, b_lo, nb_lo);
+    if constexpr (kExtended) nb_lo = hn::MulAdd(n_lo, b, nb_lo);
+    V<D> hi = hn::IfThenElse(negative, nb, a_pos);
+    V<D> lo = hn::IfThenElse(negative, nb_lo, a_lo);
+    TimesHiLo(d, g, &hi, &lo);
+    return parts.ScaleWhere(negative, DivideBySquare(d, hi, lo, den, dlo, r));
+  }
+};
 
 // erfcx(z) = exp(z^2) erfc(z) for z >= 0, as a polynomial in
 // t = (z - 3) / (z + 3): coefficients from tools/fit_erfcx.py (K = 3,

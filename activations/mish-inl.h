@@ -64,6 +64,8 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct Mish {
+  // float32 through float64 (rounded once: within 1 ULP, also next to the
+  // zero of f').
   static constexpr bool kFloatForwardViaDouble = true;
   static constexpr bool kFloatDerivativeViaDouble = true;
 
@@ -72,46 +74,92 @@ struct Mish {
     D d;
     Kernel(D d_in, const ParamValues&) : d(d_in) {}
 
-    // With t = exp(-|x|):
-    //   x >= 0: tanh(sp) = (1 + 2t) / Dp,          Dp = 1 + 2t + 2t^2,
-    //           f' = (1 + 2t) / Dp + 4x t^2 (1 + t) / Dp^2;
-    //   x < 0:  tanh(sp) = t (t + 2) / Dn,          Dn = t^2 + 2t + 2,
-    //           f' = t [(t + 2) / Dn + 4x (1 + t) / Dn^2]  (t scaled last).
+    // tanh(softplus(x)) = N / Dd with t = exp(-|x|):
+    //   x >= 0: N = 1 + 2t,       Dd = N + 2t^2,
+    //           f' = (N Dd + 4x t^2 (1 + t)) / Dd^2  (all terms >= 0);
+    //   x < 0:  N = t (t + 2),    Dd = N + 2,
+    //           f' = t ((t + 2) Dd + 4x (1 + t)) / Dd^2,
+    // whose bracket W cancels near the zero of f' (x = -1.1924). Every sum
+    // and product is kept as hi + lo (TwoSum, TwoProduct), t's factor 2^q
+    // is applied last for x < 0 (n = t 2^-q), and each quotient is one
+    // corrected division.
     struct State {
-      V<D> xc, t, one_t, inv_p, inv_n, r_p, q;
+      V<D> xc, n, t, dd, dd_lo, r;
+      V<D> num, num_lo;  // N (x >= 0) or N 2^-q (x < 0)
+      V<D> a, a_lo;      // t + 2
+      V<D> one_t, one_t_lo, tt, tt_lo;
       hn::Mask<D> neg;
       ExpParts<D> parts;  // of -|x|
     };
-    V<D> Value(const State& s, V<D> x) const {
-      return hn::IfThenElse(s.neg, s.parts.MulExp(d, hn::Mul(s.xc, s.q)), hn::Mul(x, s.r_p));
-    }
-    // g f', g multiplied in before the final scaling.
-    template <class G>
-    V<D> Slope(const State& s, V<D>, G g) const {
-      const V<D> four = hn::Set(d, 4);
-      const V<D> dy_p = hn::MulAdd(hn::Mul(hn::Mul(four, s.xc), hn::Mul(s.t, s.t)),
-                                   hn::Mul(s.one_t, hn::Mul(s.inv_p, s.inv_p)), s.r_p);
-      const V<D> dy_n = s.parts.MulExp(
-          d, Times(d, g,
-                   hn::MulAdd(hn::Mul(four, s.xc), hn::Mul(s.one_t, hn::Mul(s.inv_n, s.inv_n)),
-                              s.q)));
-      return hn::IfThenElse(s.neg, dy_n, Times(d, g, dy_p));
-    }
-    State Prepare(V<D> x) const {
-      const V<D> xc = ClampHuge(d, x);
-      const auto neg = hn::Lt(xc, hn::Zero(d));
-      const ExpParts<D> parts = ComputeExpParts(d, hn::Neg(hn::Abs(xc)));
-      const V<D> t = parts.Exp(d);
+    HWY_INLINE State Prepare(V<D> x) const {
+      State s;
+      s.xc = ClampHuge(d, x);
+      s.neg = hn::Lt(s.xc, hn::Zero(d));
+      s.parts = ComputeExpPartsNonPositive(d, hn::Neg(hn::Abs(s.xc)));
+      s.n = s.parts.N(d);
+      s.t = s.parts.Scale(s.n);
       const V<D> one = hn::Set(d, 1), two = hn::Set(d, 2);
-      const V<D> one_2t = hn::MulAdd(two, t, one);
-      const V<D> t2 = hn::Add(t, two);
-      // Dp = 1 + 2t + 2t^2 = (1 + 2t) + 2t^2; Dn = t (t + 2) + 2.
-      const V<D> dp = hn::MulAdd(hn::Mul(two, t), t, one_2t);
-      const V<D> dn = hn::MulAdd(t, t2, two);
-      const V<D> inv_p = hn::Div(one, dp), inv_n = hn::Div(one, dn);
-      const V<D> one_t = hn::Add(one, t);
-      // x >= 0: tanh(sp) = r_p; x < 0: tanh(sp) = t q.
-      return {xc, t, one_t, inv_p, inv_n, hn::Mul(one_2t, inv_p), hn::Mul(t2, inv_n), neg, parts};
+      s.one_t = Fast2Sum<D>(one, s.t, &s.one_t_lo);
+      s.a = Fast2Sum<D>(two, s.t, &s.a_lo);
+      s.tt = TwoProduct(d, s.t, s.t, &s.tt_lo);
+      // x >= 0.
+      V<D> np_lo;
+      const V<D> np = Fast2Sum<D>(one, hn::Add(s.t, s.t), &np_lo);
+      V<D> dp_lo;
+      const V<D> dp = Fast2Sum<D>(np, hn::Add(s.tt, s.tt), &dp_lo);
+      dp_lo = hn::Add(dp_lo, hn::Add(np_lo, hn::Add(s.tt_lo, s.tt_lo)));
+      // x < 0: N = t a, and N 2^-q = n a for the value's numerator.
+      V<D> nn_lo;
+      const V<D> nn = TwoProduct(d, s.t, s.a, &nn_lo);
+      nn_lo = hn::MulAdd(s.t, s.a_lo, nn_lo);
+      V<D> dn_lo;
+      const V<D> dn = TwoSum(d, two, nn, &dn_lo);
+      dn_lo = hn::Add(dn_lo, nn_lo);
+      V<D> na_lo;
+      const V<D> na = TwoProduct(d, s.n, s.a, &na_lo);
+      na_lo = hn::MulAdd(s.n, s.a_lo, na_lo);
+      s.num = hn::IfThenElse(s.neg, na, np);
+      s.num_lo = hn::IfThenElse(s.neg, na_lo, np_lo);
+      s.dd = hn::IfThenElse(s.neg, dn, dp);
+      s.dd_lo = hn::IfThenElse(s.neg, dn_lo, dp_lo);
+      s.r = Reciprocal(d, s.dd);
+      return s;
+    }
+    HWY_INLINE V<D> Value(const State& s, V<D> x) const {
+      V<D> lo;
+      const V<D> hi = TwoProduct(d, s.xc, s.num, &lo);
+      lo = hn::MulAdd(s.xc, s.num_lo, lo);
+      const V<D> y = s.parts.ScaleWhere(s.neg, DivideCorrected(d, hi, lo, s.dd, s.dd_lo, s.r));
+      // Beyond kHuge (and at +inf), f = x.
+      return hn::IfThenElse(hn::Gt(x, s.xc), x, y);
+    }
+    template <class G>
+    HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
+      const V<D> x4 = hn::Mul(s.xc, hn::Set(d, 4));  // exact
+      // x >= 0: N Dd + 4x t^2 (1 + t).
+      V<D> pa_lo;
+      const V<D> pa = MulHiLo(d, s.num, s.num_lo, s.dd, s.dd_lo, &pa_lo);
+      V<D> b1_lo;
+      const V<D> b1 = MulHiLo(d, x4, s.tt, s.tt_lo, &b1_lo);
+      V<D> b_lo;
+      const V<D> b = MulHiLo(d, b1, b1_lo, s.one_t, s.one_t_lo, &b_lo);
+      V<D> mp_lo;
+      const V<D> mp = Fast2Sum<D>(pa, b, &mp_lo);
+      mp_lo = hn::Add(mp_lo, hn::Add(pa_lo, b_lo));
+      // x < 0: n ((t + 2) Dd + 4x (1 + t)).
+      V<D> ad_lo;
+      const V<D> ad = MulHiLo(d, s.a, s.a_lo, s.dd, s.dd_lo, &ad_lo);
+      V<D> c_lo;
+      const V<D> c = MulHiLo(d, x4, s.one_t, s.one_t_lo, &c_lo);
+      V<D> w_lo;
+      const V<D> w = TwoSum(d, ad, c, &w_lo);
+      w_lo = hn::Add(w_lo, hn::Add(ad_lo, c_lo));
+      V<D> mn_lo;
+      const V<D> mn = MulHiLo(d, s.n, w, w_lo, &mn_lo);
+      V<D> hi = hn::IfThenElse(s.neg, mn, mp);
+      V<D> lo = hn::IfThenElse(s.neg, mn_lo, mp_lo);
+      TimesHiLo(d, g, &hi, &lo);
+      return s.parts.ScaleWhere(s.neg, DivideBySquare(d, hi, lo, s.dd, s.dd_lo, s.r));
     }
   };
 };

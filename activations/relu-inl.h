@@ -67,15 +67,15 @@ struct Relu {
     Kernel(D d_in, const ParamValues&) : d(d_in) {}
 
     using State = hn::Mask<D>;  // x > 0
-    State Prepare(V<D> x) const { return hn::Gt(x, hn::Zero(d)); }
+    HWY_INLINE State Prepare(V<D> x) const { return hn::Gt(x, hn::Zero(d)); }
     // Selects, not products: x itself, and g (not g * 1) or 0. NaN lanes of
     // x and g are restored by the driver.
-    V<D> Value(const State& pos, V<D> x) const { return hn::IfThenElseZero(pos, x); }
-    V<D> Slope(const State& pos, V<D>, Unit) const { return hn::IfThenElseZero(pos, hn::Set(d, 1)); }
-    V<D> Slope(const State& pos, V<D>, V<D> g) const { return hn::IfThenElseZero(pos, g); }
+    HWY_INLINE V<D> Value(const State& pos, V<D> x) const { return hn::IfThenElseZero(pos, x); }
+    HWY_INLINE V<D> Slope(const State& pos, V<D>, Unit) const { return hn::IfThenElseZero(pos, hn::Set(d, 1)); }
+    HWY_INLINE V<D> Slope(const State& pos, V<D>, V<D> g) const { return hn::IfThenElseZero(pos, g); }
     // y > 0 exactly when x > 0.
     template <class G>
-    V<D> SlopeFromOutput(V<D> y, G g) const { return Slope(Prepare(y), y, g); }
+    HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const { return Slope(Prepare(y), y, g); }
   };
 };
 

@@ -65,10 +65,8 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct Sigmoid {
-  // float32 derivatives through float64: natively the chain exp, (1+e)^2,
-  // division reaches 3.8 ULP; rounded once from float64 it is 0.5 ULP.
-  static constexpr bool kFloatForwardViaDouble = false;
-  static constexpr bool kFloatDerivativeViaDouble = true;
+  static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
+  static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
 
   // The kernel interface (kernels.cc builds every mode from it):
   //   State Prepare(V x)               what f and f' share (the exponential);
@@ -84,18 +82,23 @@ struct Sigmoid {
     Kernel(D d_in, const ParamValues&) : d(d_in) {}
 
     using State = Logistic<D>;
-    State Prepare(V<D> x) const { return Logistic<D>(d, x, hn::Zero(d)); }
-    V<D> Value(const State& s, V<D>) const { return s.MulSigmoid(d, hn::Set(d, 1)); }
-    // g e / (1 + e)^2 with g multiplied in before the final scaling: one
-    // rounding fewer than g * f'(x), and g f' stays normal where f' is not.
-    V<D> Slope(const State& s, V<D>, Unit) const {
-      return s.MulSigmoidDerivative(d, hn::Set(d, 1));
-    }
-    V<D> Slope(const State& s, V<D>, V<D> g) const { return s.MulSigmoidDerivative(d, g); }
-    // y (1 - y): 1 - y is exact for y >= 1/2 (Sterbenz), so no cancellation.
+    HWY_INLINE State Prepare(V<D> x) const { return Logistic<D>(d, x); }
+    HWY_INLINE V<D> Value(const State& s, V<D>) const { return s.MulSigmoid(d, Unit{}); }
+    // g e / (1 + e)^2 with g multiplied in exactly before the final scaling,
+    // so g f' stays accurate where f' alone is subnormal.
     template <class G>
-    V<D> SlopeFromOutput(V<D> y, G g) const {
-      return Times(d, g, hn::Mul(y, hn::Sub(hn::Set(d, 1), y)));
+    HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
+      return s.MulSigmoidDerivative(d, g);
+    }
+    // y (1 - y) = y - y^2: one FMA rounds the exact value once (0.5 ULP);
+    // without FMA, y (1 - y), where 1 - y is exact for y >= 1/2 (Sterbenz).
+    template <class G>
+    HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const {
+      if constexpr (HWY_NATIVE_FMA) {
+        return Times(d, g, hn::NegMulAdd(y, y, y));
+      } else {
+        return Times(d, g, hn::Mul(y, hn::Sub(hn::Set(d, 1), y)));
+      }
     }
   };
 };

@@ -59,11 +59,11 @@ namespace HWY_NAMESPACE {
 
 struct Silu {
   // As swish: float32 forward natively, derivatives through float64.
-  static constexpr bool kFloatForwardViaDouble = false;
-  static constexpr bool kFloatDerivativeViaDouble = true;
+  static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
+  static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
   template <class D>
-  struct Kernel : SwishKernel<D> {
-    Kernel(D d, const ParamValues&) : SwishKernel<D>(d, 1.0) {}
+  struct Kernel : SwishKernel<D, true> {
+    Kernel(D d, const ParamValues&) : SwishKernel<D, true>(d, 1.0) {}
   };
 };
 

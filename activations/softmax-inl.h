@@ -222,9 +222,9 @@ struct SoftmaxKernel {
       V<D> lo;
       const V<D> hi = Shifted(x, m, &lo);
       // The exponential clamps its argument, which turns NaN into a number
-      // on x86 (Min/Max return the other operand): a NaN x enters the sum
-      // as itself, so its whole line is NaN.
-      s.Add(d, hn::IfThenElse(hn::IsNaN(x), x, ComputeExpParts(d, hi, lo).Exp(d)));
+      // on x86 (Min/Max return the other operand): a NaN x - m (x NaN, or
+      // x = m = +inf) enters the sum as itself, so its whole line is NaN.
+      s.Add(d, hn::IfThenElse(hn::IsNaN(hi), hi, ComputeExpParts(d, hi, lo).Exp(d)));
     }
     Stats st{m, s.hi, s.lo};
     l.AllSum(&st.s_hi, &st.s_lo);

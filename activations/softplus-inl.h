@@ -74,15 +74,22 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct Softplus {
-  static constexpr bool kFloatForwardViaDouble = true;
-  static constexpr bool kFloatDerivativeViaDouble = true;
+  static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
+  static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
 
   template <class D>
   struct Kernel {
+    using T = hn::TFromD<D>;
     D d;
-    V<D> beta, threshold;
+    // beta = beta_hi + beta_lo: in float32 the rounding of beta itself would
+    // be amplified by exp in the tail; 1/beta for the corrected division.
+    V<D> beta, beta_lo, inv_beta, threshold;
     Kernel(D d_in, const ParamValues& p)
-        : d(d_in), beta(hn::Set(d_in, p[0])), threshold(hn::Set(d_in, p[1])) {}
+        : d(d_in),
+          beta(hn::Set(d_in, static_cast<T>(p[0]))),
+          beta_lo(hn::Set(d_in, static_cast<T>(p[0] - static_cast<T>(p[0])))),
+          inv_beta(hn::Set(d_in, static_cast<T>(1 / p[0]))),
+          threshold(hn::Set(d_in, static_cast<T>(p[1]))) {}
 
     // z = beta x = zh + zl exactly; f' = sigmoid(z).
     struct State {
@@ -90,23 +97,44 @@ struct Softplus {
       Logistic<D> s;
       hn::Mask<D> linear;  // beta x > threshold: f = x, f' = 1
     };
-    State Prepare(V<D> x) const {
+    HWY_INLINE State Prepare(V<D> x) const {
+      const V<D> xc = ClampHuge(d, x);
       V<D> zl;
-      const V<D> z = TwoProduct(d, beta, ClampHuge(d, x), &zl);
+      const V<D> z = TwoProductClamped(d, beta, xc, &zl);
+      zl = hn::MulAdd(beta_lo, xc, zl);
       return {z, zl, Logistic<D>(d, z, zl), hn::Gt(z, threshold)};
     }
-    // log(1 + e^z) = max(z, 0) + log1p(e^-|z|).
-    V<D> Value(const State& s, V<D> x) const {
-      const V<D> pos = hn::IfThenElseZero(hn::Not(s.s.negative), hn::Add(s.z, s.zl));
-      const V<D> sp = hn::Div(hn::Add(pos, Log1pNonNegative(d, s.s.e)), beta);
-      return hn::IfThenElse(s.linear, x, sp);
+    // log(1 + e^z) = max(z, 0) + log1p(e^-|z|), the sum kept as hi + lo
+    // (Fast2Sum of the larger and the smaller term), then divided by beta
+    // with one correction step (exact for beta = 1).
+    HWY_INLINE V<D> Value(const State& s, V<D> x) const {
+      V<D> l_lo;
+      const V<D> l = Log1pUnitInterval(d, s.s.e, &l_lo);
+      // log1p(e + e_lo) = log1p(e) + e_lo / (1 + e): the exponential's own
+      // rounding would otherwise dominate where e is small.
+      l_lo = hn::MulAdd(s.s.parts.Scale(s.s.parts.NLo(d)), s.s.r, l_lo);
+      const V<D> zp = hn::IfThenZeroElse(s.s.negative, s.z);
+      V<D> sp_lo;
+      V<D> sp = Fast2Sum<D>(hn::Max(zp, l), hn::Min(zp, l), &sp_lo);
+      sp_lo = hn::Add(sp_lo, hn::Add(l_lo, hn::IfThenZeroElse(s.s.negative, s.zl)));
+      // Deep in the lower tail (e < 2^-24), log1p(e) = e (1 - e/2): from
+      // (n + n_lo) 2^q, scaled after the division, since e itself may be
+      // subnormal where e / beta is not.
+      const auto tail = hn::Lt(s.z, hn::Set(d, static_cast<T>(-20)));
+      const V<D> n_lo = s.s.parts.NLo(d);
+      sp = hn::IfThenElse(tail, s.s.n, sp);
+      sp_lo = hn::IfThenElse(tail, hn::NegMulAdd(hn::Mul(s.s.n, s.s.e), hn::Set(d, 0.5), n_lo),
+                             sp_lo);
+      const V<D> y = DivideCorrected(d, sp, sp_lo, beta, beta_lo, inv_beta);
+      return hn::IfThenElse(s.linear, x, s.s.parts.ScaleWhere(tail, y));
     }
     // g sigmoid(z), g multiplied in before the final scaling.
-    V<D> Slope(const State& s, V<D>, Unit) const {
-      return hn::IfThenElse(s.linear, hn::Set(d, 1), s.s.MulSigmoid(d, hn::Set(d, 1)));
+    // (kExtended: the exponential's rounding carried, within 1 ULP.)
+    HWY_INLINE V<D> Slope(const State& s, V<D>, Unit) const {
+      return hn::IfThenElse(s.linear, hn::Set(d, 1), s.s.template MulSigmoid<true>(d, Unit{}));
     }
-    V<D> Slope(const State& s, V<D>, V<D> g) const {
-      return hn::IfThenElse(s.linear, g, s.s.MulSigmoid(d, g));
+    HWY_INLINE V<D> Slope(const State& s, V<D>, V<D> g) const {
+      return hn::IfThenElse(s.linear, g, s.s.template MulSigmoid<true>(d, g));
     }
   };
 };

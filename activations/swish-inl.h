@@ -69,8 +69,9 @@ HWY_BEFORE_NAMESPACE();
 namespace activations {
 namespace HWY_NAMESPACE {
 
-// x sigmoid(beta x) and its derivative; shared with Silu (beta = 1).
-template <class D>
+// x sigmoid(beta x) and its derivative; shared with Silu (kUnitBeta: beta =
+// 1, z = x exactly).
+template <class D, bool kUnitBeta>
 struct SwishKernel {
   using T = hn::TFromD<D>;
   D d;
@@ -82,24 +83,57 @@ struct SwishKernel {
         beta(hn::Set(d_in, static_cast<T>(b))),
         beta_lo(hn::Set(d_in, static_cast<T>(b - static_cast<T>(b)))) {}
 
-  Logistic<D> Gate(V<D> x) const {
-    V<D> z_lo;
-    const V<D> z = TwoProduct(d, beta, x, &z_lo);
-    return Logistic<D>(d, z, hn::MulAdd(beta_lo, x, z_lo));
-  }
   struct State {
-    V<D> xc;  // x clamped to +-kHuge
+    V<D> z, z_lo;  // beta x exactly, x clamped to +-kHuge
     Logistic<D> gate;
   };
-  State Prepare(V<D> x) const {
+  HWY_INLINE State Prepare(V<D> x) const {
     const V<D> xc = ClampHuge(d, x);
-    return {xc, Gate(xc)};
+    if constexpr (kUnitBeta) {
+      return {xc, hn::Zero(d), Logistic<D>(d, xc)};
+    } else {
+      V<D> z_lo;
+      const V<D> z = TwoProductClamped(d, beta, xc, &z_lo);
+      z_lo = hn::MulAdd(beta_lo, xc, z_lo);
+      return {z, z_lo, Logistic<D>(d, z, z_lo)};
+    }
   }
-  V<D> Value(const State& s, V<D> x) const { return s.gate.MulSigmoid(d, x); }
+  HWY_INLINE V<D> Value(const State& s, V<D> x) const { return s.gate.MulSigmoidAny(d, x); }
   // g (sigmoid(z) + z sigmoid'(z)), g multiplied in before the final scaling.
+  // For z < 0 the numerator holds W = 1 + e^z + z, which vanishes at z0 =
+  // -1.27846 (the zero of f'). float32 carries e^z to ~2^-30 (the
+  // exponential's rounding carried; its polynomial's 0.02 ULP remains),
+  // enough where |W| > e^z / 4, i.e. |z - z0| > 1/16; closer, W = u B(u)
+  // with u = z - z0 (exact: Sterbenz and the lo parts) and B(u) = (1 + c) +
+  // c u (1/2 + u (1/6 + u (1/24 + u/120))), c = e^z0 = -(1 + z0): the
+  // Taylor series of 1 + z + e^z at z0, whose next term is below 2^-29 of B
+  // there. float64 has the stated absolute error there instead
+  // (UlpBounds::derivative_near_zero_ulp_of_one).
   template <class G>
-  V<D> Slope(const State& s, V<D>, G g) const {
-    return s.gate.SigmoidPlusSlope(d, hn::Mul(beta, s.xc), g);
+  HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
+    if constexpr (sizeof(T) == 4) {
+      // z0 and 1 + c = -z0 as hi + lo floats; c = 0.2784645427610738.
+      const V<D> z0 = hn::Set(d, -1.27846455574035645f);
+      const V<D> z0_lo = hn::Set(d, 1.2979283e-08f);
+      V<D> u_lo;
+      const V<D> u = Fast2Sum<D>(hn::Sub(s.z, z0), hn::Sub(s.z_lo, z0_lo), &u_lo);
+      const auto near = hn::Lt(hn::Abs(u), hn::Set(d, 1.0f / 16));
+      const V<D> c = hn::Set(d, 0.27846454f);
+      V<D> series = hn::MulAdd(u, hn::Set(d, 1.0f / 120), hn::Set(d, 1.0f / 24));
+      series = hn::MulAdd(u, series, hn::Set(d, 1.0f / 6));
+      series = hn::MulAdd(u, series, hn::Set(d, 0.5f));
+      const V<D> b_lo = hn::MulAdd(c, hn::Mul(u, series), hn::Set(d, -1.2979283e-08f));
+      const V<D> b_hi = hn::Neg(z0);
+      V<D> w_lo;
+      V<D> w = TwoProduct(d, u, b_hi, &w_lo);
+      w_lo = hn::MulAdd(u_lo, b_hi, hn::MulAdd(u, b_lo, w_lo));
+      // Renormalized: u b_lo is up to 1 % of w, and the corrected division
+      // wants a lo part below an ULP of its hi part.
+      w = Fast2Sum<D>(w, w_lo, &w_lo);
+      return s.gate.template SigmoidPlusSlope<true>(d, s.z, s.z_lo, g, &near, w, w_lo);
+    } else {
+      return s.gate.SigmoidPlusSlope(d, s.z, s.z_lo, g);
+    }
   }
 };
 
@@ -108,11 +142,11 @@ struct Swish {
   // exact two-product keeps z's rounding out of the tail); the derivative
   // runs through the float64 kernel, whose single final rounding keeps it
   // within 1 ULP also next to the zero of f'.
-  static constexpr bool kFloatForwardViaDouble = false;
-  static constexpr bool kFloatDerivativeViaDouble = true;
+  static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
+  static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
   template <class D>
-  struct Kernel : SwishKernel<D> {
-    Kernel(D d, const ParamValues& p) : SwishKernel<D>(d, p[0]) {}
+  struct Kernel : SwishKernel<D, false> {
+    Kernel(D d, const ParamValues& p) : SwishKernel<D, false>(d, p[0]) {}
   };
 };
 

@@ -60,41 +60,40 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct Tanh {
-  // float32 derivatives through float64: natively the chain exp, (1+e)^2,
-  // division reaches 3.8 ULP; rounded once from float64 it is 0.5 ULP.
-  static constexpr bool kFloatForwardViaDouble = false;
-  static constexpr bool kFloatDerivativeViaDouble = true;
+  static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
+  static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
 
   template <class D>
   struct Kernel {
     D d;
     Kernel(D d_in, const ParamValues&) : d(d_in) {}
 
-    // With m = expm1(-2|x|) in (-1, 0]: tanh|x| = -m / (2 + m), and
-    // 1 + m = exp(-2|x|) gives f' = 4 (1 + m) / (2 + m)^2; the exponential's
-    // parts carry 1 + m without the cancellation of adding 1 to m.
-    using State = ExpParts<D>;  // of -2|x|
-    State Prepare(V<D> x) const {
-      return ComputeExpParts(d, hn::Mul(hn::Abs(x), hn::Set(d, -2)));
+    // With e = exp(-2|x|) and m = expm1(-2|x|) = e - 1 from the same
+    // exponential parts (no cancellation near 0): tanh|x| = -m / (1 + e) and
+    // f' = 4 e / (1 + e)^2 = 4 sigmoid'(2|x|), so the logistic's pieces at
+    // z = 2|x| (exact) serve both, one reciprocal for the two.
+    using State = Logistic<D>;
+    HWY_INLINE State Prepare(V<D> x) const { return Logistic<D>(d, hn::Add(hn::Abs(x), hn::Abs(x))); }
+    HWY_INLINE V<D> Value(const State& s, V<D> x) const {
+      const V<D> minus_m = hn::Neg(s.parts.Expm1NonPositive(d));
+      return hn::CopySign(DivideCorrected<false>(d, minus_m, minus_m, s.den, s.den_lo, s.r), x);
     }
-    V<D> Value(const State& p, V<D> x) const {
-      const V<D> m = p.Expm1NonPositive(d);
-      return hn::CopySign(hn::Div(hn::Neg(m), hn::Add(m, hn::Set(d, 2))), x);
-    }
-    // 4 g e / (1 + e)^2 from e = exp(-2|x|) itself (1 + e is more accurate
-    // than 2 + m, since m carries expm1's larger error), g multiplied in
-    // before the final scaling.
+    // 4 g e / (1 + e)^2, g multiplied in exactly before the final scaling.
     template <class G>
-    V<D> Slope(const State& p, V<D>, G g) const {
-      const V<D> one_e = hn::Add(hn::Set(d, 1), p.Exp(d));
-      return p.MulExp(d, hn::Div(Times(d, g, hn::Set(d, 4)), hn::Mul(one_e, one_e)));
+    HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
+      return s.template MulSigmoidDerivative<2>(d, g);
     }
-    // 1 - y^2 as (1 - |y|)(1 + |y|): 1 - |y| is exact for |y| >= 1/2.
+    // 1 - y^2: one FMA rounds the exact value once (0.5 ULP); without FMA,
+    // (1 - |y|)(1 + |y|), where 1 - |y| is exact for |y| >= 1/2.
     template <class G>
-    V<D> SlopeFromOutput(V<D> y, G g) const {
-      const V<D> a = hn::Abs(y);
+    HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const {
       const V<D> one = hn::Set(d, 1);
-      return Times(d, g, hn::Mul(hn::Sub(one, a), hn::Add(one, a)));
+      if constexpr (HWY_NATIVE_FMA) {
+        return Times(d, g, hn::NegMulAdd(y, y, one));
+      } else {
+        const V<D> a = hn::Abs(y);
+        return Times(d, g, hn::Mul(hn::Sub(one, a), hn::Add(one, a)));
+      }
     }
   };
 };

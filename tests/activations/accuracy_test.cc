@@ -25,7 +25,9 @@
 namespace activations {
 namespace {
 
+using test::TestGradients;
 using test::TestInputs;
+using test::ToOutputs;
 
 struct Worst {
   double ulp = 0;
@@ -39,26 +41,8 @@ void CheckCall(const Call& call, const std::string& label) {
   const double bound = MaxUlpError(call, dtype, ResultTensor::kOutput);
   const double bound2 = MaxUlpError(call, dtype, ResultTensor::kDerivative);
   std::vector<T> x = TestInputs<T>();
-  if (call.input_kind == InputKind::kOutput) {
-    // Inputs are outputs y = f(x), rounded to T, as a caller would hold them.
-    Call fwd = call;
-    fwd.mode = Mode::kForward;
-    fwd.input_kind = InputKind::kX;
-    for (T& v : x) v = static_cast<T>(reference::Forward(fwd, v));
-  }
-  // Upstream gradients: half in [-3, 3], half of magnitude 1e-3 to 1e4 (a
-  // large g makes g f'(x) normal where f'(x) alone is subnormal: elu's
-  // g alpha e^x at x < -87 in float32).
-  std::vector<T> g(x.size());
-  std::mt19937 rng(7);
-  for (size_t i = 0; i < g.size(); ++i) {
-    if (i % 2 == 0) {
-      g[i] = T(std::uniform_real_distribution<double>(-3, 3)(rng));
-    } else {
-      const double m = std::exp(std::uniform_real_distribution<double>(-6.9, 9.2)(rng));
-      g[i] = T(std::bernoulli_distribution(0.5)(rng) ? m : -m);
-    }
-  }
+  ToOutputs(call, &x);
+  const std::vector<T> g = TestGradients<T>(x.size());
   std::vector<T> out(x.size()), out2(x.size());
   Job job{call, sizeof(T) == 4 ? DType::kFloat32 : DType::kFloat64, x.size(), x.data(),
           g.data(), out.data(), out2.data()};

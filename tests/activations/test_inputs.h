@@ -10,6 +10,8 @@
 #include <random>
 #include <vector>
 
+#include "activations/reference.h"
+
 namespace activations::test {
 
 template <typename T>
@@ -59,6 +61,35 @@ std::vector<T> TestInputs(double span = 20.0, int dense = 8001, int random = 300
     v.push_back(T(std::uniform_real_distribution<double>(-40, 40)(rng)));
   }
   return v;
+}
+
+// For a call from the output: the inputs x become the outputs y = f(x),
+// rounded to T, as a caller would hold them.
+template <typename T>
+void ToOutputs(const Call& call, std::vector<T>* x) {
+  if (call.input_kind != InputKind::kOutput) return;
+  Call fwd = call;
+  fwd.mode = Mode::kForward;
+  fwd.input_kind = InputKind::kX;
+  for (T& v : *x) v = static_cast<T>(reference::Forward(fwd, v));
+}
+
+// Upstream gradients: half in [-3, 3], half of magnitude 1e-3 to 1e4 (a
+// large g makes g f'(x) normal where f'(x) alone is subnormal: elu's
+// g alpha e^x at x < -87 in float32).
+template <typename T>
+std::vector<T> TestGradients(size_t n) {
+  std::vector<T> g(n);
+  std::mt19937 rng(7);
+  for (size_t i = 0; i < n; ++i) {
+    if (i % 2 == 0) {
+      g[i] = T(std::uniform_real_distribution<double>(-3, 3)(rng));
+    } else {
+      const double m = std::exp(std::uniform_real_distribution<double>(-6.9, 9.2)(rng));
+      g[i] = T(std::bernoulli_distribution(0.5)(rng) ? m : -m);
+    }
+  }
+  return g;
 }
 
 }  // namespace activations::test
