@@ -12,6 +12,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "activations/catalog.h"
@@ -59,15 +60,32 @@ namespace {
 // Debian's Abseil 20220623 has its own string_view type (not std's): adapt.
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
+// `s` with control characters, quotes and backslashes C-escaped ("\x00",
+// "\n", "\""), UTF-8 letters kept: a message is read in a log or a
+// terminal, where a NUL or an escape sequence from a caller does harm
+// (tests/reliability/bad_input_matrix.py found the raw NUL).
+std::string Escaped(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f || c == '"' || c == '\\') {
+      out += absl::CEscape(absl::string_view(&c, 1));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 // A caller's string quoted for a message, cut short (at a UTF-8 character
 // boundary) past kMaxQuoted bytes: a megabyte-long name must not become a
 // megabyte-long error, which would not even fit in gRPC's trailers.
 constexpr std::size_t kMaxQuoted = 64;
 std::string Quoted(std::string_view s) {
-  if (s.size() <= kMaxQuoted) return absl::StrCat("\"", Sv(s), "\"");
+  if (s.size() <= kMaxQuoted) return absl::StrCat("\"", Escaped(s), "\"");
   std::size_t cut = kMaxQuoted;
   while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  return absl::StrCat("\"", Sv(s.substr(0, cut)), "...\" (", s.size(), " bytes)");
+  return absl::StrCat("\"", Escaped(s.substr(0, cut)), "...\" (", s.size(), " bytes)");
 }
 
 std::string FromOutputNames() {
@@ -100,8 +118,10 @@ absl::StatusOr<Call> MakeCall(std::string_view function, NamedParams params,
     call.params[i] = spec->params[i].default_value;
   }
   for (const auto& [name, value] : params) {
+    // An init-capture: clang 14 (the sanitizer and fuzzing builds) cannot
+    // capture a structured binding itself.
     const auto it = std::find_if(spec->params.begin(), spec->params.end(),
-                                 [&](const ParamSpec& p) { return p.name == name; });
+                                 [&n = name](const ParamSpec& p) { return p.name == n; });
     if (it == spec->params.end()) {
       return absl::InvalidArgumentError(absl::StrCat("params: unknown parameter ", Quoted(name),
                                                      " for ", Sv(spec->name), "; ",

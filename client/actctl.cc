@@ -47,7 +47,9 @@ absl::Status WriteFile(const std::string& path, const std::string& text) {
 std::string FormatNumber(double v, bool f64) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  return absl::StrFormat(f64 ? "%.17g" : "%.9g", v);
+  // Two calls, not one with a chosen format: absl::StrFormat checks its format
+  // at compile time, and clang rejects a format that is not a constant.
+  return f64 ? absl::StrFormat("%.17g", v) : absl::StrFormat("%.9g", v);
 }
 
 // JSON has no NaN or infinities: write them as protobuf's JSON mapping does.

@@ -225,6 +225,13 @@ absl::StatusOr<std::unique_ptr<ActivationClient>> ActivationClient::Create(
   if (options.own_connections) {
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   }
+  if (options.minimal_stack) {
+    args.SetInt(GRPC_ARG_MINIMAL_STACK, 1);
+    // The minimal stack would also drop the client's own deadline timer (a
+    // call to a server that never answers would then wait for the
+    // connection to fail): keep it.
+    args.SetInt(GRPC_ARG_ENABLE_DEADLINE_CHECKS, 1);
+  }
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   if (options.tls.enabled) {
     const TlsOptions& tls = options.tls;

@@ -75,6 +75,10 @@ struct ClientOptions {
   // other channels to the same target in the process (load generators want
   // N independent connections).
   bool own_connections = false;
+  // Leave out gRPC's optional client filters (grpc.minimal_stack: message
+  // compression, the client-side message size checks) to spend less CPU per
+  // call; deadlines are still enforced. For load generators.
+  bool minimal_stack = false;
 };
 
 // Per-call settings.

@@ -9,9 +9,10 @@
 //   the *intended* send time, so a stalled server shows its queueing delay
 //   instead of hiding it (wrk2's coordinated-omission correction).
 //
-// Everything runs on gRPC's callback API: no thread per request, so a 2-core
-// machine can drive the server rather than itself. The run is bounded by
-// `duration` and/or `total`; every call has a deadline.
+// Asynchronous throughout, no thread per request, so a 2-core machine can
+// drive the server rather than itself: unary and batch calls on completion
+// queues polled by `threads` threads, streams on gRPC's callback API. The
+// run is bounded by `duration` and/or `total`; every call has a deadline.
 //
 // Three parts, each readable alone: the runner (actload_runner.cc, this
 // header), verification of the answers (actload_verify.h) and the reports
@@ -49,6 +50,12 @@ struct LoadConfig {
   // Closed loop: requests (unary/batch) or streams (stream) in flight.
   // Open loop, stream: number of streams the messages are spread over.
   int concurrency = 8;
+  // Threads that poll the completion queues of unary and batch calls (calls
+  // are spread over them); streams record their completions in as many
+  // shares. In [1, 64] (--threads). One thread is the default: on 2 shared
+  // cores a second poller costs more CPU per request for no higher rate
+  // (docs/client.md); more help where the driver has cores of its own.
+  int threads = 1;
   // > 0: open loop at this many requests per second.
   double rps = 0;
   // Length of the measured phase; and/or the number of measured requests

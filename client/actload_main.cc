@@ -16,6 +16,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "client/actload.h"
 #include "client/actload_report.h"
@@ -31,6 +32,9 @@ ABSL_FLAG(int, connections, 1, "HTTP/2 connections (at least one per target)");
 ABSL_FLAG(int, concurrency, 8,
           "Closed loop: requests in flight (stream: streams, one message in "
           "flight each). Open loop stream: streams to spread messages over");
+ABSL_FLAG(int, threads, 1,
+          "Unary/batch: threads polling completion queues (calls spread over "
+          "them); more than 1 helps only when actload has idle cores");
 ABSL_FLAG(double, rps, 0,
           "Open loop: send at this fixed rate, latency measured from each "
           "request's intended send time; 0 = closed loop");
@@ -93,11 +97,17 @@ int main(int argc, char** argv) {
       "  actload --rps 5000 --size 1024,65536 --rpc stream --verify "
       "--output json");
   absl::ParseCommandLine(argc, argv);
+  // Debian's Abseil is built without NDEBUG, so every absl::Mutex lock --
+  // gRPC takes several per call -- also updates a deadlock-detection graph:
+  // about 8k instructions of a 67k-instruction call (callgrind,
+  // docs/client.md). A load generator wants its CPU for the load.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   LoadConfig config;
   config.targets = absl::GetFlag(FLAGS_target);
   config.connections = absl::GetFlag(FLAGS_connections);
   config.concurrency = absl::GetFlag(FLAGS_concurrency);
+  config.threads = absl::GetFlag(FLAGS_threads);
   config.rps = absl::GetFlag(FLAGS_rps);
   config.duration = absl::GetFlag(FLAGS_duration);
   config.total = absl::GetFlag(FLAGS_total);

@@ -165,6 +165,7 @@ std::string FormatJson(const LoadConfig& c, const LoadResult& r) {
       ",\"open_loop\":", c.rps > 0 ? "true" : "false",
       ",\"rps\":", c.rps, ",\"concurrency\":", c.concurrency,
       ",\"connections\":", std::max<int>(c.connections, c.targets.size()),
+      ",\"threads\":", c.threads,
       ",\"duration_s\":", absl::ToDoubleSeconds(c.duration),
       ",\"total\":", c.total,
       ",\"warmup_s\":", absl::ToDoubleSeconds(c.warmup),

@@ -1,6 +1,15 @@
 // actload's runner: connections, the closed and open loops, streams, and
 // the bookkeeping of each completion. What an answer must be is
 // actload_verify's business; how the result reads, actload_report's.
+//
+// Where its CPU goes (docs/client.md, "Its own cost"): gRPC's per-call work
+// dominates, so unary and batch calls use the completion-queue API on
+// `threads` polling threads of actload's own (no hop to gRPC's callback
+// threads, no std::function per call; a closed-loop worker reuses one call
+// slot), channels without gRPC's optional client filters
+// (ClientOptions::minimal_stack), and each polling thread records into a
+// Tally of its own, merged at the end: no lock is shared on the hot path.
+// Streams keep the callback API (one reactor per stream).
 #include "client/actload.h"
 
 #include <sys/resource.h>
@@ -28,7 +37,9 @@
 #include "client/activation_client.h"
 #include "client/actload_report.h"
 #include "client/actload_verify.h"
+#include "grpcpp/completion_queue.h"
 #include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/support/async_unary_call.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/client_callback.h"
 #include "grpcpp/support/proto_buffer_reader.h"
@@ -52,10 +63,40 @@ absl::Status ToAbsl(const grpc::Status& s) {
 constexpr char kComputeMethod[] = "/activation.v1.ActivationService/Compute";
 constexpr char kBatchMethod[] = "/activation.v1.ActivationService/ComputeBatch";
 
-// One generic unary call in flight: what it needs until its callback ran.
-struct RawCall {
-  grpc::ClientContext context;
+struct Payload;
+
+// One generic unary (or batch) call on a completion queue: its tag. A
+// closed-loop worker owns one and reuses it call after call (`worker` >= 0);
+// an open-loop call is allocated when sent and freed when answered.
+struct UnaryCall {
+  // The reader lives in the call's arena, which the context owns: declared
+  // after it, so destroyed before it.
+  std::optional<grpc::ClientContext> context;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<grpc::ByteBuffer>> reader;
   grpc::ByteBuffer response;
+  grpc::Status status;
+  const Payload* payload = nullptr;
+  Clock::time_point intended;
+  int client = 0;
+  int queue = 0;    // completion queue (and Tally) it runs on
+  int worker = -1;  // closed loop: the worker; open loop: -1
+};
+
+// What the completions seen by one thread add up to (a polling thread's, or
+// a share of the streams'): merged into the LoadResult at the end, so that
+// no lock is shared on the hot path. `mu` is taken by its owner and, once
+// per progress interval, by the progress thread.
+struct Tally {
+  absl::Mutex mu;
+  // The measured phase. result.latency stays empty: ok_latency and
+  // error_latency make it up at the end (one Record per completion).
+  LoadResult result ABSL_GUARDED_BY(mu);
+  LatencyHistogram error_latency ABSL_GUARDED_BY(mu);
+  Clock::time_point last_completion ABSL_GUARDED_BY(mu);
+  // The current progress interval (warm-up included), when reporting live.
+  uint64_t interval_ok ABSL_GUARDED_BY(mu) = 0;
+  uint64_t interval_errors ABSL_GUARDED_BY(mu) = 0;
+  LatencyHistogram interval_latency ABSL_GUARDED_BY(mu);
 };
 
 // One size of the payload mix, with its prebuilt request(s) and, when
@@ -66,7 +107,7 @@ struct Payload {
   // Unary and batch: the request serialised once, sent as is by the generic
   // stub (no per-call serialisation, as h2load sends a prebuilt body).
   grpc::ByteBuffer bytes;
-  const char* method = nullptr;
+  std::string method;
   Expected expected;  // --verify: what the answers must be
   uint64_t elements = 0;       // per RPC
   uint64_t payload_bytes = 0;  // per RPC: inputs sent + outputs received
@@ -155,8 +196,8 @@ class StreamWorker final
     : public grpc::ClientBidiReactor<v1::ComputeRequest,
                                      v1::ComputeStreamResponse> {
  public:
-  StreamWorker(Runner* runner, int client, int index)
-      : runner_(runner), client_(client), index_(index) {}
+  StreamWorker(Runner* runner, Tally* tally, int client, int index)
+      : runner_(runner), tally_(tally), client_(client), index_(index) {}
   grpc::ClientContext* context() { return &context_; }
   int client() const { return client_; }
   int index() const { return index_; }
@@ -217,6 +258,7 @@ class StreamWorker final
   void FlushFailed();
 
   Runner* runner_;
+  Tally* const tally_;
   const int client_;
   const int index_;
   grpc::ClientContext context_;
@@ -242,40 +284,47 @@ class Runner {
         client_target_(std::move(client_target)),
         payloads_(std::move(payloads)),
         schedule_(SizeSchedule(config.sizes)),
-        verifier_(verifier) {
-    result_.per_target.assign(config.targets.size(), 0);
+        verifier_(verifier),
+        timeout_(absl::ToChronoNanoseconds(config.timeout)) {
     for (const auto& client : clients_) {
       generic_.push_back(std::make_unique<grpc::GenericStub>(client->channel()));
+    }
+    for (int t = 0; t < config.threads; ++t) {
+      tallies_.push_back(std::make_unique<Tally>());
+      absl::MutexLock lock(&tallies_.back()->mu);
+      tallies_.back()->result.per_target.assign(config.targets.size(), 0);
     }
   }
 
   LoadResult Run(std::ostream* progress);
 
-  // Completion of one request (any RPC kind): records it. `status` is the
-  // RPC's status, or the item's error in a stream. Every Issue is matched by
-  // one Complete and then one Release.
-  void Complete(const Payload& payload, int client, Clock::time_point intended,
-                const absl::Status& status,
+  // Completion of one request (any RPC kind): recorded in `tally`. `status`
+  // is the RPC's status, or the item's error in a stream. Every request sent
+  // is matched by one Complete and then one Release.
+  void Complete(Tally& tally, const Payload& payload, int client,
+                Clock::time_point intended, const absl::Status& status,
                 const v1::ComputeResponse* const* responses, int n);
 
-  // A unary or batch call answered with `status` and `response`: parses the
-  // response when it is to be verified, then Complete.
-  void Answered(const Payload& payload, int client, Clock::time_point intended,
-                const grpc::Status& status, grpc::ByteBuffer* response);
-
-  // Closed loop: what a worker does after its request completed.
-  void Next(int worker, int client);
-  // The request no longer counts as in flight. Called last, after Next, so
-  // that a closed-loop worker never shows zero in flight between two requests
-  // and Run cannot return while a callback still uses this object.
+  // Stream mode, closed loop: what a stream does after a message completed.
+  void NextOnStream(int worker);
+  // The request no longer counts as in flight. Called last, after the next
+  // request left, so that a closed-loop worker never shows zero in flight
+  // between two requests and Run cannot return while a thread or callback
+  // still uses this object.
   void Release();
   void StreamFinished(StreamWorker* worker);
 
  private:
   // The payload of the next request, and whether one may be sent now.
   const Payload* Take(Clock::time_point now);
-  void Issue(int client, const Payload* payload, Clock::time_point intended,
-             int worker);
+  // Sends `payload` on `call` (its queue, client and worker already set).
+  void StartUnary(UnaryCall* call, const Payload* payload,
+                  Clock::time_point intended);
+  // A polling thread: every answer on completion queue `q`.
+  void Poll(int q);
+  // A unary or batch call answered: parses the response when it is to be
+  // verified, then Complete.
+  void Answered(Tally& tally, const UnaryCall& call);
   bool Drained() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     return in_flight_.load(std::memory_order_acquire) == 0 && live_streams_ == 0;
   }
@@ -284,6 +333,8 @@ class Runner {
   }
   // Live progress: a sample every config_.progress_interval until `stop`.
   void ReportProgress(std::ostream* out, const absl::Notification* stop);
+  // The tallies added up.
+  LoadResult Merged();
 
   const LoadConfig& config_;
   std::vector<std::unique_ptr<ActivationClient>> clients_;
@@ -292,22 +343,26 @@ class Runner {
   std::vector<Payload> payloads_;
   std::vector<int> schedule_;
   const Verifier* const verifier_;  // null: no --verify
+  const std::chrono::nanoseconds timeout_;
+  bool live_progress_ = false;  // interval figures wanted
+  uint64_t late_sends_ = 0;     // open loop; written by Run's thread only
 
   Clock::time_point start_, measure_start_, end_;
   std::atomic<uint64_t> sequence_{0};
   std::atomic<uint64_t> measured_issued_{0};
+  // One per thread (config_.threads); a stream records into
+  // tallies_[worker % threads].
+  std::vector<std::unique_ptr<Tally>> tallies_;
+  // Unary and batch: a completion queue per polling thread, and the closed
+  // loop's call slots (one per worker).
+  std::vector<std::unique_ptr<grpc::CompletionQueue>> queues_;
+  std::vector<std::unique_ptr<UnaryCall>> slots_;
   std::vector<std::unique_ptr<StreamWorker>> streams_;
 
   mutable absl::Mutex mu_;
-  LoadResult result_ ABSL_GUARDED_BY(mu_);
   // Requests issued and not yet released; changed without mu_ (see Release).
   std::atomic<int64_t> in_flight_{0};
   int live_streams_ ABSL_GUARDED_BY(mu_) = 0;
-  Clock::time_point last_completion_ ABSL_GUARDED_BY(mu_);
-  // The current progress interval (every completion, warm-up included).
-  uint64_t interval_ok_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t interval_errors_ ABSL_GUARDED_BY(mu_) = 0;
-  LatencyHistogram interval_latency_ ABSL_GUARDED_BY(mu_);
 };
 
 void StreamWorker::OnWriteDone(bool ok) {
@@ -345,16 +400,16 @@ void StreamWorker::OnReadDone(bool ok) {
   }
   const v1::ComputeResponse* response = &response_.response();
   if (response_.has_error()) {
-    runner_->Complete(*sent.payload, client_, sent.intended,
+    runner_->Complete(*tally_, *sent.payload, client_, sent.intended,
                       absl::Status(static_cast<absl::StatusCode>(
                                        response_.error().code()),
                                    response_.error().message()),
                       nullptr, 0);
   } else {
-    runner_->Complete(*sent.payload, client_, sent.intended, absl::OkStatus(),
-                      &response, 1);
+    runner_->Complete(*tally_, *sent.payload, client_, sent.intended,
+                      absl::OkStatus(), &response, 1);
   }
-  runner_->Next(index_, client_);
+  runner_->NextOnStream(index_);
   runner_->Release();
   StartRead(&response_);
 }
@@ -366,7 +421,7 @@ void StreamWorker::FlushFailed() {
     failed.swap(failed_now_);
   }
   for (const Sent& s : failed) {
-    runner_->Complete(*s.payload, client_, s.intended,
+    runner_->Complete(*tally_, *s.payload, client_, s.intended,
                       absl::UnavailableError("stream closed"), nullptr, 0);
     runner_->Release();
   }
@@ -384,7 +439,8 @@ void StreamWorker::OnDone(const grpc::Status& status) {
       status.ok() ? absl::InternalError("stream ended with messages unanswered")
                   : ToAbsl(status);
   for (const Sent& s : unanswered) {
-    runner_->Complete(*s.payload, client_, s.intended, error, nullptr, 0);
+    runner_->Complete(*tally_, *s.payload, client_, s.intended, error, nullptr,
+                      0);
     runner_->Release();
   }
   runner_->StreamFinished(this);
@@ -400,64 +456,82 @@ const Payload* Runner::Take(Clock::time_point now) {
   return &payloads_[schedule_[k % schedule_.size()]];
 }
 
-void Runner::Issue(int client, const Payload* payload,
-                   Clock::time_point intended, int worker) {
+void Runner::StartUnary(UnaryCall* call, const Payload* payload,
+                        Clock::time_point intended) {
   in_flight_.fetch_add(1, std::memory_order_relaxed);
-  const ActivationClient& c = *clients_[client];
-  const CallOptions call_options{.timeout = config_.timeout};
-  if (config_.rpc == LoadRpc::kStream) {
-    streams_[worker]->Send(payload, intended);
-  } else {
-    auto* call = new RawCall;
-    call->context.set_deadline(
-        absl::ToChronoTime(absl::Now() + c.Timeout(call_options)));
-    generic_[client]->UnaryCall(
-        &call->context, payload->method, grpc::StubOptions(), &payload->bytes,
-        &call->response,
-        [this, call, payload, client, intended, worker](grpc::Status status) {
-          std::unique_ptr<RawCall> owned(call);
-          Answered(*payload, client, intended, status, &owned->response);
-          if (worker >= 0) Next(worker, client);
-          Release();
-        });
+  call->payload = payload;
+  call->intended = intended;
+  call->reader.reset();
+  call->context.emplace();  // a ClientContext serves one call only
+  call->context->set_deadline(std::chrono::system_clock::now() + timeout_);
+  call->reader = generic_[call->client]->PrepareUnaryCall(
+      &*call->context, payload->method, payload->bytes,
+      queues_[call->queue].get());
+  call->reader->StartCall();
+  call->reader->Finish(&call->response, &call->status, call);
+}
+
+void Runner::Poll(int q) {
+  grpc::CompletionQueue& queue = *queues_[q];
+  Tally& tally = *tallies_[q];
+  void* tag = nullptr;
+  bool ok = false;
+  while (queue.Next(&tag, &ok)) {
+    // Finish always completes with ok; the status says how the call went.
+    auto* call = static_cast<UnaryCall*>(tag);
+    Answered(tally, *call);
+    call->response.Clear();
+    if (call->worker < 0) {
+      delete call;  // open loop
+    } else {
+      const Clock::time_point now = Clock::now();
+      if (const Payload* payload = Take(now); payload != nullptr) {
+        StartUnary(call, payload, now);
+      }
+    }
+    Release();
   }
 }
 
-void Runner::Answered(const Payload& payload, int client,
-                      Clock::time_point intended, const grpc::Status& status,
-                      grpc::ByteBuffer* response) {
-  if (!status.ok()) {
-    Complete(payload, client, intended, ToAbsl(status), nullptr, 0);
+void Runner::Answered(Tally& tally, const UnaryCall& call) {
+  const Payload& payload = *call.payload;
+  if (!call.status.ok()) {
+    Complete(tally, payload, call.client, call.intended, ToAbsl(call.status),
+             nullptr, 0);
     return;
   }
-  if (verifier_ == nullptr || intended < measure_start_) {
+  if (verifier_ == nullptr || call.intended < measure_start_) {
     // Like h2load, an answered call counts without being parsed; the
     // response is parsed only when it is to be verified.
-    Complete(payload, client, intended, absl::OkStatus(), nullptr, 0);
+    Complete(tally, payload, call.client, call.intended, absl::OkStatus(),
+             nullptr, 0);
     return;
   }
   const auto malformed = [&] {
-    Complete(payload, client, intended,
+    Complete(tally, payload, call.client, call.intended,
              absl::InternalError("response does not parse"), nullptr, 0);
   };
+  // Deserialize takes the buffer it reads; parse a copy (slices shared).
+  grpc::ByteBuffer response = call.response;
   if (config_.rpc == LoadRpc::kBatch) {
     v1::ComputeBatchResponse batch;
     if (!grpc::SerializationTraits<v1::ComputeBatchResponse>::Deserialize(
-             response, &batch).ok()) {
+             &response, &batch).ok()) {
       return malformed();
     }
     std::vector<const v1::ComputeResponse*> items;
     for (const v1::ComputeResponse& item : batch.items()) items.push_back(&item);
-    Complete(payload, client, intended, absl::OkStatus(), items.data(),
-             static_cast<int>(items.size()));
+    Complete(tally, payload, call.client, call.intended, absl::OkStatus(),
+             items.data(), static_cast<int>(items.size()));
   } else {
     v1::ComputeResponse one;
     if (!grpc::SerializationTraits<v1::ComputeResponse>::Deserialize(
-             response, &one).ok()) {
+             &response, &one).ok()) {
       return malformed();
     }
     const v1::ComputeResponse* item = &one;
-    Complete(payload, client, intended, absl::OkStatus(), &item, 1);
+    Complete(tally, payload, call.client, call.intended, absl::OkStatus(),
+             &item, 1);
   }
 }
 
@@ -478,18 +552,19 @@ void Runner::Release() {
   in_flight_.fetch_sub(1, std::memory_order_acq_rel);
 }
 
-void Runner::Next(int worker, int client) {
+void Runner::NextOnStream(int worker) {
   if (config_.rps > 0) return;  // open loop: the scheduler sends
   const Clock::time_point now = Clock::now();
   const Payload* payload = Take(now);
   if (payload == nullptr) {
-    if (config_.rpc == LoadRpc::kStream) streams_[worker]->Close();
+    streams_[worker]->Close();
     return;
   }
-  Issue(client, payload, now, worker);
+  in_flight_.fetch_add(1, std::memory_order_relaxed);
+  streams_[worker]->Send(payload, now);
 }
 
-void Runner::Complete(const Payload& payload, int client,
+void Runner::Complete(Tally& tally, const Payload& payload, int client,
                       Clock::time_point intended, const absl::Status& status,
                       const v1::ComputeResponse* const* responses, int n) {
   const Clock::time_point now = Clock::now();
@@ -509,34 +584,37 @@ void Runner::Complete(const Payload& payload, int client,
   const int64_t nanos =
       std::chrono::duration_cast<std::chrono::nanoseconds>(now - intended)
           .count();
-  absl::MutexLock lock(&mu_);
-  ++(status.ok() ? interval_ok_ : interval_errors_);
-  interval_latency_.Record(nanos);
+  absl::MutexLock lock(&tally.mu);
+  if (live_progress_) {
+    ++(status.ok() ? tally.interval_ok : tally.interval_errors);
+    tally.interval_latency.Record(nanos);
+  }
   if (!measured) return;
-  last_completion_ = std::max(last_completion_, now);
-  result_.latency.Record(nanos);
-  ++result_.per_target[client_target_[client]];
+  LoadResult& r = tally.result;
+  tally.last_completion = std::max(tally.last_completion, now);
+  ++r.per_target[client_target_[client]];
   if (status.ok()) {
-    ++result_.ok;
-    result_.ok_latency.Record(nanos);
-    result_.elements += payload.elements;
-    result_.payload_bytes += payload.payload_bytes;
+    ++r.ok;
+    r.ok_latency.Record(nanos);
+    r.elements += payload.elements;
+    r.payload_bytes += payload.payload_bytes;
   } else {
-    ++result_.errors;
-    ++result_.errors_by_code[absl::StatusCodeToString(status.code())];
-    if (result_.first_error.empty()) {
-      result_.first_error = absl::StrCat(absl::StatusCodeToString(status.code()),
-                                         ": ", status.message());
+    ++r.errors;
+    tally.error_latency.Record(nanos);
+    ++r.errors_by_code[absl::StatusCodeToString(status.code())];
+    if (r.first_error.empty()) {
+      r.first_error = absl::StrCat(absl::StatusCodeToString(status.code()),
+                                   ": ", status.message());
     }
   }
   if (verifier_ != nullptr && status.ok()) {
-    result_.verified_values += verdict.values;
-    if (verdict.worst_ulp > result_.worst_ulp || std::isnan(verdict.worst_ulp)) {
-      result_.worst_ulp = verdict.worst_ulp;
+    r.verified_values += verdict.values;
+    if (verdict.worst_ulp > r.worst_ulp || std::isnan(verdict.worst_ulp)) {
+      r.worst_ulp = verdict.worst_ulp;
     }
     if (!verdict.problem.empty()) {
-      ++result_.wrong;
-      if (result_.first_wrong.empty()) result_.first_wrong = verdict.problem;
+      ++r.wrong;
+      if (r.first_wrong.empty()) r.first_wrong = verdict.problem;
     }
   }
 }
@@ -557,12 +635,12 @@ void Runner::ReportProgress(std::ostream* out,
     sample.interval = absl::FromChrono(now - last);
     sample.warmup = last + (now - last) / 2 < measure_start_;  // mostly
     last = now;
-    {
-      absl::MutexLock lock(&mu_);
-      sample.ok = std::exchange(interval_ok_, 0);
-      sample.errors = std::exchange(interval_errors_, 0);
-      sample.latency = interval_latency_;
-      interval_latency_.Clear();
+    for (const auto& tally : tallies_) {
+      absl::MutexLock lock(&tally->mu);
+      sample.ok += std::exchange(tally->interval_ok, 0);
+      sample.errors += std::exchange(tally->interval_errors, 0);
+      sample.latency.Merge(tally->interval_latency);
+      tally->interval_latency.Clear();
     }
     *out << FormatProgress(sample) << std::endl;
   }
@@ -573,25 +651,62 @@ void Runner::StreamFinished(StreamWorker* /*worker*/) {
   --live_streams_;
 }
 
+LoadResult Runner::Merged() {
+  LoadResult total;
+  total.per_target.assign(config_.targets.size(), 0);
+  Clock::time_point last = measure_start_;
+  for (const auto& tally : tallies_) {
+    absl::MutexLock lock(&tally->mu);
+    const LoadResult& r = tally->result;
+    last = std::max(last, tally->last_completion);
+    total.ok += r.ok;
+    total.errors += r.errors;
+    for (const auto& [code, n] : r.errors_by_code) total.errors_by_code[code] += n;
+    if (total.first_error.empty()) total.first_error = r.first_error;
+    total.wrong += r.wrong;
+    total.verified_values += r.verified_values;
+    if (r.worst_ulp > total.worst_ulp || std::isnan(r.worst_ulp)) {
+      total.worst_ulp = r.worst_ulp;
+    }
+    if (total.first_wrong.empty()) total.first_wrong = r.first_wrong;
+    total.elements += r.elements;
+    total.payload_bytes += r.payload_bytes;
+    total.ok_latency.Merge(r.ok_latency);
+    total.latency.Merge(r.ok_latency);
+    total.latency.Merge(tally->error_latency);
+    for (std::size_t t = 0; t < r.per_target.size(); ++t) {
+      total.per_target[t] += r.per_target[t];
+    }
+  }
+  total.elapsed = absl::FromChrono(last - measure_start_);
+  return total;
+}
+
 LoadResult Runner::Run(std::ostream* progress) {
   start_ = Clock::now();
   measure_start_ = start_ + absl::ToChronoNanoseconds(config_.warmup);
   end_ = config_.duration > absl::ZeroDuration()
              ? measure_start_ + absl::ToChronoNanoseconds(config_.duration)
              : Clock::time_point::max();
-  {
-    absl::MutexLock lock(&mu_);
-    last_completion_ = measure_start_;
+  for (const auto& tally : tallies_) {
+    absl::MutexLock lock(&tally->mu);
+    tally->last_completion = measure_start_;
   }
+  live_progress_ =
+      progress != nullptr && config_.progress_interval > absl::ZeroDuration();
   absl::Notification stop_progress;
   std::thread progress_thread;
-  if (progress != nullptr && config_.progress_interval > absl::ZeroDuration()) {
+  if (live_progress_) {
     progress_thread =
         std::thread([&] { ReportProgress(progress, &stop_progress); });
   }
   const bool open_loop = config_.rps > 0;
+  const bool stream = config_.rpc == LoadRpc::kStream;
   const int workers = config_.concurrency;
-  if (config_.rpc == LoadRpc::kStream) {
+  const int threads = config_.threads;
+  const int clients = static_cast<int>(clients_.size());
+  std::vector<std::thread> pollers;
+  if (stream) {
     // The stream's deadline covers the whole run.
     const absl::Duration life =
         config_.warmup +
@@ -599,8 +714,9 @@ LoadResult Runner::Run(std::ostream* progress) {
                                                  : absl::Hours(24)) +
         config_.timeout;
     for (int w = 0; w < workers; ++w) {
-      const int client = w % static_cast<int>(clients_.size());
-      auto worker = std::make_unique<StreamWorker>(this, client, w);
+      const int client = w % clients;
+      auto worker = std::make_unique<StreamWorker>(
+          this, tallies_[w % threads].get(), client, w);
       worker->context()->set_deadline(absl::ToChronoTime(absl::Now() + life));
       clients_[client]->stub().async()->ComputeStream(worker->context(),
                                                       worker.get());
@@ -609,6 +725,13 @@ LoadResult Runner::Run(std::ostream* progress) {
     }
     absl::MutexLock lock(&mu_);
     live_streams_ = workers;
+  } else {
+    for (int q = 0; q < threads; ++q) {
+      queues_.push_back(std::make_unique<grpc::CompletionQueue>());
+    }
+    for (int q = 0; q < threads; ++q) {
+      pollers.emplace_back([this, q] { Poll(q); });
+    }
   }
   if (progress != nullptr && config_.warmup > absl::ZeroDuration()) {
     *progress << "actload: warming up for " << config_.warmup << "\n";
@@ -624,15 +747,24 @@ LoadResult Runner::Run(std::ostream* progress) {
   };
   if (!open_loop) {
     for (int w = 0; w < workers; ++w) {
-      const int client = w % static_cast<int>(clients_.size());
       const Payload* payload = Take(Clock::now());
       if (payload == nullptr) {
-        if (config_.rpc == LoadRpc::kStream) streams_[w]->Close();
+        if (stream) streams_[w]->Close();
         continue;
       }
-      Issue(client, payload, Clock::now(), w);
+      if (stream) {
+        in_flight_.fetch_add(1, std::memory_order_relaxed);
+        streams_[w]->Send(payload, Clock::now());
+      } else {
+        auto call = std::make_unique<UnaryCall>();
+        call->client = w % clients;
+        call->queue = w % threads;
+        call->worker = w;
+        StartUnary(call.get(), payload, Clock::now());
+        slots_.push_back(std::move(call));
+      }
     }
-    // The workers drive themselves from their callbacks; this thread only
+    // The workers drive themselves from their completions; this thread only
     // notes when the measured phase begins (for the CPU figure).
     std::this_thread::sleep_until(measure_start_);
     take_usage();
@@ -653,13 +785,18 @@ LoadResult Runner::Run(std::ostream* progress) {
         absl::MutexLock lock(&mu_);
         mu_.Await(absl::Condition(this, &Runner::BelowCap));
       }
-      const int client = static_cast<int>(k % clients_.size());
-      Issue(client, payload, intended,
-            config_.rpc == LoadRpc::kStream ? static_cast<int>(k % workers) : -1);
+      if (stream) {
+        in_flight_.fetch_add(1, std::memory_order_relaxed);
+        streams_[k % workers]->Send(payload, intended);
+      } else {
+        auto* call = new UnaryCall;  // freed by its poller once answered
+        call->client = static_cast<int>(k % clients);
+        call->queue = static_cast<int>(k % threads);
+        StartUnary(call, payload, intended);
+      }
     }
     for (auto& s : streams_) s->Close();
-    absl::MutexLock lock(&mu_);
-    result_.late_sends = late;
+    late_sends_ = late;
   }
   if (!usage_taken) {
     getrusage(RUSAGE_SELF, &usage_start);
@@ -671,16 +808,20 @@ LoadResult Runner::Run(std::ostream* progress) {
   }
   rusage usage_end{};
   getrusage(RUSAGE_SELF, &usage_end);
+  // Every call is answered: the queues drain at once and their threads end.
+  for (auto& queue : queues_) queue->Shutdown();
+  for (std::thread& poller : pollers) poller.join();
+  slots_.clear();
   if (progress_thread.joinable()) {
     stop_progress.Notify();
     progress_thread.join();
   }
-  absl::MutexLock lock(&mu_);
-  result_.elapsed = absl::FromChrono(last_completion_ - measure_start_);
-  result_.cpu_user = CpuTime(usage_end.ru_utime) - CpuTime(usage_start.ru_utime);
-  result_.cpu_system =
+  LoadResult result = Merged();
+  result.late_sends = late_sends_;
+  result.cpu_user = CpuTime(usage_end.ru_utime) - CpuTime(usage_start.ru_utime);
+  result.cpu_system =
       CpuTime(usage_end.ru_stime) - CpuTime(usage_start.ru_stime);
-  return std::move(result_);
+  return result;
 }
 
 }  // namespace
@@ -727,6 +868,9 @@ absl::Status ValidateLoadConfig(const LoadConfig& c) {
   if (c.concurrency < 1 || c.concurrency > 100000) {
     return bad("--concurrency=", c.concurrency, " is outside [1, 100000]");
   }
+  if (c.threads < 1 || c.threads > 64) {
+    return bad("--threads=", c.threads, " is outside [1, 64]");
+  }
   if (c.rps < 0 || !std::isfinite(c.rps) || c.rps > 1e7) {
     return bad("--rps=", c.rps, " is outside [0, 1e7]");
   }
@@ -768,7 +912,8 @@ absl::StatusOr<LoadResult> RunLoad(const LoadConfig& config,
                           .timeout = config.timeout,
                           .max_attempts = 1,  // a load test counts failures
                           .tls = config.tls,
-                          .own_connections = true};
+                          .own_connections = true,
+                          .minimal_stack = true};
     absl::StatusOr<std::unique_ptr<ActivationClient>> client =
         ActivationClient::Create(options);
     if (!client.ok()) return client.status();

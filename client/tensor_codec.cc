@@ -102,7 +102,11 @@ absl::StatusOr<std::vector<T>> TensorValues(const v1::Tensor& tensor) {
   }
   if (tensor.data_case() == v1::Tensor::kRaw) {
     std::vector<T> out(tensor.raw().data().size() / sizeof(T));
-    std::memcpy(out.data(), tensor.raw().data().data(), out.size() * sizeof(T));
+    // An empty vector's data() may be null, and memcpy to null is undefined
+    // even for 0 bytes (UBSan, found by tests/fuzz/tensor_codec_fuzz).
+    if (!out.empty()) {
+      std::memcpy(out.data(), tensor.raw().data().data(), out.size() * sizeof(T));
+    }
     return out;
   }
   if constexpr (std::is_same_v<T, float>) {

@@ -3,12 +3,26 @@
 # Debian 12's packages only. Idempotent: apt-get skips what is present.
 #   scripts/install-deps.sh          build + run dependencies
 #   scripts/install-deps.sh --test   also what the test suite uses
+#   scripts/install-deps.sh --sanitize   also clang 14 and its sanitizer/libFuzzer runtimes
+#                                    (scripts/sanitize.sh); the flags combine
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config ccache
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
       libabsl-dev libtbb-dev libhwy-dev libbenchmark-dev libgtest-dev libgmock-dev
       libcivetweb-dev libssl-dev)
-if [[ "${1:-}" == "--test" ]]; then
+want_test=0 want_sanitize=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_test=1 ;;
+    --sanitize) want_sanitize=1 ;;
+    *) echo "install-deps: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+if ((want_sanitize)); then
+  # llvm-14 brings llvm-symbolizer-14, which turns sanitizer reports into file:line stacks.
+  pkgs+=(clang-14 libclang-rt-14-dev llvm-14)
+fi
+if ((want_test)); then
   # Cross-language clients and references used by the tests.
   pkgs+=(python3 python3-grpcio python3-protobuf python3-numpy python3-torch
          nginx-light nghttp2-client python3-yaml docker-compose

@@ -1,5 +1,6 @@
 #include "server/admission.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -32,9 +33,73 @@ void Admission::Ticket::Release() {
   admission_ = nullptr;
 }
 
+Admission::ReadTicket& Admission::ReadTicket::operator=(
+    ReadTicket&& other) noexcept {
+  if (this != &other) {
+    Release();
+    admission_ = std::exchange(other.admission_, nullptr);
+    bytes_ = std::exchange(other.bytes_, 0);
+  }
+  return *this;
+}
+
+void Admission::ReadTicket::Release() {
+  if (admission_ == nullptr) return;
+  admission_->budget_->Release(bytes_);
+  bytes_ = 0;
+  admission_ = nullptr;
+}
+
 Admission::Admission(MemoryBudget* budget, BufferPool* pool,
-                     std::size_t max_queued_elements)
-    : budget_(budget), pool_(pool), max_queued_(max_queued_elements) {}
+                     std::size_t max_queued_elements,
+                     std::size_t max_message_bytes)
+    : budget_(budget),
+      pool_(pool),
+      max_queued_(max_queued_elements),
+      max_message_bytes_(std::max(max_message_bytes, kMinReadEstimate)),
+      read_estimate_(std::clamp(budget->limit() / 64, kMinReadEstimate,
+                                max_message_bytes_)) {}
+
+absl::StatusOr<Admission::ReadTicket> Admission::StartRead() {
+  const std::size_t queued = queued_.load(std::memory_order_relaxed);
+  if (queued >= max_queued_) {
+    refused_queue_.fetch_add(1, std::memory_order_relaxed);
+    refused_before_read_.fetch_add(1, std::memory_order_relaxed);
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "compute queue full: ", queued, " values are queued (limit ",
+        max_queued_, ", --max_queued_elements); retry later"));
+  }
+  const std::size_t bytes =
+      std::min(read_estimate_.load(std::memory_order_relaxed),
+               budget_->limit());
+  if (!pool_->TryClaim(bytes)) {
+    refused_memory_.fetch_add(1, std::memory_order_relaxed);
+    refused_before_read_.fetch_add(1, std::memory_order_relaxed);
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "memory budget: ", HumanBytes(budget_->used()), " of ",
+        HumanBytes(budget_->limit()),
+        " are in use by other calls, no room to receive this call's request "
+        "(recent requests: up to ", HumanBytes(bytes),
+        ") (--memory_budget); retry later"));
+  }
+  ReadTicket ticket;
+  ticket.admission_ = this;
+  ticket.bytes_ = bytes;
+  return ticket;
+}
+
+void Admission::ReadDone(ReadTicket* ticket, std::size_t bytes) {
+  ticket->Release();
+  const std::size_t seen =
+      std::clamp(bytes, kMinReadEstimate, max_message_bytes_);
+  std::size_t estimate = read_estimate_.load(std::memory_order_relaxed);
+  std::size_t next;
+  do {
+    next = seen >= estimate ? seen : estimate - (estimate - seen + 1) / 2;
+  } while (next != estimate &&
+           !read_estimate_.compare_exchange_weak(estimate, next,
+                                                 std::memory_order_relaxed));
+}
 
 absl::StatusOr<Admission::Ticket> Admission::Admit(
     std::size_t request_bytes, std::size_t response_bytes, std::size_t elements,

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "server/memory_budget.h"
@@ -43,10 +44,51 @@ class Admission {
     std::size_t elements_ = 0;
   };
 
+  // A claim on the budget for a request being received, whose size is not
+  // known until it has arrived. Move-only; gives the bytes back when
+  // destroyed (or by Admission::ReadDone).
+  class ReadTicket {
+   public:
+    ReadTicket() = default;
+    ReadTicket(ReadTicket&& other) noexcept { *this = std::move(other); }
+    ReadTicket& operator=(ReadTicket&& other) noexcept;
+    ~ReadTicket() { Release(); }
+    void Release();
+    std::size_t bytes() const { return bytes_; }
+
+   private:
+    friend class Admission;
+    Admission* admission_ = nullptr;
+    std::size_t bytes_ = 0;
+  };
+
   // `max_queued_elements`: values admitted and not yet computed, at most (a
   // call larger than that alone is still admitted into an empty queue).
+  // `max_message_bytes`: the largest request, what a read claims before the
+  // server has seen any.
   Admission(MemoryBudget* budget, BufferPool* pool,
-            std::size_t max_queued_elements);
+            std::size_t max_queued_elements,
+            std::size_t max_message_bytes = std::size_t{64} << 20);
+
+  // Before a unary call's request is read (its bytes received from the
+  // transport): the read claims from the budget what requests have measured
+  // lately (read_estimate()), or the call is refused at once with
+  // RESOURCE_EXHAUSTED -- before its payload is received -- when the budget
+  // cannot hold that or the compute queue is full. So a flood of large
+  // requests is shed at the door instead of being received only to be
+  // refused, and the transport never holds more than the budget allows.
+  absl::StatusOr<ReadTicket> StartRead();
+  // The request has arrived with `bytes`: the read's claim goes back (the
+  // call is then admitted by Admit) and the estimate learns the size.
+  void ReadDone(ReadTicket* ticket, std::size_t bytes);
+  // What a read claims: follows the sizes read -- up at once to a larger
+  // one, down by half the gap per smaller one -- between 64 KiB and
+  // max_message_bytes. It starts at a 64th of the budget (so an idle server
+  // reads 64 requests at once before it has seen any), within those bounds.
+  std::size_t read_estimate() const {
+    return read_estimate_.load(std::memory_order_relaxed);
+  }
+  static constexpr std::size_t kMinReadEstimate = std::size_t{64} << 10;
 
   // Admits a call holding a received message of `request_bytes` whose
   // response takes `response_bytes` and whose computation reads `elements`
@@ -69,6 +111,11 @@ class Admission {
   std::uint64_t refused_queue() const {
     return refused_queue_.load(std::memory_order_relaxed);
   }
+  // Calls refused before their request was read (also counted in
+  // refused_memory or refused_queue).
+  std::uint64_t refused_before_read() const {
+    return refused_before_read_.load(std::memory_order_relaxed);
+  }
   const MemoryBudget& budget() const { return *budget_; }
   BufferPool& pool() { return *pool_; }
 
@@ -76,6 +123,9 @@ class Admission {
   MemoryBudget* const budget_;
   BufferPool* const pool_;
   const std::size_t max_queued_;
+  const std::size_t max_message_bytes_;
+  std::atomic<std::size_t> read_estimate_;
+  std::atomic<std::uint64_t> refused_before_read_{0};
   std::atomic<std::size_t> queued_{0};
   std::atomic<std::uint64_t> refused_memory_{0};
   std::atomic<std::uint64_t> refused_queue_{0};

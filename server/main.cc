@@ -112,6 +112,32 @@ ABSL_FLAG(std::string, health_address, "127.0.0.1",
           "Address of --health_port: loopback for probes run inside the "
           "container; 0.0.0.0 for a kubelet probing the pod IP");
 
+// HTTP/2 connection limits (server/transport_limits.h; docs/reliability.md
+// measures what each does against which abuse).
+ABSL_FLAG(int, max_concurrent_streams, 256,
+          "Calls one connection may have open at once (HTTP/2 "
+          "SETTINGS_MAX_CONCURRENT_STREAMS); gRPC clients queue the excess");
+ABSL_FLAG(absl::Duration, max_connection_idle, absl::Minutes(5),
+          "Close a connection that has had no call for this long (GOAWAY; "
+          "clients reconnect on their next call); inf for never");
+ABSL_FLAG(absl::Duration, max_connection_age, absl::InfiniteDuration(),
+          "Close every connection after this long (calls in flight get "
+          "--max_connection_age_grace), so clients re-resolve and rebalance; "
+          "inf for never");
+ABSL_FLAG(absl::Duration, max_connection_age_grace, absl::Minutes(5),
+          "How long calls in flight may run on a connection closed for age");
+ABSL_FLAG(absl::Duration, keepalive_time, absl::Minutes(1),
+          "Ping a connection that has been silent this long, to find dead "
+          "peers; inf for never");
+ABSL_FLAG(absl::Duration, keepalive_timeout, absl::Seconds(20),
+          "Close a connection whose keepalive ping is not answered in this");
+ABSL_FLAG(absl::Duration, min_client_ping_interval, absl::Minutes(5),
+          "Clients may ping at most this often without calls; the third ping "
+          "sooner closes the connection (GOAWAY too_many_pings)");
+ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
+          "Close a connection that has not finished its HTTP/2 (and TLS) "
+          "handshake in this");
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Serves activation functions over gRPC (activation.v1).\n"
@@ -163,6 +189,18 @@ int main(int argc, char** argv) {
   options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
   options.tls.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
   options.health_port = absl::GetFlag(FLAGS_health_port);
+  options.transport.max_concurrent_streams =
+      absl::GetFlag(FLAGS_max_concurrent_streams);
+  options.transport.max_connection_idle =
+      absl::GetFlag(FLAGS_max_connection_idle);
+  options.transport.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
+  options.transport.max_connection_age_grace =
+      absl::GetFlag(FLAGS_max_connection_age_grace);
+  options.transport.keepalive_time = absl::GetFlag(FLAGS_keepalive_time);
+  options.transport.keepalive_timeout = absl::GetFlag(FLAGS_keepalive_timeout);
+  options.transport.min_client_ping_interval =
+      absl::GetFlag(FLAGS_min_client_ping_interval);
+  options.transport.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
   options.health_address = absl::GetFlag(FLAGS_health_address);
   options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
   options.access_log = absl::GetFlag(FLAGS_access_log);

@@ -60,36 +60,43 @@ std::size_t BufferPool::ClassBytes(int size_class) {
 }
 
 BufferPool::Buffer* BufferPool::Allocate(std::size_t bytes, int size_class) {
-  Buffer* buffer = new (std::nothrow) Buffer;
-  if (buffer == nullptr) return nullptr;
-  buffer->capacity = bytes;
-  buffer->size_class = size_class;
-  buffer->pool = this;
+  Buffer* buffer;
   if (size_class >= 0) {
     // Pooled buffers are mapped directly: their pages are ours to keep or
     // give back whatever malloc's thresholds are.
     void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    buffer->data = p == MAP_FAILED ? nullptr : static_cast<char*>(p);
+    if (p == MAP_FAILED) return nullptr;
+    buffer = new (std::nothrow) Buffer;
+    if (buffer == nullptr) {
+      munmap(p, bytes);
+      return nullptr;
+    }
+    buffer->data = static_cast<char*>(p);
   } else {
-    buffer->data = static_cast<char*>(std::malloc(std::max<std::size_t>(bytes, 1)));
+    // A small buffer and its header are one allocation: a small call's
+    // response costs one malloc and one free.
+    void* block = std::malloc(sizeof(Buffer) + bytes);
+    if (block == nullptr) return nullptr;
+    buffer = new (block) Buffer;
+    buffer->data = static_cast<char*>(block) + sizeof(Buffer);
   }
-  if (buffer->data == nullptr) {
-    delete buffer;
-    return nullptr;
-  }
+  buffer->capacity = bytes;
+  buffer->size_class = size_class;
+  buffer->pool = this;
   allocated_.fetch_add(1, std::memory_order_relaxed);
   return buffer;
 }
 
 void BufferPool::Free(Buffer* buffer) {
+  budget_->Release(buffer->capacity);
   if (buffer->size_class >= 0) {
     munmap(buffer->data, buffer->capacity);
+    delete buffer;
   } else {
-    std::free(buffer->data);
+    buffer->~Buffer();
+    std::free(buffer);
   }
-  budget_->Release(buffer->capacity);
-  delete buffer;
 }
 
 bool BufferPool::MakeRoom(std::size_t bytes) {

@@ -63,6 +63,11 @@ class BufferPool {
   // right size if there is one, else new memory. Idle buffers of other sizes
   // are freed if that makes room. Null if the budget cannot hold it.
   Buffer* Acquire(std::size_t bytes);
+  // Takes `bytes` from the budget, freeing idle buffers to make room if
+  // needed; false if they do not fit even then.
+  bool TryClaim(std::size_t bytes) {
+    return budget_->TryAcquire(bytes) || MakeRoom(bytes);
+  }
   // Takes back a buffer that was not handed to gRPC.
   void Return(Buffer* buffer);
   // A slice over the first `size` bytes of `buffer` that returns the buffer

@@ -43,6 +43,7 @@ ServiceLimits Limits(const ServerOptions& options) {
       std::min(limits.memory_budget_bytes / 8, std::size_t{256} << 20);
   limits.idle_release_after = options.idle_release_after;
   limits.max_queued_elements = options.max_queued_elements;
+  limits.max_message_bytes = static_cast<std::size_t>(options.max_message_bytes);
   return limits;
 }
 
@@ -166,6 +167,10 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
         "health_port: ", options.health_port,
         " is outside [0, 65535] (or -1 for none)"));
   }
+  if (absl::Status transport = ValidateTransportLimits(options.transport);
+      !transport.ok()) {
+    return transport;
+  }
   if (absl::Status unix_path = CheckUnixSocketPath(options.unix_socket);
       !unix_path.ok()) {
     return unix_path;
@@ -193,6 +198,9 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
   if (options.channelz) grpc::channelz::experimental::InitChannelzService();
 
   grpc::ServerBuilder builder;
+  // gRPC keeps channelz's per-call and per-socket statistics whether or not
+  // anyone can read them; without --channelz they are only a cost.
+  builder.AddChannelArgument(GRPC_ARG_ENABLE_CHANNELZ, options.channelz ? 1 : 0);
   const std::string address = JoinHostPort(options.address, options.port);
   builder.AddListeningPort(address, *credentials, &server->port_);
   // gRPC sets SO_REUSEPORT by default, so a second server on a busy port
@@ -206,6 +214,7 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
                              &unix_bound);
   }
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  ApplyTransportLimits(options.transport, &builder);
   // gRPC's own buffers -- requests being received, before the service can
   // admit or refuse them -- get their own bound: half the budget, and room
   // for two of the largest messages at least, or one large request could

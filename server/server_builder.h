@@ -21,6 +21,7 @@
 #include "server/metrics/server_metrics.h"
 #include "server/service.h"
 #include "server/tls_credentials.h"
+#include "server/transport_limits.h"
 
 namespace actserver {
 
@@ -62,6 +63,8 @@ struct ServerOptions {
   absl::Duration idle_release_after = absl::Seconds(5);
   // TLS or mutual TLS on `port` (tls_credentials.h); plaintext by default.
   TlsOptions tls;
+  // HTTP/2 connection limits on `port` (transport_limits.h).
+  TransportLimits transport;
   // A second listener, always plaintext, that serves only grpc.health.v1:
   // for probes that cannot speak TLS or present a client certificate
   // (Kubernetes' gRPC probes, a Docker HEALTHCHECK). Its status follows the

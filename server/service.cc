@@ -59,6 +59,24 @@ absl::Status DeadlineExpired() {
       "computed");
 }
 
+// Computes `jobs` and calls `done(status)` once: inline when the work is
+// below the engine's parallel threshold (a small call: no task, no
+// std::function), else on the engine, polling `context` for cancellation.
+template <typename Done>
+void RunJobs(const activations::Engine& engine, std::vector<activations::Job> jobs,
+             grpc::CallbackServerContext* context, Done done) {
+  std::size_t elements = 0;
+  for (const activations::Job& job : jobs) elements += job.size;
+  if (elements < engine.options().parallel_threshold) {
+    for (const activations::Job& job : jobs) activations::RunSerial(job);
+    done(absl::OkStatus());
+    return;
+  }
+  engine.Enqueue(
+      std::move(jobs), [context] { return context->IsCancelled(); },
+      std::move(done));
+}
+
 // Everything one computation holds from admission until its result is sent:
 // the decoded requests (pointing into `slices`), the claim on the budget and
 // queue, the response buffer the kernels write into, and the jobs.
@@ -91,11 +109,14 @@ struct Work {
     return absl::OkStatus();
   }
 
-  // The computation ended: its values leave the queue, and on success the
-  // buffer becomes `out` (sent, then back to the pool); otherwise it goes
-  // back at once.
+  // The computation ended: its values leave the queue, the request's bytes
+  // are no longer needed (they leave the budget: the caller drops its
+  // references to them), and on success the buffer becomes `out` (sent,
+  // then back to the pool); otherwise it goes back at once.
   void Complete(const Shared& shared, bool ok, grpc::ByteBuffer* out) {
-    ticket.LeaveQueue();
+    requests.clear();
+    slices.clear();
+    ticket.Release();
     if (buffer == nullptr) return;
     if (ok) {
       grpc::Slice slice = shared.pool->ToSlice(buffer, response_size);
@@ -123,22 +144,54 @@ void Account(const Shared& shared, const absl::Status& status,
 }
 
 // Compute and ComputeBatch: one reactor per call, deleted when gRPC is done
-// with it; until then it holds the request's bytes in the budget.
-class UnaryCall final : public grpc::ServerUnaryReactor {
+// with it. Registered as streaming on the server's side (the wire is the
+// same: one message each way), so that the request is read when this reactor
+// asks for it, not before: a read first claims room in the budget
+// (Admission::StartRead), and a call the server cannot take is refused
+// before its payload is received. The request's bytes are held in the budget
+// until its result is written.
+class UnaryCall final
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   UnaryCall(const Shared& shared, grpc::CallbackServerContext* context,
-            grpc::ByteBuffer* response, bool batch, std::size_t request_bytes)
+            bool batch)
       : shared_(shared),
         context_(context),
-        response_(response),
+        batch_(batch),
         call_(shared.observability,
-              batch ? Rpc::kComputeBatch : Rpc::kCompute, context,
-              request_bytes) {}
-
-  void Start(const grpc::ByteBuffer& request, bool batch) {
+              batch ? Rpc::kComputeBatch : Rpc::kCompute, context) {
+    shared_.counters->AddRpc();
     shared_.reclaimer->Touch();
-    const wire::Chain chain = ChainOf(request, &work_.slices);
-    if (batch) {
+    absl::StatusOr<Admission::ReadTicket> read =
+        shared_.admission->StartRead();
+    if (!read.ok()) {
+      Fail(read.status());  // counted by Admission's refusal counters
+      return;
+    }
+    read_ = *std::move(read);
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    shared_.admission->ReadDone(&read_, ok ? request_.Length() : 0);
+    if (!ok) {
+      // The client half-closed without a message, or the call is gone.
+      return Fail(absl::InvalidArgumentError(
+          batch_ ? "request: no activation.v1.ComputeBatchRequest message "
+                   "was sent"
+                 : "request: no activation.v1.ComputeRequest message was "
+                   "sent"));
+    }
+    call_.SetReceivedBytes(request_.Length());
+    Compute();
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void Compute() {
+    const wire::Chain chain = ChainOf(request_, &work_.slices);
+    if (batch_) {
       absl::StatusOr<std::vector<DecodedRequest>> decoded =
           DecodeBatchRequest(chain, shared_.limits);
       if (!decoded.ok()) return Fail(decoded.status());
@@ -159,37 +212,42 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
       return Fail(DeadlineExpired());
     }
     absl::Status prepared =
-        batch ? work_.Prepare(shared_, chain.size(), BatchResponseSize,
-                              WriteBatchResponse)
-              : work_.Prepare(
-                    shared_, chain.size(),
-                    [](const std::vector<DecodedRequest>& r) {
-                      return ComputeResponseSize(r[0]);
-                    },
-                    [](const std::vector<DecodedRequest>& r, wire::Writer* w,
-                       std::span<OutputSlots> slots) {
-                      slots[0] = WriteComputeResponse(r[0], w);
-                    });
+        batch_ ? work_.Prepare(shared_, chain.size(), BatchResponseSize,
+                               WriteBatchResponse)
+               : work_.Prepare(
+                     shared_, chain.size(),
+                     [](const std::vector<DecodedRequest>& r) {
+                       return ComputeResponseSize(r[0]);
+                     },
+                     [](const std::vector<DecodedRequest>& r, wire::Writer* w,
+                        std::span<OutputSlots> slots) {
+                       slots[0] = WriteComputeResponse(r[0], w);
+                     });
     if (!prepared.ok()) return Fail(prepared);
     const std::size_t elements = TotalElements(work_.requests);
     const std::size_t requests = work_.requests.size();
     shared_.observability.metrics->QueueDepthAdd(1);
-    shared_.engine->Enqueue(
-        std::move(work_.jobs),
-        [context = context_] { return context->IsCancelled(); },
+    RunJobs(
+        *shared_.engine, std::move(work_.jobs), context_,
         [this, requests, elements](absl::Status status) {
           shared_.observability.metrics->QueueDepthAdd(-1);
           const std::size_t sent = status.ok() ? work_.response_size : 0;
-          work_.Complete(shared_, status.ok(), response_);
+          work_.Complete(shared_, status.ok(), &response_);
+          // Nothing reads the request after this: its bytes go now, not
+          // when a client that may be slow to read has the response.
+          request_.Clear();
           Account(shared_, status, requests, elements);
           call_.Finish(status, sent);
-          Finish(ToGrpcStatus(status));  // `this` may be gone after this
+          if (status.ok()) {
+            // `this` may be gone after this
+            StartWriteAndFinish(&response_, grpc::WriteOptions(),
+                                grpc::Status::OK);
+          } else {
+            Finish(ToGrpcStatus(status));
+          }
         });
   }
 
-  void OnDone() override { delete this; }
-
- private:
   void Fail(const absl::Status& status) {
     Account(shared_, status, 0, 0);
     // A message that did not decode counts as one computation of unknown
@@ -201,7 +259,10 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
 
   const Shared shared_;
   grpc::CallbackServerContext* const context_;
-  grpc::ByteBuffer* const response_;
+  const bool batch_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+  Admission::ReadTicket read_;
   std::string id_;  // the Compute request's id, for the access log
   CallRecorder call_;
   Work work_;
@@ -366,9 +427,8 @@ class StreamCall final
     if (!prepared.ok()) return Done(entry, id, prepared, 0);
     const std::size_t elements = work.requests[0].input.size;
     shared_.observability.metrics->QueueDepthAdd(1);
-    shared_.engine->Enqueue(
-        std::move(work.jobs),
-        [context = context_] { return context->IsCancelled(); },
+    RunJobs(
+        *shared_.engine, std::move(work.jobs), context_,
         [this, entry, id = std::move(id), elements](absl::Status status) {
           shared_.observability.metrics->QueueDepthAdd(-1);
           Done(entry, id, status, elements);
@@ -389,9 +449,6 @@ class StreamCall final
     // The message's bytes are no longer needed: give them back now rather
     // than when the response is written.
     entry->request.Clear();
-    entry->work.slices.clear();
-    entry->work.requests.clear();
-    entry->work.ticket.Release();
     Actions actions;
     {
       absl::MutexLock lock(&mu_);
@@ -431,30 +488,24 @@ ActivationServiceImpl::ActivationServiceImpl(
     ServiceCounters* counters, metrics::Observability observability)
     : budget_(limits.memory_budget_bytes),
       pool_(&budget_, limits.max_idle_buffer_bytes),
-      admission_(&budget_, &pool_, limits.max_queued_elements),
+      admission_(&budget_, &pool_, limits.max_queued_elements,
+                 limits.max_message_bytes),
       reclaimer_(&pool_, limits.idle_release_after),
       shared_{engine,         counters,       &admission_, &pool_,
               limits.request, observability,  &reclaimer_},
-      catalog_(SerializedCatalog()) {}
-
-grpc::ServerUnaryReactor* ActivationServiceImpl::Compute(
-    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response) {
-  shared_.counters->AddRpc();
-  auto* call = new UnaryCall(shared_, context, response, /*batch=*/false,
-                             request->Length());
-  call->Start(*request, /*batch=*/false);
-  return call;
-}
-
-grpc::ServerUnaryReactor* ActivationServiceImpl::ComputeBatch(
-    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response) {
-  shared_.counters->AddRpc();
-  auto* call = new UnaryCall(shared_, context, response, /*batch=*/true,
-                             request->Length());
-  call->Start(*request, /*batch=*/true);
-  return call;
+      catalog_(SerializedCatalog()) {
+  // Compute and ComputeBatch are unary on the wire, served as streams (see
+  // UnaryCall): gRPC then leaves reading the request to the reactor.
+  using Handler =
+      grpc::internal::CallbackBidiHandler<grpc::ByteBuffer, grpc::ByteBuffer>;
+  MarkMethodStreamed(kComputeMethod, new Handler([this](
+                                         grpc::CallbackServerContext* context) {
+    return new UnaryCall(shared_, context, /*batch=*/false);
+  }));
+  MarkMethodStreamed(kComputeBatchMethod,
+                     new Handler([this](grpc::CallbackServerContext* context) {
+                       return new UnaryCall(shared_, context, /*batch=*/true);
+                     }));
 }
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*

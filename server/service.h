@@ -15,7 +15,10 @@
 //   4. hand the jobs to the engine, which finishes the RPC from its
 //      completion callback: gRPC's threads never wait for the arithmetic;
 //   5. the buffer goes to gRPC as the response's one slice and back to the
-//      pool once sent; the request's bytes leave the budget when the call ends.
+//      pool once sent; the request's bytes leave the budget once computed.
+// Before 1., a unary call's request is read only when the budget has room
+// for it (Admission::StartRead): Compute and ComputeBatch are served as
+// streams so that gRPC does not receive a request nobody asked for.
 // ListActivations answers from a response serialized once at start-up, off
 // the compute path, as do health checks (gRPC's own service).
 #ifndef SERVER_SERVICE_H_
@@ -43,6 +46,9 @@ struct ServiceLimits {
   // Bytes of requests and responses held at once, the pool's idle buffers
   // included.
   std::size_t memory_budget_bytes = std::size_t{1} << 30;
+  // The largest request message: what reading a request claims from the
+  // budget before the server has seen any (Admission::StartRead).
+  std::size_t max_message_bytes = std::size_t{64} << 20;
   // Idle response buffers kept for reuse, at most (part of the budget).
   std::size_t max_idle_buffer_bytes = std::size_t{128} << 20;
   // Values admitted and not yet computed, at most.
@@ -72,14 +78,6 @@ class ActivationServiceImpl final : public internal::RawService {
                         const ServiceLimits& limits, ServiceCounters* counters,
                         metrics::Observability observability);
 
-  grpc::ServerUnaryReactor* Compute(grpc::CallbackServerContext* context,
-                                    const grpc::ByteBuffer* request,
-                                    grpc::ByteBuffer* response) override;
-
-  grpc::ServerUnaryReactor* ComputeBatch(grpc::CallbackServerContext* context,
-                                         const grpc::ByteBuffer* request,
-                                         grpc::ByteBuffer* response) override;
-
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ComputeStream(
       grpc::CallbackServerContext* context) override;
 
@@ -104,6 +102,10 @@ class ActivationServiceImpl final : public internal::RawService {
   };
 
  private:
+  // The methods' indices in activation.v1.ActivationService (proto order).
+  static constexpr int kComputeMethod = 0;
+  static constexpr int kComputeBatchMethod = 1;
+
   MemoryBudget budget_;
   BufferPool pool_;
   Admission admission_;

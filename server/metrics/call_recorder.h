@@ -56,6 +56,10 @@ class CallRecorder {
   // Finish).
   void SetMessageId(absl::string_view id) { message_id_ = id; }
 
+  // The request message's size, once it has been read (if it was not known
+  // at construction).
+  void SetReceivedBytes(std::uint64_t bytes) { received_bytes_ = bytes; }
+
   // One computation of a unary RPC (a Compute call, each batch item), with
   // its labels and its input values (0 if it was not decoded). All count
   // with the status Finish is given.

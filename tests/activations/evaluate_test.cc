@@ -47,6 +47,20 @@ TEST(MakeCallTest, UnknownFunctionListsTheValidNames) {
   EXPECT_THAT(StatusMessage(call.status()), HasSubstr("sigmoid, tanh, relu"));
 }
 
+// Regression (bad_input_matrix.py): a NUL or a newline in a name reached the
+// message, and so logs and terminals, as is.
+TEST(MakeCallTest, ControlCharactersInNamesAreEscaped) {
+  auto call = MakeCall(std::string_view("tanh\0\n\"x", 8), {}, Mode::kForward);
+  EXPECT_THAT(StatusMessage(call.status()),
+              HasSubstr(R"(function: unknown activation "tanh\000\n\"x";)"));
+  const Params p = {{"al\x1bpha", 1.0}};
+  auto param = MakeCall("elu", p, Mode::kForward);
+  EXPECT_THAT(StatusMessage(param.status()), HasSubstr(R"(unknown parameter "al\033pha")"));
+  // UTF-8 letters stay readable.
+  auto utf8 = MakeCall("s\xc3\xafgmoid", {}, Mode::kForward);
+  EXPECT_THAT(StatusMessage(utf8.status()), HasSubstr("\"s\xc3\xafgmoid\""));
+}
+
 TEST(MakeCallTest, UnknownParameterListsTheFunctionsParameters) {
   const Params p = {{"slope", 0.1}};
   auto call = MakeCall("leaky_relu", p, Mode::kForward);

@@ -1,10 +1,17 @@
 // The client library's pure parts: tensor encodings, target lists, the
 // service config. (Calls against a real server are in integration_test.cc.)
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "client/activation_client.h"
 #include "client/tls_files.h"
 #include "client/tensor_codec.h"
@@ -43,6 +50,20 @@ TYPED_TEST(TensorCodecTest, RoundTripsInBothEncodings) {
       // Bit-exact, including -0 and NaN.
       EXPECT_EQ(std::memcmp(&(*back)[i], &values[i], sizeof(T)), 0) << i;
     }
+  }
+}
+
+// Regression (tests/fuzz/tensor_codec_corpus/crash-31101a91...): an empty raw
+// tensor was copied with memcpy to the null data() of an empty vector, which
+// UBSan reports as undefined behaviour.
+TYPED_TEST(TensorCodecTest, EmptyRawTensor) {
+  using T = TypeParam;
+  for (Encoding e : {Encoding::kRaw, Encoding::kPacked}) {
+    v1::Tensor t;
+    SetTensor<T>({}, e, {}, &t);
+    auto back = TensorValues<T>(t);
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_TRUE(back->empty());
   }
 }
 
@@ -179,6 +200,38 @@ TEST(ActivationClientTest, NothingListeningFailsWithinTheDeadline) {
   auto r = (*client)->ListActivations({.timeout = absl::Milliseconds(300)});
   EXPECT_FALSE(r.ok());
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+}
+
+// A socket that accepts connections (the kernel does) and never speaks
+// HTTP/2: the channel stays CONNECTING for gRPC's 20 s connect timeout, so
+// only the client's own deadline timer can end a call sooner. The minimal
+// stack would drop that timer; ClientOptions::minimal_stack keeps it.
+TEST(ActivationClientTest, MinimalStackStillEndsCallsAtTheirDeadline) {
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address), length), 0);
+  ASSERT_EQ(listen(listener, 16), 0);
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&address),
+                        &length), 0);
+  for (const bool minimal : {false, true}) {
+    auto client = ActivationClient::Create(
+        {.target = absl::StrCat("127.0.0.1:", ntohs(address.sin_port)),
+         .max_attempts = 1,
+         .minimal_stack = minimal});
+    ASSERT_TRUE(client.ok());
+    const absl::Time start = absl::Now();
+    auto r = (*client)->Compute<float>({.function = "relu"},
+                                       std::vector<float>{1}, {},
+                                       {.timeout = absl::Milliseconds(300)});
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded)
+        << "minimal_stack=" << minimal << ": " << r.status();
+    EXPECT_LT(absl::Now() - start, absl::Seconds(5)) << "minimal_stack=" << minimal;
+  }
+  close(listener);
 }
 
 }  // namespace

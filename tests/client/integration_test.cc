@@ -291,6 +291,7 @@ TEST_P(ActloadIntegrationTest, VerifiedRunHasNoErrors) {
   c.rpc = GetParam();
   c.concurrency = 4;
   c.connections = 2;
+  c.threads = 2;  // two completion queues (streams: two tallies), merged
   c.duration = absl::Milliseconds(700);
   c.warmup = absl::Milliseconds(200);
   c.sizes = {{64, 4096}, {3, 1}};
@@ -305,6 +306,9 @@ TEST_P(ActloadIntegrationTest, VerifiedRunHasNoErrors) {
   EXPECT_EQ(r->wrong, 0u) << r->first_wrong;
   EXPECT_GT(r->verified_values, 0u);
   EXPECT_EQ(r->latency.count(), r->ok);
+  EXPECT_EQ(r->ok_latency.count(), r->ok);
+  ASSERT_EQ(r->per_target.size(), 1u);
+  EXPECT_EQ(r->per_target[0], r->ok);
   EXPECT_GT(r->cpu_user + r->cpu_system, absl::ZeroDuration());
   google::protobuf::Struct json;
   EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(FormatJson(c, *r), &json).ok());

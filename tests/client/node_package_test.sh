@@ -2,8 +2,8 @@
 # clients/node as a user gets it: its dependencies installed from the
 # lockfile (npm ci) in a clean copy, the TypeScript declarations compiled
 # against a usage file, node's test runner against real actserver processes
-# (and the TLS/unix forwarder); then the packed tarball installed into an
-# empty project that computes with it in three lines.
+# (over TCP, mutual TLS and a unix: socket); then the packed tarball
+# installed into an empty project that computes with it in three lines.
 #   node_package_test.sh SOURCE_DIR WORK_DIR ACTSERVER
 # Exits 77 (skipped) only when node or npm is not installed.
 set -euo pipefail
@@ -20,8 +20,7 @@ cd "$work/package"
 npm ci --no-audit --no-fund --loglevel=error
 npm run --silent typecheck
 echo "typecheck: index.d.ts OK"
-ACTSERVER=$actserver ACTSVC_PROXY=$src/tests/client/grpc_proxy.py \
-  node --test --test-reporter=spec test/ 2>&1 | tee "$work/node-test.log"
+ACTSERVER=$actserver node --test --test-reporter=spec test/ 2>&1 | tee "$work/node-test.log"
 test "${PIPESTATUS[0]}" -eq 0
 # The copy has no repository around it, so the test skips this comparison.
 cmp "$src/proto/activation/v1/activation.proto" proto/activation/v1/activation.proto

@@ -2,7 +2,7 @@
 # Installs clients/python as a user would, offline, into a fresh virtual
 # environment that sees Debian's python3-grpcio/-protobuf/-numpy/-torch, then
 # runs its pytest suite from that installation against real actserver
-# processes (and the TLS/unix forwarder).
+# processes (over TCP, mutual TLS and unix: sockets).
 #   python_package_test.sh SOURCE_DIR WORK_DIR ACTSERVER
 # Exits 77 (skipped) only when Debian's python3-grpcio is missing.
 set -euo pipefail
@@ -29,5 +29,4 @@ print("installed:", activation_client.__file__, "dtypes", activation_client.supp
 PY
 cd "$work"
 exec "$work/venv/bin/python" -m pytest -p no:cacheprovider -q \
-  "$src/clients/python/tests" --actserver "$actserver" \
-  --proxy "$src/tests/client/grpc_proxy.py"
+  "$src/clients/python/tests" --actserver "$actserver"

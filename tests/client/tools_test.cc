@@ -204,6 +204,8 @@ TEST(ActloadConfigTest, Validation) {
   EXPECT_TRUE(bad([](LoadConfig& c) { c.targets.clear(); }));
   EXPECT_TRUE(bad([](LoadConfig& c) { c.concurrency = 0; }));
   EXPECT_TRUE(bad([](LoadConfig& c) { c.connections = 0; }));
+  EXPECT_TRUE(bad([](LoadConfig& c) { c.threads = 0; }));
+  EXPECT_TRUE(bad([](LoadConfig& c) { c.threads = 65; }));
   EXPECT_TRUE(bad([](LoadConfig& c) { c.rps = -1; }));
   // Unbounded runs are refused.
   EXPECT_TRUE(bad([](LoadConfig& c) {

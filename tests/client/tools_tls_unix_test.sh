@@ -1,12 +1,11 @@
 #!/bin/bash
 # actctl and actload (and through them the C++ client library), and the
 # Python and Node examples, over a unix: socket and over mutual TLS, with
-# certificates made by openssl here: actserver serves mutual TLS itself;
-# until it listens on unix: paths, a forwarder (grpc_proxy.py) does that in
-# front of it.
-#   tools_tls_unix_test.sh ACTSERVER ACTCTL ACTLOAD PROXY
+# certificates made by openssl here: actserver serves mutual TLS and listens
+# on a unix: path (--unix_socket) itself.
+#   tools_tls_unix_test.sh ACTSERVER ACTCTL ACTLOAD
 set -euo pipefail
-actserver=$(realpath "$1") actctl=$(realpath "$2") actload=$(realpath "$3") proxy=$(realpath "$4")
+actserver=$(realpath "$1") actctl=$(realpath "$2") actload=$(realpath "$3")
 repo=$(realpath "$(dirname "$0")/../..")
 work=$(mktemp -d)
 pids=()
@@ -17,8 +16,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts "$@" in the background, logging to $work/$name; echoes the address
-# of its "listening on ADDRESS" line.
+# Starts "$@" in the background, logging to $work/$name; echoes the TCP
+# address of its start-up line, "actserver: listening on 127.0.0.1:PORT[,
+# unix:PATH], N compute threads, ...".
 start() {
   local name=$1
   shift
@@ -35,9 +35,30 @@ start() {
   return 1
 }
 
-server=$(start server "$actserver" --port=0 --address=127.0.0.1 --threads=2)
-unix_a=$(start unix_a /usr/bin/python3 "$proxy" --upstream="$server" --listen="unix:$work/a.sock")
-unix_b=$(start unix_b /usr/bin/python3 "$proxy" --upstream="$server" --listen="unix://$work/b.sock")
+# The unix: target a started server names in its start-up line.
+unix_of() {
+  sed -n 's/.*listening on [^ ,]*, \(unix:[^ ,]*\), .*/\1/p' "$work/$1.log" | head -1
+}
+
+# Two servers, each on TCP and a socket of its own; b is reached by the
+# unix:///ABSOLUTE form of its path.
+server_a=$(start a "$actserver" --port=0 --address=127.0.0.1 --threads=1 \
+  --unix_socket="$work/a.sock")
+server_b=$(start b "$actserver" --port=0 --address=127.0.0.1 --threads=1 \
+  --unix_socket="$work/b.sock")
+unix_a=$(unix_of a)
+unix_b="unix://$work/b.sock"
+for name in a b; do
+  if [ "$(unix_of $name)" != "unix:$work/$name.sock" ]; then
+    echo "FAIL: server $name's start-up line does not name unix:$work/$name.sock:" >&2
+    cat "$work/$name.log" >&2
+    exit 1
+  fi
+done
+if ! [[ "$server_a" =~ ^127\.0\.0\.1:[0-9]+$ && "$server_b" =~ ^127\.0\.0\.1:[0-9]+$ ]]; then
+  echo "FAIL: TCP addresses read as '$server_a' and '$server_b'" >&2
+  exit 1
+fi
 
 cd "$work"
 for ca in ca other_ca; do
@@ -70,12 +91,17 @@ expect() {  # expect EXIT_CODE PATTERN COMMAND...: runs it, checks both
 }
 
 mtls=(--tls_roots=ca.pem --tls_cert=client.pem --tls_key=client.key)
-# unix: sockets, one and a round-robin list.
+# unix: sockets, one and a round-robin list over both servers; TCP still
+# served beside them.
 expect 0 "0.731058598" "$actctl" compute sigmoid --values 1 --target="$unix_a"
+expect 0 SERVING "$actctl" health --target="$server_a"
 expect 0 SERVING "$actctl" health --target="$unix_b"
 expect 0 "0.5" "$actctl" compute sigmoid --values 0 --target="$unix_a,$unix_b"
 expect 0 " 0 errors, 0 wrong" "$actload" --target="$unix_a" --duration=500ms --warmup=0s \
   --concurrency=2 --verify --quiet
+expect 0 '"threads":2' "$actload" --target="$unix_a" --target="$server_b" --duration=300ms \
+  --warmup=0s --concurrency=4 --threads=2 --verify --quiet --output=json
+expect 2 "outside \\[1, 64\\]" "$actload" --target="$unix_a" --threads=0 --duration=100ms
 expect 0 " 0 errors" "$actload" --target="$unix_a" --target="$unix_b" --duration=300ms \
   --warmup=0s --rpc=stream --quiet
 # Mutual TLS: by IP (the certificate names 127.0.0.1) and by name.

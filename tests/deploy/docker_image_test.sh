@@ -140,7 +140,9 @@ log "mutual TLS: certificates made with openssl in $certs"
   printf 'extendedKeyUsage=clientAuth\n' >client.ext
   openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -set_serial 3 -days 2 \
     -extfile client.ext -out client.crt
-  chmod 0644 ./*.key  # readable by the image's user 10001 through the bind mount
+  # Readable by the image's user 10001 through the bind mount (mktemp -d makes the folder 0700).
+  chmod 0755 .
+  chmod 0644 ./*
 ) >/dev/null 2>&1 || die "openssl could not make the test certificates"
 docker run -d --name "$tls_server" -p 127.0.0.1::50051 --read-only --cap-drop=ALL \
   --security-opt=no-new-privileges -v "$certs:/certs:ro" \

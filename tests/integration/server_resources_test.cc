@@ -1,11 +1,13 @@
 // What the server owns, through a real server: bytes that do not parse, the
 // memory budget, the compute queue, Unix sockets, and health under overload.
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -235,6 +237,85 @@ TEST(MemoryBudgetTest, ConcurrentCallsBeyondTheBudgetAreRefusedAndTheRestServed)
   }
   EXPECT_EQ(service.budget().used(), service.pool().idle_bytes());
   EXPECT_GT(service.pool().reused(), 0u);  // buffers were recycled
+}
+
+// A Compute call that sends nothing until told: its request is being
+// "received" for as long as the test likes.
+class HeldCall final
+    : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  HeldCall(const std::shared_ptr<grpc::Channel>& channel, const char* method)
+      : stub_(channel) {
+    context_.set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::seconds(30));
+    stub_.PrepareBidiStreamingCall(&context_, method, grpc::StubOptions(),
+                                   this);
+    StartCall();
+  }
+  // Half-closes without having sent a message.
+  void Release() { StartWritesDone(); }
+  grpc::Status Wait() { return done_.get_future().get(); }
+  void OnDone(const grpc::Status& status) override { done_.set_value(status); }
+
+ private:
+  grpc::GenericStub stub_;
+  grpc::ClientContext context_;
+  std::promise<grpc::Status> done_;
+};
+
+TEST(MemoryBudgetTest, ARequestIsReadOnlyWhenTheBudgetHasRoomForIt) {
+  ServerOptions options;
+  options.memory_budget = 64 << 20;
+  std::unique_ptr<ActivationServer> server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  const ActivationServiceImpl& service = server->service();
+  auto channel = Connect(server->target());
+  auto stub = v1::ActivationService::NewStub(channel);
+  auto compute = [&](std::size_t values) {
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    v1::ComputeResponse response;
+    return stub->Compute(&context,
+                         MakeRequest("relu", v1::MODE_FORWARD,
+                                     WireType::kRawFloat32,
+                                     std::vector<double>(values, 1.0)),
+                         &response);
+  };
+  // Requests of 8 MiB lately: a read claims 8 MiB (and a little).
+  ASSERT_TRUE(compute(2 << 20).ok());
+  const std::size_t estimate = service.admission().read_estimate();
+  ASSERT_GT(estimate, 8u << 20);
+  ASSERT_LT(estimate, 9u << 20);
+  // Seven calls whose requests are being received fill the budget...
+  std::vector<std::unique_ptr<HeldCall>> held;
+  for (int i = 0; i < 7; ++i) {
+    held.push_back(std::make_unique<HeldCall>(channel, kCompute));
+  }
+  for (int i = 0; i < 500 && service.budget().used() < 7 * estimate; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(service.budget().used(), 7 * estimate);
+  // ...so the next is refused before a byte of its request is taken, even a
+  // small one, saying why.
+  EXPECT_TRUE(StatusIs(compute(16), grpc::StatusCode::RESOURCE_EXHAUSTED,
+                       {"memory budget", "no room to receive this call's "
+                        "request", "recent requests: up to 8.0 MiB",
+                        "--memory_budget"}));
+  EXPECT_EQ(service.admission().refused_before_read(), 1u);
+  EXPECT_EQ(service.admission().refused_memory(), 1u);
+  // A call that ends without sending its request is told so, and gives its
+  // claim back.
+  for (auto& call : held) call->Release();
+  for (auto& call : held) {
+    EXPECT_TRUE(StatusIs(call->Wait(), grpc::StatusCode::INVALID_ARGUMENT,
+                         {"no activation.v1.ComputeRequest message was "
+                          "sent"}));
+  }
+  EXPECT_TRUE(compute(16).ok());
+  for (int i = 0; i < 100 && service.budget().used() != service.pool().idle_bytes(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(service.budget().used(), service.pool().idle_bytes());
 }
 
 TEST(AdmissionTest, AFullComputeQueueRefusesAtOnce) {

@@ -176,6 +176,86 @@ TEST(AdmissionTest, ACallAloneIsAdmittedWhateverItsSize) {
   pool.Return(buffer);
 }
 
+TEST(AdmissionTest, AReadClaimsWhatRecentRequestsMeasured) {
+  // 64 MiB budget: a read first claims a 64th of it, 1 MiB.
+  MemoryBudget budget(64 << 20);
+  BufferPool pool(&budget, 0);
+  Admission admission(&budget, &pool, 1000, /*max_message_bytes=*/32 << 20);
+  EXPECT_EQ(admission.read_estimate(), 1u << 20);
+  absl::StatusOr<Admission::ReadTicket> read = admission.StartRead();
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->bytes(), 1u << 20);
+  EXPECT_EQ(budget.used(), 1u << 20);
+  // A larger request: the estimate follows it up at once, and the claim is
+  // given back.
+  admission.ReadDone(&*read, 24 << 20);
+  EXPECT_EQ(budget.used(), 0u);
+  EXPECT_EQ(admission.read_estimate(), 24u << 20);
+  // Smaller ones: down by half the gap each, to the 64 KiB floor.
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<Admission::ReadTicket> r = admission.StartRead();
+    ASSERT_TRUE(r.ok()) << r.status();
+    admission.ReadDone(&*r, 100);
+  }
+  EXPECT_EQ(admission.read_estimate(), (24u << 20) / 8 + (64u << 10) * 7 / 8);
+  for (int i = 0; i < 40; ++i) {
+    absl::StatusOr<Admission::ReadTicket> r = admission.StartRead();
+    ASSERT_TRUE(r.ok()) << r.status();
+    admission.ReadDone(&*r, 100);
+  }
+  EXPECT_EQ(admission.read_estimate(), Admission::kMinReadEstimate);
+  // Never above the largest message a request may have.
+  absl::StatusOr<Admission::ReadTicket> r = admission.StartRead();
+  ASSERT_TRUE(r.ok());
+  admission.ReadDone(&*r, std::size_t{1} << 40);
+  EXPECT_EQ(admission.read_estimate(), 32u << 20);
+  EXPECT_EQ(budget.used(), 0u);
+}
+
+TEST(AdmissionTest, AReadThatDoesNotFitIsRefusedBeforeItStarts) {
+  MemoryBudget budget(64 << 20);
+  BufferPool pool(&budget, 0);
+  Admission admission(&budget, &pool, 1000, /*max_message_bytes=*/16 << 20);
+  {
+    absl::StatusOr<Admission::ReadTicket> r = admission.StartRead();
+    ASSERT_TRUE(r.ok());
+    admission.ReadDone(&*r, 16 << 20);  // requests of 16 MiB lately
+  }
+  std::vector<Admission::ReadTicket> reading;
+  for (int i = 0; i < 4; ++i) {
+    absl::StatusOr<Admission::ReadTicket> r = admission.StartRead();
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status();
+    reading.push_back(*std::move(r));
+  }
+  absl::StatusOr<Admission::ReadTicket> fifth = admission.StartRead();
+  ASSERT_FALSE(fifth.ok());
+  EXPECT_EQ(fifth.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(fifth.status().message(),
+            "memory budget: 64.0 MiB of 64.0 MiB are in use by other calls, "
+            "no room to receive this call's request (recent requests: up to "
+            "16.0 MiB) (--memory_budget); retry later");
+  EXPECT_EQ(admission.refused_memory(), 1u);
+  EXPECT_EQ(admission.refused_before_read(), 1u);
+  reading.pop_back();  // a read over (here: abandoned) gives its claim back
+  EXPECT_TRUE(admission.StartRead().ok());
+  reading.clear();
+  EXPECT_EQ(budget.used(), 0u);
+
+  // A full compute queue refuses before reading too.
+  BufferPool::Buffer* buffer = nullptr;
+  absl::StatusOr<Admission::Ticket> queued =
+      admission.Admit(10, 10, 1000, &buffer);
+  ASSERT_TRUE(queued.ok());
+  absl::StatusOr<Admission::ReadTicket> refused = admission.StartRead();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message(),
+            "compute queue full: 1000 values are queued (limit 1000, "
+            "--max_queued_elements); retry later");
+  EXPECT_EQ(admission.refused_queue(), 1u);
+  EXPECT_EQ(admission.refused_before_read(), 2u);
+  pool.Return(buffer);
+}
+
 TEST(IdleReclaimerTest, FreesThePoolOnceWhenIdleAndNotWhileBusy) {
   MemoryBudget budget(64 << 20);
   BufferPool pool(&budget, 32 << 20);

@@ -1,10 +1,8 @@
 'use strict';
 // activation-client against real actserver processes (ACTSERVER=path), one
-// serving mutual TLS with certificates made by openssl here, and through
-// tests/client/grpc_proxy.py (ACTSVC_PROXY=path) for unix: sockets until
-// actserver listens on them.
-//   ACTSERVER=build/test/server/actserver ACTSVC_PROXY=tests/client/grpc_proxy.py \
-//     node --test clients/node/test/
+// serving mutual TLS with certificates made by openssl here, one listening on
+// a Unix domain socket of its own (--unix_socket) as well as TCP.
+//   ACTSERVER=build/test/server/actserver node --test clients/node/test/
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -20,28 +18,31 @@ const {
 } = require('..');
 
 const ACTSERVER = process.env.ACTSERVER;
-const PROXY = process.env.ACTSVC_PROXY;
 const needsServer = { skip: ACTSERVER ? false : 'ACTSERVER is not set' };
-const needsProxy = { skip: ACTSERVER && PROXY ? false : 'ACTSERVER or ACTSVC_PROXY is not set' };
 
-// Starts a process and resolves with it once a line of `stream` matches
-// "listening on ADDRESS"; `proc.lines` keeps every line.
-function startProcess(argv, stream) {
+// actserver's start-up line: "actserver: listening on 127.0.0.1:PORT[,
+// unix:PATH], N compute threads, ...".
+const LISTENING = /listening on (\S+?),\s(?:(unix:\S+?),\s)?/;
+
+// Starts actserver and resolves with it once its start-up line is read:
+// `proc.address` is the TCP address, `proc.unixAddress` the "unix:PATH"
+// target (undefined without --unix_socket); `proc.lines` keeps every line.
+function startProcess(argv) {
   return new Promise((resolve, reject) => {
     const proc = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
     proc.lines = [];
     let buffered = '';
     const timer = setTimeout(() => reject(new Error(`${argv[0]} did not start:\n${proc.lines.join('\n')}`)), 30000);
-    proc[stream].on('data', (chunk) => {
+    proc.stderr.on('data', (chunk) => {
       buffered += chunk;
       let newline;
       while ((newline = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
         proc.lines.push(line);
-        const match = /listening on (\S+?),?(\s|$)/.exec(line);
+        const match = LISTENING.exec(line);
         if (match && !proc.address) {
-          proc.address = match[1];
+          [, proc.address, proc.unixAddress] = match;
           clearTimeout(timer);
           resolve(proc);
         }
@@ -65,15 +66,9 @@ function stop(proc) {
 const started = [];
 async function startServer(...flags) {
   const server = await startProcess([ACTSERVER, '--port=0', '--address=127.0.0.1',
-    '--threads=2', '--drain_delay=0s', ...flags], 'stderr');
+    '--threads=2', '--drain_delay=0s', ...flags]);
   started.push(server);
   return server;
-}
-async function startProxy(upstream, listen, ...flags) {
-  const proxy = await startProcess(['/usr/bin/python3', PROXY, `--upstream=${upstream}`,
-    `--listen=${listen}`, '--exit_on_eof', ...flags], 'stdout');
-  started.push(proxy);
-  return proxy;
 }
 test.after(async () => {
   await Promise.all(started.map(stop));
@@ -309,11 +304,12 @@ function makeCerts() {
   return dir;
 }
 
-test('unix: sockets and mutual TLS', needsProxy, async () => {
-  const server = await startServer();
+test('unix: sockets and mutual TLS', needsServer, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'actsvc-node-'));
-  const unix = await startProxy(server.address, `unix:${dir}/a.sock`);
-  const viaUnix = new Client(unix.address);
+  const server = await startServer(`--unix_socket=${dir}/a.sock`);
+  assert.equal(server.unixAddress, `unix:${dir}/a.sock`, server.lines.join('\n'));
+  assert.match(server.address, /^127\.0\.0\.1:\d+$/);
+  const viaUnix = new Client(server.unixAddress);
   assert.deepEqual([...await viaUnix.compute('relu', [-1, 1])], [0, 1]);
   viaUnix.close();
   const viaUnix3 = new Client(`unix://${dir}/a.sock`);
@@ -321,24 +317,24 @@ test('unix: sockets and mutual TLS', needsProxy, async () => {
   viaUnix3.close();
 
   const certs = makeCerts();
-  const tlsProxy = await startServer(`--tls_cert=${certs}/server.pem`,
+  const tlsServer = await startServer(`--tls_cert=${certs}/server.pem`,
     `--tls_key=${certs}/server.key`, `--tls_client_ca=${certs}/ca.pem`);
   const mtls = {
     rootCertificates: `${certs}/ca.pem`,
     certificateChain: fs.readFileSync(`${certs}/client.pem`),
     privateKey: `${certs}/client.key`,
   };
-  const client = new Client(tlsProxy.address, { tls: mtls });
+  const client = new Client(tlsServer.address, { tls: mtls });
   assert.deepEqual([...await client.compute('relu', [-1, 1])], [0, 1]);
   client.close();
-  const named = new Client(tlsProxy.address, { tls: { ...mtls, serverName: 'localhost' } });
+  const named = new Client(tlsServer.address, { tls: { ...mtls, serverName: 'localhost' } });
   assert.equal(await named.health(), 'SERVING');
   named.close();
   for (const tls of [
     { rootCertificates: `${certs}/ca.pem` }, // no client certificate
     { ...mtls, rootCertificates: `${certs}/other_ca.pem` }, // untrusted server
   ]) {
-    const bad = new Client(tlsProxy.address, { tls, maxAttempts: 1, timeoutMs: 10000 });
+    const bad = new Client(tlsServer.address, { tls, maxAttempts: 1, timeoutMs: 10000 });
     await rejectsWith(bad.compute('relu', [1]), status.UNAVAILABLE);
     bad.close();
   }

@@ -1,20 +1,17 @@
 """Fixtures: real actserver processes on kernel-chosen loopback ports (one
-with mutual TLS, certificates made with openssl at test time), and a
-unix-socket forwarder in front of one until actserver listens on unix: paths.
+with mutual TLS, certificates made with openssl at test time; others also on
+a Unix domain socket of their own, --unix_socket).
 
-    pytest clients/python/tests --actserver build/test/server/actserver \
-        --proxy tests/client/grpc_proxy.py
+    pytest clients/python/tests --actserver build/test/server/actserver
 
-(or ACTSERVER / ACTSVC_PROXY in the environment). Without an actserver the
-tests that need a server are skipped, the pure ones still run.
+(or ACTSERVER in the environment). Without an actserver the tests that need
+a server are skipped, the pure ones still run.
 """
 
 import os
-import pathlib
 import re
 import signal
 import subprocess
-import sys
 import threading
 
 import pytest
@@ -27,35 +24,36 @@ START_TIMEOUT_S = 30.0
 def pytest_addoption(parser):
     parser.addoption("--actserver", default=os.environ.get("ACTSERVER"),
                      help="path of the actserver binary")
-    parser.addoption("--proxy", default=os.environ.get("ACTSVC_PROXY"),
-                     help="path of tests/client/grpc_proxy.py")
 
 
 class Process:
-    """A server subprocess; `address` is read from its "listening on" line."""
+    """An actserver subprocess. Its start-up line reads
+    "actserver: listening on 127.0.0.1:PORT[, unix:PATH], N compute threads,
+    ...": `address` is the TCP address, `unix_address` the "unix:PATH"
+    target (None without --unix_socket), `lines` every line of stderr."""
 
-    def __init__(self, argv, stream="stderr", pattern=r"listening on (\S+?),?\s"):
-        pipe = {"stdout": subprocess.PIPE, "stderr": None}
+    _LISTENING = re.compile(r"listening on (\S+?),\s(?:(unix:\S+?),\s)?")
+
+    def __init__(self, argv):
         self.proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, text=True,
-            stdout=pipe["stdout"] if stream == "stdout" else subprocess.DEVNULL,
-            stderr=subprocess.PIPE if stream == "stderr" else None)
+            argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True)
         self.lines = []
         self.address = None
+        self.unix_address = None
         self._ready = threading.Event()
-        source = self.proc.stderr if stream == "stderr" else self.proc.stdout
-        threading.Thread(target=self._read, args=(source, pattern),
+        threading.Thread(target=self._read, args=(self.proc.stderr,),
                          daemon=True).start()
         if not self._ready.wait(START_TIMEOUT_S) or self.address is None:
             self.stop()
             raise RuntimeError(f"{argv[0]} did not start:\n" + "\n".join(self.lines))
 
-    def _read(self, source, pattern):
+    def _read(self, source):
         for line in source:
             self.lines.append(line.rstrip("\n"))
-            match = re.search(pattern, line + " ")
+            match = self._LISTENING.search(line)
             if match and self.address is None:
-                self.address = match.group(1)
+                self.address, self.unix_address = match.groups()
                 self._ready.set()
         self._ready.set()
 
@@ -96,6 +94,23 @@ def start_server(actserver_path):
 
 
 @pytest.fixture(scope="session")
+def start_unix_server(start_server, tmp_path_factory):
+    """start_unix_server(name) -> an actserver listening on TCP and on the
+    Unix socket DIR/name too (its `unix_address`, read back from its
+    start-up line, is "unix:DIR/name")."""
+    directory = tmp_path_factory.mktemp("unix")
+
+    def start(name):
+        path = directory / name
+        server = start_server(f"--unix_socket={path}")
+        assert server.unix_address == f"unix:{path}", server.lines
+        assert re.fullmatch(r"127\.0\.0\.1:\d+", server.address), server.lines
+        return server
+
+    return start
+
+
+@pytest.fixture(scope="session")
 def mtls_server(start_server, certs):
     """actserver serving mutual TLS only (client certificates required)."""
     return start_server(f"--tls_cert={certs}/server.pem",
@@ -112,29 +127,6 @@ def target(start_server):
 def client(target):
     with Client(target, timeout=30) as c:
         yield c
-
-
-@pytest.fixture(scope="session")
-def start_proxy(pytestconfig, target):
-    """start_proxy(listen, *flags) -> the forwarder in front of `target`."""
-    path = pytestconfig.getoption("proxy")
-    if not path:
-        path = (pathlib.Path(__file__).resolve().parents[3] / "tests" /
-                "client" / "grpc_proxy.py")
-        if not path.exists():
-            pytest.skip("no --proxy (or ACTSVC_PROXY) given")
-    started = []
-
-    def start(listen, *flags):
-        proxy = Process([sys.executable, str(path), f"--upstream={target}",
-                         f"--listen={listen}", "--exit_on_eof", *flags],
-                        stream="stdout")
-        started.append(proxy)
-        return proxy
-
-    yield start
-    for proxy in started:
-        proxy.stop()
 
 
 def _openssl(*args, cwd):

@@ -87,13 +87,13 @@ def test_errors(target):
     run(main())
 
 
-def test_unix_and_mutual_tls(start_proxy, mtls_server, certs, tmp_path):
+def test_unix_and_mutual_tls(start_unix_server, mtls_server, certs):
     from activation_client import Tls
-    unix = start_proxy(f"unix:{tmp_path}/aio.sock")
+    unix = start_unix_server("aio.sock")
     tls = mtls_server
 
     async def main():
-        async with AsyncClient(unix.address, timeout=30) as client:
+        async with AsyncClient(unix.unix_address, timeout=30) as client:
             assert (await client.compute("relu", [-2.0])).tolist() == [0.0]
         mtls = Tls(root_certificates=certs / "ca.pem",
                    certificate_chain=certs / "client.pem",

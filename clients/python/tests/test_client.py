@@ -296,18 +296,26 @@ def test_a_dead_replica_is_retried_on_another(target):
                 assert client.compute("relu", [2.0]).tolist() == [2.0]
 
 
-# --- unix: sockets (through the forwarder until actserver has them), TLS ---
+# --- unix: sockets (actserver's own, --unix_socket), TLS -------------------
 
 
-def test_unix_socket_targets(start_proxy, tmp_path):
-    first = start_proxy(f"unix:{tmp_path}/a.sock")
-    second = start_proxy(f"unix://{tmp_path}/b.sock")
-    with Client(first.address, timeout=30) as client:
+def test_unix_socket_targets(start_unix_server):
+    a, b = start_unix_server("a.sock"), start_unix_server("b.sock")
+    with Client(a.unix_address, timeout=30) as client:
         assert client.compute("relu", [-1.0, 1.0]).tolist() == [0, 1]
         assert client.health() == "SERVING"
-    with Client([first.address, second.address], timeout=30) as client:
-        for _ in range(4):
+    # unix:///ABSOLUTE is the same socket; a list of unix: targets is
+    # balanced round robin over both servers.
+    with Client("unix://" + b.unix_address[len("unix:"):], timeout=30) as client:
+        assert client.compute("relu", [3.0]).tolist() == [3.0]
+    with Client([a.unix_address, b.unix_address], timeout=30) as client:
+        client.compute("relu", [1.0])  # round_robin connects to both...
+        time.sleep(1)  # ...and picks only among connected replicas
+        for _ in range(40):
             assert client.compute("relu", [3.0]).tolist() == [3.0]
+    served = served_rpcs(a), served_rpcs(b)
+    # 2 + 41 calls over unix:, none over TCP.
+    assert sum(served) == 43 and min(served) >= 15, served
 
 
 def test_mutual_tls(mtls_server, certs):
