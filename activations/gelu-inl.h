@@ -23,13 +23,14 @@ inline constexpr ActivationSpec kGeluSpec{
                    .monotonic = false, .zero_centered = true, .saturating = false},
     .derivative_from_output = false,
     .ulp_float32 = {.forward = 1, .derivative = 1, .backward = 1},
-    .ulp_float64 = {.forward = 36, .derivative = 36, .backward = 36,
+    .ulp_float64 = {.forward = 2, .derivative = 3, .backward = 3.5,
                     .derivative_near_zero_ulp_of_one = 4},
-    .notes = "PyTorch's approximate='none'. Highway has no erf: Phi uses "
-             "erfc(z) = exp(-z^2) erfcx(z) with a fitted erfcx polynomial "
-             "(tools/fit_erfcx.py, relative error 3e-15) and x^2 formed exactly, "
-             "so the tail keeps full precision (gelu(-10) = -7.6e-23). float32 is "
-             "computed in float64 and rounded once. f'(x) = 0 at x = -0.7518 "
+    .notes = "PyTorch's approximate='none'. Highway has no erf: Phi(-|x|) = "
+             "exp(-x^2/2) S(t) / (|x| + K), t = (|x| - K)/(|x| + K), one fitted "
+             "polynomial S on the whole half-line (float32: degree 10, double: "
+             "22) and x^2 formed exactly, so the tail keeps full precision "
+             "(gelu(-10) = -7.6e-23). float32's forward is native on FMA "
+             "targets; its derivative is computed in float64 and rounded once. f'(x) = 0 at x = -0.7518 "
              "(the bounds' derivative_near_zero exception).",
     .reference = {&GeluReference, &GeluReferenceDerivative},
 };
@@ -177,9 +178,13 @@ struct Gelu {
       const V<D> c_lo = hn::IfThenElse(s.neg, qn_lo, one_q_lo);
       V<D> f_lo;
       const V<D> f = TwoProduct(d, x, c, &f_lo);
-      const V<D> y = s.parts.ScaleWhere(s.neg, hn::Add(f, hn::MulAdd(x, c_lo, f_lo)));
+      V<D> y = s.parts.ScaleWhere(s.neg, hn::Add(f, hn::MulAdd(x, c_lo, f_lo)));
       // Beyond kMaxA (R's range) f is below the smallest subnormal (-0); at
-      // x = +inf (and beyond kHuge), f = x.
+      // x = +inf (and beyond kHuge), f = x. For |x| < 2^-60, f = x/2 to far
+      // below an ULP (x/sqrt(2 pi) relative); there f_lo would fall under
+      // the subnormal range and be rounded a second time (1 ULP at x ~ 4e-38).
+      const V<D> tiny = hn::Mul(x_in, hn::Set(d, TT(0.5)));
+      y = hn::IfThenElse(hn::Lt(hn::Abs(x_in), hn::Set(d, TT(0x1p-60))), tiny, y);
       return hn::IfThenElse(hn::Lt(x, hn::Set(d, -C::kMaxA)), hn::Set(d, TT(-0.0)),
                             hn::IfThenElse(hn::Gt(x_in, huge), x_in, y));
     }

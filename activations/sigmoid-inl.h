@@ -27,10 +27,10 @@ inline constexpr ActivationSpec kSigmoidSpec{
     .properties = {.bounded_below = true, .bounded_above = true, .smooth = true,
                    .monotonic = true, .zero_centered = false, .saturating = true},
     .derivative_from_output = true,
-    .ulp_float32 = {.forward = 3, .derivative = 3, .backward = 3, .derivative_from_output = 3,
-                    .backward_from_output = 3},
-    .ulp_float64 = {.forward = 5, .derivative = 5, .backward = 5, .derivative_from_output = 5,
-                    .backward_from_output = 5},
+    .ulp_float32 = {.forward = 2, .derivative = 2, .backward = 2, .derivative_from_output = 2,
+                    .backward_from_output = 2.5},
+    .ulp_float64 = {.forward = 2, .derivative = 2, .backward = 2, .derivative_from_output = 2,
+                    .backward_from_output = 2.5},
     .notes = "Computed from e = exp(-|x|), so nothing overflows: sigmoid(-100) = "
              "3.7e-44 in float32 (subnormal), f(-inf) = 0, f(+inf) = 1, and f' "
              "keeps full relative precision in both tails.",

@@ -21,10 +21,10 @@ inline constexpr ActivationSpec kTanhSpec{
     .properties = {.bounded_below = true, .bounded_above = true, .smooth = true,
                    .monotonic = true, .zero_centered = true, .saturating = true},
     .derivative_from_output = true,
-    .ulp_float32 = {.forward = 3, .derivative = 3, .backward = 3, .derivative_from_output = 3,
-                    .backward_from_output = 3},
-    .ulp_float64 = {.forward = 5, .derivative = 5, .backward = 5, .derivative_from_output = 5,
-                    .backward_from_output = 5},
+    .ulp_float32 = {.forward = 2, .derivative = 2, .backward = 2, .derivative_from_output = 2,
+                    .backward_from_output = 2.5},
+    .ulp_float64 = {.forward = 2.5, .derivative = 2, .backward = 2, .derivative_from_output = 2,
+                    .backward_from_output = 2.5},
     .notes = "f'(x) is computed as 4e/(1+e)^2 with e = exp(-2|x|), not 1 - f^2, "
              "so it keeps full precision in the tails (f'(10) = 8.2e-9, where "
              "1 - tanh^2 gives 0 in float32). From the output y it is "

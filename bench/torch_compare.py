@@ -7,7 +7,8 @@ Run with Debian's interpreter (python3-torch, python3-numpy, python3-mpmath):
       --bench build/bench/activation_benchmark \
       --points build/bench/activation_points
 
-1. Speed: each function's forward and backward at 1 Mi float32 on one thread
+1. Speed: each function's forward and backward at 1 Mi float32 (--dtype=f64:
+   float64) on one thread
    (torch.set_num_threads(1)), through PyTorch's own out= kernels
    (torch.ops.aten.<op>.out / <op>_backward.grad_input) so that no allocation
    is timed; swish, which PyTorch lacks, is the composite x * sigmoid(beta x)
@@ -123,9 +124,9 @@ def torch_cases(x, g, y, out, tmp):
     return cases
 
 
-def run_ours(bench, names):
+def run_ours(bench, names, dtype):
     modes = "forward|backward|backward_from_output"
-    filt = "^ours/(%s)/(%s)/f32/t1/1Mi$" % ("|".join(names), modes)
+    filt = "^ours/(%s)/(%s)/%s/t1/1Mi$" % ("|".join(names), modes, dtype)
     cmd = [bench, "--benchmark_filter=" + filt, "--benchmark_repetitions=5",
            "--benchmark_report_aggregates_only=true", "--benchmark_format=json"]
     res = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
@@ -137,14 +138,15 @@ def run_ours(bench, names):
     return medians, cmd
 
 
-def speed(bench):
+def speed(bench, dtype="f32"):
     torch.set_num_threads(1)
+    dt = {"f32": torch.float32, "f64": torch.float64}[dtype]
     gen = torch.Generator().manual_seed(20240601)
-    x = torch.randn(N, generator=gen) * 3
-    g = torch.randn(N, generator=gen)
-    out = torch.empty(N)
-    tmp = torch.empty(N)
-    y = torch.empty(N)
+    x = torch.randn(N, generator=gen, dtype=dt) * 3
+    g = torch.randn(N, generator=gen, dtype=dt)
+    out = torch.empty(N, dtype=dt)
+    tmp = torch.empty(N, dtype=dt)
+    y = torch.empty(N, dtype=dt)
     cases = torch_cases(x, g, y, out, tmp)
     results = {}
     for name, (fwd, bwd, bwd_from, make_y) in cases.items():
@@ -155,7 +157,7 @@ def speed(bench):
         results[name] = (N / tf / 1e9, N / tb / 1e9, bwd_from)
     ours = {}
     if bench:
-        ours, cmd = run_ours(bench, list(cases))
+        ours, cmd = run_ours(bench, list(cases), dtype)
         print("ours: " + " ".join("'%s'" % c if "|" in c else c for c in cmd))
     print("torch %s, %d thread(s), %s" % (
         torch.__version__, torch.get_num_threads(),
@@ -173,7 +175,7 @@ def speed(bench):
         print("| %s | %.3f | %s | %s | %.3f (%s) | %s | %s | %s | %s |" % (
             name, tf, cell(of), ratio(of, tf), tb, bwd_from, cell(ob), ratio(ob, tb),
             cell(oy), ratio(oy, tb)))
-    print("\nG elements/s, 1 Mi float32, one thread.")
+    print("\nG elements/s, 1 Mi %s, one thread." % {"f32": "float32", "f64": "float64"}[dtype])
 
 
 # ---------------------------------------------------------------------------
@@ -342,9 +344,11 @@ def main():
     ap.add_argument("--points", help="activation_points binary, for our tail values")
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--skip-tails", action="store_true")
+    ap.add_argument("--dtype", choices=["f32", "f64"], default="f32",
+                    help="element type of the speed comparison (the tails are float32)")
     args = ap.parse_args()
     if not args.skip_speed:
-        speed(args.bench)
+        speed(args.bench, args.dtype)
         print()
     if not args.skip_tails:
         tails(args.points)
