@@ -37,6 +37,19 @@ inline constexpr ActivationSpec kEluSpec{
              "C1 only for alpha = 1). From the output, f' = y + alpha for y <= 0.",
     .reference = {&EluReference, &EluReferenceDerivative, &EluReferenceFromOutput},
 };
+// The textbook formula, one element at a time with <cmath>: the speed
+// baseline of bench/activation_benchmark.cc, never used to serve.
+// Parameters: p[0] = alpha
+struct EluNaive {
+  template <typename T>
+  static T Value(T x, const ParamValues& p) {
+    return x > T(0) ? x : static_cast<T>(p[0]) * (std::exp(x) - T(1));
+  }
+  template <typename T>
+  static T Derivative(T x, const ParamValues& p) {
+    return x > T(0) ? T(1) : static_cast<T>(p[0]) * std::exp(x);
+  }
+};
 }  // namespace activations
 #endif  // ACTIVATIONS_ELU_SPEC_H_
 

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <atomic>
+#include <cmath>
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -33,8 +35,24 @@ std::string_view ModeName(Mode mode) {
   return "unknown";
 }
 
+std::string_view DTypeName(DType dtype) {
+  switch (dtype) {
+    case DType::kFloat32: return "float32";
+    case DType::kFloat64: return "float64";
+    case DType::kBFloat16: return "bfloat16";
+    case DType::kFloat16: return "float16";
+  }
+  return "unknown";
+}
+
 std::size_t DTypeSize(DType dtype) {
-  return dtype == DType::kFloat32 ? sizeof(float) : sizeof(double);
+  switch (dtype) {
+    case DType::kFloat32: return sizeof(float);
+    case DType::kFloat64: return sizeof(double);
+    case DType::kBFloat16:
+    case DType::kFloat16: return sizeof(std::uint16_t);
+  }
+  return 0;
 }
 
 namespace {
@@ -114,10 +132,33 @@ absl::StatusOr<Call> MakeCall(std::string_view function, NamedParams params,
           "params.", Sv(name), ": ", Sv(spec->name), ": ", Sv(name), "=", value, " is outside ",
           it->valid_range.ToString()));
     }
+    if (it->integer && value != std::trunc(value)) {
+      return absl::InvalidArgumentError(absl::StrCat("params.", Sv(name), ": ", Sv(spec->name),
+                                                     ": ", Sv(name), "=", value,
+                                                     " is not a whole number"));
+    }
     call.params[it - spec->params.begin()] = value;
+  }
+  if (spec->check_params != nullptr) {
+    if (const char* rule = spec->check_params(call.params.data())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "params: ", Sv(spec->name), ": ",
+          absl::StrJoin(spec->params, ", ",
+                        [&](std::string* out, const ParamSpec& p) {
+                          absl::StrAppend(out, Sv(p.name), "=",
+                                          call.params[&p - spec->params.data()]);
+                        }),
+          ": ", rule));
+    }
   }
   call.mode = mode;
   call.input_kind = input_kind;
+  if (!spec->elementwise && (mode == Mode::kDerivative || mode == Mode::kForwardAndDerivative)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "mode: ", Sv(spec->name), " is not elementwise: its derivative is a Jacobian "
+        "matrix, so it computes forward and backward (the Jacobian-vector product) only, "
+        "not ", Sv(ModeName(mode))));
+  }
   if (input_kind == InputKind::kOutput) {
     if (mode != Mode::kDerivative && mode != Mode::kBackward) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -136,19 +177,37 @@ absl::StatusOr<Call> MakeCall(std::string_view function, NamedParams params,
 
 double MaxUlpError(const Call& call, DType dtype, ResultTensor tensor) {
   const ActivationSpec& spec = GetSpec(call.id);
-  const UlpBounds& b = dtype == DType::kFloat32 ? spec.ulp_float32 : spec.ulp_float64;
+  const bool wide = dtype == DType::kFloat64;
+  const UlpBounds& b = wide ? spec.ulp_float64 : spec.ulp_float32;
   const bool from_output = call.input_kind == InputKind::kOutput;
+  double bound = b.Max();
   switch (call.mode) {
     case Mode::kForward:
-      return b.forward;
+      bound = b.forward;
+      break;
     case Mode::kDerivative:
-      return from_output ? b.derivative_from_output : b.derivative;
+      bound = from_output ? b.derivative_from_output : b.derivative;
+      break;
     case Mode::kForwardAndDerivative:
-      return tensor == ResultTensor::kOutput ? b.forward : b.derivative;
+      bound = tensor == ResultTensor::kOutput ? b.forward : b.derivative;
+      break;
     case Mode::kBackward:
-      return from_output ? b.backward_from_output : b.backward;
+      bound = from_output ? b.backward_from_output : b.backward;
+      break;
   }
-  return b.Max();
+  switch (dtype) {
+    case DType::kFloat32:
+    case DType::kFloat64:
+      return bound;
+    // The float32 result, within b ULP of float32, rounded once: 0.5 ULP of
+    // the 16-bit type plus b ULP of float32, which are 2^-16 (bfloat16: 8
+    // significant bits against 24) or 2^-13 (float16: 11) of its ULP.
+    case DType::kBFloat16:
+      return 0.5 + bound / 65536;
+    case DType::kFloat16:
+      return 0.5 + bound / 8192;
+  }
+  return bound;
 }
 
 double MaxUlpError(const Call& call, DType dtype) {
@@ -158,9 +217,40 @@ double MaxUlpError(const Call& call, DType dtype) {
                       : 0.0);
 }
 
+absl::Status CheckShape(const Call& call, std::span<const std::int64_t> shape,
+                        std::size_t size) {
+  const ActivationSpec& spec = GetSpec(call.id);
+  if (spec.elementwise) return absl::OkStatus();
+  std::size_t elements = 1;
+  for (const std::int64_t dim : shape) {
+    if (dim < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("shape: dimension ", dim, " is negative; dimensions are >= 0"));
+    }
+    elements *= static_cast<std::size_t>(dim);
+  }
+  if (!shape.empty() && elements != size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "shape: [", absl::StrJoin(shape, ", "), "] holds ", elements, " elements, not ", size));
+  }
+  const auto rank = static_cast<std::int64_t>(std::max<std::size_t>(shape.size(), 1));
+  const auto dim = static_cast<std::int64_t>(call.params[0]);
+  if (dim < -rank || dim >= rank) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "params.dim: ", Sv(spec.name), ": dim=", dim, " is outside [", -rank, ", ", rank - 1,
+        "] for a tensor of rank ", rank));
+  }
+  return absl::OkStatus();
+}
+
 std::string_view SimdTarget() { return internal::DispatchedTargetName(); }
 
-void RunSerial(const Job& job) { internal::ComputeRange(job, 0, job.size); }
+void RunSerial(const Job& job) {
+  if (!GetSpec(job.call.id).elementwise) {
+    return internal::ComputeLines(job, 0, internal::LineUnits(job));
+  }
+  internal::ComputeRange(job, 0, job.size);
+}
 
 namespace {
 
@@ -175,6 +265,9 @@ absl::Status CheckJob(const Job& job, std::size_t index) {
   if (job.call.mode == Mode::kBackward && job.grad == nullptr) return missing("grad");
   if (job.call.mode == Mode::kForwardAndDerivative && job.derivative == nullptr) {
     return missing("derivative");
+  }
+  if (absl::Status s = CheckShape(job.call, job.shape, job.size); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("jobs[", index, "].", s.message()));
   }
   return absl::OkStatus();
 }
@@ -225,7 +318,25 @@ struct Engine::Impl {
     auto run_job = [&](const Job& job) {
       if (stop.load(std::memory_order_relaxed)) return;
       if (job.size < options.parallel_threshold) {
-        internal::ComputeRange(job, 0, job.size);
+        RunSerial(job);
+        return;
+      }
+      if (!GetSpec(job.call.id).elementwise) {
+        // Whole lines (or blocks of columns) per task, about chunk elements
+        // each: a line is never split, so the result does not depend on
+        // the split.
+        const std::size_t units = internal::LineUnits(job);
+        const std::size_t per_unit = std::max<std::size_t>(1, job.size / std::max<std::size_t>(units, 1));
+        const std::size_t grain = std::max<std::size_t>(1, options.chunk_elements / per_unit);
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, units, grain),
+                          [&](const tbb::blocked_range<std::size_t>& r) {
+                            if (stop.load(std::memory_order_relaxed)) return;
+                            if (cancelled && cancelled()) {
+                              stop.store(true, std::memory_order_relaxed);
+                              return;
+                            }
+                            internal::ComputeLines(job, r.begin(), r.end());
+                          });
         return;
       }
       const std::size_t chunks = (job.size + chunk - 1) / chunk;

@@ -8,6 +8,7 @@
 #define ACTIVATIONS_EVALUATE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
@@ -35,9 +36,21 @@ enum class InputKind {
   kOutput,  // y = f(x); only where ActivationSpec::derivative_from_output
 };
 
-enum class DType { kFloat32, kFloat64 };
+// Element types. The 16-bit ones (bit patterns, see half_float.h) are
+// computed in float32 -- by the float32 kernels, exactly as a float32 job --
+// and each result is rounded once, to nearest even: their error is at most
+// 0.5 ULP of their own plus the float32 bound scaled down (2^-16 of it for
+// bfloat16, 2^-13 for float16), see MaxUlpError.
+enum class DType {
+  kFloat32,   // IEEE binary32
+  kFloat64,   // IEEE binary64
+  kBFloat16,  // bfloat16: float32's upper half
+  kFloat16,   // IEEE binary16
+};
 
 std::string_view ModeName(Mode mode);
+// "float32", "float64", "bfloat16", "float16".
+std::string_view DTypeName(DType dtype);
 std::size_t DTypeSize(DType dtype);
 
 // A validated description of what to compute. Build it with MakeCall.
@@ -74,6 +87,14 @@ double MaxUlpError(const Call& call, DType dtype, ResultTensor tensor);
 // max_ulp_error states.
 double MaxUlpError(const Call& call, DType dtype);
 
+// For a function that is not elementwise (ActivationSpec::elementwise,
+// softmax): whether `shape` fits `size` elements and the call's dim is one of
+// its dimensions. A shape of rank 0 (empty) stands for one dimension of
+// `size`. OK for every elementwise call. INVALID_ARGUMENT naming the field:
+// "params.dim: softmax: dim=2 is outside [-2, 1] for a tensor of rank 2", or
+// "shape: [2, 3] holds 6 elements, not 5".
+absl::Status CheckShape(const Call& call, std::span<const std::int64_t> shape, std::size_t size);
+
 // One tensor's work. Pointers may be unaligned; `output` may equal `input` or
 // `grad` (in place). `grad` is read only in kBackward, `derivative` written
 // only in kForwardAndDerivative.
@@ -85,6 +106,10 @@ struct Job {
   const void* grad = nullptr;
   void* output = nullptr;
   void* derivative = nullptr;
+  // Dimensions, outermost first, row-major; read only by functions that are
+  // not elementwise (see CheckShape). Empty: one dimension of `size`. Must
+  // stay alive while the job runs.
+  std::span<const std::int64_t> shape = {};
 };
 
 struct Options {

@@ -1,6 +1,8 @@
 // gelu(x) = x * Phi(x), Phi the standard normal CDF (Hendrycks & Gimpel 2016).
 #ifndef ACTIVATIONS_GELU_SPEC_H_
 #define ACTIVATIONS_GELU_SPEC_H_
+#include <numbers>
+
 #include "activations/spec.h"
 namespace activations {
 // The reference (oracle) for tests: long double, independent of the kernels.
@@ -32,6 +34,21 @@ inline constexpr ActivationSpec kGeluSpec{
              "f'(x) = 0 at x = -0.7518 (the bounds' derivative_near_zero "
              "exception).",
     .reference = {&GeluReference, &GeluReferenceDerivative},
+};
+// The textbook formula, one element at a time with <cmath>: the speed
+// baseline of bench/activation_benchmark.cc, never used to serve.
+struct GeluNaive {
+  template <typename T>
+  static T Value(T x, const ParamValues&) {
+    return T(0.5) * x * (T(1) + std::erf(x / std::numbers::sqrt2_v<T>));
+  }
+  template <typename T>
+  static T Derivative(T x, const ParamValues&) {
+    // 1 / sqrt(2 pi)
+    const T inv_sqrt_2pi = std::numbers::inv_sqrtpi_v<T> / std::numbers::sqrt2_v<T>;
+    const T cdf = T(0.5) * (T(1) + std::erf(x / std::numbers::sqrt2_v<T>));
+    return cdf + x * std::exp(T(-0.5) * x * x) * inv_sqrt_2pi;
+  }
 };
 }  // namespace activations
 #endif  // ACTIVATIONS_GELU_SPEC_H_

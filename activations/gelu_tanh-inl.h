@@ -2,6 +2,8 @@
 // approximation (PyTorch's approximate='tanh').
 #ifndef ACTIVATIONS_GELU_TANH_SPEC_H_
 #define ACTIVATIONS_GELU_TANH_SPEC_H_
+#include <numbers>
+
 #include "activations/spec.h"
 namespace activations {
 // The reference (oracle) for tests: long double, independent of the kernels.
@@ -40,6 +42,29 @@ inline constexpr ActivationSpec kGeluTanhSpec{
              "its rounding in the lower tail. f'(x) = 0 at x = -0.7525 (the "
              "bounds' derivative_near_zero exception).",
     .reference = {&GeluTanhReference, &GeluTanhReferenceDerivative},
+    .pytorch = "torch.nn.functional.gelu(input, approximate='tanh')",
+};
+// The textbook formula, one element at a time with <cmath>: the speed
+// baseline of bench/activation_benchmark.cc, never used to serve.
+struct GeluTanhNaive {
+  // sqrt(2 / pi) and the 0.044715 of Hendrycks & Gimpel's tanh approximation.
+  template <typename T>
+  static constexpr T kSqrt2OverPi = std::numbers::sqrt2_v<T> * std::numbers::inv_sqrtpi_v<T>;
+  template <typename T>
+  static constexpr T kCubic = T(0.044715);
+
+  template <typename T>
+  static T Value(T x, const ParamValues&) {
+    const T u = kSqrt2OverPi<T> * (x + kCubic<T> * x * x * x);
+    return T(0.5) * x * (T(1) + std::tanh(u));
+  }
+  template <typename T>
+  static T Derivative(T x, const ParamValues&) {
+    const T u = kSqrt2OverPi<T> * (x + kCubic<T> * x * x * x);
+    const T t = std::tanh(u);
+    return T(0.5) * (T(1) + t) +
+           T(0.5) * x * (T(1) - t * t) * kSqrt2OverPi<T> * (T(1) + T(3) * kCubic<T> * x * x);
+  }
 };
 }  // namespace activations
 #endif  // ACTIVATIONS_GELU_TANH_SPEC_H_

@@ -6,8 +6,13 @@
 #define HWY_TARGET_INCLUDE "activations/kernels.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
+#include <limits>
+#include <vector>
 
 #include "activations/kernels.h"
 #include "hwy/highway.h"
@@ -163,16 +168,30 @@ HWY_INLINE void RunInType(DC dc, const Call& call, Mode mode, const T* in, const
   }
 }
 
+// Optional: float32 derivatives from y through float64 as well (false when
+// the kernel does not say).
+template <class A>
+constexpr bool FloatFromOutputViaDouble() {
+  if constexpr (requires { A::kFloatFromOutputViaDouble; }) {
+    return A::kFloatFromOutputViaDouble;
+  } else {
+    return false;
+  }
+}
+
 template <class A, typename T>
 HWY_INLINE void RunActivation(const Call& call, const T* in, const T* grad,
                               T* out, T* out2, std::size_t n) {
   // Some activations compute float32 in float64 and round once at the end
   // (see their kFloat*ViaDouble comments); a float kernel is instantiated
   // only where some mode uses it. Derivatives from the output y are cheap and
-  // accurate natively: the flags are about the modes that take x.
+  // accurate natively: the flags are about the modes that take x, except for
+  // a kernel that sets kFloatFromOutputViaDouble (its float32 bounds promise
+  // correct rounding, which y + constant or (1 - |y|)^2 in float32 breaks).
   constexpr bool kIsFloat = std::is_same_v<T, float>;
   constexpr bool kForwardViaDouble = kIsFloat && A::kFloatForwardViaDouble;
   constexpr bool kDerivativeViaDouble = kIsFloat && A::kFloatDerivativeViaDouble;
+  constexpr bool kFromOutputViaDouble = kIsFloat && FloatFromOutputViaDouble<A>();
   auto run = [&](auto via_double, Mode mode, T* o1, T* o2) HWY_ATTR {
     if constexpr (decltype(via_double)::value) {
       RunInType<A>(hn::ScalableTag<double>(), call, mode, in, grad, o1, o2, n);
@@ -188,7 +207,7 @@ HWY_INLINE void RunActivation(const Call& call, const T* in, const T* grad,
       if constexpr (HasSlopeFromOutput<typename A::template Kernel<hn::ScalableTag<T>>,
                                        V<hn::ScalableTag<T>>>) {
         if (call.input_kind == InputKind::kOutput) {
-          return run(std::false_type(), call.mode, out, nullptr);
+          return run(std::bool_constant<kFromOutputViaDouble>(), call.mode, out, nullptr);
         }
       }
       return run(std::bool_constant<kDerivativeViaDouble>(), call.mode, out, nullptr);
@@ -205,13 +224,29 @@ HWY_INLINE void RunActivation(const Call& call, const T* in, const T* grad,
   }
 }
 
-// The spec's derivative_from_output flag and the kernel's members must agree.
-#define ACTIVATIONS_CHECK_SPEC(Name)                                         \
-  static_assert(k##Name##Spec.derivative_from_output ==                      \
-                    HasSlopeFromOutput<                                      \
-                        Name::Kernel<hn::ScalableTag<double>>,               \
-                        V<hn::ScalableTag<double>>>,                         \
-                #Name ": spec.derivative_from_output disagrees with kernel");
+// Entries that are not elementwise (softmax) say so with kElementwise =
+// false and run line by line (RunLines below); the rest run element by
+// element.
+template <class A>
+concept LineWise = requires { requires !A::kElementwise; };
+
+// The spec and the kernel must agree on elementwise, and an elementwise
+// kernel defines SlopeFromOutput exactly when the spec says
+// derivative_from_output.
+template <class A>
+constexpr bool KernelMatchesSpec(const ActivationSpec& spec) {
+  if constexpr (LineWise<A>) {
+    return !spec.elementwise;
+  } else {
+    return spec.elementwise &&
+           spec.derivative_from_output ==
+               HasSlopeFromOutput<typename A::template Kernel<hn::ScalableTag<double>>,
+                                       V<hn::ScalableTag<double>>>;
+  }
+}
+#define ACTIVATIONS_CHECK_SPEC(Name)                          \
+  static_assert(KernelMatchesSpec<Name>(k##Name##Spec),       \
+                #Name ": spec (elementwise, derivative_from_output) disagrees with kernel");
 ACTIVATION_LIST(ACTIVATIONS_CHECK_SPEC)
 #undef ACTIVATIONS_CHECK_SPEC
 
@@ -219,12 +254,296 @@ template <typename T>
 HWY_INLINE void Compute(const Call& call, const T* in, const T* grad, T* out,
                         T* out2, std::size_t n) {
   switch (call.id) {
-#define ACTIVATIONS_CASE(Name) \
-  case ActivationId::k##Name:  \
-    return RunActivation<Name>(call, in, grad, out, out2, n);
+#define ACTIVATIONS_CASE(Name)                                    \
+  case ActivationId::k##Name:                                     \
+    if constexpr (!LineWise<Name>) {                              \
+      return RunActivation<Name>(call, in, grad, out, out2, n);   \
+    }                                                             \
+    return;
     ACTIVATION_LIST(ACTIVATIONS_CASE)
 #undef ACTIVATIONS_CASE
   }
+}
+
+// --- Line-wise kernels: the Lines objects they run over.
+
+// A tail vector: `count` < N elements loaded, the other lanes `pad`.
+template <class DC, typename T>
+HWY_INLINE V<DC> LoadPartial(const Io<DC, T>& io, const T* p, std::size_t count, V<DC> pad) {
+  constexpr std::size_t kMax = HWY_MAX_BYTES / sizeof(hn::TFromD<DC>);
+  T buf[kMax] = {};
+  std::memcpy(buf, p, count * sizeof(T));
+  return hn::IfThenElse(hn::FirstN(io.dc, count), io.Load(buf), pad);
+}
+template <class DC, typename T>
+HWY_INLINE void StorePartial(const Io<DC, T>& io, V<DC> v, T* p, std::size_t count) {
+  constexpr std::size_t kMax = HWY_MAX_BYTES / sizeof(hn::TFromD<DC>);
+  T buf[kMax];
+  io.Store(v, buf);
+  std::memcpy(p, buf, count * sizeof(T));
+}
+
+// One contiguous line of n elements, a vector at a time; reductions run
+// across the lanes.
+template <class DC, typename T>
+struct RowLines {
+  Io<DC, T> io;
+  const T* x;
+  const T* g;
+  T* out;
+  std::size_t n;
+
+  std::size_t N() const { return hn::Lanes(io.dc); }
+  std::size_t Steps() const { return (n + N() - 1) / N(); }
+  V<DC> Load(const T* p, std::size_t k, V<DC> pad) const {
+    const std::size_t i = k * N();
+    return i + N() <= n ? io.Load(p + i) : LoadPartial(io, p + i, n - i, pad);
+  }
+  V<DC> X(std::size_t k) const {
+    return Load(x, k, hn::Set(io.dc, -std::numeric_limits<hn::TFromD<DC>>::infinity()));
+  }
+  V<DC> G(std::size_t k) const { return Load(g, k, hn::Zero(io.dc)); }
+  V<DC> Y(std::size_t k) const { return Load(x, k, hn::Zero(io.dc)); }
+  void Store(std::size_t k, V<DC> v) const {
+    const std::size_t i = k * N();
+    if (i + N() <= n) return io.Store(v, out + i);
+    StorePartial(io, v, out + i, n - i);
+  }
+  V<DC> AllMax(V<DC> v) const { return hn::MaxOfLanes(io.dc, v); }
+  // The lanes of hi + lo, added one by one with TwoSum (a few lanes per
+  // line: cheap next to the line's exponentials).
+  void AllSum(V<DC>* hi, V<DC>* lo) const {
+    using TC = hn::TFromD<DC>;
+    HWY_ALIGN TC h[hn::MaxLanes(DC())], l[hn::MaxLanes(DC())];
+    hn::Store(*hi, io.dc, h);
+    hn::Store(*lo, io.dc, l);
+    TC s = 0, c = 0;
+    for (std::size_t i = 0; i < hn::Lanes(io.dc); ++i) {
+      const TC t = s + h[i];
+      const TC bb = t - s;
+      const TC e = (s - (t - bb)) + (h[i] - bb);
+      c += (std::isfinite(e) ? e : TC(0)) + l[i];
+      s = t;
+    }
+    *hi = hn::Set(io.dc, s);
+    *lo = hn::Set(io.dc, c);
+  }
+};
+
+// `cols` <= N neighbouring columns, one per lane, walked down the n
+// positions of the dim (stride apart); each lane is its own line.
+template <class DC, typename T>
+struct ColumnLines {
+  Io<DC, T> io;
+  const T* x;
+  const T* g;
+  T* out;
+  std::size_t n, stride, cols;
+
+  std::size_t Steps() const { return n; }
+  V<DC> Load(const T* p, std::size_t k, V<DC> pad) const {
+    return cols == hn::Lanes(io.dc) ? io.Load(p + k * stride)
+                                    : LoadPartial(io, p + k * stride, cols, pad);
+  }
+  V<DC> X(std::size_t k) const {
+    return Load(x, k, hn::Set(io.dc, -std::numeric_limits<hn::TFromD<DC>>::infinity()));
+  }
+  V<DC> G(std::size_t k) const { return Load(g, k, hn::Zero(io.dc)); }
+  V<DC> Y(std::size_t k) const { return Load(x, k, hn::Zero(io.dc)); }
+  void Store(std::size_t k, V<DC> v) const {
+    if (cols == hn::Lanes(io.dc)) return io.Store(v, out + k * stride);
+    StorePartial(io, v, out + k * stride, cols);
+  }
+  V<DC> AllMax(V<DC> v) const { return v; }
+  void AllSum(V<DC>*, V<DC>*) const {}
+};
+
+using internal::kLineColumns;
+using internal::LineLayout;
+
+template <class A, typename T>
+HWY_INLINE void RunLines(const Call& call, const LineLayout& layout, const T* in, const T* grad,
+                         T* out, std::size_t unit_begin, std::size_t unit_end) {
+  // float32 lines run in float64 and are rounded once.
+  using DC = hn::ScalableTag<double>;
+  const DC dc;
+  const typename A::template Kernel<DC> kernel{dc};
+  const Io<DC, T> io{dc, {}};
+  const bool backward = call.mode == Mode::kBackward;
+  const bool from_output = call.input_kind == InputKind::kOutput;
+  auto run = [&](const auto& lines) HWY_ATTR {
+    if (backward) {
+      kernel.Backward(lines, from_output);
+    } else {
+      kernel.Forward(lines);
+    }
+  };
+  const std::size_t n = layout.n, inner = layout.inner;
+  for (std::size_t u = unit_begin; u < unit_end; ++u) {
+    if (inner == 1) {
+      const std::size_t at = u * n;
+      run(RowLines<DC, T>{io, in + at, grad ? grad + at : nullptr, out + at, n});
+      continue;
+    }
+    const std::size_t blocks = (inner + kLineColumns - 1) / kLineColumns;
+    const std::size_t o = u / blocks;
+    const std::size_t c_end = std::min(inner, (u % blocks + 1) * kLineColumns);
+    for (std::size_t c = (u % blocks) * kLineColumns; c < c_end; c += hn::Lanes(dc)) {
+      const std::size_t at = o * n * inner + c;
+      run(ColumnLines<DC, T>{io, in + at, grad ? grad + at : nullptr, out + at, n, inner,
+                             std::min(hn::Lanes(dc), c_end - c)});
+    }
+  }
+}
+
+template <typename T>
+HWY_INLINE void ComputeLinesIn(const Call& call, const LineLayout& layout, const T* in,
+                               const T* grad, T* out, std::size_t unit_begin,
+                               std::size_t unit_end) {
+  switch (call.id) {
+#define ACTIVATIONS_LINES_CASE(Name)                                               \
+  case ActivationId::k##Name:                                                      \
+    if constexpr (LineWise<Name>) {                                                \
+      return RunLines<Name>(call, layout, in, grad, out, unit_begin, unit_end);    \
+    }                                                                              \
+    return;
+    ACTIVATION_LIST(ACTIVATIONS_LINES_CASE)
+#undef ACTIVATIONS_LINES_CASE
+  }
+}
+
+void ComputeLinesF32(const Call& call, const LineLayout& layout, const float* in,
+                     const float* grad, float* out, std::size_t unit_begin, std::size_t unit_end) {
+  ComputeLinesIn(call, layout, in, grad, out, unit_begin, unit_end);
+}
+void ComputeLinesF64(const Call& call, const LineLayout& layout, const double* in,
+                     const double* grad, double* out, std::size_t unit_begin,
+                     std::size_t unit_end) {
+  ComputeLinesIn(call, layout, in, grad, out, unit_begin, unit_end);
+}
+
+// --- bfloat16 and float16: exact widening to float32 and narrowing with
+// one rounding to nearest even, the rules of half_float.h in vector form.
+// Highway 1.0's DemoteTo to bfloat16 truncates, and to float16 truncates on
+// targets without F16C: written out in integer ops there, F16C elsewhere.
+
+template <class DF>
+HWY_INLINE V<DF> WidenBF16(DF df, hn::Vec<hn::Rebind<uint16_t, DF>> h) {
+  const hn::RebindToUnsigned<DF> du;
+  return hn::BitCast(df, hn::ShiftLeft<16>(hn::PromoteTo(du, h)));
+}
+
+// Rebias the exponent; inf/NaN get the full float32 exponent, and
+// subnormals (exponent 0) are (2^-14 + m 2^-24) - 2^-14 in float arithmetic,
+// exact.
+template <class DF>
+HWY_INLINE V<DF> WidenF16(DF df, hn::Vec<hn::Rebind<uint16_t, DF>> h16) {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+  // F16C's vcvtph2ps: exact.
+  return hn::PromoteTo(df, hn::BitCast(hn::Rebind<hwy::float16_t, DF>(), h16));
+#else
+  const hn::RebindToUnsigned<DF> du;
+  const auto h = hn::PromoteTo(du, h16);
+  const auto kExpMask = hn::Set(du, 0x7C00u << 13);
+  auto o = hn::ShiftLeft<13>(hn::And(h, hn::Set(du, 0x7FFFu)));
+  const auto exp = hn::And(o, kExpMask);
+  o = hn::Add(o, hn::Set(du, (127u - 15u) << 23));
+  o = hn::IfThenElse(hn::Eq(exp, kExpMask), hn::Add(o, hn::Set(du, (128u - 16u) << 23)), o);
+  const auto sub = hn::BitCast(
+      du, hn::Sub(hn::BitCast(df, hn::Add(o, hn::Set(du, 1u << 23))), hn::Set(df, 0x1p-14f)));
+  o = hn::IfThenElse(hn::Eq(exp, hn::Zero(du)), sub, o);
+  return hn::BitCast(df, hn::Or(o, hn::ShiftLeft<16>(hn::And(h, hn::Set(du, 0x8000u)))));
+#endif
+}
+
+template <class DF>
+HWY_INLINE hn::Vec<hn::Rebind<uint16_t, DF>> NarrowBF16(DF /*df*/, V<DF> v) {
+  const hn::RebindToUnsigned<DF> du;
+  const hn::RebindToSigned<DF> di;
+  const hn::Rebind<uint16_t, DF> du16;
+  const auto u = hn::BitCast(du, v);
+  const auto lsb = hn::And(hn::ShiftRight<16>(u), hn::Set(du, 1));
+  const auto rounded = hn::ShiftRight<16>(hn::Add(u, hn::Add(hn::Set(du, 0x7FFFu), lsb)));
+  const auto nan = hn::Or(hn::ShiftRight<16>(u), hn::Set(du, 0x40u));  // quiet NaN
+  const auto r = hn::IfThenElse(hn::RebindMask(du, hn::IsNaN(v)), nan, rounded);
+  return hn::DemoteTo(du16, hn::BitCast(di, r));
+}
+
+template <class DF>
+HWY_INLINE hn::Vec<hn::Rebind<uint16_t, DF>> NarrowF16(DF df, V<DF> v) {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+  // F16C's vcvtps2ph with rounding mode 0, to nearest even (Highway passes
+  // _MM_FROUND_NO_EXC, whose rounding bits are 0).
+  (void)df;
+  const hn::Rebind<uint16_t, DF> du16;
+  return hn::BitCast(du16, hn::DemoteTo(hn::Rebind<hwy::float16_t, DF>(), v));
+#else
+  const hn::RebindToUnsigned<DF> du;
+  const hn::RebindToSigned<DF> di;
+  const hn::Rebind<uint16_t, DF> du16;
+  const auto u = hn::BitCast(du, v);
+  const auto a = hn::BitCast(di, hn::And(u, hn::Set(du, 0x7FFFFFFFu)));  // |v|, as int
+  // |v| < 2^-14: a subnormal float16. Adding 0.5f puts 2^-24 in the last
+  // place of the float32 sum, so the FPU's own round-to-nearest-even does
+  // the rounding; the low bits of the sum are the subnormal's mantissa.
+  const auto sub = hn::Sub(hn::BitCast(du, hn::Add(hn::BitCast(df, a), hn::Set(df, 0.5f))),
+                           hn::BitCast(du, hn::Set(df, 0.5f)));
+  // Normal: rebias, then add 0xFFF and the lowest kept bit (ties to even);
+  // a carry past the largest finite value gives the inf pattern 0x7C00.
+  const auto rebiased = hn::Sub(hn::BitCast(du, a), hn::Set(du, (127u - 15u) << 23));
+  const auto lsb = hn::And(hn::ShiftRight<13>(rebiased), hn::Set(du, 1));
+  const auto normal = hn::ShiftRight<13>(hn::Add(rebiased, hn::Add(hn::Set(du, 0xFFFu), lsb)));
+  // >= 65536 (and inf): inf; NaN: a quiet NaN.
+  const auto big = hn::IfThenElse(hn::RebindMask(du, hn::Gt(a, hn::Set(di, 0x7F800000))),
+                                  hn::Set(du, 0x7E00u), hn::Set(du, 0x7C00u));
+  auto r = hn::IfThenElse(hn::RebindMask(du, hn::Lt(a, hn::Set(di, 0x38800000))), sub, normal);
+  // (Highway 1.0 has no integer Ge: a > 65536 - 1 bit pattern.)
+  r = hn::IfThenElse(hn::RebindMask(du, hn::Gt(a, hn::Set(di, 0x47800000 - 1))), big, r);
+  r = hn::Or(r, hn::And(hn::ShiftRight<16>(u), hn::Set(du, 0x8000u)));
+  return hn::DemoteTo(du16, hn::BitCast(di, r));
+#endif
+}
+
+// One vector at a time, the tail through a padded vector (as Loop).
+template <class Op>
+HWY_INLINE void ConvertLoop(std::size_t n, std::size_t lanes, Op op) {
+  std::size_t i = 0;
+  for (; i + lanes <= n; i += lanes) op(i, lanes);
+  if (i < n) op(i, n - i);
+}
+
+void WidenToF32(bool bfloat16, const uint16_t* in, float* out, std::size_t n) {
+  const hn::ScalableTag<float> df;
+  const hn::Rebind<uint16_t, decltype(df)> du16;
+  const std::size_t N = hn::Lanes(df);
+  ConvertLoop(n, N, [&](std::size_t i, std::size_t count) HWY_ATTR {
+    uint16_t buf[HWY_MAX_BYTES / sizeof(float)] = {};
+    const uint16_t* p = in + i;
+    if (count < N) p = static_cast<const uint16_t*>(std::memcpy(buf, p, count * 2));
+    const auto h = hn::LoadU(du16, p);
+    const V<decltype(df)> v = bfloat16 ? WidenBF16(df, h) : WidenF16(df, h);
+    if (count == N) return hn::StoreU(v, df, out + i);
+    HWY_ALIGN float o[HWY_MAX_BYTES / sizeof(float)];
+    hn::Store(v, df, o);
+    std::memcpy(out + i, o, count * sizeof(float));
+  });
+}
+
+void NarrowFromF32(bool bfloat16, const float* in, uint16_t* out, std::size_t n) {
+  const hn::ScalableTag<float> df;
+  const hn::Rebind<uint16_t, decltype(df)> du16;
+  const std::size_t N = hn::Lanes(df);
+  ConvertLoop(n, N, [&](std::size_t i, std::size_t count) HWY_ATTR {
+    float buf[HWY_MAX_BYTES / sizeof(float)] = {};
+    const float* p = in + i;
+    if (count < N) p = static_cast<const float*>(std::memcpy(buf, p, count * sizeof(float)));
+    const auto v = hn::LoadU(df, p);
+    const auto h = bfloat16 ? NarrowBF16(df, v) : NarrowF16(df, v);
+    if (count == N) return hn::StoreU(h, du16, out + i);
+    HWY_ALIGN uint16_t o[HWY_MAX_BYTES / sizeof(float)];
+    hn::Store(h, du16, o);
+    std::memcpy(out + i, o, count * 2);
+  });
 }
 
 void ComputeF32(const Call& call, const float* in, const float* grad,
@@ -245,6 +564,10 @@ HWY_AFTER_NAMESPACE();
 namespace activations {
 HWY_EXPORT(ComputeF32);
 HWY_EXPORT(ComputeF64);
+HWY_EXPORT(ComputeLinesF32);
+HWY_EXPORT(ComputeLinesF64);
+HWY_EXPORT(WidenToF32);
+HWY_EXPORT(NarrowFromF32);
 HWY_EXPORT(TargetName);
 
 namespace internal {
@@ -260,10 +583,46 @@ T* At(void* p, std::size_t i) {
 }
 }  // namespace
 
+void WidenToFloat(DType dtype, const uint16_t* in, float* out, std::size_t n) {
+  HWY_DYNAMIC_DISPATCH(WidenToF32)(dtype == DType::kBFloat16, in, out, n);
+}
+
+void NarrowFromFloat(DType dtype, const float* in, uint16_t* out, std::size_t n) {
+  HWY_DYNAMIC_DISPATCH(NarrowFromF32)(dtype == DType::kBFloat16, in, out, n);
+}
+
+namespace {
+
+// A 16-bit job, in blocks through float32 buffers on the stack: widen the
+// input (and gradient), run the float32 kernels, round each result once.
+// Blocks are whole multiples of every vector width, so a range's results do
+// not depend on where it starts; in place is fine (a block is read before
+// it is written).
+void ComputeRange16(const Job& job, std::size_t begin, std::size_t end) {
+  constexpr std::size_t kBlock = 512;
+  HWY_ALIGN float x[kBlock], g[kBlock], o1[kBlock], o2[kBlock];
+  const bool backward = job.call.mode == Mode::kBackward;
+  const bool both = job.call.mode == Mode::kForwardAndDerivative;
+  for (std::size_t i = begin; i < end; i += kBlock) {
+    const std::size_t n = std::min(kBlock, end - i);
+    WidenToFloat(job.dtype, At<uint16_t>(job.input, i), x, n);
+    if (backward) WidenToFloat(job.dtype, At<uint16_t>(job.grad, i), g, n);
+    HWY_DYNAMIC_DISPATCH(ComputeF32)(job.call, x, backward ? g : nullptr, o1,
+                                     both ? o2 : nullptr, n);
+    NarrowFromFloat(job.dtype, o1, At<uint16_t>(job.output, i), n);
+    if (both) NarrowFromFloat(job.dtype, o2, At<uint16_t>(job.derivative, i), n);
+  }
+}
+
+}  // namespace
+
 void ComputeRange(const Job& job, std::size_t begin, std::size_t end) {
   const bool backward = job.call.mode == Mode::kBackward;
   const bool both = job.call.mode == Mode::kForwardAndDerivative;
   const std::size_t n = end - begin;
+  if (job.dtype == DType::kBFloat16 || job.dtype == DType::kFloat16) {
+    return ComputeRange16(job, begin, end);
+  }
   if (job.dtype == DType::kFloat32) {
     HWY_DYNAMIC_DISPATCH(ComputeF32)(
         job.call, At<float>(job.input, begin),
@@ -274,6 +633,87 @@ void ComputeRange(const Job& job, std::size_t begin, std::size_t end) {
         job.call, At<double>(job.input, begin),
         backward ? At<double>(job.grad, begin) : nullptr,
         At<double>(job.output, begin), both ? At<double>(job.derivative, begin) : nullptr, n);
+  }
+}
+
+namespace {
+
+// The dims of a line-wise job around its dim: outer x n x inner.
+LineLayout LayoutOf(const Job& job) {
+  if (job.shape.empty()) return {1, job.size, 1};
+  const auto rank = static_cast<std::int64_t>(job.shape.size());
+  std::int64_t dim = static_cast<std::int64_t>(job.call.params[0]);
+  if (dim < 0) dim += rank;
+  LineLayout layout{1, static_cast<std::size_t>(job.shape[dim]), 1};
+  for (std::int64_t i = 0; i < dim; ++i) layout.outer *= static_cast<std::size_t>(job.shape[i]);
+  for (std::int64_t i = dim + 1; i < rank; ++i) {
+    layout.inner *= static_cast<std::size_t>(job.shape[i]);
+  }
+  return layout;
+}
+
+std::size_t UnitsOf(const LineLayout& layout) {
+  if (layout.n == 0) return 0;
+  if (layout.inner == 1) return layout.outer;
+  return layout.outer * ((layout.inner + kLineColumns - 1) / kLineColumns);
+}
+
+// A 16-bit line-wise job, unit by unit: the unit's elements gathered into
+// float32 (compact: n x cols), the float32 lines run there, and each result
+// rounded once on the way back.
+void ComputeLines16(const Job& job, const LineLayout& layout, std::size_t unit_begin,
+                    std::size_t unit_end) {
+  const bool backward = job.call.mode == Mode::kBackward;
+  const std::size_t n = layout.n, inner = layout.inner;
+  const std::size_t blocks = inner == 1 ? 1 : (inner + kLineColumns - 1) / kLineColumns;
+  thread_local std::vector<float> x, g;
+  thread_local std::vector<uint16_t> h;
+  for (std::size_t u = unit_begin; u < unit_end; ++u) {
+    const std::size_t o = inner == 1 ? u : u / blocks;
+    const std::size_t c0 = inner == 1 ? 0 : (u % blocks) * kLineColumns;
+    const std::size_t cols = inner == 1 ? 1 : std::min(kLineColumns, inner - c0);
+    // Element (k, c) of the unit sits at base + k * inner + c.
+    const std::size_t base = o * n * inner + c0;
+    x.resize(n * cols);
+    g.resize(backward ? n * cols : 0);
+    h.resize(n * cols);
+    auto gather = [&](const void* src, std::vector<float>* dst) {
+      const auto* p = static_cast<const uint16_t*>(src) + base;
+      for (std::size_t k = 0; k < n; ++k) std::memcpy(&h[k * cols], p + k * inner, cols * 2);
+      WidenToFloat(job.dtype, h.data(), dst->data(), n * cols);
+    };
+    gather(job.input, &x);
+    if (backward) gather(job.grad, &g);
+    const LineLayout compact{1, n, cols};
+    HWY_DYNAMIC_DISPATCH(ComputeLinesF32)(job.call, compact, x.data(),
+                                          backward ? g.data() : nullptr, x.data(), 0,
+                                          UnitsOf(compact));
+    NarrowFromFloat(job.dtype, x.data(), h.data(), n * cols);
+    auto* out = static_cast<uint16_t*>(job.output) + base;
+    for (std::size_t k = 0; k < n; ++k) std::memcpy(out + k * inner, &h[k * cols], cols * 2);
+  }
+}
+
+}  // namespace
+
+std::size_t LineUnits(const Job& job) { return UnitsOf(LayoutOf(job)); }
+
+void ComputeLines(const Job& job, std::size_t unit_begin, std::size_t unit_end) {
+  const LineLayout layout = LayoutOf(job);
+  switch (job.dtype) {
+    case DType::kFloat32:
+      return HWY_DYNAMIC_DISPATCH(ComputeLinesF32)(
+          job.call, layout, static_cast<const float*>(job.input),
+          static_cast<const float*>(job.grad), static_cast<float*>(job.output), unit_begin,
+          unit_end);
+    case DType::kFloat64:
+      return HWY_DYNAMIC_DISPATCH(ComputeLinesF64)(
+          job.call, layout, static_cast<const double*>(job.input),
+          static_cast<const double*>(job.grad), static_cast<double*>(job.output), unit_begin,
+          unit_end);
+    case DType::kBFloat16:
+    case DType::kFloat16:
+      return ComputeLines16(job, layout, unit_begin, unit_end);
   }
 }
 

@@ -3,6 +3,7 @@
 #define ACTIVATIONS_KERNELS_H_
 
 #include <cstddef>
+#include <cstdint>
 
 #include "activations/evaluate.h"
 
@@ -12,6 +13,31 @@ namespace activations::internal {
 // (HWY_DYNAMIC_DISPATCH). Elementwise and lane-independent, so any split of
 // a job into ranges gives bit-identical results.
 void ComputeRange(const Job& job, std::size_t begin, std::size_t end);
+
+// The dims of a line-wise job around its dim, row-major: `outer` blocks of
+// `n` positions along the dim, each position `inner` elements apart.
+struct LineLayout {
+  std::size_t outer = 1, n = 0, inner = 1;
+};
+
+// Columns per unit where the dim is not the last: a multiple of every
+// target's vector width, so units do not depend on the target.
+inline constexpr std::size_t kLineColumns = 64;
+
+// A job of a function that is not elementwise (softmax), as independent
+// units: a unit is one line along the call's dim where that dim is the last
+// (contiguous), else one block of up to 64 neighbouring columns of one
+// outer index. Units are the same on every target, so any split into unit
+// ranges gives bit-identical results. The job's shape must have passed
+// CheckShape.
+std::size_t LineUnits(const Job& job);
+void ComputeLines(const Job& job, std::size_t unit_begin, std::size_t unit_end);
+
+// The 16-bit element types (kBFloat16, kFloat16) to and from float32 on the
+// best SIMD target: exact widening, and narrowing rounded once to nearest
+// even with half_float.h's rules (inf on overflow, NaN stays NaN).
+void WidenToFloat(DType dtype, const uint16_t* in, float* out, std::size_t n);
+void NarrowFromFloat(DType dtype, const float* in, uint16_t* out, std::size_t n);
 
 // Name of the target ComputeRange dispatches to, e.g. "AVX2".
 const char* DispatchedTargetName();

@@ -33,6 +33,19 @@ inline constexpr ActivationSpec kLeakyReluSpec{
     .notes = "Not differentiable at 0: f'(0) = negative_slope, as PyTorch.",
     .reference = {&LeakyReluReference, &LeakyReluReferenceDerivative, &LeakyReluReferenceDerivative},
 };
+// The textbook formula, one element at a time with <cmath>: the speed
+// baseline of bench/activation_benchmark.cc, never used to serve.
+// Parameters: p[0] = negative_slope
+struct LeakyReluNaive {
+  template <typename T>
+  static T Value(T x, const ParamValues& p) {
+    return x > T(0) ? x : static_cast<T>(p[0]) * x;
+  }
+  template <typename T>
+  static T Derivative(T x, const ParamValues& p) {
+    return x > T(0) ? T(1) : static_cast<T>(p[0]);
+  }
+};
 }  // namespace activations
 #endif  // ACTIVATIONS_LEAKY_RELU_SPEC_H_
 

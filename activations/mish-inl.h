@@ -34,6 +34,20 @@ inline constexpr ActivationSpec kMishSpec{
              "at x = -1.1924 (the bounds' derivative_near_zero exception).",
     .reference = {&MishReference, &MishReferenceDerivative},
 };
+// The textbook formula, one element at a time with <cmath>: the speed
+// baseline of bench/activation_benchmark.cc, never used to serve.
+struct MishNaive {
+  template <typename T>
+  static T Value(T x, const ParamValues&) {
+    return x * std::tanh(std::log1p(std::exp(x)));
+  }
+  template <typename T>
+  static T Derivative(T x, const ParamValues&) {
+    const T t = std::tanh(std::log1p(std::exp(x)));
+    const T s = T(1) / (T(1) + std::exp(-x));
+    return t + x * s * (T(1) - t * t);
+  }
+};
 }  // namespace activations
 #endif  // ACTIVATIONS_MISH_SPEC_H_
 

@@ -2,17 +2,33 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "activations/catalog.h"
 
 namespace activations::reference {
 
+namespace {
+constexpr long double kNaN = std::numeric_limits<long double>::quiet_NaN();
+}  // namespace
+
 long double Forward(const Call& call, long double x) {
-  return GetSpec(call.id).reference.value(x, call.params.data());
+  const auto f = GetSpec(call.id).reference.value;
+  return f ? f(x, call.params.data()) : kNaN;
 }
 
 long double Derivative(const Call& call, long double x) {
-  return GetSpec(call.id).reference.derivative(x, call.params.data());
+  const auto f = GetSpec(call.id).reference.derivative;
+  return f ? f(x, call.params.data()) : kNaN;
+}
+
+void EvaluateLine(const Call& call, const long double* input, const long double* grad,
+                  std::size_t n, long double* out) {
+  const ReferenceFunctions& ref = GetSpec(call.id).reference;
+  if (call.mode == Mode::kForward) return ref.line_value(input, n, out);
+  std::vector<long double> y(input, input + n);
+  if (call.input_kind == InputKind::kX) ref.line_value(input, n, y.data());
+  ref.line_backward_from_output(y.data(), grad, n, out);
 }
 
 long double DerivativeFromOutput(const Call& call, long double y) {
@@ -47,15 +63,44 @@ Element Evaluate(const Call& call, long double input, long double grad) {
   return {0, 0};
 }
 
+namespace {
+
+// A floating-point format: significant bits, smallest subnormal, largest
+// finite value.
+struct Format {
+  int digits;
+  long double denorm_min;
+  long double max;
+};
+
 template <typename T>
-double UlpError(T got, long double want) {
+constexpr Format FormatOf() {
+  return {std::numeric_limits<T>::digits, std::numeric_limits<T>::denorm_min(),
+          std::numeric_limits<T>::max()};
+}
+
+Format FormatOf(DType dtype) {
+  switch (dtype) {
+    case DType::kFloat32: return FormatOf<float>();
+    case DType::kFloat64: return FormatOf<double>();
+    case DType::kBFloat16: return {8, 0x1p-133L, 0x1.FEp127L};
+    case DType::kFloat16: return {11, 0x1p-24L, 65504};
+  }
+  return FormatOf<double>();
+}
+
+double UlpErrorIn(const Format& format, long double got, long double want) {
   if (std::isnan(want) || std::isnan(got)) {
     return std::isnan(want) && std::isnan(got) ? 0 : std::numeric_limits<double>::infinity();
   }
   // The exact value, rounded to T, may overflow: compare infinities as such.
-  const long double max = std::numeric_limits<T>::max();
-  if (std::isinf(got) || std::isinf(want) || std::fabs(want) > max) {
-    const long double w = std::fabs(want) > max ? std::copysign(INFINITY, want) : want;
+  // It does from max + ulp(max) / 2 up (a tie goes to inf, since max's last
+  // bit is odd); below that it rounds to max and is counted in ULPs.
+  int max_exp;
+  std::frexp(format.max, &max_exp);
+  const long double overflow = format.max + std::ldexp(1.0L, max_exp - format.digits - 1);
+  if (std::isinf(got) || std::isinf(want) || std::fabs(want) >= overflow) {
+    const long double w = std::fabs(want) >= overflow ? std::copysign(INFINITY, want) : want;
     if (std::isinf(got) && std::isinf(w) && std::signbit(got) == std::signbit(w)) return 0;
     if (!std::isinf(got) && std::isinf(w)) {
       // Exact value just above max: count the distance to max in ULPs.
@@ -64,12 +109,38 @@ double UlpError(T got, long double want) {
     return std::numeric_limits<double>::infinity();
   }
   // Spacing of T at |want|: 2^(exponent - digits), never below denorm_min.
+  // (The exponent from the double nearest |want|, one less where that
+  // rounded up to a power of two: long double's frexpl and ldexpl cost the
+  // exhaustive certificate a third of its time.)
+  const long double a = std::fabs(want);
+  if (a == 0) return static_cast<double>(std::fabs(got) / format.denorm_min);
   int exp;
-  std::frexp(std::fabs(want), &exp);
-  long double ulp = std::ldexp(1.0L, exp - std::numeric_limits<T>::digits);
-  ulp = std::max<long double>(ulp, std::numeric_limits<T>::denorm_min());
-  if (want == 0) ulp = std::numeric_limits<T>::denorm_min();
-  return static_cast<double>(std::fabs(static_cast<long double>(got) - want) / ulp);
+  const double m = std::frexp(static_cast<double>(a), &exp);
+  if (m == 0.5 && static_cast<long double>(std::ldexp(0.5, exp)) > a) --exp;
+  long double ulp = exp - format.digits >= -1022 ? std::ldexp(1.0, exp - format.digits)
+                                                 : std::ldexp(1.0L, exp - format.digits);
+  ulp = std::max<long double>(ulp, format.denorm_min);
+  return static_cast<double>(std::fabs(got - want) / ulp);
+}
+
+}  // namespace
+
+template <typename T>
+double UlpError(T got, long double want) {
+  return UlpErrorIn(FormatOf<T>(), got, want);
+}
+
+double UlpError(DType dtype, double got, long double want) {
+  return UlpErrorIn(FormatOf(dtype), got, want);
+}
+
+double ContractUlpError(DType dtype, const Call& call, double got, long double want) {
+  const double err = UlpError(dtype, got, want);
+  if (!std::isfinite(err)) return err;
+  const Format format = FormatOf(dtype);
+  const long double min_normal = std::ldexp(format.denorm_min, format.digits - 1);
+  if (std::fabs(want) < min_normal && err <= MaxUlpError(call, dtype) + 2) return 0;
+  return err;
 }
 
 template double UlpError<float>(float, long double);
@@ -98,6 +169,39 @@ double ContractUlpError(const Call& call, T got, long double want, long double i
     return 0;
   }
   return err;
+}
+
+void LineContractUlpError(const Call& call, DType dtype, const long double* input,
+                          const long double* grad, const long double* got, std::size_t n,
+                          double* err) {
+  const ReferenceFunctions& ref = GetSpec(call.id).reference;
+  std::vector<long double> want(n), y(input, input + n), size;
+  EvaluateLine(call, input, grad, n, want.data());
+  const bool backward = call.mode == Mode::kBackward;
+  if (backward) {
+    if (call.input_kind == InputKind::kX) ref.line_value(input, n, y.data());
+    size.resize(n);
+    ref.line_backward_magnitude(y.data(), grad, n, size.data());
+  }
+  const Format format = FormatOf(dtype);
+  const long double min_normal = std::ldexp(format.denorm_min, format.digits - 1);
+  const double bound = MaxUlpError(call, dtype);
+  for (std::size_t i = 0; i < n; ++i) {
+    double e = UlpErrorIn(format, got[i], want[i]);
+    if (backward && std::isfinite(e) && std::isfinite(size[i])) {
+      // The spacing of the element type at the terms' size.
+      int exp = 0;
+      std::frexp(size[i], &exp);
+      const long double ulp = size[i] == 0 ? format.denorm_min
+                                           : std::max(std::ldexp(1.0L, exp - format.digits),
+                                                      format.denorm_min);
+      e = std::min(e, static_cast<double>(std::fabs(got[i] - want[i]) / ulp));
+    }
+    if (std::isfinite(e) && std::fabs(want[i]) < min_normal && e <= bound + kSubnormalExtraUlp) {
+      e = 0;
+    }
+    err[i] = e;
+  }
 }
 
 template double ContractUlpError<float>(const Call&, float, long double, long double,

@@ -5,6 +5,7 @@
 #ifndef ACTIVATIONS_REFERENCE_H_
 #define ACTIVATIONS_REFERENCE_H_
 
+#include <cstddef>
 #include <cstdint>
 
 #include "activations/evaluate.h"
@@ -17,6 +18,13 @@ long double Forward(const Call& call, long double x);
 long double Derivative(const Call& call, long double x);
 // f' expressed through y = f(x); only for derivative_from_output functions.
 long double DerivativeFromOutput(const Call& call, long double y);
+
+// For a function that is not elementwise (softmax): one line of n values
+// along its dim, in kForward (out = f) or kBackward (out = the
+// Jacobian-vector product with `grad`), honouring call.input_kind. The
+// elementwise functions above return NaN for such a call.
+void EvaluateLine(const Call& call, const long double* input, const long double* grad,
+                  std::size_t n, long double* out);
 
 // What Job computes for one element in `call.mode`: `output` (and, for
 // kForwardAndDerivative, `derivative`). `grad` is used in kBackward only.
@@ -33,6 +41,14 @@ Element Evaluate(const Call& call, long double input, long double grad = 1.0L);
 // an infinity differs.
 template <typename T>
 double UlpError(T got, long double want);
+// The same in any element type; `got` is the element's value (a 16-bit one
+// widened, exactly).
+double UlpError(DType dtype, double got, long double want);
+
+// The contract's error for a 16-bit element (kBFloat16, kFloat16): the ULP
+// error, except that a subnormal `want` may miss by 2 steps of denorm_min
+// more than the bound. Compare with MaxUlpError(call, dtype).
+double ContractUlpError(DType dtype, const Call& call, double got, long double want);
 
 // The error of one computed element as the library's accuracy contract
 // counts it (spec.h's UlpBounds): the ULP error, except that
@@ -51,6 +67,18 @@ double UlpError(T got, long double want);
 template <typename T>
 double ContractUlpError(const Call& call, T got, long double want, long double input,
                         long double grad, bool is_derivative);
+
+// The contract's error of each element of one line (n values along its dim)
+// of a function that is not elementwise: `got` the computed line (values of
+// `dtype`, widened), `input` and `grad` (kBackward; else null) the line's
+// inputs as the call read them. The ULP error; in kBackward, where the
+// result cancels, no more than the error in ULP of the size of its terms
+// (ReferenceFunctions::line_backward_magnitude); a subnormal want may miss
+// by 2 steps of denorm_min more than the bound. Compare with
+// MaxUlpError(call, dtype).
+void LineContractUlpError(const Call& call, DType dtype, const long double* input,
+                          const long double* grad, const long double* got, std::size_t n,
+                          double* err);
 
 }  // namespace activations::reference
 

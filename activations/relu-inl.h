@@ -30,6 +30,18 @@ inline constexpr ActivationSpec kReluSpec{
              "x <= 0. f(-0) = +0.",
     .reference = {&ReluReference, &ReluReferenceDerivative, &ReluReferenceDerivative},
 };
+// The textbook formula, one element at a time with <cmath>: the speed
+// baseline of bench/activation_benchmark.cc, never used to serve.
+struct ReluNaive {
+  template <typename T>
+  static T Value(T x, const ParamValues&) {
+    return x > T(0) ? x : T(0);
+  }
+  template <typename T>
+  static T Derivative(T x, const ParamValues&) {
+    return x > T(0) ? T(1) : T(0);
+  }
+};
 }  // namespace activations
 #endif  // ACTIVATIONS_RELU_SPEC_H_
 

@@ -36,6 +36,19 @@ inline constexpr ActivationSpec kSigmoidSpec{
              "keeps full relative precision in both tails.",
     .reference = {&SigmoidReference, &SigmoidReferenceDerivative, &SigmoidReferenceFromOutput},
 };
+// The textbook formula, one element at a time with <cmath>: the speed
+// baseline of bench/activation_benchmark.cc, never used to serve.
+struct SigmoidNaive {
+  template <typename T>
+  static T Value(T x, const ParamValues&) {
+    return T(1) / (T(1) + std::exp(-x));
+  }
+  template <typename T>
+  static T Derivative(T x, const ParamValues& p) {
+    const T s = Value(x, p);
+    return s * (T(1) - s);
+  }
+};
 }  // namespace activations
 #endif  // ACTIVATIONS_SIGMOID_SPEC_H_
 

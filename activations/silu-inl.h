@@ -32,6 +32,19 @@ inline constexpr ActivationSpec kSiluSpec{
              "has the bounds' derivative_near_zero one.",
     .reference = {&SiluReference, &SiluReferenceDerivative},
 };
+// The textbook formula, one element at a time with <cmath>: the speed
+// baseline of bench/activation_benchmark.cc, never used to serve.
+struct SiluNaive {
+  template <typename T>
+  static T Value(T x, const ParamValues&) {
+    return x / (T(1) + std::exp(-x));
+  }
+  template <typename T>
+  static T Derivative(T x, const ParamValues&) {
+    const T s = T(1) / (T(1) + std::exp(-x));
+    return s * (T(1) + x * (T(1) - s));
+  }
+};
 }  // namespace activations
 #endif  // ACTIVATIONS_SILU_SPEC_H_
 

@@ -43,6 +43,22 @@ inline constexpr ActivationSpec kSoftplusSpec{
              "on SSE4 and scalar.",
     .reference = {&SoftplusReference, &SoftplusReferenceDerivative},
 };
+// The textbook formula, one element at a time with <cmath>: the speed
+// baseline of bench/activation_benchmark.cc, never used to serve.
+// Parameters: p[0] = beta, p[1] = threshold
+struct SoftplusNaive {
+  template <typename T>
+  static T Value(T x, const ParamValues& p) {
+    const T beta = static_cast<T>(p[0]);
+    const T bx = beta * x;
+    return bx > static_cast<T>(p[1]) ? x : std::log1p(std::exp(bx)) / beta;
+  }
+  template <typename T>
+  static T Derivative(T x, const ParamValues& p) {
+    const T bx = static_cast<T>(p[0]) * x;
+    return bx > static_cast<T>(p[1]) ? T(1) : T(1) / (T(1) + std::exp(-bx));
+  }
+};
 }  // namespace activations
 #endif  // ACTIVATIONS_SOFTPLUS_SPEC_H_
 

@@ -38,6 +38,8 @@ struct ParamSpec {
   double default_value;
   Range valid_range;
   std::string_view description;
+  // The value must be a whole number (softmax's dim).
+  bool integer = false;
 };
 
 // Properties of f at the default parameters; tests check each numerically.
@@ -112,6 +114,18 @@ struct ReferenceFunctions {
   long double (*derivative)(long double x, const double* p) = nullptr;
   // f' as a function of y = f(x); null unless derivative_from_output.
   long double (*derivative_from_output)(long double y, const double* p) = nullptr;
+  // Instead of the three above, for a function that is not elementwise
+  // (softmax): f over one line of n values along the reduced dimension, and
+  // the backward (Jacobian-vector product) from that line's output y and
+  // upstream gradient g.
+  void (*line_value)(const long double* x, std::size_t n, long double* y) = nullptr;
+  void (*line_backward_from_output)(const long double* y, const long double* g, std::size_t n,
+                                    long double* out) = nullptr;
+  // The size of the terms that the backward's result is a difference of,
+  // per element (softmax: y_i (|g_i| + sum_j |g_j| y_j)): where they cancel,
+  // the backward's bound is in ULP of this (reference::LineContractUlpError).
+  void (*line_backward_magnitude)(const long double* y, const long double* g, std::size_t n,
+                                  long double* out) = nullptr;
 };
 
 struct ActivationSpec {
@@ -129,6 +143,21 @@ struct ActivationSpec {
   // Conventions at non-differentiable points, in the tails, for NaN and inf.
   std::string_view notes;
   ReferenceFunctions reference;
+  // How PyTorch spells this function, where that is not
+  // torch.nn.functional.<name> with the same parameters: gelu_tanh is
+  // "torch.nn.functional.gelu(input, approximate='tanh')". Empty means
+  // torch.nn.functional.<name> with the same parameters; a function PyTorch
+  // lacks says so ("none; x * torch.sigmoid(beta * x)").
+  std::string_view pytorch = {};
+  // f(x) of each element depends on that element alone. softmax and
+  // log_softmax are not: they reduce along a dimension of the tensor, take
+  // no derivative mode (f' is a Jacobian), and their backward is the
+  // Jacobian-vector product.
+  bool elementwise = true;
+  // A rule that ties parameters together (hardtanh: min_val < max_val):
+  // returns a description of the violated rule, or nullptr when the
+  // parameters (in spec order, each already inside its own range) are valid.
+  const char* (*check_params)(const double* p) = nullptr;
 };
 
 }  // namespace activations

@@ -39,6 +39,22 @@ inline constexpr ActivationSpec kSwishSpec{
              "no near-zero exception; float64 has the bounds' derivative_near_zero "
              "one.",
     .reference = {&SwishReference, &SwishReferenceDerivative},
+    .pytorch = "none; input * torch.sigmoid(beta * input) (silu is beta = 1)",
+};
+// The textbook formula, one element at a time with <cmath>: the speed
+// baseline of bench/activation_benchmark.cc, never used to serve.
+// Parameters: p[0] = beta
+struct SwishNaive {
+  template <typename T>
+  static T Value(T x, const ParamValues& p) {
+    return x / (T(1) + std::exp(-static_cast<T>(p[0]) * x));
+  }
+  template <typename T>
+  static T Derivative(T x, const ParamValues& p) {
+    const T beta = static_cast<T>(p[0]);
+    const T s = T(1) / (T(1) + std::exp(-beta * x));
+    return s + beta * x * s * (T(1) - s);
+  }
 };
 }  // namespace activations
 #endif  // ACTIVATIONS_SWISH_SPEC_H_

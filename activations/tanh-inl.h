@@ -31,6 +31,19 @@ inline constexpr ActivationSpec kTanhSpec{
              "(1 - |y|)(1 + |y|).",
     .reference = {&TanhReference, &TanhReferenceDerivative, &TanhReferenceFromOutput},
 };
+// The textbook formula, one element at a time with <cmath>: the speed
+// baseline of bench/activation_benchmark.cc, never used to serve.
+struct TanhNaive {
+  template <typename T>
+  static T Value(T x, const ParamValues&) {
+    return std::tanh(x);
+  }
+  template <typename T>
+  static T Derivative(T x, const ParamValues&) {
+    const T t = std::tanh(x);
+    return T(1) - t * t;
+  }
+};
 }  // namespace activations
 #endif  // ACTIVATIONS_TANH_SPEC_H_
 

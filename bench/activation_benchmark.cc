@@ -1,7 +1,7 @@
 // Throughput of every activation x mode x dtype x size, one thread and all
 // threads, beside its two baselines measured in the same binary and run:
 //   copy/<dtype>/<threads>/<size>          memcpy of the same input bytes
-//   scalar/<fn>/<mode>/<dtype>/t1/<size>   the <cmath> loop of naive_formulas.h
+//   scalar/<fn>/<mode>/<dtype>/t1/<size>   the <cmath> loop of <Name>Naive
 //   ours/<fn>/<mode>/<dtype>/<threads>/<size>
 // <threads> is t1 (RunSerial on the benchmark thread) or tN (an Engine over
 // all N cores). <size> is 1Ki, 64Ki, 1Mi or 16Mi elements. Every benchmark
@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -29,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +38,7 @@
 #include "activations/activation_list.h"
 #include "activations/catalog.h"
 #include "activations/evaluate.h"
+#include "activations/half_float.h"
 #include "bench/naive_formulas.h"
 #include "benchmark/benchmark.h"
 #include "tbb/blocked_range.h"
@@ -44,12 +47,6 @@
 
 namespace activations::bench {
 namespace {
-
-#define BENCH_CHECK_NAIVE_FORMULA(Name)                         \
-  static_assert(NaiveFormula<ActivationId::k##Name>::kDefined, \
-                "bench/naive_formulas.h has no NaiveFormula for " #Name);
-ACTIVATION_LIST(BENCH_CHECK_NAIVE_FORMULA)
-#undef BENCH_CHECK_NAIVE_FORMULA
 
 // 1Ki fits in L1, 64Ki in L2, 1Mi (4 MiB of float32 in, 4 out) in a large
 // L3, 16Mi in none: the last is the memory-bound regime.
@@ -83,7 +80,28 @@ struct DTypeCase {
   const char* name;
   DType dtype;
 };
-constexpr DTypeCase kDTypes[] = {{"f32", DType::kFloat32}, {"f64", DType::kFloat64}};
+// bf16 and f16 run the float32 kernels between a widening and a rounding
+// (evaluate.h); they have no scalar baseline (C++ has no arithmetic on
+// them): compare them with ours/.../f32.
+constexpr DTypeCase kDTypes[] = {{"f32", DType::kFloat32},
+                                 {"f64", DType::kFloat64},
+                                 {"bf16", DType::kBFloat16},
+                                 {"f16", DType::kFloat16}};
+bool Is16Bit(DType t) { return t == DType::kBFloat16 || t == DType::kFloat16; }
+
+// Entries that are not elementwise (softmax) run along the last dim of a
+// [n / kLine, kLine] tensor: lines of 1024, as a classifier's logits.
+constexpr std::size_t kLine = 1024;
+struct LineShape {
+  std::int64_t dims[2];
+  std::span<const std::int64_t> For(const Call& call, std::size_t n) {
+    if (GetSpec(call.id).elementwise) return {};
+    const std::size_t line = std::min(n, kLine);
+    dims[0] = static_cast<std::int64_t>(n / line);
+    dims[1] = static_cast<std::int64_t>(line);
+    return dims;
+  }
+};
 
 // Arrays streamed per element, for bytes/s: inputs read plus outputs written.
 int Streams(Mode mode) {
@@ -125,6 +143,10 @@ struct Data {
         g32(Allocate(n * sizeof(float))),
         x64(Allocate(n * sizeof(double))),
         g64(Allocate(n * sizeof(double))),
+        xb16(Allocate(n * sizeof(uint16_t))),
+        gb16(Allocate(n * sizeof(uint16_t))),
+        xh16(Allocate(n * sizeof(uint16_t))),
+        gh16(Allocate(n * sizeof(uint16_t))),
         out(Allocate(n * sizeof(double))),
         out2(Allocate(n * sizeof(double))),
         y(Allocate(n * sizeof(double))) {
@@ -140,12 +162,32 @@ struct Data {
       gf[i] = static_cast<float>(g_dist(rng));
       xd[i] = xf[i];
       gd[i] = gf[i];
+      reinterpret_cast<uint16_t*>(xb16.get())[i] = FloatToBFloat16(xf[i]);
+      reinterpret_cast<uint16_t*>(gb16.get())[i] = FloatToBFloat16(gf[i]);
+      reinterpret_cast<uint16_t*>(xh16.get())[i] = FloatToFloat16(xf[i]);
+      reinterpret_cast<uint16_t*>(gh16.get())[i] = FloatToFloat16(gf[i]);
     }
   }
-  const void* X(DType t) const { return t == DType::kFloat32 ? x32.get() : x64.get(); }
-  const void* G(DType t) const { return t == DType::kFloat32 ? g32.get() : g64.get(); }
+  const void* X(DType t) const {
+    switch (t) {
+      case DType::kFloat32: return x32.get();
+      case DType::kFloat64: return x64.get();
+      case DType::kBFloat16: return xb16.get();
+      case DType::kFloat16: return xh16.get();
+    }
+    return nullptr;
+  }
+  const void* G(DType t) const {
+    switch (t) {
+      case DType::kFloat32: return g32.get();
+      case DType::kFloat64: return g64.get();
+      case DType::kBFloat16: return gb16.get();
+      case DType::kFloat16: return gh16.get();
+    }
+    return nullptr;
+  }
 
-  Buffer x32, g32, x64, g64;
+  Buffer x32, g32, x64, g64, xb16, gb16, xh16, gh16;
   Buffer out, out2;
   Buffer y;  // f(x), the input of backward_from_output
 };
@@ -171,13 +213,15 @@ int g_failures = 0;  // benchmarks whose results were wrong; main exits 1
 void BM_Ours(benchmark::State& state, Call call, DType dtype, std::size_t n,
              const Engine* engine) {
   Data& data = DataFor(n);
+  LineShape shape;
   Job job{.call = call,
           .dtype = dtype,
           .size = n,
           .input = data.X(dtype),
           .grad = data.G(dtype),
           .output = data.out.get(),
-          .derivative = data.out2.get()};
+          .derivative = data.out2.get(),
+          .shape = shape.For(call, n)};
   if (call.input_kind == InputKind::kOutput) {
     Job forward = job;
     forward.call.mode = Mode::kForward;
@@ -200,12 +244,26 @@ void BM_Ours(benchmark::State& state, Call call, DType dtype, std::size_t n,
 }
 
 // ---------------------------------------------------------------------------
-// scalar: the <cmath> loop of naive_formulas.h, one thread.
+// scalar: the <cmath> loop of each activation's <Name>Naive, one thread.
 
 template <ActivationId kId, typename T>
 void NaiveLoop(Mode mode, const ParamValues& params, const T* x, const T* g, T* out,
                T* out2, std::size_t n) {
   using F = NaiveFormula<kId>;
+  if constexpr (requires { F::Line(x, out, n); }) {
+    // Not elementwise (softmax): lines of kLine, as ours runs them.
+    (void)params;
+    (void)out2;
+    const std::size_t line = std::min(n, kLine);
+    for (std::size_t i = 0; i + line <= n; i += line) {
+      if (mode == Mode::kBackward) {
+        F::LineBackward(x + i, g + i, out + i, line);
+      } else {
+        F::Line(x + i, out + i, line);
+      }
+    }
+    return;
+  } else {
   const ParamValues p = params;  // a local copy: stores to out cannot alias it
   switch (mode) {
     case Mode::kForward:
@@ -223,6 +281,7 @@ void NaiveLoop(Mode mode, const ParamValues& params, const T* x, const T* g, T* 
     case Mode::kBackward:
       for (std::size_t i = 0; i < n; ++i) out[i] = g[i] * F::Derivative(x[i], p);
       return;
+  }
   }
 }
 
@@ -248,7 +307,7 @@ NaiveFn<T> NaiveFor(ActivationId id) {
 template <typename T>
 bool AgreesWithOurs(const Call& call, DType dtype, const T* x, const T* g, const T* out,
                     const T* out2) {
-  const std::size_t m = 1024;
+  const std::size_t m = 1024;  // one line (kLine) of a line-wise entry
   std::vector<T> ours(m), ours2(m);
   RunSerial(Job{.call = call, .dtype = dtype, .size = m, .input = x, .grad = g,
                 .output = ours.data(), .derivative = ours2.data()});
@@ -368,7 +427,7 @@ void RegisterAll(const Engine* engine, tbb::task_arena* arena) {
         for (const ModeCase& m : kModes) {
           absl::StatusOr<Call> call = MakeCall(spec.name, {}, m.mode, m.input_kind);
           if (!call.ok()) continue;  // backward_from_output where f' needs x
-          if (m.input_kind == InputKind::kX) {
+          if (m.input_kind == InputKind::kX && !Is16Bit(dt.dtype)) {
             benchmark::RegisterBenchmark(
                 Path({"scalar", spec.name, m.name, dt.name, "t1", size.name}).c_str(), BM_Naive,
                 *call, dt.dtype, size.elements);

@@ -1,5 +1,7 @@
 #include "server/catalog_response.h"
 
+#include "absl/strings/str_cat.h"
+
 #include <string>
 
 #include "activations/catalog.h"
@@ -51,6 +53,7 @@ void FillCatalog(v1::ListActivationsResponse* response) {
       out->set_default_value(param.default_value);
       *out->mutable_valid_range() = ToProto(param.valid_range);
       out->set_description(std::string(param.description));
+      out->set_integer(param.integer);
     }
     *info->mutable_output_range() = ToProto(spec.output_range);
     v1::Properties* properties = info->mutable_properties();
@@ -64,6 +67,10 @@ void FillCatalog(v1::ListActivationsResponse* response) {
     info->set_max_ulp_error_float32(spec.ulp_float32.Max());
     info->set_max_ulp_error_float64(spec.ulp_float64.Max());
     info->set_notes(std::string(spec.notes));
+    info->set_elementwise(spec.elementwise);
+    info->set_pytorch(spec.pytorch.empty()
+                          ? absl::StrCat("torch.nn.functional.", std::string(spec.name))
+                          : std::string(spec.pytorch));
     *info->mutable_ulp_bounds_float32() = ToProto(spec.ulp_float32);
     *info->mutable_ulp_bounds_float64() = ToProto(spec.ulp_float64);
   }

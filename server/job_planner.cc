@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "activations/catalog.h"
+
 namespace actserver {
 namespace {
 
@@ -68,6 +70,25 @@ void PlanJobs(const DecodedRequest& request, const OutputSlots& slots,
   activations::Job job;
   job.call = request.call;
   job.dtype = request.input.dtype;
+  if (!activations::GetSpec(job.call.id).elementwise) {
+    // softmax reduces along a dim: one job over the whole tensor with its
+    // shape, read contiguously (copied where it spans slices).
+    auto contiguous = [&](const wire::Chain& chain) -> const char* {
+      const auto pieces = chain.pieces();
+      if (pieces.size() == 1) return pieces[0].data;
+      char* copy = scratch->Allocate(n * value_size);
+      ValueCursor cursor(chain, value_size);
+      for (std::size_t i = 0; i < n; ++i) cursor.CopyOne(copy + i * value_size);
+      return copy;
+    };
+    job.input = contiguous(request.input.data);
+    job.grad = has_grad ? contiguous(request.grad->data) : nullptr;
+    job.size = n;
+    job.output = slots.output;
+    job.shape = request.input.shape;
+    jobs->push_back(job);
+    return;
+  }
   for (std::size_t done = 0; done < n;) {
     std::size_t run = input.ContiguousValues();
     if (has_grad) run = std::min(run, grad->ContiguousValues());

@@ -7,7 +7,9 @@
 // writing its part of the contiguous output; a value split across two slices
 // is copied into `scratch` and computed as a job of one. Elementwise kernels
 // give the same bits whatever the split (tested), so the result is exactly
-// that of one contiguous job.
+// that of one contiguous job. A function that is not elementwise (softmax)
+// gets one job over the whole tensor, with its shape, copied into `scratch`
+// only where it spans slices.
 #ifndef SERVER_JOB_PLANNER_H_
 #define SERVER_JOB_PLANNER_H_
 

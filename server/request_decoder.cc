@@ -400,6 +400,8 @@ struct RawDType {
 constexpr RawDType kRawDTypes[] = {
     {v1::DTYPE_FLOAT32, activations::DType::kFloat32},
     {v1::DTYPE_FLOAT64, activations::DType::kFloat64},
+    {v1::DTYPE_BFLOAT16, activations::DType::kBFloat16},
+    {v1::DTYPE_FLOAT16, activations::DType::kFloat16},
 };
 
 std::string ValidRawDTypes() {
@@ -556,7 +558,7 @@ absl::StatusOr<TensorView> DecodeTensor(WireTensor& tensor,
         return absl::InvalidArgumentError(absl::StrCat(
             field, ".raw.data: ", tensor.data.size(),
             " bytes is not a multiple of ", element, ", the size of one ",
-            DTypeName(view.dtype), " value"));
+            actserver::DTypeName(view.dtype), " value"));
       }
       break;
     }
@@ -584,6 +586,12 @@ absl::StatusOr<DecodedRequest> Validate(WireRequest& request,
   absl::StatusOr<TensorView> input = DecodeTensor(request.input, input_field);
   if (!input.ok()) return input.status();
   decoded.input = *std::move(input);
+  // A function along a dim (softmax): the dim must be one of the shape's.
+  if (absl::Status s = activations::CheckShape(decoded.call, decoded.input.shape,
+                                               decoded.input.size);
+      !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
+  }
 
   const std::string grad_field = absl::StrCat(prefix, "grad");
   const bool backward = decoded.call.mode == activations::Mode::kBackward;
@@ -609,8 +617,8 @@ absl::StatusOr<DecodedRequest> Validate(WireRequest& request,
     }
     if (grad->dtype != decoded.input.dtype) {
       return absl::InvalidArgumentError(absl::StrCat(
-          grad_field, ": ", DTypeName(grad->dtype), " values, but ",
-          input_field, " is ", DTypeName(decoded.input.dtype),
+          grad_field, ": ", actserver::DTypeName(grad->dtype), " values, but ",
+          input_field, " is ", actserver::DTypeName(decoded.input.dtype),
           "; they must be the same type"));
     }
     decoded.grad = *std::move(grad);
@@ -622,7 +630,8 @@ absl::StatusOr<DecodedRequest> Validate(WireRequest& request,
 }  // namespace
 
 absl::string_view DTypeName(activations::DType dtype) {
-  return dtype == activations::DType::kFloat32 ? "float32" : "float64";
+  const std::string_view name = activations::DTypeName(dtype);
+  return absl::string_view(name.data(), name.size());
 }
 
 absl::StatusOr<DecodedRequest> DecodeComputeRequest(

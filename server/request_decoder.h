@@ -102,7 +102,8 @@ inline constexpr std::size_t kMaxDims = 64;
 // Most `params` entries a request may carry (a map: duplicates count).
 inline constexpr std::size_t kMaxParamEntries = 64;
 
-// "float32" or "float64", for messages.
+// "float32", "float64", "bfloat16" or "float16" (activations::DTypeName as an
+// absl::string_view), for messages.
 absl::string_view DTypeName(activations::DType dtype);
 
 }  // namespace actserver

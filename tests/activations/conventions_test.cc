@@ -10,8 +10,16 @@
 //  * backward with g = +-inf gives +-inf (the sign of g f') wherever f'(x) is
 //    a non-zero number in the element type, and 0 where it is exactly 0 (the
 //    select convention of relu's backward, PyTorch's threshold_backward).
+//
+// softmax and log_softmax are not elementwise: their f' is a matrix, so
+// only backward applies. A NaN g_j reaches every element of its line
+// through the sum over the line (but no other line). An infinite g_j gives
+// the limit -g_j at every other element of the line (g_i - y_j g_j - ...),
+// and NaN at j itself, where g_j - y_j g_j - ... is inf - inf, as PyTorch:
+// the catalogue's notes say so.
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -48,10 +56,12 @@ std::vector<T> Run(const Call& call, const std::vector<T>& x, const std::vector<
   return out;
 }
 
-// The parameter sets the tests sweep: defaults and a few others.
+// The parameter sets the tests sweep: defaults and a few others, for the
+// elementwise entries (softmax's lines have their own test below).
 std::vector<Call> CallsOf(Mode mode, InputKind kind = InputKind::kX) {
   std::vector<Call> calls;
   for (const ActivationSpec& spec : Catalog()) {
+    if (!spec.elementwise) continue;
     auto call = MakeCall(spec.name, {}, mode, kind);
     if (call.ok()) calls.push_back(*call);
   }
@@ -60,7 +70,13 @@ std::vector<Call> CallsOf(Mode mode, InputKind kind = InputKind::kX) {
            {"elu", {{"alpha", 0.5}}},
            {"leaky_relu", {{"negative_slope", 0}}},
            {"softplus", {{"beta", 0.3}, {"threshold", 5}}},
-           {"swish", {{"beta", 1.7}}}}) {
+           {"swish", {{"beta", 1.7}}},
+           {"celu", {{"alpha", 0.5}}},
+           {"hardtanh", {{"min_val", -2}, {"max_val", 0.1}}},
+           {"softshrink", {{"lambd", 0.1}}},
+           {"hardshrink", {{"lambd", 0.1}}},
+           {"threshold", {{"threshold", 0.1}, {"value", -3}}},
+           {"rrelu", {{"lower", 0}, {"upper", 0}}}}) {
     auto call = MakeCall(fn, params, mode, kind);
     if (call.ok()) calls.push_back(*call);
   }
@@ -176,6 +192,57 @@ void CheckInfiniteGradient() {
 TEST_P(ConventionsTest, InfiniteGradientGivesSignedInfinityOrZero) {
   CheckInfiniteGradient<float>();
   CheckInfiniteGradient<double>();
+}
+
+template <typename T>
+void CheckLineGradients() {
+  // Three lines of four along dim -1; the middle line's g holds a NaN or an
+  // infinity, the others are finite.
+  const std::vector<std::int64_t> shape = {3, 4};
+  const std::vector<T> x = {0.5, -1, 2, 3, -4, 0, 1, 7, 1e3, -1e3, 0, 0};
+  for (const char* fn : {"softmax", "log_softmax"}) {
+    for (InputKind kind : {InputKind::kX, InputKind::kOutput}) {
+      const auto call = MakeCall(fn, {}, Mode::kBackward, kind);
+      ASSERT_TRUE(call.ok()) << call.status();
+      // From y: the forward's output along the same lines.
+      std::vector<T> in = x;
+      if (kind == InputKind::kOutput) {
+        Job forward{*MakeCall(fn, {}, Mode::kForward), DTypeOf<T>(), x.size(), x.data(),
+                    nullptr, in.data(), nullptr};
+        forward.shape = shape;
+        RunSerial(forward);
+      }
+      for (T special : {std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity(),
+                        -std::numeric_limits<T>::infinity()}) {
+        std::vector<T> g = {1, -2, 0.5, 3, 1, 1, -1, 2, 0.25, 1, -1, 4};
+        g[5] = special;
+        std::vector<T> out(x.size());
+        Job job{*call, DTypeOf<T>(), in.size(), in.data(), g.data(), out.data(), nullptr};
+        job.shape = shape;
+        RunSerial(job);
+        for (size_t i = 0; i < out.size(); ++i) {
+          const bool middle = i >= 4 && i < 8;
+          const bool want_nan = middle && (std::isnan(special) || i == 5);
+          const std::string where = std::string(fn) +
+                                    (kind == InputKind::kOutput ? " (from y)" : "") +
+                                    " g[5]=" + std::to_string(special) + ": element " +
+                                    std::to_string(i) + " gave " + std::to_string(out[i]);
+          EXPECT_EQ(std::isnan(out[i]), want_nan) << where;
+          if (middle && !want_nan) {
+            EXPECT_EQ(out[i], -special) << where;
+          }
+          if (!middle) {
+            EXPECT_TRUE(std::isfinite(out[i])) << where;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(ConventionsTest, LineGradientNanOrInfinityStaysInItsLine) {
+  CheckLineGradients<float>();
+  CheckLineGradients<double>();
 }
 
 HWY_TARGET_INSTANTIATE_TEST_SUITE_P(ConventionsTest);

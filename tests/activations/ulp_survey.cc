@@ -181,6 +181,8 @@ int Main(int argc, char** argv) {
   std::map<RowKey, Worst> table;
   std::vector<std::string> order;
   for (const ActivationSpec& spec : Catalog()) {
+    // softmax's lines: the accuracy test's LineWiseEntries.
+    if (!spec.elementwise) continue;
     const std::string name(spec.name);
     if (!opt.functions.empty() &&
         std::find(opt.functions.begin(), opt.functions.end(), name) == opt.functions.end()) {

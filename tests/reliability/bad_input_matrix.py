@@ -154,8 +154,13 @@ def catalogue_cases(pb, catalogue):
                     request(pb, info.name, params={p.name: value}), "INVALID_ARGUMENT",
                     contains=f"params.{p.name}"))
             if r.min_inclusive and math.isfinite(r.min):
+                # The other parameters at their closed min ends too, so that a
+                # relation between them (rrelu's lower <= upper) holds.
+                params = {q.name: q.valid_range.min for q in info.parameters
+                          if q.valid_range.min_inclusive and math.isfinite(q.valid_range.min)}
+                params[p.name] = r.min
                 cases.append(Case(f"{info.name}: {p.name}={r.min!r} (closed min end, accepted)",
-                                  "Compute", request(pb, info.name, params={p.name: r.min}),
+                                  "Compute", request(pb, info.name, params=params),
                                   "OK"))
         cases.append(Case(f"{info.name}: unknown parameter \"gamma\"", "Compute",
                           request(pb, info.name, params={"gamma": 1.0}), "INVALID_ARGUMENT",

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstring>
+#include <utility>
 #include <random>
 #include <string>
 #include <vector>
@@ -76,6 +78,78 @@ TEST(JobPlannerTest, AnySlicingGivesTheContiguousResult) {
         }
       }
     }
+  }
+}
+
+// softmax along a dim: one job with the request's shape and dim, over a
+// message cut anywhere, gives what the library gives on the contiguous
+// tensor; the dim is checked against the shape with the field named.
+TEST(JobPlannerTest, SoftmaxAlongADimReadsTheShape) {
+  std::mt19937 rng(7);
+  const std::vector<std::int64_t> shape = {3, 5, 7};
+  std::vector<double> x(3 * 5 * 7), g(x.size());
+  for (double& v : x) v = std::uniform_real_distribution<>(-8, 8)(rng);
+  for (double& v : g) v = std::uniform_real_distribution<>(-2, 2)(rng);
+  for (const char* fn : {"softmax", "log_softmax"}) {
+    for (v1::Mode mode : {v1::MODE_FORWARD, v1::MODE_BACKWARD}) {
+      for (double dim : {0.0, -2.0, 2.0}) {
+        v1::ComputeRequest request = MakeRequest(fn, mode, WireType::kRawFloat64, x, shape);
+        (*request.mutable_params())["dim"] = dim;
+        if (mode == v1::MODE_BACKWARD) *request.mutable_grad() = MakeTensor(WireType::kRawFloat64, g);
+        const std::string bytes = request.SerializeAsString();
+        std::vector<std::size_t> cuts;
+        for (std::size_t at = 5; at < bytes.size(); at += 37) cuts.push_back(at);
+        Sliced cut(bytes, cuts);
+        absl::StatusOr<DecodedRequest> d = DecodeComputeRequest(cut.chain(), kNoLimit);
+        ASSERT_TRUE(d.ok()) << d.status();
+        std::vector<double> got(x.size()), want(x.size());
+        Scratch scratch;
+        std::vector<activations::Job> jobs;
+        PlanJobs(*d, {reinterpret_cast<char*>(got.data()), nullptr}, &scratch, &jobs);
+        ASSERT_EQ(jobs.size(), 1u);
+        activations::RunSerial(jobs[0]);
+        activations::Job job{d->call, activations::DType::kFloat64, x.size(), x.data(),
+                             g.data(), want.data()};
+        job.shape = shape;
+        activations::RunSerial(job);
+        EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(double)), 0)
+            << fn << " " << v1::Mode_Name(mode) << " dim=" << dim;
+      }
+    }
+  }
+  v1::ComputeRequest bad = MakeRequest("softmax", v1::MODE_FORWARD, WireType::kRawFloat32, x, shape);
+  (*bad.mutable_params())["dim"] = 3;
+  const std::string bytes = bad.SerializeAsString();
+  Sliced whole(bytes, 0);
+  absl::StatusOr<DecodedRequest> d = DecodeComputeRequest(whole.chain(), kNoLimit);
+  ASSERT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(d.status().message(),
+            "params.dim: softmax: dim=3 is outside [-3, 2] for a tensor of rank 3");
+}
+
+// bfloat16 and float16 raw tensors decode and compute as the library does.
+TEST(JobPlannerTest, SixteenBitRawTensors) {
+  for (auto [wire, dtype] : {std::pair{v1::DTYPE_BFLOAT16, activations::DType::kBFloat16},
+                             std::pair{v1::DTYPE_FLOAT16, activations::DType::kFloat16}}) {
+    const std::uint16_t x[4] = {0x3C00, 0xBC00, 0x4000, 0x0000};  // raw bits
+    v1::ComputeRequest request;
+    request.set_function("sigmoid");
+    request.set_mode(v1::MODE_FORWARD);
+    request.mutable_input()->mutable_raw()->set_dtype(wire);
+    request.mutable_input()->mutable_raw()->set_data(std::string(reinterpret_cast<const char*>(x), sizeof(x)));
+    const std::string bytes = request.SerializeAsString();
+    Sliced whole(bytes, 0);
+    absl::StatusOr<DecodedRequest> d = DecodeComputeRequest(whole.chain(), kNoLimit);
+    ASSERT_TRUE(d.ok()) << d.status();
+    EXPECT_EQ(d->input.dtype, dtype);
+    EXPECT_EQ(d->input.size, 4u);
+    std::uint16_t got[4], want[4];
+    Scratch scratch;
+    std::vector<activations::Job> jobs;
+    PlanJobs(*d, {reinterpret_cast<char*>(got), nullptr}, &scratch, &jobs);
+    for (const auto& job : jobs) activations::RunSerial(job);
+    activations::RunSerial(activations::Job{d->call, dtype, 4, x, nullptr, want});
+    EXPECT_EQ(std::memcmp(got, want, sizeof(got)), 0);
   }
 }
 

@@ -27,6 +27,11 @@ inline constexpr activation::v1::Mode kAllModes[] = {
 std::string WireTypeName(WireType type);
 bool IsFloat32(WireType type);
 
+// `mode` where it applies to `function`, else MODE_BACKWARD: a function that
+// is not elementwise (softmax) has only forward and backward, its f' being a
+// Jacobian.
+activation::v1::Mode ApplicableMode(const std::string& function, activation::v1::Mode mode);
+
 // `values` (rounded to float when the type is float32) in `type`, with
 // `shape` (empty: none).
 activation::v1::Tensor MakeTensor(WireType type,
@@ -45,8 +50,9 @@ activation::v1::ComputeRequest MakeRequest(
     const std::vector<double>& input,
     const std::vector<std::int64_t>& shape = {});
 
-// Every activation in every wire type, the modes in turn, of sizes from 1 to
-// a few thousand, with ids "item-<index>".
+// Every activation in every wire type, the modes in turn (those that apply),
+// of sizes from 1 to about a thousand (about 80 000 values in all), with ids
+// "item-<index>".
 activation::v1::ComputeBatchRequest MixedBatch();
 
 // Checks `response` against `request`: id echoed; output (and derivative

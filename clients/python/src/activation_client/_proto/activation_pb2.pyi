@@ -5,6 +5,8 @@ from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+DTYPE_BFLOAT16: DType
+DTYPE_FLOAT16: DType
 DTYPE_FLOAT32: DType
 DTYPE_FLOAT64: DType
 DTYPE_UNSPECIFIED: DType
@@ -18,9 +20,10 @@ MODE_FORWARD_AND_DERIVATIVE: Mode
 MODE_UNSPECIFIED: Mode
 
 class ActivationInfo(_message.Message):
-    __slots__ = ["derivative_formula", "derivative_from_output", "formula", "max_ulp_error_float32", "max_ulp_error_float64", "name", "notes", "output_range", "parameters", "properties", "ulp_bounds_float32", "ulp_bounds_float64"]
+    __slots__ = ["derivative_formula", "derivative_from_output", "elementwise", "formula", "max_ulp_error_float32", "max_ulp_error_float64", "name", "notes", "output_range", "parameters", "properties", "pytorch", "ulp_bounds_float32", "ulp_bounds_float64"]
     DERIVATIVE_FORMULA_FIELD_NUMBER: _ClassVar[int]
     DERIVATIVE_FROM_OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    ELEMENTWISE_FIELD_NUMBER: _ClassVar[int]
     FORMULA_FIELD_NUMBER: _ClassVar[int]
     MAX_ULP_ERROR_FLOAT32_FIELD_NUMBER: _ClassVar[int]
     MAX_ULP_ERROR_FLOAT64_FIELD_NUMBER: _ClassVar[int]
@@ -29,10 +32,12 @@ class ActivationInfo(_message.Message):
     OUTPUT_RANGE_FIELD_NUMBER: _ClassVar[int]
     PARAMETERS_FIELD_NUMBER: _ClassVar[int]
     PROPERTIES_FIELD_NUMBER: _ClassVar[int]
+    PYTORCH_FIELD_NUMBER: _ClassVar[int]
     ULP_BOUNDS_FLOAT32_FIELD_NUMBER: _ClassVar[int]
     ULP_BOUNDS_FLOAT64_FIELD_NUMBER: _ClassVar[int]
     derivative_formula: str
     derivative_from_output: bool
+    elementwise: bool
     formula: str
     max_ulp_error_float32: float
     max_ulp_error_float64: float
@@ -41,9 +46,10 @@ class ActivationInfo(_message.Message):
     output_range: Range
     parameters: _containers.RepeatedCompositeFieldContainer[Parameter]
     properties: Properties
+    pytorch: str
     ulp_bounds_float32: UlpBounds
     ulp_bounds_float64: UlpBounds
-    def __init__(self, name: _Optional[str] = ..., formula: _Optional[str] = ..., derivative_formula: _Optional[str] = ..., parameters: _Optional[_Iterable[_Union[Parameter, _Mapping]]] = ..., output_range: _Optional[_Union[Range, _Mapping]] = ..., properties: _Optional[_Union[Properties, _Mapping]] = ..., derivative_from_output: bool = ..., max_ulp_error_float32: _Optional[float] = ..., max_ulp_error_float64: _Optional[float] = ..., notes: _Optional[str] = ..., ulp_bounds_float32: _Optional[_Union[UlpBounds, _Mapping]] = ..., ulp_bounds_float64: _Optional[_Union[UlpBounds, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., formula: _Optional[str] = ..., derivative_formula: _Optional[str] = ..., parameters: _Optional[_Iterable[_Union[Parameter, _Mapping]]] = ..., output_range: _Optional[_Union[Range, _Mapping]] = ..., properties: _Optional[_Union[Properties, _Mapping]] = ..., derivative_from_output: bool = ..., max_ulp_error_float32: _Optional[float] = ..., max_ulp_error_float64: _Optional[float] = ..., notes: _Optional[str] = ..., ulp_bounds_float32: _Optional[_Union[UlpBounds, _Mapping]] = ..., ulp_bounds_float64: _Optional[_Union[UlpBounds, _Mapping]] = ..., elementwise: bool = ..., pytorch: _Optional[str] = ...) -> None: ...
 
 class ComputeBatchRequest(_message.Message):
     __slots__ = ["items"]
@@ -137,16 +143,18 @@ class ListActivationsResponse(_message.Message):
     def __init__(self, activations: _Optional[_Iterable[_Union[ActivationInfo, _Mapping]]] = ..., simd_target: _Optional[str] = ...) -> None: ...
 
 class Parameter(_message.Message):
-    __slots__ = ["default_value", "description", "name", "valid_range"]
+    __slots__ = ["default_value", "description", "integer", "name", "valid_range"]
     DEFAULT_VALUE_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    INTEGER_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     VALID_RANGE_FIELD_NUMBER: _ClassVar[int]
     default_value: float
     description: str
+    integer: bool
     name: str
     valid_range: Range
-    def __init__(self, name: _Optional[str] = ..., default_value: _Optional[float] = ..., valid_range: _Optional[_Union[Range, _Mapping]] = ..., description: _Optional[str] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., default_value: _Optional[float] = ..., valid_range: _Optional[_Union[Range, _Mapping]] = ..., description: _Optional[str] = ..., integer: bool = ...) -> None: ...
 
 class Properties(_message.Message):
     __slots__ = ["bounded_above", "bounded_below", "monotonic", "saturating", "smooth", "zero_centered"]

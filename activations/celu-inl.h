@@ -1,0 +1,129 @@
+// celu(x) = max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) (Barron 2017).
+#ifndef ACTIVATIONS_CELU_SPEC_H_
+#define ACTIVATIONS_CELU_SPEC_H_
+#include "activations/spec.h"
+namespace activations {
+inline constexpr ParamSpec kCeluParams[] = {
+    {.name = "alpha",
+     .default_value = 1.0,
+     .valid_range = {.min = 0, .max = kInf},
+     .description = "f approaches -alpha as x -> -inf; > 0 (PyTorch divides by "
+                    "it), so that y > 0 exactly when x > 0"},
+};
+// The reference (oracle) for tests: long double, independent of the kernels.
+inline long double CeluReference(long double x, const double* p) {
+  return x > 0 ? x : p[0] * std::expm1(x / p[0]);
+}
+inline long double CeluReferenceDerivative(long double x, const double* p) {
+  if (std::isnan(x)) return x;
+  return x > 0 ? 1 : std::exp(x / p[0]);
+}
+inline long double CeluReferenceFromOutput(long double y, const double* p) {
+  if (std::isnan(y)) return y;
+  return y > 0 ? 1 : (y + p[0]) / p[0];
+}
+inline constexpr ActivationSpec kCeluSpec{
+    .name = "celu",
+    .formula = "f(x) = x if x > 0 else alpha * (exp(x / alpha) - 1)",
+    .derivative_formula = "f'(x) = 1 if x > 0 else exp(x / alpha) (= f(x) / alpha + 1)",
+    .params = kCeluParams,
+    .output_range = {.min = -1, .max = kInf},
+    .properties = {.bounded_below = true, .bounded_above = false, .smooth = true,
+                   .monotonic = true, .zero_centered = true, .saturating = false},
+    .derivative_from_output = true,
+    .ulp_float32 = {.forward = 0.501, .derivative = 0.501, .backward = 0.501, .derivative_from_output = 0.501,
+                    .backward_from_output = 0.501},
+    .ulp_float64 = {.forward = 3, .derivative = 3, .backward = 3, .derivative_from_output = 3,
+                    .backward_from_output = 3},
+    .notes = "Continuously differentiable for every alpha (f'(0) = 1 from both "
+             "sides). x / alpha is formed with its remainder, so its rounding is "
+             "not amplified by exp (40 ULP at x / alpha = -80 otherwise); from "
+             "the output, f' = (y + alpha) / alpha, exact where it cancels. "
+             "float32 is computed in float64 and rounded once.",
+    .reference = {&CeluReference, &CeluReferenceDerivative, &CeluReferenceFromOutput},
+};
+// The textbook formula, one element at a time with <cmath>: the speed
+// baseline of bench/activation_benchmark.cc, never used to serve.
+// Parameters: p[0] = alpha.
+struct CeluNaive {
+  template <typename T>
+  static T Value(T x, const ParamValues& p) {
+    const T alpha = static_cast<T>(p[0]);
+    return x > T(0) ? x : alpha * (std::exp(x / alpha) - T(1));
+  }
+  template <typename T>
+  static T Derivative(T x, const ParamValues& p) {
+    return x > T(0) ? T(1) : std::exp(x / static_cast<T>(p[0]));
+  }
+};
+}  // namespace activations
+#endif  // ACTIVATIONS_CELU_SPEC_H_
+
+#if defined(ACTIVATIONS_CELU_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef ACTIVATIONS_CELU_INL_H_
+#undef ACTIVATIONS_CELU_INL_H_
+#else
+#define ACTIVATIONS_CELU_INL_H_
+#endif
+#include "activations/spec.h"
+#include "activations/math-inl.h"
+HWY_BEFORE_NAMESPACE();
+namespace activations {
+namespace HWY_NAMESPACE {
+
+struct Celu {
+  // float32 through float64: the quotient's rounding then costs nothing
+  // and the result is rounded once (0.5 ULP).
+  static constexpr bool kFloatForwardViaDouble = true;
+  static constexpr bool kFloatDerivativeViaDouble = true;
+  // From y too: natively (y + alpha) / alpha times g reaches 1.3 ULP.
+  static constexpr bool kFloatFromOutputViaDouble = true;
+
+  template <class D>
+  struct Kernel {
+    D d;
+    V<D> alpha, inv_alpha;
+    Kernel(D d_in, const ParamValues& p)
+        : d(d_in), alpha(hn::Set(d_in, p[0])), inv_alpha(hn::Set(d_in, 1 / p[0])) {}
+
+    // ExpParts of x / alpha for x <= 0, as q + q_lo: q = x / alpha rounded,
+    // q_lo = (x - q alpha) / alpha from the exact product q alpha = h + l
+    // (x - h is exact: h is within a rounding of x, Sterbenz).
+    HWY_INLINE ExpParts<D> NegativePart(V<D> x) const {
+      x = ClampHuge(d, hn::Min(x, hn::Zero(d)));  // -inf: e = 0, no inf - inf
+      const V<D> q = hn::Div(x, alpha);
+      V<D> l;
+      const V<D> h = TwoProduct(d, q, alpha, &l);
+      const V<D> q_lo = hn::Mul(hn::Sub(hn::Sub(x, h), l), inv_alpha);
+      return ComputeExpParts(d, q, q_lo);
+    }
+    struct State {
+      hn::Mask<D> pos;
+      ExpParts<D> e;  // of min(x, 0) / alpha
+    };
+    HWY_INLINE State Prepare(V<D> x) const { return {hn::Gt(x, hn::Zero(d)), NegativePart(x)}; }
+    HWY_INLINE V<D> Value(const State& s, V<D> x) const {
+      return hn::IfThenElse(s.pos, x, hn::Mul(alpha, s.e.Expm1NonPositive(d)));
+    }
+    // g e^(x / alpha) with g multiplied in before the scaling by 2^q.
+    HWY_INLINE V<D> Slope(const State& s, V<D>, Unit) const {
+      return hn::IfThenElse(s.pos, hn::Set(d, 1), s.e.Exp(d));
+    }
+    HWY_INLINE V<D> Slope(const State& s, V<D>, V<D> g) const {
+      return hn::IfThenElse(s.pos, g, s.e.MulExp(d, g));
+    }
+    // (y + alpha) / alpha: the sum is exact where it cancels (y near
+    // -alpha, Sterbenz), so one rounding each.
+    template <class G>
+    HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const {
+      return Times(d, g,
+                   hn::IfThenElse(hn::Gt(y, hn::Zero(d)), hn::Set(d, 1),
+                                  hn::Div(hn::Add(y, alpha), alpha)));
+    }
+  };
+};
+
+}  // namespace HWY_NAMESPACE
+}  // namespace activations
+HWY_AFTER_NAMESPACE();
+#endif  // ACTIVATIONS_CELU_INL_H_

@@ -1,0 +1,97 @@
+// hardswish(x) = x * relu6(x + 3) / 6 (Howard et al. 2019, MobileNetV3).
+#ifndef ACTIVATIONS_HARDSWISH_SPEC_H_
+#define ACTIVATIONS_HARDSWISH_SPEC_H_
+#include <algorithm>
+
+#include "activations/spec.h"
+namespace activations {
+// The reference (oracle) for tests: long double, independent of the kernels.
+inline long double HardswishReference(long double x, const double*) {
+  if (std::isnan(x)) return x;
+  return x <= -3 ? 0 : (x >= 3 ? x : x * (x + 3) / 6);
+}
+inline long double HardswishReferenceDerivative(long double x, const double*) {
+  if (std::isnan(x)) return x;
+  return x < -3 ? 0 : (x > 3 ? 1 : (2 * x + 3) / 6);
+}
+inline constexpr ActivationSpec kHardswishSpec{
+    .name = "hardswish",
+    .formula = "f(x) = 0 if x <= -3, x if x >= 3, else x (x + 3) / 6",
+    .derivative_formula = "f'(x) = 0 if x < -3, 1 if x > 3, else (2x + 3) / 6",
+    .params = {},
+    .output_range = {.min = -0.375, .max = kInf, .min_inclusive = true},
+    .properties = {.bounded_below = true, .bounded_above = false, .smooth = false,
+                   .monotonic = false, .zero_centered = true, .saturating = false},
+    .derivative_from_output = false,
+    .ulp_float32 = {.forward = 0.501, .derivative = 0.501, .backward = 0.501},
+    .ulp_float64 = {.forward = 2, .derivative = 2, .backward = 2},
+    .notes = "f' jumps at -3 and 3; there it takes PyTorch's values, f'(-3) = "
+             "-1/2 and f'(3) = 3/2 (hardswish_backward uses x / 3 + 1 / 2 on "
+             "[-3, 3]). Backward selects 0 below -3 for every g but NaN. f'(x) = 0 "
+             "at x = -1.5, where (2x + 3) is exact, so f' keeps its relative "
+             "precision there. float32 is computed in float64 and rounded once.",
+    .reference = {&HardswishReference, &HardswishReferenceDerivative},
+};
+// The textbook formula, one element at a time with <cmath>: the speed
+// baseline of bench/activation_benchmark.cc, never used to serve.
+struct HardswishNaive {
+  template <typename T>
+  static T Value(T x, const ParamValues&) {
+    return x * std::min(std::max(x + T(3), T(0)), T(6)) / T(6);
+  }
+  template <typename T>
+  static T Derivative(T x, const ParamValues&) {
+    return x < T(-3) ? T(0) : (x <= T(3) ? x / T(3) + T(0.5) : T(1));
+  }
+};
+}  // namespace activations
+#endif  // ACTIVATIONS_HARDSWISH_SPEC_H_
+
+#if defined(ACTIVATIONS_HARDSWISH_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef ACTIVATIONS_HARDSWISH_INL_H_
+#undef ACTIVATIONS_HARDSWISH_INL_H_
+#else
+#define ACTIVATIONS_HARDSWISH_INL_H_
+#endif
+#include "activations/spec.h"
+#include "activations/math-inl.h"
+#include "activations/piecewise-inl.h"
+HWY_BEFORE_NAMESPACE();
+namespace activations {
+namespace HWY_NAMESPACE {
+
+struct Hardswish {
+  // float32 through float64: x (x + 3) / 6 takes three roundings in the
+  // element type (1.5 ULP) and one from float64 (0.5 ULP).
+  static constexpr bool kFloatForwardViaDouble = true;
+  static constexpr bool kFloatDerivativeViaDouble = true;
+
+  template <class D>
+  struct Kernel {
+    D d;
+    Kernel(D d_in, const ParamValues&) : d(d_in) {}
+
+    using State = NoState;
+    HWY_INLINE State Prepare(V<D>) const { return {}; }
+    HWY_INLINE V<D> Value(const State&, V<D> x) const {
+      const V<D> mid = hn::Div(hn::Mul(x, hn::Add(x, hn::Set(d, 3))), hn::Set(d, 6));
+      return hn::IfThenElse(hn::Ge(x, hn::Set(d, 3)), x,
+                            hn::IfThenZeroElse(hn::Le(x, hn::Set(d, -3)), mid));
+    }
+    // (2x + 3) / 6: 2x is exact, so the sum rounds once (and is exact near
+    // its zero at -1.5). Times g: g itself above 3, 0 below -3 (the driver
+    // gives 0 there for g = +-inf too, and NaN for a NaN g).
+    template <class G>
+    HWY_INLINE V<D> Slope(const State&, V<D> x, G g) const {
+      const V<D> mid = hn::Div(hn::Add(hn::Add(x, x), hn::Set(d, 3)), hn::Set(d, 6));
+      return Times(d, g,
+                   hn::IfThenElse(hn::Gt(x, hn::Set(d, 3)), hn::Set(d, 1),
+                                  hn::IfThenZeroElse(hn::Lt(x, hn::Set(d, -3)), mid)));
+    }
+  };
+};
+
+}  // namespace HWY_NAMESPACE
+}  // namespace activations
+HWY_AFTER_NAMESPACE();
+#endif  // ACTIVATIONS_HARDSWISH_INL_H_

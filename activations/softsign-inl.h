@@ -1,0 +1,106 @@
+// softsign(x) = x / (1 + |x|) (Turian et al. 2009).
+#ifndef ACTIVATIONS_SOFTSIGN_SPEC_H_
+#define ACTIVATIONS_SOFTSIGN_SPEC_H_
+#include "activations/spec.h"
+namespace activations {
+// The reference (oracle) for tests: long double, independent of the kernels.
+inline long double SoftsignReference(long double x, const double*) {
+  return x / (1 + std::fabs(x));
+}
+inline long double SoftsignReferenceDerivative(long double x, const double*) {
+  const long double s = 1 + std::fabs(x);
+  return 1 / (s * s);
+}
+inline long double SoftsignReferenceFromOutput(long double y, const double*) {
+  const long double s = 1 - std::fabs(y);
+  return s * s;
+}
+inline constexpr ActivationSpec kSoftsignSpec{
+    .name = "softsign",
+    .formula = "f(x) = x / (1 + |x|)",
+    .derivative_formula = "f'(x) = 1 / (1 + |x|)^2 = (1 - |f(x)|)^2",
+    .params = {},
+    .output_range = {.min = -1, .max = 1},
+    .properties = {.bounded_below = true, .bounded_above = true, .smooth = true,
+                   .monotonic = true, .zero_centered = true, .saturating = true},
+    .derivative_from_output = true,
+    .ulp_float32 = {.forward = 0.501, .derivative = 0.501, .backward = 0.501, .derivative_from_output = 0.501,
+                    .backward_from_output = 0.501},
+    .ulp_float64 = {.forward = 4, .derivative = 4, .backward = 4, .derivative_from_output = 4,
+                    .backward_from_output = 4},
+    .notes = "Saturates polynomially, not exponentially: f'(x) ~ 1/x^2. f(+-inf) "
+             "= +-1, f'(+-inf) = 0. From the output, f' = (1 - |y|)^2, where 1 - "
+             "|y| is exact for |y| >= 1/2. float32 is computed in float64 and "
+             "rounded once.",
+    .reference = {&SoftsignReference, &SoftsignReferenceDerivative,
+                  &SoftsignReferenceFromOutput},
+};
+// The textbook formula, one element at a time with <cmath>: the speed
+// baseline of bench/activation_benchmark.cc, never used to serve.
+struct SoftsignNaive {
+  template <typename T>
+  static T Value(T x, const ParamValues&) {
+    return x / (T(1) + std::fabs(x));
+  }
+  template <typename T>
+  static T Derivative(T x, const ParamValues&) {
+    const T s = T(1) + std::fabs(x);
+    return T(1) / (s * s);
+  }
+};
+}  // namespace activations
+#endif  // ACTIVATIONS_SOFTSIGN_SPEC_H_
+
+#if defined(ACTIVATIONS_SOFTSIGN_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef ACTIVATIONS_SOFTSIGN_INL_H_
+#undef ACTIVATIONS_SOFTSIGN_INL_H_
+#else
+#define ACTIVATIONS_SOFTSIGN_INL_H_
+#endif
+#include "activations/spec.h"
+#include "activations/math-inl.h"
+HWY_BEFORE_NAMESPACE();
+namespace activations {
+namespace HWY_NAMESPACE {
+
+struct Softsign {
+  // float32 through float64: two or three roundings become one.
+  static constexpr bool kFloatForwardViaDouble = true;
+  static constexpr bool kFloatDerivativeViaDouble = true;
+  // From y too: natively (1 - |y|)^2 times g reaches 3.0 ULP.
+  static constexpr bool kFloatFromOutputViaDouble = true;
+
+  template <class D>
+  struct Kernel {
+    D d;
+    Kernel(D d_in, const ParamValues&) : d(d_in) {}
+
+    // s = 1 + |x|, x clamped to a huge finite value: +-inf / inf would be
+    // NaN, and 1e300 / (1 + 1e300) is 1.
+    using State = V<D>;
+    HWY_INLINE State Prepare(V<D> x) const {
+      return hn::Add(hn::Set(d, 1), hn::Abs(ClampHuge(d, x)));
+    }
+    HWY_INLINE V<D> Value(const State& s, V<D> x) const { return hn::Div(ClampHuge(d, x), s); }
+    // g / s^2 (g folded in: one rounding fewer than g * (1 / s^2)), or
+    // g / s / s where s^2 overflows (|x| > 1e154 in float64) and f' is
+    // still a subnormal.
+    HWY_INLINE V<D> DivSquare(V<D> g, V<D> s) const {
+      const V<D> s2 = hn::Mul(s, s);
+      return hn::IfThenElse(hn::IsFinite(s2), hn::Div(g, s2), hn::Div(hn::Div(g, s), s));
+    }
+    HWY_INLINE V<D> Slope(const State& s, V<D>, Unit) const { return DivSquare(hn::Set(d, 1), s); }
+    HWY_INLINE V<D> Slope(const State& s, V<D>, V<D> g) const { return DivSquare(g, s); }
+    // (1 - |y|)^2: 1 - |y| is exact for |y| >= 1/2 (Sterbenz).
+    template <class G>
+    HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const {
+      const V<D> s = hn::Sub(hn::Set(d, 1), hn::Abs(y));
+      return Times(d, g, hn::Mul(s, s));
+    }
+  };
+};
+
+}  // namespace HWY_NAMESPACE
+}  // namespace activations
+HWY_AFTER_NAMESPACE();
+#endif  // ACTIVATIONS_SOFTSIGN_INL_H_

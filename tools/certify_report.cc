@@ -1,0 +1,66 @@
+#include "tools/certify_report.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace activations::certify {
+
+std::string MarkdownTable(const Plan& plan, const std::vector<Row>& rows, double seconds,
+                          std::string_view command, std::string_view target) {
+  std::ostringstream out;
+  const std::string name(DTypeName(plan.dtype));
+  std::string what;
+  switch (plan.dtype) {
+    case DType::kFloat32:
+      // (Appended piece by piece throughout: operator+ chains trip GCC 12's
+      // -Wrestrict false positive, PR 105329.)
+      if (plan.stride == 1) {
+        what = "every one of the 2^32 inputs (exhaustive)";
+      } else {
+        what.append("every ").append(std::to_string(plan.stride)).append("th bit pattern");
+      }
+      break;
+    case DType::kBFloat16:
+    case DType::kFloat16: what = "every one of the 2^16 inputs (exhaustive)"; break;
+    case DType::kFloat64:
+      what.append(std::to_string(plan.samples)).append(" random bit patterns and ");
+      what.append(std::to_string(plan.samples)).append(" uniform values in [-50, 50] (sampled)");
+      break;
+  }
+  char head[512];
+  std::snprintf(head, sizeof(head),
+                "**%s: %s**, on %.*s, in %.0f s (%.*s). Backward uses g = +-[0.5, 2) per input; "
+                "\"from y\" rows take y = f(x) rounded, for every input x. Errors as the contract "
+                "counts them (reference.h: ULP of the element type at the exact value).\n\n",
+                name.c_str(), what.c_str(), static_cast<int>(target.size()), target.data(),
+                seconds, static_cast<int>(command.size()), command.data());
+  out << head;
+  out << "| function | parameters | mode | max ULP | worst input | bound | over bound |\n"
+      << "|---|---|---|---|---|---|---|\n";
+  for (const Row& r : rows) {
+    char line[512];
+    std::snprintf(line, sizeof(line), "| %s | %s | %s | %.4g | %.9g | %.4g | %llu |\n",
+                  r.function.c_str(), r.params.empty() ? "defaults" : r.params.c_str(),
+                  r.mode.c_str(), r.max_ulp, r.worst_input, r.bound,
+                  static_cast<unsigned long long>(r.over_bound));
+    out << line;
+  }
+  return out.str();
+}
+
+std::string ReplaceSection(std::string text, std::string_view name, std::string_view body) {
+  std::string begin = "<!-- certify:", end = "<!-- certify:";
+  begin.append(name).append(":begin -->\n");
+  end.append(name).append(":end -->\n");
+  const auto b = text.find(begin);
+  const auto e = b == std::string::npos ? b : text.find(end, b + begin.size());
+  if (e != std::string::npos) {
+    text.replace(b + begin.size(), e - b - begin.size(), body);
+  } else {
+    if (!text.empty() && text.back() != '\n') text.append("\n");
+    text.append("\n").append(begin).append(body).append(end);
+  }
+  return text;
+}
+
+}  // namespace activations::certify
