@@ -302,7 +302,12 @@ void ActivationServer::Shutdown(absl::Duration grace) {
   if (server_ == nullptr) return;
   absl::call_once(shutdown_once_, [&] {
     StartDraining();
-    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+    // Unary calls are served as streams whose request the service reads
+    // (service.h); gRPC's Shutdown would cut off a request still being
+    // received, so the reads finish first.
+    const absl::Time deadline = absl::Now() + grace;
+    service_.StopReading(deadline);
+    server_->Shutdown(absl::ToChronoTime(deadline));
     // Last, so that probes see NOT_SERVING (not a refused connection) for
     // as long as the main port drains.
     if (health_server_ != nullptr) {

@@ -164,9 +164,19 @@ class UnaryCall final
               batch ? Rpc::kComputeBatch : Rpc::kCompute, context) {
     shared_.counters->AddRpc();
     shared_.reclaimer->Touch();
+    // Counted as reading before the check, so that StopReading, which sets
+    // `draining` and then waits for `reading` to reach 0, cannot miss us.
+    shared_.reading->fetch_add(1);
+    if (shared_.draining->load()) {
+      shared_.reading->fetch_sub(1);
+      Fail(absl::UnavailableError(
+          "the server is shutting down; retry on another replica"));
+      return;
+    }
     absl::StatusOr<Admission::ReadTicket> read =
         shared_.admission->StartRead();
     if (!read.ok()) {
+      shared_.reading->fetch_sub(1);
       Fail(read.status());  // counted by Admission's refusal counters
       return;
     }
@@ -175,8 +185,14 @@ class UnaryCall final
   }
 
   void OnReadDone(bool ok) override {
+    shared_.reading->fetch_sub(1);
+    if (!ok && context_->IsCancelled()) {
+      // Gone (the client cancelled, its deadline passed, or gRPC refused the
+      // message, e.g. over --max_message_bytes): gRPC has sent the status.
+      return Fail(absl::CancelledError("the call was cancelled"));
+    }
     if (!ok) {
-      // The client half-closed without a message, or the call is gone.
+      // The client half-closed without a message.
       return Fail(absl::InvalidArgumentError(
           batch_ ? "request: no activation.v1.ComputeBatchRequest message "
                    "was sent"
@@ -497,8 +513,9 @@ ActivationServiceImpl::ActivationServiceImpl(
       admission_(&budget_, &pool_, limits.max_queued_elements,
                  limits.max_message_bytes),
       reclaimer_(&pool_, limits.idle_release_after),
-      shared_{engine,         counters,       &admission_, &pool_,
-              limits.request, observability,  &reclaimer_},
+      shared_{engine,         counters,      &admission_, &pool_,
+              limits.request, observability, &reclaimer_, &reading_,
+              &draining_},
       catalog_(SerializedCatalog()) {
   // Compute and ComputeBatch are unary on the wire, served as streams (see
   // UnaryCall): gRPC then leaves reading the request to the reactor.
@@ -512,6 +529,15 @@ ActivationServiceImpl::ActivationServiceImpl(
                      new Handler([this](grpc::CallbackServerContext* context) {
                        return new UnaryCall(shared_, context, /*batch=*/true);
                      }));
+}
+
+bool ActivationServiceImpl::StopReading(absl::Time deadline) {
+  draining_.store(true);
+  while (reading_.load() > 0) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
 }
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*

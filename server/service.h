@@ -26,6 +26,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <cstddef>
 
 #include "activation/v1/activation.grpc.pb.h"
@@ -85,6 +86,13 @@ class ActivationServiceImpl final : public internal::RawService {
       grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
       grpc::ByteBuffer* response) override;
 
+  // Shutting down, step 1: calls that start from now on are refused with
+  // UNAVAILABLE (retryable) before their request is read, and this waits
+  // until no call is still receiving its request, or until `deadline`. Then
+  // every call in flight has its request in hand, and gRPC's Shutdown has
+  // only computations and responses to wait for. False on the deadline.
+  bool StopReading(absl::Time deadline);
+
   const MemoryBudget& budget() const { return budget_; }
   const Admission& admission() const { return admission_; }
   const BufferPool& pool() const { return pool_; }
@@ -99,6 +107,9 @@ class ActivationServiceImpl final : public internal::RawService {
     RequestLimits limits;
     metrics::Observability observability;
     IdleReclaimer* reclaimer;
+    // Calls receiving their request, and whether new ones are refused.
+    std::atomic<int>* reading;
+    std::atomic<bool>* draining;
   };
 
  private:
@@ -106,6 +117,8 @@ class ActivationServiceImpl final : public internal::RawService {
   static constexpr int kComputeMethod = 0;
   static constexpr int kComputeBatchMethod = 1;
 
+  std::atomic<int> reading_{0};
+  std::atomic<bool> draining_{false};
   MemoryBudget budget_;
   BufferPool pool_;
   Admission admission_;
