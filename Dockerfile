@@ -35,7 +35,7 @@ COPY activations/ activations/
 COPY server/ server/
 COPY client/ client/
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      -DACTSVC_BUILD_TESTS=OFF -DACTSVC_BUILD_BENCH=OFF \
+      -DACTSVC_BUILD_TESTS=OFF -DACTSVC_BUILD_BENCH=OFF -DACTSVC_BUILD_TOOLS=OFF \
  && cmake --build /build -j"$(nproc)" --target actserver actctl actload \
  && mkdir -p /out/bin \
  && for p in actserver actctl actload; do \
