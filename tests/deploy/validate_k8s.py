@@ -212,16 +212,27 @@ def check_deployment(where, doc, facts, flags):
         fail(cw, "resources.requests.cpu is required (the HPA's utilisation is relative to it)")
     if "memory" not in resources.get("limits", {}):
         fail(cw, "resources.limits.memory is required")
+    # Flags: each must be one actserver defines; the entry point supplies address and port.
+    args = c.get("args", [])
+    given = {}
+    for arg in args:
+        m = re.fullmatch(r"--(\w+)(?:=(.*))?", arg)
+        if not m:
+            fail(cw, f"argument '{arg}' is not of the form --flag=value")
+            continue
+        given[m.group(1)] = m.group(2)
+        if flags and m.group(1) not in flags:
+            fail(cw, f"actserver has no flag --{m.group(1)} (it defines: "
+                     f"{', '.join(sorted(flags))})")
     # A --health_port listener serves health too, if the kubelet can reach it:
     # a container port named "health", and --health_address not loopback.
     health_ports = {grpc_port}
-    flags_given = dict(re.fullmatch(r"--(\w+)=(.*)", a).groups()
-                       for a in c.get("args", []) if re.fullmatch(r"--(\w+)=(.*)", a))
-    if "health_port" in flags_given:
-        if ports.get("health") != int(flags_given["health_port"]):
-            fail(cw, f"--health_port={flags_given['health_port']} needs a container port "
+    if "health_port" in given:
+        if not (given["health_port"] or "").isdigit() or \
+                ports.get("health") != int(given["health_port"]):
+            fail(cw, f"--health_port={given['health_port']} needs a container port "
                      f"named 'health' with that number")
-        elif flags_given.get("health_address", "127.0.0.1") in ("127.0.0.1", "::1", "localhost"):
+        elif given.get("health_address", "127.0.0.1") in ("127.0.0.1", "::1", "localhost"):
             fail(cw, "--health_port listens on loopback (--health_address): the kubelet "
                      "cannot reach it; use --health_address=0.0.0.0")
         else:
@@ -236,18 +247,6 @@ def check_deployment(where, doc, facts, flags):
     check_keys(cw + ".securityContext", c.get("securityContext", {}),
                "container.securityContext")
 
-    # Flags: each must be one actserver defines; the entry point supplies address and port.
-    args = c.get("args", [])
-    given = {}
-    for arg in args:
-        m = re.fullmatch(r"--(\w+)(?:=(.*))?", arg)
-        if not m:
-            fail(cw, f"argument '{arg}' is not of the form --flag=value")
-            continue
-        given[m.group(1)] = m.group(2)
-        if flags and m.group(1) not in flags:
-            fail(cw, f"actserver has no flag --{m.group(1)} (it defines: "
-                     f"{', '.join(sorted(flags))})")
     if "command" in c:
         fail(cw, "command overrides the image's entry point (address/port defaults)")
 
