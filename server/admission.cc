@@ -33,23 +33,6 @@ void Admission::Ticket::Release() {
   admission_ = nullptr;
 }
 
-Admission::ReadTicket& Admission::ReadTicket::operator=(
-    ReadTicket&& other) noexcept {
-  if (this != &other) {
-    Release();
-    admission_ = std::exchange(other.admission_, nullptr);
-    bytes_ = std::exchange(other.bytes_, 0);
-  }
-  return *this;
-}
-
-void Admission::ReadTicket::Release() {
-  if (admission_ == nullptr) return;
-  admission_->budget_->Release(bytes_);
-  bytes_ = 0;
-  admission_ = nullptr;
-}
-
 Admission::Admission(MemoryBudget* budget, BufferPool* pool,
                      std::size_t max_queued_elements,
                      std::size_t max_message_bytes)
@@ -84,7 +67,7 @@ absl::StatusOr<Admission::ReadTicket> Admission::StartRead() {
   }
   ReadTicket ticket;
   ticket.admission_ = this;
-  ticket.bytes_ = bytes;
+  ticket.request_bytes_ = bytes;
   return ticket;
 }
 

@@ -36,6 +36,8 @@ class Admission {
     void LeaveQueue();
     // Everything back (idempotent).
     void Release();
+    // Bytes held in the budget.
+    std::size_t bytes() const { return request_bytes_; }
 
    private:
     friend class Admission;
@@ -45,22 +47,9 @@ class Admission {
   };
 
   // A claim on the budget for a request being received, whose size is not
-  // known until it has arrived. Move-only; gives the bytes back when
-  // destroyed, or when the call is admitted (Admit's `read`).
-  class ReadTicket {
-   public:
-    ReadTicket() = default;
-    ReadTicket(ReadTicket&& other) noexcept { *this = std::move(other); }
-    ReadTicket& operator=(ReadTicket&& other) noexcept;
-    ~ReadTicket() { Release(); }
-    void Release();
-    std::size_t bytes() const { return bytes_; }
-
-   private:
-    friend class Admission;
-    Admission* admission_ = nullptr;
-    std::size_t bytes_ = 0;
-  };
+  // known until it has arrived: a Ticket holding bytes and no values. Given
+  // back when destroyed, or when the call is admitted (Admit's `read`).
+  using ReadTicket = Ticket;
 
   // `max_queued_elements`: values admitted and not yet computed, at most (a
   // call larger than that alone is still admitted into an empty queue).
