@@ -32,6 +32,8 @@ if ((want_test)); then
   # A real Prometheus scrapes actserver in a test (and promtool checks the
   # exposition); grpc-proto has channelz.proto for the channelz example.
   pkgs+=(prometheus grpc-proto)
+  # pgrep/pkill: the scale-out test finds nginx's workers (CPU per call, cleanup).
+  pkgs+=(procps)
   # The TLS tests make their certificates at test time.
   pkgs+=(openssl)
   # The allocators the RPC bench compares (bench/rpc, LD_PRELOAD); its smoke

@@ -2,7 +2,7 @@
 """A long-lived gRPC client balancing over several replicas, as a user's client would.
 
 Usage: rr_client.py --source SOURCE_DIR --targets 127.0.0.1:A,127.0.0.1:B,... [--duration S]
-                    [--concurrency N] [--size N]
+                    [--concurrency N] [--size N] [--health_check]
 
 One channel over all the addresses with gRPC's own round_robin policy and a retry policy for
 UNAVAILABLE in its service config (what deploy/README.md tells users to configure); N threads
@@ -31,9 +31,6 @@ import numpy as np
 
 SERVICE_CONFIG = {
     "loadBalancingConfig": [{"round_robin": {}}],
-    # Client-side health checking: each subchannel watches grpc.health.v1 on its replica, and
-    # round_robin stops picking a replica as soon as it reports NOT_SERVING (it drains).
-    "healthCheckConfig": {"serviceName": ""},
     "methodConfig": [{
         "name": [{"service": "activation.v1.ActivationService"}],
         "retryPolicy": {
@@ -45,6 +42,14 @@ SERVICE_CONFIG = {
         },
     }],
 }
+
+
+# Client-side health checking (--health_check, for addresses that are replicas): each
+# subchannel watches grpc.health.v1 on its replica, and round_robin stops picking a replica as
+# soon as it reports NOT_SERVING (it drains). Never through a proxy: there the one health
+# stream reaches one replica behind it, and when that replica drains, the client marks the
+# whole proxy unhealthy and fails every call ("backend unhealthy") though the others serve.
+HEALTH_CHECK_CONFIG = {"serviceName": ""}
 
 
 def load_stubs(source, workdir):
@@ -73,13 +78,18 @@ def main():
     parser.add_argument("--duration", type=float, default=5)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--health_check", action="store_true",
+                        help="watch each target's grpc.health.v1 (targets are replicas)")
     args = parser.parse_args()
+    service_config = dict(SERVICE_CONFIG)
+    if args.health_check:
+        service_config["healthCheckConfig"] = HEALTH_CHECK_CONFIG
 
     with tempfile.TemporaryDirectory() as workdir:
         pb2, pb2_grpc = load_stubs(args.source, workdir)
         channel = grpc.insecure_channel(
             "ipv4:" + args.targets,
-            options=[("grpc.service_config", json.dumps(SERVICE_CONFIG)),
+            options=[("grpc.service_config", json.dumps(service_config)),
                      ("grpc.enable_retries", 1)])
         grpc.channel_ready_future(channel).result(timeout=10)
         stub = pb2_grpc.ActivationServiceStub(channel)

@@ -49,6 +49,9 @@ chmod 755 "$tmp"  # nginx workers may run as another user
 declare -a pids=()
 cleanup() {
   local pid
+  # Children first: nginx's workers outlive a killed master, and anything left holding this
+  # script's stdout keeps ctest waiting for its timeout.
+  for pid in "${pids[@]}"; do pkill -KILL -P "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$tmp"
@@ -131,7 +134,7 @@ start_nginx() {  # replica names...
   for attempt in 1 2 3 4 5; do
     nginx_port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     write_nginx_conf "$@"
-    "$nginx" -e stderr -p "$tmp" -c "$tmp/nginx.conf" -g 'daemon off;' 2>>"$tmp/nginx.log" &
+    "$nginx" -e stderr -p "$tmp" -c "$tmp/nginx.conf" -g 'daemon off;' >>"$tmp/nginx.log" 2>&1 &
     nginx_pid=$!
     pids+=($!)
     for _ in $(seq 50); do
@@ -274,7 +277,7 @@ start_clients() {  # label
     >"$tmp/$label.rr_nginx.json" 2>"$tmp/$label.rr_nginx.err" &
   client_pids+=($!)
   "$python" "$source_dir/tests/deploy/rr_client.py" --source="$source_dir" \
-    --targets="$direct" --duration="$fail_seconds" --concurrency=4 \
+    --targets="$direct" --health_check --duration="$fail_seconds" --concurrency=4 \
     >"$tmp/$label.rr_direct.json" 2>"$tmp/$label.rr_direct.err" &
   client_pids+=($!)
   pids+=("${client_pids[@]}")
