@@ -342,7 +342,7 @@ def fixed_cases(pb):
         C("stream: one message over --max_message_bytes", "ComputeStream",
           [good, request(pb, input=raw(pb.DTYPE_FLOAT64, b"\0" * ((1 << 20) + 1024)))
            .SerializeToString()], "RESOURCE_EXHAUSTED",
-          stream={"responses": 1, "error_at": []},
+          stream={"responses": 1, "error_at": [], "lockstep": True},
           note="gRPC itself refuses the message and ends the stream"),
     ]
     return cases
@@ -362,9 +362,23 @@ def run_case(channel, pb, case):
         call = channel.stream_stream(method, request_serializer=identity,
                                      response_deserializer=identity)
         responses = []
+        answered = threading.Condition()
+
+        def messages():
+            # "lockstep": each message only once the previous one is answered. gRPC cancels
+            # the whole stream when it refuses a message, so without it, whether the answer to
+            # an earlier message was written before the cancellation is a race.
+            for i, message in enumerate(data):
+                if case.stream.get("lockstep"):
+                    with answered:
+                        answered.wait_for(lambda: len(responses) >= i, timeout=case.timeout)
+                yield message
+
         try:
-            for reply in call(iter(data), timeout=case.timeout):
-                responses.append(pb.ComputeStreamResponse.FromString(reply))
+            for reply in call(messages(), timeout=case.timeout):
+                with answered:
+                    responses.append(pb.ComputeStreamResponse.FromString(reply))
+                    answered.notify_all()
             code, message = "OK", ""
         except grpc.RpcError as e:
             code, message = e.code().name, e.details() or ""
