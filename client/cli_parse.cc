@@ -33,6 +33,9 @@ bool ParseSize(absl::string_view text, std::size_t* out) {
   }
   uint64_t n = 0;
   if (!absl::SimpleAtoi(text, &n) || n == 0) return false;
+  // A product that does not fit is refused, not wrapped ("4099276460824344800Mi" was taken as
+  // a small size: found by tests/fuzz/cli_parse_fuzz).
+  if (n > SIZE_MAX / multiplier) return false;
   *out = static_cast<std::size_t>(n * multiplier);
   return true;
 }

@@ -21,6 +21,9 @@ std::size_t DTypeBytes(v1::DType dtype) {
       return 4;
     case v1::DTYPE_FLOAT64:
       return 8;
+    case v1::DTYPE_BFLOAT16:
+    case v1::DTYPE_FLOAT16:
+      return 2;
     default:
       return 0;
   }
@@ -60,7 +63,8 @@ absl::StatusOr<v1::DType> TensorDType(const v1::Tensor& tensor) {
       if (bytes == 0) {
         return absl::InvalidArgumentError(absl::StrCat(
             "raw.dtype=", v1::DType_Name(tensor.raw().dtype()),
-            " is not one of DTYPE_FLOAT32, DTYPE_FLOAT64"));
+            " is not one of DTYPE_FLOAT32, DTYPE_FLOAT64, DTYPE_BFLOAT16, "
+            "DTYPE_FLOAT16"));
       }
       if (tensor.raw().data().size() % bytes != 0) {
         return absl::InvalidArgumentError(

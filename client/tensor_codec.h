@@ -38,8 +38,10 @@ template <typename T>
 void SetTensor(std::span<const T> values, Encoding encoding,
                std::span<const int64_t> shape, v1::Tensor* tensor);
 
-// The element type of `tensor`. INVALID_ARGUMENT if no data is set, or raw data
-// has an unspecified dtype or a length that is not a multiple of its size.
+// The element type of `tensor` (raw bfloat16 and float16 included: their values
+// stay in tensor.raw().data(), 2 bytes each). INVALID_ARGUMENT if no data is
+// set, or raw data has an unknown dtype or a length that is not a multiple of
+// its size.
 absl::StatusOr<v1::DType> TensorDType(const v1::Tensor& tensor);
 
 // Number of elements in `tensor` (0 if it holds no data).

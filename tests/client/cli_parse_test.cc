@@ -83,5 +83,16 @@ TEST(CliParseTest, SizeMixes) {
   }
 }
 
+// Found by tests/fuzz/cli_parse_fuzz: a size whose product with its suffix overflows 64 bits
+// was taken modulo 2^64 (a small, wrong size) instead of refused.
+TEST(CliParseTest, SizeThatOverflowsIsRefusedNotWrapped) {
+  EXPECT_FALSE(ParseSizeMix("4099276460824344800Mi").ok());
+  EXPECT_FALSE(ParseSizeMix("1Mi,18014398509481984Ki").ok());  // 2^54 Ki = 2^64
+  EXPECT_FALSE(ParseSizeMix("17592186044416Mi").ok());          // 2^44 Mi = 2^64
+  auto largest = ParseSizeMix("17592186044415Mi");               // 2^64 - 2^20
+  ASSERT_TRUE(largest.ok()) << largest.status();
+  EXPECT_EQ(largest->sizes[0], std::size_t{17592186044415} << 20);
+}
+
 }  // namespace
 }  // namespace activation::client

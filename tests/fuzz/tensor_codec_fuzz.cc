@@ -113,12 +113,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
       activation::client::TensorDType(tensor);
   FUZZ_CHECK(dtype.ok());
   FUZZ_CHECK(activation::client::TensorSize(tensor) == view.size);
-  if (view.dtype == activations::DType::kFloat32) {
-    FUZZ_CHECK(*dtype == v1::DTYPE_FLOAT32);
-    CheckClientValues<float>(tensor, view);
-  } else {
-    FUZZ_CHECK(*dtype == v1::DTYPE_FLOAT64);
-    CheckClientValues<double>(tensor, view);
+  switch (view.dtype) {
+    case activations::DType::kFloat32:
+      FUZZ_CHECK(*dtype == v1::DTYPE_FLOAT32);
+      CheckClientValues<float>(tensor, view);
+      break;
+    case activations::DType::kFloat64:
+      FUZZ_CHECK(*dtype == v1::DTYPE_FLOAT64);
+      CheckClientValues<double>(tensor, view);
+      break;
+    case activations::DType::kBFloat16:
+    case activations::DType::kFloat16: {
+      // Raw only: the client library keeps the 2-byte values as the bytes.
+      FUZZ_CHECK(*dtype == (view.dtype == activations::DType::kBFloat16
+                                ? v1::DTYPE_BFLOAT16
+                                : v1::DTYPE_FLOAT16));
+      FUZZ_CHECK(tensor.data_case() == v1::Tensor::kRaw);
+      std::string bytes(view.data.size(), '\0');
+      view.data.CopyTo(bytes.data());
+      FUZZ_CHECK(bytes == tensor.raw().data());
+      FUZZ_CHECK(!activation::client::TensorValues<float>(tensor).ok());
+      break;
+    }
   }
   CheckResponse(*decoded);
   return 0;
