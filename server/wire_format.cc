@@ -62,11 +62,11 @@ bool Reader::ReadBytes(char* out, std::size_t n) {
   return true;
 }
 
-bool Reader::ReadVarint(std::uint64_t* value) {
+bool Reader::ReadVarint(std::uint64_t* value, int max_bytes) {
   // At most 10 bytes; the 10th may only contribute bit 63 (protobuf's parser
   // also rejects longer encodings).
   std::uint64_t result = 0;
-  for (int i = 0; i < 10; ++i) {
+  for (int i = 0; i < max_bytes && i < 10; ++i) {
     std::uint8_t byte;
     if (!ReadByte(&byte)) return false;
     result |= std::uint64_t{byte & 0x7fu} << (7 * i);
@@ -93,8 +93,10 @@ bool Reader::ReadFixed64(std::uint64_t* value) {
 }
 
 bool Reader::ReadTag(std::uint32_t* field, WireType* type) {
+  // protobuf reads a tag in at most 5 bytes: a longer (zero-padded) one is
+  // refused there, so here too (found by tests/fuzz/request_fuzz).
   std::uint64_t tag;
-  if (!ReadVarint(&tag)) return false;
+  if (!ReadVarint(&tag, 5)) return false;
   if (tag > std::numeric_limits<std::uint32_t>::max()) return false;
   const std::uint32_t wire_type = tag & 7;
   *field = static_cast<std::uint32_t>(tag >> 3);
@@ -104,8 +106,9 @@ bool Reader::ReadTag(std::uint32_t* field, WireType* type) {
 }
 
 bool Reader::ReadLengthDelimited(Chain* out) {
+  // At most 5 bytes, as protobuf reads a length.
   std::uint64_t length;
-  if (!ReadVarint(&length)) return false;
+  if (!ReadVarint(&length, 5)) return false;
   // protobuf limits a length to 2 GiB - 1.
   if (length > std::numeric_limits<std::int32_t>::max() || length > remaining_) {
     return false;

@@ -86,7 +86,9 @@ class Reader {
   // number 0, a wire type protobuf does not define) or the end of the data.
   bool ReadTag(std::uint32_t* field, WireType* type);
 
-  bool ReadVarint(std::uint64_t* value);
+  // A varint of at most `max_bytes` bytes (10 for a value; protobuf reads tags
+  // and lengths in at most 5 and refuses longer, even zero-padded, encodings).
+  bool ReadVarint(std::uint64_t* value, int max_bytes = 10);
   bool ReadFixed32(std::uint32_t* value);
   bool ReadFixed64(std::uint64_t* value);
   // A length-delimited field's bytes, as pieces of the same slices.

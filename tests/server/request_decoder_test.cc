@@ -511,6 +511,35 @@ TEST(CheckEmptyRequestTest, SkipsFieldsButRejectsGarbage) {
 
 // Random damage to valid messages: our parser rejects a message exactly when
 // protobuf's does, and when both accept, reads the same values.
+// protobuf reads a tag and a length in at most 5 bytes, zero padding included: a 6-byte one
+// fails its parse. The decoder took any varint of up to 10 bytes there, so it accepted
+// messages protobuf refuses (found by tests/fuzz/request_fuzz).
+TEST(DecodeRequestTest, TagsAndLengthsOfMoreThanFiveBytesAreRefusedAsByProtobuf) {
+  const auto padded = [](std::uint8_t low, int bytes) {
+    std::string out(1, static_cast<char>(low | 0x80));
+    for (int i = 1; i < bytes - 1; ++i) out += '\x80';
+    out += '\0';
+    return out;
+  };
+  const std::string id = "abc";
+  for (int bytes = 2; bytes <= 7; ++bytes) {
+    // Field 1 (id), length-delimited: its tag padded to `bytes`, then its length padded.
+    std::string tag_padded = padded(0x0a, bytes);
+    tag_padded.append("\x03").append(id);
+    std::string length_padded(1, '\x0a');
+    length_padded.append(padded(0x03, bytes)).append(id);
+    for (const std::string& message : {tag_padded, length_padded}) {
+      v1::ComputeRequest reference;
+      const bool protobuf_ok = reference.ParseFromString(message);
+      EXPECT_EQ(protobuf_ok, bytes <= 5) << bytes << " bytes";
+      const absl::Status ours = DecodeBytes(message);
+      const bool parse_failed =
+          !ours.ok() && absl::StartsWith(ours.message(), "request: not a valid");
+      EXPECT_EQ(parse_failed, !protobuf_ok) << bytes << " bytes: " << ours;
+    }
+  }
+}
+
 TEST(DecodeRequestTest, AgreesWithProtobufOnDamagedMessages) {
   std::mt19937 rng(12345);
   std::vector<std::string> seeds;
