@@ -23,16 +23,17 @@ inline constexpr ActivationSpec kGeluSpec{
                    .monotonic = false, .zero_centered = true, .saturating = false},
     .derivative_from_output = false,
     .ulp_float32 = {.forward = 1, .derivative = 1, .backward = 1},
-    .ulp_float64 = {.forward = 2, .derivative = 3, .backward = 3.5,
+    .ulp_float64 = {.forward = 2, .derivative = 2, .backward = 2,
                     .derivative_near_zero_ulp_of_one = 4},
     .notes = "PyTorch's approximate='none'. Highway has no erf: Phi(-|x|) = "
              "exp(-x^2/2) S(t) / (|x| + K), t = (|x| - K)/(|x| + K), one fitted "
              "polynomial S on the whole half-line (float32: degree 10, double: "
-             "22) and x^2 formed exactly, so the tail keeps full precision "
-             "(gelu(-10) = -7.6e-23). float32's forward is native on FMA "
-             "targets; its derivative is computed in float64 and rounded once. "
-             "f'(x) = 0 at x = -0.7518 (the bounds' derivative_near_zero "
-             "exception).",
+             "22), x^2 formed exactly and t's rounding carried, so the tail "
+             "keeps full precision (gelu(-10) = -7.6e-23). float32 is native "
+             "on FMA targets in every mode (through float64 on SSE4 and "
+             "scalar); its derivative uses the Taylor series of f' at its zero "
+             "(x = -0.7518) within 1/4 of it, so float32 has no near-zero "
+             "exception; float64 has the bounds' derivative_near_zero one.",
     .reference = {&GeluReference, &GeluReferenceDerivative},
 };
 // The textbook formula, one element at a time with <cmath>: the speed
@@ -102,10 +103,11 @@ struct GeluTail<double> {
 };
 
 struct Gelu {
-  // float32: the forward natively; the derivative through float64, whose
-  // one final rounding keeps it within 1 ULP also next to the zero of f'.
+  // float32 natively on FMA targets, every mode (through float64 on SSE4
+  // and scalar): f and f' share Prepare's exponential and R(a), and next to
+  // the zero of f' a series keeps f' relative (SlopeNearZero).
   static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
-  static constexpr bool kFloatDerivativeViaDouble = true;
+  static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
 
   template <class D>
   struct Kernel {
@@ -144,9 +146,12 @@ struct Gelu {
       const V<D> ak = Fast2Sum<D>(hn::Max(s.a, k), hn::Min(s.a, k), &ak_lo);
       const V<D> am = TwoSum(d, s.a, hn::Neg(k), &am_lo);
       const V<D> rcp = Reciprocal(d, ak);
-      // (Corrected: S varies fastest near t = -1, where t's rounding would
-      // cost about 1 ULP, and 2-4 more where f' cancels.)
-      const V<D> t = DivideCorrected(d, am, am_lo, ak, ak_lo, rcp);
+      // t corrected and its rounding kept in t_lo: S varies fastest near
+      // t = -1, where t's rounding would move S(t) by up to 0.35 ULP (an
+      // uncorrected quotient by 1 ULP), several times that where f'
+      // cancels; S(t + t_lo) = S(t) + S'(t) t_lo.
+      V<D> t_lo;
+      const V<D> t = DivideRoundedHiLo(d, am, am_lo, ak, ak_lo, rcp, &t_lo);
       // S(t) by Horner, the last two steps compensated (their FMAs' exact
       // residuals and the leading coefficients' lo parts carried).
       constexpr size_t kN = sizeof(C::kC) / sizeof(C::kC[0]);
@@ -158,6 +163,9 @@ struct Gelu {
       const V<D> sv = hn::MulAdd(t, w, c0);
       V<D> sv_lo = ExactFma(d, t, w, hn::Sub(c0, sv));
       sv_lo = hn::Add(hn::MulAdd(t, w_lo, sv_lo), hn::Set(d, C::kC0Lo));
+      // S'(t) ~ w + t p = c1 + 2 c2 t + 2 c3 t^2 + ...: within 9.1 % (float)
+      // and 30 % (double) on t's range, plenty for a term below an ULP of S.
+      sv_lo = hn::MulAdd(hn::MulAdd(t, p, w), t_lo, sv_lo);
       s.r_hi = DivideHiLo(d, sv, sv_lo, ak, ak_lo, rcp, &s.r_lo);
       return s;
     }
@@ -189,10 +197,65 @@ struct Gelu {
       return hn::IfThenElse(hn::Lt(x, hn::Set(d, -C::kMaxA)), hn::Set(d, TT(-0.0)),
                             hn::IfThenElse(hn::Gt(x_in, huge), x_in, y));
     }
+    // g f'(x). float32: within 1/4 of the zero of f' the series below
+    // instead of the general form, whose cancellation there would cost
+    // several ULP (float64 has the bounds' near-zero exception instead).
+    template <class G>
+    HWY_INLINE V<D> Slope(const State& s, V<D> x, G g) const {
+      const V<D> general = SlopeGeneral(s, g);
+      if constexpr (sizeof(T) == 4) {
+        V<D> w_lo;
+        V<D> w = SlopeNearZero(x, &w_lo);
+        TimesHiLo(d, g, &w, &w_lo);
+        const auto near = hn::Lt(hn::Abs(hn::Sub(x, hn::Set(d, kX0))), hn::Set(d, 0.25f));
+        return hn::IfThenElse(near, hn::Add(w, w_lo), general);
+      } else {
+        return general;
+      }
+    }
+
+    // f'(x) = Phi(x) + x phi(x) vanishes at x0 = -0.75179152469356446; around
+    // it, f'(x0 + u) = u (c1 + c2 u + u^2 Q(u)), the Taylor series (c_k =
+    // f^(k+1)(x0) / k!: mpmath at 60 digits; Q = c3 + ... + c10 u^7). On
+    // |u| <= 1/4 its truncation and the coefficients' rounding to float stay
+    // below 1.1e-9 of f' (mpmath on 801 points). c1 + c2 u is formed as hi +
+    // lo (c2 u is up to 23 % of it: rounded, it cost 0.9 ULP at u = -0.24),
+    // u^2 Q is below 2 % of f'. u = (x - x0_hi) - x0_lo - x0_lo2, the first
+    // difference exact (Sterbenz), x0 in three floats (with two, f' at the
+    // float nearest x0 was 0.58 ULP off: u is then -x0_lo itself); returned
+    // as hi + *lo. Why 1/4: with 1/8 the general form reached 0.89 ULP just
+    // outside; at 1/4, |f'| >= 0.084 there.
+    static constexpr float kX0 = -0.7517915368080139f, kX0Lo = 1.211444988769017e-08f,
+                           kX0Lo2 = -4.291324608861238e-16f;
+    HWY_INLINE V<D> SlopeNearZero(V<D> x, V<D>* lo) const {
+      static constexpr float kC1 = 0.43149399757385254f, kC1Lo = -5.259805480051227e-09f;
+      static constexpr float kC2 = 0.38828498125076294f, kC2Lo = 1.7397890905712643e-09f;
+      static constexpr float kQ[] = {  // c3 .. c10
+          -0.018199676647782326f, -0.11400823295116425f,  -0.014771522022783756f,
+          0.01942167989909649f,   0.00453922851011157f,   -0.002239538123831153f,
+          -0.0007448268588632345f, 0.00018633974832482636f};
+      V<D> u_lo;
+      const V<D> u = Fast2Sum<D>(hn::Sub(x, hn::Set(d, kX0)), hn::Set(d, -kX0Lo), &u_lo);
+      u_lo = hn::Sub(u_lo, hn::Set(d, kX0Lo2));
+      constexpr size_t kN = sizeof(kQ) / sizeof(kQ[0]);
+      V<D> q = hn::Set(d, kQ[kN - 1]);
+      for (size_t i = kN - 1; i-- > 0;) q = hn::MulAdd(q, u, hn::Set(d, kQ[i]));
+      // b = c1 + c2 u as hi + lo (|c2 u| < c1), the rest into its lo part.
+      V<D> p_lo, b_lo;
+      const V<D> p = TwoProduct(d, u, hn::Set(d, kC2), &p_lo);
+      const V<D> b = Fast2Sum<D>(hn::Set(d, kC1), p, &b_lo);
+      const V<D> rest = hn::MulAdd(hn::Mul(u, u), q, hn::MulAdd(u, hn::Set(d, kC2Lo), p_lo));
+      b_lo = hn::Add(b_lo, hn::Add(rest, hn::Set(d, kC1Lo)));
+      // u (b + b_lo) + u_lo b.
+      const V<D> w = TwoProduct(d, u, b, lo);
+      *lo = hn::MulAdd(u_lo, b, hn::MulAdd(u, b_lo, *lo));
+      return w;
+    }
+
     // x < 0: f' = E (R - a k); x >= 0: f' = 1 + E (a k - R), k = 1/sqrt(2 pi).
     // R - a k cancels near the zero of f' (x = -0.7518): both as hi + lo.
     template <class G>
-    HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
+    HWY_INLINE V<D> SlopeGeneral(const State& s, G g) const {
       V<D> ak_lo;
       const V<D> ak = TwoProduct(d, s.a, hn::Set(d, kInvSqrt2Pi), &ak_lo);
       ak_lo = hn::MulAdd(s.a, hn::Set(d, kInvSqrt2PiLo), ak_lo);

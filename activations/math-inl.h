@@ -477,6 +477,23 @@ HWY_INLINE V<D> DivideHiLo(D d, V<D> a, V<D> a_lo, V<D> b, V<D> b_lo, V<D> r, V<
   return t0;
 }
 
+// The quotient of DivideCorrected, rounded, and what the rounding dropped:
+// (a + a_lo) / (b + b_lo) = hi + *lo, *lo = (t0 - hi) + res r (t0 - hi is
+// exact: t0 is within e_r of hi), to about e_r^2 of the quotient instead
+// of its 0.5 ULP. For a quotient used as a polynomial's argument, where
+// that half ULP would move the point.
+template <class D>
+HWY_INLINE V<D> DivideRoundedHiLo(D d, V<D> a, V<D> a_lo, V<D> b, V<D> b_lo, V<D> r,
+                                  V<D>* lo) {
+  const V<D> t0 = hn::Mul(a, r);
+  V<D> res = ExactFma(d, hn::Neg(t0), b, a);
+  res = hn::Add(res, a_lo);
+  res = hn::NegMulAdd(t0, b_lo, res);
+  const V<D> hi = hn::MulAdd(res, r, t0);
+  *lo = hn::MulAdd(res, r, hn::Sub(t0, hi));
+  return hi;
+}
+
 // f * v as hi + lo (exact with FMA; Unit f: v itself, lo unused).
 template <class D>
 HWY_INLINE V<D> TimesExact(D d, V<D> f, V<D> v, V<D>* lo) {
