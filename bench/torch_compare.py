@@ -7,6 +7,8 @@ Run with Debian's interpreter (python3-torch, python3-numpy, python3-mpmath):
       --bench build/bench/activation_benchmark \
       --points build/bench/activation_points
 
+(--functions=gelu,silu: only those; --skip-speed / --skip-tails: one half.)
+
 1. Speed: each function's forward and backward at 1 Mi float32 (--dtype=f64:
    float64) on one thread
    (torch.set_num_threads(1)), through PyTorch's own out= kernels
@@ -138,7 +140,7 @@ def run_ours(bench, names, dtype):
     return medians, cmd
 
 
-def speed(bench, dtype="f32"):
+def speed(bench, dtype="f32", functions=None):
     torch.set_num_threads(1)
     dt = {"f32": torch.float32, "f64": torch.float64}[dtype]
     gen = torch.Generator().manual_seed(20240601)
@@ -148,6 +150,8 @@ def speed(bench, dtype="f32"):
     tmp = torch.empty(N, dtype=dt)
     y = torch.empty(N, dtype=dt)
     cases = torch_cases(x, g, y, out, tmp)
+    if functions:
+        cases = {k: v for k, v in cases.items() if k in functions}
     results = {}
     for name, (fwd, bwd, bwd_from, make_y) in cases.items():
         if make_y is not None:
@@ -289,11 +293,13 @@ def fmt_ulp(e):
     return "%.2g" % e
 
 
-def tails(points_bin):
+def tails(points_bin, functions=None):
     print("| function | x | exact f'(x) | torch f' | ULP | ours f' | ULP "
           "| exact f(x) | torch f | ULP | ours f | ULP |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, xs in TAIL_POINTS.items():
+        if functions and name not in functions:
+            continue
         xs32 = np.array(xs, dtype=np.float32)
         tf, td = torch_values(name, xs32)
         of, od = ours_values(points_bin, name, xs32)
@@ -316,6 +322,8 @@ def tails(points_bin):
           "| torch f' max ULP (at x) | ours f' max ULP (at x) |")
     print("|---|---:|---:|---:|---:|")
     for name in REFERENCE:
+        if functions and name not in functions:
+            continue
         tf, td = torch_values(name, xs32)
         of, od = ours_values(points_bin, name, xs32)
         f, d = REFERENCE[name]
@@ -346,12 +354,19 @@ def main():
     ap.add_argument("--skip-tails", action="store_true")
     ap.add_argument("--dtype", choices=["f32", "f64"], default="f32",
                     help="element type of the speed comparison (the tails are float32)")
+    ap.add_argument("--functions", help="comma-separated subset, e.g. gelu,silu (default: all)")
     args = ap.parse_args()
+    functions = args.functions.split(",") if args.functions else None
+    if functions:
+        unknown = sorted(set(functions) - set(REFERENCE) - {"relu", "leaky_relu"})
+        if unknown:
+            ap.error("--functions: unknown %s; valid: relu, leaky_relu, %s"
+                     % (", ".join(unknown), ", ".join(REFERENCE)))
     if not args.skip_speed:
-        speed(args.bench, args.dtype)
+        speed(args.bench, args.dtype, functions)
         print()
     if not args.skip_tails:
-        tails(args.points)
+        tails(args.points, functions)
 
 
 if __name__ == "__main__":
