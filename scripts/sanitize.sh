@@ -67,18 +67,10 @@ fi
 #  - ServerTest.ConcurrentClientsAllGetTheirOwnAnswers: clang's code for gelu_tanh's float64
 #    backward reaches 11.3 ULP against the 10 ULP bound GCC's code meets (kernels' bound, not a
 #    memory or thread finding);
-#  - OverloadTest.HealthAnswersWhileComputeIsSaturated: under ASan's slowdown, 1-2 of ~190
-#    calls of 1 MiB failed with UNAVAILABLE ("GOAWAY received", "Broken pipe"), no sanitizer
-#    report (for the server's owner: docs/reliability.md, "Findings");
-#  - bad_input_matrix: its case 63 (a good ComputeStream message, then one over
-#    --max_message_bytes) expects the first response before gRPC ends the stream, but gRPC
-#    cancels the whole call when it refuses the second message, and the server reads a stream
-#    ahead of its responses: whether the first response was written by then is a race (lost
-#    once under ASan, once in a parallel normal run; the normal build keeps the test);
 #  - client_install_find_package: builds a separate consumer project against the installed
 #    client library with plain flags, which cannot link instrumented objects (it tests the
 #    packaging, which the normal build covers).
-skipped='^(bad_input_matrix|MallocPolicyTest\..*|IdleReclaimerTest\.FreesThePoolOnceWhenIdleAndNotWhileBusy|ServerTest\.ConcurrentClientsAllGetTheirOwnAnswers|OverloadTest\.HealthAnswersWhileComputeIsSaturated|client_install_find_package)$'
+skipped='^(MallocPolicyTest\..*|IdleReclaimerTest\.FreesThePoolOnceWhenIdleAndNotWhileBusy|ServerTest\.ConcurrentClientsAllGetTheirOwnAnswers|client_install_find_package)$'
 
 # The tests this build cannot run: a test is left out when a program of the build directory on
 # its command line (a path into it without an extension) was not built, e.g. actload's and
