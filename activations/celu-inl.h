@@ -72,18 +72,19 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct Celu {
-  // float32 through float64: the quotient's rounding then costs nothing
-  // and the result is rounded once (0.5 ULP).
-  static constexpr bool kFloatForwardViaDouble = true;
-  static constexpr bool kFloatDerivativeViaDouble = true;
-  // From y too: natively (y + alpha) / alpha times g reaches 1.3 ULP.
-  static constexpr bool kFloatFromOutputViaDouble = true;
+  // float32 in float64: the quotient's rounding then costs nothing and the
+  // result is rounded once (0.5 ULP); from y too (natively (y + alpha) /
+  // alpha times g reaches 1.3 ULP). On FMA targets inside the float32 loop
+  // (FloatKernel), elsewhere through the driver's float64 path (Generic).
+  static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
+  static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
+  static constexpr bool kFloatFromOutputViaDouble = kFloatViaDouble;
 
   template <class D>
-  struct Kernel {
+  struct Generic {
     D d;
     V<D> alpha, inv_alpha;
-    Kernel(D d_in, const ParamValues& p)
+    Generic(D d_in, const ParamValues& p)
         : d(d_in), alpha(hn::Set(d_in, p[0])), inv_alpha(hn::Set(d_in, 1 / p[0])) {}
 
     // ExpParts of x / alpha for x <= 0, as q + q_lo: q = x / alpha rounded,
@@ -121,6 +122,61 @@ struct Celu {
                                   hn::Div(hn::Add(y, alpha), alpha)));
     }
   };
+
+  // float32 in float64 lanes to float32's needs (math-inl.h): x / alpha as
+  // x (1 / alpha) (relative error 2^-52, amplified by exp to at most 2^-44
+  // where e^(x / alpha) is still a normal float32), e^q - 1 = 2^k pm1 +
+  // (2^k - 1) with a 2^-42 polynomial, each result rounded once to float32.
+  template <class DF>
+  struct FloatKernel {
+    using DW = WideHalf<DF>;
+    DF d;
+    DW dw;
+    V<DW> alpha, inv_alpha;
+    FloatKernel(DF d_in, const ParamValues& p)
+        : d(d_in), alpha(hn::Set(dw, p[0])), inv_alpha(hn::Set(dw, 1 / p[0])) {}
+
+    struct State {
+      hn::Mask<DF> pos;
+      ExpForFloat<DW> lo, hi;  // of min(x, 0) / alpha, per half
+    };
+    HWY_INLINE State Prepare(V<DF> x) const {
+      const Halves<DF> h = PromoteHalves(d, hn::Min(x, hn::Zero(d)));
+      return {hn::Gt(x, hn::Zero(d)), ExpNonPositiveForFloat(dw, hn::Mul(h.lo, inv_alpha)),
+              ExpNonPositiveForFloat(dw, hn::Mul(h.hi, inv_alpha))};
+    }
+    HWY_INLINE V<DF> Value(const State& s, V<DF> x) const {
+      return hn::IfThenElse(s.pos, x,
+                            DemoteHalves(d, hn::Mul(alpha, s.lo.Expm1(dw)),
+                                         hn::Mul(alpha, s.hi.Expm1(dw))));
+    }
+    HWY_INLINE V<DF> Slope(const State& s, V<DF>, Unit) const {
+      return hn::IfThenElse(s.pos, hn::Set(d, 1), DemoteHalves(d, s.lo.Exp(), s.hi.Exp()));
+    }
+    HWY_INLINE V<DF> Slope(const State& s, V<DF>, V<DF> g) const {
+      const Halves<DF> gh = PromoteHalves(d, g);
+      return hn::IfThenElse(s.pos, g, DemoteHalves(d, s.lo.MulExp(gh.lo), s.hi.MulExp(gh.hi)));
+    }
+    // (y + alpha) / alpha = (y + alpha) (1 / alpha): the sum exact where it
+    // cancels (Sterbenz), else within 2^-53.
+    template <class G>
+    HWY_INLINE V<DF> SlopeFromOutput(V<DF> y, G g) const {
+      const Halves<DF> h = PromoteHalves(d, y);
+      V<DW> lo = hn::Mul(hn::Add(h.lo, alpha), inv_alpha);
+      V<DW> hi = hn::Mul(hn::Add(h.hi, alpha), inv_alpha);
+      V<DF> one_or_g = hn::Set(d, 1);
+      if constexpr (!kIsUnit<G>) {
+        const Halves<DF> gh = PromoteHalves(d, g);
+        lo = hn::Mul(lo, gh.lo);
+        hi = hn::Mul(hi, gh.hi);
+        one_or_g = g;
+      }
+      return hn::IfThenElse(hn::Gt(y, hn::Zero(d)), one_or_g, DemoteHalves(d, lo, hi));
+    }
+  };
+
+  template <class D>
+  using Kernel = KernelInWideLanes<D, FloatKernel, Generic>;
 };
 
 }  // namespace HWY_NAMESPACE

@@ -68,10 +68,11 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct Hardsigmoid {
-  // float32 through float64: (x + 3) / 6 is then rounded once (0.5 ULP)
-  // rather than twice (1 ULP).
-  static constexpr bool kFloatForwardViaDouble = true;
-  static constexpr bool kFloatDerivativeViaDouble = true;
+  // float32 in float64, so that (x + 3) / 6 is rounded once (0.5 ULP) rather
+  // than twice (1 ULP): on FMA targets inside the float32 loop (Value below),
+  // elsewhere through the driver's float64 path.
+  static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
+  static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
 
   template <class D>
   struct Kernel {
@@ -85,8 +86,21 @@ struct Hardsigmoid {
     }
     // The clamp covers the flat parts: (x + 3) / 6 <= 0 exactly when x <= -3.
     HWY_INLINE V<D> Value(const State&, V<D> x) const {
-      const V<D> t = hn::Div(hn::Add(x, hn::Set(d, 3)), hn::Set(d, 6));
-      return hn::Min(hn::Max(t, hn::Zero(d)), hn::Set(d, 1));
+      if constexpr (kFloatInWideLanes<D>) {
+        // float32: x clamped to [-3, 3] first (exact), then (x + 3) (1/6)
+        // in float64: two roundings of 2^-53 (x + 3 is exact for |x| >=
+        // 2^-28) and one to float32; the ends give exactly 0 and 1.
+        const WideHalf<D> dw;
+        const Halves<D> h =
+            PromoteHalves(d, hn::Min(hn::Max(x, hn::Set(d, -3)), hn::Set(d, 3)));
+        auto f = [&](V<WideHalf<D>> v) HWY_ATTR {
+          return hn::Mul(hn::Add(v, hn::Set(dw, 3.0)), hn::Set(dw, 1.0 / 6));
+        };
+        return DemoteHalves(d, f(h.lo), f(h.hi));
+      } else {
+        const V<D> t = hn::Div(hn::Add(x, hn::Set(d, 3)), hn::Set(d, 6));
+        return hn::Min(hn::Max(t, hn::Zero(d)), hn::Set(d, 1));
+      }
     }
     // g / 6 rather than g * (1/6 rounded): one rounding. Selects outside.
     HWY_INLINE V<D> Slope(const State& inside, V<D>, Unit) const {

@@ -61,10 +61,12 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct Hardswish {
-  // float32 through float64: x (x + 3) / 6 takes three roundings in the
-  // element type (1.5 ULP) and one from float64 (0.5 ULP).
-  static constexpr bool kFloatForwardViaDouble = true;
-  static constexpr bool kFloatDerivativeViaDouble = true;
+  // float32 in float64: x (x + 3) / 6 takes three roundings in the element
+  // type (1.5 ULP) and one from float64 (0.5 ULP). On FMA targets inside the
+  // float32 loop (the kFloatInWideLanes branches), elsewhere through the
+  // driver's float64 path.
+  static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
+  static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
 
   template <class D>
   struct Kernel {
@@ -74,7 +76,19 @@ struct Hardswish {
     using State = NoState;
     HWY_INLINE State Prepare(V<D>) const { return {}; }
     HWY_INLINE V<D> Value(const State&, V<D> x) const {
-      const V<D> mid = hn::Div(hn::Mul(x, hn::Add(x, hn::Set(d, 3))), hn::Set(d, 6));
+      V<D> mid;
+      if constexpr (kFloatInWideLanes<D>) {
+        // float32: x (x + 3) (1/6) in float64 (three roundings of 2^-53 and
+        // 1/6's own), rounded once to float32.
+        const WideHalf<D> dw;
+        const Halves<D> h = PromoteHalves(d, x);
+        auto f = [&](V<WideHalf<D>> v) HWY_ATTR {
+          return hn::Mul(hn::Mul(v, hn::Add(v, hn::Set(dw, 3.0))), hn::Set(dw, 1.0 / 6));
+        };
+        mid = DemoteHalves(d, f(h.lo), f(h.hi));
+      } else {
+        mid = hn::Div(hn::Mul(x, hn::Add(x, hn::Set(d, 3))), hn::Set(d, 6));
+      }
       return hn::IfThenElse(hn::Ge(x, hn::Set(d, 3)), x,
                             hn::IfThenZeroElse(hn::Le(x, hn::Set(d, -3)), mid));
     }
@@ -83,10 +97,30 @@ struct Hardswish {
     // gives 0 there for g = +-inf too, and NaN for a NaN g).
     template <class G>
     HWY_INLINE V<D> Slope(const State&, V<D> x, G g) const {
-      const V<D> mid = hn::Div(hn::Add(hn::Add(x, x), hn::Set(d, 3)), hn::Set(d, 6));
-      return Times(d, g,
-                   hn::IfThenElse(hn::Gt(x, hn::Set(d, 3)), hn::Set(d, 1),
-                                  hn::IfThenZeroElse(hn::Lt(x, hn::Set(d, -3)), mid)));
+      if constexpr (kFloatInWideLanes<D>) {
+        // float32: g (2x + 3) (1/6) in float64, rounded once to float32.
+        const WideHalf<D> dw;
+        const Halves<D> h = PromoteHalves(d, x);
+        auto f = [&](V<WideHalf<D>> v) HWY_ATTR {
+          return hn::Mul(hn::Add(hn::Add(v, v), hn::Set(dw, 3.0)), hn::Set(dw, 1.0 / 6));
+        };
+        V<WideHalf<D>> lo = f(h.lo), hi = f(h.hi);
+        V<D> above = hn::Set(d, 1);
+        if constexpr (!kIsUnit<G>) {
+          const Halves<D> gh = PromoteHalves(d, g);
+          lo = hn::Mul(lo, gh.lo);
+          hi = hn::Mul(hi, gh.hi);
+          above = g;
+        }
+        const V<D> mid = DemoteHalves(d, lo, hi);
+        return hn::IfThenElse(hn::Gt(x, hn::Set(d, 3)), above,
+                              hn::IfThenZeroElse(hn::Lt(x, hn::Set(d, -3)), mid));
+      } else {
+        const V<D> mid = hn::Div(hn::Add(hn::Add(x, x), hn::Set(d, 3)), hn::Set(d, 6));
+        return Times(d, g,
+                     hn::IfThenElse(hn::Gt(x, hn::Set(d, 3)), hn::Set(d, 1),
+                                    hn::IfThenZeroElse(hn::Lt(x, hn::Set(d, -3)), mid)));
+      }
     }
   };
 };

@@ -62,16 +62,18 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct Logsigmoid {
-  // float32 through float64: Highway's log1p alone is 2 ULP in float32.
-  static constexpr bool kFloatForwardViaDouble = true;
-  static constexpr bool kFloatDerivativeViaDouble = true;
-  // From y too: natively -expm1(y) times g reaches 1.6 ULP.
-  static constexpr bool kFloatFromOutputViaDouble = true;
+  // float32 in float64, rounded once: natively Highway's log1p alone is 2
+  // ULP in float32, and -expm1(y) times g (from y) 1.6 ULP. On FMA targets
+  // inside the float32 loop (FloatKernel), elsewhere through the driver's
+  // float64 path (Generic).
+  static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
+  static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
+  static constexpr bool kFloatFromOutputViaDouble = kFloatViaDouble;
 
   template <class D>
-  struct Kernel {
+  struct Generic {
     D d;
-    Kernel(D d_in, const ParamValues&) : d(d_in) {}
+    Generic(D d_in, const ParamValues&) : d(d_in) {}
 
     // The logistic function's pieces at z = -x: f' = sigmoid(-x).
     using State = Logistic<D>;
@@ -95,6 +97,67 @@ struct Logsigmoid {
                    hn::Neg(ComputeExpParts(d, hn::Min(y, hn::Zero(d))).Expm1NonPositive(d)));
     }
   };
+
+  // float32 in float64 lanes to float32's needs (math-inl.h), each result
+  // rounded once to float32: e = exp(-|x|) (clamped at e^-200, below
+  // anything float32 holds), f = min(x, 0) - log1p(e) (the terms have the
+  // same sign), f' = (x < 0 ? 1 : e) / (1 + e) with 1 / (1 + e) to 2^-52
+  // without a division.
+  template <class DF>
+  struct FloatKernel {
+    using DW = WideHalf<DF>;
+    DF d;
+    DW dw;
+    FloatKernel(DF d_in, const ParamValues&) : d(d_in) {}
+
+    struct State {
+      Halves<DF> x;
+      V<DW> e_lo, e_hi;
+    };
+    HWY_INLINE State Prepare(V<DF> x) const {
+      const Halves<DF> h = PromoteHalves(d, x);
+      return {h, ExpNonPositiveForFloat(dw, hn::Neg(hn::Abs(h.lo))).Exp(),
+              ExpNonPositiveForFloat(dw, hn::Neg(hn::Abs(h.hi))).Exp()};
+    }
+    HWY_INLINE V<DF> Value(const State& s, V<DF>) const {
+      auto f = [&](V<DW> x, V<DW> e) HWY_ATTR {
+        return hn::Sub(hn::Min(x, hn::Zero(dw)), Log1pForFloat(dw, e));
+      };
+      return DemoteHalves(d, f(s.x.lo, s.e_lo), f(s.x.hi, s.e_hi));
+    }
+    // g sigmoid(-x).
+    template <class G>
+    HWY_INLINE V<DF> Slope(const State& s, V<DF>, G g) const {
+      auto f = [&](V<DW> x, V<DW> e) HWY_ATTR {
+        const V<DW> one = hn::Set(dw, 1.0);
+        const V<DW> num = hn::IfThenElse(hn::Lt(x, hn::Zero(dw)), one, e);
+        return hn::Mul(num, ReciprocalForFloat(dw, hn::Add(one, e)));
+      };
+      V<DW> lo = f(s.x.lo, s.e_lo), hi = f(s.x.hi, s.e_hi);
+      if constexpr (!kIsUnit<G>) {
+        const Halves<DF> gh = PromoteHalves(d, g);
+        lo = hn::Mul(lo, gh.lo);
+        hi = hn::Mul(hi, gh.hi);
+      }
+      return DemoteHalves(d, lo, hi);
+    }
+    // 1 - e^y = -expm1(y) for y <= 0.
+    template <class G>
+    HWY_INLINE V<DF> SlopeFromOutput(V<DF> y, G g) const {
+      const Halves<DF> h = PromoteHalves(d, hn::Min(y, hn::Zero(d)));
+      V<DW> lo = hn::Neg(ExpNonPositiveForFloat(dw, h.lo).Expm1(dw));
+      V<DW> hi = hn::Neg(ExpNonPositiveForFloat(dw, h.hi).Expm1(dw));
+      if constexpr (!kIsUnit<G>) {
+        const Halves<DF> gh = PromoteHalves(d, g);
+        lo = hn::Mul(lo, gh.lo);
+        hi = hn::Mul(hi, gh.hi);
+      }
+      return DemoteHalves(d, lo, hi);
+    }
+  };
+
+  template <class D>
+  using Kernel = KernelInWideLanes<D, FloatKernel, Generic>;
 };
 
 }  // namespace HWY_NAMESPACE

@@ -734,6 +734,136 @@ HWY_INLINE V<D> ErfcxNonNegative(D d, V<D> z) {
   return p;
 }
 
+// ---------------------------------------------------------------------------
+// float32 kernels computed in float64 lanes (celu, softsign, logsigmoid,
+// hardsigmoid, hardswish, rrelu). A float32 kernel that promises correct
+// rounding can do its arithmetic on the two halves of its vector promoted to
+// float64 and round once when it demotes them. Unlike the driver's float64
+// path (kFloat*ViaDouble), whose float64 kernels are accurate to float64's own
+// ULPs, the float64 work here needs only float32's accuracy: a relative error
+// of ~2^-40 before the final rounding costs 2^-16 ULP of float32. So it takes
+// shorter polynomials and no division (VDIVPD on 512 bits costs 16 cycles per
+// 8 lanes: slower than all the rest of such a kernel). For FMA targets; the
+// others take the driver's path (kFloatViaDouble).
+
+// The float32 kernels that use these helpers (FMA targets); a kernel chooses
+// its float32 variant with KernelInWideLanes.
+template <class D>
+inline constexpr bool kFloatInWideLanes = sizeof(hn::TFromD<D>) == 4 && !kFloatViaDouble;
+template <class D, template <class> class FloatKernel, template <class> class Kernel>
+using KernelInWideLanes = std::conditional_t<kFloatInWideLanes<D>, FloatKernel<D>, Kernel<D>>;
+
+// The float64 tag of half a float32 vector (a full vector of its own).
+template <class DF>
+using WideHalf = hn::Rebind<double, hn::Half<DF>>;
+
+// A float32 vector as two float64 vectors.
+template <class DF>
+struct Halves {
+  V<WideHalf<DF>> lo, hi;
+};
+template <class DF>
+HWY_INLINE Halves<DF> PromoteHalves(DF /*df*/, V<DF> v) {
+#if HWY_TARGET == HWY_SCALAR
+  static_assert(sizeof(DF) == 0, "one lane has no halves (kFloatViaDouble there)");
+  return {};
+#else
+  const hn::Half<DF> dh;
+  const WideHalf<DF> dw;
+  return {hn::PromoteTo(dw, hn::LowerHalf(dh, v)), hn::PromoteTo(dw, hn::UpperHalf(dh, v))};
+#endif
+}
+// Rounds each lane once (IEEE conversion: overflow to inf, subnormals kept).
+template <class DF>
+HWY_INLINE V<DF> DemoteHalves(DF df, V<WideHalf<DF>> lo, V<WideHalf<DF>> hi) {
+#if HWY_TARGET == HWY_SCALAR
+  static_assert(sizeof(DF) == 0, "one lane has no halves (kFloatViaDouble there)");
+  return hn::Zero(df);
+#else
+  const hn::Half<DF> dh;
+  return hn::Combine(df, hn::DemoteTo(dh, hi), hn::DemoteTo(dh, lo));
+#endif
+}
+
+// 1 / v to about 2^-52 (float64 lanes, v normal). AVX-512: VRCP14PD (2^-14)
+// and two Newton steps, each squaring the error; elsewhere a division.
+template <class DW>
+HWY_INLINE V<DW> ReciprocalForFloat(DW dw, V<DW> v) {
+  static_assert(sizeof(hn::TFromD<DW>) == 8, "float64 lanes");
+  const V<DW> one = hn::Set(dw, 1.0);
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  static_assert(hn::MaxLanes(DW()) == 8, "full vectors only");
+  V<DW> r{_mm512_rcp14_pd(v.raw)};
+  r = hn::MulAdd(r, hn::NegMulAdd(v, r, one), r);
+  return hn::MulAdd(r, hn::NegMulAdd(v, r, one), r);
+#else
+  return hn::Div(one, v);
+#endif
+}
+
+// e^x for x <= 0 (or NaN) in float64 lanes, to float32's needs: e^x = (1 +
+// pm1) 2^k, r = x - k ln2 in one FMA (|r| <= ln2/2; ln2's rounding costs
+// k 2^-54 <= 2^-46 for the clamped k), e^r - 1 = r + r^2 P(r) with P of
+// degree 7 (tools/fit_float_grade.py: relative error 1.8e-13 = 2^-42.4).
+// x is clamped at -200, where e^x times the largest float32 factor is
+// still below half of float32's denorm_min, so 2^k stays a normal float64.
+template <class DW>
+struct ExpForFloat {
+  V<DW> pm1;    // e^r - 1
+  V<DW> scale;  // 2^k
+  HWY_INLINE V<DW> Exp() const { return hn::MulAdd(scale, pm1, scale); }
+  // e^x - 1 = 2^k pm1 + (2^k - 1), 2^k - 1 exact for k >= -53; for k = 0 it
+  // is pm1 itself, relatively accurate near x = 0.
+  HWY_INLINE V<DW> Expm1(DW dw) const {
+    return hn::MulAdd(scale, pm1, hn::Sub(scale, hn::Set(dw, 1.0)));
+  }
+  // f e^x.
+  HWY_INLINE V<DW> MulExp(V<DW> f) const { return hn::Mul(hn::MulAdd(f, pm1, f), scale); }
+};
+template <class DW>
+HWY_INLINE ExpForFloat<DW> ExpNonPositiveForFloat(DW dw, V<DW> x) {
+  static constexpr double kExpm1Poly[] = {
+      2.761756478622412e-06, 2.4867870180070708e-05, 0.0001984122459965549,
+      0.0013888839110571434, 0.00833333334420298,    0.04166666678626574,
+      0.16666666666662586,   0.4999999999995511,
+  };
+  const V<DW> xc = hn::Max(hn::Set(dw, -200.0), x);  // keeps a NaN x
+  const V<DW> k = hn::Round(hn::Mul(xc, hn::Set(dw, 1.4426950408889634)));
+  const V<DW> r = hn::NegMulAdd(k, hn::Set(dw, 0.6931471805599453), xc);
+  V<DW> p = hn::Set(dw, kExpm1Poly[0]);
+  for (size_t i = 1; i < sizeof(kExpm1Poly) / sizeof(kExpm1Poly[0]); ++i) {
+    p = hn::MulAdd(p, r, hn::Set(dw, kExpm1Poly[i]));
+  }
+  return {hn::MulAdd(hn::Mul(p, r), r, r), Pow2(dw, k)};
+}
+
+// log(1 + e) for e in [0, 1] in float64 lanes, to float32's needs (relative
+// error ~2^-43). 1 + e = 2^j m with m in [sqrt(1/2), sqrt(2)], log(1 + e) =
+// j ln2 + 2 atanh(z), z = (m - 1) / (m + 1) = e / (2 + e) for j = 0 or
+// (e - 1) / (e + 3) for j = 1 (e > sqrt(2) - 1): numerators exact, |z| <=
+// 3 - 2 sqrt(2), and 2 atanh(z) = 2z + z^3 R(z^2) with R of degree 4
+// (tools/fit_float_grade.py: 1.1e-13). The sum with ln2 does not cancel
+// (2 atanh(z) >= -0.35).
+template <class DW>
+HWY_INLINE V<DW> Log1pForFloat(DW dw, V<DW> e) {
+  static constexpr double kAtanhPoly[] = {
+      0.19362653728554163, 0.22191400829569832, 0.28571754535926125,
+      0.39999998797337527, 0.6666666666737509,
+  };
+  const V<DW> one = hn::Set(dw, 1.0);
+  const auto upper = hn::Gt(e, hn::Set(dw, 0.41421356237309503));
+  const V<DW> num = hn::IfThenElse(upper, hn::Sub(e, one), e);
+  const V<DW> den = hn::Add(e, hn::IfThenElse(upper, hn::Set(dw, 3.0), hn::Set(dw, 2.0)));
+  const V<DW> z = hn::Mul(num, ReciprocalForFloat(dw, den));
+  const V<DW> w = hn::Mul(z, z);
+  V<DW> p = hn::Set(dw, kAtanhPoly[0]);
+  for (size_t i = 1; i < sizeof(kAtanhPoly) / sizeof(kAtanhPoly[0]); ++i) {
+    p = hn::MulAdd(p, w, hn::Set(dw, kAtanhPoly[i]));
+  }
+  const V<DW> l = hn::MulAdd(hn::Mul(z, w), p, hn::Add(z, z));
+  return hn::Add(l, hn::IfThenElseZero(upper, hn::Set(dw, 0.6931471805599453)));
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace activations
 HWY_AFTER_NAMESPACE();

@@ -78,41 +78,53 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct Rrelu {
-  // float32 through float64: the slope (11/48 at the defaults, not a
-  // float) then costs no rounding of its own.
-  static constexpr bool kFloatForwardViaDouble = true;
-  static constexpr bool kFloatDerivativeViaDouble = true;
-  // From y too: natively the slope rounded to float32 costs 0.8 ULP.
-  static constexpr bool kFloatFromOutputViaDouble = true;
+  // float32 in float64: the slope (11/48 at the defaults, not a float) then
+  // costs no rounding of its own (rounded to float32 it costs 0.8 ULP). On
+  // FMA targets inside the float32 loop (the kFloatInWideLanes branches),
+  // elsewhere through the driver's float64 path; from y as from x.
+  static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
+  static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
+  static constexpr bool kFloatFromOutputViaDouble = kFloatViaDouble;
 
   template <class D>
   struct Kernel {
     using T = hn::TFromD<D>;
     D d;
     V<D> slope, slope_lo;  // (lower + upper) / 2 = slope + slope_lo
+    V<WideHalf<D>> slope_wide;  // float32 (kFloatInWideLanes): the mean in float64
     static long double Mean(const ParamValues& p) {
       return (static_cast<long double>(p[0]) + p[1]) / 2;
     }
     Kernel(D d_in, const ParamValues& p)
         : d(d_in),
           slope(hn::Set(d_in, static_cast<T>(Mean(p)))),
-          slope_lo(hn::Set(d_in, static_cast<T>(Mean(p) - static_cast<T>(Mean(p))))) {}
+          slope_lo(hn::Set(d_in, static_cast<T>(Mean(p) - static_cast<T>(Mean(p))))),
+          slope_wide(hn::Set(WideHalf<D>(), static_cast<double>(Mean(p)))) {}
 
     using State = hn::Mask<D>;  // x > 0
     HWY_INLINE State Prepare(V<D> x) const { return hn::Gt(x, hn::Zero(d)); }
-    // x (slope + slope_lo); x clamped in the correction so that -inf gives
-    // -inf, and a NaN from -inf * 0 (slope 0) is the limit 0.
-    HWY_INLINE V<D> Value(const State& pos, V<D> x) const {
-      const V<D> neg = hn::MulAdd(slope_lo, ClampHuge(d, x), hn::Mul(x, slope));
-      return hn::IfThenElse(pos, x, hn::IfThenZeroElse(hn::IsNaN(neg), neg));
+    // v (slope + slope_lo); v clamped in the correction so that -inf gives
+    // -inf, and a NaN from -inf * 0 (slope 0) is the limit 0. float32: v
+    // times the float64 mean, rounded once to float32.
+    HWY_INLINE V<D> TimesSlope(V<D> v) const {
+      V<D> neg;
+      if constexpr (kFloatInWideLanes<D>) {
+        const Halves<D> h = PromoteHalves(d, v);
+        neg = DemoteHalves(d, hn::Mul(h.lo, slope_wide), hn::Mul(h.hi, slope_wide));
+      } else {
+        neg = hn::MulAdd(slope_lo, ClampHuge(d, v), hn::Mul(v, slope));
+      }
+      return hn::IfThenZeroElse(hn::IsNaN(neg), neg);
     }
-    // g itself for x > 0; g (slope + slope_lo) below, g clamped in the
-    // correction as x above.
+    HWY_INLINE V<D> Value(const State& pos, V<D> x) const {
+      return hn::IfThenElse(pos, x, TimesSlope(x));
+    }
+    // g itself for x > 0; g (slope + slope_lo) below.
     HWY_INLINE V<D> Slope(const State& pos, V<D>, Unit) const {
       return hn::IfThenElse(pos, hn::Set(d, 1), hn::Add(slope, slope_lo));
     }
     HWY_INLINE V<D> Slope(const State& pos, V<D>, V<D> g) const {
-      return hn::IfThenElse(pos, g, hn::MulAdd(slope_lo, ClampHuge(d, g), hn::Mul(g, slope)));
+      return hn::IfThenElse(pos, g, TimesSlope(g));
     }
     // With a slope >= 0, y > 0 exactly when x > 0.
     template <class G>

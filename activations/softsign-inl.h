@@ -64,16 +64,18 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct Softsign {
-  // float32 through float64: two or three roundings become one.
-  static constexpr bool kFloatForwardViaDouble = true;
-  static constexpr bool kFloatDerivativeViaDouble = true;
-  // From y too: natively (1 - |y|)^2 times g reaches 3.0 ULP.
-  static constexpr bool kFloatFromOutputViaDouble = true;
+  // float32 in float64: two or three roundings become one; from y too
+  // (natively (1 - |y|)^2 times g reaches 3.0 ULP). On FMA targets inside
+  // the float32 loop (FloatKernel), elsewhere through the driver's float64
+  // path (Generic).
+  static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
+  static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
+  static constexpr bool kFloatFromOutputViaDouble = kFloatViaDouble;
 
   template <class D>
-  struct Kernel {
+  struct Generic {
     D d;
-    Kernel(D d_in, const ParamValues&) : d(d_in) {}
+    Generic(D d_in, const ParamValues&) : d(d_in) {}
 
     // s = 1 + |x|, x clamped to a huge finite value: +-inf / inf would be
     // NaN, and 1e300 / (1 + 1e300) is 1.
@@ -98,6 +100,57 @@ struct Softsign {
       return Times(d, g, hn::Mul(s, s));
     }
   };
+
+  // float32 in float64 lanes to float32's needs (math-inl.h): r = 1 / (1 +
+  // |x|) to 2^-52 without a division, f = x r, f' = r^2, each rounded once
+  // to float32. x is clamped to +-1e30 (float32's kHuge) so that +-inf
+  // gives f = +-1 and f' = 0.
+  template <class DF>
+  struct FloatKernel {
+    using DW = WideHalf<DF>;
+    DF d;
+    DW dw;
+    FloatKernel(DF d_in, const ParamValues&) : d(d_in) {}
+
+    struct State {
+      Halves<DF> x;  // clamped
+      V<DW> r_lo, r_hi;
+    };
+    HWY_INLINE State Prepare(V<DF> x) const {
+      const Halves<DF> h = PromoteHalves(d, ClampHuge(d, x));
+      const V<DW> one = hn::Set(dw, 1.0);
+      return {h, ReciprocalForFloat(dw, hn::Add(one, hn::Abs(h.lo))),
+              ReciprocalForFloat(dw, hn::Add(one, hn::Abs(h.hi)))};
+    }
+    HWY_INLINE V<DF> Value(const State& s, V<DF>) const {
+      return DemoteHalves(d, hn::Mul(s.x.lo, s.r_lo), hn::Mul(s.x.hi, s.r_hi));
+    }
+    HWY_INLINE V<DF> Slope(const State& s, V<DF>, Unit) const {
+      return DemoteHalves(d, hn::Mul(s.r_lo, s.r_lo), hn::Mul(s.r_hi, s.r_hi));
+    }
+    HWY_INLINE V<DF> Slope(const State& s, V<DF>, V<DF> g) const {
+      const Halves<DF> gh = PromoteHalves(d, g);
+      return DemoteHalves(d, hn::Mul(hn::Mul(gh.lo, s.r_lo), s.r_lo),
+                          hn::Mul(hn::Mul(gh.hi, s.r_hi), s.r_hi));
+    }
+    // (1 - |y|)^2: 1 - |y| is exact in float64 for |y| >= 2^-30.
+    template <class G>
+    HWY_INLINE V<DF> SlopeFromOutput(V<DF> y, G g) const {
+      const Halves<DF> h = PromoteHalves(d, y);
+      const V<DW> one = hn::Set(dw, 1.0);
+      const V<DW> s_lo = hn::Sub(one, hn::Abs(h.lo)), s_hi = hn::Sub(one, hn::Abs(h.hi));
+      V<DW> lo = hn::Mul(s_lo, s_lo), hi = hn::Mul(s_hi, s_hi);
+      if constexpr (!kIsUnit<G>) {
+        const Halves<DF> gh = PromoteHalves(d, g);
+        lo = hn::Mul(lo, gh.lo);
+        hi = hn::Mul(hi, gh.hi);
+      }
+      return DemoteHalves(d, lo, hi);
+    }
+  };
+
+  template <class D>
+  using Kernel = KernelInWideLanes<D, FloatKernel, Generic>;
 };
 
 }  // namespace HWY_NAMESPACE
