@@ -741,7 +741,7 @@ HWY_INLINE V<D> ErfcxNonNegative(D d, V<D> z) {
 // float64 and round once when it demotes them. Unlike the driver's float64
 // path (kFloat*ViaDouble), whose float64 kernels are accurate to float64's own
 // ULPs, the float64 work here needs only float32's accuracy: a relative error
-// of ~2^-40 before the final rounding costs 2^-16 ULP of float32. So it takes
+// of 2^-36 before the final rounding costs 2^-12 ULP of float32. So it takes
 // shorter polynomials and no division (VDIVPD on 512 bits costs 16 cycles per
 // 8 lanes: slower than all the rest of such a kernel). For FMA targets; the
 // others take the driver's path (kFloatViaDouble).
@@ -804,7 +804,8 @@ HWY_INLINE V<DW> ReciprocalForFloat(DW dw, V<DW> v) {
 // e^x for x <= 0 (or NaN) in float64 lanes, to float32's needs: e^x = (1 +
 // pm1) 2^k, r = x - k ln2 in one FMA (|r| <= ln2/2; ln2's rounding costs
 // k 2^-54 <= 2^-46 for the clamped k), e^r - 1 = r + r^2 P(r) with P of
-// degree 7 (tools/fit_float_grade.py: relative error 1.8e-13 = 2^-42.4).
+// degree 6 (tools/fit_float_grade.py: relative error 1.0e-11 = 2^-36.5,
+// 2^-12.5 ULP of float32).
 // x is clamped at -200, where e^x times the largest float32 factor is
 // still below half of float32's denorm_min, so 2^k stays a normal float64.
 template <class DW>
@@ -823,9 +824,9 @@ struct ExpForFloat {
 template <class DW>
 HWY_INLINE ExpForFloat<DW> ExpNonPositiveForFloat(DW dw, V<DW> x) {
   static constexpr double kExpm1Poly[] = {
-      2.761756478622412e-06, 2.4867870180070708e-05, 0.0001984122459965549,
-      0.0013888839110571434, 0.00833333334420298,    0.04166666678626574,
-      0.16666666666662586,   0.4999999999995511,
+      2.4859578222960327e-05, 0.00019899273958984547, 0.0013888854049614416,
+      0.008333298483754484,   0.041666666718980845,   0.16666666718997508,
+      0.5,
   };
   const V<DW> xc = hn::Max(hn::Set(dw, -200.0), x);  // keeps a NaN x
   const V<DW> k = hn::Round(hn::Mul(xc, hn::Set(dw, 1.4426950408889634)));

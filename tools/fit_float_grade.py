@@ -2,9 +2,9 @@
 """Generates the float64 polynomials of the float-grade helpers in
 activations/math-inl.h (ExpNonPositiveForFloat, Log1pForFloat).
 
-Those helpers compute float32 results in float64 lanes, where ~2^-40 of
+Those helpers compute float32 results in float64 lanes, where 2^-36 of
 relative error before the final rounding to float32 is as good as exact
-(0.5 + 2^-16 ULP), so they use shorter polynomials than the float64 kernels:
+(0.5 + 2^-12 ULP), so they use shorter polynomials than the float64 kernels:
   e^r - 1 = r + r^2 P(r),        |r| <= ln2 / 2,
   log1p(f) = 2 atanh(z) = 2z + z^3 R(z^2),  |z| <= 3 - 2 sqrt(2),
 P and R Chebyshev fits in 40-digit arithmetic with mpmath (Debian package
@@ -29,7 +29,7 @@ def horner(coeffs, t):
 
 
 def main():
-    p_degree = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    p_degree = int(sys.argv[1]) if len(sys.argv) > 1 else 6
     r_degree = int(sys.argv[2]) if len(sys.argv) > 2 else 4
     a = mp.log(2) / 2 + mp.mpf("1e-9")
     p_fn = lambda r: (mp.expm1(r) - r) / (r * r) if r != 0 else mp.mpf(1) / 2
