@@ -372,12 +372,12 @@ void CheckChunk(const Plan& plan, const Target& t, std::uint64_t begin, std::uin
   const bool from_y = row[5] || row[6];
   for (Storage* st : {&s.x, &s.g, &s.y}) st->Resize(dt, n);
   for (std::vector<double>* v : {&s.xd, &s.gd, &s.yd}) v->resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    s.xd[i] = InputAt(plan, begin + i);
-    s.gd[i] = GradAt(begin + i);
-  }
+  for (std::size_t i = 0; i < n; ++i) s.xd[i] = InputAt(plan, begin + i);
   s.x.Set(&s.xd);
-  s.g.Set(&s.gd);
+  if (row[4] || row[6]) {
+    for (std::size_t i = 0; i < n; ++i) s.gd[i] = GradAt(begin + i);
+    s.g.Set(&s.gd);
+  }
   // The references, once per input for every row that needs them (the same
   // values reference::Evaluate gives in each row's own mode).
   if (need_f) s.f.resize(n);
