@@ -95,7 +95,8 @@ struct Storage {
   }
 };
 
-// Input number i of the plan (i < InputCount(plan)), exactly a value of the dtype.
+}  // namespace
+
 double InputAt(const Plan& plan, std::uint64_t i) {
   switch (plan.dtype) {
     case DType::kFloat32: {
@@ -119,7 +120,11 @@ double InputAt(const Plan& plan, std::uint64_t i) {
   return 0;
 }
 
-}  // namespace
+double GradientAt(std::uint64_t i) {
+  const std::uint64_t r = SplitMix64(i ^ 0x5DEECE66Dull);
+  const double m = 0.5 + 1.5 * static_cast<double>(r >> 12) * 0x1p-52;
+  return (r & 1) ? -m : m;
+}
 
 std::uint64_t InputCount(const Plan& plan) {
   switch (plan.dtype) {
@@ -141,14 +146,6 @@ std::pair<std::uint64_t, std::uint64_t> ShardRange(const Plan& plan) {
 }
 
 namespace {
-
-// The upstream gradient for input i: +-[0.5, 2), so g f' rounds as a real
-// product does.
-double GradAt(std::uint64_t i) {
-  const std::uint64_t r = SplitMix64(i ^ 0x5DEECE66Dull);
-  const double m = 0.5 + 1.5 * static_cast<double>(r >> 12) * 0x1p-52;
-  return (r & 1) ? -m : m;
-}
 
 // One call of a function: its modes as rows.
 struct Target {
@@ -375,7 +372,7 @@ void CheckChunk(const Plan& plan, const Target& t, std::uint64_t begin, std::uin
   for (std::size_t i = 0; i < n; ++i) s.xd[i] = InputAt(plan, begin + i);
   s.x.Set(&s.xd);
   if (row[4] || row[6]) {
-    for (std::size_t i = 0; i < n; ++i) s.gd[i] = GradAt(begin + i);
+    for (std::size_t i = 0; i < n; ++i) s.gd[i] = GradientAt(begin + i);
     s.g.Set(&s.gd);
   }
   // The references, once per input for every row that needs them (the same
@@ -548,9 +545,9 @@ absl::StatusOr<std::vector<Row>> MergeRows(const std::vector<std::vector<Row>>& 
                                               .append(o.mode));
       }
       // An empty piece (no input checked) has no worst input.
-      const bool take = r.checked == 0 ||
-                        (o.checked > 0 && (o.max_ulp > r.max_ulp ||
-                                           (o.max_ulp == r.max_ulp && o.worst_index < r.worst_index)));
+      const bool worse = o.max_ulp > r.max_ulp ||
+                         (o.max_ulp == r.max_ulp && o.worst_index < r.worst_index);
+      const bool take = r.checked == 0 || (o.checked > 0 && worse);
       const std::uint64_t checked = r.checked + o.checked, over = r.over_bound + o.over_bound;
       if (take) r = o;
       r.checked = checked;

@@ -94,6 +94,14 @@ struct Row {
 // or line-wise function in Plan::functions. Thread-compatible.
 absl::StatusOr<std::vector<Row>> Run(const Plan& plan);
 
+// Input number i of the plan (i < InputCount(plan)), exactly a value of the
+// dtype: the bit pattern i * stride (float32), i (16-bit types), a random
+// bit pattern (float64, even i) or a uniform value in [-50, 50] (odd i).
+double InputAt(const Plan& plan, std::uint64_t i);
+// The upstream gradient g the backward rows use for input number i, before
+// rounding to the dtype: +-[0.5, 2), so g f' rounds as a real product does.
+double GradientAt(std::uint64_t i);
+
 // The number of inputs the plan's dtype, stride and samples give (all
 // shards together), and the numbers [begin, end) of shard `plan.shard`.
 std::uint64_t InputCount(const Plan& plan);

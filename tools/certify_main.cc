@@ -176,9 +176,10 @@ bool RunShards(certify::Plan plan, bool one, const fs::path& dir, const std::str
       absl::StatusOr<certify::Partial> done = certify::ParsePartial(ReadFile(path));
       ::close(lock);
       if (!done.ok() || !certify::SameRun(done->plan, plan)) {
+        const std::string why =
+            done.ok() ? done->command : std::string(done.status().message());
         std::fprintf(stderr, "certify: %s is not a piece of this run (%s); use another "
-                     "--shard-dir\n", path.c_str(),
-                     done.ok() ? done->command.c_str() : std::string(done.status().message()).c_str());
+                     "--shard-dir\n", path.c_str(), why.c_str());
         return false;
       }
       continue;
@@ -325,7 +326,7 @@ int main(int argc, char** argv) {
       base.non_default = false;
     } else if (a == "--list-functions") {
       for (const activations::ActivationSpec& spec : activations::Catalog()) {
-        if (spec.elementwise) std::printf("%.*s\n", static_cast<int>(spec.name.size()), spec.name.data());
+        if (spec.elementwise) std::printf("%s\n", std::string(spec.name).c_str());
       }
       return 0;
     } else if (a == "--check") {
