@@ -10,7 +10,7 @@ Run with Debian's interpreter (python3-torch, python3-numpy, python3-mpmath):
 (--functions=gelu,silu: only those; --skip-speed / --skip-tails: one half.)
 
 1. Speed: each function's forward and backward at 1 Mi float32 (--dtype=f64:
-   float64) on one thread
+   float64; --size=16Mi: 16 Mi elements) on one thread
    (torch.set_num_threads(1)), through PyTorch's own out= kernels
    (torch.ops.aten.<op>.out / <op>_backward.grad_input) so that no allocation
    is timed; swish, which PyTorch lacks, is the composite x * sigmoid(beta x)
@@ -123,12 +123,73 @@ def torch_cases(x, g, y, out, tmp):
     add("gelu_tanh", lambda: ATEN.gelu.out(x, approximate="tanh", out=out),
         lambda: ATEN.gelu_backward.grad_input(g, x, approximate="tanh", grad_input=out),
         "x", None)
+
+    # The rest of torch.nn.functional's elementwise activations, at our (and
+    # PyTorch's) default parameters, through the ATen kernels the functional
+    # form dispatches to: selu and celu are elu with scales, relu6 is
+    # hardtanh(0, 6), rrelu in evaluation mode is leaky_relu with the mean
+    # slope. softsign and tanhshrink have no kernel of their own: the
+    # composite PyTorch runs, with preallocated temporaries.
+    selu_alpha, selu_scale = 1.6732632423543772, 1.0507009873554805
+    add("selu", lambda: ATEN.elu.out(x, selu_alpha, selu_scale, 1.0, out=out),
+        lambda: ATEN.elu_backward.grad_input(g, selu_alpha, selu_scale, 1.0, False, x,
+                                             grad_input=out), "x", None)
+    add("celu", lambda: ATEN.elu.out(x, 1.0, 1.0, 1.0, out=out),
+        lambda: ATEN.elu_backward.grad_input(g, 1.0, 1.0, 1.0, False, x, grad_input=out),
+        "x", None)
+    add("relu6", lambda: ATEN.hardtanh.out(x, 0.0, 6.0, out=out),
+        lambda: ATEN.hardtanh_backward.grad_input(g, x, 0.0, 6.0, grad_input=out), "x", None)
+    add("hardtanh", lambda: ATEN.hardtanh.out(x, -1.0, 1.0, out=out),
+        lambda: ATEN.hardtanh_backward.grad_input(g, x, -1.0, 1.0, grad_input=out), "x", None)
+    add("hardsigmoid", lambda: ATEN.hardsigmoid.out(x, out=out),
+        lambda: ATEN.hardsigmoid_backward.grad_input(g, x, grad_input=out), "x", None)
+    add("hardswish", lambda: ATEN.hardswish.out(x, out=out),
+        lambda: ATEN.hardswish_backward.out(g, x, out=out), "x", None)
+
+    def softsign_fwd():
+        torch.abs(x, out=tmp)
+        tmp.add_(1.0)
+        torch.div(x, tmp, out=out)
+
+    def softsign_bwd():  # d/dx x / (1 + |x|) = 1 / (1 + |x|)^2
+        torch.abs(x, out=tmp)
+        tmp.add_(1.0)
+        tmp.mul_(tmp)
+        torch.div(g, tmp, out=out)
+
+    add("softsign", softsign_fwd, softsign_bwd, "x, composite", None)
+    add("logsigmoid", lambda: ATEN.log_sigmoid_forward.output(x, output=out, buffer=tmp),
+        lambda: ATEN.log_sigmoid_backward.grad_input(g, x, tmp, grad_input=out), "x", None)
+
+    def tanhshrink_fwd():
+        torch.tanh(x, out=tmp)
+        torch.sub(x, tmp, out=out)
+
+    def tanhshrink_bwd():  # g - g (1 - tanh^2), as autograd chains it
+        torch.tanh(x, out=tmp)
+        ATEN.tanh_backward.grad_input(g, tmp, grad_input=out)
+        torch.sub(g, out, out=out)
+
+    add("tanhshrink", tanhshrink_fwd, tanhshrink_bwd, "x, composite", None)
+    add("softshrink", lambda: ATEN.softshrink.out(x, 0.5, out=out),
+        lambda: ATEN.softshrink_backward.grad_input(g, x, 0.5, grad_input=out), "x", None)
+    add("hardshrink", lambda: ATEN.hardshrink.out(x, 0.5, out=out),
+        lambda: ATEN.hardshrink_backward.grad_input(g, x, 0.5, grad_input=out), "x", None)
+    add("threshold", lambda: ATEN.threshold.out(x, 0.0, 0.0, out=out),
+        lambda: ATEN.threshold_backward.grad_input(g, x, 0.0, grad_input=out), "x", None)
+    rrelu_slope = (1.0 / 8 + 1.0 / 3) / 2
+    add("rrelu", lambda: ATEN.leaky_relu.out(x, rrelu_slope, out=out),
+        lambda: ATEN.leaky_relu_backward.grad_input(g, x, rrelu_slope, False, grad_input=out),
+        "x", None)
     return cases
 
 
-def run_ours(bench, names, dtype):
+SIZES = {"1Mi": 1 << 20, "16Mi": 1 << 24}
+
+
+def run_ours(bench, names, dtype, size):
     modes = "forward|backward|backward_from_output"
-    filt = "^ours/(%s)/(%s)/%s/t1/1Mi$" % ("|".join(names), modes, dtype)
+    filt = "^ours/(%s)/(%s)/%s/t1/%s$" % ("|".join(names), modes, dtype, size)
     cmd = [bench, "--benchmark_filter=" + filt, "--benchmark_repetitions=5",
            "--benchmark_report_aggregates_only=true", "--benchmark_format=json"]
     res = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
@@ -140,8 +201,9 @@ def run_ours(bench, names, dtype):
     return medians, cmd
 
 
-def speed(bench, dtype="f32", functions=None):
+def speed(bench, dtype="f32", functions=None, size="1Mi"):
     torch.set_num_threads(1)
+    N = SIZES[size]
     dt = {"f32": torch.float32, "f64": torch.float64}[dtype]
     gen = torch.Generator().manual_seed(20240601)
     x = torch.randn(N, generator=gen, dtype=dt) * 3
@@ -161,7 +223,7 @@ def speed(bench, dtype="f32", functions=None):
         results[name] = (N / tf / 1e9, N / tb / 1e9, bwd_from)
     ours = {}
     if bench:
-        ours, cmd = run_ours(bench, list(cases), dtype)
+        ours, cmd = run_ours(bench, list(cases), dtype, size)
         print("ours: " + " ".join("'%s'" % c if "|" in c else c for c in cmd))
     print("torch %s, %d thread(s), %s" % (
         torch.__version__, torch.get_num_threads(),
@@ -170,6 +232,7 @@ def speed(bench, dtype="f32", functions=None):
     print("| function | torch fwd | ours fwd | ours/torch | torch bwd (input) "
           "| ours bwd from x | ours/torch | ours bwd from y | ours/torch |")
     print("|---|---:|---:|---:|---|---:|---:|---:|---:|")
+    fwd_ratios, below = [], []
     for name, (tf, tb, bwd_from) in results.items():
         of = ours.get((name, "forward"))
         ob = ours.get((name, "backward"))
@@ -179,7 +242,22 @@ def speed(bench, dtype="f32", functions=None):
         print("| %s | %.3f | %s | %s | %.3f (%s) | %s | %s | %s | %s |" % (
             name, tf, cell(of), ratio(of, tf), tb, bwd_from, cell(ob), ratio(ob, tb),
             cell(oy), ratio(oy, tb)))
-    print("\nG elements/s, 1 Mi %s, one thread." % {"f32": "float32", "f64": "float64"}[dtype])
+        if of:
+            fwd_ratios.append(of / tf)
+            if of < tf:
+                below.append("%s forward %.2f×" % (name, of / tf))
+        # Backward against PyTorch's backward of the same input: from y for
+        # sigmoid and tanh (PyTorch has no backward from x for them).
+        ob_same = oy if bwd_from == "y" else ob
+        if ob_same and ob_same < tb:
+            below.append("%s backward %.2f×" % (name, ob_same / tb))
+    print("\nG elements/s, %s %s, one thread." % (
+        size.replace("Mi", " Mi"), {"f32": "float32", "f64": "float64"}[dtype]))
+    if fwd_ratios:
+        print("Geometric mean of the forward ratios: %.2f× over %d functions." % (
+            statistics.geometric_mean(fwd_ratios), len(fwd_ratios)))
+        print("Below 1.0× (backward against PyTorch's backward of the same input): %s." % (
+            ", ".join(below) if below else "none"))
 
 
 # ---------------------------------------------------------------------------
@@ -355,15 +433,18 @@ def main():
     ap.add_argument("--dtype", choices=["f32", "f64"], default="f32",
                     help="element type of the speed comparison (the tails are float32)")
     ap.add_argument("--functions", help="comma-separated subset, e.g. gelu,silu (default: all)")
+    ap.add_argument("--size", choices=list(SIZES), default="1Mi",
+                    help="elements per call of the speed comparison")
     args = ap.parse_args()
     functions = args.functions.split(",") if args.functions else None
     if functions:
-        unknown = sorted(set(functions) - set(REFERENCE) - {"relu", "leaky_relu"})
+        valid = list(torch_cases(*[torch.empty(1)] * 5))
+        unknown = sorted(set(functions) - set(valid))
         if unknown:
-            ap.error("--functions: unknown %s; valid: relu, leaky_relu, %s"
-                     % (", ".join(unknown), ", ".join(REFERENCE)))
+            ap.error("--functions: unknown %s; valid: %s"
+                     % (", ".join(unknown), ", ".join(valid)))
     if not args.skip_speed:
-        speed(args.bench, args.dtype, functions)
+        speed(args.bench, args.dtype, functions, args.size)
         print()
     if not args.skip_tails:
         tails(args.points, functions)
