@@ -36,11 +36,13 @@ inline constexpr ActivationSpec kGeluTanhSpec{
     .ulp_float64 = {.forward = 2, .derivative = 2.5, .backward = 3,
                     .derivative_near_zero_ulp_of_one = 4},
     .notes = "Computed as x * sigmoid(2u), since (1 + tanh(u))/2 = sigmoid(2u) has "
-             "no cancellation for x < 0. float32's forward is native on FMA "
-             "targets; its derivative is computed in float64 and rounded once. "
-             "2u is formed in double-double so the exponential does not amplify "
-             "its rounding in the lower tail. f'(x) = 0 at x = -0.7525 (the "
-             "bounds' derivative_near_zero exception).",
+             "no cancellation for x < 0. float32 is native on FMA targets in "
+             "every mode (through float64 on SSE4 and scalar), f and f' sharing "
+             "one exponential. 2u is formed in double-double so the exponential "
+             "does not amplify its rounding in the lower tail. f'(x) = 0 at x = "
+             "-0.7525: float32 takes f' there from its Taylor series (within "
+             "1/8), so it has no near-zero exception; float64 has the bounds' "
+             "derivative_near_zero one.",
     .reference = {&GeluTanhReference, &GeluTanhReferenceDerivative},
     .pytorch = "torch.nn.functional.gelu(input, approximate='tanh')",
 };
