@@ -146,6 +146,12 @@ struct GeluTanh {
     HWY_INLINE V<D> Value(const State& s, V<D> x) const {
       return s.s.template MulSigmoidAny<true>(d, x);
     }
+    // g f'(x), |g| > 2^64 scaled down first (WithLargeGradientScaled).
+    template <class G>
+    HWY_INLINE V<D> Slope(const State& s, V<D> x, G g) const {
+      return WithLargeGradientScaled(
+          d, g, [&](auto gs) HWY_ATTR { return SlopeScaled(s, x, gs); });
+    }
     // g (sigmoid(2u) + x (2u)' sigmoid'(2u)), as Logistic::SigmoidPlusSlope
     // with s = x (2u)': for 2u < 0 its numerator W = 1 + e + s, e = exp(2u),
     // vanishes at x0 = -0.75246 (the zero of f'). float32 carries e's
@@ -154,7 +160,7 @@ struct GeluTanh {
     // would leave f' several ULP off. float64 has the bounds'
     // derivative_near_zero exception instead.
     template <class G>
-    HWY_INLINE V<D> Slope(const State& s, V<D> x, G g) const {
+    HWY_INLINE V<D> SlopeScaled(const State& s, V<D> x, G g) const {
       V<D> dz_lo;
       const V<D> dz = PolyHiLo(s.sq, s.sq_lo, kK1, kK1Lo, kK3, kK3Lo, &dz_lo);
       V<D> slope_lo;
