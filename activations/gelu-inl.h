@@ -330,11 +330,17 @@ struct Gelu {
       return hn::IfThenElse(hn::Lt(x, hn::Set(d, -C::kMaxA)), hn::Set(d, TT(-0.0)),
                             hn::IfThenElse(hn::Gt(x_in, huge), x_in, y));
     }
-    // g f'(x). float32: within 1/4 of the zero of f' the series below
-    // instead of the general form, whose cancellation there would cost
-    // several ULP (float64 has the bounds' near-zero exception instead).
+    // g f'(x), |g| > 2^64 scaled down first (WithLargeGradientScaled).
     template <class G>
     HWY_INLINE V<D> Slope(const State& s, V<D> x, G g) const {
+      return WithLargeGradientScaled(
+          d, g, [&](auto gs) HWY_ATTR { return SlopeScaled(s, x, gs); });
+    }
+    // float32: within 1/4 of the zero of f' the series below instead of the
+    // general form, whose cancellation there would cost several ULP
+    // (float64 has the bounds' near-zero exception instead).
+    template <class G>
+    HWY_INLINE V<D> SlopeScaled(const State& s, V<D> x, G g) const {
       const V<D> general = SlopeGeneral(s, g);
       if constexpr (sizeof(T) == 4) {
         V<D> w_lo;

@@ -36,11 +36,13 @@ inline constexpr ActivationSpec kGeluTanhSpec{
     .ulp_float64 = {.forward = 2, .derivative = 2.5, .backward = 3,
                     .derivative_near_zero_ulp_of_one = 4},
     .notes = "Computed as x * sigmoid(2u), since (1 + tanh(u))/2 = sigmoid(2u) has "
-             "no cancellation for x < 0. float32's forward is native on FMA "
-             "targets; its derivative is computed in float64 and rounded once. "
-             "2u is formed in double-double so the exponential does not amplify "
-             "its rounding in the lower tail. f'(x) = 0 at x = -0.7525 (the "
-             "bounds' derivative_near_zero exception).",
+             "no cancellation for x < 0. float32 is native on FMA targets in "
+             "every mode (through float64 on SSE4 and scalar), f and f' sharing "
+             "one exponential. 2u is formed in double-double so the exponential "
+             "does not amplify its rounding in the lower tail. f'(x) = 0 at x = "
+             "-0.7525: float32 takes f' there from its Taylor series (within "
+             "1/8), so it has no near-zero exception; float64 has the bounds' "
+             "derivative_near_zero one.",
     .reference = {&GeluTanhReference, &GeluTanhReferenceDerivative},
     .pytorch = "torch.nn.functional.gelu(input, approximate='tanh')",
 };
@@ -144,6 +146,12 @@ struct GeluTanh {
     HWY_INLINE V<D> Value(const State& s, V<D> x) const {
       return s.s.template MulSigmoidAny<true>(d, x);
     }
+    // g f'(x), |g| > 2^64 scaled down first (WithLargeGradientScaled).
+    template <class G>
+    HWY_INLINE V<D> Slope(const State& s, V<D> x, G g) const {
+      return WithLargeGradientScaled(
+          d, g, [&](auto gs) HWY_ATTR { return SlopeScaled(s, x, gs); });
+    }
     // g (sigmoid(2u) + x (2u)' sigmoid'(2u)), as Logistic::SigmoidPlusSlope
     // with s = x (2u)': for 2u < 0 its numerator W = 1 + e + s, e = exp(2u),
     // vanishes at x0 = -0.75246 (the zero of f'). float32 carries e's
@@ -152,7 +160,7 @@ struct GeluTanh {
     // would leave f' several ULP off. float64 has the bounds'
     // derivative_near_zero exception instead.
     template <class G>
-    HWY_INLINE V<D> Slope(const State& s, V<D> x, G g) const {
+    HWY_INLINE V<D> SlopeScaled(const State& s, V<D> x, G g) const {
       V<D> dz_lo;
       const V<D> dz = PolyHiLo(s.sq, s.sq_lo, kK1, kK1Lo, kK3, kK3Lo, &dz_lo);
       V<D> slope_lo;

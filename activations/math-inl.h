@@ -702,6 +702,27 @@ struct Logistic {
   }
 };
 
+// g f'(x) from slope_of(g) for a float32 kernel that multiplies g into
+// f's terms before their last scaling by 2^q (gelu, gelu_tanh): those terms
+// reach |g| times a few thousand, which overflows for |g| near FLT_MAX and
+// then gives inf - inf = NaN. Lanes with |g| > 2^64 (a rare path, one test
+// per vector otherwise) run with g 2^-64 and are scaled back by 2^64: exact
+// where |g f'| >= 2^-62; below, g 2^-64 f' was rounded as a subnormal, so
+// those results lose precision or become a signed zero (absolute error <
+// 2^-62). Non-finite g is the driver's (WithSpecialGradient); Unit and
+// float64 pass straight through.
+template <class D, class G, class SlopeOf>
+HWY_INLINE V<D> WithLargeGradientScaled(D d, G g, SlopeOf slope_of) {
+  if constexpr (!kIsUnit<G> && sizeof(hn::TFromD<D>) == 4) {
+    const auto big = hn::Gt(hn::Abs(g), hn::Set(d, 0x1p64f));
+    if (HWY_UNLIKELY(!hn::AllFalse(d, big))) {
+      const V<D> scaled = slope_of(hn::IfThenElse(big, hn::Mul(g, hn::Set(d, 0x1p-64f)), g));
+      return hn::IfThenElse(big, hn::Mul(scaled, hn::Set(d, 0x1p64f)), scaled);
+    }
+  }
+  return slope_of(g);
+}
+
 // erfcx(z) = exp(z^2) erfc(z) for z >= 0, as a polynomial in
 // t = (z - 3) / (z + 3): coefficients from tools/fit_erfcx.py (K = 3,
 // degree 23: fit error 1.7e-17, max relative error of this evaluation 3e-15

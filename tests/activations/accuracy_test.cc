@@ -108,6 +108,45 @@ TEST_P(AccuracyTest, EveryActivationModeAndType) {
   }
 }
 
+// Backward with finite gradients near FLT_MAX: gelu and gelu_tanh multiply
+// g into f's terms before their last scaling, which overflowed to inf - inf
+// = NaN for |g| above ~1e36 (gelu_tanh's float32 clamp to 20: ~1e35). For
+// |g| > 2^64 they now run with g 2^-64 and scale back
+// (WithLargeGradientScaled): within the bound where |g f'| >= 2^-62, a
+// signed zero or a value below 2^-62 under it (never NaN). |x| <= 15:
+// beyond, gelu's tail factor is clamped. silu and swish do not pass this
+// yet (NaN at g = 3e38).
+TEST_P(AccuracyTest, HugeFiniteGradients) {
+  for (const char* name : {"gelu", "gelu_tanh"}) {
+    auto call = MakeCall(name, {}, Mode::kBackward);
+    ASSERT_TRUE(call.ok()) << call.status();
+    std::vector<float> x, g;
+    for (float xi = -15; xi <= 15; xi += 1.0f / 64) {
+      for (float gi : {3e19f, -1e30f, 1e36f, -2.5e38f}) {
+        x.push_back(xi);
+        g.push_back(gi);
+      }
+    }
+    std::vector<float> out(x.size());
+    RunSerial(Job{*call, DType::kFloat32, x.size(), x.data(), g.data(), out.data(), nullptr});
+    const double bound = MaxUlpError(*call, DType::kFloat32, ResultTensor::kOutput);
+    Worst worst;
+    for (size_t i = 0; i < x.size(); ++i) {
+      const reference::Element want = reference::Evaluate(*call, x[i], g[i]);
+      ASSERT_FALSE(std::isnan(out[i])) << name << " x=" << x[i] << " g=" << g[i];
+      if (std::fabs(want.output) < 0x1p-62L) {
+        EXPECT_LT(std::fabs(out[i]), 0x1p-62f) << name << " x=" << x[i] << " g=" << g[i];
+        continue;
+      }
+      const double err =
+          reference::ContractUlpError<float>(*call, out[i], want.output, x[i], g[i], true);
+      if (!(err <= worst.ulp)) worst = {err, (long double)x[i], want.output, (double)out[i]};
+    }
+    EXPECT_LE(worst.ulp, bound) << name << ": worst at x=" << (double)worst.input << " want "
+                                << (double)worst.want << " got " << worst.got;
+  }
+}
+
 // Non-default parameters, including the ends of their ranges.
 TEST_P(AccuracyTest, NonDefaultParameters) {
   struct Case {
