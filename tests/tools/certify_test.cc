@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -371,6 +372,26 @@ TEST(CertifyTest, RowSubsetIsTheSameRows) {
   EXPECT_EQ(RowSetName(kBackwardFromOutputRow), "backward_from_y");
   EXPECT_NE(ParseRowSet("forward,fwd").status().message().find("'fwd' is not a row kind"),
             std::string::npos);
+}
+
+// tools/certify_expl.cc returns inf for x >= 11500 and +0 for x <= -11500
+// without calling glibc's expl: glibc's (which this test binary calls) gives
+// exactly those, from those bounds on (and at every float32 input there, as
+// the references call it, up to the long double that stands for inf).
+TEST(CertifyTest, GlibcExplSaturatesWhereTheCertifyExecutableSkipsIt) {
+  std::vector<long double> xs = {11500, 1e1000L, std::numeric_limits<long double>::max()};
+  for (long double x = 11500; x < 2e6L; x = x * 1.0001L + 0.01L) xs.push_back(x);
+  for (std::uint32_t bits = 0x4633b000; bits < 0x7f800000; bits += 4099) {  // 11500.0f up
+    float f;
+    std::memcpy(&f, &bits, 4);
+    xs.push_back(f);
+  }
+  for (long double x : xs) {
+    ASSERT_GE(x, 11500);
+    const long double up = std::exp(x), down = std::exp(-x);
+    ASSERT_TRUE(std::isinf(up) && up > 0) << static_cast<double>(x);
+    ASSERT_TRUE(down == 0 && !std::signbit(down)) << static_cast<double>(-x);
+  }
 }
 
 TEST(CertifyTest, UnknownOrLineWiseFunctionIsRefused) {
