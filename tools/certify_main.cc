@@ -175,11 +175,13 @@ bool RunShards(certify::Plan plan, bool one, const fs::path& dir, const std::str
     if (fs::exists(path)) {
       absl::StatusOr<certify::Partial> done = certify::ParsePartial(ReadFile(path));
       ::close(lock);
-      if (!done.ok() || !certify::SameRun(done->plan, plan)) {
+      if (!done.ok() || !certify::SameRun(done->plan, plan) ||
+          done->target != activations::SimdTarget()) {
         const std::string why =
             done.ok() ? done->command : std::string(done.status().message());
-        std::fprintf(stderr, "certify: %s is not a piece of this run (%s); use another "
-                     "--shard-dir\n", path.c_str(), why.c_str());
+        std::fprintf(stderr, "certify: %s is not a piece of this run (%s, on %s); use "
+                     "another --shard-dir\n", path.c_str(), why.c_str(),
+                     done.ok() ? done->target.c_str() : "?");
         return false;
       }
       continue;
@@ -202,6 +204,7 @@ bool RunShards(certify::Plan plan, bool one, const fs::path& dir, const std::str
     {
       std::ofstream out(tmp);
       out << certify::FormatPartial(piece);
+      out.close();
       if (!out) {
         ::close(lock);
         std::fprintf(stderr, "certify: cannot write %s\n", tmp.c_str());

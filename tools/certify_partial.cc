@@ -183,13 +183,17 @@ absl::StatusOr<Partial> MergePartials(const std::vector<Partial>& pieces) {
   if (pieces.empty()) return absl::InvalidArgumentError("certify: no partial results to merge");
   std::map<std::uint64_t, const Partial*> by_shard;
   for (const Partial& p : pieces) {
-    if (!SameRun(p.plan, pieces[0].plan)) {
+    if (!SameRun(p.plan, pieces[0].plan) || p.target != pieces[0].target) {
       return absl::InvalidArgumentError(
           std::string("certify: the partial results are of different runs: '")
               .append(p.command)
               .append("' against '")
               .append(pieces[0].command)
-              .append("'"));
+              .append("' (on ")
+              .append(p.target)
+              .append(" and ")
+              .append(pieces[0].target)
+              .append(")"));
     }
     if (!by_shard.emplace(p.plan.shard, &p).second) {
       return absl::InvalidArgumentError(

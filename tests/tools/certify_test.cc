@@ -339,6 +339,12 @@ TEST(CertifyTest, ShardsMergeToTheWholeRun) {
   files.back().plan.shard = 2;
   files.back().plan.stride = 3;
   EXPECT_NE(MergePartials(files).status().message().find("different runs"), std::string::npos);
+  files.back().plan.stride = plan.stride;
+  files.back().target = "AVX2";
+  EXPECT_NE(MergePartials(files).status().message().find("on AVX2 and AVX3"), std::string::npos)
+      << MergePartials(files).status();
+  files.back().target = "AVX3";
+  EXPECT_TRUE(MergePartials(files).ok());
   // A file cut short is not a piece.
   const std::string text = FormatPartial(files[0]);
   EXPECT_FALSE(ParsePartial(text.substr(0, text.size() - 4)).ok());
