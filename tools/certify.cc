@@ -491,7 +491,9 @@ absl::StatusOr<std::vector<Row>> Run(const Plan& plan) {
     limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
                                                   plan.threads);
   }
-  const auto [first, last] = ShardRange(plan);
+  // (Not a structured binding: clang 14 cannot capture one in a lambda.)
+  const std::pair<std::uint64_t, std::uint64_t> range = ShardRange(plan);
+  const std::uint64_t first = range.first, last = range.second;
   tbb::enumerable_thread_specific<Scratch> scratch;
   std::vector<Row> rows;
   for (const Target& t : *targets) {

@@ -17,7 +17,7 @@
 
 #include <cmath>
 
-extern "C" long double expl(long double x) {
+extern "C" long double expl(long double x) noexcept {  // noexcept: as glibc declares it
   using Fn = long double (*)(long double);
   static const Fn glibc = reinterpret_cast<Fn>(::dlsym(RTLD_NEXT, "expl"));
   if (x >= 11500) return HUGE_VALL;
