@@ -473,7 +473,7 @@ absl::StatusOr<unsigned> ParseRowSet(std::string_view names) {
     if (it == std::end(kRowSetNames)) {
       std::string valid;
       for (const char* v : kRowSetNames) valid.append(valid.empty() ? "" : ", ").append(v);
-      return absl::InvalidArgumentError(std::string("certify: rows '")
+      return absl::InvalidArgumentError(std::string("certify: --rows: '")
                                             .append(name)
                                             .append("' is not a row kind; valid: ")
                                             .append(valid));

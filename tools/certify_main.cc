@@ -359,6 +359,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "certify: shards need one --dtype and --shards=N >= 1\n");
     return 2;
   }
+  if (base.shards > 1 && !one_shard && shard_dir.empty()) {
+    std::fprintf(stderr, "certify: --shards=N runs every piece into --shard-dir=DIR; "
+                 "--shard=K/N runs one\n");
+    return 2;
+  }
   for (const auto& [name, t] : dtypes) {
     certify::Plan plan = base;
     plan.dtype = t;
