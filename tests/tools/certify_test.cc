@@ -345,6 +345,13 @@ TEST(CertifyTest, ShardsMergeToTheWholeRun) {
       << MergePartials(files).status();
   files.back().target = "AVX3";
   EXPECT_TRUE(MergePartials(files).ok());
+  files.back().binary = "0123456789abcdef";
+  EXPECT_NE(MergePartials(files).status().message().find("by binaries 0123456789abcdef and ?"),
+            std::string::npos)
+      << MergePartials(files).status();
+  for (Partial& f : files) f.binary = "0123456789abcdef";
+  EXPECT_TRUE(MergePartials(files).ok());
+  EXPECT_EQ(ParsePartial(FormatPartial(files[0]))->binary, "0123456789abcdef");
   // A file cut short is not a piece.
   const std::string text = FormatPartial(files[0]);
   EXPECT_FALSE(ParsePartial(text.substr(0, text.size() - 4)).ok());
