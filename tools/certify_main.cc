@@ -18,10 +18,11 @@
 //                                  the exhaustive float32 run in 256 pieces,
 //                                  each written to its own file when done
 //                                  (certify_partial.h); run the same command
-//                                  again to continue after a stop, or in
-//                                  several processes at once (a piece being
-//                                  run is locked); once all are there it
-//                                  prints the whole run's table
+//                                  with the same binary again to continue
+//                                  after a stop, or in several processes at
+//                                  once (a piece being run is locked); once
+//                                  all are there it prints the whole run's
+//                                  table
 //   certify --merge=/work/certify-shards/all --write=docs/accuracy.md
 //                                  the table of a sharded run's pieces (all
 //                                  of them, else exit 2 naming the missing)
@@ -83,6 +84,17 @@ std::string ReadFile(const fs::path& path) {
   std::stringstream buf;
   buf << in.rdbuf();
   return buf.str();
+}
+
+// Names the executable running: FNV-1a, 64 bits, of its bytes, in hex. The
+// pieces of one run must come from one build (certify_partial.h).
+std::string BinaryId() {
+  const std::string bytes = ReadFile("/proc/self/exe");
+  std::uint64_t h = 0xCBF29CE484222325ull;
+  for (const char c : bytes) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ull;
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
+  return hex;
 }
 
 // Replaces the section `name` of the file at `path` (certify_report.h).
@@ -154,6 +166,7 @@ absl::StatusOr<std::vector<certify::Partial>> ReadPartials(const fs::path& dir) 
 // plan.shards) that `dir` has no file for and no other process is running,
 // each written to its file when done. False on an error (printed).
 bool RunShards(certify::Plan plan, bool one, const fs::path& dir, const std::string& command) {
+  const std::string binary = BinaryId();
   std::error_code ec;
   fs::create_directories(dir, ec);
   const std::uint64_t first = one ? plan.shard : 0, last = one ? plan.shard + 1 : plan.shards;
@@ -175,11 +188,16 @@ bool RunShards(certify::Plan plan, bool one, const fs::path& dir, const std::str
     if (fs::exists(path)) {
       absl::StatusOr<certify::Partial> done = certify::ParsePartial(ReadFile(path));
       ::close(lock);
-      if (!done.ok() || !certify::SameRun(done->plan, plan)) {
+      if (!done.ok() || !certify::SameRun(done->plan, plan) ||
+          done->target != activations::SimdTarget() || done->binary != binary) {
         const std::string why =
             done.ok() ? done->command : std::string(done.status().message());
-        std::fprintf(stderr, "certify: %s is not a piece of this run (%s); use another "
-                     "--shard-dir\n", path.c_str(), why.c_str());
+        std::fprintf(stderr, "certify: %s is not a piece of this run (%s, on %s, by binary "
+                     "%s; this is %s): continue with that binary, or use another "
+                     "--shard-dir\n", path.c_str(), why.c_str(),
+                     done.ok() ? done->target.c_str() : "?",
+                     done.ok() && !done->binary.empty() ? done->binary.c_str() : "?",
+                     binary.c_str());
         return false;
       }
       continue;
@@ -196,12 +214,14 @@ bool RunShards(certify::Plan plan, bool one, const fs::path& dir, const std::str
     piece.target = std::string(activations::SimdTarget());
     piece.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     piece.command = command;
+    piece.binary = binary;
     piece.rows = *std::move(rows);
     // Written whole, then renamed: a file in `dir` is always complete.
     const fs::path tmp = fs::path(path).concat(".tmp");
     {
       std::ofstream out(tmp);
       out << certify::FormatPartial(piece);
+      out.close();
       if (!out) {
         ::close(lock);
         std::fprintf(stderr, "certify: cannot write %s\n", tmp.c_str());
@@ -354,6 +374,11 @@ int main(int argc, char** argv) {
   }
   if (base.shards == 0 || ((base.shards > 1 || !shard_dir.empty()) && dtypes.size() != 1)) {
     std::fprintf(stderr, "certify: shards need one --dtype and --shards=N >= 1\n");
+    return 2;
+  }
+  if (base.shards > 1 && !one_shard && shard_dir.empty()) {
+    std::fprintf(stderr, "certify: --shards=N runs every piece into --shard-dir=DIR; "
+                 "--shard=K/N runs one\n");
     return 2;
   }
   for (const auto& [name, t] : dtypes) {

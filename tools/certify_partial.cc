@@ -80,6 +80,7 @@ std::string FormatPartial(const Partial& p) {
       << "target " << p.target << "\n"
       << "seconds " << Hex(p.seconds) << "\n"
       << "command " << p.command << "\n";
+  if (!p.binary.empty()) out << "binary " << p.binary << "\n";
   for (const Row& r : p.rows) {
     out << "row\t" << r.function << "\t" << r.params << "\t" << r.mode << "\t" << Hex(r.max_ulp)
         << "\t" << r.worst_index << "\t" << Hex(r.worst_input) << "\t" << Hex(r.worst_got) << "\t"
@@ -156,6 +157,8 @@ absl::StatusOr<Partial> ParsePartial(std::string_view text) {
       ok = ToDouble(value, &p.seconds);
     } else if (key == "command") {
       p.command = value;
+    } else if (key == "binary") {
+      p.binary = value;
     } else {
       ok = false;
     }
@@ -183,13 +186,22 @@ absl::StatusOr<Partial> MergePartials(const std::vector<Partial>& pieces) {
   if (pieces.empty()) return absl::InvalidArgumentError("certify: no partial results to merge");
   std::map<std::uint64_t, const Partial*> by_shard;
   for (const Partial& p : pieces) {
-    if (!SameRun(p.plan, pieces[0].plan)) {
+    if (!SameRun(p.plan, pieces[0].plan) || p.target != pieces[0].target ||
+        p.binary != pieces[0].binary) {
       return absl::InvalidArgumentError(
           std::string("certify: the partial results are of different runs: '")
               .append(p.command)
               .append("' against '")
               .append(pieces[0].command)
-              .append("'"));
+              .append("' (on ")
+              .append(p.target)
+              .append(" and ")
+              .append(pieces[0].target)
+              .append(", by binaries ")
+              .append(p.binary.empty() ? "?" : p.binary)
+              .append(" and ")
+              .append(pieces[0].binary.empty() ? "?" : pieces[0].binary)
+              .append(")"));
     }
     if (!by_shard.emplace(p.plan.shard, &p).second) {
       return absl::InvalidArgumentError(

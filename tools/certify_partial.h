@@ -18,6 +18,10 @@ struct Partial {
   std::string target;   // SimdTarget()
   double seconds = 0;   // wall time of the piece
   std::string command;  // the command line that ran it
+  // What ran it: a hash of the certify executable (the kernels, the
+  // references and the tool are all in it); "" in the files written before
+  // it was recorded (the first pieces of the first run, 30 Nov 2026).
+  std::string binary;
   std::vector<Row> rows;
 };
 
@@ -36,7 +40,8 @@ bool SameRun(const Plan& a, const Plan& b);
 std::string PartialFileName(const Plan& plan);
 
 // The whole run from its pieces: every shard 0..N-1 exactly once, all of
-// the same run; rows merged (MergeRows), seconds summed, plan.shard = 0 and
+// the same run on the same SIMD target by the same binary (the kernels differ
+// between targets and builds); rows merged (MergeRows), seconds summed, plan.shard = 0 and
 // plan.shards = 1. INVALID_ARGUMENT naming the missing or repeated shards,
 // or the piece of another run.
 absl::StatusOr<Partial> MergePartials(const std::vector<Partial>& pieces);

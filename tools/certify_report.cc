@@ -46,14 +46,14 @@ std::string MarkdownTable(const Plan& plan, const std::vector<Row>& rows, double
     for (const std::string& f : plan.functions) what.append(f).append(", ");
     what.resize(what.size() - 2);
   }
-  char head[1024];
-  std::snprintf(head, sizeof(head),
-                "**%s: %s**, on %.*s, in %.0f s (%.*s). Backward uses g = +-[0.5, 2) per input; "
-                "\"from y\" rows take y = f(x) rounded, for every input x. Errors as the contract "
-                "counts them (reference.h: ULP of the element type at the exact value).\n\n",
-                name.c_str(), what.c_str(), static_cast<int>(target.size()), target.data(),
-                seconds, static_cast<int>(command.size()), command.data());
-  out << head;
+  // (Streamed: the command of a merge names every piece's directory, longer
+  // than any fixed buffer.)
+  char seconds_text[32];
+  std::snprintf(seconds_text, sizeof(seconds_text), "%.0f", seconds);
+  out << "**" << name << ": " << what << "**, on " << target << ", in " << seconds_text << " s ("
+      << command << "). Backward uses g = +-[0.5, 2) per input; \"from y\" rows take y = f(x) "
+      << "rounded, for every input x. Errors as the contract counts them (reference.h: ULP of "
+      << "the element type at the exact value).\n\n";
   out << "| function | parameters | mode | max ULP | worst input | bound | over bound |\n"
       << "|---|---|---|---|---|---|---|\n";
   for (const Row& r : rows) {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -338,6 +339,19 @@ TEST(CertifyTest, ShardsMergeToTheWholeRun) {
   files.back().plan.shard = 2;
   files.back().plan.stride = 3;
   EXPECT_NE(MergePartials(files).status().message().find("different runs"), std::string::npos);
+  files.back().plan.stride = plan.stride;
+  files.back().target = "AVX2";
+  EXPECT_NE(MergePartials(files).status().message().find("on AVX2 and AVX3"), std::string::npos)
+      << MergePartials(files).status();
+  files.back().target = "AVX3";
+  EXPECT_TRUE(MergePartials(files).ok());
+  files.back().binary = "0123456789abcdef";
+  EXPECT_NE(MergePartials(files).status().message().find("by binaries 0123456789abcdef and ?"),
+            std::string::npos)
+      << MergePartials(files).status();
+  for (Partial& f : files) f.binary = "0123456789abcdef";
+  EXPECT_TRUE(MergePartials(files).ok());
+  EXPECT_EQ(ParsePartial(FormatPartial(files[0]))->binary, "0123456789abcdef");
   // A file cut short is not a piece.
   const std::string text = FormatPartial(files[0]);
   EXPECT_FALSE(ParsePartial(text.substr(0, text.size() - 4)).ok());
@@ -371,6 +385,26 @@ TEST(CertifyTest, RowSubsetIsTheSameRows) {
   EXPECT_EQ(RowSetName(kBackwardFromOutputRow), "backward_from_y");
   EXPECT_NE(ParseRowSet("forward,fwd").status().message().find("'fwd' is not a row kind"),
             std::string::npos);
+}
+
+// tools/certify_expl.cc returns inf for x >= 11500 and +0 for x <= -11500
+// without calling glibc's expl: glibc's (which this test binary calls) gives
+// exactly those, from those bounds on (and at every float32 input there, as
+// the references call it, up to the long double that stands for inf).
+TEST(CertifyTest, GlibcExplSaturatesWhereTheCertifyExecutableSkipsIt) {
+  std::vector<long double> xs = {11500, 1e1000L, std::numeric_limits<long double>::max()};
+  for (long double x = 11500; x < 2e6L; x = x * 1.0001L + 0.01L) xs.push_back(x);
+  for (std::uint32_t bits = 0x4633b000; bits < 0x7f800000; bits += 4099) {  // 11500.0f up
+    float f;
+    std::memcpy(&f, &bits, 4);
+    xs.push_back(f);
+  }
+  for (long double x : xs) {
+    ASSERT_GE(x, 11500);
+    const long double up = std::exp(x), down = std::exp(-x);
+    ASSERT_TRUE(std::isinf(up) && up > 0) << static_cast<double>(x);
+    ASSERT_TRUE(down == 0 && !std::signbit(down)) << static_cast<double>(-x);
+  }
 }
 
 TEST(CertifyTest, UnknownOrLineWiseFunctionIsRefused) {
