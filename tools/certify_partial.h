@@ -40,10 +40,10 @@ bool SameRun(const Plan& a, const Plan& b);
 std::string PartialFileName(const Plan& plan);
 
 // The whole run from its pieces: every shard 0..N-1 exactly once, all of
-// the same run on the same SIMD target by the same binary (the kernels differ
-// between targets and builds); rows merged (MergeRows), seconds summed, plan.shard = 0 and
-// plan.shards = 1. INVALID_ARGUMENT naming the missing or repeated shards,
-// or the piece of another run.
+// the same run on the same SIMD target by the same binary (the kernels
+// differ between targets and builds); rows merged (MergeRows), seconds
+// summed, plan.shard = 0 and plan.shards = 1. INVALID_ARGUMENT naming the
+// missing or repeated shards, or the piece of another run.
 absl::StatusOr<Partial> MergePartials(const std::vector<Partial>& pieces);
 
 }  // namespace activations::certify
