@@ -26,10 +26,12 @@ inline constexpr ActivationSpec kGeluSpec{
     .ulp_float64 = {.forward = 2, .derivative = 2, .backward = 2,
                     .derivative_near_zero_ulp_of_one = 4},
     .notes = "PyTorch's approximate='none'. Highway has no erf: Phi(-|x|) = "
-             "exp(-x^2/2) S(t) / (|x| + K), t = (|x| - K)/(|x| + K), one fitted "
-             "polynomial S on the whole half-line (float32: degree 10, double: "
-             "22), x^2 formed exactly and t's rounding carried, so the tail "
-             "keeps full precision (gelu(-10) = -7.6e-23). float32 is native "
+             "exp(-x^2/2) R(|x|), x^2 formed exactly, so the tail keeps full "
+             "precision (gelu(-10) = -7.6e-23). float32: R from 16 fitted "
+             "polynomials of degree 8 around the integers 0..15, picked per "
+             "lane by a table lookup; double: R = S(t) / (|x| + 4), t = (|x| - "
+             "4)/(|x| + 4), one polynomial S of degree 22 with t's rounding "
+             "carried. float32 is native "
              "on FMA targets in every mode (through float64 on SSE4 and "
              "scalar); its derivative uses the Taylor series of f' at its zero "
              "(x = -0.7518) within 1/4 of it, so float32 has no near-zero "
@@ -67,25 +69,18 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 // The tail of the normal distribution, Q(a) = Phi(-a) = E R(a) for a >= 0,
-// with E = exp(-a^2/2) and R(a) = erfcx(a/sqrt 2)/2 = S(t) / (a + K),
+// with E = exp(-a^2/2) and R(a) = erfcx(a/sqrt 2)/2. double (float32 takes
+// GeluTailTable below): R(a) = S(t) / (a + K),
 // t = (a - K)/(a + K). S = (a + K) R is smooth and bounded ([0.40, 1.5]) on
-// the whole half-line, so one polynomial in t covers [0, 16] (float: K = 3,
-// degree 10) or [0, 40] (double: K = 4, degree 22) with no cancellation at
-// large a; beyond, E is 0. Coefficients: least-squares fits in relative
-// error on 400 Chebyshev nodes at 60 digits (mpmath), fit error 1.0e-9 and
-// 2.2e-17; the two leading ones as hi + lo in float.
+// the whole half-line, so one polynomial in t (K = 4, degree 22) covers
+// [0, 40] with no cancellation at large a; beyond, E is 0. Coefficients: a
+// least-squares fit in relative error on 400 Chebyshev nodes at 60 digits
+// (mpmath), fit error 2.2e-17; the two leading ones as hi + lo.
 template <typename T>
 struct GeluTail;
 template <>
 struct GeluTail<float> {
-  static constexpr float kK = 3, kMaxA = 16;
-  static constexpr float kC0 = 0.7290837168693542f, kC0Lo = -2.640682339460909e-08f;
-  static constexpr float kC1 = -0.509332001209259f, kC1Lo = 1.1213543871235743e-08f;
-  static constexpr float kC[] = {0.23001769185066223f,    -0.047262728214263916f,
-                                 -0.010462447069585323f,  0.006969621405005455f,
-                                 0.0010246039601042867f,  -0.001033499138429761f,
-                                 -0.0002448887680657208f, 0.0001322640455327928f,
-                                 5.501878695213236e-05f};  // c2 .. c10
+  static constexpr float kMaxA = 16;  // R itself: GeluTailTable
 };
 template <>
 struct GeluTail<double> {
@@ -101,6 +96,106 @@ struct GeluTail<double> {
       -1.5702326000588482e-07, -7.724223601350653e-08, 1.6367377482282575e-08,
       1.4704834274675189e-08, -4.2753349860313886e-10, -1.236536846892026e-09};  // c2 .. c22
 };
+
+// float: R(a) on [0, 15.5] from 16 polynomials of degree 8, one around each
+// integer i = 0..15, in u = a - i (|u| <= 1/2, exact: Sterbenz), their
+// coefficients picked per lane by a table lookup (one permute on AVX-512):
+// no divisions and no rounded argument, unlike the t-polynomial above (which
+// double keeps). tools/fit_gelu_tail.py: Chebyshev interpolants at 50 digits
+// (mpmath); with the coefficients rounded to float (c0, c1 as hi + lo),
+// 3.8e-9 relative error at most. kC[k][i] = c_k around i; kLo[0], kLo[1]
+// hold the lo parts of c0, c1.
+struct GeluTailTable {
+  static constexpr int kDegree = 8;
+  alignas(64) static constexpr float kC[kDegree + 1][16] = {
+     {
+      0.5f, 0.2615782916545868f, 0.16810199618339539f, 0.12151394784450531f,
+      0.09441064298152924f, 0.0769193023443222f, 0.06477931141853333f, 0.05589348077774048f,
+      0.04912254586815834f, 0.043798789381980896f, 0.0395066924393177f, 0.0359748899936676f,
+      0.03301897272467613f, 0.03050941415131092f, 0.028352661058306694f, 0.026479488238692284f,
+     },
+     {
+      -0.3989422917366028f, -0.1373639851808548f, -0.06273827701807022f, -0.03440043702721596f,
+      -0.02129971608519554f, -0.01434575580060482f, -0.010266394354403019f, -0.0076879034750163555f,
+      -0.00596191082149744f, -0.004753180779516697f, -0.0038753394037485123f, -0.003218494588509202f,
+      -0.0027146274223923683f, -0.0023198919370770454f, -0.0020050329621881247f, -0.0017499454552307725f,
+     },
+     {
+      0.24999994039535522f, 0.0621071495115757f, 0.02131272293627262f, 0.009156321175396442f,
+      0.00460589025169611f, 0.0025952637661248446f, 0.001590473810210824f, 0.0010390796232968569f,
+      0.0007136302883736789f, 0.0005100818816572428f, 0.00037665010313503444f, 0.0002857246727216989f,
+      0.0002217206929344684f, 0.000175409484654665f, 0.00014109913900028914f, 0.00011515390360727906f,
+     },
+     {
+      -0.1329796016216278f, -0.025085797533392906f, -0.006704293191432953f, -0.0023104925639927387f,
+      -0.0009587183594703674f, -0.00045647911611013114f, -0.0002411839086562395f, -0.0001381153560942039f,
+      -8.428943692706525e-05f, -5.4147825721884146e-05f, -3.6279419873608276e-05f, -2.5174358597723767e-05f,
+      -1.7993066649069078e-05f, -1.3189541277824901e-05f, -9.881718142423779e-06f, -7.545626431237906e-06f,
+     },
+     {
+      0.062487855553627014f, 0.009255433455109596f, 0.001976045547053218f, 0.0005562127334997058f,
+      0.00019275456725154072f, 7.821710460120812e-05f, 3.5842618672177196e-05f, 1.8068034478346817e-05f,
+      9.82869642029982e-06f, 5.687871180271031e-06f, 3.463978828222025e-06f, 2.201685447289492e-06f,
+      1.450971012673108e-06f, 9.863614423011313e-07f, 6.887713652758976e-07f, 4.923761594000098e-07f,
+     },
+     {
+      -0.02652425691485405f, -0.003163394285365939f, -0.0005502108833752573f, -0.00012834319204557687f,
+      -3.753560667973943e-05f, -1.3077836229058448e-05f, -5.225427230470814e-06f, -2.327762558707036e-06f,
+      -1.1319550594635075e-06f, -5.913905170018552e-07f, -3.279237716924399e-07f, -1.9116271232633153e-07f,
+      -1.1628254981133068e-07f, -7.336824126014108e-08f, -4.7783675682921967e-08f, -3.199669151854323e-08f,
+     },
+     {
+      0.010162957943975925f, 0.0010141923557966948f, 0.00014580917195416987f, 2.851130921044387e-05f,
+      7.098340574884787e-06f, 2.137122464773711e-06f, 7.4810247951973e-07f, 2.9554001912401873e-07f,
+      1.2881557154287293e-07f, 6.0882115349159e-08f, 3.078568866499154e-08f, 1.6480537823326813e-08f,
+      9.262406841514803e-09f, 5.4285553829913624e-09f, 3.299708062343143e-09f, 2.070820404043161e-09f,
+     },
+     {
+      -0.0032624362502247095f, -0.00032133643981069326f, -3.816792377620004e-05f, -6.263360774028115e-06f,
+      -1.3295548342284746e-06f, -3.464440681000269e-07f, -1.0638847669497409e-07f, -3.731383557692425e-08f,
+      -1.459060339215057e-08f, -6.242872441220015e-09f, -2.880427674156749e-09f, -1.4166966488815547e-09f,
+      -7.359324816214041e-10f, -4.0077746676914217e-10f, -2.2742015215460043e-10f, -1.337929628197898e-10f,
+     },
+     {
+      0.000645582505967468f, 9.214063902618363e-05f, 9.266122106055263e-06f, 1.29925399505737e-06f,
+      2.3825998596294085e-07f, 5.424985616286904e-08f, 1.4718415819459096e-08f, 4.607320747140875e-09f,
+      1.6227003074575919e-09f, 6.304823330083309e-10f, 2.660719700120495e-10f, 1.204590316383758e-10f,
+      5.792540058724427e-11f, 2.934776727192556e-11f, 1.5562346550312967e-11f, 8.5897764595666e-12f,
+     },
+  };
+  alignas(64) static constexpr float kLo[2][16] = {
+     {
+      -3.226884471435598e-12f, 2.1053657428549144e-10f, 5.039775263782076e-09f, 5.110568634947299e-10f,
+      -1.6795602686414668e-09f, 2.630684114990345e-09f, 2.9059135098208344e-09f, 1.662800008794818e-09f,
+      3.44266587459785e-10f, -5.111140954916493e-10f, 1.6620682607992876e-09f, -3.725332542448001e-10f,
+      -1.6474616115758067e-09f, 3.439462326060294e-10f, -5.309637729489225e-10f, 7.605375773600542e-10f,
+     },
+     {
+      1.2381705438713198e-08f, 1.1260724297468272e-10f, -6.392645857111745e-10f, 1.7283970921155856e-09f,
+      8.973631837605467e-10f, 2.7534780011606586e-10f, -1.0007332462702578e-10f, 1.574445296359528e-10f,
+      1.1948873834821683e-10f, 2.1589380283515425e-10f, 1.6179212483646843e-11f, 1.955576846290885e-11f,
+      -5.246527171043347e-11f, -2.6012202808400886e-11f, -5.644324591047578e-11f, 4.224649796658042e-11f,
+     },
+  };
+};
+
+// table[idx] per lane, for idx in [0, 16): one TableLookupLanes on 16-lane
+// vectors, two and a blend on 8-lane ones, a gather elsewhere.
+template <class D>
+HWY_INLINE V<D> LookupInterval(D d, const float* table, V<hn::RebindToSigned<D>> idx) {
+  constexpr size_t kLanes = hn::MaxLanes(D());
+  if constexpr (kLanes == 16) {
+    return hn::TableLookupLanes(hn::Load(d, table), hn::IndicesFromVec(d, idx));
+  } else if constexpr (kLanes == 8) {
+    const hn::RebindToSigned<D> di;
+    const auto i8 = hn::IndicesFromVec(d, hn::And(idx, hn::Set(di, 7)));
+    const V<D> lo = hn::TableLookupLanes(hn::Load(d, table), i8);
+    const V<D> hi = hn::TableLookupLanes(hn::Load(d, table + 8), i8);
+    return hn::IfThenElse(hn::RebindMask(d, hn::Gt(idx, hn::Set(di, 7))), hi, lo);
+  } else {
+    return hn::GatherIndex(d, table, idx);
+  }
+}
 
 struct Gelu {
   // float32 natively on FMA targets, every mode (through float64 on SSE4
@@ -139,6 +234,16 @@ struct Gelu {
       s.parts = ComputeExpPartsNonPositive(d, hn::Mul(sq, minus_half), hn::Mul(sq_lo, minus_half));
       s.n = s.parts.N(d);
       s.n_lo = s.parts.NLo(d);
+      if constexpr (sizeof(T) == 4) {
+        TailFromTable(&s);
+      } else {
+        TailFromT(&s);
+      }
+      return s;
+    }
+    // double: R(a) = S(t) / (a + K) (GeluTail).
+    HWY_INLINE void TailFromT(State* ps) const {
+      State& s = *ps;
       // a + K exactly, and t = (a - K) / (a + K) (only the polynomial's
       // argument: its rounding moves the point, not the value).
       const V<D> k = hn::Set(d, C::kK);
@@ -167,7 +272,35 @@ struct Gelu {
       // and 30 % (double) on t's range, plenty for a term below an ULP of S.
       sv_lo = hn::MulAdd(hn::MulAdd(t, p, w), t_lo, sv_lo);
       s.r_hi = DivideHiLo(d, sv, sv_lo, ak, ak_lo, rcp, &s.r_lo);
-      return s;
+    }
+    // R(a) as r_hi + r_lo from GeluTailTable: Horner in u, the last two
+    // steps compensated (their FMAs' exact residuals and c0, c1's lo parts
+    // carried), so R keeps ~2^-30 where f' amplifies it (R - a k cancels).
+    HWY_INLINE void TailFromTable(State* s) const {
+      using Table = GeluTailTable;
+      const hn::RebindToSigned<D> di;
+      // i = a rounded to an integer (ties to even: |u| = 1/2 either way),
+      // in the low bits of a + 2^23, where the permute reads its index.
+      // Beyond 15.5 (f and f' are 0 there) the polynomial of 15.
+      const V<D> a = hn::Min(s->a, hn::Set(d, 15.5f));
+      const V<D> shifted = hn::Add(a, hn::Set(d, 0x1p23f));
+      const auto idx = hn::And(hn::BitCast(di, shifted), hn::Set(di, 15));
+      const V<D> u = hn::Sub(a, hn::Sub(shifted, hn::Set(d, 0x1p23f)));
+      V<D> p3 = LookupInterval(d, Table::kC[Table::kDegree], idx);
+      for (int k = Table::kDegree - 1; k >= 3; --k) {
+        p3 = hn::MulAdd(p3, u, LookupInterval(d, Table::kC[k], idx));
+      }
+      const V<D> c2 = LookupInterval(d, Table::kC[2], idx);
+      const V<D> c1 = LookupInterval(d, Table::kC[1], idx);
+      const V<D> c0 = LookupInterval(d, Table::kC[0], idx);
+      const V<D> p = hn::MulAdd(p3, u, c2);
+      const V<D> p_lo = ExactFma(d, u, p3, hn::Sub(c2, p));
+      const V<D> w = hn::MulAdd(u, p, c1);
+      const V<D> w_lo = hn::Add(hn::MulAdd(u, p_lo, ExactFma(d, u, p, hn::Sub(c1, w))),
+                                LookupInterval(d, Table::kLo[1], idx));
+      s->r_hi = hn::MulAdd(u, w, c0);
+      const V<D> r_lo = ExactFma(d, u, w, hn::Sub(c0, s->r_hi));
+      s->r_lo = hn::Add(hn::MulAdd(u, w_lo, r_lo), LookupInterval(d, Table::kLo[0], idx));
     }
     // x < 0: f = x Q = x n R 2^q, scaled last; x >= 0: f = x (1 - Q), with
     // 1 - Q as hi + lo.

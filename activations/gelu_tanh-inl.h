@@ -82,10 +82,11 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct GeluTanh {
-  // float32: the forward natively; the derivative through float64, whose
-  // one final rounding keeps it within 1 ULP also next to the zero of f'.
+  // float32 natively on FMA targets, every mode (through float64 on SSE4
+  // and scalar): f and f' share Prepare's exponential, and next to the zero
+  // of f' a series keeps f' relative (Slope).
   static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
-  static constexpr bool kFloatDerivativeViaDouble = true;
+  static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
 
   template <class D>
   struct Kernel {
@@ -107,9 +108,11 @@ struct GeluTanh {
     static constexpr T kK2Lo = kF ? T(2.3988324659995897e-09) : T(-6.175149918155315e-19);
     static constexpr T kK3 = kF ? T(0.21406444907188416) : T(0.21406444881780073);
     static constexpr T kK3Lo = kF ? T(-2.540834209696641e-10) : T(1.2025242832367862e-17);
-    // |x| beyond which f is x or 0: x^3 stays finite, and so does its
-    // Veltkamp split.
-    static constexpr T kClamp = kF ? T(1e12) : T(1e90);
+    // |x| beyond which f is x or 0 and g f' is g or 0 for every finite g:
+    // x^3 stays finite, and so does its Veltkamp split. float32: 20 (exp(2u)
+    // = exp(-603) is 0 there), so that g x (2u)', multiplied in before the
+    // final scaling, stays finite for |g| < 1e35 (float64: 1e90).
+    static constexpr T kClamp = kF ? T(20) : T(1e90);
 
     struct State {
       V<D> xc, sq, sq_lo;  // x clamped; x^2 = sq + sq_lo
@@ -141,15 +144,69 @@ struct GeluTanh {
     HWY_INLINE V<D> Value(const State& s, V<D> x) const {
       return s.s.template MulSigmoidAny<true>(d, x);
     }
-    // g (sigmoid(2u) + x (2u)' sigmoid'(2u)).
+    // g (sigmoid(2u) + x (2u)' sigmoid'(2u)), as Logistic::SigmoidPlusSlope
+    // with s = x (2u)': for 2u < 0 its numerator W = 1 + e + s, e = exp(2u),
+    // vanishes at x0 = -0.75246 (the zero of f'). float32 carries e's
+    // rounding (kExtended) and, within kNear of x0, takes W from its Taylor
+    // series (SeriesNearZero) instead of the sum, whose cancellation there
+    // would leave f' several ULP off. float64 has the bounds'
+    // derivative_near_zero exception instead.
     template <class G>
-    HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
+    HWY_INLINE V<D> Slope(const State& s, V<D> x, G g) const {
       V<D> dz_lo;
       const V<D> dz = PolyHiLo(s.sq, s.sq_lo, kK1, kK1Lo, kK3, kK3Lo, &dz_lo);
       V<D> slope_lo;
       const V<D> slope = TwoProduct(d, s.xc, dz, &slope_lo);
       slope_lo = hn::MulAdd(s.xc, dz_lo, slope_lo);
-      return s.s.SigmoidPlusSlope(d, slope, slope_lo, g);
+      if constexpr (kF) {
+        // W = (1 + e) + s as hi + lo for every lane (SigmoidPlusSlope's own
+        // sum rounds it: up to 1.4 ULP of f' where it does not cancel), or
+        // the series within kNear of x0.
+        V<D> w_lo;
+        V<D> w = TwoSum(d, s.s.den, slope, &w_lo);
+        w_lo = hn::Add(w_lo, hn::Add(s.s.den_lo_ext, slope_lo));
+        V<D> series_lo;
+        const V<D> series = SeriesNearZero(x, &series_lo);
+        const auto near = hn::Lt(hn::Abs(hn::Sub(x, hn::Set(d, kX0))), hn::Set(d, kNear));
+        w = hn::IfThenElse(near, series, w);
+        w_lo = hn::IfThenElse(near, series_lo, w_lo);
+        const auto all = hn::Eq(w, w);  // (NaN lanes are restored by the driver)
+        return s.s.template SigmoidPlusSlope<true>(d, slope, slope_lo, g, &all, w, w_lo);
+      } else {
+        return s.s.SigmoidPlusSlope(d, slope, slope_lo, g);
+      }
+    }
+
+    // W(x0 + u) = u B(u), B(u) = c1 + u (c2 + c3 u + ... + c8 u^6): the
+    // Taylor series of W at its zero, x0, c1 and c2..c8 from
+    // tools/fit_gelu_tanh_series.py (60-digit mpmath; truncation and the
+    // coefficients' rounding to float: 1.4e-10 of B on |u| <= 1/8). u = (x -
+    // x0_hi) - x0_lo - x0_lo2, the first difference exact (Sterbenz), x0 in
+    // three floats so that u keeps its relative precision at the float
+    // nearest x0; u B as hi + *lo, renormalized (SigmoidPlusSlope's division
+    // wants a lo part below an ULP of its hi part).
+    static constexpr float kX0 = -0.7524614334106445f, kX0Lo = 1.1339627903339533e-08f,
+                           kX0Lo2 = 3.694225143957672e-16f;
+    static constexpr float kNear = 0.125f;
+    HWY_INLINE V<D> SeriesNearZero(V<D> x, V<D>* lo) const {
+      static constexpr float kC1 = 2.4606568813323975f, kC1Lo = -1.1670216082393381e-07f;
+      static constexpr float kP[] = {  // c2 .. c8
+          -0.09991152584552765f, 0.40044769644737244f,  0.0759589895606041f,
+          0.03048599138855934f,  0.011295231990516186f, 0.0036903773434460163f,
+          0.001152934622950852f};
+      V<D> u_lo;
+      const V<D> u = Fast2Sum<D>(hn::Sub(x, hn::Set(d, kX0)), hn::Set(d, -kX0Lo), &u_lo);
+      u_lo = hn::Sub(u_lo, hn::Set(d, kX0Lo2));
+      constexpr size_t kN = sizeof(kP) / sizeof(kP[0]);
+      V<D> p = hn::Set(d, kP[kN - 1]);
+      for (size_t i = kN - 1; i-- > 0;) p = hn::MulAdd(p, u, hn::Set(d, kP[i]));
+      // B = c1 + b_lo, |b_lo| < 1 % of c1.
+      const V<D> c1 = hn::Set(d, kC1);
+      const V<D> b_lo = hn::MulAdd(u, p, hn::Set(d, kC1Lo));
+      V<D> w_lo;
+      V<D> w = TwoProduct(d, u, c1, &w_lo);
+      w_lo = hn::MulAdd(u_lo, c1, hn::MulAdd(u, b_lo, w_lo));
+      return Fast2Sum<D>(w, w_lo, lo);
     }
   };
 };
