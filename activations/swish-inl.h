@@ -35,9 +35,9 @@ inline constexpr ActivationSpec kSwishSpec{
     .notes = "beta * x is formed exactly (two-product, beta split in two) so its "
              "rounding is not amplified by the exponential in the tail. float32 "
              "is native on FMA targets (through float64 on SSE4 and scalar), "
-             "with a series at the zero of f' (beta*x = -1.2785), so float32 has "
-             "no near-zero exception; float64 has the bounds' derivative_near_zero "
-             "one.",
+             "with a series within 1/2 of the zero of f' (beta*x = -1.2785), so "
+             "float32 has no near-zero exception; float64 has the bounds' "
+             "derivative_near_zero one.",
     .reference = {&SwishReference, &SwishReferenceDerivative},
     .pytorch = "none; input * torch.sigmoid(beta * input) (silu is beta = 1)",
 };
@@ -129,8 +129,8 @@ struct SwishKernel {
   // 1 + z + e^z at z0, truncated below 2^-28 of B. At |u| = 1/2, e / W <=
   // 0.7, so beyond the window e's error reaches f' at most once (it enters
   // f' as a factor for z < 0 anyway). e's error is halved by carrying n's
-  // rounding (n_lo, exact); 1/D gets one Newton step, so the division's
-  // approximation stays below 2^-40.
+  // rounding (n_lo, exact). Measured (ulp_survey, all targets): 1.02 ULP
+  // (silu derivative), 1.07 (backward), 1.22 / 1.27 (swish, beta = 1.7).
   template <class G>
   HWY_INLINE V<D> SlopeFloat(const State& s, G g) const {
     const Logistic<D>& L = s.gate;
@@ -145,8 +145,8 @@ struct SwishKernel {
     w_lo = hn::Add(w_lo, L.den_lo);
     if constexpr (!kUnitBeta) w_lo = hn::MulAdd(s.z_lo, k, w_lo);
     // Near z0: the series. z0 = -1.2784645427610737951 (mpmath) as hi + lo
-    // floats (the rest, 1.1e-16, is below 2^-26 of u for every float z but
-    // the one nearest z0, where it is 2^-27); 1 + c = -z0.
+    // floats (the rest, 1.1e-16, is 2^-27 of u at the float nearest z0 and
+    // below 2^-29 elsewhere); 1 + c = -z0, c = e^z0 rounded to float.
     const V<D> z0 = hn::Set(d, -1.2784645557403564f);
     const V<D> z0_lo = hn::Set(d, 1.2979282537628478e-08f);
     // u = z - z0 as hi + lo, lo below an ULP of hi (z is a float near z0,
@@ -175,17 +175,18 @@ struct SwishKernel {
     V<D> num = TwoProduct(d, m, w, &num_lo);
     num_lo = hn::MulAdd(m, w_lo, hn::MulAdd(m_lo, w, num_lo));
     TimesHiLo(d, g, &num, &num_lo);
-    // u B's lo part is up to 7 % of it: the division wants 1/D to 2^-24.
+    // One Newton step on 1/D (VRCP14's 2^-14 on AVX-512): the corrected
+    // division leaves the approximation's error times num_lo / num, and the
+    // series' lo part (u b_lo) is up to 7 % of W.
     const V<D> r = hn::MulAdd(L.r, hn::NegMulAdd(L.den, L.r, one), L.r);
     return L.parts.ScaleWhere(L.negative, DivideBySquare(d, num, num_lo, L.den, L.den_lo, r));
   }
 };
 
 struct Swish {
-  // The float32 forward is native (x sigmoid(z) has no cancellation and the
-  // exact two-product keeps z's rounding out of the tail); the derivative
-  // runs through the float64 kernel, whose single final rounding keeps it
-  // within 1 ULP also next to the zero of f'.
+  // float32 is native on FMA targets (x sigmoid(z) has no cancellation and
+  // the exact two-product keeps z's rounding out of the tail; the derivative
+  // is SlopeFloat above) and through float64 on SSE4 and scalar.
   static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
   static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
   template <class D>
