@@ -68,6 +68,25 @@ template <typename T>
 double ContractUlpError(const Call& call, T got, long double want, long double input,
                         long double grad, bool is_derivative);
 
+// ContractUlpError<T> for many elements of one call's tensor, with the
+// catalogue's bounds looked up once (what the exhaustive certificate spends
+// most of its time on): ContractUlp<T>(call, is_derivative)(got, want, input,
+// grad) equals ContractUlpError<T>(call, got, want, input, grad,
+// is_derivative), bit for bit. Holds copies of the bounds, not the call.
+// Thread-compatible.
+template <typename T>
+class ContractUlp {
+ public:
+  ContractUlp(const Call& call, bool is_derivative);
+  double operator()(T got, long double want, long double input, long double grad) const;
+
+ private:
+  bool is_derivative_;
+  bool backward_;               // the near-zero slack scales with |g|
+  long double near_zero_slack_;  // UlpBounds::derivative_near_zero_ulp_of_one
+  double bound_;                 // MaxUlpError of the element's tensor
+};
+
 // The contract's error of each element of one line (n values along its dim)
 // of a function that is not elementwise: `got` the computed line (values of
 // `dtype`, widened), `input` and `grad` (kBackward; else null) the line's

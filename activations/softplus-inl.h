@@ -85,12 +85,17 @@ struct Softplus {
     // beta = beta_hi + beta_lo: in float32 the rounding of beta itself would
     // be amplified by exp in the tail; 1/beta for the corrected division.
     V<D> beta, beta_lo, inv_beta, threshold;
+    // beta = 1 (the default): z = x exactly and no division, the same bits
+    // as the general path (where z_lo = 0 and the division is exact) for
+    // less work.
+    bool unit_beta;
     Kernel(D d_in, const ParamValues& p)
         : d(d_in),
           beta(hn::Set(d_in, static_cast<T>(p[0]))),
           beta_lo(hn::Set(d_in, static_cast<T>(p[0] - static_cast<T>(p[0])))),
           inv_beta(hn::Set(d_in, static_cast<T>(1 / p[0]))),
-          threshold(hn::Set(d_in, static_cast<T>(p[1]))) {}
+          threshold(hn::Set(d_in, static_cast<T>(p[1]))),
+          unit_beta(p[0] == 1.0) {}
 
     // z = beta x = zh + zl exactly; f' = sigmoid(z).
     struct State {
@@ -100,6 +105,7 @@ struct Softplus {
     };
     HWY_INLINE State Prepare(V<D> x) const {
       const V<D> xc = ClampHuge(d, x);
+      if (unit_beta) return {xc, hn::Zero(d), Logistic<D>(d, xc), hn::Gt(xc, threshold)};
       V<D> zl;
       const V<D> z = TwoProductClamped(d, beta, xc, &zl);
       zl = hn::MulAdd(beta_lo, xc, zl);
@@ -126,7 +132,8 @@ struct Softplus {
       sp = hn::IfThenElse(tail, s.s.n, sp);
       sp_lo = hn::IfThenElse(tail, hn::NegMulAdd(hn::Mul(s.s.n, s.s.e), hn::Set(d, 0.5), n_lo),
                              sp_lo);
-      const V<D> y = DivideCorrected(d, sp, sp_lo, beta, beta_lo, inv_beta);
+      const V<D> y =
+          unit_beta ? hn::Add(sp, sp_lo) : DivideCorrected(d, sp, sp_lo, beta, beta_lo, inv_beta);
       return hn::IfThenElse(s.linear, x, s.s.parts.ScaleWhere(tail, y));
     }
     // g sigmoid(z), g multiplied in before the final scaling.

@@ -80,10 +80,14 @@ struct SwishKernel {
   // beta = beta_hi + beta_lo: in float32 the rounding of beta itself would
   // otherwise be amplified by exp in the tail (40 ULP at z = -87).
   V<D> beta, beta_lo;
+  // beta = 1 (the default) at run time: z = x exactly, the unit path, with
+  // the same bits as the general one (z_lo = 0 there) for less work.
+  bool unit_beta;
   SwishKernel(D d_in, double b)
       : d(d_in),
         beta(hn::Set(d_in, static_cast<T>(b))),
-        beta_lo(hn::Set(d_in, static_cast<T>(b - static_cast<T>(b)))) {}
+        beta_lo(hn::Set(d_in, static_cast<T>(b - static_cast<T>(b)))),
+        unit_beta(b == 1.0) {}
 
   struct State {
     V<D> z, z_lo;  // beta x exactly, x clamped to +-kHuge
@@ -91,7 +95,7 @@ struct SwishKernel {
   };
   HWY_INLINE State Prepare(V<D> x) const {
     const V<D> xc = ClampHuge(d, x);
-    if constexpr (kUnitBeta) {
+    if (kUnitBeta || unit_beta) {
       return {xc, hn::Zero(d), Logistic<D>(d, xc)};
     } else {
       V<D> z_lo;
@@ -101,41 +105,79 @@ struct SwishKernel {
     }
   }
   HWY_INLINE V<D> Value(const State& s, V<D> x) const { return s.gate.MulSigmoidAny(d, x); }
-  // g (sigmoid(z) + z sigmoid'(z)), g multiplied in before the final scaling.
-  // For z < 0 the numerator holds W = 1 + e^z + z, which vanishes at z0 =
-  // -1.27846 (the zero of f'). float32 carries e^z to ~2^-30 (the
-  // exponential's rounding carried; its polynomial's 0.02 ULP remains),
-  // enough where |W| > e^z / 4, i.e. |z - z0| > 1/16; closer, W = u B(u)
-  // with u = z - z0 (exact: Sterbenz and the lo parts) and B(u) = (1 + c) +
-  // c u (1/2 + u (1/6 + u (1/24 + u/120))), c = e^z0 = -(1 + z0): the
-  // Taylor series of 1 + z + e^z at z0, whose next term is below 2^-29 of B
-  // there. float64 has the stated absolute error there instead
-  // (UlpBounds::derivative_near_zero_ulp_of_one).
+  // g f'(x) = g (sigmoid(z) + z sigmoid'(z)), g multiplied in before the
+  // final scaling. With e = exp(-|z|) = n 2^q and D = 1 + e,
+  //   f' = m W / D^2,  W = D + z k,  (m, k) = (1, e) for z >= 0, (e, 1) for z < 0,
+  // so both signs take one path: W and m W as hi + lo, one corrected
+  // division by D^2, the scaling by 2^q last (g f' stays accurate where f'
+  // alone is subnormal). float32 (FMA targets) has its own path, float64
+  // the Logistic's SigmoidPlusSlope.
   template <class G>
   HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
     if constexpr (sizeof(T) == 4) {
-      // z0 and 1 + c = -z0 as hi + lo floats; c = 0.2784645427610738.
-      const V<D> z0 = hn::Set(d, -1.27846455574035645f);
-      const V<D> z0_lo = hn::Set(d, 1.2979283e-08f);
-      V<D> u_lo;
-      const V<D> u = Fast2Sum<D>(hn::Sub(s.z, z0), hn::Sub(s.z_lo, z0_lo), &u_lo);
-      const auto near = hn::Lt(hn::Abs(u), hn::Set(d, 1.0f / 16));
-      const V<D> c = hn::Set(d, 0.27846454f);
-      V<D> series = hn::MulAdd(u, hn::Set(d, 1.0f / 120), hn::Set(d, 1.0f / 24));
-      series = hn::MulAdd(u, series, hn::Set(d, 1.0f / 6));
-      series = hn::MulAdd(u, series, hn::Set(d, 0.5f));
-      const V<D> b_lo = hn::MulAdd(c, hn::Mul(u, series), hn::Set(d, -1.2979283e-08f));
-      const V<D> b_hi = hn::Neg(z0);
-      V<D> w_lo;
-      V<D> w = TwoProduct(d, u, b_hi, &w_lo);
-      w_lo = hn::MulAdd(u_lo, b_hi, hn::MulAdd(u, b_lo, w_lo));
-      // Renormalized: u b_lo is up to 1 % of w, and the corrected division
-      // wants a lo part below an ULP of its hi part.
-      w = Fast2Sum<D>(w, w_lo, &w_lo);
-      return s.gate.template SigmoidPlusSlope<true>(d, s.z, s.z_lo, g, &near, w, w_lo);
+      return SlopeFloat(s, g);
     } else {
       return s.gate.SigmoidPlusSlope(d, s.z, s.z_lo, g);
     }
+  }
+
+  // float32. For z < 0, W = 1 + z + e vanishes at z0 = -1.27846 (the zero
+  // of f'), where the error of e (about an ULP) would be amplified by e / W.
+  // Within 1/2 of z0, W = u B(u) instead, u = z - z0 (exact: Sterbenz, and
+  // z0's and z's lo parts in u_lo) and B(u) = (1 + c) + c u P(u), P(u) =
+  // sum u^k / (k + 2)! for k < 7, c = e^z0 = -(1 + z0): the Taylor series of
+  // 1 + z + e^z at z0, truncated below 2^-28 of B. At |u| = 1/2, e / W <=
+  // 0.7, so beyond the window e's error reaches f' at most once (it enters
+  // f' as a factor for z < 0 anyway). e's error is halved by carrying n's
+  // rounding (n_lo, exact); 1/D gets one Newton step, so the division's
+  // approximation stays below 2^-40.
+  template <class G>
+  HWY_INLINE V<D> SlopeFloat(const State& s, G g) const {
+    const Logistic<D>& L = s.gate;
+    const V<D> one = hn::Set(d, 1.0f);
+    const V<D> k = hn::IfThenElse(L.negative, one, L.e);
+    // W = D + z k as w + w_lo exactly (Fast2Sum, the larger term first):
+    // w - D is exact where |z k| <= D (always for z >= 0: z e < 1), w - z
+    // where |z| > D, i.e. where w < 0.
+    V<D> w = hn::MulAdd(s.z, k, L.den);
+    V<D> w_lo = hn::IfThenElse(hn::Lt(w, hn::Zero(d)), hn::Sub(L.den, hn::Sub(w, s.z)),
+                               hn::MulAdd(s.z, k, hn::Sub(L.den, w)));
+    w_lo = hn::Add(w_lo, L.den_lo);
+    if constexpr (!kUnitBeta) w_lo = hn::MulAdd(s.z_lo, k, w_lo);
+    // Near z0: the series. z0 = -1.2784645427610737951 (mpmath) as hi + lo
+    // floats (the rest, 1.1e-16, is below 2^-26 of u for every float z but
+    // the one nearest z0, where it is 2^-27); 1 + c = -z0.
+    const V<D> z0 = hn::Set(d, -1.2784645557403564f);
+    const V<D> z0_lo = hn::Set(d, 1.2979282537628478e-08f);
+    // u = z - z0 as hi + lo, lo below an ULP of hi (z is a float near z0,
+    // so z - z0_hi is 0 or at least 2^-24).
+    V<D> u_lo = kUnitBeta ? hn::Neg(z0_lo) : hn::Sub(s.z_lo, z0_lo);
+    const V<D> u = Fast2Sum<D>(hn::Sub(s.z, z0), u_lo, &u_lo);
+    const auto near = hn::Lt(hn::Abs(u), hn::Set(d, 0.5f));
+    V<D> p = hn::MulAdd(u, hn::Set(d, 1.0f / 40320), hn::Set(d, 1.0f / 5040));
+    p = hn::MulAdd(u, p, hn::Set(d, 1.0f / 720));
+    p = hn::MulAdd(u, p, hn::Set(d, 1.0f / 120));
+    p = hn::MulAdd(u, p, hn::Set(d, 1.0f / 24));
+    p = hn::MulAdd(u, p, hn::Set(d, 1.0f / 6));
+    p = hn::MulAdd(u, p, hn::Set(d, 0.5f));
+    const V<D> b_lo = hn::MulAdd(hn::Mul(hn::Set(d, 0.27846455574035645f), u), p, hn::Neg(z0_lo));
+    const V<D> b_hi = hn::Neg(z0);
+    V<D> ws_lo;
+    const V<D> ws = TwoProduct(d, u, b_hi, &ws_lo);
+    ws_lo = hn::MulAdd(u, b_lo, hn::MulAdd(u_lo, b_hi, ws_lo));
+    w = hn::IfThenElse(near, ws, w);
+    w_lo = hn::IfThenElse(near, ws_lo, w_lo);
+    // m W, with n's rounding (n_lo = 1 + pm1 - n, exact) for z < 0.
+    const V<D> m = hn::IfThenElse(L.negative, L.n, one);
+    const V<D> m_lo =
+        hn::IfThenElseZero(L.negative, hn::Sub(L.parts.pm1, hn::Sub(L.n, one)));
+    V<D> num_lo;
+    V<D> num = TwoProduct(d, m, w, &num_lo);
+    num_lo = hn::MulAdd(m, w_lo, hn::MulAdd(m_lo, w, num_lo));
+    TimesHiLo(d, g, &num, &num_lo);
+    // u B's lo part is up to 7 % of it: the division wants 1/D to 2^-24.
+    const V<D> r = hn::MulAdd(L.r, hn::NegMulAdd(L.den, L.r, one), L.r);
+    return L.parts.ScaleWhere(L.negative, DivideBySquare(d, num, num_lo, L.den, L.den_lo, r));
   }
 };
 

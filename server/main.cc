@@ -52,6 +52,10 @@ ABSL_FLAG(int, threads, 0, "Compute threads; 0 means all cores");
 ABSL_FLAG(int, compute_nice, 5,
           "Compute threads run this much nicer than the process (0..19): "
           "under a saturated CPU, health checks and refusals go first");
+ABSL_FLAG(std::uint64_t, parallel_threshold, std::uint64_t{1} << 18,
+          "A call with fewer input values than this is computed on the gRPC "
+          "thread that received it; larger ones are split across the compute "
+          "threads");
 ABSL_FLAG(int, max_message_bytes, 64 << 20,
           "Largest request accepted, in bytes (RESOURCE_EXHAUSTED above)");
 ABSL_FLAG(std::uint64_t, max_elements, std::uint64_t{1} << 24,
@@ -177,6 +181,7 @@ int main(int argc, char** argv) {
   options.port = absl::GetFlag(FLAGS_port);
   options.threads = absl::GetFlag(FLAGS_threads);
   options.compute_nice = absl::GetFlag(FLAGS_compute_nice);
+  options.parallel_threshold = absl::GetFlag(FLAGS_parallel_threshold);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.max_elements = absl::GetFlag(FLAGS_max_elements);
   options.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);

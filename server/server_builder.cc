@@ -26,6 +26,7 @@ activations::Options EngineOptions(const ServerOptions& options) {
   activations::Options engine;
   engine.threads = options.threads;
   engine.worker_nice = options.compute_nice;
+  engine.parallel_threshold = options.parallel_threshold;
   return engine;
 }
 

@@ -37,6 +37,13 @@ struct ServerOptions {
   // that under a saturated CPU gRPC's threads -- health checks, refusals,
   // reading and writing -- get it first.
   int compute_nice = 5;
+  // A call with fewer input values than this is computed on the gRPC thread
+  // that received it; a larger one is split across the compute threads. A
+  // hand-off to the compute threads costs more than it saves below a few
+  // hundred thousand values: at 64 Ki float32 values per call it cost ~70 us
+  // of CPU per call (the workers' wake-up and spin), a third of the call
+  // (docs/benchmarks.md, "Inline below 256 Ki values").
+  std::size_t parallel_threshold = std::size_t{1} << 18;
   // Largest request message accepted, in bytes; larger ones fail with
   // RESOURCE_EXHAUSTED before they reach the service. 64 MiB holds 16 Mi
   // float32 values.

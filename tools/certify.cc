@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <string_view>
@@ -15,6 +16,7 @@
 #include "activations/reference.h"
 #include "tbb/blocked_range.h"
 #include "tbb/combinable.h"
+#include "tbb/enumerable_thread_specific.h"
 #include "tbb/global_control.h"
 #include "tbb/parallel_for.h"
 
@@ -30,36 +32,71 @@ std::uint64_t SplitMix64(std::uint64_t z) {
   return z ^ (z >> 31);
 }
 
-// Values of one dtype: exact as double, and as the bytes a Job reads.
+// Values of one dtype, as the bytes a Job reads and writes.
 struct Storage {
-  DType dtype;
+  DType dtype = DType::kFloat32;
   std::vector<unsigned char> bytes;
 
-  Storage(DType t, std::size_t n) : dtype(t), bytes(n * DTypeSize(t)) {}
+  void Resize(DType t, std::size_t n) {
+    dtype = t;
+    bytes.resize(n * DTypeSize(t));
+  }
   void* data() { return bytes.data(); }
-  // Rounds v to the dtype (exact for values already of it).
-  void Set(std::size_t i, double v) {
-    unsigned char* p = bytes.data() + i * DTypeSize(dtype);
+  // Rounds each value to the dtype (exact for values already of it) and
+  // returns the rounded values, exactly, in `v`.
+  void Set(std::vector<double>* v) {
+    const std::size_t n = v->size();
+    double* d = v->data();
     switch (dtype) {
-      case DType::kFloat32: { const float f = static_cast<float>(v); std::memcpy(p, &f, 4); return; }
-      case DType::kFloat64: std::memcpy(p, &v, 8); return;
-      case DType::kBFloat16: { const auto h = FloatToBFloat16(static_cast<float>(v)); std::memcpy(p, &h, 2); return; }
-      case DType::kFloat16: { const auto h = FloatToFloat16(static_cast<float>(v)); std::memcpy(p, &h, 2); return; }
+      case DType::kFloat32: {
+        for (std::size_t i = 0; i < n; ++i) {
+          const float f = static_cast<float>(d[i]);
+          std::memcpy(bytes.data() + 4 * i, &f, 4);
+          d[i] = f;
+        }
+        return;
+      }
+      case DType::kFloat64: std::memcpy(bytes.data(), d, n * 8); return;
+      case DType::kBFloat16:
+      case DType::kFloat16:
+        for (std::size_t i = 0; i < n; ++i) {
+          const std::uint16_t h = dtype == DType::kBFloat16
+                                      ? FloatToBFloat16(static_cast<float>(d[i]))
+                                      : FloatToFloat16(static_cast<float>(d[i]));
+          std::memcpy(bytes.data() + 2 * i, &h, 2);
+          d[i] = dtype == DType::kBFloat16 ? BFloat16ToFloat(h) : Float16ToFloat(h);
+        }
+        return;
     }
   }
-  double Get(std::size_t i) const {
-    const unsigned char* p = bytes.data() + i * DTypeSize(dtype);
+  // The first v->size() values, exactly.
+  void Get(std::vector<double>* v) const {
+    const std::size_t n = v->size();
+    double* d = v->data();
     switch (dtype) {
-      case DType::kFloat32: { float f; std::memcpy(&f, p, 4); return f; }
-      case DType::kFloat64: { double f; std::memcpy(&f, p, 8); return f; }
-      case DType::kBFloat16: { std::uint16_t h; std::memcpy(&h, p, 2); return BFloat16ToFloat(h); }
-      case DType::kFloat16: { std::uint16_t h; std::memcpy(&h, p, 2); return Float16ToFloat(h); }
+      case DType::kFloat32: {
+        for (std::size_t i = 0; i < n; ++i) {
+          float f;
+          std::memcpy(&f, bytes.data() + 4 * i, 4);
+          d[i] = f;
+        }
+        return;
+      }
+      case DType::kFloat64: std::memcpy(d, bytes.data(), n * 8); return;
+      case DType::kBFloat16:
+      case DType::kFloat16:
+        for (std::size_t i = 0; i < n; ++i) {
+          std::uint16_t h;
+          std::memcpy(&h, bytes.data() + 2 * i, 2);
+          d[i] = dtype == DType::kBFloat16 ? BFloat16ToFloat(h) : Float16ToFloat(h);
+        }
+        return;
     }
-    return 0;
   }
 };
 
-// Input number i of the plan (i < Count(plan)), exactly a value of the dtype.
+}  // namespace
+
 double InputAt(const Plan& plan, std::uint64_t i) {
   switch (plan.dtype) {
     case DType::kFloat32: {
@@ -83,7 +120,13 @@ double InputAt(const Plan& plan, std::uint64_t i) {
   return 0;
 }
 
-std::uint64_t Count(const Plan& plan) {
+double GradientAt(std::uint64_t i) {
+  const std::uint64_t r = SplitMix64(i ^ 0x5DEECE66Dull);
+  const double m = 0.5 + 1.5 * static_cast<double>(r >> 12) * 0x1p-52;
+  return (r & 1) ? -m : m;
+}
+
+std::uint64_t InputCount(const Plan& plan) {
   switch (plan.dtype) {
     case DType::kFloat32: return ((std::uint64_t{1} << 32) + plan.stride - 1) / plan.stride;
     case DType::kBFloat16:
@@ -93,13 +136,16 @@ std::uint64_t Count(const Plan& plan) {
   return 0;
 }
 
-// The upstream gradient for input i: +-[0.5, 2), so g f' rounds as a real
-// product does.
-double GradAt(std::uint64_t i) {
-  const std::uint64_t r = SplitMix64(i ^ 0x5DEECE66Dull);
-  const double m = 0.5 + 1.5 * static_cast<double>(r >> 12) * 0x1p-52;
-  return (r & 1) ? -m : m;
+std::pair<std::uint64_t, std::uint64_t> ShardRange(const Plan& plan) {
+  const std::uint64_t count = InputCount(plan), shards = std::max<std::uint64_t>(plan.shards, 1);
+  // floor(count * k / shards) without overflow (for shards < 2^32).
+  auto edge = [&](std::uint64_t k) {
+    return count / shards * k + count % shards * k / shards;
+  };
+  return {edge(std::min(plan.shard, shards)), edge(std::min(plan.shard + 1, shards))};
 }
+
+namespace {
 
 // One call of a function: its modes as rows.
 struct Target {
@@ -190,9 +236,14 @@ struct Worst {
   std::uint64_t checked = 0, over = 0;
 
   void Add(double err, std::uint64_t i, double x, double got_i, long double w, double bound) {
-    ++checked;
     if (err > bound) ++over;
-    if (err > ulp || (err == ulp && i < index)) *this = {err, i, x, got_i, w, checked, over};
+    if (err > ulp || (err == ulp && i < index)) {
+      ulp = err;
+      index = i;
+      input = x;
+      got = got_i;
+      want = w;
+    }
   }
   void Merge(const Worst& o) {
     const std::uint64_t c = checked + o.checked, v = over + o.over;
@@ -201,19 +252,6 @@ struct Worst {
     over = v;
   }
 };
-
-double Contract(DType dtype, const Call& call, double got, long double want, double x,
-                double g, bool is_derivative) {
-  switch (dtype) {
-    case DType::kFloat32:
-      return reference::ContractUlpError<float>(call, static_cast<float>(got), want, x, g,
-                                                is_derivative);
-    case DType::kFloat64:
-      return reference::ContractUlpError<double>(call, got, want, x, g, is_derivative);
-    default:
-      return reference::ContractUlpError(dtype, call, got, want);
-  }
-}
 
 // Rows of one target: forward, derivative, forward_and_derivative's two
 // tensors, backward and, where allowed, derivative and backward from y.
@@ -226,6 +264,16 @@ const char* const kRowNames[kRows] = {"forward",
                                       "backward",
                                       "derivative (from y)",
                                       "backward (from y)"};
+// Each row's bit of Plan::rows.
+constexpr unsigned kRowBit[kRows] = {kForwardRow,
+                                     kDerivativeRow,
+                                     kForwardAndDerivativeRows,
+                                     kForwardAndDerivativeRows,
+                                     kBackwardRow,
+                                     kDerivativeFromOutputRow,
+                                     kBackwardFromOutputRow};
+constexpr const char* kRowSetNames[] = {"forward",  "derivative",        "forward_and_derivative",
+                                        "backward", "derivative_from_y", "backward_from_y"};
 
 // The row's call and tensor.
 struct RowCall {
@@ -243,68 +291,189 @@ std::array<RowCall, kRows> RowCalls(const Target& t) {
            {&t.backward_y, kOut}}};
 }
 
+bool Checks(const Plan& plan, const Target& t, int k) {
+  return (plan.rows & kRowBit[k]) != 0 && (k < kFirstFromOutputRow || t.from_output);
+}
+
+// One thread's buffers, reused from chunk to chunk: inputs, gradients and
+// y = f(x) as the dtype's bytes and exactly as doubles, the references, and
+// each kernel result.
+struct Scratch {
+  Storage x, g, y, out[kRows];
+  std::vector<double> xd, gd, yd, got[kRows];
+  std::vector<long double> f, df, dy;
+};
+
+// The contract's error of one row's elements: ContractUlp for float32 and
+// float64 (bounds looked up once), reference::ContractUlpError for the
+// 16-bit types.
+class RowError {
+ public:
+  RowError(DType dtype, const Call& call, bool is_derivative)
+      : dtype_(dtype), call_(call), f32_(call, is_derivative), f64_(call, is_derivative) {}
+  double operator()(double got, long double want, double input, double grad) const {
+    switch (dtype_) {
+      case DType::kFloat32: return f32_(static_cast<float>(got), want, input, grad);
+      case DType::kFloat64: return f64_(got, want, input, grad);
+      default: return reference::ContractUlpError(dtype_, call_, got, want);
+    }
+  }
+
+ private:
+  DType dtype_;
+  Call call_;
+  reference::ContractUlp<float> f32_;
+  reference::ContractUlp<double> f64_;
+};
+
+// An upper bound on reference::UlpError<float>(got, want), and so on the
+// contract's error, which is never larger (ContractUlp only lowers it to 0),
+// computed in double; +inf where it is not cheap. Most elements of a row are
+// then settled without the exact, long double, error: those whose bound is
+// below the row's worst so far and within the row's bound change neither.
+// Why it bounds: w = double(want) is within 2^-53 |w| of want, and unless w
+// is a power of two, want lies in w's binade (rounding to double crosses no
+// power of two without landing on it), so ulp(want) = 2^(e - 23) for w in
+// [2^e, 2^(e+1)); at a power of two, ulp(want) is at least half that. In
+// float's normal range below 2^127 (further up, want may round to inf, where
+// the error is counted differently), |got - want| <= |got - w| + 2^-53 |w|,
+// |got - w| in double is off by 2^-53 of itself, and 2^-53 |w| / ulp(want)
+// <= 2^-28: hence the factor and the 2^-26 added.
+double UlpErrorUpperBound(double got, long double want) {
+  const double w = static_cast<double>(want);
+  const double a = std::fabs(w);
+  if (!(a >= 0x1p-126 && a < 0x1p127) || !std::isfinite(got)) {
+    return std::numeric_limits<double>::infinity();
+  }
+  std::uint64_t bits;
+  std::memcpy(&bits, &a, 8);
+  const bool power_of_two = (bits & ((std::uint64_t{1} << 52) - 1)) == 0;
+  // 1 / ulp: 2^(23 - e), one more at a power of two; its bits directly.
+  const int e = static_cast<int>(bits >> 52) - 1023;
+  const std::uint64_t inv_bits = static_cast<std::uint64_t>(1023 + 23 - e + power_of_two) << 52;
+  double inv_ulp;
+  std::memcpy(&inv_ulp, &inv_bits, 8);
+  return std::fabs(got - w) * inv_ulp * (1 + 0x1p-50) + 0x1p-26;
+}
+
+// Checks inputs [begin, end) of the plan against target t, into rows[k]
+// for each row the plan checks.
 void CheckChunk(const Plan& plan, const Target& t, std::uint64_t begin, std::uint64_t end,
-                Worst* rows) {
+                Scratch& s, Worst* rows) {
   const std::size_t n = end - begin;
   const DType dt = plan.dtype;
-  Storage x(dt, n), g(dt, n), y(dt, n), f(dt, n), d(dt, n), b1(dt, n), b2(dt, n), bw(dt, n),
-      dy(dt, n), by(dt, n);
-  std::vector<reference::Element> e(n);
+  bool row[kRows];
+  for (int k = 0; k < kRows; ++k) row[k] = Checks(plan, t, k);
+  const bool need_f = row[0] || row[2] || row[5] || row[6];  // from-y rows read y = f(x)
+  const bool need_df = row[1] || row[3] || row[4];
+  const bool from_y = row[5] || row[6];
+  for (Storage* st : {&s.x, &s.g, &s.y}) st->Resize(dt, n);
+  for (std::vector<double>* v : {&s.xd, &s.gd, &s.yd}) v->resize(n);
+  for (std::size_t i = 0; i < n; ++i) s.xd[i] = InputAt(plan, begin + i);
+  s.x.Set(&s.xd);
+  if (row[4] || row[6]) {
+    for (std::size_t i = 0; i < n; ++i) s.gd[i] = GradientAt(begin + i);
+    s.g.Set(&s.gd);
+  }
+  // The references, once per input for every row that needs them (the same
+  // values reference::Evaluate gives in each row's own mode).
+  if (need_f) s.f.resize(n);
+  if (need_df) s.df.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
-    x.Set(i, InputAt(plan, begin + i));
-    g.Set(i, GradAt(begin + i));
-    e[i] = reference::Evaluate(t.both, x.Get(i));
+    if (need_f) s.f[i] = reference::Evaluate(t.forward, s.xd[i]).output;
+    if (need_df) s.df[i] = reference::Evaluate(t.derivative, s.xd[i]).output;
+  }
+  if (from_y) {
     // "From y" rows take y = f(x) rounded to the dtype, as a caller holds
     // it: every output f reaches from this plan's inputs.
-    y.Set(i, static_cast<double>(e[i].output));
+    for (std::size_t i = 0; i < n; ++i) s.yd[i] = static_cast<double>(s.f[i]);
+    s.y.Set(&s.yd);
+    s.dy.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      s.dy[i] = reference::Evaluate(t.derivative_y, s.yd[i]).output;
+    }
   }
-  auto run = [&](const Call& call, Storage* in, Storage* out, Storage* out2) {
-    RunSerial(Job{call, dt, n, in->data(), g.data(), out->data(), out2 ? out2->data() : nullptr});
+  // The kernels, on the whole chunk.
+  auto run = [&](const Call& call, Storage& in, int k, int k2) {
+    s.out[k].Resize(dt, n);
+    if (k2 >= 0) s.out[k2].Resize(dt, n);
+    RunSerial(Job{call, dt, n, in.data(), s.g.data(), s.out[k].data(),
+                  k2 >= 0 ? s.out[k2].data() : nullptr});
+    for (int j : {k, k2}) {
+      if (j < 0) continue;
+      s.got[j].resize(n);
+      s.out[j].Get(&s.got[j]);
+    }
   };
-  run(t.forward, &x, &f, nullptr);
-  run(t.derivative, &x, &d, nullptr);
-  run(t.both, &x, &b1, &b2);
-  run(t.backward, &x, &bw, nullptr);
-  if (t.from_output) {
-    run(t.derivative_y, &y, &dy, nullptr);
-    run(t.backward_y, &y, &by, nullptr);
-  }
+  if (row[0]) run(t.forward, s.x, 0, -1);
+  if (row[1]) run(t.derivative, s.x, 1, -1);
+  if (row[2]) run(t.both, s.x, 2, 3);
+  if (row[4]) run(t.backward, s.x, 4, -1);
+  if (row[5]) run(t.derivative_y, s.y, 5, -1);
+  if (row[6]) run(t.backward_y, s.y, 6, -1);
+  // Each row against its reference.
   const std::array<RowCall, kRows> row_calls = RowCalls(t);
-  double bound[kRows];
   for (int k = 0; k < kRows; ++k) {
-    bound[k] = k < kFirstFromOutputRow || t.from_output
-                   ? plan.bound(*row_calls[k].call, dt, row_calls[k].tensor)
-                   : 0;
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint64_t idx = begin + i;
-    const double xi = x.Get(i), gi = g.Get(i);
-    const reference::Element& ei = e[i];
-    // backward: g f', a select where f' = 0 (reference::Evaluate's rule).
-    auto times_g = [&](long double deriv) -> long double {
-      return deriv == 0 && !std::isnan(gi) ? 0 : gi * deriv;
-    };
-    // One element of row k: got against want, at input `in` (x, or y).
-    auto add = [&](int k, double got, long double want, double in, double grad,
-                   bool is_derivative) {
-      rows[k].Add(Contract(dt, *row_calls[k].call, got, want, in, grad, is_derivative), idx, in,
-                  got, want, bound[k]);
-    };
-    add(0, f.Get(i), ei.output, xi, 1, false);
-    add(1, d.Get(i), ei.derivative, xi, 1, true);
-    add(2, b1.Get(i), ei.output, xi, 1, false);
-    add(3, b2.Get(i), ei.derivative, xi, 1, true);
-    add(4, bw.Get(i), times_g(ei.derivative), xi, gi, true);
-    if (t.from_output) {
-      const double yi = y.Get(i);
-      const long double dyw = reference::Evaluate(t.derivative_y, yi).output;
-      add(5, dy.Get(i), dyw, yi, 1, true);
-      add(6, by.Get(i), times_g(dyw), yi, gi, true);
+    if (!row[k]) continue;
+    const bool is_derivative = k != 0 && k != 2;
+    const RowError error(dt, *row_calls[k].call, is_derivative);
+    const double bound = plan.bound(*row_calls[k].call, dt, row_calls[k].tensor);
+    const bool backward = k == 4 || k == 6;
+    const std::vector<long double>& want = k == 0 || k == 2 ? s.f : k >= 5 ? s.dy : s.df;
+    const std::vector<double>& in = k >= 5 ? s.yd : s.xd;
+    const std::vector<double>& got = s.got[k];
+    const bool float32 = dt == DType::kFloat32;
+    Worst& w = rows[k];
+    w.checked += n;
+    for (std::size_t i = 0; i < n; ++i) {
+      long double want_i = want[i];
+      double grad = 1;
+      if (backward) {
+        // g f', a select where f' = 0 (reference::Evaluate's rule).
+        grad = s.gd[i];
+        want_i = want_i == 0 && !std::isnan(grad) ? 0 : grad * want_i;
+      }
+      if (float32) {
+        // Settled without the exact error: an element that can be neither
+        // the worst (not even a tie) nor over the bound.
+        const double upper = UlpErrorUpperBound(got[i], want_i);
+        if (upper < w.ulp && upper <= bound) continue;
+      }
+      // Exact results: error 0 whatever the contract's exceptions.
+      const double err = got[i] == want_i ? 0 : error(got[i], want_i, in[i], grad);
+      w.Add(err, begin + i, in[i], got[i], want_i, bound);
     }
   }
 }
 
 }  // namespace
+
+std::string_view RowSetName(unsigned bit) {
+  for (int i = 0; i < 6; ++i) {
+    if (bit == 1u << i) return kRowSetNames[i];
+  }
+  return "";
+}
+
+absl::StatusOr<unsigned> ParseRowSet(std::string_view names) {
+  unsigned bits = 0;
+  while (!names.empty()) {
+    const std::size_t comma = names.find(',');
+    const std::string_view name = names.substr(0, comma);
+    names = comma == std::string_view::npos ? "" : names.substr(comma + 1);
+    const auto* it = std::find(std::begin(kRowSetNames), std::end(kRowSetNames), name);
+    if (it == std::end(kRowSetNames)) {
+      std::string valid;
+      for (const char* v : kRowSetNames) valid.append(valid.empty() ? "" : ", ").append(v);
+      return absl::InvalidArgumentError(std::string("certify: rows '")
+                                            .append(name)
+                                            .append("' is not a row kind; valid: ")
+                                            .append(valid));
+    }
+    bits |= 1u << (it - std::begin(kRowSetNames));
+  }
+  return bits;
+}
 
 absl::StatusOr<std::vector<Row>> Run(const Plan& plan) {
   absl::StatusOr<std::vector<Target>> targets = Targets(plan);
@@ -314,14 +483,16 @@ absl::StatusOr<std::vector<Row>> Run(const Plan& plan) {
     limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
                                                   plan.threads);
   }
-  const std::uint64_t count = Count(plan);
+  const auto [first, last] = ShardRange(plan);
+  tbb::enumerable_thread_specific<Scratch> scratch;
   std::vector<Row> rows;
   for (const Target& t : *targets) {
     tbb::combinable<std::vector<Worst>> local([] { return std::vector<Worst>(kRows); });
-    tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, (count + kChunk - 1) / kChunk, 1),
+    tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, (last - first + kChunk - 1) / kChunk, 1),
                       [&](const tbb::blocked_range<std::uint64_t>& r) {
                         for (std::uint64_t c = r.begin(); c != r.end(); ++c) {
-                          CheckChunk(plan, t, c * kChunk, std::min(count, (c + 1) * kChunk),
+                          const std::uint64_t b = first + c * kChunk;
+                          CheckChunk(plan, t, b, std::min(last, b + kChunk), scratch.local(),
                                      local.local().data());
                         }
                       });
@@ -331,19 +502,56 @@ absl::StatusOr<std::vector<Row>> Run(const Plan& plan) {
     });
     const std::array<RowCall, kRows> row_calls = RowCalls(t);
     for (int k = 0; k < kRows; ++k) {
-      if (k >= kFirstFromOutputRow && !t.from_output) continue;
+      if (!Checks(plan, t, k)) continue;
       Row row;
       row.function = t.function;
       row.params = t.params;
       row.mode = kRowNames[k];
       row.max_ulp = std::max(0.0, worst[k].ulp);
       row.worst_input = worst[k].input;
+      row.worst_index = worst[k].index;
       row.worst_got = worst[k].got;
       row.worst_want = worst[k].want;
       row.bound = plan.bound(*row_calls[k].call, plan.dtype, row_calls[k].tensor);
       row.checked = worst[k].checked;
       row.over_bound = worst[k].over;
       rows.push_back(row);
+    }
+  }
+  return rows;
+}
+
+absl::StatusOr<std::vector<Row>> MergeRows(const std::vector<std::vector<Row>>& pieces) {
+  if (pieces.empty()) return std::vector<Row>();
+  std::vector<Row> rows = pieces[0];
+  for (std::size_t p = 1; p < pieces.size(); ++p) {
+    if (pieces[p].size() != rows.size()) {
+      return absl::InvalidArgumentError("certify: the pieces to merge have different rows");
+    }
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+      Row& r = rows[k];
+      const Row& o = pieces[p][k];
+      if (o.function != r.function || o.params != r.params || o.mode != r.mode ||
+          o.bound != r.bound) {
+        return absl::InvalidArgumentError(std::string("certify: the pieces to merge differ at row ")
+                                              .append(std::to_string(k))
+                                              .append(": ")
+                                              .append(r.function)
+                                              .append(" ")
+                                              .append(r.mode)
+                                              .append(" against ")
+                                              .append(o.function)
+                                              .append(" ")
+                                              .append(o.mode));
+      }
+      // An empty piece (no input checked) has no worst input.
+      const bool worse = o.max_ulp > r.max_ulp ||
+                         (o.max_ulp == r.max_ulp && o.worst_index < r.worst_index);
+      const bool take = r.checked == 0 || (o.checked > 0 && worse);
+      const std::uint64_t checked = r.checked + o.checked, over = r.over_bound + o.over_bound;
+      if (take) r = o;
+      r.checked = checked;
+      r.over_bound = over;
     }
   }
   return rows;

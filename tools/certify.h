@@ -15,12 +15,33 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "activations/evaluate.h"
 
 namespace activations::certify {
+
+// Row kinds, as bits of Plan::rows. forward_and_derivative's two tensors are
+// one kind (one call computes both).
+enum RowSet : unsigned {
+  kForwardRow = 1,
+  kDerivativeRow = 2,
+  kForwardAndDerivativeRows = 4,
+  kBackwardRow = 8,
+  kDerivativeFromOutputRow = 16,
+  kBackwardFromOutputRow = 32,
+  kAllRows = 63,
+};
+// The names --rows takes, in RowSet's bit order: "forward", "derivative",
+// "forward_and_derivative", "backward", "derivative_from_y",
+// "backward_from_y".
+std::string_view RowSetName(unsigned bit);
+// Bits of a comma-separated list of those names; INVALID_ARGUMENT naming an
+// unknown one and the valid ones.
+absl::StatusOr<unsigned> ParseRowSet(std::string_view names);
 
 // What to check.
 struct Plan {
@@ -40,6 +61,14 @@ struct Plan {
   // catalogue's unless replaced (a test's tighter bound, or a bound being
   // proposed).
   double (*bound)(const Call&, DType, ResultTensor) = &MaxUlpError;
+  // The rows to check (RowSet bits): a subset costs less (only the kernels
+  // and references those rows need run) and is reported as such.
+  unsigned rows = kAllRows;
+  // The inputs split into `shards` contiguous pieces of their numbering
+  // (bit patterns in order for float32); only piece `shard` (0-based) is
+  // checked. Merge combines the pieces' rows into the whole run's.
+  std::uint64_t shard = 0;
+  std::uint64_t shards = 1;
 };
 
 // One checked tensor: a function, its parameters, a mode (and input kind).
@@ -52,6 +81,7 @@ struct Row {
   std::string mode;
   double max_ulp = 0;  // the contract's error (reference.h), worst over inputs
   double worst_input = 0;
+  std::uint64_t worst_index = 0;  // the worst input's number in the plan's inputs
   double worst_got = 0;
   long double worst_want = 0;
   double bound = 0;    // Plan::bound for the row's call, dtype and tensor
@@ -63,6 +93,25 @@ struct Row {
 // (ties between inputs go to the first). INVALID_ARGUMENT naming an unknown
 // or line-wise function in Plan::functions. Thread-compatible.
 absl::StatusOr<std::vector<Row>> Run(const Plan& plan);
+
+// Input number i of the plan (i < InputCount(plan)), exactly a value of the
+// dtype: the bit pattern i * stride (float32), i (16-bit types), a random
+// bit pattern (float64, even i) or a uniform value in [-50, 50] (odd i).
+double InputAt(const Plan& plan, std::uint64_t i);
+// The upstream gradient g the backward rows use for input number i, before
+// rounding to the dtype: +-[0.5, 2), so g f' rounds as a real product does.
+double GradientAt(std::uint64_t i);
+
+// The number of inputs the plan's dtype, stride and samples give (all
+// shards together), and the numbers [begin, end) of shard `plan.shard`.
+std::uint64_t InputCount(const Plan& plan);
+std::pair<std::uint64_t, std::uint64_t> ShardRange(const Plan& plan);
+
+// The rows of one run from the rows of its pieces (Run of the same plan on
+// disjoint input ranges, in any order): the worst over the pieces, ties to
+// the smaller input number; counts summed. INVALID_ARGUMENT when the pieces
+// do not have the same rows in the same order with the same bounds.
+absl::StatusOr<std::vector<Row>> MergeRows(const std::vector<std::vector<Row>>& pieces);
 
 }  // namespace activations::certify
 

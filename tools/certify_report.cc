@@ -27,7 +27,26 @@ std::string MarkdownTable(const Plan& plan, const std::vector<Row>& rows, double
       what.append(std::to_string(plan.samples)).append(" uniform values in [-50, 50] (sampled)");
       break;
   }
-  char head[512];
+  if (plan.shards > 1) {
+    const auto [first, last] = ShardRange(plan);
+    what.append(", shard ").append(std::to_string(plan.shard)).append(" of ");
+    what.append(std::to_string(plan.shards)).append(" (inputs ").append(std::to_string(first));
+    what.append(" up to ").append(std::to_string(last)).append(")");
+  }
+  if ((plan.rows & kAllRows) != kAllRows) {
+    what.append("; only the rows ");
+    for (unsigned bit = 1; bit < kAllRows; bit <<= 1) {
+      if (plan.rows & bit) what.append(RowSetName(bit)).append(", ");
+    }
+    what.resize(what.size() - 2);
+  }
+  if (!plan.non_default) what.append("; default parameters only");
+  if (!plan.functions.empty()) {
+    what.append("; only ");
+    for (const std::string& f : plan.functions) what.append(f).append(", ");
+    what.resize(what.size() - 2);
+  }
+  char head[1024];
   std::snprintf(head, sizeof(head),
                 "**%s: %s**, on %.*s, in %.0f s (%.*s). Backward uses g = +-[0.5, 2) per input; "
                 "\"from y\" rows take y = f(x) rounded, for every input x. Errors as the contract "

@@ -187,7 +187,8 @@ def make_server(kind, allocator, paths, work_dir, unix_socket=None):
         argv = [paths["echo_floor"], "--address=127.0.0.1", "--port=0"]
     elif kind == "actserver":
         argv = [paths["actserver"], "--address=127.0.0.1", "--port=0",
-                "--drain_delay=0s", "--shutdown_grace=2s"]
+                "--drain_delay=0s", "--shutdown_grace=2s",
+                *paths.get("actserver_flags", [])]
     elif kind == "peer":
         if allocator.name != "default":
             raise ValueError("the Python peer runs with the default allocator")

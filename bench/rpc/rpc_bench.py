@@ -101,6 +101,9 @@ def parse_args(argv):
                         default=["tcp"],
                         help="unix: the servers as built also listen on a "
                         "Unix domain socket, and every load runs over both")
+    parser.add_argument("--actserver_flags", type=str.split, default=[],
+                        help="extra flags for actserver, space-separated, e.g. "
+                             "'--parallel_threshold=32768'")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=3.0,
                         help="seconds per measured run")
@@ -179,6 +182,7 @@ class Bench:
         paths = {
             "echo_floor": self.args.echo_floor,
             "actserver": self.args.actserver,
+            "actserver_flags": self.args.actserver_flags,
             "peer_server": HERE / "peer_server.py",
             "python": sys.executable,
             "stubs_dir": self.work / "stubs",

@@ -731,5 +731,48 @@ TEST(ReferenceTest, DerivativeMatchesFiniteDifference) {
   }
 }
 
+// UlpError counts in the spacing of T at want: 2^(floor(log2 |want|) + 1 -
+// digits), never below denorm_min. It reads the exponent from long double's
+// bits; here it is computed with frexpl, around every power of two of
+// double's normal range (where rounding want to double would cross it),
+// in float, double and the 16-bit types.
+TEST(ReferenceTest, UlpErrorCountsInTheSpacingAtWant) {
+  std::mt19937_64 rng(42);
+  auto spacing = [](long double a, int digits, long double denorm_min) {
+    int exp;
+    std::frexp(a, &exp);
+    return std::max(std::ldexp(1.0L, exp - digits), denorm_min);
+  };
+  for (int k = -1022; k < 1023; k += 1) {
+    const long double p = std::ldexp(1.0L, k);
+    const long double r = static_cast<long double>(rng() >> 11) * 0x1p-54L;
+    for (long double a : {p, p * (1 - 0x1p-63L), p * (1 + 0x1p-63L), p * (1 - 0x1p-54L),
+                          p * (1.5L + r)}) {
+      for (long double want : {a, -a}) {
+        const float gf = static_cast<float>(want * (1 + 0x1p-20L));
+        if (std::isfinite(gf) && std::fabs(want) < 0x1p127L) {
+          EXPECT_EQ(reference::UlpError<float>(gf, want),
+                    static_cast<double>(std::fabs(gf - want) / spacing(a, 24, 0x1p-149L)))
+              << static_cast<double>(want);
+          EXPECT_EQ(reference::UlpError(DType::kBFloat16, gf, want),
+                    static_cast<double>(std::fabs(gf - want) / spacing(a, 8, 0x1p-133L)))
+              << static_cast<double>(want);
+        }
+        if (std::fabs(want) < 65504) {
+          EXPECT_EQ(reference::UlpError(DType::kFloat16, gf, want),
+                    static_cast<double>(std::fabs(gf - want) / spacing(a, 11, 0x1p-24L)))
+              << static_cast<double>(want);
+        }
+        const double gd = static_cast<double>(want * (1 + 0x1p-50L));
+        if (std::isfinite(gd)) {
+          EXPECT_EQ(reference::UlpError<double>(gd, want),
+                    static_cast<double>(std::fabs(gd - want) / spacing(a, 53, 0x1p-1074L)))
+              << static_cast<double>(want);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace activations

@@ -3,6 +3,7 @@
 // inputs over a bound counted, each tensor against its own bound, the same
 // rows whatever the thread count; and its report lands between its markers.
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include "activations/reference.h"
 #include "gtest/gtest.h"
 #include "tools/certify.h"
+#include "tools/certify_partial.h"
 #include "tools/certify_report.h"
 
 namespace activations::certify {
@@ -177,6 +179,198 @@ TEST(CertifyTest, SameRowsWhateverTheThreadCount) {
     EXPECT_EQ(a.checked, b.checked);
     EXPECT_EQ(a.over_bound, b.over_bound);
   }
+}
+
+// The rows of a float32 run over every function, recomputed here as the
+// certificate first computed them: every element of every row through
+// reference::Evaluate in the row's own mode and reference::ContractUlpError,
+// no shared references, no upper bound settling elements. Worst, its input
+// (the first of equals), count over the bound: the same, whatever the
+// bound (0: every inexact element counts; 1; the catalogue's).
+double ZeroBound(const Call&, DType, ResultTensor) { return 0; }
+double OneUlp(const Call&, DType, ResultTensor) { return 1; }
+
+TEST(CertifyTest, Float32RowsMatchAPlainScan) {
+  for (auto bound : {&ZeroBound, &OneUlp, &MaxUlpError}) {
+    Plan plan;
+    plan.dtype = DType::kFloat32;
+    plan.stride = 1u << 19 | 1;  // 8192 patterns over every binade, both signs
+    plan.non_default = false;
+    plan.bound = bound;
+    const auto rows = certify::Run(plan);
+    ASSERT_TRUE(rows.ok()) << rows.status();
+    const std::uint64_t n = InputCount(plan);
+    std::vector<float> x(n), g(n), y(n);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      x[i] = static_cast<float>(InputAt(plan, i));
+      g[i] = static_cast<float>(GradientAt(i));
+    }
+    std::size_t next = 0;
+    for (const ActivationSpec& spec : Catalog()) {
+      if (!spec.elementwise) continue;
+      const std::string name(spec.name);
+      for (std::uint64_t i = 0; i < n; ++i) {
+        const Call forward = *MakeCall(name, {}, Mode::kForward);
+        y[i] = static_cast<float>(static_cast<double>(reference::Evaluate(forward, x[i]).output));
+      }
+      struct Case {
+        const char* mode;
+        Mode call_mode;
+        InputKind kind;
+        bool second;  // forward_and_derivative's f'
+      };
+      std::vector<Case> cases = {{"forward", Mode::kForward, InputKind::kX, false},
+                                 {"derivative", Mode::kDerivative, InputKind::kX, false},
+                                 {"forward_and_derivative: f", Mode::kForwardAndDerivative,
+                                  InputKind::kX, false},
+                                 {"forward_and_derivative: f'", Mode::kForwardAndDerivative,
+                                  InputKind::kX, true},
+                                 {"backward", Mode::kBackward, InputKind::kX, false}};
+      if (spec.derivative_from_output) {
+        cases.push_back({"derivative (from y)", Mode::kDerivative, InputKind::kOutput, false});
+        cases.push_back({"backward (from y)", Mode::kBackward, InputKind::kOutput, false});
+      }
+      for (const Case& c : cases) {
+        SCOPED_TRACE(name + " " + c.mode);
+        const Call call = *MakeCall(name, {}, c.call_mode, c.kind);
+        const std::vector<float>& in = c.kind == InputKind::kOutput ? y : x;
+        std::vector<float> out(n), out2(n);
+        RunSerial(Job{call, plan.dtype, n, in.data(), g.data(), out.data(), out2.data()});
+        const double b = bound(call, plan.dtype,
+                               c.second ? ResultTensor::kDerivative : ResultTensor::kOutput);
+        const bool backward = c.call_mode == Mode::kBackward;
+        double worst = -1, worst_in = 0;
+        std::uint64_t over = 0;
+        for (std::uint64_t i = 0; i < n; ++i) {
+          const double grad = backward ? g[i] : 1.0;
+          const reference::Element e = reference::Evaluate(call, in[i], grad);
+          const float got = c.second ? out2[i] : out[i];
+          const double err = reference::ContractUlpError<float>(
+              call, got, c.second ? e.derivative : e.output, in[i], grad,
+              c.second || (c.call_mode != Mode::kForward &&
+                           c.call_mode != Mode::kForwardAndDerivative));
+          if (err > b) ++over;
+          if (err > worst) {
+            worst = err;
+            worst_in = in[i];
+          }
+        }
+        ASSERT_LT(next, rows->size());
+        const Row& row = (*rows)[next++];
+        EXPECT_EQ(row.function, name);
+        EXPECT_EQ(row.mode, c.mode);
+        EXPECT_EQ(row.checked, n);
+        EXPECT_EQ(row.max_ulp, std::max(0.0, worst));
+        EXPECT_EQ(std::memcmp(&row.worst_input, &worst_in, sizeof(double)), 0)
+            << row.worst_input << " against " << worst_in;
+        EXPECT_EQ(row.over_bound, over);
+        EXPECT_EQ(row.bound, b);
+      }
+    }
+    EXPECT_EQ(next, rows->size());
+  }
+}
+
+// A run in pieces (Plan::shard), merged, is the run: every row, every
+// figure; and the pieces' files (certify_partial.h) keep every figure.
+TEST(CertifyTest, ShardsMergeToTheWholeRun) {
+  Plan plan;
+  plan.dtype = DType::kFloat32;
+  plan.stride = 65537;
+  plan.functions = {"gelu", "celu", "tanh"};
+  const auto whole = certify::Run(plan);
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  plan.shards = 5;
+  std::vector<std::vector<Row>> pieces;
+  std::vector<Partial> files;
+  std::uint64_t covered = 0;
+  for (std::uint64_t k : {3, 0, 4, 1, 2}) {  // any order
+    plan.shard = k;
+    const auto [first, last] = ShardRange(plan);
+    covered += last - first;
+    const auto rows = certify::Run(plan);
+    ASSERT_TRUE(rows.ok()) << rows.status();
+    pieces.push_back(*rows);
+    Partial p;
+    p.plan = plan;
+    p.rows = *rows;
+    p.target = "AVX3";
+    p.seconds = 0.1 * k;
+    p.command = "certify --shard=" + std::to_string(k) + "/5";
+    const absl::StatusOr<Partial> back = ParsePartial(FormatPartial(p));
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_TRUE(SameRun(back->plan, plan));
+    EXPECT_EQ(back->plan.shard, k);
+    EXPECT_EQ(back->command, p.command);
+    EXPECT_EQ(FormatPartial(*back), FormatPartial(p));
+    files.push_back(*back);
+  }
+  EXPECT_EQ(covered, InputCount(plan));
+  const auto merged = MergeRows(pieces);
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  ASSERT_EQ(merged->size(), whole->size());
+  auto expect_same = [](const std::vector<Row>& a, const std::vector<Row>& b) {
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      SCOPED_TRACE(a[i].function + " " + a[i].params + " " + a[i].mode);
+      EXPECT_EQ(a[i].mode, b[i].mode);
+      EXPECT_EQ(a[i].max_ulp, b[i].max_ulp);
+      EXPECT_EQ(a[i].worst_index, b[i].worst_index);
+      EXPECT_EQ(std::memcmp(&a[i].worst_input, &b[i].worst_input, sizeof(double)), 0);
+      EXPECT_EQ(std::memcmp(&a[i].worst_got, &b[i].worst_got, sizeof(double)), 0);
+      EXPECT_EQ(a[i].worst_want, b[i].worst_want);
+      EXPECT_EQ(a[i].checked, b[i].checked);
+      EXPECT_EQ(a[i].over_bound, b[i].over_bound);
+    }
+  };
+  expect_same(*merged, *whole);
+  const absl::StatusOr<Partial> from_files = MergePartials(files);
+  ASSERT_TRUE(from_files.ok()) << from_files.status();
+  expect_same(from_files->rows, *whole);
+  EXPECT_EQ(from_files->plan.shards, 1u);
+  EXPECT_DOUBLE_EQ(from_files->seconds, 1.0);
+  // A piece missing, twice, or of another run: refused, naming it.
+  files.pop_back();
+  EXPECT_NE(MergePartials(files).status().message().find("4 of 5 shards present; missing: 2"),
+            std::string::npos)
+      << MergePartials(files).status();
+  files.push_back(files[0]);
+  EXPECT_NE(MergePartials(files).status().message().find("shard 3 twice"), std::string::npos);
+  files.back().plan.shard = 2;
+  files.back().plan.stride = 3;
+  EXPECT_NE(MergePartials(files).status().message().find("different runs"), std::string::npos);
+  // A file cut short is not a piece.
+  const std::string text = FormatPartial(files[0]);
+  EXPECT_FALSE(ParsePartial(text.substr(0, text.size() - 4)).ok());
+}
+
+// --rows: the rows asked for, each the same as in the run of all rows.
+TEST(CertifyTest, RowSubsetIsTheSameRows) {
+  Plan plan;
+  plan.dtype = DType::kFloat32;
+  plan.stride = 65537;
+  plan.functions = {"sigmoid", "elu"};
+  const auto all = certify::Run(plan);
+  ASSERT_TRUE(all.ok()) << all.status();
+  const absl::StatusOr<unsigned> rows = ParseRowSet("backward_from_y,forward_and_derivative");
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  plan.rows = *rows;
+  const auto some = certify::Run(plan);
+  ASSERT_TRUE(some.ok()) << some.status();
+  std::vector<std::string> got, want;
+  for (const Row& r : *some) got.push_back(r.function + " [" + r.params + "] " + r.mode);
+  for (const Row& r : *all) {
+    if (r.mode.rfind("forward_and_derivative", 0) != 0 && r.mode != "backward (from y)") continue;
+    want.push_back(r.function + " [" + r.params + "] " + r.mode);
+    const Row* s = FindRow(*some, r.function, r.params, r.mode);
+    ASSERT_NE(s, nullptr) << want.back();
+    EXPECT_EQ(s->max_ulp, r.max_ulp) << want.back();
+    EXPECT_EQ(s->worst_index, r.worst_index) << want.back();
+    EXPECT_EQ(s->over_bound, r.over_bound) << want.back();
+  }
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(RowSetName(kBackwardFromOutputRow), "backward_from_y");
+  EXPECT_NE(ParseRowSet("forward,fwd").status().message().find("'fwd' is not a row kind"),
+            std::string::npos);
 }
 
 TEST(CertifyTest, UnknownOrLineWiseFunctionIsRefused) {
