@@ -162,16 +162,9 @@ struct Celu {
     template <class G>
     HWY_INLINE V<DF> SlopeFromOutput(V<DF> y, G g) const {
       const Halves<DF> h = PromoteHalves(d, y);
-      V<DW> lo = hn::Mul(hn::Add(h.lo, alpha), inv_alpha);
-      V<DW> hi = hn::Mul(hn::Add(h.hi, alpha), inv_alpha);
-      V<DF> one_or_g = hn::Set(d, 1);
-      if constexpr (!kIsUnit<G>) {
-        const Halves<DF> gh = PromoteHalves(d, g);
-        lo = hn::Mul(lo, gh.lo);
-        hi = hn::Mul(hi, gh.hi);
-        one_or_g = g;
-      }
-      return hn::IfThenElse(hn::Gt(y, hn::Zero(d)), one_or_g, DemoteHalves(d, lo, hi));
+      return hn::IfThenElse(hn::Gt(y, hn::Zero(d)), Times(d, g, hn::Set(d, 1)),
+                            DemoteTimes(d, g, hn::Mul(hn::Add(h.lo, alpha), inv_alpha),
+                                        hn::Mul(hn::Add(h.hi, alpha), inv_alpha)));
     }
   };
 

@@ -104,16 +104,8 @@ struct Hardswish {
         auto f = [&](V<WideHalf<D>> v) HWY_ATTR {
           return hn::Mul(hn::Add(hn::Add(v, v), hn::Set(dw, 3.0)), hn::Set(dw, 1.0 / 6));
         };
-        V<WideHalf<D>> lo = f(h.lo), hi = f(h.hi);
-        V<D> above = hn::Set(d, 1);
-        if constexpr (!kIsUnit<G>) {
-          const Halves<D> gh = PromoteHalves(d, g);
-          lo = hn::Mul(lo, gh.lo);
-          hi = hn::Mul(hi, gh.hi);
-          above = g;
-        }
-        const V<D> mid = DemoteHalves(d, lo, hi);
-        return hn::IfThenElse(hn::Gt(x, hn::Set(d, 3)), above,
+        const V<D> mid = DemoteTimes(d, g, f(h.lo), f(h.hi));
+        return hn::IfThenElse(hn::Gt(x, hn::Set(d, 3)), Times(d, g, hn::Set(d, 1)),
                               hn::IfThenZeroElse(hn::Lt(x, hn::Set(d, -3)), mid));
       } else {
         const V<D> mid = hn::Div(hn::Add(hn::Add(x, x), hn::Set(d, 3)), hn::Set(d, 6));

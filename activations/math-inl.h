@@ -806,6 +806,18 @@ HWY_INLINE V<DF> DemoteHalves(DF df, V<WideHalf<DF>> lo, V<WideHalf<DF>> hi) {
 #endif
 }
 
+// g times a float64 result held as two halves, rounded once to float32 (Unit
+// g: the halves themselves).
+template <class DF, class G>
+HWY_INLINE V<DF> DemoteTimes(DF df, G g, V<WideHalf<DF>> lo, V<WideHalf<DF>> hi) {
+  if constexpr (!kIsUnit<G>) {
+    const Halves<DF> gh = PromoteHalves(df, g);
+    lo = hn::Mul(lo, gh.lo);
+    hi = hn::Mul(hi, gh.hi);
+  }
+  return DemoteHalves(df, lo, hi);
+}
+
 // 1 / v to about 2^-52 (float64 lanes, v normal). AVX-512: VRCP14PD (2^-14)
 // and two Newton steps, each squaring the error; elsewhere a division.
 template <class DW>

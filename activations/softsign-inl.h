@@ -125,13 +125,9 @@ struct Softsign {
     HWY_INLINE V<DF> Value(const State& s, V<DF>) const {
       return DemoteHalves(d, hn::Mul(s.x.lo, s.r_lo), hn::Mul(s.x.hi, s.r_hi));
     }
-    HWY_INLINE V<DF> Slope(const State& s, V<DF>, Unit) const {
-      return DemoteHalves(d, hn::Mul(s.r_lo, s.r_lo), hn::Mul(s.r_hi, s.r_hi));
-    }
-    HWY_INLINE V<DF> Slope(const State& s, V<DF>, V<DF> g) const {
-      const Halves<DF> gh = PromoteHalves(d, g);
-      return DemoteHalves(d, hn::Mul(hn::Mul(gh.lo, s.r_lo), s.r_lo),
-                          hn::Mul(hn::Mul(gh.hi, s.r_hi), s.r_hi));
+    template <class G>
+    HWY_INLINE V<DF> Slope(const State& s, V<DF>, G g) const {
+      return DemoteTimes(d, g, hn::Mul(s.r_lo, s.r_lo), hn::Mul(s.r_hi, s.r_hi));
     }
     // (1 - |y|)^2: 1 - |y| is exact in float64 for |y| >= 2^-30.
     template <class G>
@@ -139,13 +135,7 @@ struct Softsign {
       const Halves<DF> h = PromoteHalves(d, y);
       const V<DW> one = hn::Set(dw, 1.0);
       const V<DW> s_lo = hn::Sub(one, hn::Abs(h.lo)), s_hi = hn::Sub(one, hn::Abs(h.hi));
-      V<DW> lo = hn::Mul(s_lo, s_lo), hi = hn::Mul(s_hi, s_hi);
-      if constexpr (!kIsUnit<G>) {
-        const Halves<DF> gh = PromoteHalves(d, g);
-        lo = hn::Mul(lo, gh.lo);
-        hi = hn::Mul(hi, gh.hi);
-      }
-      return DemoteHalves(d, lo, hi);
+      return DemoteTimes(d, g, hn::Mul(s_lo, s_lo), hn::Mul(s_hi, s_hi));
     }
   };
 
