@@ -154,7 +154,9 @@ HWY_INLINE void RunInType(DC dc, const Call& call, Mode mode, const T* in, const
       if constexpr (HasSlopeFromOutput<K, VC>) {
         if (from_output) {
           return Loop<DC, T>(dc, in, grad, out, nullptr, n, [&](VC y, VC g, VC* o1, VC*) HWY_ATTR {
-            *o1 = WithSpecialGradient(dc, g, k.SlopeFromOutput(y, g),
+            const VC product = WithLargeGradientScaled(
+                dc, g, [&](VC gs) HWY_ATTR { return k.SlopeFromOutput(y, gs); });
+            *o1 = WithSpecialGradient(dc, g, product,
                                        [&](Unit u) HWY_ATTR { return k.SlopeFromOutput(y, u); });
           });
         }
@@ -162,7 +164,9 @@ HWY_INLINE void RunInType(DC dc, const Call& call, Mode mode, const T* in, const
       return Loop<DC, T>(dc, in, grad, out, nullptr, n, [&](VC x, VC g, VC* o1, VC*) HWY_ATTR {
         // The rare path recomputes from x rather than keeping the state: a
         // state captured by reference would be stored to memory every time.
-        *o1 = WithSpecialGradient(dc, g, k.Slope(k.Prepare(x), x, g),
+        const VC product = WithLargeGradientScaled(
+            dc, g, [&](VC gs) HWY_ATTR { return k.Slope(k.Prepare(x), x, gs); });
+        *o1 = WithSpecialGradient(dc, g, product,
                                   [&](Unit u) HWY_ATTR { return k.Slope(k.Prepare(x), x, u); });
       });
   }

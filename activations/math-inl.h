@@ -702,22 +702,27 @@ struct Logistic {
   }
 };
 
-// g f'(x) from slope_of(g) for a float32 kernel that multiplies g into
-// f's terms before their last scaling by 2^q (gelu, gelu_tanh): those terms
-// reach |g| times a few thousand, which overflows for |g| near FLT_MAX and
-// then gives inf - inf = NaN. Lanes with |g| > 2^64 (a rare path, one test
-// per vector otherwise) run with g 2^-64 and are scaled back by 2^64: exact
-// where |g f'| >= 2^-62; below, g 2^-64 f' was rounded as a subnormal, so
-// those results lose precision or become a signed zero (absolute error <
-// 2^-62). Non-finite g is the driver's (WithSpecialGradient); Unit and
-// float64 pass straight through.
+// g f'(x) from slope_of(g) for a kernel that multiplies g into f's terms
+// before their last scaling by 2^q (most of them: sigmoid, tanh, elu,
+// softplus, silu, gelu...): those terms reach |g| times a few thousand,
+// which overflows for |g| near the type's largest finite value and then
+// gives inf - inf = NaN, or inf where g f' is finite. Lanes with |g| > 2^64
+// (float32; 2^512 for float64) -- a rare path, one test per vector otherwise
+// -- run with g 2^-64 (2^-512) and are scaled back: exact where |g f'| >=
+// 2^-62 (2^-510); below, the scaled product was rounded as a subnormal, so
+// those results lose precision or become a signed zero. The driver applies
+// it to every backward (kernels.cc); non-finite g is WithSpecialGradient's;
+// Unit passes straight through.
 template <class D, class G, class SlopeOf>
 HWY_INLINE V<D> WithLargeGradientScaled(D d, G g, SlopeOf slope_of) {
-  if constexpr (!kIsUnit<G> && sizeof(hn::TFromD<D>) == 4) {
-    const auto big = hn::Gt(hn::Abs(g), hn::Set(d, 0x1p64f));
+  if constexpr (!kIsUnit<G>) {
+    using TT = hn::TFromD<D>;
+    constexpr TT kBig = sizeof(TT) == 4 ? TT(0x1p64f) : TT(0x1p512);
+    constexpr TT kUnscale = sizeof(TT) == 4 ? TT(0x1p-64f) : TT(0x1p-512);
+    const auto big = hn::Gt(hn::Abs(g), hn::Set(d, kBig));
     if (HWY_UNLIKELY(!hn::AllFalse(d, big))) {
-      const V<D> scaled = slope_of(hn::IfThenElse(big, hn::Mul(g, hn::Set(d, 0x1p-64f)), g));
-      return hn::IfThenElse(big, hn::Mul(scaled, hn::Set(d, 0x1p64f)), scaled);
+      const V<D> scaled = slope_of(hn::IfThenElse(big, hn::Mul(g, hn::Set(d, kUnscale)), g));
+      return hn::IfThenElse(big, hn::Mul(scaled, hn::Set(d, kBig)), scaled);
     }
   }
   return slope_of(g);

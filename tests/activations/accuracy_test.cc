@@ -108,43 +108,56 @@ TEST_P(AccuracyTest, EveryActivationModeAndType) {
   }
 }
 
-// Backward with finite gradients near FLT_MAX: gelu and gelu_tanh multiply
-// g into f's terms before their last scaling, which overflowed to inf - inf
-// = NaN for |g| above ~1e36 (gelu_tanh's float32 clamp to 20: ~1e35). For
-// |g| > 2^64 they now run with g 2^-64 and scale back
-// (WithLargeGradientScaled): within the bound where |g f'| >= 2^-62, a
-// signed zero or a value below 2^-62 under it (never NaN). |x| <= 15:
-// beyond, gelu's tail factor is clamped. silu and swish do not pass this
-// yet (NaN at g = 3e38).
-TEST_P(AccuracyTest, HugeFiniteGradients) {
-  for (const char* name : {"gelu", "gelu_tanh"}) {
+// Backward with finite gradients near the type's largest value: most kernels
+// multiply g into f's terms before their last scaling, which overflowed to
+// inf - inf = NaN (or to inf where g f' is finite) for |g| above ~1e36 in
+// float32: sigmoid, tanh, elu, softplus, silu, swish, logsigmoid, gelu,
+// gelu_tanh. The driver now runs lanes with |g| > 2^64 (float32; 2^512 for
+// float64) with g scaled down and scales back (WithLargeGradientScaled):
+// within the bound where |g f'| >= 2^-62 (2^-510), a signed zero or a value
+// below that under it (never NaN). |x| <= 15: beyond, gelu's tail factor is
+// clamped.
+template <typename T>
+void CheckHugeFiniteGradients(DType dtype, std::initializer_list<T> gradients, T tiny) {
+  for (const ActivationSpec& spec : Catalog()) {
+    if (!spec.elementwise) continue;  // line-wise: tested on lines
+    const std::string_view name = spec.name;
     auto call = MakeCall(name, {}, Mode::kBackward);
     ASSERT_TRUE(call.ok()) << call.status();
-    std::vector<float> x, g;
-    for (float xi = -15; xi <= 15; xi += 1.0f / 64) {
-      for (float gi : {3e19f, -1e30f, 1e36f, -2.5e38f}) {
+    std::vector<T> x, g;
+    for (T xi = -15; xi <= 15; xi += T(1) / 64) {
+      for (T gi : gradients) {
         x.push_back(xi);
         g.push_back(gi);
       }
     }
-    std::vector<float> out(x.size());
-    RunSerial(Job{*call, DType::kFloat32, x.size(), x.data(), g.data(), out.data(), nullptr});
-    const double bound = MaxUlpError(*call, DType::kFloat32, ResultTensor::kOutput);
+    std::vector<T> out(x.size());
+    RunSerial(Job{*call, dtype, x.size(), x.data(), g.data(), out.data(), nullptr});
+    const double bound = MaxUlpError(*call, dtype, ResultTensor::kOutput);
     Worst worst;
     for (size_t i = 0; i < x.size(); ++i) {
       const reference::Element want = reference::Evaluate(*call, x[i], g[i]);
-      ASSERT_FALSE(std::isnan(out[i])) << name << " x=" << x[i] << " g=" << g[i];
-      if (std::fabs(want.output) < 0x1p-62L) {
-        EXPECT_LT(std::fabs(out[i]), 0x1p-62f) << name << " x=" << x[i] << " g=" << g[i];
+      if (std::isnan(out[i])) {
+        ADD_FAILURE() << name << ": NaN at x=" << x[i] << " g=" << g[i];
+        break;
+      }
+      if (std::fabs(want.output) < tiny) {
+        EXPECT_LT(std::fabs(out[i]), tiny) << name << " x=" << x[i] << " g=" << g[i];
         continue;
       }
       const double err =
-          reference::ContractUlpError<float>(*call, out[i], want.output, x[i], g[i], true);
+          reference::ContractUlpError<T>(*call, out[i], want.output, x[i], g[i], true);
       if (!(err <= worst.ulp)) worst = {err, (long double)x[i], want.output, (double)out[i]};
     }
     EXPECT_LE(worst.ulp, bound) << name << ": worst at x=" << (double)worst.input << " want "
                                 << (double)worst.want << " got " << worst.got;
   }
+}
+
+TEST_P(AccuracyTest, HugeFiniteGradients) {
+  CheckHugeFiniteGradients<float>(DType::kFloat32, {3e19f, -1e30f, 1e36f, -2.5e38f}, 0x1p-62f);
+  CheckHugeFiniteGradients<double>(DType::kFloat64, {3e160, -1e300, 1e306, -1.7e308},
+                                   0x1p-510);
 }
 
 // Non-default parameters, including the ends of their ranges.
