@@ -42,7 +42,8 @@ struct ServerOptions {
   // hand-off to the compute threads costs more than it saves below a few
   // hundred thousand values: at 64 Ki float32 values per call it cost ~70 us
   // of CPU per call (the workers' wake-up and spin), a third of the call
-  // (docs/benchmarks.md, "Inline below 256 Ki values").
+  // (docs/benchmarks.md, "Session 16: calls under 256 Ki values computed
+  // inline").
   std::size_t parallel_threshold = std::size_t{1} << 18;
   // Largest request message accepted, in bytes; larger ones fail with
   // RESOURCE_EXHAUSTED before they reach the service. 64 MiB holds 16 Mi
