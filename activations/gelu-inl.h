@@ -259,9 +259,7 @@ struct Gelu {
       const V<D> t = DivideRoundedHiLo(d, am, am_lo, ak, ak_lo, rcp, &t_lo);
       // S(t) by Horner, the last two steps compensated (their FMAs' exact
       // residuals and the leading coefficients' lo parts carried).
-      constexpr size_t kN = sizeof(C::kC) / sizeof(C::kC[0]);
-      V<D> p = hn::Set(d, C::kC[kN - 1]);
-      for (size_t i = kN - 1; i-- > 0;) p = hn::MulAdd(p, t, hn::Set(d, C::kC[i]));
+      V<D> p = Horner(d, t, C::kC);
       const V<D> c1 = hn::Set(d, C::kC1), c0 = hn::Set(d, C::kC0);
       const V<D> w = hn::MulAdd(t, p, c1);
       const V<D> w_lo = hn::Add(ExactFma(d, t, p, hn::Sub(c1, w)), hn::Set(d, C::kC1Lo));
@@ -376,9 +374,7 @@ struct Gelu {
       V<D> u_lo;
       const V<D> u = Fast2Sum<D>(hn::Sub(x, hn::Set(d, kX0)), hn::Set(d, -kX0Lo), &u_lo);
       u_lo = hn::Sub(u_lo, hn::Set(d, kX0Lo2));
-      constexpr size_t kN = sizeof(kQ) / sizeof(kQ[0]);
-      V<D> q = hn::Set(d, kQ[kN - 1]);
-      for (size_t i = kN - 1; i-- > 0;) q = hn::MulAdd(q, u, hn::Set(d, kQ[i]));
+      V<D> q = Horner(d, u, kQ);
       // b = c1 + c2 u as hi + lo (|c2 u| < c1), the rest into its lo part.
       V<D> p_lo, b_lo;
       const V<D> p = TwoProduct(d, u, hn::Set(d, kC2), &p_lo);

@@ -205,9 +205,7 @@ struct GeluTanh {
       V<D> u_lo;
       const V<D> u = Fast2Sum<D>(hn::Sub(x, hn::Set(d, kX0)), hn::Set(d, -kX0Lo), &u_lo);
       u_lo = hn::Sub(u_lo, hn::Set(d, kX0Lo2));
-      constexpr size_t kN = sizeof(kP) / sizeof(kP[0]);
-      V<D> p = hn::Set(d, kP[kN - 1]);
-      for (size_t i = kN - 1; i-- > 0;) p = hn::MulAdd(p, u, hn::Set(d, kP[i]));
+      V<D> p = Horner(d, u, kP);
       // B = c1 + b_lo, |b_lo| < 1 % of c1.
       const V<D> c1 = hn::Set(d, kC1);
       const V<D> b_lo = hn::MulAdd(u, p, hn::Set(d, kC1Lo));

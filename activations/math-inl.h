@@ -728,6 +728,15 @@ HWY_INLINE V<D> WithLargeGradientScaled(D d, G g, SlopeOf slope_of) {
   return slope_of(g);
 }
 
+// c[0] + c[1] u + ... + c[N-1] u^(N-1) by Horner's rule, one FMA a step
+// (the polynomials of the series and tail fits).
+template <class D, typename C, size_t N>
+HWY_INLINE V<D> Horner(D d, V<D> u, const C (&c)[N]) {
+  V<D> p = hn::Set(d, c[N - 1]);
+  for (size_t i = N - 1; i-- > 0;) p = hn::MulAdd(p, u, hn::Set(d, c[i]));
+  return p;
+}
+
 // erfcx(z) = exp(z^2) erfc(z) for z >= 0, as a polynomial in
 // t = (z - 3) / (z + 3): coefficients from tools/fit_erfcx.py (K = 3,
 // degree 23: fit error 1.7e-17, max relative error of this evaluation 3e-15

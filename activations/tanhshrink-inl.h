@@ -110,9 +110,7 @@ struct Tanhshrink {
     // where x^3 is subnormal, so the product rounds once there.
     V<D> Series(V<D> x) const {
       const V<D> u = hn::Mul(x, x);
-      constexpr size_t kN = sizeof(kSeries) / sizeof(kSeries[0]);
-      V<D> p = hn::Set(d, kSeries[kN - 1]);
-      for (size_t i = kN - 1; i-- > 0;) p = hn::MulAdd(p, u, hn::Set(d, kSeries[i]));
+      const V<D> p = Horner(d, u, kSeries);
       return hn::Mul(x, hn::Mul(u, p));
     }
     // tanh x = -m / (2 + m) with the sign of x, m = expm1(-2|x|) (as tanh-inl.h).
