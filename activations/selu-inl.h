@@ -158,8 +158,8 @@ struct Selu {
     };
     HWY_INLINE State Prepare(V<DF> x) const {
       const Halves<DF> h = PromoteHalves(d, x);
-      return {h, ExpNonPositiveForFloat(dw, hn::Min(h.lo, hn::Zero(dw))),
-              ExpNonPositiveForFloat(dw, hn::Min(h.hi, hn::Zero(dw)))};
+      return {h, ExpNonPositiveForFloatTable(dw, hn::Min(h.lo, hn::Zero(dw))),
+              ExpNonPositiveForFloatTable(dw, hn::Min(h.hi, hn::Zero(dw)))};
     }
     // x > 0: scale x, else scale alpha expm1(x); rounded once.
     HWY_INLINE V<DW> ValueHalf(V<DW> x, const ExpForFloat<DW>& e) const {
