@@ -358,16 +358,13 @@ double UlpErrorUpperBound(double got, long double want) {
   return std::fabs(got - w) * inv_ulp * (1 + 0x1p-50) + 0x1p-26;
 }
 
-// Checks inputs [begin, end) of the plan against target t, into rows[k]
-// for each row the plan checks.
-void CheckChunk(const Plan& plan, const Target& t, std::uint64_t begin, std::uint64_t end,
-                Scratch& s, Worst* rows) {
-  const std::size_t n = end - begin;
+// The inputs [begin, end) of the plan into s: x, the gradients where a
+// backward row needs them, the references s.f (if `want_f` or a "from y"
+// row needs y) and s.df (if `want_df`), and y = f(x) rounded for the
+// "from y" rows.
+void PrepareInputs(const Plan& plan, const Target& t, std::uint64_t begin, std::size_t n,
+                   const bool row[kRows], bool want_f, bool want_df, Scratch& s) {
   const DType dt = plan.dtype;
-  bool row[kRows];
-  for (int k = 0; k < kRows; ++k) row[k] = Checks(plan, t, k);
-  const bool need_f = row[0] || row[2] || row[5] || row[6];  // from-y rows read y = f(x)
-  const bool need_df = row[1] || row[3] || row[4];
   const bool from_y = row[5] || row[6];
   for (Storage* st : {&s.x, &s.g, &s.y}) st->Resize(dt, n);
   for (std::vector<double>* v : {&s.xd, &s.gd, &s.yd}) v->resize(n);
@@ -379,32 +376,31 @@ void CheckChunk(const Plan& plan, const Target& t, std::uint64_t begin, std::uin
   }
   // The references, once per input for every row that needs them (the same
   // values reference::Evaluate gives in each row's own mode).
-  if (need_f) s.f.resize(n);
-  if (need_df) s.df.resize(n);
+  want_f = want_f || from_y;
+  if (want_f) s.f.resize(n);
+  if (want_df) s.df.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
-    if (need_f) s.f[i] = reference::Evaluate(t.forward, s.xd[i]).output;
-    if (need_df) s.df[i] = reference::Evaluate(t.derivative, s.xd[i]).output;
+    if (want_f) s.f[i] = reference::Evaluate(t.forward, s.xd[i]).output;
+    if (want_df) s.df[i] = reference::Evaluate(t.derivative, s.xd[i]).output;
   }
   if (from_y) {
     // "From y" rows take y = f(x) rounded to the dtype, as a caller holds
     // it: every output f reaches from this plan's inputs.
     for (std::size_t i = 0; i < n; ++i) s.yd[i] = static_cast<double>(s.f[i]);
     s.y.Set(&s.yd);
-    s.dy.resize(n);
-    // Equal outputs come in runs (where f saturates): the reference once
-    // per run.
-    for (std::size_t i = 0; i < n; ++i) {
-      s.dy[i] = i > 0 && std::memcmp(&s.yd[i], &s.yd[i - 1], sizeof(double)) == 0
-                    ? s.dy[i - 1]
-                    : reference::Evaluate(t.derivative_y, s.yd[i]).output;
-    }
   }
-  // The kernels, on the whole chunk.
+}
+
+// Each row's kernel on the prepared inputs, into s.out[k] (the dtype's
+// bytes) and, with `as_double`, exactly into s.got[k].
+void RunKernels(DType dt, const Target& t, std::size_t n, const bool row[kRows], bool as_double,
+                Scratch& s) {
   auto run = [&](const Call& call, Storage& in, int k, int k2) {
     s.out[k].Resize(dt, n);
     if (k2 >= 0) s.out[k2].Resize(dt, n);
     RunSerial(Job{call, dt, n, in.data(), s.g.data(), s.out[k].data(),
                   k2 >= 0 ? s.out[k2].data() : nullptr});
+    if (!as_double) return;
     for (int j : {k, k2}) {
       if (j < 0) continue;
       s.got[j].resize(n);
@@ -417,6 +413,31 @@ void CheckChunk(const Plan& plan, const Target& t, std::uint64_t begin, std::uin
   if (row[4]) run(t.backward, s.x, 4, -1);
   if (row[5]) run(t.derivative_y, s.y, 5, -1);
   if (row[6]) run(t.backward_y, s.y, 6, -1);
+}
+
+// Checks inputs [begin, end) of the plan against target t, into rows[k]
+// for each row the plan checks.
+void CheckChunk(const Plan& plan, const Target& t, std::uint64_t begin, std::uint64_t end,
+                Scratch& s, Worst* rows) {
+  const std::size_t n = end - begin;
+  const DType dt = plan.dtype;
+  bool row[kRows];
+  for (int k = 0; k < kRows; ++k) row[k] = Checks(plan, t, k);
+  const bool need_f = row[0] || row[2];
+  const bool need_df = row[1] || row[3] || row[4];
+  PrepareInputs(plan, t, begin, n, row, need_f, need_df, s);
+  if (row[5] || row[6]) {
+    s.dy.resize(n);
+    // Equal outputs come in runs (where f saturates): the reference once
+    // per run.
+    for (std::size_t i = 0; i < n; ++i) {
+      s.dy[i] = i > 0 && std::memcmp(&s.yd[i], &s.yd[i - 1], sizeof(double)) == 0
+                    ? s.dy[i - 1]
+                    : reference::Evaluate(t.derivative_y, s.yd[i]).output;
+    }
+  }
+  // The kernels, on the whole chunk.
+  RunKernels(dt, t, n, row, /*as_double=*/true, s);
   // Each row against its reference.
   const std::array<RowCall, kRows> row_calls = RowCalls(t);
   for (int k = 0; k < kRows; ++k) {
@@ -526,6 +547,80 @@ absl::StatusOr<std::vector<Row>> Run(const Plan& plan) {
       row.checked = worst[k].checked;
       row.over_bound = worst[k].over;
       rows.push_back(row);
+    }
+  }
+  return rows;
+}
+
+namespace {
+
+// A 64-bit hash of `bytes` bytes (a multiple of 2): four lanes over the
+// 64-bit words, each step bijective in its lane (xor, multiply by an odd
+// constant, rotate), so that changing any one word always changes the hash;
+// the lanes and the length mixed at the end.
+std::uint64_t HashBytes(const unsigned char* p, std::size_t bytes) {
+  std::uint64_t lane[4] = {0x243F6A8885A308D3ull, 0x13198A2E03707344ull, 0xA4093822299F31D0ull,
+                           0x082EFA98EC4E6C89ull};
+  const std::size_t words = bytes / 8;
+  for (std::size_t i = 0; i < words; ++i) {
+    std::uint64_t w;
+    std::memcpy(&w, p + 8 * i, 8);
+    std::uint64_t& l = lane[i % 4];
+    l = (l ^ w) * 0x9FB21C651E98DF25ull;
+    l = (l << 29) | (l >> 35);
+  }
+  std::uint64_t tail = 0;
+  std::memcpy(&tail, p + 8 * words, bytes - 8 * words);
+  std::uint64_t h = SplitMix64(bytes ^ tail);
+  for (std::uint64_t l : lane) h = SplitMix64(h ^ l);
+  return h;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<FingerprintRow>> Fingerprint(const Plan& plan) {
+  absl::StatusOr<std::vector<Target>> targets = Targets(plan);
+  if (!targets.ok()) return targets.status();
+  std::unique_ptr<tbb::global_control> limit;
+  if (plan.threads > 0) {
+    limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                                  plan.threads);
+  }
+  const std::pair<std::uint64_t, std::uint64_t> range = ShardRange(plan);
+  const std::uint64_t first = range.first, last = range.second;
+  const std::uint64_t chunks = (last - first + kChunk - 1) / kChunk;
+  tbb::enumerable_thread_specific<Scratch> scratch;
+  std::vector<FingerprintRow> rows;
+  for (const Target& t : *targets) {
+    bool row[kRows];
+    for (int k = 0; k < kRows; ++k) row[k] = Checks(plan, t, k);
+    // Each chunk's hash per row, combined in input order below: the same
+    // result whatever the thread count.
+    std::vector<std::array<std::uint64_t, kRows>> hashes(chunks);
+    tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, chunks, 1),
+                      [&](const tbb::blocked_range<std::uint64_t>& r) {
+                        Scratch& s = scratch.local();
+                        for (std::uint64_t c = r.begin(); c != r.end(); ++c) {
+                          const std::uint64_t b = first + c * kChunk;
+                          const std::size_t n = std::min(last, b + kChunk) - b;
+                          PrepareInputs(plan, t, b, n, row, false, false, s);
+                          RunKernels(plan.dtype, t, n, row, /*as_double=*/false, s);
+                          for (int k = 0; k < kRows; ++k) {
+                            if (row[k]) hashes[c][k] = HashBytes(s.out[k].bytes.data(),
+                                                                 n * DTypeSize(plan.dtype));
+                          }
+                        }
+                      });
+    for (int k = 0; k < kRows; ++k) {
+      if (!row[k]) continue;
+      FingerprintRow f;
+      f.function = t.function;
+      f.params = t.params;
+      f.mode = kRowNames[k];
+      f.hash = SplitMix64(first ^ (last << 1));
+      for (std::uint64_t c = 0; c < chunks; ++c) f.hash = SplitMix64(f.hash ^ hashes[c][k]);
+      f.inputs = last - first;
+      rows.push_back(f);
     }
   }
   return rows;

@@ -94,6 +94,26 @@ struct Row {
 // or line-wise function in Plan::functions. Thread-compatible.
 absl::StatusOr<std::vector<Row>> Run(const Plan& plan);
 
+// What the kernels compute on a plan's inputs, one number per row: a 64-bit
+// hash of every output's bits in input order, the inputs exactly those Run
+// checks (x; g = GradientAt(i) in backward; y = the reference's f(x) rounded
+// in the "from y" rows; the plan's shard only). Two builds whose rows have
+// equal fingerprints compute those rows bit for bit alike on every one of
+// those inputs (a difference is missed with probability about 2^-64), so a
+// certificate (Run) made with one build holds for the other: kernels that
+// did not change need not be certified again. Costs the kernels, the
+// hashing and, for "from y" rows, the reference's f; not the reference's f'
+// nor the error analysis. Thread-compatible; the same result whatever the
+// thread count.
+struct FingerprintRow {
+  std::string function;
+  std::string params;  // as Row::params
+  std::string mode;    // as Row::mode
+  std::uint64_t hash = 0;
+  std::uint64_t inputs = 0;
+};
+absl::StatusOr<std::vector<FingerprintRow>> Fingerprint(const Plan& plan);
+
 // Input number i of the plan (i < InputCount(plan)), exactly a value of the
 // dtype: the bit pattern i * stride (float32), i (16-bit types), a random
 // bit pattern (float64, even i) or a uniform value in [-50, 50] (odd i).

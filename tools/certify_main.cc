@@ -29,12 +29,20 @@
 //   certify --merge=DIR/relu,DIR/tanh --section=float32-exhaustive
 //                                  one table of runs that differ only in
 //                                  --functions=NAME (one function each)
+//   certify --fingerprint --dtype=float32 --functions=relu,tanh
+//                                  no certificate: one line per row with a
+//                                  hash of every output the kernels give
+//                                  on the run's inputs (certify.h,
+//                                  Fingerprint). Equal lines from two
+//                                  builds on the same SIMD target: the
+//                                  certificate of one holds for the other
+//                                  (docs/accuracy.md); minutes, not hours
 // Flags: --dtype=all|float32|float64|bfloat16|float16, --stride=N (float32),
 // --samples=N (float64, times 2), --functions=NAME[,NAME...], --threads=N,
 // --no-non-default, --rows=KIND[,KIND...] (forward, derivative,
 // forward_and_derivative, backward, derivative_from_y, backward_from_y;
 // default all), --shard=K/N (only piece K, 0-based, of N), --shards=N,
-// --shard-dir=DIR, --merge=DIR[,DIR...], --section=NAME (the markers --write
+// --shard-dir=DIR, --merge=DIR[,DIR...], --fingerprint, --section=NAME (the markers --write
 // replaces; default the dtype's name), --list-functions (the elementwise
 // entries it checks, one a line), --check, --write=PATH. Exit status: 0,
 // or 1 with --check when an input exceeds its bound, 2 for a bad flag, an
@@ -291,13 +299,35 @@ int Merge(std::string_view dirs, Output& output, const std::string& command) {
   return output.Report(all.plan, all.rows, all.seconds, how, all.target) ? 0 : 2;
 }
 
+// --fingerprint: a header naming the run, then one tab-separated line per
+// row: function, parameters ("-" at the defaults), mode, hash, inputs.
+bool PrintFingerprints(const certify::Plan& plan, const std::string& command) {
+  const auto start = std::chrono::steady_clock::now();
+  const absl::StatusOr<std::vector<certify::FingerprintRow>> rows = certify::Fingerprint(plan);
+  if (!rows.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(rows.status().message()).c_str());
+    return false;
+  }
+  std::printf("# %s: dtype %s, target %s, binary %s, %.0f s\n", command.c_str(),
+              std::string(activations::DTypeName(plan.dtype)).c_str(),
+              std::string(activations::SimdTarget()).c_str(), BinaryId().c_str(),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  for (const certify::FingerprintRow& r : *rows) {
+    std::printf("%s\t%s\t%s\t%016llx\t%llu\n", r.function.c_str(),
+                r.params.empty() ? "-" : r.params.c_str(), r.mode.c_str(),
+                static_cast<unsigned long long>(r.hash),
+                static_cast<unsigned long long>(r.inputs));
+  }
+  return std::fflush(stdout) == 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string dtype = "all", shard_dir, merge;
   certify::Plan base;
   Output output;
-  bool one_shard = false;
+  bool one_shard = false, fingerprint = false;
   std::string command = "certify";
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
@@ -351,6 +381,8 @@ int main(int argc, char** argv) {
       return 0;
     } else if (a == "--check") {
       output.check = true;
+    } else if (a == "--fingerprint") {
+      fingerprint = true;
     } else {
       std::fprintf(stderr, "certify: unknown flag %s (see the comment at the top of "
                    "tools/certify_main.cc)\n", argv[i]);
@@ -381,9 +413,18 @@ int main(int argc, char** argv) {
                  "--shard=K/N runs one\n");
     return 2;
   }
+  if (fingerprint && (!shard_dir.empty() || output.check || !output.write.empty())) {
+    std::fprintf(stderr, "certify: --fingerprint prints its lines only (no --shard-dir, "
+                 "--check or --write)\n");
+    return 2;
+  }
   for (const auto& [name, t] : dtypes) {
     certify::Plan plan = base;
     plan.dtype = t;
+    if (fingerprint) {
+      if (!PrintFingerprints(plan, command)) return 2;
+      continue;
+    }
     if (!shard_dir.empty()) {
       if (!RunShards(plan, one_shard, shard_dir, command)) return 2;
       absl::StatusOr<std::vector<certify::Partial>> pieces = ReadPartials(shard_dir);

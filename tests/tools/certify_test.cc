@@ -407,6 +407,106 @@ TEST(CertifyTest, GlibcExplSaturatesWhereTheCertifyExecutableSkipsIt) {
   }
 }
 
+const FingerprintRow* FindFingerprint(const std::vector<FingerprintRow>& rows,
+                                      const std::string& function, const std::string& params,
+                                      const std::string& mode) {
+  for (const FingerprintRow& r : rows) {
+    if (r.function == function && r.params == params && r.mode == mode) return &r;
+  }
+  return nullptr;
+}
+
+TEST(CertifyFingerprintTest, RowsAreTheCertificatesRows) {
+  Plan plan;
+  plan.stride = 65537;
+  plan.functions = {"sigmoid", "celu", "relu6"};
+  const auto run = certify::Run(plan);
+  const auto prints = certify::Fingerprint(plan);
+  ASSERT_TRUE(run.ok()) << run.status();
+  ASSERT_TRUE(prints.ok()) << prints.status();
+  ASSERT_EQ(prints->size(), run->size());
+  for (std::size_t k = 0; k < run->size(); ++k) {
+    EXPECT_EQ((*prints)[k].function, (*run)[k].function);
+    EXPECT_EQ((*prints)[k].params, (*run)[k].params);
+    EXPECT_EQ((*prints)[k].mode, (*run)[k].mode);
+    EXPECT_EQ((*prints)[k].inputs, (*run)[k].checked);
+  }
+}
+
+TEST(CertifyFingerprintTest, SameWhateverTheThreadCount) {
+  Plan plan;
+  plan.stride = 4099;
+  plan.functions = {"tanh", "elu", "gelu"};
+  plan.threads = 1;
+  const auto one = certify::Fingerprint(plan);
+  plan.threads = 2;
+  const auto two = certify::Fingerprint(plan);
+  ASSERT_TRUE(one.ok() && two.ok());
+  ASSERT_EQ(one->size(), two->size());
+  for (std::size_t k = 0; k < one->size(); ++k) {
+    EXPECT_EQ((*one)[k].hash, (*two)[k].hash) << (*one)[k].function << " " << (*one)[k].mode;
+  }
+}
+
+// The kernel interface promises forward_and_derivative's tensors are
+// forward's and derivative's bit for bit: so are their fingerprints, for
+// every elementwise function and parameter set, in float32 (sampled) and
+// bfloat16 (every input). And rows that compute different things differ.
+TEST(CertifyFingerprintTest, BothModesFingerprintAsForwardAndDerivative) {
+  for (DType dtype : {DType::kFloat32, DType::kBFloat16}) {
+    Plan plan;
+    plan.dtype = dtype;
+    plan.stride = 65521;
+    const auto prints = certify::Fingerprint(plan);
+    ASSERT_TRUE(prints.ok()) << prints.status();
+    int functions = 0;
+    for (const FingerprintRow& r : *prints) {
+      if (r.mode != "forward") continue;
+      ++functions;
+      SCOPED_TRACE(r.function + " [" + r.params + "] " + std::string(DTypeName(dtype)));
+      const FingerprintRow* f = FindFingerprint(*prints, r.function, r.params,
+                                                "forward_and_derivative: f");
+      const FingerprintRow* d = FindFingerprint(*prints, r.function, r.params, "derivative");
+      const FingerprintRow* df = FindFingerprint(*prints, r.function, r.params,
+                                                 "forward_and_derivative: f'");
+      const FingerprintRow* b = FindFingerprint(*prints, r.function, r.params, "backward");
+      ASSERT_TRUE(f && d && df && b);
+      EXPECT_EQ(f->hash, r.hash);
+      EXPECT_EQ(df->hash, d->hash);
+      EXPECT_NE(b->hash, d->hash);  // g = +-[0.5, 2), not 1
+      EXPECT_NE(d->hash, r.hash);
+    }
+    EXPECT_GE(functions, 24);
+  }
+}
+
+TEST(CertifyFingerprintTest, DiffersWhereTheOutputsDo) {
+  Plan plan;
+  plan.stride = 4099;
+  plan.functions = {"relu", "relu6", "leaky_relu"};
+  const auto prints = certify::Fingerprint(plan);
+  ASSERT_TRUE(prints.ok()) << prints.status();
+  const FingerprintRow* relu = FindFingerprint(*prints, "relu", "", "forward");
+  const FingerprintRow* relu6 = FindFingerprint(*prints, "relu6", "", "forward");
+  const FingerprintRow* leaky = FindFingerprint(*prints, "leaky_relu", "", "forward");
+  const FingerprintRow* leaky2 = nullptr;  // the non-default slope
+  for (const FingerprintRow& r : *prints) {
+    if (r.function == "leaky_relu" && !r.params.empty() && r.mode == "forward") leaky2 = &r;
+  }
+  ASSERT_TRUE(relu && relu6 && leaky && leaky2);
+  // relu and relu6 differ only above 6, leaky_relu's two slopes only below 0.
+  EXPECT_NE(relu->hash, relu6->hash);
+  EXPECT_NE(leaky->hash, leaky2->hash);
+  // Another piece of the same inputs is other outputs.
+  Plan piece = plan;
+  piece.functions = {"relu"};
+  piece.shards = 2;
+  const auto half = certify::Fingerprint(piece);
+  ASSERT_TRUE(half.ok());
+  EXPECT_NE((*half)[0].hash, relu->hash);
+  EXPECT_EQ((*half)[0].inputs, relu->inputs / 2);  // the first piece: floor(count / 2)
+}
+
 TEST(CertifyTest, UnknownOrLineWiseFunctionIsRefused) {
   Plan plan;
   plan.dtype = DType::kBFloat16;
