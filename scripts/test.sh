@@ -4,13 +4,15 @@
 # loopback ports, Python and Node clients, nginx scale-out); then, as CI runs
 # it, the sanitizer and fuzz runs (scripts/sanitize.sh ci: the ASan + UBSan
 # build of the library, the server and their tests, 60 s of fuzzing per
-# target). A sanitizer report or a fuzz finding fails the script.
+# target, then TSan on the server's own concurrent parts). A sanitizer report
+# or a fuzz finding fails the script.
 #
 #   scripts/test.sh                 everything (CI)
 #   scripts/test.sh CTEST_ARGS...   the normal build and only the tests CTEST_ARGS
 #                                   select (e.g. -R Server -L unit), no sanitizers
 # ACTSVC_SANITIZE_CI=0 skips the sanitizer and fuzz runs; ACTSVC_FUZZ_SECONDS
-# sets the fuzzing time per target (default 60).
+# sets the fuzzing time per target (default 60); ACTSVC_SANITIZE_TSAN=0 skips
+# only the TSan step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
