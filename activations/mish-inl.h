@@ -168,7 +168,7 @@ struct Mish {
   // float32 in float64 lanes, to float32's needs (math-inl.h): the float64
   // kernel above carries every sum and product as hi + lo (double-double),
   // which float32 does not need except in the bracket W of f' near its zero.
-  // t = exp(-|x|) (Highway-grade float64 exponential, t_lo its rounding
+  // t = exp(-|x|) (ComputeExpPartsNonPositive in float64, t_lo its rounding
   // from NLo), then plainly, each quotient through VRCP14PD and two Newton
   // steps (ReciprocalForFloat, no VDIVPD):
   //   x >= 0: f = x N / Dd, N = 1 + 2t, Dd = N + 2t^2,
