@@ -30,8 +30,10 @@ inline constexpr ActivationSpec kMishSpec{
                     .derivative_near_zero_ulp_of_one = 4},
     .notes = "tanh(softplus(x)) is the rational n / (n + 2) with n = e^x (e^x + 2), "
              "written in e = exp(-|x|) so nothing overflows and 1 - tanh^2 does not "
-             "cancel. float32 is computed in float64 and rounded once. f'(x) = 0 "
-             "at x = -1.1924 (the bounds' derivative_near_zero exception).",
+             "cancel. float32 is computed in float64 lanes and rounded once (FMA "
+             "targets: plain float64 but for the bracket of f' near its zero; SSE4 and "
+             "scalar: the float64 kernel). f'(x) = 0 at x = -1.1924 (float64: the "
+             "bounds' derivative_near_zero exception).",
     .reference = {&MishReference, &MishReferenceDerivative},
 };
 // The textbook formula, one element at a time with <cmath>: the speed
@@ -64,15 +66,15 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct Mish {
-  // float32 through float64 (rounded once: within 1 ULP, also next to the
-  // zero of f').
-  static constexpr bool kFloatForwardViaDouble = true;
-  static constexpr bool kFloatDerivativeViaDouble = true;
+  // float32 in float64 lanes on FMA targets (FloatKernel below), through the
+  // driver's float64 path elsewhere (Generic); rounded once either way.
+  static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
+  static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
 
   template <class D>
-  struct Kernel {
+  struct Generic {
     D d;
-    Kernel(D d_in, const ParamValues&) : d(d_in) {}
+    Generic(D d_in, const ParamValues&) : d(d_in) {}
 
     // tanh(softplus(x)) = N / Dd with t = exp(-|x|):
     //   x >= 0: N = 1 + 2t,       Dd = N + 2t^2,
@@ -162,6 +164,92 @@ struct Mish {
       return s.parts.ScaleWhere(s.neg, DivideBySquare(d, hi, lo, s.dd, s.dd_lo, s.r));
     }
   };
+
+  // float32 in float64 lanes, to float32's needs (math-inl.h): the float64
+  // kernel above carries every sum and product as hi + lo (double-double),
+  // which float32 does not need except in the bracket W of f' near its zero.
+  // t = exp(-|x|) (ComputeExpPartsNonPositive in float64, t_lo its rounding
+  // from NLo), then plainly, each quotient through VRCP14PD and two Newton
+  // steps (ReciprocalForFloat, no VDIVPD):
+  //   x >= 0: f = x N / Dd, N = 1 + 2t, Dd = N + 2t^2,
+  //           f' = (N Dd + 4x t^2 (1 + t)) / Dd^2  (terms >= 0);
+  //   x < 0:  f = x N / Dd, N = t (t + 2), Dd = N + 2,
+  //           f' = t W / Dd^2, W = 4 (1 + x) + t (6 + 4x + t (4 + t))
+  //           (= (t + 2) Dd + 4x (1 + t) expanded in t),
+  // with 4 (1 + x) and 6 + 4x exact (x is a float) and t's rounding carried
+  // into W by dW/dt t_lo: W's absolute error is a few 2^-53, against W ~ 6.4
+  // (x - x0) at the zero x0 = -1.19243121 of f', whose nearest float lies
+  // 3.0e-9 away: 0.1 ULP of float32 there, before the final rounding.
+  // No scaling by 2^q: float64 holds t down to e^-745, where every float32
+  // result has long become 0.
+  template <class DF>
+  struct FloatKernel {
+    using DW = WideHalf<DF>;
+    DF d;
+    DW dw;
+    FloatKernel(DF d_in, const ParamValues&) : d(d_in) {}
+
+    struct Half {
+      V<DW> x, t, t_lo;
+      hn::Mask<DW> neg;
+    };
+    struct State {
+      V<DF> xc;  // x clamped to +-kHuge
+      Half lo, hi;
+    };
+    HWY_INLINE Half PrepareHalf(V<DW> x) const {
+      const ExpParts<DW> parts = ComputeExpPartsNonPositive(dw, hn::Neg(hn::Abs(x)));
+      return {x, parts.Exp(dw), parts.Scale(parts.NLo(dw)), hn::Lt(x, hn::Zero(dw))};
+    }
+    HWY_INLINE State Prepare(V<DF> x) const {
+      const V<DF> xc = ClampHuge(d, x);
+      const Halves<DF> h = PromoteHalves(d, xc);
+      return {xc, PrepareHalf(h.lo), PrepareHalf(h.hi)};
+    }
+    // N / Dd for either sign.
+    HWY_INLINE V<DW> TanhSoftplus(const Half& s) const {
+      const V<DW> one = hn::Set(dw, 1.0), two = hn::Set(dw, 2.0);
+      const V<DW> np = hn::MulAdd(two, s.t, one);
+      const V<DW> nn = hn::Mul(s.t, hn::Add(s.t, two));
+      const V<DW> num = hn::IfThenElse(s.neg, nn, np);
+      const V<DW> den =
+          hn::IfThenElse(s.neg, hn::Add(nn, two), hn::MulAdd(hn::Add(s.t, s.t), s.t, np));
+      return hn::Mul(num, ReciprocalForFloat(dw, den));
+    }
+    HWY_INLINE V<DF> Value(const State& s, V<DF> x) const {
+      const V<DF> y = DemoteHalves(d, hn::Mul(s.lo.x, TanhSoftplus(s.lo)),
+                                   hn::Mul(s.hi.x, TanhSoftplus(s.hi)));
+      // Beyond kHuge (and at +inf), f = x.
+      return hn::IfThenElse(hn::Gt(x, s.xc), x, y);
+    }
+    HWY_INLINE V<DW> SlopeHalf(const Half& s) const {
+      const V<DW> one = hn::Set(dw, 1.0), two = hn::Set(dw, 2.0), four = hn::Set(dw, 4.0);
+      const V<DW> x4 = hn::Mul(s.x, four);
+      const V<DW> tt = hn::Mul(s.t, s.t);
+      // x >= 0.
+      const V<DW> np = hn::MulAdd(two, s.t, one);
+      const V<DW> dp = hn::MulAdd(two, tt, np);
+      const V<DW> pos = hn::MulAdd(np, dp, hn::Mul(hn::Mul(x4, tt), hn::Add(one, s.t)));
+      // x < 0.
+      const V<DW> six_x4 = hn::Add(x4, hn::Set(dw, 6.0));  // exact
+      const V<DW> v = hn::MulAdd(s.t, hn::Add(s.t, four), six_x4);
+      V<DW> w = hn::MulAdd(s.t, v, hn::Mul(four, hn::Add(one, s.x)));
+      const V<DW> dw_dt = hn::MulAdd(s.t, hn::MulAdd(hn::Set(dw, 3.0), s.t, hn::Set(dw, 8.0)),
+                                     six_x4);
+      w = hn::MulAdd(s.t_lo, dw_dt, w);
+      const V<DW> dn = hn::MulAdd(s.t, hn::Add(s.t, two), two);
+      const V<DW> num = hn::IfThenElse(s.neg, hn::Mul(s.t, w), pos);
+      const V<DW> r = ReciprocalForFloat(dw, hn::IfThenElse(s.neg, dn, dp));
+      return hn::Mul(num, hn::Mul(r, r));
+    }
+    template <class G>
+    HWY_INLINE V<DF> Slope(const State& s, V<DF>, G g) const {
+      return DemoteTimes(d, g, SlopeHalf(s.lo), SlopeHalf(s.hi));
+    }
+  };
+
+  template <class D>
+  using Kernel = KernelInWideLanes<D, FloatKernel, Generic>;
 };
 
 }  // namespace HWY_NAMESPACE
