@@ -34,7 +34,8 @@ inline constexpr ActivationSpec kHardsigmoidSpec{
     .notes = "f'(-3) = f'(3) = 0, as PyTorch's hardsigmoid_backward; backward is "
              "g / 6 inside (-3, 3) (one rounding) and selects 0 outside for every "
              "g but NaN. f = (x + 3) / 6, where x + 3 is exact near -3, so there is "
-             "no cancellation. float32 is computed in float64 and rounded once. "
+             "no cancellation. float32: x + 3 exactly as a pair, the quotient "
+             "corrected by its FMA-exact residual (float64 without FMA). "
              "From the output, 0 < y < 1 exactly when -3 < x < 3.",
     .reference = {&HardsigmoidReference, &HardsigmoidReferenceDerivative,
                   &HardsigmoidReferenceFromOutput},
@@ -68,8 +69,8 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct Hardsigmoid {
-  // float32 in float64, so that (x + 3) / 6 is rounded once (0.5 ULP) rather
-  // than twice (1 ULP): on FMA targets inside the float32 loop (Value below),
+  // float32 rounded once, (x + 3) / 6 to 0.5 ULP rather than 1 ULP: on FMA
+  // targets natively with error-free transformations (Value below),
   // elsewhere through the driver's float64 path.
   static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
   static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
@@ -87,16 +88,19 @@ struct Hardsigmoid {
     // The clamp covers the flat parts: (x + 3) / 6 <= 0 exactly when x <= -3.
     HWY_INLINE V<D> Value(const State&, V<D> x) const {
       if constexpr (kFloatInWideLanes<D>) {
-        // float32: x clamped to [-3, 3] first (exact), then (x + 3) (1/6)
-        // in float64: two roundings of 2^-53 (x + 3 is exact for |x| >=
-        // 2^-28) and one to float32; the ends give exactly 0 and 1.
-        const WideHalf<D> dw;
-        const Halves<D> h =
-            PromoteHalves(d, hn::Min(hn::Max(x, hn::Set(d, -3)), hn::Set(d, 3)));
-        auto f = [&](V<WideHalf<D>> v) HWY_ATTR {
-          return hn::Mul(hn::Add(v, hn::Set(dw, 3.0)), hn::Set(dw, 1.0 / 6));
-        };
-        return DemoteHalves(d, f(h.lo), f(h.hi));
+        // float32 natively (FMA targets): x clamped to [-3, 3] first
+        // (exact); s + s_lo = x + 3 exactly (Fast2Sum: |3| >= |x|); q0 = s
+        // (1/6 rounded) corrected once by the residual s - 6 q0, which one
+        // FMA forms exactly, plus s_lo: 0.5 ULP + 2^-21. The ends give
+        // exactly 0 and 1.
+        const V<D> xc = hn::Min(hn::Max(x, hn::Set(d, -3)), hn::Set(d, 3));
+        const V<D> three = hn::Set(d, 3);
+        const V<D> s = hn::Add(three, xc);
+        const V<D> s_lo = hn::Sub(xc, hn::Sub(s, three));
+        const V<D> sixth = hn::Set(d, 1.0f / 6);
+        const V<D> q0 = hn::Mul(s, sixth);
+        const V<D> residual = hn::Add(hn::NegMulAdd(q0, hn::Set(d, 6), s), s_lo);
+        return hn::MulAdd(residual, sixth, q0);
       } else {
         const V<D> t = hn::Div(hn::Add(x, hn::Set(d, 3)), hn::Set(d, 6));
         return hn::Min(hn::Max(t, hn::Zero(d)), hn::Set(d, 1));
