@@ -82,29 +82,55 @@ struct Celu {
 
   template <class D>
   struct Generic {
+    using T = hn::TFromD<D>;
     D d;
-    V<D> alpha, inv_alpha;
+    // x / alpha is computed as (x s) / (alpha s), s a power of two: 1 but
+    // for alpha below 2^-960 (float64), where 1 / alpha would overflow and
+    // the product q alpha underflow, and above 2^960, where splitting alpha
+    // for the exact product overflows (targets without FMA). s = 2^600
+    // (2^-600) puts alpha s well inside the normal range and changes no
+    // quotient: x s is exact, or overflows to -inf where x / alpha is below
+    // -2^1000 anyway, or underflows only where |x / alpha| < 2^-60 and f = x
+    // (Value).
+    static double ScaleFor(double alpha) {
+      return alpha < 0x1p-960 ? 0x1p600 : alpha > 0x1p960 ? 0x1p-600 : 1;
+    }
+    V<D> alpha, scale, alpha_s, inv_alpha_s, tiny;
     Generic(D d_in, const ParamValues& p)
-        : d(d_in), alpha(hn::Set(d_in, p[0])), inv_alpha(hn::Set(d_in, 1 / p[0])) {}
+        : d(d_in),
+          alpha(hn::Set(d_in, static_cast<T>(p[0]))),
+          scale(hn::Set(d_in, static_cast<T>(ScaleFor(p[0])))),
+          alpha_s(hn::Set(d_in, static_cast<T>(p[0] * ScaleFor(p[0])))),
+          inv_alpha_s(hn::Set(d_in, static_cast<T>(1 / (p[0] * ScaleFor(p[0]))))),
+          tiny(hn::Set(d_in, static_cast<T>(p[0] * 0x1p-60))) {}
 
     // ExpParts of x / alpha for x <= 0, as q + q_lo: q = x / alpha rounded,
     // q_lo = (x - q alpha) / alpha from the exact product q alpha = h + l
-    // (x - h is exact: h is within a rounding of x, Sterbenz).
+    // (x - h is exact: h is within a rounding of x, Sterbenz). x itself is
+    // not clamped (with alpha = 1e300, x = -1e300 is an ordinary input);
+    // where q is below -2^1000 (or -inf) e^q is 0 and q_lo is dropped, so
+    // no inf - inf reaches it.
     HWY_INLINE ExpParts<D> NegativePart(V<D> x) const {
-      x = ClampHuge(d, hn::Min(x, hn::Zero(d)));  // -inf: e = 0, no inf - inf
-      const V<D> q = hn::Div(x, alpha);
+      x = hn::Mul(hn::Min(x, hn::Zero(d)), scale);
+      const V<D> q = hn::Div(x, alpha_s);
       V<D> l;
-      const V<D> h = TwoProduct(d, q, alpha, &l);
-      const V<D> q_lo = hn::Mul(hn::Sub(hn::Sub(x, h), l), inv_alpha);
-      return ComputeExpParts(d, q, q_lo);
+      const V<D> h = TwoProduct(d, q, alpha_s, &l);
+      const V<D> q_lo = hn::Mul(hn::Sub(hn::Sub(x, h), l), inv_alpha_s);
+      const auto ordinary = hn::Gt(q, hn::Set(d, static_cast<T>(-0x1p1000)));
+      return ComputeExpParts(d, ClampHuge(d, q), hn::IfThenElseZero(ordinary, q_lo));
     }
     struct State {
       hn::Mask<D> pos;
-      ExpParts<D> e;  // of min(x, 0) / alpha
+      hn::Mask<D> linear;  // |x / alpha| < 2^-60: f = x (x / alpha may underflow)
+      ExpParts<D> e;       // of min(x, 0) / alpha
     };
-    HWY_INLINE State Prepare(V<D> x) const { return {hn::Gt(x, hn::Zero(d)), NegativePart(x)}; }
+    HWY_INLINE State Prepare(V<D> x) const {
+      return {hn::Gt(x, hn::Zero(d)), hn::Lt(hn::Abs(x), tiny), NegativePart(x)};
+    }
+    // alpha (e^(x / alpha) - 1) = x (1 + x / (2 alpha) + ...): x itself
+    // where x / alpha is below 2^-60 (within 2^-61 relative).
     HWY_INLINE V<D> Value(const State& s, V<D> x) const {
-      return hn::IfThenElse(s.pos, x, hn::Mul(alpha, s.e.Expm1NonPositive(d)));
+      return hn::IfThenElse(hn::Or(s.pos, s.linear), x, hn::Mul(alpha, s.e.Expm1NonPositive(d)));
     }
     // g e^(x / alpha) with g multiplied in before the scaling by 2^q.
     HWY_INLINE V<D> Slope(const State& s, V<D>, Unit) const {

@@ -536,6 +536,53 @@ TEST_P(AccuracyTest, NonDefaultParametersOfEveryEntry) {
   }
 }
 
+// Known to fail at the far ends of float64's range (found by the test
+// below, session 17; not fixed yet): elu's alpha near DBL_MAX (f' overflows
+// to inf, NaN at -inf), softplus' and swish's beta at 1e-300 and below (x
+// is clamped to +-1e290 before beta x is formed, so beta x never reaches
+// the tails: softplus(inf) = 6.9e299, sigmoid'(-inf) = 0.5) and above
+// 1e300 on some targets, softplus' threshold from 1e300 (the same clamp).
+// float32 calls with such parameters are not checked here: they fail more
+// widely (celu and leaky_relu at tiny parameters, celu, elu and rrelu at
+// huge ones), to be decided with how float32 rounds its parameters.
+bool KnownExtremeFailure(std::string_view function, std::string_view param, double v) {
+  const double a = std::fabs(v);
+  if (function == "elu") return a > 1e300;
+  if (function == "softplus" && param == "threshold") return a >= 1e300;
+  if (function == "softplus" || function == "swish") return a <= 1e-300 || a >= 1e300;
+  return false;
+}
+
+// Parameters at the far ends of float64's range, wherever the spec accepts
+// them: the kernels must not rely on 1 / p or p x staying finite (celu's
+// float64 kernel gave NaN at x = 0 for a subnormal alpha, clamped x at
+// 1e290, wrong when alpha is 1e300, and lost x / alpha to underflow: f(x)
+// = 0 for x = -1e-236 at alpha = 1e100).
+TEST_P(AccuracyTest, ExtremeParameters) {
+  constexpr double kValues[] = {std::numeric_limits<double>::denorm_min(), 1e-310, 1e-300,
+                                1e300, std::numeric_limits<double>::max()};
+  for (const ActivationSpec& spec : Catalog()) {
+    if (!spec.elementwise) continue;
+    for (Mode mode : {Mode::kForward, Mode::kForwardAndDerivative, Mode::kBackward}) {
+      for (const ParamSpec& p : spec.params) {
+        for (double magnitude : kValues) {
+          for (double v : {magnitude, -magnitude}) {
+            const std::pair<std::string_view, double> given[] = {{p.name, v}};
+            auto call = MakeCall(spec.name, given, mode);
+            if (!call.ok() || KnownExtremeFailure(spec.name, p.name, v)) continue;
+            std::string label = Label(spec, *call);
+            label.append(" ").append(p.name).append("=");
+            char buf[32];
+            std::snprintf(buf, sizeof(buf), "%.17g", v);
+            label.append(buf);
+            CheckCall<double>(*call, label);
+          }
+        }
+      }
+    }
+  }
+}
+
 HWY_TARGET_INSTANTIATE_TEST_SUITE_P(AccuracyTest);
 
 }  // namespace
