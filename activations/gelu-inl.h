@@ -228,12 +228,16 @@ struct Gelu {
       State s;
       s.neg = hn::Lt(x, hn::Zero(d));
       s.a = hn::Min(hn::Abs(x), hn::Set(d, C::kMaxA));
+      // -a^2/2 = h + h_lo exactly; e^(h + h_lo) = e^h (1 + h_lo) to h_lo^2
+      // (|h_lo| <= 2^-17 for a <= 16): h_lo goes into n_lo below rather
+      // than into the exponential's argument (ComputeExpParts' x_lo path
+      // costs a compare, a blend and three FMAs more).
       V<D> sq_lo;
       const V<D> sq = TwoProduct(d, s.a, s.a, &sq_lo);
       const V<D> minus_half = hn::Set(d, T(-0.5));
-      s.parts = ComputeExpPartsNonPositive(d, hn::Mul(sq, minus_half), hn::Mul(sq_lo, minus_half));
+      s.parts = ComputeExpPartsNonPositive(d, hn::Mul(sq, minus_half));
       s.n = s.parts.N(d);
-      s.n_lo = s.parts.NLo(d);
+      s.n_lo = hn::MulAdd(s.n, hn::Mul(sq_lo, minus_half), s.parts.NLo(d));
       if constexpr (sizeof(T) == 4) {
         TailFromTable(&s);
       } else {
@@ -279,8 +283,10 @@ struct Gelu {
       const hn::RebindToSigned<D> di;
       // i = a rounded to an integer (ties to even: |u| = 1/2 either way),
       // in the low bits of a + 2^23, where the permute reads its index.
-      // Beyond 15.5 (f and f' are 0 there) the polynomial of 15.
-      const V<D> a = hn::Min(s->a, hn::Set(d, 15.5f));
+      // a <= kMaxA = 16: on (15.5, 16] the index wraps to 0 and u is in
+      // [-1/2, 0], where that polynomial stays near R(0) = 1/2; E is below
+      // 2^-173 there, so f and f' are 0 (or x, 1) whatever R is.
+      const V<D> a = s->a;
       const V<D> shifted = hn::Add(a, hn::Set(d, 0x1p23f));
       const auto idx = hn::And(hn::BitCast(di, shifted), hn::Set(di, 15));
       const V<D> u = hn::Sub(a, hn::Sub(shifted, hn::Set(d, 0x1p23f)));
@@ -300,45 +306,44 @@ struct Gelu {
       const V<D> r_lo = ExactFma(d, u, w, hn::Sub(c0, s->r_hi));
       s->r_lo = hn::Add(hn::MulAdd(u, w_lo, r_lo), LookupInterval(d, Table::kLo[0], idx));
     }
-    // x < 0: f = x Q = x n R 2^q, scaled last; x >= 0: f = x (1 - Q), with
-    // 1 - Q as hi + lo.
-    HWY_INLINE V<D> Value(const State& s, V<D> x_in) const {
+    // f = max(x, 0) - a Q(a): x < 0 gives x Q, x >= 0 gives x - x Q =
+    // x (1 - Q). P = a n R (a Q unscaled) as hi + lo. x >= 0: P's scaled hi
+    // is subtracted from x exactly (Fast2Sum: a Q <= x/2), so the only
+    // rounding of size is the last addition's. x < 0: -(hi + lo) rounded
+    // once before the scaling (scaled apart, a lo below the normal range
+    // would be rounded to a subnormal by itself: 0.71 ULP at x = -13.06).
+    HWY_INLINE V<D> Value(const State& s, V<D> x) const {
       using TT = hn::TFromD<D>;
       const V<D> huge = hn::Set(d, kHuge<TT>);
-      const V<D> x = hn::Min(hn::Max(x_in, hn::Neg(huge)), huge);
-      V<D> qn_lo;
-      const V<D> qn = TwoProduct(d, s.n, s.r_hi, &qn_lo);
-      qn_lo = hn::MulAdd(s.n_lo, s.r_hi, hn::MulAdd(s.n, s.r_lo, qn_lo));
-      // The factor c = Q (unscaled, x < 0) or 1 - Q (x >= 0), as hi + lo.
-      const V<D> q_hi = s.parts.Scale(qn);
-      V<D> one_q_lo;
-      const V<D> one_q = Fast2Sum<D>(hn::Set(d, 1), hn::Neg(q_hi), &one_q_lo);
-      one_q_lo = hn::Sub(one_q_lo, s.parts.Scale(qn_lo));
-      const V<D> c = hn::IfThenElse(s.neg, qn, one_q);
-      const V<D> c_lo = hn::IfThenElse(s.neg, qn_lo, one_q_lo);
-      V<D> f_lo;
-      const V<D> f = TwoProduct(d, x, c, &f_lo);
-      V<D> y = s.parts.ScaleWhere(s.neg, hn::Add(f, hn::MulAdd(x, c_lo, f_lo)));
-      // Beyond kMaxA (R's range) f is below the smallest subnormal (-0); at
-      // x = +inf (and beyond kHuge), f = x. For |x| < 2^-60, f = x/2 to far
-      // below an ULP (x/sqrt(2 pi) relative); there f_lo would fall under
-      // the subnormal range and be rounded a second time (1 ULP at x ~ 4e-38).
-      const V<D> tiny = hn::Mul(x_in, hn::Set(d, TT(0.5)));
-      y = hn::IfThenElse(hn::Lt(hn::Abs(x_in), hn::Set(d, TT(0x1p-60))), tiny, y);
-      return hn::IfThenElse(hn::Lt(x, hn::Set(d, -C::kMaxA)), hn::Set(d, TT(-0.0)),
-                            hn::IfThenElse(hn::Gt(x_in, huge), x_in, y));
+      V<D> g_lo;
+      const V<D> g = TwoProduct(d, s.n, s.r_hi, &g_lo);
+      g_lo = hn::MulAdd(s.n_lo, s.r_hi, hn::MulAdd(s.n, s.r_lo, g_lo));
+      V<D> p_lo;
+      const V<D> p = TwoProduct(d, s.a, g, &p_lo);
+      p_lo = hn::MulAdd(s.a, g_lo, p_lo);
+      const V<D> sh = s.parts.Scale(p);
+      // (Clamped below kHuge so that x - sh and its residual stay finite.)
+      const V<D> pos = hn::Min(hn::Max(x, hn::Zero(d)), huge);
+      const V<D> f = hn::Sub(pos, sh);
+      // pos - sh - f exactly is -(sh + (f - pos)); with P's scaled lo.
+      const V<D> rest = hn::Add(hn::Add(sh, hn::Sub(f, pos)), s.parts.Scale(p_lo));
+      V<D> y = hn::IfThenElse(s.neg, hn::Neg(s.parts.Scale(hn::Add(p, p_lo))), hn::Sub(f, rest));
+      // Beyond kMaxA, a Q is below the smallest subnormal, so f = -0 for
+      // x < 0 (x = -inf included). For |x| < 2^-60, f = x/2 to far below
+      // an ULP (x/sqrt(2 pi) relative), also for +-0; there P's lo would
+      // fall under the subnormal range and be rounded a second time (1 ULP
+      // at x ~ 4e-38). Above kHuge (+inf included), f = x.
+      const V<D> tiny = hn::Mul(x, hn::Set(d, TT(0.5)));
+      y = hn::IfThenElse(hn::Lt(hn::Abs(x), hn::Set(d, TT(0x1p-60))), tiny, y);
+      return hn::IfThenElse(hn::Gt(x, huge), x, y);
     }
-    // g f'(x), |g| > 2^64 scaled down first (WithLargeGradientScaled).
-    template <class G>
-    HWY_INLINE V<D> Slope(const State& s, V<D> x, G g) const {
-      return WithLargeGradientScaled(
-          d, g, [&](auto gs) HWY_ATTR { return SlopeScaled(s, x, gs); });
-    }
+    // g f'(x). |g| > 2^64 never reaches it: the driver's backward scales
+    // such g down first (WithLargeGradientScaled in kernels.cc).
     // float32: within 1/4 of the zero of f' the series below instead of the
     // general form, whose cancellation there would cost several ULP
     // (float64 has the bounds' near-zero exception instead).
     template <class G>
-    HWY_INLINE V<D> SlopeScaled(const State& s, V<D> x, G g) const {
+    HWY_INLINE V<D> Slope(const State& s, V<D> x, G g) const {
       const V<D> general = SlopeGeneral(s, g);
       if constexpr (sizeof(T) == 4) {
         V<D> w_lo;
