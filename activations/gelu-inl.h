@@ -331,11 +331,12 @@ struct Gelu {
       const hn::RebindToSigned<D> di;
       // i = a rounded to an integer (ties to even: the intervals meet at
       // the half-integers), in the low bits of a + 2^23, where the permute
-      // reads its index. a <= kMaxA = 16: on (15.5, 16] the index wraps to
-      // 0 and u to [16 - 1/2, 16], where that polynomial is large but
-      // finite; E is below 2^-173 there, so f and f' are 0 (or x, 1).
+      // reads its index. On (15.5, kMaxA = 16] interval 15's polynomial,
+      // extrapolated to u <= 1 (the index of a >= 15.5 would wrap to 0,
+      // whose polynomial at u = 16 is ~1e8: with g up to 2^64, g E R is
+      // representable there).
       const V<D> a = s->a;
-      const V<D> shifted = hn::Add(a, hn::Set(d, 0x1p23f));
+      const V<D> shifted = hn::Add(hn::Min(a, hn::Set(d, 15.499999f)), hn::Set(d, 0x1p23f));
       const auto idx = hn::And(hn::BitCast(di, shifted), hn::Set(di, 15));
       s->idx = idx;
       // u = a - c_i exactly (c_i = i, or on interval 1 within a factor 2 of
