@@ -433,10 +433,16 @@ struct Gelu {
       V<D> wk_lo;
       const V<D> wk = Fast2Sum<D>(hn::Set(d, -kInvSqrt2Pi), s.w, &wk_lo);
       wk_lo = hn::Add(wk_lo, hn::Sub(s.w_lo, hn::Set(d, kInvSqrt2PiLo)));
+      // u + u_lo as uh + ul exactly: near m's zero u_lo (w - k) is m's
+      // leading term, and rounded on its own it cost 0.8 ULP at the floats
+      // next to x0; uh (w - k) is exact (TwoProduct) instead.
+      V<D> ul;
+      const V<D> uh = TwoSum(d, s.u, s.u_lo, &ul);
       V<D> t_lo;
-      const V<D> t = TwoProduct(d, s.u, wk, &t_lo);
-      // u_lo (w - k + u p): u_lo times m' (within c3 u^2 of it).
-      t_lo = hn::MulAdd(s.u, wk_lo, hn::MulAdd(s.u_lo, hn::MulAdd(s.u, s.p, wk), t_lo));
+      const V<D> t = TwoProduct(d, uh, wk, &t_lo);
+      // w - k is W(u); W(u + u_lo) = W(u) + u_lo W'(u), W' ~ p.
+      t_lo = hn::MulAdd(uh, wk_lo,
+                        hn::MulAdd(ul, wk, hn::MulAdd(hn::Mul(uh, s.u_lo), s.p, t_lo)));
       const V<D> m0 = LookupInterval(d, Table::kMAtCentre[0], s.idx);
       const V<D> m = TwoSum(d, m0, t, lo);
       *lo = hn::Add(*lo, hn::Add(t_lo, LookupInterval(d, Table::kMAtCentre[1], s.idx)));
