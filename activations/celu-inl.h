@@ -142,8 +142,8 @@ struct Celu {
     };
     HWY_INLINE State Prepare(V<DF> x) const {
       const Halves<DF> h = PromoteHalves(d, hn::Min(x, hn::Zero(d)));
-      return {hn::Gt(x, hn::Zero(d)), ExpNonPositiveForFloat(dw, hn::Mul(h.lo, inv_alpha)),
-              ExpNonPositiveForFloat(dw, hn::Mul(h.hi, inv_alpha))};
+      return {hn::Gt(x, hn::Zero(d)), ExpNonPositiveForFloatTable(dw, hn::Mul(h.lo, inv_alpha)),
+              ExpNonPositiveForFloatTable(dw, hn::Mul(h.hi, inv_alpha))};
     }
     HWY_INLINE V<DF> Value(const State& s, V<DF> x) const {
       return hn::IfThenElse(s.pos, x,

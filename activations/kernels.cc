@@ -69,55 +69,81 @@ struct Io {
 // Runs `op(x, g, &o1, &o2)` over n elements, one vector at a time; the tail
 // goes through a zero-padded vector so every element takes the same path.
 // NaN in gives NaN out, whatever the kernel's clamps did: NaN lanes of x (and
-// of g, when there is one) are restored into o1/o2.
-template <class DC, typename T, class Op>
+// of g, when there is one) are restored into o1/o2. kGrad / kOut2: whether
+// `grad` / `out2` are used (the mode decides, at compile time, so the loop
+// body tests no pointer).
+template <bool kGrad, bool kOut2, class DC, typename T, class Op>
 HWY_INLINE void Loop(DC dc, const T* in, const T* grad, T* out, T* out2,
                      std::size_t n, Op op) {
   const Io<DC, T> io{dc, {}};
   const std::size_t N = hn::Lanes(dc);
   auto step = [&](const T* x_p, const T* g_p, T* o1_p, T* o2_p) HWY_ATTR {
     const V<DC> x = io.Load(x_p);
-    const V<DC> g = g_p ? io.Load(g_p) : hn::Zero(dc);
+    V<DC> g = hn::Zero(dc);
+    if constexpr (kGrad) g = io.Load(g_p);
     V<DC> o1, o2 = hn::Zero(dc);
     op(x, g, &o1, &o2);
-    if (g_p) {
-      // (NaN lanes of g are the kernel's: WithSpecialGradient.)
-      io.Store(hn::IfThenElse(hn::IsNaN(x), x, o1), o1_p);
-    } else {
-      const auto nan = hn::IsNaN(x);
-      io.Store(hn::IfThenElse(nan, x, o1), o1_p);
-      if (o2_p) io.Store(hn::IfThenElse(nan, x, o2), o2_p);
-    }
+    // (NaN lanes of g are the kernel's: BackwardOf's rare path.)
+    const auto nan = hn::IsNaN(x);
+    io.Store(hn::IfThenElse(nan, x, o1), o1_p);
+    if constexpr (kOut2) io.Store(hn::IfThenElse(nan, x, o2), o2_p);
   };
   std::size_t i = 0;
   for (; i + N <= n; i += N) {
-    step(in + i, grad ? grad + i : nullptr, out + i, out2 ? out2 + i : nullptr);
+    step(in + i, kGrad ? grad + i : nullptr, out + i, kOut2 ? out2 + i : nullptr);
   }
   if (i == n) return;
   const std::size_t rest = n - i;
   constexpr std::size_t kMax = HWY_MAX_BYTES / sizeof(hn::TFromD<DC>);
   T x_buf[kMax] = {}, g_buf[kMax] = {}, o1_buf[kMax], o2_buf[kMax];
   std::memcpy(x_buf, in + i, rest * sizeof(T));
-  if (grad) std::memcpy(g_buf, grad + i, rest * sizeof(T));
-  step(x_buf, grad ? g_buf : nullptr, o1_buf, out2 ? o2_buf : nullptr);
+  if constexpr (kGrad) std::memcpy(g_buf, grad + i, rest * sizeof(T));
+  step(x_buf, g_buf, o1_buf, o2_buf);
   std::memcpy(out + i, o1_buf, rest * sizeof(T));
-  if (out2) std::memcpy(out2 + i, o2_buf, rest * sizeof(T));
+  if constexpr (kOut2) std::memcpy(out2 + i, o2_buf, rest * sizeof(T));
 }
 
-// g * f' for a g that is not finite, on a rare path (one test per vector
-// otherwise): NaN where g is NaN, also where f' is 0 (NaN in, NaN out); and
-// where g = +-inf, +-inf wherever f' is non-zero and 0 where it is exactly 0
-// (a zero derivative selects 0 whatever g is, as relu's backward and
-// PyTorch's threshold_backward do). The kernels fold g into the terms of f'
-// before its last scaling, for accuracy; with an infinite g those terms give
-// inf - inf = NaN, so these lanes are recomputed from f' alone.
+// g * f' for a g that is not finite, on the rare path: NaN where g is NaN,
+// also where f' is 0 (NaN in, NaN out); and where g = +-inf, +-inf wherever
+// f' is non-zero and 0 where it is exactly 0 (a zero derivative selects 0
+// whatever g is, as relu's backward and PyTorch's threshold_backward do).
+// The kernels fold g into the terms of f' before its last scaling, for
+// accuracy; with an infinite g those terms give inf - inf = NaN, so these
+// lanes are recomputed from f' alone.
 template <class DC, class SlopeOf>
 HWY_INLINE V<DC> WithSpecialGradient(DC dc, V<DC> g, V<DC> product, SlopeOf slope_of) {
-  if (HWY_LIKELY(hn::AllTrue(dc, hn::IsFinite(g)))) return product;
   const auto special = hn::Not(hn::IsFinite(g));
+  if (HWY_LIKELY(hn::AllFalse(dc, special))) return product;
   const V<DC> dv = slope_of(Unit{});
   const V<DC> inf_product = hn::IfThenZeroElse(hn::Eq(dv, hn::Zero(dc)), hn::Mul(g, dv));
   return hn::IfThenElse(special, hn::IfThenElse(hn::IsNaN(g), g, inf_product), product);
+}
+
+// The backward's rare path, out of line (kept out of the hot loop's
+// registers): some lane of g is NaN, infinite or above 2^64 (float32;
+// 2^512 float64), the threshold of math-inl.h's WithLargeGradientScaled,
+// which scales those lanes down and back; WithSpecialGradient then settles
+// the non-finite ones.
+template <class DC, class Slope>
+HWY_NOINLINE V<DC> BackwardRare(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
+  const V<DC> product =
+      WithLargeGradientScaled(dc, g, [&](V<DC> gs) HWY_ATTR { return slope(x, gs); });
+  return WithSpecialGradient(dc, g, product, [&](Unit u) HWY_ATTR { return slope(x, u); });
+}
+
+// g * f'(x) from `slope(x, g)` (x or y, whatever the kernel's slope takes).
+// The common path costs one compare per vector: |g| <= 2^64 (2^512), which
+// is false for NaN and inf too, so every g that WithLargeGradientScaled or
+// WithSpecialGradient would change takes BackwardRare, and the results are
+// the same bits as applying both to every vector.
+template <class DC, class Slope>
+HWY_INLINE V<DC> BackwardOf(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
+  using TC = hn::TFromD<DC>;
+  constexpr TC kBig = sizeof(TC) == 4 ? TC(0x1p64f) : TC(0x1p512);
+  if (HWY_LIKELY(hn::AllTrue(dc, hn::Le(hn::Abs(g), hn::Set(dc, kBig))))) {
+    return slope(x, g);
+  }
+  return BackwardRare(dc, x, g, slope);
 }
 
 template <class A, class DC, typename T>
@@ -129,11 +155,11 @@ HWY_INLINE void RunInType(DC dc, const Call& call, Mode mode, const T* in, const
   const bool from_output = call.input_kind == InputKind::kOutput;
   switch (mode) {
     case Mode::kForward:
-      return Loop<DC, T>(dc, in, nullptr, out, nullptr, n, [&](VC x, VC, VC* o1, VC*) HWY_ATTR {
+      return Loop<false, false>(dc, in, grad, out, out2, n, [&](VC x, VC, VC* o1, VC*) HWY_ATTR {
         *o1 = k.Value(k.Prepare(x), x);
       });
     case Mode::kForwardAndDerivative:
-      return Loop<DC, T>(dc, in, nullptr, out, out2, n, [&](VC x, VC, VC* o1, VC* o2) HWY_ATTR {
+      return Loop<false, true>(dc, in, grad, out, out2, n, [&](VC x, VC, VC* o1, VC* o2) HWY_ATTR {
         const auto s = k.Prepare(x);
         *o1 = k.Value(s, x);
         *o2 = k.Slope(s, x, Unit{});
@@ -141,33 +167,30 @@ HWY_INLINE void RunInType(DC dc, const Call& call, Mode mode, const T* in, const
     case Mode::kDerivative:
       if constexpr (HasSlopeFromOutput<K, VC>) {
         if (from_output) {
-          return Loop<DC, T>(dc, in, nullptr, out, nullptr, n,
-                             [&](VC y, VC, VC* o1, VC*) HWY_ATTR {
-                               *o1 = k.SlopeFromOutput(y, Unit{});
-                             });
+          return Loop<false, false>(dc, in, grad, out, out2, n,
+                                    [&](VC y, VC, VC* o1, VC*) HWY_ATTR {
+                                      *o1 = k.SlopeFromOutput(y, Unit{});
+                                    });
         }
       }
-      return Loop<DC, T>(dc, in, nullptr, out, nullptr, n, [&](VC x, VC, VC* o1, VC*) HWY_ATTR {
+      return Loop<false, false>(dc, in, grad, out, out2, n, [&](VC x, VC, VC* o1, VC*) HWY_ATTR {
         *o1 = k.Slope(k.Prepare(x), x, Unit{});
       });
     case Mode::kBackward:
       if constexpr (HasSlopeFromOutput<K, VC>) {
         if (from_output) {
-          return Loop<DC, T>(dc, in, grad, out, nullptr, n, [&](VC y, VC g, VC* o1, VC*) HWY_ATTR {
-            const VC product = WithLargeGradientScaled(
-                dc, g, [&](VC gs) HWY_ATTR { return k.SlopeFromOutput(y, gs); });
-            *o1 = WithSpecialGradient(dc, g, product,
-                                       [&](Unit u) HWY_ATTR { return k.SlopeFromOutput(y, u); });
-          });
+          const auto slope = [&k](VC y, auto g) HWY_ATTR { return k.SlopeFromOutput(y, g); };
+          return Loop<true, false>(dc, in, grad, out, out2, n,
+                                   [&](VC y, VC g, VC* o1, VC*) HWY_ATTR {
+                                     *o1 = BackwardOf(dc, y, g, slope);
+                                   });
         }
       }
-      return Loop<DC, T>(dc, in, grad, out, nullptr, n, [&](VC x, VC g, VC* o1, VC*) HWY_ATTR {
-        // The rare path recomputes from x rather than keeping the state: a
-        // state captured by reference would be stored to memory every time.
-        const VC product = WithLargeGradientScaled(
-            dc, g, [&](VC gs) HWY_ATTR { return k.Slope(k.Prepare(x), x, gs); });
-        *o1 = WithSpecialGradient(dc, g, product,
-                                  [&](Unit u) HWY_ATTR { return k.Slope(k.Prepare(x), x, u); });
+      // (The slope recomputes the state from x: a state captured by
+      // reference for the rare path would be stored to memory every time.)
+      const auto slope = [&k](VC x, auto g) HWY_ATTR { return k.Slope(k.Prepare(x), x, g); };
+      return Loop<true, false>(dc, in, grad, out, out2, n, [&](VC x, VC g, VC* o1, VC*) HWY_ATTR {
+        *o1 = BackwardOf(dc, x, g, slope);
       });
   }
 }

@@ -912,6 +912,47 @@ HWY_INLINE V<DW> Log1pForFloat(DW dw, V<DW> e) {
   return hn::Add(l, hn::IfThenElseZero(upper, hn::Set(dw, 0.6931471805599453)));
 }
 
+// ---------------------------------------------------------------------------
+// selu and celu (session 17): ExpNonPositiveForFloat's e^x with a 16-entry
+// table on AVX-512, where the table lookup (VPERMT2PD) and the scaling
+// (VSCALEFPD) are one instruction each: e^x = 2^k T[j] (1 + pm1), kj = 16 k
+// + j = round(16 x / ln2) from the shifter 1.5 2^52 (the low four bits of
+// its sum are j, VPERMT2PD reads only those), T[j] = 2^(j/16) (40-digit
+// mpmath, rounded to float64), r = x - kj ln2/16 in one FMA (|r| <= ln2/32;
+// ln2/16's rounding costs kj 2^-57 <= 2^-44 for the clamped kj), and e^r - 1
+// = r + r^2 (1/2 + r/6 + r^2/24 + r^3/120): Taylor's remainder r^6/720 <=
+// 1.5e-13 is 2^-37 of |e^x - 1| wherever kj != 0 (there |e^x - 1| >= 0.021;
+// for kj = 0, T[0] = 1 and pm1 is e^x - 1 itself). Three operations fewer
+// per vector than the degree-6 polynomial. Same ExpForFloat as
+// ExpNonPositiveForFloat (scale = 2^k T[j], normal for x >= -200; scale - 1
+// exact for k >= -1, 2^-53 of a result >= 0.75 below), which it is on the
+// other targets.
+template <class DW>
+HWY_INLINE ExpForFloat<DW> ExpNonPositiveForFloatTable(DW dw, V<DW> x) {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  static_assert(hn::MaxLanes(DW()) == 8 && sizeof(hn::TFromD<DW>) == 8, "full float64 vectors");
+  alignas(64) static constexpr double kTwoToJ16[16] = {
+      1.0,                1.0442737824274138, 1.0905077326652577, 1.1387886347566916,
+      1.189207115002721,  1.241857812073484,  1.2968395546510096, 1.3542555469368927,
+      1.4142135623730951, 1.4768261459394993, 1.5422108254079407, 1.6104903319492543,
+      1.681792830507429,  1.7562521603732995, 1.8340080864093424, 1.9152065613971474,
+  };
+  static constexpr double kExpm1Taylor[] = {1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120};
+  const V<DW> xc = hn::Max(hn::Set(dw, -200.0), x);  // keeps a NaN x
+  const V<DW> shifter = hn::Set(dw, 0x1.8p52);
+  const V<DW> t = hn::MulAdd(xc, hn::Set(dw, 23.083120654223414), shifter);  // 16 / ln2
+  const V<DW> kj = hn::Sub(t, shifter);
+  const V<DW> r = hn::NegMulAdd(kj, hn::Set(dw, 0.04332169878499658), xc);  // ln2 / 16
+  const V<DW> tj{_mm512_permutex2var_pd(hn::Load(dw, kTwoToJ16).raw, _mm512_castpd_si512(t.raw),
+                                        hn::Load(dw, kTwoToJ16 + 8).raw)};
+  const V<DW> scale = Scalef(dw, tj, hn::Mul(kj, hn::Set(dw, 1.0 / 16)));  // 2^floor(kj/16)
+  const V<DW> pm1 = hn::MulAdd(hn::Mul(r, r), Horner(dw, r, kExpm1Taylor), r);
+  return {pm1, scale};
+#else
+  return ExpNonPositiveForFloat(dw, x);
+#endif
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace activations
 HWY_AFTER_NAMESPACE();

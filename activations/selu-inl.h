@@ -39,7 +39,7 @@ inline constexpr ActivationSpec kSeluSpec{
              "f'(0) = scale * alpha, as PyTorch. The constants are applied as "
              "float64 pairs hi + lo, so their rounding does not show, also in "
              "f' = y + scale * alpha from the output near y = -scale * alpha. "
-             "float32 is computed in float64 and rounded once.",
+             "float32 is computed in float64 lanes and rounded once.",
     .reference = {&SeluReference, &SeluReferenceDerivative, &SeluReferenceFromOutput},
 };
 // The textbook formula, one element at a time with <cmath>: the speed
@@ -72,15 +72,17 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct Selu {
-  // float32 through float64: natively the rounded constants and expm1 add
-  // up to 3 ULP; rounded once from float64 it is 0.5 ULP.
-  static constexpr bool kFloatForwardViaDouble = true;
-  static constexpr bool kFloatDerivativeViaDouble = true;
-  // From y too: natively y + scale alpha and the product with g reach 1.6 ULP.
-  static constexpr bool kFloatFromOutputViaDouble = true;
+  // float32 rounded once from float64: natively the rounded constants and
+  // expm1 add up to 3 ULP; from y too (natively y + scale alpha and the
+  // product with g reach 1.6 ULP). On FMA targets inside the float32 loop
+  // (FloatKernel: float64 lanes to float32's needs, as celu), elsewhere
+  // through the driver's float64 path (Generic).
+  static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
+  static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
+  static constexpr bool kFloatFromOutputViaDouble = kFloatViaDouble;
 
   template <class D>
-  struct Kernel {
+  struct Generic {
     using T = hn::TFromD<D>;
     // c = hi + lo with hi = c rounded to T: c * v = hi * v + lo * v, where
     // the second product is a correction far below the first's rounding.
@@ -89,7 +91,7 @@ struct Selu {
 
     D d;
     V<D> scale_hi, scale_lo, sa_hi, sa_lo;
-    Kernel(D d_in, const ParamValues&)
+    Generic(D d_in, const ParamValues&)
         : d(d_in),
           scale_hi(hn::Set(d_in, Hi(kSeluScale))),
           scale_lo(hn::Set(d_in, Lo(kSeluScale))),
@@ -134,6 +136,67 @@ struct Selu {
                                   hn::Add(hn::Add(y, sa_hi), sa_lo)));
     }
   };
+
+  // float32 in float64 lanes (math-inl.h, as celu): e^x - 1 = 2^k pm1 +
+  // (2^k - 1) with a 2^-36 polynomial, scale and scale alpha as float64
+  // constants (2^-53), each result rounded once to float32. g f' as f' in
+  // float64 times g, rounded once (DemoteTimes).
+  template <class DF>
+  struct FloatKernel {
+    using DW = WideHalf<DF>;
+    DF d;
+    DW dw;
+    V<DW> scale, sa;
+    FloatKernel(DF d_in, const ParamValues&)
+        : d(d_in),
+          scale(hn::Set(dw, static_cast<double>(kSeluScale))),
+          sa(hn::Set(dw, static_cast<double>(kSeluScale * kSeluAlpha))) {}
+
+    struct State {
+      Halves<DF> x;            // x promoted
+      ExpForFloat<DW> lo, hi;  // of min(x, 0), per half
+    };
+    HWY_INLINE State Prepare(V<DF> x) const {
+      const Halves<DF> h = PromoteHalves(d, x);
+      return {h, ExpNonPositiveForFloatTable(dw, hn::Min(h.lo, hn::Zero(dw))),
+              ExpNonPositiveForFloatTable(dw, hn::Min(h.hi, hn::Zero(dw)))};
+    }
+    // x > 0: scale x, else scale alpha expm1(x); rounded once.
+    HWY_INLINE V<DW> ValueHalf(V<DW> x, const ExpForFloat<DW>& e) const {
+      const hn::Mask<DW> pos = hn::Gt(x, hn::Zero(dw));
+      return hn::Mul(hn::IfThenElse(pos, x, e.Expm1(dw)), hn::IfThenElse(pos, scale, sa));
+    }
+    HWY_INLINE V<DF> Value(const State& s, V<DF>) const {
+      return DemoteHalves(d, ValueHalf(s.x.lo, s.lo), ValueHalf(s.x.hi, s.hi));
+    }
+    // f' = scale for x > 0, scale alpha e^x below, in float64; times g and
+    // rounded once.
+    HWY_INLINE V<DW> SlopeHalf(V<DW> x, const ExpForFloat<DW>& e) const {
+      return hn::IfThenElse(hn::Gt(x, hn::Zero(dw)), scale, e.MulExp(sa));
+    }
+    template <class G>
+    HWY_INLINE V<DF> Slope(const State& s, V<DF>, G g) const {
+      return DemoteTimes(d, g, SlopeHalf(s.x.lo, s.lo), SlopeHalf(s.x.hi, s.hi));
+    }
+    // y + scale alpha as (y + hi) + lo, hi + lo the constant as a float64
+    // pair: y + hi is exact where the sum cancels (y near -scale alpha,
+    // Sterbenz), so the constant's own rounding (2^-53, up to 2^-28 of the
+    // cancelled sum) does not show.
+    template <class G>
+    HWY_INLINE V<DF> SlopeFromOutput(V<DF> y, G g) const {
+      constexpr double kSaHi = static_cast<double>(kSeluScale * kSeluAlpha);
+      constexpr double kSaLo = static_cast<double>(kSeluScale * kSeluAlpha - kSaHi);
+      const Halves<DF> h = PromoteHalves(d, y);
+      auto f = [&](V<DW> v) HWY_ATTR {
+        return hn::IfThenElse(hn::Gt(v, hn::Zero(dw)), scale,
+                              hn::Add(hn::Add(v, hn::Set(dw, kSaHi)), hn::Set(dw, kSaLo)));
+      };
+      return DemoteTimes(d, g, f(h.lo), f(h.hi));
+    }
+  };
+
+  template <class D>
+  using Kernel = KernelInWideLanes<D, FloatKernel, Generic>;
 };
 
 }  // namespace HWY_NAMESPACE

@@ -89,7 +89,9 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
 ABSL_FLAG(std::string, metrics_address, "",
           "host:port of the Prometheus /metrics HTTP endpoint, e.g. "
           "0.0.0.0:9464 (port 0: the kernel chooses; the start-up line "
-          "prints it); empty: no metrics endpoint");
+          "prints it), which also answers the probes /healthz (liveness) and "
+          "/readyz (readiness: 503 while draining) off gRPC's threads; "
+          "empty: none of them");
 ABSL_FLAG(std::string, access_log, "",
           "JSON access log, one line per request: a file to append to, or - "
           "for stderr; empty: off");
@@ -247,7 +249,9 @@ int main(int argc, char** argv) {
                                               (*server)->health_port()))
                          .c_str());
   if ((*server)->metrics_port() != 0) {
-    std::fprintf(stderr, "actserver: metrics on http://%s/metrics\n",
+    std::fprintf(stderr,
+                 "actserver: metrics on http://%s/metrics (and /healthz, "
+                 "/readyz)\n",
                  actserver::JoinHostPort(
                      options.metrics_address.substr(
                          0, options.metrics_address.rfind(':')),

@@ -7,6 +7,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -17,6 +18,7 @@
 #include "activations/evaluate.h"
 #include "server/counters.h"
 #include "server/metrics/access_log.h"
+#include "server/metrics/grpc_heartbeat.h"
 #include "server/metrics/metrics_http_server.h"
 #include "server/metrics/server_metrics.h"
 #include "server/service.h"
@@ -92,6 +94,12 @@ struct ServerOptions {
   std::string access_log;
   // Registers gRPC's channelz service (grpc.channelz.v1.Channelz).
   bool channelz = false;
+  // With metrics_address, the same HTTP port answers /healthz and /readyz
+  // on its own threads (metrics_http_server.h). /healthz turns 503 when
+  // gRPC's threads have not answered an in-process health check for this
+  // long (grpc_heartbeat.h): wedged, not merely busy. /readyz is 503 from
+  // StartDraining on.
+  absl::Duration liveness_stall = absl::Seconds(10);
 };
 
 // A started server. Thread-safe. Destroying it shuts it down (with no grace
@@ -126,7 +134,8 @@ class ActivationServer {
   int health_port() const { return health_port_; }
   // The registry every RPC records into (rendered at /metrics).
   const metrics::ServerMetrics& metrics() const { return metrics_; }
-  // The /metrics port, or 0 when options.metrics_address was empty.
+  // The /metrics (and /healthz, /readyz) port, or 0 when
+  // options.metrics_address was empty.
   int metrics_port() const {
     return metrics_http_ == nullptr ? 0 : metrics_http_->port();
   }
@@ -159,12 +168,21 @@ class ActivationServer {
   void RegisterResourceMetrics();
   absl::Status StartHealthServer(const ServerOptions& options);
 
+  // /healthz and /readyz's answer (options.liveness_stall).
+  metrics::MetricsHttpServer::HealthReport HttpHealth(
+      absl::Duration liveness_stall) const;
+
   activations::Engine engine_;
   ServiceCounters counters_;
   metrics::ServerMetrics metrics_;
   std::unique_ptr<metrics::AccessLog> access_log_;  // null when off
   ActivationServiceImpl service_;
-  // Reads metrics_: declared after it, so destroyed before it.
+  // From StartDraining on; read by /readyz.
+  std::atomic<bool> draining_{false};
+  // Proves gRPC's threads answer, for /healthz; with metrics_http_ only.
+  std::unique_ptr<metrics::GrpcHeartbeat> heartbeat_;
+  // Reads metrics_, draining_ and heartbeat_: declared after them, so
+  // destroyed before them.
   std::unique_ptr<metrics::MetricsHttpServer> metrics_http_;
   // Declared last: destroyed first, while the service it calls still exists.
   std::unique_ptr<grpc::Server> server_;

@@ -8,11 +8,12 @@ budget and admission control in force.
 
 For each load a fresh actserver (--memory_budget, --threads) listens on
 127.0.0.1 on a port the kernel chooses; actload drives it for a bounded time
-while this script samples the server's resident memory every 10 ms, and a
-prober asks grpc.health.v1 every 50 ms how it is. Printed per load: peak RSS
-against the budget, calls accepted and refused (by status code), p50/p99 of
-the accepted calls, the health checks' p50/p99/max, and the server's CPU
-seconds. A Markdown table at the end; --json FILE keeps the raw figures.
+while this script samples the server's resident memory every 10 ms, one
+prober asks grpc.health.v1 every 50 ms how it is, and another GETs the HTTP
+liveness probe /healthz on --metrics_address every 50 ms (civetweb's
+threads, not gRPC's). Printed per load: peak RSS against the budget, calls
+accepted and refused (by status code), p50/p99 of the accepted calls, both
+probes' p50/p99/max, and the server's CPU seconds. A Markdown table at the end; --json FILE keeps the raw figures.
 
 Uses /usr/bin/python3 with Debian's python3-grpcio, and the build tree's
 actserver and actload. Exit code 0 when every load ran, 1 otherwise.
@@ -28,6 +29,8 @@ import subprocess
 import sys
 import threading
 import time
+
+import http.client
 
 import grpc
 
@@ -83,32 +86,77 @@ class Sampler(threading.Thread):
             time.sleep(0.01)
 
 
-class HealthProber(threading.Thread):
-    """grpc.health.v1.Health/Check every 50 ms; latencies in ms, failures."""
+class Prober(threading.Thread):
+    """Calls probe() every 50 ms until stopped: latencies in ms of the
+    probes that passed, failures counted by the key probe() returns."""
 
-    def __init__(self, target):
+    def __init__(self):
         super().__init__(daemon=True)
-        self.channel = grpc.insecure_channel(target)
-        self.check = self.channel.unary_unary(
-            "/grpc.health.v1.Health/Check",
-            request_serializer=None, response_deserializer=None)
         self.latencies = []
         self.failures = 0
         self.failure_codes = {}
         self.stop = threading.Event()
 
+    def probe(self):
+        """None when healthy, else a short key naming the failure."""
+        raise NotImplementedError
+
     def run(self):
         while not self.stop.is_set():
             start = time.perf_counter()
-            try:
-                self.check(b"", timeout=5)
+            failure = self.probe()
+            if failure is None:
                 self.latencies.append((time.perf_counter() - start) * 1e3)
-            except grpc.RpcError as e:
+            else:
                 self.failures += 1
-                code = e.code().name if e.code() else "?"
-                self.failure_codes[code] = self.failure_codes.get(code, 0) + 1
+                self.failure_codes[failure] = self.failure_codes.get(failure, 0) + 1
             time.sleep(0.05)
+        self.close()
+
+    def close(self):
+        pass
+
+
+class HealthProber(Prober):
+    """grpc.health.v1.Health/Check."""
+
+    def __init__(self, target):
+        super().__init__()
+        self.channel = grpc.insecure_channel(target)
+        self.check = self.channel.unary_unary(
+            "/grpc.health.v1.Health/Check",
+            request_serializer=None, response_deserializer=None)
+
+    def probe(self):
+        try:
+            self.check(b"", timeout=5)
+            return None
+        except grpc.RpcError as e:
+            return e.code().name if e.code() else "?"
+
+    def close(self):
         self.channel.close()
+
+
+class HttpProber(Prober):
+    """GET /healthz, a new connection each time (as kubelet's httpGet probe
+    does); a status other than 200 is a failure."""
+
+    def __init__(self, port, path="/healthz"):
+        super().__init__()
+        self.port = port
+        self.path = path
+
+    def probe(self):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            conn.request("GET", self.path)
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+        except OSError as e:
+            return type(e).__name__
+        return None if response.status == 200 else str(response.status)
 
 
 def cpu_seconds(pid):
@@ -118,32 +166,35 @@ def cpu_seconds(pid):
 
 
 def start_server(build, budget, threads, health_port=False):
-    """Starts actserver; returns (process, target, health target). The
-    health target is the --health_port listener when `health_port`, else the
-    main port."""
+    """Starts actserver with /metrics (and /healthz) on a port of its own;
+    returns (process, target, health target, HTTP port). The health target
+    is the --health_port listener when `health_port`, else the main port."""
     proc = subprocess.Popen(
         [str(build / "server/actserver"), "--address=127.0.0.1", "--port=0",
          f"--threads={threads}", f"--memory_budget={budget}",
-         "--drain_delay=0s", "--shutdown_grace=2s"]
+         "--drain_delay=0s", "--shutdown_grace=2s",
+         "--metrics_address=127.0.0.1:0"]
         + (["--health_port=0"] if health_port else []),
         stderr=subprocess.PIPE, text=True)
-    line = proc.stderr.readline()
-    match = re.search(r"listening on (127\.0\.0\.1:\d+)", line)
-    if not match:
+    # Three start-up lines: the listener, the transport (and health port),
+    # the metrics port.
+    lines = "".join(proc.stderr.readline() for _ in range(3))
+    match = re.search(r"listening on (127\.0\.0\.1:\d+)", lines)
+    http_port = re.search(r"metrics on http://127\.0\.0\.1:(\d+)/", lines)
+    if not match or not http_port:
         proc.kill()
-        raise RuntimeError(f"actserver did not start: {line!r}")
+        raise RuntimeError(f"actserver did not start: {lines!r}")
     health = match.group(1)
     if health_port:
-        line = proc.stderr.readline()
         found = re.search(r"health-only plaintext port (127\.0\.0\.1:\d+)",
-                          line)
+                          lines)
         if not found:
             proc.kill()
-            raise RuntimeError(f"no health port in {line!r}")
+            raise RuntimeError(f"no health port in {lines!r}")
         health = found.group(1)
     # Keep draining stderr so the server never blocks on a full pipe.
     threading.Thread(target=proc.stderr.read, daemon=True).start()
-    return proc, match.group(1), health
+    return proc, match.group(1), health, int(http_port.group(1))
 
 
 def quantile(values, q):
@@ -167,7 +218,7 @@ def run_actload(build, target, extra, duration):
 
 def capacity(build, budget, threads):
     """Closed-loop 1 Mi calls per second with a few in flight."""
-    proc, target, _ = start_server(build, budget, threads)
+    proc, target, _, _ = start_server(build, budget, threads)
     try:
         report = run_actload(build, target,
                              ["--size=1Mi", "--concurrency=4"], 5)
@@ -212,18 +263,23 @@ def run_load(build, name, budget, threads, duration, rps=None,
     if rps is not None:
         extra = extra + [f"--rps={rps:.0f}"]
         description += f" ({rps:.0f} req/s)"
-    proc, target, health = start_server(build, budget, threads, health_port)
+    proc, target, health, http_port = start_server(build, budget, threads,
+                                                   health_port)
     sampler = Sampler(proc.pid)
     prober = HealthProber(health)
+    http_prober = HttpProber(http_port)
     sampler.start()
     prober.start()
+    http_prober.start()
     cpu_before = cpu_seconds(proc.pid)
     try:
         report = run_actload(build, target, extra, duration)
     finally:
         cpu = cpu_seconds(proc.pid) - cpu_before
         prober.stop.set()
+        http_prober.stop.set()
         prober.join()
+        http_prober.join()
         sampler.stop.set()
         sampler.join()
         with open(f"/proc/{proc.pid}/status") as f:
@@ -245,6 +301,12 @@ def run_load(build, name, budget, threads, duration, rps=None,
         "health_p50_ms": quantile(prober.latencies, 0.5),
         "health_p99_ms": quantile(prober.latencies, 0.99),
         "health_max_ms": max(prober.latencies, default=float("nan")),
+        "http_health_checks": len(http_prober.latencies),
+        "http_health_failures": http_prober.failures,
+        "http_health_failure_codes": http_prober.failure_codes,
+        "http_health_p50_ms": quantile(http_prober.latencies, 0.5),
+        "http_health_p99_ms": quantile(http_prober.latencies, 0.99),
+        "http_health_max_ms": max(http_prober.latencies, default=float("nan")),
         "server_cpu_s": cpu,
     }
 
@@ -307,14 +369,17 @@ def main():
           f"{args.duration} s per load; `uptime`: {os.getloadavg()[0]:.1f}\n")
     print("| load | peak RSS (budget + 10%: "
           f"{mib(budget_bytes * 1.1)}) | accepted | refused | accepted p50 / p99 "
-          "| health p50 / p99 / max | server CPU |")
-    print("|---|---:|---:|---|---:|---:|---:|")
+          f"| gRPC health ({'--health_port' if args.health_port else 'main port'}) "
+          "p50 / p99 / max | HTTP /healthz p50 / p99 / max | server CPU |")
+    print("|---|---:|---:|---|---:|---:|---:|---:|")
     for r in rows:
         codes = ", ".join(f"{n} {c}" for c, n in sorted(r["errors_by_code"].items())) or "0"
         print(f"| {r['description']} | {mib(r['peak_rss'])} | {r['accepted']} | {codes} "
               f"| {r['ok_p50_ms']:.0f} / {r['ok_p99_ms']:.0f} ms "
               f"| {r['health_p50_ms']:.1f} / {r['health_p99_ms']:.1f} / "
               f"{r['health_max_ms']:.1f} ms ({r['health_failures']} failed) "
+              f"| {r['http_health_p50_ms']:.1f} / {r['http_health_p99_ms']:.1f} / "
+              f"{r['http_health_max_ms']:.1f} ms ({r['http_health_failures']} failed) "
               f"| {r['server_cpu_s']:.1f} s |")
     for d in drains:
         print(f"\n{d['description']}: {d['accepted']} calls completed, "

@@ -3,6 +3,7 @@
 #include <civetweb.h>
 
 #include <cstring>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -16,6 +17,10 @@ namespace {
 
 constexpr char kIndex[] =
     "activation-service metrics: GET /metrics (Prometheus text format)\n";
+constexpr char kIndexWithHealth[] =
+    "activation-service: GET /metrics (Prometheus text format), /healthz "
+    "(liveness), /readyz (readiness)\n";
+constexpr char kPlainText[] = "text/plain; charset=utf-8";
 
 // Answers methods other than GET and HEAD with 405; true when it did.
 bool RejectMethod(mg_connection* conn) {
@@ -38,6 +43,21 @@ void Reply(mg_connection* conn, const char* content_type,
   }
 }
 
+// A probe's answer: 200 or 503, a one-line body, never cached.
+int ReplyProbe(mg_connection* conn, bool ok, absl::string_view body) {
+  const int code = ok ? 200 : 503;
+  const std::string length = std::to_string(body.size());
+  mg_response_header_start(conn, code);
+  mg_response_header_add(conn, "Content-Type", kPlainText, -1);
+  mg_response_header_add(conn, "Cache-Control", "no-store", -1);
+  mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
+  mg_response_header_send(conn);
+  if (std::strcmp(mg_get_request_info(conn)->request_method, "HEAD") != 0) {
+    mg_write(conn, body.data(), body.size());
+  }
+  return code;
+}
+
 }  // namespace
 
 int MetricsHttpServer::HandleMetrics(mg_connection* conn, void* self) {
@@ -47,18 +67,39 @@ int MetricsHttpServer::HandleMetrics(mg_connection* conn, void* self) {
   return 200;
 }
 
-int MetricsHttpServer::HandleIndex(mg_connection* conn, void* /*self*/) {
+int MetricsHttpServer::HandleHealth(mg_connection* conn, void* self) {
+  if (RejectMethod(conn)) return 405;
+  const HealthReport report = static_cast<MetricsHttpServer*>(self)->health_();
+  return ReplyProbe(conn, report.live,
+                    report.live ? std::string("ok\n")
+                                : absl::StrCat("unhealthy: ", report.reason,
+                                               "\n"));
+}
+
+int MetricsHttpServer::HandleReady(mg_connection* conn, void* self) {
+  if (RejectMethod(conn)) return 405;
+  const HealthReport report = static_cast<MetricsHttpServer*>(self)->health_();
+  const bool ready = report.live && report.ready;
+  return ReplyProbe(conn, ready,
+                    ready ? std::string("SERVING\n")
+                          : absl::StrCat("NOT_SERVING: ", report.reason, "\n"));
+}
+
+int MetricsHttpServer::HandleIndex(mg_connection* conn, void* self) {
+  const bool health = static_cast<MetricsHttpServer*>(self)->health_ != nullptr;
   if (std::strcmp(mg_get_request_info(conn)->local_uri, "/") != 0) {
-    mg_send_http_error(conn, 404, "not found; the metrics are at /metrics\n");
+    mg_send_http_error(conn, 404,
+                       health ? "not found; see / for what is served\n"
+                              : "not found; the metrics are at /metrics\n");
     return 404;
   }
   if (RejectMethod(conn)) return 405;
-  Reply(conn, "text/plain; charset=utf-8", kIndex);
+  Reply(conn, kPlainText, health ? kIndexWithHealth : kIndex);
   return 200;
 }
 
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
-    const std::string& address, Render render) {
+    const std::string& address, Render render, Health health) {
   const std::size_t colon = address.rfind(':');
   if (colon == std::string::npos || colon + 1 == address.size() ||
       (absl::StrContains(address.substr(0, colon), ':') &&
@@ -68,15 +109,15 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
         "\" is not host:port (e.g. 0.0.0.0:9464, 127.0.0.1:0, [::1]:0)"));
   }
   std::unique_ptr<MetricsHttpServer> server(
-      new MetricsHttpServer(std::move(render)));
+      new MetricsHttpServer(std::move(render), std::move(health)));
   // civetweb spells addresses as we do ("127.0.0.1:0", "[::1]:0"), and
-  // counts its listener and its workers separately: two workers serve a
-  // scraper and an `actctl stats` at once; no keep-alive, so an idle
-  // scraper holds no worker between scrapes.
+  // counts its listener and its workers separately: three workers serve a
+  // scraper, an `actctl stats` and a probe at once; no keep-alive, so an
+  // idle scraper or prober holds no worker between requests.
   const char* options[] = {"listening_ports",
                            address.c_str(),
                            "num_threads",
-                           "2",
+                           "3",
                            "request_timeout_ms",
                            "10000",
                            "enable_keep_alive",
@@ -106,6 +147,12 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
   }
   mg_set_request_handler(server->context_, "/metrics$", &HandleMetrics,
                          server.get());
+  if (server->health_ != nullptr) {
+    mg_set_request_handler(server->context_, "/healthz$", &HandleHealth,
+                           server.get());
+    mg_set_request_handler(server->context_, "/readyz$", &HandleReady,
+                           server.get());
+  }
   mg_set_request_handler(server->context_, "/", &HandleIndex, server.get());
   mg_server_port port{};
   if (mg_get_server_ports(server->context_, 1, &port) == 1) {

@@ -194,6 +194,52 @@ TEST_P(ConventionsTest, InfiniteGradientGivesSignedInfinityOrZero) {
   CheckInfiniteGradient<double>();
 }
 
+// A vector of g holding ordinary, huge, infinite and NaN lanes together:
+// each lane gives exactly what it gives when every lane of g holds its value.
+// The driver tests once per vector whether any lane needs the rare path
+// (|g| > 2^64 scaled, non-finite g settled from f' alone); what that path
+// does to one lane must not reach its neighbours.
+template <typename T>
+void CheckMixedGradientLanes() {
+  constexpr T kInf = std::numeric_limits<T>::infinity();
+  const T huge = sizeof(T) == 4 ? T(2.5e38) : T(1.7e308);
+  const T big = sizeof(T) == 4 ? T(-3e19) : T(-3e160);  // just past 2^64 (2^512)
+  const std::vector<T> pattern = {T(1.5), big, kInf, T(0.75), std::numeric_limits<T>::quiet_NaN(),
+                                  -kInf, huge, T(-2), T(1e-3)};
+  for (InputKind kind : {InputKind::kX, InputKind::kOutput}) {
+    for (const Call& call : CallsOf(Mode::kBackward, kind)) {
+      std::vector<T> x = BackwardInputs<T>();
+      if (kind == InputKind::kOutput) {
+        Call fwd = call;
+        fwd.mode = Mode::kForward;
+        fwd.input_kind = InputKind::kX;
+        x = Run(fwd, x);
+      }
+      std::vector<T> g(x.size());
+      for (size_t i = 0; i < g.size(); ++i) g[i] = pattern[(i * 5 + i / 7) % pattern.size()];
+      const std::vector<T> mixed = Run(call, x, &g);
+      int wrong = 0;
+      for (T v : pattern) {
+        const std::vector<T> gs(x.size(), v);
+        const std::vector<T> alone = Run(call, x, &gs);
+        for (size_t i = 0; i < x.size(); ++i) {
+          if (!SameBits(g[i], v) || SameBits(mixed[i], alone[i])) continue;
+          if (wrong++ < 3) {
+            ADD_FAILURE() << Label(call) << " input=" << x[i] << " g=" << v << " gave "
+                          << mixed[i] << " beside other gradients, " << alone[i] << " alone";
+          }
+        }
+      }
+      EXPECT_EQ(wrong, 0) << Label(call);
+    }
+  }
+}
+
+TEST_P(ConventionsTest, GradientLanesAreIndependent) {
+  CheckMixedGradientLanes<float>();
+  CheckMixedGradientLanes<double>();
+}
+
 template <typename T>
 void CheckLineGradients() {
   // Three lines of four along dim -1; the middle line's g holds a NaN or an

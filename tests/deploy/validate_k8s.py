@@ -12,7 +12,8 @@ checks that matter for this service by itself, from Debian's python3-yaml:
   * selectors of the Deployment, both Services and the PodDisruptionBudget all match the pod
     template's labels; Service targetPorts name a container port; the headless Service is
     headless;
-  * readiness and liveness are native gRPC probes on the container port;
+  * readiness and liveness are native gRPC probes on a port that serves grpc.health.v1, or
+    HTTP GETs of /healthz or /readyz on the metrics port (--metrics_address, not loopback);
   * the container port, user id and flags agree with the Dockerfile (EXPOSE, USER) and with the
     flags actserver defines (ABSL_FLAG in server/*.cc), so a renamed flag fails here, not in a
     crash-looping pod;
@@ -65,6 +66,7 @@ SCHEMA = {
               "timeoutSeconds", "successThreshold", "failureThreshold",
               "terminationGracePeriodSeconds"},
     "grpcAction": {"port", "service"},
+    "httpGetAction": {"path", "port", "host", "scheme", "httpHeaders"},
     "lifecycle": {"preStop", "postStart"},
     "handler": {"exec", "httpGet", "tcpSocket", "sleep"},
     "container.securityContext": {"allowPrivilegeEscalation", "readOnlyRootFilesystem",
@@ -152,13 +154,25 @@ def selector_matches(selector_labels, pod_labels):
                                          for k, v in selector_labels.items())
 
 
-def check_probe(where, probe, ports):
+def check_probe(where, probe, ports, http_ports):
     """`ports`: the container ports that serve grpc.health.v1 (the gRPC port,
-    and the --health_port listener when it has a named container port)."""
+    and the --health_port listener when it has a named container port).
+    `http_ports`: names and numbers of the port that serves /healthz and
+    /readyz (the metrics port, when --metrics_address is reachable)."""
     check_keys(where, probe, "probe")
     handlers = [h for h in ("grpc", "httpGet", "tcpSocket", "exec") if h in probe]
+    if handlers == ["httpGet"]:
+        check_keys(where + ".httpGet", probe["httpGet"], "httpGetAction")
+        get = probe["httpGet"]
+        if get.get("path") not in ("/healthz", "/readyz") or \
+                get.get("port") not in http_ports:
+            fail(where, f"httpGet probe must GET /healthz or /readyz on the metrics port "
+                        f"(--metrics_address, not loopback: {sorted(map(str, http_ports))}), "
+                        f"got path {get.get('path')!r} port {get.get('port')!r}")
+        return
     if handlers != ["grpc"]:
-        fail(where, f"must be exactly one native grpc probe, got {handlers}")
+        fail(where, f"must be exactly one native grpc probe or an httpGet of /healthz or "
+                    f"/readyz, got {handlers}")
         return
     check_keys(where + ".grpc", probe["grpc"], "grpcAction")
     if probe["grpc"].get("port") not in ports:
@@ -237,13 +251,21 @@ def check_deployment(where, doc, facts, flags):
                      "cannot reach it; use --health_address=0.0.0.0")
         else:
             health_ports.add(ports["health"])
+    # /healthz and /readyz are served on --metrics_address's port, if the kubelet can reach it.
+    http_ports = set()
+    metrics_address = given.get("metrics_address") or ""
+    if ":" in metrics_address and "metrics" in ports:
+        host, port = metrics_address.rsplit(":", 1)
+        if host not in ("127.0.0.1", "[::1]", "localhost") and \
+                port == str(ports["metrics"]):
+            http_ports = {"metrics", ports["metrics"]}
     for name in ("readinessProbe", "livenessProbe"):
         if name not in c:
             fail(cw, f"{name} is missing")
         else:
-            check_probe(f"{cw}.{name}", c[name], health_ports)
+            check_probe(f"{cw}.{name}", c[name], health_ports, http_ports)
     if "startupProbe" in c:
-        check_probe(f"{cw}.startupProbe", c["startupProbe"], health_ports)
+        check_probe(f"{cw}.startupProbe", c["startupProbe"], health_ports, http_ports)
     check_keys(cw + ".securityContext", c.get("securityContext", {}),
                "container.securityContext")
 

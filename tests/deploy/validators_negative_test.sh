@@ -59,11 +59,15 @@ expect $k8s "Service selector matching no pod" "selector does not match" deploy/
 expect $k8s "probe on another port" "is not a port that serves health" deploy/k8s/deployment.yaml \
   's.replace("grpc:\n              port: 50051", "grpc:\n              port: 8080", 1)'
 expect $k8s "health port on loopback" "the kubelet cannot reach it" deploy/k8s/deployment.yaml \
-  's.replace("--health_address=0.0.0.0", "--health_address=127.0.0.1", 1)'
+  's.replace("            - --metrics_address=", "            - --health_port=50052\n            - --health_address=127.0.0.1\n            - --metrics_address=", 1).replace("            - name: metrics\n", "            - name: health\n              containerPort: 50052\n            - name: metrics\n", 1)'
 expect $k8s "health port without its container port" "needs a container port named 'health'" deploy/k8s/deployment.yaml \
-  's.replace("containerPort: 50052", "containerPort: 50053", 1)'
-expect $k8s "HTTP probe instead of gRPC" "native grpc probe" deploy/k8s/deployment.yaml \
-  's.replace("grpc:\n              port: 50051", "httpGet:\n              port: 50051", 1)'
+  's.replace("            - --metrics_address=", "            - --health_port=50052\n            - --health_address=0.0.0.0\n            - --metrics_address=", 1)'
+expect $k8s "HTTP probe on the gRPC port" "httpGet probe must GET /healthz or /readyz on the metrics port" deploy/k8s/deployment.yaml \
+  's.replace("grpc:\n              port: 50051", "httpGet:\n              path: /healthz\n              port: 50051", 1)'
+expect $k8s "HTTP probe of a path actserver does not serve" "httpGet probe must GET" deploy/k8s/deployment.yaml \
+  's.replace("path: /healthz", "path: /health", 1)'
+expect $k8s "HTTP probe with the metrics port on loopback" "httpGet probe must GET" deploy/k8s/deployment.yaml \
+  's.replace("--metrics_address=0.0.0.0:9464", "--metrics_address=127.0.0.1:9464", 1)'
 expect $k8s "flag actserver does not define" "has no flag --drain" deploy/k8s/deployment.yaml \
   's.replace("--shutdown_grace=", "--drain=")'
 expect $k8s "grace period shorter than preStop + drain" "SIGKILLed mid-drain" \

@@ -2,18 +2,17 @@
 // kernel-chosen loopback port, spoken to over a plain TCP socket.
 #include "server/metrics/metrics_http_server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <string>
+#include <utility>
+
+#include "absl/synchronization/mutex.h"
 
 #include "server/metrics/text_format.h"
+#include "tests/server/metrics/raw_http.h"
 
 namespace actserver::metrics {
 namespace {
@@ -22,34 +21,9 @@ using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-// Sends `request` to 127.0.0.1:port and returns everything the server sent
-// before closing (the server does not keep connections alive).
-std::string Exchange(int port, const std::string& request) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  timeval timeout{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return "connect failed";
-  }
-  (void)!write(fd, request.data(), request.size());
-  std::string response;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = read(fd, buffer, sizeof(buffer))) > 0) response.append(buffer, n);
-  close(fd);
-  return response;
-}
-
 std::string Get(int port, const std::string& path,
                 const std::string& method = "GET") {
-  return Exchange(port, method + " " + path +
-                            " HTTP/1.1\r\nHost: localhost\r\n"
-                            "Connection: close\r\n\r\n");
+  return testing::HttpGet(port, path, method);
 }
 
 TEST(MetricsHttpServerTest, ServesMetricsWithTheFormatsContentType) {
@@ -119,6 +93,69 @@ TEST(MetricsHttpServerTest, StopsOnDestruction) {
     port = (*server)->port();
   }
   EXPECT_EQ(Get(port, "/metrics"), "connect failed");
+}
+
+// A report the test changes between probes.
+class SettableHealth {
+ public:
+  void Set(MetricsHttpServer::HealthReport report) {
+    absl::MutexLock lock(&mu_);
+    report_ = std::move(report);
+  }
+  MetricsHttpServer::Health Source() {
+    return [this] {
+      absl::MutexLock lock(&mu_);
+      return report_;
+    };
+  }
+
+ private:
+  absl::Mutex mu_;
+  MetricsHttpServer::HealthReport report_;
+};
+
+TEST(MetricsHttpServerTest, HealthAndReadinessFollowTheReport) {
+  SettableHealth health;
+  auto server = MetricsHttpServer::Start(
+      "127.0.0.1:0", [] { return std::string("up 1\n"); }, health.Source());
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->port();
+
+  std::string live = Get(port, "/healthz");
+  EXPECT_THAT(live, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(live, HasSubstr("Cache-Control: no-store\r\n"));
+  EXPECT_EQ(testing::HttpBody(live), "ok\n");
+  EXPECT_EQ(testing::HttpBody(Get(port, "/readyz")), "SERVING\n");
+
+  health.Set({.live = true, .ready = false, .reason = "draining"});
+  EXPECT_THAT(Get(port, "/healthz"), StartsWith("HTTP/1.1 200 OK\r\n"));
+  std::string ready = Get(port, "/readyz");
+  EXPECT_THAT(ready, StartsWith("HTTP/1.1 503"));
+  EXPECT_THAT(ready, HasSubstr("Content-Length: 22\r\n"));
+  EXPECT_EQ(testing::HttpBody(ready), "NOT_SERVING: draining\n");
+
+  // Not live is not ready either, whatever `ready` says.
+  health.Set({.live = false, .ready = true, .reason = "stuck"});
+  live = Get(port, "/healthz");
+  EXPECT_THAT(live, StartsWith("HTTP/1.1 503"));
+  EXPECT_EQ(testing::HttpBody(live), "unhealthy: stuck\n");
+  EXPECT_EQ(testing::HttpBody(Get(port, "/readyz")), "NOT_SERVING: stuck\n");
+
+  // HEAD has the status and no body; other methods are refused.
+  const std::string head = Get(port, "/readyz", "HEAD");
+  EXPECT_THAT(head, StartsWith("HTTP/1.1 503"));
+  EXPECT_THAT(head, EndsWith("\r\n\r\n"));
+  EXPECT_THAT(Get(port, "/healthz", "POST"), StartsWith("HTTP/1.1 405"));
+  EXPECT_THAT(Get(port, "/"), HasSubstr("/healthz"));
+  EXPECT_THAT(Get(port, "/healthz/x"), StartsWith("HTTP/1.1 404"));
+}
+
+TEST(MetricsHttpServerTest, NoProbesWithoutAHealthSource) {
+  auto server = MetricsHttpServer::Start("127.0.0.1:0",
+                                         [] { return std::string("up 1\n"); });
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_THAT(Get((*server)->port(), "/healthz"), StartsWith("HTTP/1.1 404"));
+  EXPECT_THAT(Get((*server)->port(), "/readyz"), StartsWith("HTTP/1.1 404"));
 }
 
 }  // namespace
