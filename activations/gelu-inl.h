@@ -28,14 +28,16 @@ inline constexpr ActivationSpec kGeluSpec{
     .notes = "PyTorch's approximate='none'. Highway has no erf: Phi(-|x|) = "
              "exp(-x^2/2) R(|x|), x^2 formed exactly, so the tail keeps full "
              "precision (gelu(-10) = -7.6e-23). float32: R from 16 fitted "
-             "polynomials of degree 8 around the integers 0..15, picked per "
-             "lane by a table lookup; double: R = S(t) / (|x| + 4), t = (|x| - "
-             "4)/(|x| + 4), one polynomial S of degree 22 with t's rounding "
-             "carried. float32 is native "
-             "on FMA targets in every mode (through float64 on SSE4 and "
-             "scalar); its derivative uses the Taylor series of f' at its zero "
-             "(x = -0.7518) within 1/4 of it, so float32 has no near-zero "
-             "exception; float64 has the bounds' derivative_near_zero one.",
+             "polynomials of degree 8 (16 intervals, cut at the half-integers), "
+             "picked per lane by a table lookup; double: R = S(t) / (|x| + 4), "
+             "t = (|x| - 4)/(|x| + 4), one polynomial S of degree 22 with t's "
+             "rounding carried. float32 is native on FMA targets in every mode "
+             "(through float64 on SSE4 and scalar); f = max(x, 0) - |x| Q for "
+             "either sign; f'(-a) = E (R(a) - a/sqrt(2 pi)), and the interval "
+             "around its zero (x = -0.7518) is centred on it, so that factor "
+             "keeps its relative precision there from R's own Horner sums: "
+             "float32 has no near-zero exception; float64 has the bounds' "
+             "derivative_near_zero one.",
     .reference = {&GeluReference, &GeluReferenceDerivative},
 };
 // The textbook formula, one element at a time with <cmath>: the speed
@@ -97,61 +99,66 @@ struct GeluTail<double> {
       1.4704834274675189e-08, -4.2753349860313886e-10, -1.236536846892026e-09};  // c2 .. c22
 };
 
-// float: R(a) on [0, 15.5] from 16 polynomials of degree 8, one around each
-// integer i = 0..15, in u = a - i (|u| <= 1/2, exact: Sterbenz), their
-// coefficients picked per lane by a table lookup (one permute on AVX-512):
-// no divisions and no rounded argument, unlike the t-polynomial above (which
-// double keeps). tools/fit_gelu_tail.py: Chebyshev interpolants at 50 digits
-// (mpmath); with the coefficients rounded to float (c0, c1 as hi + lo),
-// 3.8e-9 relative error at most. kC[k][i] = c_k around i; kLo[0], kLo[1]
-// hold the lo parts of c0, c1.
+// float: R(a) on [0, 15.5] from 16 polynomials of degree 8, one on each
+// interval of the a that round to i = 0..15, in u = a - c_i (exact:
+// Sterbenz), c_i = i except c_1 = a0 = 0.75179152 (hi + lo: u's lo part is
+// kCentre[1]), the zero of m = R - a/sqrt(2 pi) (f'(-a) = E m), so that the
+// derivative can form m from the same Horner sums with its relative
+// precision intact (Gelu::MFromTable). Coefficients picked per lane by a
+// table lookup (one permute on AVX-512): no divisions and no rounded
+// argument, unlike the t-polynomial above (which double keeps).
+// tools/fit_gelu_tail.py: Chebyshev interpolants at 50 digits (mpmath); with
+// the coefficients rounded to float (c0, c1 as hi + lo), 8.2e-9 relative
+// error at most (interval 1, |u| up to 3/4; 3.8e-9 elsewhere). kC[k][i] =
+// c_k on interval i; kLo[0], kLo[1] hold the lo parts of c0, c1.
 struct GeluTailTable {
   static constexpr int kDegree = 8;
-  alignas(64) static constexpr float kC[kDegree + 1][16] = {
+  alignas(64) static constexpr float kC[kDegree + 1][16] =
+  {
      {
-      0.5f, 0.2615782916545868f, 0.16810199618339539f, 0.12151394784450531f,
+      0.5f, 0.2999214231967926f, 0.16810199618339539f, 0.12151394784450531f,
       0.09441064298152924f, 0.0769193023443222f, 0.06477931141853333f, 0.05589348077774048f,
       0.04912254586815834f, 0.043798789381980896f, 0.0395066924393177f, 0.0359748899936676f,
       0.03301897272467613f, 0.03050941415131092f, 0.028352661058306694f, 0.026479488238692284f,
      },
      {
-      -0.3989422917366028f, -0.1373639851808548f, -0.06273827701807022f, -0.03440043702721596f,
+      -0.3989422917366028f, -0.17346389591693878f, -0.06273827701807022f, -0.03440043702721596f,
       -0.02129971608519554f, -0.01434575580060482f, -0.010266394354403019f, -0.0076879034750163555f,
       -0.00596191082149744f, -0.004753180779516697f, -0.0038753394037485123f, -0.003218494588509202f,
       -0.0027146274223923683f, -0.0023198919370770454f, -0.0020050329621881247f, -0.0017499454552307725f,
      },
      {
-      0.24999994039535522f, 0.0621071495115757f, 0.02131272293627262f, 0.009156321175396442f,
+      0.24999994039535522f, 0.08475632220506668f, 0.02131272293627262f, 0.009156321175396442f,
       0.00460589025169611f, 0.0025952637661248446f, 0.001590473810210824f, 0.0010390796232968569f,
       0.0007136302883736789f, 0.0005100818816572428f, 0.00037665010313503444f, 0.0002857246727216989f,
       0.0002217206929344684f, 0.000175409484654665f, 0.00014109913900028914f, 0.00011515390360727906f,
      },
      {
-      -0.1329796016216278f, -0.025085797533392906f, -0.006704293191432953f, -0.0023104925639927387f,
+      -0.1329796016216278f, -0.036581508815288544f, -0.006704293191432953f, -0.0023104925639927387f,
       -0.0009587183594703674f, -0.00045647911611013114f, -0.0002411839086562395f, -0.0001381153560942039f,
       -8.428943692706525e-05f, -5.4147825721884146e-05f, -3.6279419873608276e-05f, -2.5174358597723767e-05f,
       -1.7993066649069078e-05f, -1.3189541277824901e-05f, -9.881718142423779e-06f, -7.545626431237906e-06f,
      },
      {
-      0.062487855553627014f, 0.009255433455109596f, 0.001976045547053218f, 0.0005562127334997058f,
+      0.062487855553627014f, 0.014315026812255383f, 0.001976045547053218f, 0.0005562127334997058f,
       0.00019275456725154072f, 7.821710460120812e-05f, 3.5842618672177196e-05f, 1.8068034478346817e-05f,
       9.82869642029982e-06f, 5.687871180271031e-06f, 3.463978828222025e-06f, 2.201685447289492e-06f,
       1.450971012673108e-06f, 9.863614423011313e-07f, 6.887713652758976e-07f, 4.923761594000098e-07f,
      },
      {
-      -0.02652425691485405f, -0.003163394285365939f, -0.0005502108833752573f, -0.00012834319204557687f,
+      -0.02652425691485405f, -0.0051684146746993065f, -0.0005502108833752573f, -0.00012834319204557687f,
       -3.753560667973943e-05f, -1.3077836229058448e-05f, -5.225427230470814e-06f, -2.327762558707036e-06f,
       -1.1319550594635075e-06f, -5.913905170018552e-07f, -3.279237716924399e-07f, -1.9116271232633153e-07f,
       -1.1628254981133068e-07f, -7.336824126014108e-08f, -4.7783675682921967e-08f, -3.199669151854323e-08f,
      },
      {
-      0.010162957943975925f, 0.0010141923557966948f, 0.00014580917195416987f, 2.851130921044387e-05f,
+      0.010162957943975925f, 0.001731444732286036f, 0.00014580917195416987f, 2.851130921044387e-05f,
       7.098340574884787e-06f, 2.137122464773711e-06f, 7.4810247951973e-07f, 2.9554001912401873e-07f,
       1.2881557154287293e-07f, 6.0882115349159e-08f, 3.078568866499154e-08f, 1.6480537823326813e-08f,
       9.262406841514803e-09f, 5.4285553829913624e-09f, 3.299708062343143e-09f, 2.070820404043161e-09f,
      },
      {
-      -0.0032624362502247095f, -0.00032133643981069326f, -3.816792377620004e-05f, -6.263360774028115e-06f,
+      -0.0032624362502247095f, -0.0005042971461080015f, -3.816792377620004e-05f, -6.263360774028115e-06f,
       -1.3295548342284746e-06f, -3.464440681000269e-07f, -1.0638847669497409e-07f, -3.731383557692425e-08f,
       -1.459060339215057e-08f, -6.242872441220015e-09f, -2.880427674156749e-09f, -1.4166966488815547e-09f,
       -7.359324816214041e-10f, -4.0077746676914217e-10f, -2.2742015215460043e-10f, -1.337929628197898e-10f,
@@ -163,18 +170,51 @@ struct GeluTailTable {
       5.792540058724427e-11f, 2.934776727192556e-11f, 1.5562346550312967e-11f, 8.5897764595666e-12f,
      },
   };
-  alignas(64) static constexpr float kLo[2][16] = {
+  alignas(64) static constexpr float kLo[2][16] =
+  {
      {
-      -3.226884471435598e-12f, 2.1053657428549144e-10f, 5.039775263782076e-09f, 5.110568634947299e-10f,
+      -3.226884471435598e-12f, 2.2568749091789186e-09f, 5.039775263782076e-09f, 5.110568634947299e-10f,
       -1.6795602686414668e-09f, 2.630684114990345e-09f, 2.9059135098208344e-09f, 1.662800008794818e-09f,
       3.44266587459785e-10f, -5.111140954916493e-10f, 1.6620682607992876e-09f, -3.725332542448001e-10f,
       -1.6474616115758067e-09f, 3.439462326060294e-10f, -5.309637729489225e-10f, 7.605375773600542e-10f,
      },
      {
-      1.2381705438713198e-08f, 1.1260724297468272e-10f, -6.392645857111745e-10f, 1.7283970921155856e-09f,
+      1.2381705438713198e-08f, 8.742273016615343e-10f, -6.392645857111745e-10f, 1.7283970921155856e-09f,
       8.973631837605467e-10f, 2.7534780011606586e-10f, -1.0007332462702578e-10f, 1.574445296359528e-10f,
       1.1948873834821683e-10f, 2.1589380283515425e-10f, 1.6179212483646843e-11f, 1.955576846290885e-11f,
       -5.246527171043347e-11f, -2.6012202808400886e-11f, -5.644324591047578e-11f, 4.224649796658042e-11f,
+     },
+  };
+  // The centres c_i (hi) and -(c_i - hi): u = (a - hi) + that.
+  alignas(64) static constexpr float kCentre[2][16] =
+  {
+     {
+      0.0f, 0.7517915368080139f, 2.0f, 3.0f,
+      4.0f, 5.0f, 6.0f, 7.0f,
+      8.0f, 9.0f, 10.0f, 11.0f,
+      12.0f, 13.0f, 14.0f, 15.0f,
+     },
+     {
+      0.0f, 1.211444988769017e-08f, 0.0f, 0.0f,
+      0.0f, 0.0f, 0.0f, 0.0f,
+      0.0f, 0.0f, 0.0f, 0.0f,
+      0.0f, 0.0f, 0.0f, 0.0f,
+     },
+  };
+  // m(c_i) = R(c_i) - c_i / sqrt(2 pi) as hi + lo.
+  alignas(64) static constexpr float kMAtCentre[2][16] =
+  {
+     {
+      0.5f, 2.456380723960894e-16f, -0.6297825574874878f, -1.075312852859497f,
+      -1.5013585090637207f, -1.9177920818328857f, -2.328874349594116f, -2.7367024421691895f,
+      -3.142415761947632f, -3.5466816425323486f, -3.949916124343872f, -4.352390289306641f,
+      -4.754288196563721f, -5.155740261077881f, -5.556839466094971f, -5.95765495300293f,
+     },
+     {
+      0.0f, -7.640274061524733e-24f, -2.0922068522111203e-09f, -3.9989238587168074e-08f,
+      2.8759959747048924e-08f, -1.5199271174992646e-08f, -1.849003261611415e-08f, -3.820029803591751e-08f,
+      6.494859405847819e-08f, -9.220968166800958e-08f, 1.443093111674898e-08f, 9.451201776755624e-08f,
+      -1.971762628727447e-07f, 3.035451356936392e-08f, 2.0100225128771854e-07f, 2.3598066434260545e-07f,
      },
   };
 };
@@ -200,7 +240,7 @@ HWY_INLINE V<D> LookupInterval(D d, const float* table, V<hn::RebindToSigned<D>>
 struct Gelu {
   // float32 natively on FMA targets, every mode (through float64 on SSE4
   // and scalar): f and f' share Prepare's exponential and R(a), and next to
-  // the zero of f' a series keeps f' relative (SlopeNearZero).
+  // the zero of f' m = R - a k keeps its relative precision (MFromTable).
   static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
   static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
 
@@ -223,17 +263,26 @@ struct Gelu {
       ExpParts<D> parts;   // of -a^2/2: E = (n + n_lo) 2^q
       V<D> n, n_lo;
       V<D> r_hi, r_lo;     // R(a)
+      // float (GeluTailTable): the interval's index, u = a - c_i as
+      // u + u_lo, and Horner's last two partial sums: R = c0 + u w,
+      // w = c1 + u p (w as w + w_lo), for the derivative's m.
+      V<hn::RebindToSigned<D>> idx;
+      V<D> u, u_lo, w, w_lo, p;
     };
     HWY_INLINE State Prepare(V<D> x) const {
       State s;
       s.neg = hn::Lt(x, hn::Zero(d));
       s.a = hn::Min(hn::Abs(x), hn::Set(d, C::kMaxA));
+      // -a^2/2 = h + h_lo exactly; e^(h + h_lo) = e^h (1 + h_lo) to h_lo^2
+      // (|h_lo| <= 2^-17 for a <= 16): h_lo goes into n_lo below rather
+      // than into the exponential's argument (ComputeExpParts' x_lo path
+      // costs a compare, a blend and three FMAs more).
       V<D> sq_lo;
       const V<D> sq = TwoProduct(d, s.a, s.a, &sq_lo);
       const V<D> minus_half = hn::Set(d, T(-0.5));
-      s.parts = ComputeExpPartsNonPositive(d, hn::Mul(sq, minus_half), hn::Mul(sq_lo, minus_half));
+      s.parts = ComputeExpPartsNonPositive(d, hn::Mul(sq, minus_half));
       s.n = s.parts.N(d);
-      s.n_lo = s.parts.NLo(d);
+      s.n_lo = hn::MulAdd(s.n, hn::Mul(sq_lo, minus_half), s.parts.NLo(d));
       if constexpr (sizeof(T) == 4) {
         TailFromTable(&s);
       } else {
@@ -270,6 +319,9 @@ struct Gelu {
       // and 30 % (double) on t's range, plenty for a term below an ULP of S.
       sv_lo = hn::MulAdd(hn::MulAdd(t, p, w), t_lo, sv_lo);
       s.r_hi = DivideHiLo(d, sv, sv_lo, ak, ak_lo, rcp, &s.r_lo);
+      // (The table's fields, unused by double.)
+      s.idx = hn::Zero(hn::RebindToSigned<D>());
+      s.u = s.u_lo = s.w = s.w_lo = s.p = hn::Zero(d);
     }
     // R(a) as r_hi + r_lo from GeluTailTable: Horner in u, the last two
     // steps compensated (their FMAs' exact residuals and c0, c1's lo parts
@@ -277,13 +329,21 @@ struct Gelu {
     HWY_INLINE void TailFromTable(State* s) const {
       using Table = GeluTailTable;
       const hn::RebindToSigned<D> di;
-      // i = a rounded to an integer (ties to even: |u| = 1/2 either way),
-      // in the low bits of a + 2^23, where the permute reads its index.
-      // Beyond 15.5 (f and f' are 0 there) the polynomial of 15.
-      const V<D> a = hn::Min(s->a, hn::Set(d, 15.5f));
-      const V<D> shifted = hn::Add(a, hn::Set(d, 0x1p23f));
+      // i = a rounded to an integer (ties to even: the intervals meet at
+      // the half-integers), in the low bits of a + 2^23, where the permute
+      // reads its index. On (15.5, kMaxA = 16] interval 15's polynomial,
+      // extrapolated to u <= 1 (the index of a >= 15.5 would wrap to 0,
+      // whose polynomial at u = 16 is ~1e8: with g up to 2^64, g E R is
+      // representable there).
+      const V<D> a = s->a;
+      const V<D> shifted = hn::Add(hn::Min(a, hn::Set(d, 15.499999f)), hn::Set(d, 0x1p23f));
       const auto idx = hn::And(hn::BitCast(di, shifted), hn::Set(di, 15));
-      const V<D> u = hn::Sub(a, hn::Sub(shifted, hn::Set(d, 0x1p23f)));
+      s->idx = idx;
+      // u = a - c_i exactly (c_i = i, or on interval 1 within a factor 2 of
+      // a: Sterbenz), and c_i's lo part into u_lo.
+      const V<D> u = hn::Sub(a, LookupInterval(d, Table::kCentre[0], idx));
+      s->u = u;
+      s->u_lo = LookupInterval(d, Table::kCentre[1], idx);
       V<D> p3 = LookupInterval(d, Table::kC[Table::kDegree], idx);
       for (int k = Table::kDegree - 1; k >= 3; --k) {
         p3 = hn::MulAdd(p3, u, LookupInterval(d, Table::kC[k], idx));
@@ -296,107 +356,102 @@ struct Gelu {
       const V<D> w = hn::MulAdd(u, p, c1);
       const V<D> w_lo = hn::Add(hn::MulAdd(u, p_lo, ExactFma(d, u, p, hn::Sub(c1, w))),
                                 LookupInterval(d, Table::kLo[1], idx));
+      s->p = p;
+      s->w = w;
+      s->w_lo = w_lo;
       s->r_hi = hn::MulAdd(u, w, c0);
       const V<D> r_lo = ExactFma(d, u, w, hn::Sub(c0, s->r_hi));
-      s->r_lo = hn::Add(hn::MulAdd(u, w_lo, r_lo), LookupInterval(d, Table::kLo[0], idx));
+      // R(u + u_lo) = R(u) + R'(u) u_lo, R'(u) ~ w + u p (within c3 u^2).
+      s->r_lo = hn::Add(hn::MulAdd(u, w_lo, hn::MulAdd(hn::MulAdd(u, p, w), s->u_lo, r_lo)),
+                        LookupInterval(d, Table::kLo[0], idx));
     }
-    // x < 0: f = x Q = x n R 2^q, scaled last; x >= 0: f = x (1 - Q), with
-    // 1 - Q as hi + lo.
-    HWY_INLINE V<D> Value(const State& s, V<D> x_in) const {
+    // f = max(x, 0) - a Q(a): x < 0 gives x Q, x >= 0 gives x - x Q =
+    // x (1 - Q). P = a n R (a Q unscaled) as hi + lo. x >= 0: P's scaled hi
+    // is subtracted from x exactly (Fast2Sum: a Q <= x/2), so the only
+    // rounding of size is the last addition's. x < 0: -(hi + lo) rounded
+    // once before the scaling (scaled apart, a lo below the normal range
+    // would be rounded to a subnormal by itself: 0.71 ULP at x = -13.06).
+    HWY_INLINE V<D> Value(const State& s, V<D> x) const {
       using TT = hn::TFromD<D>;
       const V<D> huge = hn::Set(d, kHuge<TT>);
-      const V<D> x = hn::Min(hn::Max(x_in, hn::Neg(huge)), huge);
-      V<D> qn_lo;
-      const V<D> qn = TwoProduct(d, s.n, s.r_hi, &qn_lo);
-      qn_lo = hn::MulAdd(s.n_lo, s.r_hi, hn::MulAdd(s.n, s.r_lo, qn_lo));
-      // The factor c = Q (unscaled, x < 0) or 1 - Q (x >= 0), as hi + lo.
-      const V<D> q_hi = s.parts.Scale(qn);
-      V<D> one_q_lo;
-      const V<D> one_q = Fast2Sum<D>(hn::Set(d, 1), hn::Neg(q_hi), &one_q_lo);
-      one_q_lo = hn::Sub(one_q_lo, s.parts.Scale(qn_lo));
-      const V<D> c = hn::IfThenElse(s.neg, qn, one_q);
-      const V<D> c_lo = hn::IfThenElse(s.neg, qn_lo, one_q_lo);
-      V<D> f_lo;
-      const V<D> f = TwoProduct(d, x, c, &f_lo);
-      V<D> y = s.parts.ScaleWhere(s.neg, hn::Add(f, hn::MulAdd(x, c_lo, f_lo)));
-      // Beyond kMaxA (R's range) f is below the smallest subnormal (-0); at
-      // x = +inf (and beyond kHuge), f = x. For |x| < 2^-60, f = x/2 to far
-      // below an ULP (x/sqrt(2 pi) relative); there f_lo would fall under
-      // the subnormal range and be rounded a second time (1 ULP at x ~ 4e-38).
-      const V<D> tiny = hn::Mul(x_in, hn::Set(d, TT(0.5)));
-      y = hn::IfThenElse(hn::Lt(hn::Abs(x_in), hn::Set(d, TT(0x1p-60))), tiny, y);
-      return hn::IfThenElse(hn::Lt(x, hn::Set(d, -C::kMaxA)), hn::Set(d, TT(-0.0)),
-                            hn::IfThenElse(hn::Gt(x_in, huge), x_in, y));
+      V<D> g_lo;
+      const V<D> g = TwoProduct(d, s.n, s.r_hi, &g_lo);
+      g_lo = hn::MulAdd(s.n_lo, s.r_hi, hn::MulAdd(s.n, s.r_lo, g_lo));
+      V<D> p_lo;
+      const V<D> p = TwoProduct(d, s.a, g, &p_lo);
+      p_lo = hn::MulAdd(s.a, g_lo, p_lo);
+      const V<D> sh = s.parts.Scale(p);
+      // (Clamped below kHuge so that x - sh and its residual stay finite.)
+      const V<D> pos = hn::Min(hn::Max(x, hn::Zero(d)), huge);
+      const V<D> f = hn::Sub(pos, sh);
+      // pos - sh - f exactly is -(sh + (f - pos)); with P's scaled lo.
+      const V<D> rest = hn::Add(hn::Add(sh, hn::Sub(f, pos)), s.parts.Scale(p_lo));
+      V<D> y = hn::IfThenElse(s.neg, hn::Neg(s.parts.Scale(hn::Add(p, p_lo))), hn::Sub(f, rest));
+      // Beyond kMaxA, a Q is below the smallest subnormal, so f = -0 for
+      // x < 0 (x = -inf included). For |x| < 2^-60, f = x/2 to far below
+      // an ULP (x/sqrt(2 pi) relative), also for +-0; there P's lo would
+      // fall under the subnormal range and be rounded a second time (1 ULP
+      // at x ~ 4e-38). Above kHuge (+inf included), f = x.
+      const V<D> tiny = hn::Mul(x, hn::Set(d, TT(0.5)));
+      y = hn::IfThenElse(hn::Lt(hn::Abs(x), hn::Set(d, TT(0x1p-60))), tiny, y);
+      return hn::IfThenElse(hn::Gt(x, huge), x, y);
     }
-    // g f'(x), |g| > 2^64 scaled down first (WithLargeGradientScaled).
+    // g f'(x). |g| > 2^64 never reaches it: the driver's backward scales
+    // such g down first (WithLargeGradientScaled in kernels.cc).
     template <class G>
-    HWY_INLINE V<D> Slope(const State& s, V<D> x, G g) const {
-      return WithLargeGradientScaled(
-          d, g, [&](auto gs) HWY_ATTR { return SlopeScaled(s, x, gs); });
-    }
-    // float32: within 1/4 of the zero of f' the series below instead of the
-    // general form, whose cancellation there would cost several ULP
-    // (float64 has the bounds' near-zero exception instead).
-    template <class G>
-    HWY_INLINE V<D> SlopeScaled(const State& s, V<D> x, G g) const {
-      const V<D> general = SlopeGeneral(s, g);
+    HWY_INLINE V<D> Slope(const State& s, V<D> /*x*/, G g) const {
+      V<D> m_lo;
       if constexpr (sizeof(T) == 4) {
-        V<D> w_lo;
-        V<D> w = SlopeNearZero(x, &w_lo);
-        TimesHiLo(d, g, &w, &w_lo);
-        const auto near = hn::Lt(hn::Abs(hn::Sub(x, hn::Set(d, kX0))), hn::Set(d, 0.25f));
-        return hn::IfThenElse(near, hn::Add(w, w_lo), general);
+        const V<D> m = MFromTable(s, &m_lo);
+        return SlopeGeneral(s, m, m_lo, g);
       } else {
-        return general;
+        const V<D> m = MFromR(s, &m_lo);
+        return SlopeGeneral(s, m, m_lo, g);
       }
     }
 
-    // f'(x) = Phi(x) + x phi(x) vanishes at x0 = -0.75179152469356446; around
-    // it, f'(x0 + u) = u (c1 + c2 u + u^2 Q(u)), the Taylor series (c_k =
-    // f^(k+1)(x0) / k!: mpmath at 60 digits; Q = c3 + ... + c10 u^7). On
-    // |u| <= 1/4 its truncation and the coefficients' rounding to float stay
-    // below 1.1e-9 of f' (mpmath on 801 points). c1 + c2 u is formed as hi +
-    // lo (c2 u is up to 23 % of it: rounded, it cost 0.9 ULP at u = -0.24),
-    // u^2 Q is below 2 % of f'. u = (x - x0_hi) - x0_lo - x0_lo2, the first
-    // difference exact (Sterbenz), x0 in three floats (with two, f' at the
-    // float nearest x0 was 0.58 ULP off: u is then -x0_lo itself); returned
-    // as hi + *lo. Why 1/4: with 1/8 the general form reached 0.89 ULP just
-    // outside; at 1/4, |f'| >= 0.084 there.
-    static constexpr float kX0 = -0.7517915368080139f, kX0Lo = 1.211444988769017e-08f,
-                           kX0Lo2 = -4.291324608861238e-16f;
-    HWY_INLINE V<D> SlopeNearZero(V<D> x, V<D>* lo) const {
-      static constexpr float kC1 = 0.43149399757385254f, kC1Lo = -5.259805480051227e-09f;
-      static constexpr float kC2 = 0.38828498125076294f, kC2Lo = 1.7397890905712643e-09f;
-      static constexpr float kQ[] = {  // c3 .. c10
-          -0.018199676647782326f, -0.11400823295116425f,  -0.014771522022783756f,
-          0.01942167989909649f,   0.00453922851011157f,   -0.002239538123831153f,
-          -0.0007448268588632345f, 0.00018633974832482636f};
-      V<D> u_lo;
-      const V<D> u = Fast2Sum<D>(hn::Sub(x, hn::Set(d, kX0)), hn::Set(d, -kX0Lo), &u_lo);
-      u_lo = hn::Sub(u_lo, hn::Set(d, kX0Lo2));
-      V<D> q = Horner(d, u, kQ);
-      // b = c1 + c2 u as hi + lo (|c2 u| < c1), the rest into its lo part.
-      V<D> p_lo, b_lo;
-      const V<D> p = TwoProduct(d, u, hn::Set(d, kC2), &p_lo);
-      const V<D> b = Fast2Sum<D>(hn::Set(d, kC1), p, &b_lo);
-      const V<D> rest = hn::MulAdd(hn::Mul(u, u), q, hn::MulAdd(u, hn::Set(d, kC2Lo), p_lo));
-      b_lo = hn::Add(b_lo, hn::Add(rest, hn::Set(d, kC1Lo)));
-      // u (b + b_lo) + u_lo b.
-      const V<D> w = TwoProduct(d, u, b, lo);
-      *lo = hn::MulAdd(u_lo, b, hn::MulAdd(u, b_lo, *lo));
-      return w;
-    }
-
-    // x < 0: f' = E (R - a k); x >= 0: f' = 1 + E (a k - R), k = 1/sqrt(2 pi).
-    // R - a k cancels near the zero of f' (x = -0.7518): both as hi + lo.
-    template <class G>
-    HWY_INLINE V<D> SlopeGeneral(const State& s, G g) const {
+    // m = R - a k as hi + *lo (k = 1/sqrt(2 pi)): f'(-a) = E m. It cancels
+    // near its zero a0 = 0.7518 (x0 = -a0, the zero of f'). double: R - a k
+    // directly, both as hi + lo (the bounds' near-zero exception covers
+    // the rest). 
+    HWY_INLINE V<D> MFromR(const State& s, V<D>* lo) const {
       V<D> ak_lo;
       const V<D> ak = TwoProduct(d, s.a, hn::Set(d, kInvSqrt2Pi), &ak_lo);
       ak_lo = hn::MulAdd(s.a, hn::Set(d, kInvSqrt2PiLo), ak_lo);
-      V<D> m_lo;
-      const V<D> m = TwoSum(d, s.r_hi, hn::Neg(ak), &m_lo);  // R - a k
-      m_lo = hn::Add(hn::Sub(m_lo, ak_lo), s.r_lo);
+      const V<D> m = TwoSum(d, s.r_hi, hn::Neg(ak), lo);
+      *lo = hn::Add(hn::Sub(*lo, ak_lo), s.r_lo);
+      return m;
+    }
+    // float: m(c_i + u) = m(c_i) + u (w - k), from R's own Horner sums
+    // (R = c0 + u w); interval 1 is centred on a0 (GeluTailTable), where
+    // m(c_1) is 2.5e-16 and u (w - k) carries m's relative precision down
+    // to its zero: no cancellation, and no series for f' there. w - k: no
+    // cancellation either (R' = a R - k is in (-k, 0), and w is an average
+    // of R' over [c_i, a] to within the higher terms): |w| < k, Fast2Sum.
+    HWY_INLINE V<D> MFromTable(const State& s, V<D>* lo) const {
+      using Table = GeluTailTable;
+      V<D> wk_lo;
+      const V<D> wk = Fast2Sum<D>(hn::Set(d, -kInvSqrt2Pi), s.w, &wk_lo);
+      wk_lo = hn::Add(wk_lo, hn::Sub(s.w_lo, hn::Set(d, kInvSqrt2PiLo)));
+      // u + u_lo as uh + ul exactly: near m's zero u_lo (w - k) is m's
+      // leading term, and rounded on its own it cost 0.8 ULP at the floats
+      // next to x0; uh (w - k) is exact (TwoProduct) instead.
+      V<D> ul;
+      const V<D> uh = TwoSum(d, s.u, s.u_lo, &ul);
+      V<D> t_lo;
+      const V<D> t = TwoProduct(d, uh, wk, &t_lo);
+      // w - k is W(u); W(u + u_lo) = W(u) + u_lo W'(u), W' ~ p.
+      t_lo = hn::MulAdd(uh, wk_lo,
+                        hn::MulAdd(ul, wk, hn::MulAdd(hn::Mul(uh, s.u_lo), s.p, t_lo)));
+      const V<D> m0 = LookupInterval(d, Table::kMAtCentre[0], s.idx);
+      const V<D> m = TwoSum(d, m0, t, lo);
+      *lo = hn::Add(*lo, hn::Add(t_lo, LookupInterval(d, Table::kMAtCentre[1], s.idx)));
+      return m;
+    }
+
+    // x < 0: f' = E m; x >= 0: f' = 1 - E m (m = R - a k as m + m_lo).
+    template <class G>
+    HWY_INLINE V<D> SlopeGeneral(const State& s, V<D> m, V<D> m_lo, G g) const {
       // E (R - a k) as n (m + m_lo) 2^q, times g.
       V<D> e_lo;
       V<D> e_hi = TwoProduct(d, s.n, m, &e_lo);
