@@ -504,14 +504,34 @@ absl::StatusOr<unsigned> ParseRowSet(std::string_view names) {
   return bits;
 }
 
+namespace {
+
+// The plan's thread count for as long as the result lives (none: all cores).
+std::unique_ptr<tbb::global_control> ThreadLimit(const Plan& plan) {
+  if (plan.threads <= 0) return nullptr;
+  return std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                               plan.threads);
+}
+
+// fn(c, begin, end) for each chunk c of kChunk inputs of [first, last), in
+// parallel.
+template <class Fn>
+void ForEachChunk(std::uint64_t first, std::uint64_t last, const Fn& fn) {
+  tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, (last - first + kChunk - 1) / kChunk, 1),
+                    [&](const tbb::blocked_range<std::uint64_t>& r) {
+                      for (std::uint64_t c = r.begin(); c != r.end(); ++c) {
+                        const std::uint64_t b = first + c * kChunk;
+                        fn(c, b, std::min(last, b + kChunk));
+                      }
+                    });
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<Row>> Run(const Plan& plan) {
   absl::StatusOr<std::vector<Target>> targets = Targets(plan);
   if (!targets.ok()) return targets.status();
-  std::unique_ptr<tbb::global_control> limit;
-  if (plan.threads > 0) {
-    limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
-                                                  plan.threads);
-  }
+  const std::unique_ptr<tbb::global_control> limit = ThreadLimit(plan);
   // (Not a structured binding: clang 14 cannot capture one in a lambda.)
   const std::pair<std::uint64_t, std::uint64_t> range = ShardRange(plan);
   const std::uint64_t first = range.first, last = range.second;
@@ -519,14 +539,9 @@ absl::StatusOr<std::vector<Row>> Run(const Plan& plan) {
   std::vector<Row> rows;
   for (const Target& t : *targets) {
     tbb::combinable<std::vector<Worst>> local([] { return std::vector<Worst>(kRows); });
-    tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, (last - first + kChunk - 1) / kChunk, 1),
-                      [&](const tbb::blocked_range<std::uint64_t>& r) {
-                        for (std::uint64_t c = r.begin(); c != r.end(); ++c) {
-                          const std::uint64_t b = first + c * kChunk;
-                          CheckChunk(plan, t, b, std::min(last, b + kChunk), scratch.local(),
-                                     local.local().data());
-                        }
-                      });
+    ForEachChunk(first, last, [&](std::uint64_t, std::uint64_t b, std::uint64_t e) {
+      CheckChunk(plan, t, b, e, scratch.local(), local.local().data());
+    });
     std::vector<Worst> worst(kRows);
     local.combine_each([&](const std::vector<Worst>& w) {
       for (int k = 0; k < kRows; ++k) worst[k].Merge(w[k]);
@@ -581,11 +596,7 @@ std::uint64_t HashBytes(const unsigned char* p, std::size_t bytes) {
 absl::StatusOr<std::vector<FingerprintRow>> Fingerprint(const Plan& plan) {
   absl::StatusOr<std::vector<Target>> targets = Targets(plan);
   if (!targets.ok()) return targets.status();
-  std::unique_ptr<tbb::global_control> limit;
-  if (plan.threads > 0) {
-    limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
-                                                  plan.threads);
-  }
+  const std::unique_ptr<tbb::global_control> limit = ThreadLimit(plan);
   const std::pair<std::uint64_t, std::uint64_t> range = ShardRange(plan);
   const std::uint64_t first = range.first, last = range.second;
   const std::uint64_t chunks = (last - first + kChunk - 1) / kChunk;
@@ -597,20 +608,15 @@ absl::StatusOr<std::vector<FingerprintRow>> Fingerprint(const Plan& plan) {
     // Each chunk's hash per row, combined in input order below: the same
     // result whatever the thread count.
     std::vector<std::array<std::uint64_t, kRows>> hashes(chunks);
-    tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, chunks, 1),
-                      [&](const tbb::blocked_range<std::uint64_t>& r) {
-                        Scratch& s = scratch.local();
-                        for (std::uint64_t c = r.begin(); c != r.end(); ++c) {
-                          const std::uint64_t b = first + c * kChunk;
-                          const std::size_t n = std::min(last, b + kChunk) - b;
-                          PrepareInputs(plan, t, b, n, row, false, false, s);
-                          RunKernels(plan.dtype, t, n, row, /*as_double=*/false, s);
-                          for (int k = 0; k < kRows; ++k) {
-                            if (row[k]) hashes[c][k] = HashBytes(s.out[k].bytes.data(),
-                                                                 n * DTypeSize(plan.dtype));
-                          }
-                        }
-                      });
+    ForEachChunk(first, last, [&](std::uint64_t c, std::uint64_t b, std::uint64_t e) {
+      Scratch& s = scratch.local();
+      const std::size_t n = e - b;
+      PrepareInputs(plan, t, b, n, row, false, false, s);
+      RunKernels(plan.dtype, t, n, row, /*as_double=*/false, s);
+      for (int k = 0; k < kRows; ++k) {
+        if (row[k]) hashes[c][k] = HashBytes(s.out[k].bytes.data(), n * DTypeSize(plan.dtype));
+      }
+    });
     for (int k = 0; k < kRows; ++k) {
       if (!row[k]) continue;
       FingerprintRow f;
