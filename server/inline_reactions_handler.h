@@ -9,9 +9,11 @@
 // call registered as unary has no such hop. So the read gate cost every small
 // call a thread hand-off: ~5 us of server CPU per 16-value call more than the
 // same work registered as unary (docs/benchmarks.md, "RPC path", session 18).
-// UnaryCall's reactions never block -- a small call is computed in place
-// (microseconds), a large one is handed to the engine -- so they may run where
-// the operation completed, as gRPC runs its own DefaultReactor's.
+// UnaryCall's reactions never wait on anything -- a call below the engine's
+// parallel threshold is computed in place (256 Ki values by default: at most
+// a few hundred microseconds, as it already was on the executor thread), a
+// larger one is handed to the engine -- so they may run where the operation
+// completed, as gRPC runs its own DefaultReactor's.
 //
 // The handler speaks the same protocol with gRPC's core as CallbackBidiHandler
 // (the ops, tags and reference counts of ServerCallbackCall: start, Finish and
