@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "server/catalog_response.h"
+#include "server/inline_reactions_handler.h"
 #include "server/job_planner.h"
 #include "server/metrics/request_labels.h"
 #include "server/response_encoder.h"
@@ -518,9 +519,9 @@ ActivationServiceImpl::ActivationServiceImpl(
               &draining_},
       catalog_(SerializedCatalog()) {
   // Compute and ComputeBatch are unary on the wire, served as streams (see
-  // UnaryCall): gRPC then leaves reading the request to the reactor.
-  using Handler =
-      grpc::internal::CallbackBidiHandler<grpc::ByteBuffer, grpc::ByteBuffer>;
+  // UnaryCall): gRPC then leaves reading the request to the reactor. Their
+  // reactions run inline (inline_reactions_handler.h): none of them waits.
+  using Handler = InlineReactionsHandler;
   MarkMethodStreamed(kComputeMethod, new Handler([this](
                                          grpc::CallbackServerContext* context) {
     return new UnaryCall(shared_, context, /*batch=*/false);
