@@ -498,6 +498,11 @@ struct Gelu {
     }
   };
 
+  template <class DF>
+  struct WideKernel;
+  template <class D>
+  using Kernel = KernelInWideLanes512<D, WideKernel, Generic>;
+
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
   // float32 on AVX-512 in float64 lanes (math-inl.h's Halves): the same
   // Q = E R with R from GeluTailTable, but with no hi + lo pair anywhere.
@@ -587,12 +592,6 @@ struct Gelu {
       return DemoteTimes(d, g, SlopeHalf(s.lo), SlopeHalf(s.hi));
     }
   };
-  template <class D>
-  using Kernel = std::conditional_t<sizeof(hn::TFromD<D>) == 4 && hn::MaxLanes(D()) == 16,
-                                    WideKernel<D>, Generic<D>>;
-#else
-  template <class D>
-  using Kernel = Generic<D>;
 #endif
 };
 

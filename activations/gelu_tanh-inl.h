@@ -220,7 +220,6 @@ struct GeluTanh {
     }
   };
 
-#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
   // float32 on AVX-512 in float64 lanes (math-inl.h's Halves), each result
   // rounded once to float32: no hi + lo pair. x^2 is exact in float64, so z
   // = 2u = x (k1 + k2 x^2) carries two roundings (2^-52 relative: 1.3e-13
@@ -277,6 +276,11 @@ struct GeluTanh {
     HWY_INLINE V<DF> Value(const State& s, V<DF>) const {
       return DemoteHalves(d, ValueHalf(s.lo), ValueHalf(s.hi));
     }
+    // g f' rounded once; float64 has the range for any float32 g.
+    template <class G>
+    HWY_INLINE V<DF> Slope(const State& s, V<DF>, G g) const {
+      return DemoteTimes(d, g, SlopeHalf(s.lo), SlopeHalf(s.hi));
+    }
     // f' = sigmoid(z) + s sigmoid(z) (1 - sigmoid(z)), s = x (2u)' = xc (k1
     // + k3 x^2): e W r^2 with W = 1 + e + s for x < 0, (1 + e + s e) r^2 for
     // x >= 0. W vanishes at x0 (the sum cancels): within 1/8 of x0, W =
@@ -297,19 +301,9 @@ struct GeluTanh {
       const V<DW> num = hn::IfThenElse(h.neg, hn::Mul(h.e, w), hn::MulAdd(sl, h.e, den));
       return hn::Mul(num, hn::Mul(h.r, h.r));
     }
-    // g f' rounded once; float64 has the range for any float32 g.
-    template <class G>
-    HWY_INLINE V<DF> Slope(const State& s, V<DF>, G g) const {
-      return DemoteTimes(d, g, SlopeHalf(s.lo), SlopeHalf(s.hi));
-    }
   };
   template <class D>
-  using Kernel = std::conditional_t<sizeof(hn::TFromD<D>) == 4 && hn::MaxLanes(D()) == 16,
-                                    WideKernel<D>, Generic<D>>;
-#else
-  template <class D>
-  using Kernel = Generic<D>;
-#endif
+  using Kernel = KernelInWideLanes512<D, WideKernel, Generic>;
 };
 
 }  // namespace HWY_NAMESPACE
