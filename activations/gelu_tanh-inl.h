@@ -38,7 +38,9 @@ inline constexpr ActivationSpec kGeluTanhSpec{
     .notes = "Computed as x * sigmoid(2u), since (1 + tanh(u))/2 = sigmoid(2u) has "
              "no cancellation for x < 0. float32 is native on FMA targets in "
              "every mode (through float64 on SSE4 and scalar), f and f' sharing "
-             "one exponential. 2u is formed in double-double so the exponential "
+             "one exponential; on AVX-512 it runs in float64 lanes (x^2 exact, "
+             "each result rounded once), elsewhere in hi + lo pairs, where "
+             "2u is formed in double-double so the exponential "
              "does not amplify its rounding in the lower tail. f'(x) = 0 at x = "
              "-0.7525: float32 takes f' there from its Taylor series (within "
              "1/8), so it has no near-zero exception; float64 has the bounds' "
@@ -90,11 +92,13 @@ struct GeluTanh {
   static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
   static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
 
+  // float64, and float32 on AVX2 (8 lanes): hi + lo arithmetic in the
+  // vector's own type. float32 on AVX-512 takes WideKernel below.
   template <class D>
-  struct Kernel {
+  struct Generic {
     using T = hn::TFromD<D>;
     D d;
-    Kernel(D d_in, const ParamValues&) : d(d_in) {}
+    Generic(D d_in, const ParamValues&) : d(d_in) {}
 
     // 2u = x (k1 + k2 x^2) with k1 = 2 sqrt(2/pi), k2 = 0.044715 k1, and
     // (2u)' = k1 + k3 x^2 with k3 = 3 k2. In the lower tail sigmoid(2u) is
@@ -196,12 +200,12 @@ struct GeluTanh {
     static constexpr float kX0 = -0.7524614334106445f, kX0Lo = 1.1339627903339533e-08f,
                            kX0Lo2 = 3.694225143957672e-16f;
     static constexpr float kNear = 0.125f;
+    static constexpr float kC1 = 2.4606568813323975f, kC1Lo = -1.1670216082393381e-07f;
+    static constexpr float kP[] = {  // c2 .. c8
+        -0.09991152584552765f, 0.40044769644737244f,  0.0759589895606041f,
+        0.03048599138855934f,  0.011295231990516186f, 0.0036903773434460163f,
+        0.001152934622950852f};
     HWY_INLINE V<D> SeriesNearZero(V<D> x, V<D>* lo) const {
-      static constexpr float kC1 = 2.4606568813323975f, kC1Lo = -1.1670216082393381e-07f;
-      static constexpr float kP[] = {  // c2 .. c8
-          -0.09991152584552765f, 0.40044769644737244f,  0.0759589895606041f,
-          0.03048599138855934f,  0.011295231990516186f, 0.0036903773434460163f,
-          0.001152934622950852f};
       V<D> u_lo;
       const V<D> u = Fast2Sum<D>(hn::Sub(x, hn::Set(d, kX0)), hn::Set(d, -kX0Lo), &u_lo);
       u_lo = hn::Sub(u_lo, hn::Set(d, kX0Lo2));
@@ -215,6 +219,91 @@ struct GeluTanh {
       return Fast2Sum<D>(w, w_lo, lo);
     }
   };
+
+  // float32 on AVX-512 in float64 lanes (math-inl.h's Halves), each result
+  // rounded once to float32: no hi + lo pair. x^2 is exact in float64, so z
+  // = 2u = x (k1 + k2 x^2) carries two roundings (2^-52 relative: 1.3e-13
+  // absolute at |z| = 603, x = -20, below e's own error); e = exp(-|z|) from
+  // ExpNonPositiveForFloatTable (2^-36), 1 / (1 + e) from VRCP14PD and two
+  // Newton steps (2^-52). f' near its zero x0 from Generic's Taylor series
+  // of W, evaluated in float64 (its coefficients' rounding and truncation,
+  // 1.4e-10 of B, dominate there).
+  template <class DF>
+  struct WideKernel {
+    using DW = WideHalf<DF>;
+    // k1 = 2 sqrt(2/pi), k2 = 0.044715 k1, k3 = 3 k2 (Generic's hi + lo
+    // pairs, rounded to float64).
+    static constexpr double kK1 = 1.5957691216057308, kK2 = 0.07135481627260025,
+                            kK3 = 0.21406444881780073;
+    // Generic's x0 = hi + lo + lo2: hi + lo is exact in float64 (50 bits).
+    static constexpr double kX0HiLo = double{Generic<DF>::kX0} + double{Generic<DF>::kX0Lo};
+    DF d;
+    DW dw;
+    WideKernel(DF d_in, const ParamValues&) : d(d_in) {}
+
+    struct Half {
+      V<DW> x;   // promoted
+      V<DW> xc;  // clamped to [-20, 20] (Generic::kClamp)
+      V<DW> sq;  // xc^2, exact
+      V<DW> e;   // exp(-|z|), z = 2u
+      V<DW> r;   // 1 / (1 + e)
+      hn::Mask<DW> neg;  // x < 0, where sigmoid(z) = e r
+    };
+    struct State {
+      Half lo, hi;
+    };
+    HWY_INLINE Half PrepareHalf(V<DW> x) const {
+      Half h;
+      h.x = x;
+      // (x86's min and max return their second operand when either is NaN.)
+      h.xc = hn::Min(hn::Set(dw, 20.0), hn::Max(hn::Set(dw, -20.0), x));
+      h.sq = hn::Mul(h.xc, h.xc);
+      const V<DW> z = hn::Mul(h.xc, hn::MulAdd(h.sq, hn::Set(dw, kK2), hn::Set(dw, kK1)));
+      h.neg = hn::Lt(x, hn::Zero(dw));
+      h.e = ExpNonPositiveForFloatTable(dw, hn::Neg(hn::Abs(z))).Exp();
+      h.r = ReciprocalForFloat(dw, hn::Add(hn::Set(dw, 1.0), h.e));
+      return h;
+    }
+    HWY_INLINE State Prepare(V<DF> x) const {
+      const Halves<DF> h = PromoteHalves(d, x);
+      return {PrepareHalf(h.lo), PrepareHalf(h.hi)};
+    }
+    // f = x sigmoid(z): x r for x >= 0 (x itself beyond the clamp, +inf
+    // included: e = 0 there), xc e r below (-0 below the clamp).
+    HWY_INLINE V<DW> ValueHalf(const Half& h) const {
+      return hn::Mul(hn::IfThenElse(h.neg, hn::Mul(h.xc, h.e), h.x), h.r);
+    }
+    HWY_INLINE V<DF> Value(const State& s, V<DF>) const {
+      return DemoteHalves(d, ValueHalf(s.lo), ValueHalf(s.hi));
+    }
+    // g f' rounded once; float64 has the range for any float32 g.
+    template <class G>
+    HWY_INLINE V<DF> Slope(const State& s, V<DF>, G g) const {
+      return DemoteTimes(d, g, SlopeHalf(s.lo), SlopeHalf(s.hi));
+    }
+    // f' = sigmoid(z) + s sigmoid(z) (1 - sigmoid(z)), s = x (2u)' = xc (k1
+    // + k3 x^2): e W r^2 with W = 1 + e + s for x < 0, (1 + e + s e) r^2 for
+    // x >= 0. W vanishes at x0 (the sum cancels): within 1/8 of x0, W =
+    // u B(u) from the series, u = x - x0 (x - (hi + lo) exact, lo2 rounded
+    // in once).
+    HWY_INLINE V<DW> SlopeHalf(const Half& h) const {
+      using G = Generic<DF>;
+      static constexpr double kB[] = {  // c1 .. c8 of Generic's series
+          double{G::kC1} + double{G::kC1Lo}, G::kP[0], G::kP[1], G::kP[2],
+          G::kP[3], G::kP[4], G::kP[5], G::kP[6]};
+      const V<DW> den = hn::Add(hn::Set(dw, 1.0), h.e);
+      const V<DW> sl = hn::Mul(h.xc, hn::MulAdd(h.sq, hn::Set(dw, kK3), hn::Set(dw, kK1)));
+      const V<DW> u = hn::Sub(hn::Sub(h.x, hn::Set(dw, kX0HiLo)),
+                              hn::Set(dw, double{Generic<DF>::kX0Lo2}));
+      const V<DW> series = hn::Mul(u, Horner(dw, u, kB));
+      const auto near = hn::Lt(hn::Abs(u), hn::Set(dw, 0.125));
+      const V<DW> w = hn::IfThenElse(near, series, hn::Add(den, sl));
+      const V<DW> num = hn::IfThenElse(h.neg, hn::Mul(h.e, w), hn::MulAdd(sl, h.e, den));
+      return hn::Mul(num, hn::Mul(h.r, h.r));
+    }
+  };
+  template <class D>
+  using Kernel = KernelInWideLanes512<D, WideKernel, Generic>;
 };
 
 }  // namespace HWY_NAMESPACE

@@ -953,6 +953,24 @@ HWY_INLINE ExpForFloat<DW> ExpNonPositiveForFloatTable(DW dw, V<DW> x) {
 #endif
 }
 
+// ---------------------------------------------------------------------------
+// kernels11 (session 18): float32 kernels in float64 lanes on AVX-512 only
+// (gelu, gelu_tanh). There VPERMT2PD reads a 16-entry float64 table and
+// VRCP14PD seeds a reciprocal, so the float64 work costs less than hi + lo
+// pairs in float32; on AVX2 it would not (4-lane float64 vectors, no such
+// permute), and the function keeps its Generic kernel. Wide must be
+// declared on every target; it need be defined only where it is picked
+// (gelu's uses AVX-512 intrinsics, so it is defined under the same #if).
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+inline constexpr bool kWideLanes512 = true;
+#else
+inline constexpr bool kWideLanes512 = false;
+#endif
+template <class D, template <class> class Wide, template <class> class Generic>
+using KernelInWideLanes512 =
+    std::conditional_t<kWideLanes512 && sizeof(hn::TFromD<D>) == 4 && hn::MaxLanes(D()) == 16,
+                       Wide<D>, Generic<D>>;
+
 }  // namespace HWY_NAMESPACE
 }  // namespace activations
 HWY_AFTER_NAMESPACE();
