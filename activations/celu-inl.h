@@ -170,12 +170,12 @@ struct Celu {
     DF d;
     DW dw;
     V<DW> alpha, inv_alpha;
-    V<DF> linear_below;  // alpha 2^-60 in float32 (inf above FLT_MAX 2^60)
+    V<DF> linear_above;  // -alpha 2^-60 in float32 (-inf above FLT_MAX 2^60)
     FloatKernel(DF d_in, const ParamValues& p)
         : d(d_in),
           alpha(hn::Set(dw, p[0])),
           inv_alpha(hn::Set(dw, std::min(1 / p[0], std::numeric_limits<double>::max()))),
-          linear_below(hn::Set(d_in, static_cast<float>(p[0] * 0x1p-60))) {}
+          linear_above(hn::Set(d_in, static_cast<float>(-p[0] * 0x1p-60))) {}
 
     struct State {
       hn::Mask<DF> pos;
@@ -186,9 +186,9 @@ struct Celu {
       return {hn::Gt(x, hn::Zero(d)), ExpNonPositiveForFloatTable(dw, hn::Mul(h.lo, inv_alpha)),
               ExpNonPositiveForFloatTable(dw, hn::Mul(h.hi, inv_alpha))};
     }
+    // x > -alpha 2^-60 covers x > 0 too: one comparison, as before.
     HWY_INLINE V<DF> Value(const State& s, V<DF> x) const {
-      const auto linear = hn::Or(s.pos, hn::Lt(hn::Abs(x), linear_below));
-      return hn::IfThenElse(linear, x,
+      return hn::IfThenElse(hn::Gt(x, linear_above), x,
                             DemoteHalves(d, hn::Mul(alpha, s.lo.Expm1(dw)),
                                          hn::Mul(alpha, s.hi.Expm1(dw))));
     }
