@@ -65,6 +65,9 @@ struct CeluNaive {
 #else
 #define ACTIVATIONS_CELU_INL_H_
 #endif
+#include <algorithm>
+#include <limits>
+
 #include "activations/spec.h"
 #include "activations/math-inl.h"
 HWY_BEFORE_NAMESPACE();
@@ -153,14 +156,26 @@ struct Celu {
   // x (1 / alpha) (relative error 2^-52, amplified by exp to at most 2^-44
   // where e^(x / alpha) is still a normal float32), e^q - 1 = 2^k pm1 +
   // (2^k - 1) with a 2^-42 polynomial, each result rounded once to float32.
+  //
+  // Extreme alpha (float64 numbers beyond float32's range): 1 / alpha is
+  // capped at DBL_MAX, so x = 0 gives q = 0 and not 0 * inf = NaN for alpha
+  // below 2^-1024 (any other float32 x then gives |q| > 1e263: e^q is 0
+  // either way); f = x where |x| < alpha 2^-60 (alpha (e^q - 1) = x (1 +
+  // q / 2 + ...)), as x / alpha underflows in float64 for alpha above ~1e270
+  // and 1 / alpha is subnormal above 4.5e307 (every finite float32 x is in
+  // that linear region from alpha = 4e56 on).
   template <class DF>
   struct FloatKernel {
     using DW = WideHalf<DF>;
     DF d;
     DW dw;
     V<DW> alpha, inv_alpha;
+    V<DF> linear_above;  // -alpha 2^-60 in float32 (-inf above FLT_MAX 2^60)
     FloatKernel(DF d_in, const ParamValues& p)
-        : d(d_in), alpha(hn::Set(dw, p[0])), inv_alpha(hn::Set(dw, 1 / p[0])) {}
+        : d(d_in),
+          alpha(hn::Set(dw, p[0])),
+          inv_alpha(hn::Set(dw, std::min(1 / p[0], std::numeric_limits<double>::max()))),
+          linear_above(hn::Set(d_in, static_cast<float>(-p[0] * 0x1p-60))) {}
 
     struct State {
       hn::Mask<DF> pos;
@@ -171,8 +186,9 @@ struct Celu {
       return {hn::Gt(x, hn::Zero(d)), ExpNonPositiveForFloatTable(dw, hn::Mul(h.lo, inv_alpha)),
               ExpNonPositiveForFloatTable(dw, hn::Mul(h.hi, inv_alpha))};
     }
+    // x > -alpha 2^-60 covers x > 0 too: one comparison, as before.
     HWY_INLINE V<DF> Value(const State& s, V<DF> x) const {
-      return hn::IfThenElse(s.pos, x,
+      return hn::IfThenElse(hn::Gt(x, linear_above), x,
                             DemoteHalves(d, hn::Mul(alpha, s.lo.Expm1(dw)),
                                          hn::Mul(alpha, s.hi.Expm1(dw))));
     }

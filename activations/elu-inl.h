@@ -73,8 +73,13 @@ struct Elu {
   struct Kernel {
     D d;
     V<D> alpha;
+    // float64 alpha above 2^960: alpha (1 + pm1) (pm1 up to 0.41) and g
+    // alpha overflow before the scaling by 2^q <= 1 brings them back.
+    bool huge_alpha;
     Kernel(D d_in, const ParamValues& p)
-        : d(d_in), alpha(hn::Set(d_in, static_cast<hn::TFromD<D>>(p[0]))) {}
+        : d(d_in),
+          alpha(hn::Set(d_in, static_cast<hn::TFromD<D>>(p[0]))),
+          huge_alpha(sizeof(hn::TFromD<D>) == 8 && p[0] > 0x1p960) {}
 
     struct State {
       hn::Mask<D> pos;
@@ -83,16 +88,28 @@ struct Elu {
     HWY_INLINE State Prepare(V<D> x) const {
       return {hn::Gt(x, hn::Zero(d)), ComputeExpParts(d, hn::Min(x, hn::Zero(d)))};
     }
+    // x itself for x >= 0: f(+-0) = +-0, also where alpha is inf in float32
+    // (alpha above FLT_MAX: inf * 0 would be NaN).
     HWY_INLINE V<D> Value(const State& s, V<D> x) const {
-      return hn::IfThenElse(s.pos, x, hn::Mul(alpha, s.e.Expm1NonPositive(d)));
+      return hn::IfThenElse(hn::Ge(x, hn::Zero(d)), x, hn::Mul(alpha, s.e.Expm1NonPositive(d)));
     }
     // g alpha e^x with g alpha multiplied in before the scaling by 2^q, so it
     // keeps full precision where alpha e^x alone is subnormal (x < -87 in
-    // float32) but the product is not.
+    // float32) but the product is not. With a huge alpha, (alpha 2^q) (1 +
+    // pm1) times g instead: alpha 2^q is exact and cannot overflow (q <= 0),
+    // the FMA overflows only where f' does, and x = -inf gives 0, not inf *
+    // 0 (one rounding more in backward, and a subnormal alpha e^x is rounded
+    // before g multiplies it: only below x = -1370).
+    HWY_INLINE V<D> HugeAlphaExp(const State& s) const {
+      const V<D> scaled = s.e.Scale(alpha);
+      return hn::MulAdd(scaled, s.e.pm1, scaled);
+    }
     HWY_INLINE V<D> Slope(const State& s, V<D>, Unit) const {
+      if (HWY_UNLIKELY(huge_alpha)) return hn::IfThenElse(s.pos, hn::Set(d, 1), HugeAlphaExp(s));
       return hn::IfThenElse(s.pos, hn::Set(d, 1), s.e.MulExp(d, alpha));
     }
     HWY_INLINE V<D> Slope(const State& s, V<D>, V<D> g) const {
+      if (HWY_UNLIKELY(huge_alpha)) return hn::IfThenElse(s.pos, g, hn::Mul(g, HugeAlphaExp(s)));
       return hn::IfThenElse(s.pos, g, s.e.MulExp(d, hn::Mul(g, alpha)));
     }
     template <class G>

@@ -67,17 +67,25 @@ struct LeakyRelu {
 
   template <class D>
   struct Kernel {
+    using T = hn::TFromD<D>;
     D d;
     V<D> slope;
+    // All bits of x where x slope is NaN though negative_slope > 0 (x = -inf
+    // with a slope that rounds to 0 in float32, x = +-0 with one that
+    // rounds to inf: the limits are x itself); no bits (0) where
+    // negative_slope = 0.
+    V<D> nan_keeps_x;
     Kernel(D d_in, const ParamValues& p)
-        : d(d_in), slope(hn::Set(d_in, static_cast<hn::TFromD<D>>(p[0]))) {}
+        : d(d_in),
+          slope(hn::Set(d_in, static_cast<T>(p[0]))),
+          nan_keeps_x(p[0] > 0 ? hn::Not(hn::Zero(d_in)) : hn::Zero(d_in)) {}
 
     using State = hn::Mask<D>;  // x > 0
     HWY_INLINE State Prepare(V<D> x) const { return hn::Gt(x, hn::Zero(d)); }
     // With negative_slope = 0, -inf * 0 is NaN: the limit is 0.
     HWY_INLINE V<D> Value(const State& pos, V<D> x) const {
       const V<D> neg = hn::Mul(x, slope);
-      return hn::IfThenElse(pos, x, hn::IfThenZeroElse(hn::IsNaN(neg), neg));
+      return hn::IfThenElse(pos, x, hn::IfThenElse(hn::IsNaN(neg), hn::And(x, nan_keeps_x), neg));
     }
     HWY_INLINE V<D> Slope(const State& pos, V<D>, Unit) const {
       return hn::IfThenElse(pos, hn::Set(d, 1), slope);

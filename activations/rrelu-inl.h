@@ -95,10 +95,16 @@ struct Rrelu {
     static long double Mean(const ParamValues& p) {
       return (static_cast<long double>(p[0]) + p[1]) / 2;
     }
+    // The mean's rounding to T; 0 where the mean overflows T (float32 with
+    // upper >= 2^128), so that slope + slope_lo is inf and not inf - inf.
+    static T SlopeLo(long double mean) {
+      const T hi = static_cast<T>(mean);
+      return std::isinf(hi) ? T(0) : static_cast<T>(mean - hi);
+    }
     Kernel(D d_in, const ParamValues& p)
         : d(d_in),
           slope(hn::Set(d_in, static_cast<T>(Mean(p)))),
-          slope_lo(hn::Set(d_in, static_cast<T>(Mean(p) - static_cast<T>(Mean(p))))),
+          slope_lo(hn::Set(d_in, SlopeLo(Mean(p)))),
           slope_wide(hn::Set(WideHalf<D>(), static_cast<double>(Mean(p)))) {}
 
     using State = hn::Mask<D>;  // x > 0

@@ -65,6 +65,8 @@ struct SwishNaive {
 #else
 #define ACTIVATIONS_SWISH_INL_H_
 #endif
+#include <limits>
+
 #include "activations/spec.h"
 #include "activations/math-inl.h"
 HWY_BEFORE_NAMESPACE();
@@ -83,14 +85,21 @@ struct SwishKernel {
   // beta = 1 (the default) at run time: z = x exactly, the unit path, with
   // the same bits as the general one (z_lo = 0 there) for less work.
   bool unit_beta;
+  // |x| is clamped to this before beta x is formed: +inf for beta > 0, so
+  // that x beyond kHuge (or inf) still gives beta x (with beta = 1e-300, x =
+  // -1e300 is z = -1, x = -inf is z = -inf: f = -0); kHuge for beta = 0,
+  // where inf * 0 would be NaN (f = x / 2 there).
+  V<D> x_limit;
   SwishKernel(D d_in, double b)
       : d(d_in),
         beta(hn::Set(d_in, static_cast<T>(b))),
         beta_lo(hn::Set(d_in, static_cast<T>(b - static_cast<T>(b)))),
-        unit_beta(b == 1.0) {}
+        unit_beta(b == 1.0),
+        x_limit(hn::Set(d_in, static_cast<T>(b) > 0 ? std::numeric_limits<T>::infinity()
+                                                     : kHuge<T>)) {}
 
   struct State {
-    V<D> z, z_lo;  // beta x exactly, x clamped to +-kHuge
+    V<D> z, z_lo;  // beta x exactly, clamped to +-kHuge
     Logistic<D> gate;
   };
   HWY_INLINE State Prepare(V<D> x) const {
@@ -99,12 +108,37 @@ struct SwishKernel {
       return {xc, hn::Zero(d), Logistic<D>(d, xc)};
     } else {
       V<D> z_lo;
-      const V<D> z = TwoProductClamped(d, beta, xc, &z_lo);
+      const V<D> z =
+          TwoProductClamped(d, beta, hn::Min(hn::Max(x, hn::Neg(x_limit)), x_limit), &z_lo);
+      if constexpr (!HWY_NATIVE_FMA) {
+        // The Veltkamp split of beta or x overflows above ~1e300 (NaN lo):
+        // z is then the rounded product, within 2^-53 (0.4 ULP more at the
+        // end of the tail, |z| = 745).
+        z_lo = hn::IfThenElseZero(hn::IsFinite(z_lo), z_lo);
+      }
       z_lo = hn::MulAdd(beta_lo, xc, z_lo);
       return {z, z_lo, Logistic<D>(d, z, z_lo)};
     }
   }
-  HWY_INLINE V<D> Value(const State& s, V<D> x) const { return s.gate.MulSigmoidAny(d, x); }
+  // x sigmoid(z). With beta < 1, z is moderate for x beyond kHuge (beta =
+  // 1e-300, x = -1.2e303: f = -7e-217), where MulSigmoidAny multiplies
+  // plainly by a sigmoid(z) that underflowed: there x 2^-64 sigmoid(z)
+  // 2^64 instead (finite x; exact but where x 2^-64 sigmoid(z) is
+  // subnormal).
+  HWY_INLINE V<D> Value(const State& s, V<D> x) const {
+    if constexpr (kUnitBeta) {
+      return s.gate.MulSigmoidAny(d, x);
+    } else {
+      const V<D> k = hn::Set(d, kHuge<T>);
+      const auto huge = hn::Gt(hn::Abs(x), k);
+      const V<D> t = s.gate.MulSigmoid(d, hn::Min(hn::Max(x, hn::Neg(k)), k));
+      if (HWY_LIKELY(hn::AllFalse(d, huge))) return t;
+      const V<D> scaled = hn::Mul(s.gate.MulSigmoid(d, hn::Mul(x, hn::Set(d, T(0x1p-64)))),
+                                  hn::Set(d, T(0x1p64)));
+      return hn::IfThenElse(hn::IsFinite(x), hn::IfThenElse(huge, scaled, t),
+                            s.gate.MulSigmoidAny(d, x));
+    }
+  }
   // g f'(x) = g (sigmoid(z) + z sigmoid'(z)), g multiplied in before the
   // final scaling. With e = exp(-|z|) = n 2^q and D = 1 + e,
   //   f' = m W / D^2,  W = D + z k,  (m, k) = (1, e) for z >= 0, (e, 1) for z < 0,
