@@ -146,10 +146,9 @@ HWY_INLINE V<DC> BackwardOf(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
   return BackwardRare(dc, x, g, slope);
 }
 
-template <class A, class DC, typename T>
-HWY_INLINE void RunInType(DC dc, const Call& call, Mode mode, const T* in, const T* grad,
+template <class K, class DC, typename T>
+HWY_INLINE void RunKernel(DC dc, const Call& call, Mode mode, const T* in, const T* grad,
                           T* out, T* out2, std::size_t n) {
-  using K = typename A::template Kernel<DC>;
   using VC = V<DC>;
   const K k(dc, call.params);
   const bool from_output = call.input_kind == InputKind::kOutput;
@@ -193,6 +192,23 @@ HWY_INLINE void RunInType(DC dc, const Call& call, Mode mode, const T* in, const
         *o1 = BackwardOf(dc, x, g, slope);
       });
   }
+}
+
+// A kernel may carry a second variant for parameters that need work its
+// common one should not test for on every vector (softplus: a beta beyond
+// 2^+-512), chosen once per call: A::UseRareKernel(params) selects
+// A::RareKernel. (A never-taken test in softplus' forward cost it a third
+// more instructions: its registers, not its work.)
+template <class A, class DC, typename T>
+HWY_INLINE void RunInType(DC dc, const Call& call, Mode mode, const T* in, const T* grad,
+                          T* out, T* out2, std::size_t n) {
+  if constexpr (requires { A::template UseRareKernel<hn::TFromD<DC>>(call.params); }) {
+    if (HWY_UNLIKELY(A::template UseRareKernel<hn::TFromD<DC>>(call.params))) {
+      return RunKernel<typename A::template RareKernel<DC>>(dc, call, mode, in, grad, out, out2,
+                                                            n);
+    }
+  }
+  RunKernel<typename A::template Kernel<DC>>(dc, call, mode, in, grad, out, out2, n);
 }
 
 // Optional: float32 derivatives from y through float64 as well (false when

@@ -40,7 +40,9 @@ inline constexpr ActivationSpec kSoftplusSpec{
              "log1p(exp(-|z|)) with z = beta*x formed exactly: softplus(1000) = "
              "1000, softplus(-100) = 3.7e-44 in float32. float32 is native on "
              "FMA targets (AVX2, AVX-512; sums kept as hi + lo), through float64 "
-             "on SSE4 and scalar.",
+             "on SSE4 and scalar. A beta beyond 2^+-512 (float64) is scaled by "
+             "a power of two, exactly, so neither beta*x nor 1/beta overflows "
+             "or underflows: softplus(1e308) = 1e308 at beta = 1e-300.",
     .reference = {&SoftplusReference, &SoftplusReferenceDerivative},
 };
 // The textbook formula, one element at a time with <cmath>: the speed
@@ -68,8 +70,11 @@ struct SoftplusNaive {
 #else
 #define ACTIVATIONS_SOFTPLUS_INL_H_
 #endif
-#include "activations/spec.h"
+#include <algorithm>
+#include <cmath>
+
 #include "activations/math-inl.h"
+#include "activations/spec.h"
 HWY_BEFORE_NAMESPACE();
 namespace activations {
 namespace HWY_NAMESPACE {
@@ -78,24 +83,78 @@ struct Softplus {
   static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
   static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
 
-  template <class D>
-  struct Kernel {
+  // A beta beyond 2^+-kBetaExp (KernelOf) takes the rare kernel, chosen once
+  // per call by the driver (kernels.cc, RunInType).
+  template <typename T>
+  static constexpr int kBetaExp = sizeof(T) == 4 ? 64 : 512;
+  template <typename T>
+  static bool UseRareKernel(const ParamValues& p) {
+    return p[0] > 0 && std::isfinite(p[0]) && std::abs(std::ilogb(p[0])) > kBetaExp<T>;
+  }
+  template <class D, bool kScaled>
+  struct KernelOf {
     using T = hn::TFromD<D>;
+    // Beyond z = 64, log1p(e^-z) < 2^-92 z: f = x and f' = 1 are the
+    // correctly rounded results in both types, whatever the threshold (a
+    // threshold above it only decides what is already decided), so a clamped
+    // z (ClampHuge) still picks the linear branch right.
+    static constexpr double kLinearAbove = 64;
+    // kScaled: beta outside [2^-kBetaExp, 2^kBetaExp] (below). Inside, beta
+    // times a clamped x (kHuge) is still beyond every tail (2^-512 1e290 >
+    // 1e135; float 2^-64 1e30 > 1e10), the Veltkamp split of beta x cannot
+    // overflow on targets without FMA, and 1 / beta is a normal number.
     D d;
     // beta = beta_hi + beta_lo: in float32 the rounding of beta itself would
     // be amplified by exp in the tail; 1/beta for the corrected division.
+    // Where beta is scaled, these hold b = beta 2^-e in [1, 2) instead.
     V<D> beta, beta_lo, inv_beta, threshold;
+    // beta = b 2^e far from 1 (|e| > kBetaExp<T>): z = b (x 2^e), x scaled
+    // first by two normal powers of two (x_scale1 x_scale2 = 2^e: x 2^e
+    // loses bits only where it underflows, where z is far below an ULP of
+    // log 2 in f), so that x is never clamped before the product (the clamp
+    // at kHuge would keep z = beta x out of the tails: softplus(inf) was
+    // 6.9e299 at beta = 1e-300) and 1 / beta, which overflows for a
+    // subnormal beta, is never formed. f = (log(1 + e^z) / b) 2^-e, the
+    // power of two (f_scale1 f_scale2, each exact) after the division; in
+    // the lower tail f = e^z 2^-e / b = e^(z - e ln2) / b, an exponential of
+    // its own (tail_shift = -e ln2 as hi + lo), where e^z alone underflows
+    // but f does not (beta = 1e-300).
+    V<D> x_scale1, x_scale2, f_scale1, f_scale2, tail_shift, tail_shift_lo;
     // beta = 1 (the default): z = x exactly and no division, the same bits
     // as the general path (where z_lo = 0 and the division is exact) for
     // less work.
     bool unit_beta;
-    Kernel(D d_in, const ParamValues& p)
-        : d(d_in),
-          beta(hn::Set(d_in, static_cast<T>(p[0]))),
-          beta_lo(hn::Set(d_in, static_cast<T>(p[0] - static_cast<T>(p[0])))),
-          inv_beta(hn::Set(d_in, static_cast<T>(1 / p[0]))),
-          threshold(hn::Set(d_in, static_cast<T>(p[1]))),
-          unit_beta(p[0] == 1.0) {}
+    KernelOf(D d_in, const ParamValues& p) : d(d_in), unit_beta(p[0] == 1.0) {
+      int e = 0;
+      double b = p[0];
+      if constexpr (kScaled) {
+        e = std::ilogb(p[0]);
+        b = std::ldexp(p[0], -e);  // exact, in [1, 2)
+      }
+      beta = hn::Set(d, static_cast<T>(b));
+      beta_lo = hn::Set(d, static_cast<T>(b - static_cast<T>(b)));
+      inv_beta = hn::Set(d, static_cast<T>(1 / b));
+      threshold = hn::Set(d, static_cast<T>(std::min(p[1], kLinearAbove)));
+      // 2^e and 2^-e as two factors each, every one representable (2^-e
+      // reaches 2^1074 for a subnormal beta).
+      constexpr int kMaxExp = sizeof(T) == 4 ? 127 : 1023;
+      x_scale1 = hn::Set(d, static_cast<T>(std::ldexp(1.0, e / 2)));
+      x_scale2 = hn::Set(d, static_cast<T>(std::ldexp(1.0, e - e / 2)));
+      const int f1 = std::min(-e, kMaxExp);
+      f_scale1 = hn::Set(d, static_cast<T>(std::ldexp(1.0, f1)));
+      f_scale2 = hn::Set(d, static_cast<T>(std::ldexp(1.0, -e - f1)));
+      // -e ln2 = a + b, a exact (ln2_hi's 9 / 32 significant bits times |e|
+      // < 2^11), renormalized (Fast2Sum, |a| >= |b|) so that the lo part
+      // stays below an ULP of the hi part: ComputeExpParts takes e^(w +
+      // lo) = e^w (1 + lo), and b itself (2e-7 for e = -997) would leave
+      // lo^2 / 2 = 2e-14 out.
+      using Tr = FloatTraits<T>;
+      const T a = static_cast<T>(-e) * Tr::kLn2Hi;
+      const T c = static_cast<T>(-e) * Tr::kLn2Lo;
+      const T shift = a + c;
+      tail_shift = hn::Set(d, shift);
+      tail_shift_lo = hn::Set(d, c - (shift - a));
+    }
 
     // z = beta x = zh + zl exactly; f' = sigmoid(z).
     struct State {
@@ -104,29 +163,40 @@ struct Softplus {
       hn::Mask<D> linear;  // beta x > threshold: f = x, f' = 1
     };
     HWY_INLINE State Prepare(V<D> x) const {
-      const V<D> xc = ClampHuge(d, x);
-      if (unit_beta) return {xc, hn::Zero(d), Logistic<D>(d, xc), hn::Gt(xc, threshold)};
+      if (unit_beta) {
+        const V<D> xc = ClampHuge(d, x);
+        return {xc, hn::Zero(d), Logistic<D>(d, xc), hn::Gt(xc, threshold)};
+      }
+      V<D> xs = x;
+      if constexpr (kScaled) xs = hn::Mul(hn::Mul(x, x_scale1), x_scale2);
+      const V<D> xc = ClampHuge(d, xs);
       V<D> zl;
       const V<D> z = TwoProductClamped(d, beta, xc, &zl);
       zl = hn::MulAdd(beta_lo, xc, zl);
       return {z, zl, Logistic<D>(d, z, zl), hn::Gt(z, threshold)};
     }
-    // log(1 + e^z) = max(z, 0) + log1p(e^-|z|), the sum kept as hi + lo
-    // (Fast2Sum of the larger and the smaller term), then divided by beta
-    // with one correction step (exact for beta = 1).
-    HWY_INLINE V<D> Value(const State& s, V<D> x) const {
+    // log(1 + e^z) = max(z, 0) + log1p(e^-|z|) as hi + *lo (Fast2Sum of
+    // the larger and the smaller term), before the lower tail and the
+    // division by beta.
+    HWY_INLINE V<D> LogOnePlusExp(const State& s, V<D>* lo) const {
       V<D> l_lo;
       const V<D> l = Log1pUnitInterval(d, s.s.e, &l_lo);
       // log1p(e + e_lo) = log1p(e) + e_lo / (1 + e): the exponential's own
       // rounding would otherwise dominate where e is small.
       l_lo = hn::MulAdd(s.s.parts.Scale(s.s.parts.NLo(d)), s.s.r, l_lo);
       const V<D> zp = hn::IfThenZeroElse(s.s.negative, s.z);
+      const V<D> sp = Fast2Sum<D>(hn::Max(zp, l), hn::Min(zp, l), lo);
+      *lo = hn::Add(*lo, hn::Add(l_lo, hn::IfThenZeroElse(s.s.negative, s.zl)));
+      return sp;
+    }
+    // log(1 + e^z) / beta with one correction step of the division (exact
+    // for beta = 1). Deep in the lower tail (e < 2^-24), log1p(e) = e (1 -
+    // e/2): from (n + n_lo) 2^q, scaled after the division, since e itself
+    // may be subnormal where e / beta is not.
+    HWY_INLINE V<D> Value(const State& s, V<D> x) const {
+      if constexpr (kScaled) return ValueScaled(s, x);
       V<D> sp_lo;
-      V<D> sp = Fast2Sum<D>(hn::Max(zp, l), hn::Min(zp, l), &sp_lo);
-      sp_lo = hn::Add(sp_lo, hn::Add(l_lo, hn::IfThenZeroElse(s.s.negative, s.zl)));
-      // Deep in the lower tail (e < 2^-24), log1p(e) = e (1 - e/2): from
-      // (n + n_lo) 2^q, scaled after the division, since e itself may be
-      // subnormal where e / beta is not.
+      V<D> sp = LogOnePlusExp(s, &sp_lo);
       const auto tail = hn::Lt(s.z, hn::Set(d, static_cast<T>(-20)));
       const V<D> n_lo = s.s.parts.NLo(d);
       sp = hn::IfThenElse(tail, s.s.n, sp);
@@ -135,6 +205,26 @@ struct Softplus {
       const V<D> y =
           unit_beta ? hn::Add(sp, sp_lo) : DivideCorrected(d, sp, sp_lo, beta, beta_lo, inv_beta);
       return hn::IfThenElse(s.linear, x, s.s.parts.ScaleWhere(tail, y));
+    }
+    // f for a scaled beta = b 2^e (see tail_shift): the tail's n 2^q from
+    // e^(z - e ln2), the rest times 2^-e after the division by b.
+    HWY_INLINE V<D> ValueScaled(const State& s, V<D> x) const {
+      V<D> sp_lo;
+      V<D> sp = LogOnePlusExp(s, &sp_lo);
+      const auto tail = hn::Lt(s.z, hn::Set(d, static_cast<T>(-20)));
+      V<D> w_lo;
+      const V<D> w = TwoSum(d, s.z, tail_shift, &w_lo);
+      w_lo = hn::Add(w_lo, hn::Add(s.zl, tail_shift_lo));
+      const ExpParts<D> parts = ComputeExpParts(d, w, w_lo);
+      const V<D> n = parts.N(d);
+      sp = hn::IfThenElse(tail, n, sp);
+      sp_lo = hn::IfThenElse(tail, hn::NegMulAdd(hn::Mul(n, s.s.e), hn::Set(d, 0.5), parts.NLo(d)),
+                             sp_lo);
+      const V<D> one = hn::Set(d, 1);
+      V<D> y = DivideCorrected(d, sp, sp_lo, beta, beta_lo, inv_beta);
+      y = hn::Mul(hn::Mul(y, hn::IfThenElse(tail, one, f_scale1)),
+                  hn::IfThenElse(tail, one, f_scale2));
+      return hn::IfThenElse(s.linear, x, parts.ScaleWhere(tail, y));
     }
     // g sigmoid(z), g multiplied in before the final scaling.
     // (kExtended: the exponential's rounding carried, within 1 ULP.)
@@ -145,6 +235,10 @@ struct Softplus {
       return hn::IfThenElse(s.linear, g, s.s.template MulSigmoid<true>(d, g));
     }
   };
+  template <class D>
+  using Kernel = KernelOf<D, false>;
+  template <class D>
+  using RareKernel = KernelOf<D, true>;
 };
 
 }  // namespace HWY_NAMESPACE
