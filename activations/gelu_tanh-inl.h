@@ -201,7 +201,7 @@ struct GeluTanh {
                            kX0Lo2 = 3.694225143957672e-16f;
     static constexpr float kNear = 0.125f;
     static constexpr float kC1 = 2.4606568813323975f, kC1Lo = -1.1670216082393381e-07f;
-    static constexpr float kP[] = {  // c2 .. c8
+    static constexpr float kP[7] = {  // c2 .. c8
         -0.09991152584552765f, 0.40044769644737244f,  0.0759589895606041f,
         0.03048599138855934f,  0.011295231990516186f, 0.0036903773434460163f,
         0.001152934622950852f};
