@@ -286,11 +286,14 @@ class ActloadIntegrationTest : public ClientIntegrationTest,
                                public ::testing::WithParamInterface<LoadRpc> {};
 
 TEST_P(ActloadIntegrationTest, VerifiedRunHasNoErrors) {
-  // The callback API (0) and two completion queues (streams: two tallies),
-  // each merged into one result.
+  // Both engines (auto: h2 for unary and batch, grpc for streams). gRPC:
+  // the callback API (0) and two completion queues (streams: two tallies);
+  // h2: one and two event loops; each merged into one result.
+  for (const LoadEngine engine : {LoadEngine::kGrpc, LoadEngine::kAuto})
   for (const int threads : {0, 2}) {
-    SCOPED_TRACE(absl::StrCat("threads=", threads));
+    SCOPED_TRACE(absl::StrCat(LoadEngineName(engine), " threads=", threads));
     LoadConfig c;
+    c.engine = engine;
     c.targets = {*target_};
     c.rpc = GetParam();
     c.concurrency = 4;
@@ -305,6 +308,9 @@ TEST_P(ActloadIntegrationTest, VerifiedRunHasNoErrors) {
     c.verify = true;
     auto r = RunLoad(c);
     ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->engine, engine == LoadEngine::kAuto && GetParam() != LoadRpc::kStream
+                             ? LoadEngine::kH2
+                             : LoadEngine::kGrpc);
     EXPECT_GT(r->ok, 0u);
     EXPECT_EQ(r->errors, 0u) << r->first_error;
     EXPECT_EQ(r->wrong, 0u) << r->first_wrong;
