@@ -115,6 +115,13 @@ std::string GrpcTimeout(std::chrono::nanoseconds timeout) {
   return absl::StrCat(std::min<int64_t>((s + 3599) / 3600, 99'999'999), "H");
 }
 
+// The length in a gRPC message prefix (bytes 1-4, big-endian).
+uint32_t PrefixLength(const char* prefix) {
+  uint32_t n = 0;
+  for (int i = 1; i <= 4; ++i) n = (n << 8) | static_cast<uint8_t>(prefix[i]);
+  return n;
+}
+
 std::string Errno(std::string_view what) {
   return absl::StrCat(Absl(what), ": ", std::strerror(errno));
 }
@@ -375,7 +382,6 @@ void H2Connection::Close() {
 
 void H2Connection::Start(H2Call* call) {
   call->status = absl::OkStatus();
-  call->message.clear();
   call->received.clear();
   call->deadline = Clock::now() + call->request->timeout();
   call->body_sent = 0;
@@ -454,7 +460,15 @@ int H2Connection::OnDataChunk(nghttp2_session* session, uint8_t /*flags*/,
   auto* call = static_cast<H2Call*>(
       nghttp2_session_get_stream_user_data(session, stream_id));
   if (call != nullptr) {
-    call->received.append(reinterpret_cast<const char*>(data), len);
+    std::string& r = call->received;
+    if (r.size() < 5 && r.size() + len >= 5) {
+      // The prefix is complete: make room for the whole message at once.
+      std::string prefix = r;
+      prefix.append(reinterpret_cast<const char*>(data), 5 - r.size());
+      r.reserve(5 + std::min<std::size_t>(PrefixLength(prefix.data()),
+                                          std::size_t{1} << 30));
+    }
+    r.append(reinterpret_cast<const char*>(data), len);
   }
   return 0;
 }
@@ -493,10 +507,7 @@ void H2Connection::Finish(H2Call* call, uint32_t reset_code) {
             r.empty() ? "no response message for a unary call"
                       : "response truncated inside the gRPC message prefix");
       } else {
-        const uint32_t n = (uint32_t{static_cast<uint8_t>(r[1])} << 24) |
-                           (uint32_t{static_cast<uint8_t>(r[2])} << 16) |
-                           (uint32_t{static_cast<uint8_t>(r[3])} << 8) |
-                           uint32_t{static_cast<uint8_t>(r[4])};
+        const uint32_t n = PrefixLength(r.data());
         if (r[0] != 0) {
           call->status = absl::InternalError(
               "compressed response message (no compression was offered)");
@@ -504,8 +515,6 @@ void H2Connection::Finish(H2Call* call, uint32_t reset_code) {
           call->status = absl::InternalError(absl::StrCat(
               "response message prefix says ", n, " bytes, ", r.size() - 5,
               " arrived"));
-        } else {
-          call->message.assign(r, 5);
         }
       }
     }
@@ -520,7 +529,7 @@ void H2Connection::Finish(H2Call* call, uint32_t reset_code) {
   } else {
     call->status = absl::InternalError("stream ended without grpc-status");
   }
-  call->received.clear();
+  if (!call->status.ok()) call->received.clear();
   if (session_ != nullptr && call->stream_id > 0) {
     nghttp2_session_set_stream_user_data(session_, call->stream_id, nullptr);
   }

@@ -22,6 +22,7 @@
 #ifndef CLIENT_ACTLOAD_H2_H_
 #define CLIENT_ACTLOAD_H2_H_
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -78,12 +79,16 @@ class H2Request {
 struct H2Call {
   const H2Request* request = nullptr;
   void* user = nullptr;
-  // Results, valid in H2Handler::Answered.
+  // Results, valid in H2Handler::Answered: the status, and if it is OK the
+  // response message (length prefix removed; valid until the next Start).
   absl::Status status;
-  std::string message;  // the response message, length prefix removed
+  std::string_view message() const {
+    return std::string_view(received).substr(std::min<std::size_t>(
+        5, received.size()));
+  }
 
   // The loop's bookkeeping.
-  std::string received;  // DATA as it arrives
+  std::string received;  // DATA as it arrives (its capacity kept for reuse)
   std::chrono::steady_clock::time_point deadline;
   std::size_t body_sent = 0;
   int32_t stream_id = -1;

@@ -637,7 +637,9 @@ void Runner::H2Answered(H2Driver& driver, H2Slot* slot) {
   const H2Call& call = slot->call;
   Answer(*driver.tally, *slot->payload, slot->client, slot->intended,
          call.status, [&call](google::protobuf::MessageLite* message) {
-           return message->ParseFromString(call.message);
+           const std::string_view bytes = call.message();
+           return message->ParseFromArray(bytes.data(),
+                                          static_cast<int>(bytes.size()));
          });
   const Clock::time_point now = Clock::now();
   if (const Payload* payload = Take(now); payload != nullptr) {
