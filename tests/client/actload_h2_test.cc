@@ -28,6 +28,7 @@
 #include "gtest/gtest.h"
 #include "nghttp2/nghttp2.h"
 #include "server/server_builder.h"
+#include "tests/client/lying_service.h"
 
 namespace activation::client {
 namespace {
@@ -45,34 +46,41 @@ LoadConfig H2Config(const std::string& target) {
   return c;
 }
 
+// actserver on 127.0.0.1:0 and on a unix socket, shared by a test suite.
+class Actserver {
+ public:
+  Actserver()
+      : socket_((std::filesystem::temp_directory_path() /
+                 absl::StrCat("actload_h2_test_", ::getpid(), ".sock"))
+                    .string()) {
+    auto started = actserver::ActivationServer::Start(
+        {.address = "127.0.0.1", .port = 0, .threads = 2,
+         .unix_socket = socket_});
+    if (started.ok()) server_ = *std::move(started);
+    status_ = started.status();
+  }
+  ~Actserver() {
+    if (server_ != nullptr) server_->Shutdown(absl::Seconds(5));
+    std::filesystem::remove(socket_);
+  }
+  const absl::Status& status() const { return status_; }
+  std::string tcp() const { return absl::StrCat("127.0.0.1:", server_->port()); }
+  std::string unix_target() const { return "unix:" + socket_; }
+
+ private:
+  const std::string socket_;
+  absl::Status status_;
+  std::unique_ptr<actserver::ActivationServer> server_;
+};
+
 class ActloadH2Test : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    socket_ = new std::string(
-        (std::filesystem::temp_directory_path() /
-         absl::StrCat("actload_h2_test_", ::getpid(), ".sock"))
-            .string());
-    auto server = actserver::ActivationServer::Start(
-        {.address = "127.0.0.1", .port = 0, .threads = 2,
-         .unix_socket = *socket_});
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = server->release();
-    target_ = new std::string(absl::StrCat("127.0.0.1:", server_->port()));
-  }
-  static void TearDownTestSuite() {
-    server_->Shutdown(absl::Seconds(5));
-    delete server_;
-    std::filesystem::remove(*socket_);
-    delete target_;
-    delete socket_;
-  }
-  static actserver::ActivationServer* server_;
-  static std::string* target_;
-  static std::string* socket_;
+  static void SetUpTestSuite() { actserver_ = new Actserver; }
+  static void TearDownTestSuite() { delete actserver_; }
+  void SetUp() override { ASSERT_TRUE(actserver_->status().ok()) << actserver_->status(); }
+  static Actserver* actserver_;
 };
-actserver::ActivationServer* ActloadH2Test::server_ = nullptr;
-std::string* ActloadH2Test::target_ = nullptr;
-std::string* ActloadH2Test::socket_ = nullptr;
+Actserver* ActloadH2Test::actserver_ = nullptr;
 
 TEST(ActloadH2TargetTest, ParsesWhatItCanReachAndNamesGrpcForTheRest) {
   auto a = ParseH2Target("127.0.0.1:50051");
@@ -136,7 +144,7 @@ TEST(ActloadH2EngineTest, AutoPicksH2WherePossibleAndH2NamesTheChoices) {
 
 TEST_F(ActloadH2Test, VerifiedRunsOverTcpAndUnixOnOneAndTwoLoops) {
   for (const std::string& target :
-       std::vector<std::string>{*target_, "unix:" + *socket_}) {
+       std::vector<std::string>{actserver_->tcp(), actserver_->unix_target()}) {
     for (const LoadRpc rpc : {LoadRpc::kUnary, LoadRpc::kBatch}) {
       for (const int threads : {0, 2}) {
         SCOPED_TRACE(absl::StrCat(target, " ", LoadRpcName(rpc), " threads=",
@@ -176,7 +184,7 @@ TEST_F(ActloadH2Test, ServerErrorsAreReportedAsTheGrpcEngineReportsThem) {
     std::string first[2];
     int i = 0;
     for (const LoadEngine engine : {LoadEngine::kH2, LoadEngine::kGrpc}) {
-      LoadConfig c = H2Config(*target_);
+      LoadConfig c = H2Config(actserver_->tcp());
       c.engine = engine;
       c.total = 20;
       c.function = function;
@@ -211,38 +219,6 @@ TEST_F(ActloadH2Test, AWrongTargetFailsFastNamingIt) {
   EXPECT_NE(r.status().message().find(target), std::string::npos) << r.status();
 }
 
-// Answers every Compute with its input unchanged (wrong for sigmoid), after
-// `delay`.
-class LyingService final : public v1::ActivationService::CallbackService {
- public:
-  explicit LyingService(std::chrono::milliseconds delay) : delay_(delay) {}
-
- private:
-  grpc::ServerUnaryReactor* Compute(grpc::CallbackServerContext* context,
-                                    const v1::ComputeRequest* request,
-                                    v1::ComputeResponse* response) override {
-    *response->mutable_output() = request->input();
-    auto* reactor = context->DefaultReactor();
-    if (delay_.count() == 0) {
-      reactor->Finish(grpc::Status::OK);
-    } else {
-      std::thread([reactor, delay = delay_] {
-        std::this_thread::sleep_for(delay);
-        reactor->Finish(grpc::Status::OK);
-      }).detach();
-    }
-    return reactor;
-  }
-  grpc::ServerUnaryReactor* ListActivations(
-      grpc::CallbackServerContext* context, const v1::ListActivationsRequest*,
-      v1::ListActivationsResponse*) override {
-    auto* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
-  }
-  const std::chrono::milliseconds delay_;
-};
-
 struct GrpcServer {
   explicit GrpcServer(grpc::Service* service) {
     grpc::ServerBuilder builder;
@@ -258,20 +234,6 @@ struct GrpcServer {
   int port = 0;
   std::unique_ptr<grpc::Server> server;
 };
-
-TEST(ActloadH2LyingServerTest, WrongAnswersAreCounted) {
-  LyingService service(std::chrono::milliseconds(0));
-  GrpcServer server(&service);
-  ASSERT_NE(server.server, nullptr);
-  LoadConfig c = H2Config(server.target());
-  c.total = 50;
-  c.verify = true;
-  auto r = RunLoad(c);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->ok, 50u);
-  EXPECT_EQ(r->wrong, 50u);
-  EXPECT_NE(r->first_wrong.find("ULP"), std::string::npos) << r->first_wrong;
-}
 
 TEST(ActloadH2LyingServerTest, DeadlinesAreCountedAndEndTheCall) {
   LyingService service(std::chrono::milliseconds(400));

@@ -24,6 +24,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
+#include "tests/client/lying_service.h"
 #include "server/server_builder.h"
 
 namespace activation::client {
@@ -378,26 +379,6 @@ INSTANTIATE_TEST_SUITE_P(Rpcs, ActloadIntegrationTest,
                                            LoadRpc::kStream),
                          [](const auto& info) { return LoadRpcName(info.param); });
 
-// A server that answers every Compute with its input unchanged: wrong for
-// sigmoid, so --verify must count every answer as wrong.
-class LyingService final : public v1::ActivationService::CallbackService {
-  grpc::ServerUnaryReactor* Compute(grpc::CallbackServerContext* context,
-                                    const v1::ComputeRequest* request,
-                                    v1::ComputeResponse* response) override {
-    *response->mutable_output() = request->input();
-    auto* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
-  }
-  grpc::ServerUnaryReactor* ListActivations(
-      grpc::CallbackServerContext* context, const v1::ListActivationsRequest*,
-      v1::ListActivationsResponse*) override {
-    auto* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
-  }
-};
-
 TEST(ActloadVerifyTest, WrongAnswersAreCounted) {
   LyingService service;
   int port = 0;
@@ -406,17 +387,21 @@ TEST(ActloadVerifyTest, WrongAnswersAreCounted) {
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   ASSERT_NE(server, nullptr);
-  LoadConfig c;
-  c.targets = {absl::StrCat("127.0.0.1:", port)};
-  c.total = 50;
-  c.duration = absl::ZeroDuration();
-  c.verify = true;
-  auto r = RunLoad(c);
+  for (const LoadEngine engine : {LoadEngine::kH2, LoadEngine::kGrpc}) {
+    SCOPED_TRACE(LoadEngineName(engine));
+    LoadConfig c;
+    c.engine = engine;
+    c.targets = {absl::StrCat("127.0.0.1:", port)};
+    c.total = 50;
+    c.duration = absl::ZeroDuration();
+    c.verify = true;
+    auto r = RunLoad(c);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->ok, 50u);
+    EXPECT_EQ(r->wrong, 50u);
+    EXPECT_NE(r->first_wrong.find("ULP"), std::string::npos) << r->first_wrong;
+  }
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->ok, 50u);
-  EXPECT_EQ(r->wrong, 50u);
-  EXPECT_NE(r->first_wrong.find("ULP"), std::string::npos) << r->first_wrong;
 }
 
 // ---- The binaries, as a user runs them. ----
