@@ -10,10 +10,13 @@
 //   instead of hiding it (wrk2's coordinated-omission correction).
 //
 // Asynchronous throughout, no thread per request, so a 2-core machine can
-// drive the server rather than itself: gRPC's callback API, or for unary and
-// batch calls with `threads` > 0, completion queues polled by that many
-// threads of actload's own. The run is bounded by `duration` and/or
-// `total`; every call has a deadline.
+// drive the server rather than itself. Two engines (LoadEngine): h2, gRPC
+// over HTTP/2 spoken with nghttp2 on one event loop per thread (unary and
+// batch, closed loop, plaintext; the default where it applies), and gRPC's
+// C++ client: its callback API, or for unary and batch calls with
+// `threads` > 0, completion queues polled by that many threads of actload's
+// own. The run is bounded by `duration` and/or `total`; every call has a
+// deadline.
 //
 // Three parts, each readable alone: the runner (actload_runner.cc, this
 // header), verification of the answers (actload_verify.h) and the reports
@@ -62,8 +65,8 @@ struct LoadConfig {
   // Closed loop: requests (unary/batch) or streams (stream) in flight.
   // Open loop, stream: number of streams the messages are spread over.
   int concurrency = 8;
-  // Unary and batch: 0 = gRPC's callback API (answers handled on gRPC's own
-  // threads); N > 0 = completion queues polled by N threads of actload's own
+  // Engine grpc, unary and batch: 0 = gRPC's callback API (answers handled
+  // on gRPC's own threads); N > 0 = completion queues polled by N threads of actload's own
   // (calls spread over them; streams record into as many shares). In [0, 64]
   // (--threads). The queues cost ~15% less CPU per call, but every answer is
   // a hand-off to the polling thread: when actload's threads share one busy
