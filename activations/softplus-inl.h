@@ -99,6 +99,7 @@ struct Softplus {
     // threshold above it only decides what is already decided), so a clamped
     // z (ClampHuge) still picks the linear branch right.
     static constexpr double kLinearAbove = 64;
+    static constexpr int kFloatMaxScale = 200;
     // kScaled: beta outside [2^-kBetaExp, 2^kBetaExp] (below). Inside, beta
     // times a clamped x (kHuge) is still beyond every tail (2^-512 1e290 >
     // 1e135; float 2^-64 1e30 > 1e10), the Veltkamp split of beta x cannot
@@ -130,6 +131,14 @@ struct Softplus {
       if constexpr (kScaled) {
         e = std::ilogb(p[0]);
         b = std::ldexp(p[0], -e);  // exact, in [1, 2)
+        // float32 lanes hold no 2^(e/2) for a float64 beta beyond 2^+-252
+        // (1e-300 made x 2^e = inf 0 = NaN). Any |e| >= kFloatMaxScale gives
+        // the same float32 results as the true e, so e is clamped there:
+        // below 2^-200, |z| < 2^-70 for every finite x, so f' rounds to 1/2
+        // and f = log(2) 2^-e / b overflows; above 2^200, z = 0 at x = 0
+        // (f = 0, f' = 1/2: log(2) 2^-200 is below half the smallest
+        // subnormal) and |z| > 2^51 elsewhere (f = x or 0, f' = 1 or 0).
+        if constexpr (sizeof(T) == 4) e = std::clamp(e, -kFloatMaxScale, kFloatMaxScale);
       }
       beta = hn::Set(d, static_cast<T>(b));
       beta_lo = hn::Set(d, static_cast<T>(b - static_cast<T>(b)));
