@@ -35,8 +35,10 @@ struct TransportLimits {
   absl::Duration max_connection_idle = absl::InfiniteDuration();
   // Every connection is closed (GOAWAY, calls in flight get
   // max_connection_age_grace to finish) after this long: makes clients
-  // re-resolve DNS, so that new replicas get traffic (deploy/k8s sets 30 min).
-  // Infinite by default: a ComputeStream longer than age + grace would be cut.
+  // re-resolve DNS, so that new replicas get traffic (e.g. 30 min behind a
+  // headless Kubernetes service; deploy/ sets none). Infinite by default: a
+  // ComputeStream longer than age + grace would be cut, and a finite age
+  // costs every call gRPC's max-age filter, as max_connection_idle does.
   absl::Duration max_connection_age = absl::InfiniteDuration();
   absl::Duration max_connection_age_grace = absl::Minutes(5);
   // The server pings a connection silent for keepalive_time and closes it if
