@@ -180,6 +180,8 @@ HWY_INLINE V<D> Scalef(D d, V<D> v, V<D> q) {
   }
 #else
   static_assert(sizeof(D) == 0, "no VSCALEF on this target");
+  (void)d;
+  (void)q;
   return v;
 #endif
 }
