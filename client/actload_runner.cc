@@ -105,8 +105,9 @@ class H2Driver final : public H2Handler {
   Runner* const runner_;
 };
 
-// final: the calls the runner makes on itself through CompletionSink are
-// direct, as before there was a sink.
+// One run of RunLoad: its connections (gRPC clients or h2 loops), payloads,
+// workers and tallies. final, so that the calls it makes on itself through
+// CompletionSink are direct calls.
 class Runner final : public CompletionSink {
  public:
   // `clients` for the gRPC engine; `h2_targets` (one per config target) for
