@@ -18,9 +18,13 @@
 // own. The run is bounded by `duration` and/or `total`; every call has a
 // deadline.
 //
-// Three parts, each readable alone: the runner (actload_runner.cc, this
-// header), verification of the answers (actload_verify.h) and the reports
-// (actload_report.h).
+// This header is the API; the implementation is cut along its jobs, each
+// file readable alone: the options (actload_config.cc), the payloads
+// (actload_payload.cc), the run loop and the engines' glue
+// (actload_runner.cc), the h2 engine (actload_h2.h), the streams
+// (actload_stream.h), the tallies (actload_tally.cc), verification of the
+// answers (actload_verify.h) and the reports (actload_report.h); the types
+// they share, actload_internal.h.
 #ifndef CLIENT_ACTLOAD_H_
 #define CLIENT_ACTLOAD_H_
 

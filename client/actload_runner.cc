@@ -1,6 +1,12 @@
-// actload's runner: connections, the closed and open loops, streams, and
-// the bookkeeping of each completion. What an answer must be is
-// actload_verify's business; how the result reads, actload_report's.
+// actload's runner: the run loop (closed and open, warm-up, the measured
+// phase, CPU time, live progress) and the engines' glue -- gRPC's generic
+// stub on its callback API or on completion queues, nghttp2 loops
+// (actload_h2.h), the streams (actload_stream.h) -- down to each
+// completion's verification and its Tally. Left to other files: the options
+// (actload_config.cc), the prebuilt requests and the size schedule
+// (actload_payload.cc), what the completions add up to (actload_tally.cc),
+// what an answer must be (actload_verify.h), how the result reads
+// (actload_report.h).
 //
 // Where its CPU goes (docs/client.md, "Its own cost"): gRPC's per-call work
 // dominates, so channels leave out gRPC's optional client filters
@@ -9,9 +15,9 @@
 // `threads` > 0 on completion queues polled by that many threads of
 // actload's own, each recording into a Tally of its own (merged at the end).
 // Streams use the callback API (one reactor per stream). With the h2 engine
-// (actload_h2.h) unary and batch calls skip gRPC's client altogether: each
-// of max(1, threads) threads runs an nghttp2 event loop over its share of
-// the connections, and a closed-loop worker is a call slot on one of them.
+// unary and batch calls skip gRPC's client altogether: each of
+// max(1, threads) threads runs an nghttp2 event loop over its share of the
+// connections, and a closed-loop worker is a call slot on one of them.
 #include "client/actload.h"
 
 #include <sys/resource.h>
@@ -19,27 +25,22 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <deque>
-#include <cmath>
-#include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
-#include <random>
 #include <thread>
 #include <type_traits>
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "client/activation_client.h"
 #include "client/actload_h2.h"
+#include "client/actload_internal.h"
 #include "client/actload_report.h"
+#include "client/actload_stream.h"
 #include "client/actload_verify.h"
 #include "google/protobuf/message_lite.h"
 #include "grpcpp/completion_queue.h"
@@ -50,27 +51,12 @@
 #include "grpcpp/support/proto_buffer_reader.h"
 
 namespace activation::client {
+namespace actload_internal {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-absl::string_view Absl(std::string_view s) { return {s.data(), s.size()}; }
 
 // A send later than this behind its intended time counts as late: the
 // generator, not the server, was the bottleneck at that moment.
 constexpr auto kLateSend = std::chrono::milliseconds(1);
-
-absl::Status ToAbsl(const grpc::Status& s) {
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                      s.error_message());
-}
-
-constexpr char kComputeMethod[] = "/activation.v1.ActivationService/Compute";
-constexpr char kBatchMethod[] = "/activation.v1.ActivationService/ComputeBatch";
-constexpr char kListMethod[] =
-    "/activation.v1.ActivationService/ListActivations";
-
-struct Payload;
 
 // One generic unary (or batch) call on a completion queue: its tag. A
 // closed-loop worker owns one and reuses it call after call (`worker` >= 0);
@@ -88,115 +74,6 @@ struct UnaryCall {
   int queue = 0;    // completion queue (and Tally) it runs on
   int worker = -1;  // closed loop: the worker; open loop: -1
 };
-
-// What the completions seen by one thread add up to (a polling thread's, or
-// a share of the streams'): merged into the LoadResult at the end, so that
-// no lock is shared on the hot path. `mu` is taken by its owner and, once
-// per progress interval, by the progress thread.
-struct Tally {
-  absl::Mutex mu;
-  // The measured phase. result.latency stays empty: ok_latency and
-  // error_latency make it up at the end (one Record per completion).
-  LoadResult result ABSL_GUARDED_BY(mu);
-  LatencyHistogram error_latency ABSL_GUARDED_BY(mu);
-  Clock::time_point last_completion ABSL_GUARDED_BY(mu);
-  // The current progress interval (warm-up included), when reporting live.
-  uint64_t interval_ok ABSL_GUARDED_BY(mu) = 0;
-  uint64_t interval_errors ABSL_GUARDED_BY(mu) = 0;
-  LatencyHistogram interval_latency ABSL_GUARDED_BY(mu);
-};
-
-// One size of the payload mix, with its prebuilt request(s) and, when
-// verifying, the reference results its responses must match.
-struct Payload {
-  std::size_t size = 0;
-  std::shared_ptr<const v1::ComputeRequest> request;      // unary, stream
-  // Unary and batch: the request serialised once, sent as is by the generic
-  // stub (no per-call serialisation, as h2load sends a prebuilt body).
-  grpc::ByteBuffer bytes;
-  std::string method;
-  // The h2 engine: the same call prebuilt as HEADERS + DATA, per target.
-  std::vector<std::shared_ptr<const H2Request>> h2;
-  Expected expected;  // --verify: what the answers must be
-  uint64_t elements = 0;       // per RPC
-  uint64_t payload_bytes = 0;  // per RPC: inputs sent + outputs received
-};
-
-template <typename T>
-std::vector<T> RandomValues(std::size_t n, double range, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> dist(-range, range);
-  std::vector<T> v(n);
-  for (T& x : v) x = static_cast<T>(dist(rng));
-  return v;
-}
-
-template <typename T>
-Payload BuildPayload(const LoadConfig& config, std::size_t size,
-                     const Verifier* verifier,
-                     const std::vector<H2Address>& h2_targets) {
-  Payload p;
-  p.size = size;
-  const std::vector<T> input = RandomValues<T>(size, config.input_range,
-                                               config.seed + size);
-  std::vector<T> grad;
-  if (config.mode == v1::MODE_BACKWARD) {
-    grad = RandomValues<T>(size, 1.0, config.seed + size + 1);
-  }
-  const ComputeSpec spec{.function = config.function,
-                         .params = config.params,
-                         .mode = config.mode,
-                         .encoding = config.encoding};
-  v1::ComputeRequest request =
-      MakeRequest<T>(spec, std::span<const T>(input), std::span<const T>(grad));
-  const int tensors_in = grad.empty() ? 1 : 2;
-  const int tensors_out = config.mode == v1::MODE_FORWARD_AND_DERIVATIVE ? 2 : 1;
-  const int items = config.rpc == LoadRpc::kBatch ? config.batch_items : 1;
-  p.elements = uint64_t{size} * items;
-  p.payload_bytes = p.elements * sizeof(T) * (tensors_in + tensors_out);
-  std::string serialized;
-  if (config.rpc == LoadRpc::kBatch) {
-    v1::ComputeBatchRequest batch;
-    for (int i = 0; i < items; ++i) *batch.add_items() = request;
-    serialized = batch.SerializeAsString();
-    p.method = kBatchMethod;
-  } else {
-    serialized = request.SerializeAsString();
-    p.method = kComputeMethod;
-  }
-  for (const H2Address& target : h2_targets) {
-    p.h2.push_back(std::make_shared<const H2Request>(
-        p.method, target.authority, serialized,
-        absl::ToChronoNanoseconds(config.timeout)));
-  }
-  grpc::Slice slice(serialized);
-  p.bytes = grpc::ByteBuffer(&slice, 1);
-  p.request = std::make_shared<const v1::ComputeRequest>(std::move(request));
-  if (verifier != nullptr) {
-    p.expected = verifier->Expect<T>(input, grad);
-  }
-  return p;
-}
-
-// Request k of the run uses schedule[k % schedule.size()]: the sizes in
-// proportion to their weights, interleaved (nginx's smooth weighted round
-// robin) rather than in blocks.
-std::vector<int> SizeSchedule(const SizeMix& mix) {
-  int total = 0;
-  for (int w : mix.weights) total += w;
-  std::vector<int> current(mix.weights.size(), 0);
-  std::vector<int> schedule;
-  for (int n = 0; n < total; ++n) {
-    int best = 0;
-    for (std::size_t i = 0; i < current.size(); ++i) {
-      current[i] += mix.weights[i];
-      if (current[i] > current[best]) best = static_cast<int>(i);
-    }
-    current[best] -= total;
-    schedule.push_back(best);
-  }
-  return schedule;
-}
 
 absl::Duration CpuTime(const timeval& tv) {
   return absl::Seconds(tv.tv_sec) + absl::Microseconds(tv.tv_usec);
@@ -228,91 +105,10 @@ class H2Driver final : public H2Handler {
   Runner* const runner_;
 };
 
-// One ComputeStream. Messages are written one at a time (gRPC allows one
-// outstanding write per stream) from a queue, and read continuously; the
-// server answers in order, so the i-th response belongs to the i-th message.
-class StreamWorker final
-    : public grpc::ClientBidiReactor<v1::ComputeRequest,
-                                     v1::ComputeStreamResponse> {
- public:
-  StreamWorker(Runner* runner, Tally* tally, int client, int index)
-      : runner_(runner), tally_(tally), client_(client), index_(index) {}
-  grpc::ClientContext* context() { return &context_; }
-  int client() const { return client_; }
-  int index() const { return index_; }
-
-  void Begin() {
-    StartRead(&response_);
-    StartCall();
-  }
-
-  // Queues one message; `intended` is when it should have left.
-  void Send(const Payload* payload, Clock::time_point intended) {
-    const v1::ComputeRequest* to_write = nullptr;
-    {
-      absl::MutexLock lock(&mu_);
-      if (finished_) {
-        // The stream died: fail the message at once, as a unary call would.
-        failed_now_.push_back({payload, intended});
-      } else {
-        sent_.push_back({payload, intended});
-        if (writing_) {
-          queue_.push_back(payload);
-        } else {
-          writing_ = true;
-          to_write = payload->request.get();
-        }
-      }
-    }
-    if (to_write != nullptr) {
-      StartWrite(to_write);
-    } else {
-      FlushFailed();
-    }
-  }
-
-  // No more messages: half-close once the queue is written.
-  void Close() {
-    bool done_now = false;
-    {
-      absl::MutexLock lock(&mu_);
-      close_requested_ = true;
-      if (!writing_ && !writes_done_ && !finished_) {
-        writes_done_ = true;
-        done_now = true;
-      }
-    }
-    if (done_now) StartWritesDone();
-  }
-
-  void OnWriteDone(bool ok) override;
-  void OnReadDone(bool ok) override;
-  void OnDone(const grpc::Status& status) override;
-
- private:
-  struct Sent {
-    const Payload* payload;
-    Clock::time_point intended;
-  };
-  void FlushFailed();
-
-  Runner* runner_;
-  Tally* const tally_;
-  const int client_;
-  const int index_;
-  grpc::ClientContext context_;
-  v1::ComputeStreamResponse response_;
-  absl::Mutex mu_;
-  std::deque<const Payload*> queue_ ABSL_GUARDED_BY(mu_);
-  std::deque<Sent> sent_ ABSL_GUARDED_BY(mu_);
-  std::vector<Sent> failed_now_ ABSL_GUARDED_BY(mu_);
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool close_requested_ ABSL_GUARDED_BY(mu_) = false;
-  bool writes_done_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
-};
-
-class Runner {
+// One run of RunLoad: its connections (gRPC clients or h2 loops), payloads,
+// workers and tallies. final, so that the calls it makes on itself through
+// CompletionSink are direct calls.
+class Runner final : public CompletionSink {
  public:
   // `clients` for the gRPC engine; `h2_targets` (one per config target) for
   // the h2 engine, whose connections ConnectH2 opens.
@@ -332,9 +128,7 @@ class Runner {
       generic_.push_back(std::make_unique<grpc::GenericStub>(client->channel()));
     }
     for (int t = 0; t < std::max(1, config.threads); ++t) {
-      tallies_.push_back(std::make_unique<Tally>());
-      absl::MutexLock lock(&tallies_.back()->mu);
-      tallies_.back()->result.per_target.assign(config.targets.size(), 0);
+      tallies_.push_back(std::make_unique<Tally>(config.targets.size()));
     }
   }
 
@@ -349,21 +143,13 @@ class Runner {
   // recorded, then the slot's next call.
   void H2Answered(H2Driver& driver, H2Slot* slot);
 
-  // Completion of one request (any RPC kind): recorded in `tally`. `status`
-  // is the RPC's status, or the item's error in a stream. Every request sent
-  // is matched by one Complete and then one Release.
+  // CompletionSink (documented there); the unary and h2 paths call them too.
   void Complete(Tally& tally, const Payload& payload, int client,
                 Clock::time_point intended, const absl::Status& status,
-                const v1::ComputeResponse* const* responses, int n);
-
-  // Stream mode, closed loop: what a stream does after a message completed.
-  void NextOnStream(int worker);
-  // The request no longer counts as in flight. Called last, after the next
-  // request left, so that a closed-loop worker never shows zero in flight
-  // between two requests and Run cannot return while a thread or callback
-  // still uses this object.
-  void Release();
-  void StreamFinished(StreamWorker* worker);
+                const v1::ComputeResponse* const* responses, int n) override;
+  void NextOnStream(int worker) override;
+  void Release() override;
+  void StreamFinished(StreamWorker* worker) override;
 
  private:
   // The payload of the next request, and whether one may be sent now.
@@ -395,8 +181,6 @@ class Runner {
   }
   // Live progress: a sample every config_.progress_interval until `stop`.
   void ReportProgress(std::ostream* out, const absl::Notification* stop);
-  // The tallies added up.
-  LoadResult Merged();
 
   const LoadConfig& config_;
   const std::vector<H2Address> h2_targets_;  // empty: the gRPC engine
@@ -429,87 +213,6 @@ class Runner {
   std::atomic<int64_t> in_flight_{0};
   int live_streams_ ABSL_GUARDED_BY(mu_) = 0;
 };
-
-void StreamWorker::OnWriteDone(bool ok) {
-  const v1::ComputeRequest* next = nullptr;
-  bool half_close = false;
-  {
-    absl::MutexLock lock(&mu_);
-    if (!ok) {  // the stream is broken; OnDone will fail what is pending
-      writing_ = false;
-      return;
-    }
-    if (!queue_.empty()) {
-      next = queue_.front()->request.get();
-      queue_.pop_front();
-    } else {
-      writing_ = false;
-      if (close_requested_ && !writes_done_) {
-        writes_done_ = true;
-        half_close = true;
-      }
-    }
-  }
-  if (next != nullptr) StartWrite(next);
-  if (half_close) StartWritesDone();
-}
-
-void StreamWorker::OnReadDone(bool ok) {
-  if (!ok) return;  // end of stream; OnDone follows
-  Sent sent;
-  {
-    absl::MutexLock lock(&mu_);
-    if (sent_.empty()) return;  // the server broke the one-to-one rule
-    sent = sent_.front();
-    sent_.pop_front();
-  }
-  const v1::ComputeResponse* response = &response_.response();
-  if (response_.has_error()) {
-    runner_->Complete(*tally_, *sent.payload, client_, sent.intended,
-                      absl::Status(static_cast<absl::StatusCode>(
-                                       response_.error().code()),
-                                   response_.error().message()),
-                      nullptr, 0);
-  } else {
-    runner_->Complete(*tally_, *sent.payload, client_, sent.intended,
-                      absl::OkStatus(), &response, 1);
-  }
-  runner_->NextOnStream(index_);
-  runner_->Release();
-  StartRead(&response_);
-}
-
-void StreamWorker::FlushFailed() {
-  std::vector<Sent> failed;
-  {
-    absl::MutexLock lock(&mu_);
-    failed.swap(failed_now_);
-  }
-  for (const Sent& s : failed) {
-    runner_->Complete(*tally_, *s.payload, client_, s.intended,
-                      absl::UnavailableError("stream closed"), nullptr, 0);
-    runner_->Release();
-  }
-}
-
-void StreamWorker::OnDone(const grpc::Status& status) {
-  std::deque<Sent> unanswered;
-  {
-    absl::MutexLock lock(&mu_);
-    finished_ = true;
-    unanswered.swap(sent_);
-    queue_.clear();
-  }
-  const absl::Status error =
-      status.ok() ? absl::InternalError("stream ended with messages unanswered")
-                  : ToAbsl(status);
-  for (const Sent& s : unanswered) {
-    runner_->Complete(*tally_, *s.payload, client_, s.intended, error, nullptr,
-                      0);
-    runner_->Release();
-  }
-  runner_->StreamFinished(this);
-}
 
 const Payload* Runner::Take(Clock::time_point now) {
   if (now >= end_) return nullptr;
@@ -666,8 +369,7 @@ absl::Status Runner::ConnectH2() {
       H2Loop check(&probe);
       absl::StatusOr<int> index = check.AddConnection(address, connect_timeout);
       if (!index.ok()) {
-        return absl::Status(index.status().code(),
-                            absl::StrCat(target, ": ", index.status().message()));
+        return WithTarget(target, index.status());
       }
       const H2Request list(kListMethod, address.authority, "",
                            connect_timeout);
@@ -676,16 +378,14 @@ absl::Status Runner::ConnectH2() {
       check.Start(*index, &call);
       check.Run();
       if (!call.status.ok()) {
-        return absl::Status(call.status.code(),
-                            absl::StrCat(target, ": ", call.status.message()));
+        return WithTarget(target, call.status);
       }
     }
     H2Driver& driver = *h2_drivers_[c % h2_drivers_.size()];
     absl::StatusOr<int> index =
         driver.loop.AddConnection(address, connect_timeout);
     if (!index.ok()) {
-      return absl::Status(index.status().code(),
-                          absl::StrCat(target, ": ", index.status().message()));
+      return WithTarget(target, index.status());
     }
     driver.local[static_cast<int>(c)] = *index;
   }
@@ -732,48 +432,16 @@ void Runner::Complete(Tally& tally, const Payload& payload, int client,
     for (int i = 0; i < n; ++i) {
       Verdict one = verifier_->Check(*responses[i], payload.expected);
       verdict.values += one.values;
-      if (one.worst_ulp > verdict.worst_ulp || std::isnan(one.worst_ulp)) {
-        verdict.worst_ulp = one.worst_ulp;
-      }
+      KeepWorst(one.worst_ulp, &verdict.worst_ulp);
       if (verdict.problem.empty()) verdict.problem = std::move(one.problem);
     }
   }
   const int64_t nanos =
       std::chrono::duration_cast<std::chrono::nanoseconds>(now - intended)
           .count();
-  absl::MutexLock lock(&tally.mu);
-  if (live_progress_) {
-    ++(status.ok() ? tally.interval_ok : tally.interval_errors);
-    tally.interval_latency.Record(nanos);
-  }
-  if (!measured) return;
-  LoadResult& r = tally.result;
-  tally.last_completion = std::max(tally.last_completion, now);
-  ++r.per_target[client_target_[client]];
-  if (status.ok()) {
-    ++r.ok;
-    r.ok_latency.Record(nanos);
-    r.elements += payload.elements;
-    r.payload_bytes += payload.payload_bytes;
-  } else {
-    ++r.errors;
-    tally.error_latency.Record(nanos);
-    ++r.errors_by_code[absl::StatusCodeToString(status.code())];
-    if (r.first_error.empty()) {
-      r.first_error = absl::StrCat(absl::StatusCodeToString(status.code()),
-                                   ": ", status.message());
-    }
-  }
-  if (verifier_ != nullptr && status.ok()) {
-    r.verified_values += verdict.values;
-    if (verdict.worst_ulp > r.worst_ulp || std::isnan(verdict.worst_ulp)) {
-      r.worst_ulp = verdict.worst_ulp;
-    }
-    if (!verdict.problem.empty()) {
-      ++r.wrong;
-      if (r.first_wrong.empty()) r.first_wrong = verdict.problem;
-    }
-  }
+  tally.Record(now, nanos, live_progress_, measured, client_target_[client],
+               status, payload,
+               verifier_ != nullptr && status.ok() ? &verdict : nullptr);
 }
 
 void Runner::ReportProgress(std::ostream* out,
@@ -792,13 +460,7 @@ void Runner::ReportProgress(std::ostream* out,
     sample.interval = absl::FromChrono(now - last);
     sample.warmup = last + (now - last) / 2 < measure_start_;  // mostly
     last = now;
-    for (const auto& tally : tallies_) {
-      absl::MutexLock lock(&tally->mu);
-      sample.ok += std::exchange(tally->interval_ok, 0);
-      sample.errors += std::exchange(tally->interval_errors, 0);
-      sample.latency.Merge(tally->interval_latency);
-      tally->interval_latency.Clear();
-    }
+    for (const auto& tally : tallies_) tally->TakeInterval(&sample);
     *out << FormatProgress(sample) << std::endl;
   }
 }
@@ -808,47 +470,13 @@ void Runner::StreamFinished(StreamWorker* /*worker*/) {
   --live_streams_;
 }
 
-LoadResult Runner::Merged() {
-  LoadResult total;
-  total.per_target.assign(config_.targets.size(), 0);
-  Clock::time_point last = measure_start_;
-  for (const auto& tally : tallies_) {
-    absl::MutexLock lock(&tally->mu);
-    const LoadResult& r = tally->result;
-    last = std::max(last, tally->last_completion);
-    total.ok += r.ok;
-    total.errors += r.errors;
-    for (const auto& [code, n] : r.errors_by_code) total.errors_by_code[code] += n;
-    if (total.first_error.empty()) total.first_error = r.first_error;
-    total.wrong += r.wrong;
-    total.verified_values += r.verified_values;
-    if (r.worst_ulp > total.worst_ulp || std::isnan(r.worst_ulp)) {
-      total.worst_ulp = r.worst_ulp;
-    }
-    if (total.first_wrong.empty()) total.first_wrong = r.first_wrong;
-    total.elements += r.elements;
-    total.payload_bytes += r.payload_bytes;
-    total.ok_latency.Merge(r.ok_latency);
-    total.latency.Merge(r.ok_latency);
-    total.latency.Merge(tally->error_latency);
-    for (std::size_t t = 0; t < r.per_target.size(); ++t) {
-      total.per_target[t] += r.per_target[t];
-    }
-  }
-  total.elapsed = absl::FromChrono(last - measure_start_);
-  return total;
-}
-
 LoadResult Runner::Run(std::ostream* progress) {
   start_ = Clock::now();
   measure_start_ = start_ + absl::ToChronoNanoseconds(config_.warmup);
   end_ = config_.duration > absl::ZeroDuration()
              ? measure_start_ + absl::ToChronoNanoseconds(config_.duration)
              : Clock::time_point::max();
-  for (const auto& tally : tallies_) {
-    absl::MutexLock lock(&tally->mu);
-    tally->last_completion = measure_start_;
-  }
+  for (const auto& tally : tallies_) tally->StartMeasuring(measure_start_);
   live_progress_ =
       progress != nullptr && config_.progress_interval > absl::ZeroDuration();
   absl::Notification stop_progress;
@@ -992,7 +620,8 @@ LoadResult Runner::Run(std::ostream* progress) {
     stop_progress.Notify();
     progress_thread.join();
   }
-  LoadResult result = Merged();
+  LoadResult result =
+      Tally::Merge(tallies_, config_.targets.size(), measure_start_);
   result.engine = h2 ? LoadEngine::kH2 : LoadEngine::kGrpc;
   result.late_sends = late_sends_;
   result.cpu_user = CpuTime(usage_end.ru_utime) - CpuTime(usage_start.ru_utime);
@@ -1002,115 +631,7 @@ LoadResult Runner::Run(std::ostream* progress) {
 }
 
 }  // namespace
-
-absl::StatusOr<LoadRpc> ParseLoadRpc(std::string_view text) {
-  const std::string t = absl::AsciiStrToLower(Absl(text));
-  if (t == "unary") return LoadRpc::kUnary;
-  if (t == "batch") return LoadRpc::kBatch;
-  if (t == "stream") return LoadRpc::kStream;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "rpc '", Absl(text), "' is not one of unary, batch, stream"));
-}
-
-absl::StatusOr<LoadEngine> ParseLoadEngine(std::string_view text) {
-  const std::string t = absl::AsciiStrToLower(Absl(text));
-  if (t == "auto") return LoadEngine::kAuto;
-  if (t == "h2") return LoadEngine::kH2;
-  if (t == "grpc") return LoadEngine::kGrpc;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "engine '", Absl(text), "' is not one of auto, h2, grpc"));
-}
-
-std::string LoadEngineName(LoadEngine engine) {
-  switch (engine) {
-    case LoadEngine::kH2:
-      return "h2";
-    case LoadEngine::kGrpc:
-      return "grpc";
-    case LoadEngine::kAuto:
-      break;
-  }
-  return "auto";
-}
-
-absl::StatusOr<LoadEngine> ResolveLoadEngine(const LoadConfig& c) {
-  if (c.engine == LoadEngine::kGrpc) return LoadEngine::kGrpc;
-  std::string needs_grpc;
-  if (c.rpc == LoadRpc::kStream) {
-    needs_grpc = "--rpc=stream needs --engine=grpc";
-  } else if (c.rps > 0) {
-    needs_grpc = "--rps (the open loop) needs --engine=grpc";
-  } else if (c.tls.enabled) {
-    needs_grpc = "TLS needs --engine=grpc";
-  } else {
-    for (const std::string& target : c.targets) {
-      if (absl::StatusOr<H2Address> a = ParseH2Target(target); !a.ok()) {
-        needs_grpc = std::string(a.status().message());
-        break;
-      }
-    }
-  }
-  if (needs_grpc.empty()) return LoadEngine::kH2;
-  if (c.engine == LoadEngine::kAuto) return LoadEngine::kGrpc;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--engine=h2: ", needs_grpc,
-      " (valid engines: auto, h2 for unary/batch closed-loop plaintext "
-      "calls, grpc for everything)"));
-}
-
-std::string LoadRpcName(LoadRpc rpc) {
-  switch (rpc) {
-    case LoadRpc::kBatch:
-      return "batch";
-    case LoadRpc::kStream:
-      return "stream";
-    case LoadRpc::kUnary:
-      break;
-  }
-  return "unary";
-}
-
-double LoadResult::RequestsPerSecond() const {
-  const double s = Seconds();
-  return s > 0 ? static_cast<double>(ok + errors) / s : 0;
-}
-
-double LoadResult::CpuMicrosPerRequest() const {
-  const uint64_t n = ok + errors;
-  return n > 0 ? absl::ToDoubleMicroseconds(cpu_user + cpu_system) / n : 0;
-}
-
-absl::Status ValidateLoadConfig(const LoadConfig& c) {
-  const auto bad = [](auto&&... parts) {
-    return absl::InvalidArgumentError(absl::StrCat(parts...));
-  };
-  if (c.targets.empty()) return bad("--target: at least one server needed");
-  if (c.connections < 1 || c.connections > 1024) {
-    return bad("--connections=", c.connections, " is outside [1, 1024]");
-  }
-  if (c.concurrency < 1 || c.concurrency > 100000) {
-    return bad("--concurrency=", c.concurrency, " is outside [1, 100000]");
-  }
-  if (c.threads < 0 || c.threads > 64) {
-    return bad("--threads=", c.threads, " is outside [0, 64]");
-  }
-  if (c.rps < 0 || !std::isfinite(c.rps) || c.rps > 1e7) {
-    return bad("--rps=", c.rps, " is outside [0, 1e7]");
-  }
-  if (c.duration < absl::ZeroDuration() ||
-      (c.duration == absl::ZeroDuration() && c.total == 0)) {
-    return bad("--duration=", absl::FormatDuration(c.duration), " --total=",
-               c.total, ": give a positive duration or total (bounded runs only)");
-  }
-  if (c.warmup < absl::ZeroDuration()) return bad("--warmup must be >= 0");
-  if (c.batch_items < 1) return bad("--batch_items=", c.batch_items, " < 1");
-  if (c.sizes.sizes.empty()) return bad("--size: empty");
-  if (c.timeout <= absl::ZeroDuration()) return bad("--timeout must be > 0");
-  if (c.function.empty()) return bad("--function: empty");
-  if (c.max_in_flight < 1) return bad("--max_in_flight must be >= 1");
-  if (c.mode == v1::MODE_UNSPECIFIED) return bad("--mode: unspecified");
-  return absl::OkStatus();
-}
+}  // namespace actload_internal
 
 absl::StatusOr<LoadResult> RunLoad(const LoadConfig& config,
                                    std::ostream* progress) {
@@ -1159,25 +680,19 @@ absl::StatusOr<LoadResult> RunLoad(const LoadConfig& config,
         (*client)->ListActivations({.timeout = std::min(config.timeout,
                                                         absl::Seconds(5))});
     if (!probe.ok()) {
-      return absl::Status(probe.status().code(),
-                          absl::StrCat(config.targets[t], ": ",
-                                       probe.status().message()));
+      return actload_internal::WithTarget(config.targets[t], probe.status());
     }
     clients.push_back(*std::move(client));
     client_target.push_back(t);
   }
 
-  std::vector<Payload> payloads;
-  for (std::size_t size : config.sizes.sizes) {
-    const Verifier* v = verifier ? &*verifier : nullptr;
-    payloads.push_back(config.dtype == v1::DTYPE_FLOAT64
-                           ? BuildPayload<double>(config, size, v, h2_targets)
-                           : BuildPayload<float>(config, size, v, h2_targets));
-  }
+  const Verifier* const v = verifier ? &*verifier : nullptr;
+  std::vector<actload_internal::Payload> payloads =
+      actload_internal::BuildPayloads(config, v, h2_targets);
   const bool h2 = !h2_targets.empty();
-  Runner runner(config, std::move(clients), std::move(client_target),
-                std::move(payloads), verifier ? &*verifier : nullptr,
-                std::move(h2_targets));
+  actload_internal::Runner runner(config, std::move(clients),
+                                 std::move(client_target), std::move(payloads),
+                                 v, std::move(h2_targets));
   if (h2) {
     if (absl::Status s = runner.ConnectH2(); !s.ok()) return s;
   }

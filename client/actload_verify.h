@@ -2,7 +2,8 @@
 // long-double reference (activations::reference) against the catalogue's ULP
 // bound for the function, mode and element type -- the library's accuracy
 // contract with its stated exceptions (ContractUlpError). Used by the runner
-// (actload_runner.cc); knows nothing of RPCs or timing.
+// (actload_runner.cc) and the payloads (actload_payload.cc); knows nothing
+// of RPCs or timing.
 #ifndef CLIENT_ACTLOAD_VERIFY_H_
 #define CLIENT_ACTLOAD_VERIFY_H_
 
