@@ -31,6 +31,7 @@
 #ifndef SERVER_INLINE_REACTIONS_HANDLER_H_
 #define SERVER_INLINE_REACTIONS_HANDLER_H_
 
+#include <grpc/grpc.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/server_callback_handlers.h>
 
@@ -119,15 +120,41 @@ class CallbackBidiHandler<actserver::InlineReactions, grpc::ByteBuffer> final
           },
           &write_ops_, /*can_inline=*/true);
       write_ops_.set_core_cq_tag(&write_tag_);
+      // A read the reactor asked for in its constructor is issued while it
+      // binds, under the reactor's stream lock: whatever completes then is
+      // kept (Read) and run below, once that lock is released.
+      starting_ = true;
       BindReactor(reactor);
+      starting_ = false;
       MaybeCallOnCancel(reactor);
+      if (completed_ != nullptr) completed_->functor_run(completed_, ok_);
       MaybeDone(/*inline=*/true);  // the start's reference
     }
 
     void Read(grpc::ByteBuffer* request) override {
       Ref();
       read_ops_.RecvMessage(request);
+      if (!starting_) {
+        call_.PerformOps(&read_ops_);
+        return;
+      }
+      // The request's message has usually arrived with its headers, so the
+      // read completes inside PerformOps. gRPC would queue that completion
+      // and wake its other polling thread to run it: a thread hand-off per
+      // call (an eventfd write, an epoll and futex wake-up; docs/
+      // benchmarks.md, "Session 20"). Caught in this thread's completion
+      // cache instead (the public API gRPC's sync server uses), it runs on
+      // this thread, as the other thread would have run it. The cache holds
+      // the first event completed in the window, ours or another call's;
+      // either is a callback functor, run exactly once either way. Nothing
+      // else on gRPC's callback threads uses the cache.
+      grpc_completion_queue* cq = call_.cq()->cq();
+      grpc_completion_queue_thread_local_cache_init(cq);
       call_.PerformOps(&read_ops_);
+      void* tag = nullptr;
+      if (grpc_completion_queue_thread_local_cache_flush(cq, &tag, &ok_) != 0) {
+        completed_ = static_cast<grpc_completion_queue_functor*>(tag);
+      }
     }
 
     void Write(const grpc::ByteBuffer* response,
@@ -217,6 +244,11 @@ class CallbackBidiHandler<actserver::InlineReactions, grpc::ByteBuffer> final
     CallbackWithSuccessTag write_tag_;
     CallOpSet<CallOpRecvMessage<grpc::ByteBuffer>> read_ops_;
     CallbackWithSuccessTag read_tag_;
+    // While Start binds the reactor; then the event completed in Read, if
+    // any, and its success. Touched only by the thread running Start.
+    bool starting_ = false;
+    grpc_completion_queue_functor* completed_ = nullptr;
+    int ok_ = 0;
   };
 
   MakeReactor make_reactor_;
