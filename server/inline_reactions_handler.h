@@ -31,12 +31,16 @@
 #ifndef SERVER_INLINE_REACTIONS_HANDLER_H_
 #define SERVER_INLINE_REACTIONS_HANDLER_H_
 
+#include <grpc/grpc.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/server_callback_handlers.h>
 
+#include <array>
 #include <atomic>
+#include <cstddef>
 #include <functional>
 #include <new>
+#include <thread>
 #include <utility>
 
 namespace actserver {
@@ -119,15 +123,27 @@ class CallbackBidiHandler<actserver::InlineReactions, grpc::ByteBuffer> final
           },
           &write_ops_, /*can_inline=*/true);
       write_ops_.set_core_cq_tag(&write_tag_);
+      // A read the reactor asked for in its constructor is issued while it
+      // binds, under the reactor's stream lock: what completes in this
+      // thread from then until the end of Start is kept (Perform) and run
+      // here, once that lock is released; what those reactions start (the
+      // response, the status) is kept and run in turn.
+      starting_thread_ = std::this_thread::get_id();
+      starting_.store(true, std::memory_order_relaxed);
       BindReactor(reactor);
       MaybeCallOnCancel(reactor);
+      for (std::size_t i = 0; i < completed_count_; ++i) {
+        completed_[i].functor->functor_run(completed_[i].functor,
+                                           completed_[i].ok);
+      }
+      starting_.store(false, std::memory_order_relaxed);
       MaybeDone(/*inline=*/true);  // the start's reference
     }
 
     void Read(grpc::ByteBuffer* request) override {
       Ref();
       read_ops_.RecvMessage(request);
-      call_.PerformOps(&read_ops_);
+      Perform(&read_ops_);
     }
 
     void Write(const grpc::ByteBuffer* response,
@@ -138,7 +154,7 @@ class CallbackBidiHandler<actserver::InlineReactions, grpc::ByteBuffer> final
       // Fails only for a message that does not serialize; a ByteBuffer is
       // serialized already.
       GPR_CODEGEN_ASSERT(write_ops_.SendMessagePtr(response, options).ok());
-      call_.PerformOps(&write_ops_);
+      Perform(&write_ops_);
     }
 
     void WriteAndFinish(const grpc::ByteBuffer* response,
@@ -155,7 +171,7 @@ class CallbackBidiHandler<actserver::InlineReactions, grpc::ByteBuffer> final
       finish_ops_.set_core_cq_tag(&finish_tag_);
       AddInitialMetadata(&finish_ops_);
       finish_ops_.ServerSendStatus(&context_->trailing_metadata_, status);
-      call_.PerformOps(&finish_ops_);
+      Perform(&finish_ops_);
     }
 
     void SendInitialMetadata() override {
@@ -171,10 +187,41 @@ class CallbackBidiHandler<actserver::InlineReactions, grpc::ByteBuffer> final
           &meta_ops_, /*can_inline=*/true);
       AddInitialMetadata(&meta_ops_);
       meta_ops_.set_core_cq_tag(&meta_tag_);
-      call_.PerformOps(&meta_ops_);
+      Perform(&meta_ops_);
     }
 
    private:
+    // Starts `ops`. Inside Start, on its thread, whatever completes while
+    // gRPC starts them is caught instead of queued. Why: a unary call's
+    // message has usually arrived with its headers, so the read completes
+    // inside PerformOps, and a small response's status is sent inside it
+    // too; gRPC would queue each completion and kick its other polling
+    // thread out of epoll_wait to run it, a thread hand-off (an eventfd
+    // write, an epoll and futex wake-up) per event (docs/benchmarks.md,
+    // "Session 20"). Caught in this thread's completion cache (public API,
+    // what gRPC's sync server uses), each runs at the end of Start, on this
+    // thread, as the other thread would have run it. The cache holds the
+    // first event completed in the window, ours or another call's; either
+    // is a callback functor, run exactly once either way. Nothing else on
+    // gRPC's callback threads uses the cache.
+    void Perform(CallOpSetInterface* ops) {
+      if (!starting_.load(std::memory_order_relaxed) ||
+          std::this_thread::get_id() != starting_thread_ ||
+          completed_count_ == completed_.size()) {
+        call_.PerformOps(ops);
+        return;
+      }
+      grpc_completion_queue* cq = call_.cq()->cq();
+      grpc_completion_queue_thread_local_cache_init(cq);
+      call_.PerformOps(ops);
+      void* tag = nullptr;
+      int ok = 0;
+      if (grpc_completion_queue_thread_local_cache_flush(cq, &tag, &ok) != 0) {
+        completed_[completed_count_++] = {
+            static_cast<grpc_completion_queue_functor*>(tag), ok};
+      }
+    }
+
     // Puts the initial metadata into `ops` unless it has been sent.
     template <typename Ops>
     void AddInitialMetadata(Ops* ops) {
@@ -217,6 +264,17 @@ class CallbackBidiHandler<actserver::InlineReactions, grpc::ByteBuffer> final
     CallbackWithSuccessTag write_tag_;
     CallOpSet<CallOpRecvMessage<grpc::ByteBuffer>> read_ops_;
     CallbackWithSuccessTag read_tag_;
+    // Start is running on starting_thread_ (set before the stream is
+    // known to anyone else); the events it caught (Perform), run in order.
+    // completed_ is touched only by that thread.
+    struct Completed {
+      grpc_completion_queue_functor* functor;
+      int ok;
+    };
+    std::atomic<bool> starting_{false};
+    std::thread::id starting_thread_;
+    std::array<Completed, 4> completed_{};
+    std::size_t completed_count_ = 0;
   };
 
   MakeReactor make_reactor_;

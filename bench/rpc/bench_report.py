@@ -2,8 +2,8 @@
 
 A record is one measured run: {"round", "values", "load", "server", "kind",
 "allocator", "transport" ("tcp" or "unix"), "rps", "p50_us", and for h2load
-throughput runs the server's "cpu_us", "minor_faults", "major_faults" (per
-request), "peak_rss_mib", "rss_after_mib"}. Figures are medians over the
+throughput runs the server's "cpu_us", "sys_us", "context_switches",
+"minor_faults", "major_faults" (per request), "peak_rss_mib", "rss_after_mib"}. Figures are medians over the
 rounds with the range (min-max) beside them; a ratio is the ratio of the
 medians, with the range of the ratios of runs in the same round.
 """
@@ -180,6 +180,10 @@ def resources_table(results, servers, idle_rss):
                 results.cell(server, size, THROUGHPUT, "rps", fmt_rate),
                 results.cell(server, size, THROUGHPUT, "cpu_us",
                              lambda x: fmt_plain(x, 0)),
+                results.cell(server, size, THROUGHPUT, "sys_us",
+                             lambda x: fmt_plain(x, 0)),
+                results.cell(server, size, THROUGHPUT, "context_switches",
+                             lambda x: fmt_plain(x, 2 if x < 10 else 0)),
                 results.cell(server, size, THROUGHPUT, "minor_faults",
                              lambda x: fmt_plain(x, 2 if x < 10 else 0)),
                 results.cell(server, size, THROUGHPUT, "major_faults",
@@ -191,8 +195,9 @@ def resources_table(results, servers, idle_rss):
             ])
         if server in idle_rss:
             rows.append([server, "idle after the run", "", "", "", "", "",
-                         fmt_mib(idle_rss[server])])
+                         "", "", fmt_mib(idle_rss[server])])
     return _table(["server", "values", "req/s", "CPU µs/req",
+                   "of it sys µs/req", "context switches/req",
                    "minor faults/req", "major faults/req", "peak RSS MiB",
                    "RSS after MiB"], rows)
 

@@ -67,12 +67,17 @@ class ProcSample:
     minor_faults: int
     major_faults: int
     cpu_s: float       # user + system
+    sys_s: float       # system (in the kernel on the process's behalf)
+    # Voluntary (blocked: futex, epoll) + involuntary (preempted) context
+    # switches of the threads alive now: every hand-off between threads
+    # shows here.
+    context_switches: int
     rss_kib: int       # resident now
     peak_rss_kib: int  # VmHWM: highest resident since start or reset_peak()
 
 
 def parse_stat(text):
-    """(minflt, majflt, utime + stime in ticks) from a /proc/PID/stat line.
+    """(minflt, majflt, utime, stime in ticks) from a /proc/PID/stat line.
 
     The command name (field 2) may hold spaces and parentheses, so fields are
     counted after its last ')'.
@@ -80,7 +85,13 @@ def parse_stat(text):
     fields = text[text.rindex(")") + 2:].split()
     # fields[0] is field 3 (state): minflt is field 10, majflt 12, utime 14,
     # stime 15 (proc(5)).
-    return int(fields[7]), int(fields[9]), int(fields[11]) + int(fields[12])
+    return int(fields[7]), int(fields[9]), int(fields[11]), int(fields[12])
+
+
+def parse_context_switches(text):
+    """voluntary + nonvoluntary context switches from a /proc/.../status."""
+    return sum(int(m) for m in re.findall(
+        r"^(?:non)?voluntary_ctxt_switches:\s+(\d+)$", text, re.MULTILINE))
 
 
 def parse_status_kib(text, key):
@@ -151,10 +162,19 @@ class Server:
 
     def sample(self):
         """The process's counters now (/proc/PID/stat and status)."""
-        minor, major, ticks = parse_stat(
+        minor, major, user, system = parse_stat(
             pathlib.Path(f"/proc/{self.pid}/stat").read_text())
         status = pathlib.Path(f"/proc/{self.pid}/status").read_text()
-        return ProcSample(minor, major, ticks / _CLOCK_TICKS,
+        # The process's own status counts only its first thread's switches.
+        switches = 0
+        for task in pathlib.Path(f"/proc/{self.pid}/task").iterdir():
+            try:
+                switches += parse_context_switches(
+                    (task / "status").read_text())
+            except OSError:  # the thread ended meanwhile
+                pass
+        return ProcSample(minor, major, (user + system) / _CLOCK_TICKS,
+                          system / _CLOCK_TICKS, switches,
                           parse_status_kib(status, "VmRSS"),
                           parse_status_kib(status, "VmHWM"))
 

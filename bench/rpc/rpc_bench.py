@@ -281,6 +281,9 @@ class Bench:
             "rps": result.rps, "requests": result.done,
             "elapsed_s": result.elapsed_s,
             "cpu_us": (after.cpu_s - before.cpu_s) / n * 1e6,
+            "sys_us": (after.sys_s - before.sys_s) / n * 1e6,
+            "context_switches": (after.context_switches
+                                 - before.context_switches) / n,
             "minor_faults": (after.minor_faults - before.minor_faults) / n,
             "major_faults": (after.major_faults - before.major_faults) / n,
             "peak_rss_mib": after.peak_rss_kib / 1024,

@@ -202,7 +202,12 @@ class ProcTest(unittest.TestCase):
         # majflt cmajflt utime stime ...
         line = ("42 (a) b (c)) S 1 42 42 0 -1 4194560 1234 0 7 0 150 25 0 0 "
                 "20 0 9 0 100 2000000 500 rest\n")
-        self.assertEqual(bench_servers.parse_stat(line), (1234, 7, 175))
+        self.assertEqual(bench_servers.parse_stat(line), (1234, 7, 150, 25))
+
+    def test_context_switches(self):
+        status = ("Name:\tactserver\nvoluntary_ctxt_switches:\t120\n"
+                  "nonvoluntary_ctxt_switches:\t7\n")
+        self.assertEqual(bench_servers.parse_context_switches(status), 127)
 
     def test_status(self):
         status = "Name:\tactserver\nVmHWM:\t  155000 kB\nVmRSS:\t   99000 kB\n"
