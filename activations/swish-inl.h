@@ -235,10 +235,16 @@ struct SwishKernel {
     V<D> num = TwoProduct(d, m, w, &num_lo);
     num_lo = hn::MulAdd(m, w_lo, hn::MulAdd(m_lo, w, num_lo));
     TimesHiLo(d, g, &num, &num_lo);
-    // One Newton step on 1/D (VRCP14's 2^-14 on AVX-512): the corrected
-    // division leaves the approximation's error times num_lo / num, and the
-    // series' lo part (u b_lo) is up to 7 % of W.
-    const V<D> r = hn::MulAdd(L.r, hn::NegMulAdd(L.den, L.r, one), L.r);
+    // One Newton step on 1/D where L.r is VRCP14's 2^-14 (AVX-512, the
+    // same condition as Reciprocal's): the corrected division leaves the
+    // approximation's error times num_lo / num, and the series' lo part
+    // (u b_lo) is up to 7 % of W. Elsewhere L.r is a division, within 2^-24
+    // already, and the step changed no maximum (ulp_survey, AVX2) for 4
+    // instructions per 16 elements.
+    V<D> r = L.r;
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+    r = hn::MulAdd(r, hn::NegMulAdd(L.den, r, one), r);
+#endif
     return L.parts.ScaleWhere(L.negative, DivideBySquare(d, num, num_lo, L.den, L.den_lo, r));
   }
 };
