@@ -164,17 +164,28 @@ struct Celu {
   // q / 2 + ...)), as x / alpha underflows in float64 for alpha above ~1e270
   // and 1 / alpha is subnormal above 4.5e307 (every finite float32 x is in
   // that linear region from alpha = 4e56 on).
+  //
+  // From y, (y + alpha) / alpha is formed as (y s + alpha s) (1 / (alpha s))
+  // with s = 2^600 for alpha below 2^-960 (else 1: the same bits as y +
+  // alpha), so that 1 / (alpha s) stays finite: with 1 / alpha capped, y =
+  // 0 gave 2^-6 instead of 1 at alpha = 2^-1030. y s is exact, y s + alpha
+  // s one FMA.
   template <class DF>
   struct FloatKernel {
     using DW = WideHalf<DF>;
+    static double FromOutputScale(double alpha) { return alpha < 0x1p-960 ? 0x1p600 : 1; }
     DF d;
     DW dw;
     V<DW> alpha, inv_alpha;
+    V<DW> y_scale, alpha_s, inv_alpha_s;  // s, alpha s, 1 / (alpha s) (from y)
     V<DF> linear_above;  // -alpha 2^-60 in float32 (-inf above FLT_MAX 2^60)
     FloatKernel(DF d_in, const ParamValues& p)
         : d(d_in),
           alpha(hn::Set(dw, p[0])),
           inv_alpha(hn::Set(dw, std::min(1 / p[0], std::numeric_limits<double>::max()))),
+          y_scale(hn::Set(dw, FromOutputScale(p[0]))),
+          alpha_s(hn::Set(dw, p[0] * FromOutputScale(p[0]))),
+          inv_alpha_s(hn::Set(dw, 1 / (p[0] * FromOutputScale(p[0])))),
           linear_above(hn::Set(d_in, static_cast<float>(-p[0] * 0x1p-60))) {}
 
     struct State {
@@ -199,14 +210,15 @@ struct Celu {
       const Halves<DF> gh = PromoteHalves(d, g);
       return hn::IfThenElse(s.pos, g, DemoteHalves(d, s.lo.MulExp(gh.lo), s.hi.MulExp(gh.hi)));
     }
-    // (y + alpha) / alpha = (y + alpha) (1 / alpha): the sum exact where it
-    // cancels (Sterbenz), else within 2^-53.
+    // (y + alpha) / alpha = (y s + alpha s) (1 / (alpha s)): the sum exact
+    // where it cancels (Sterbenz), else within 2^-53.
     template <class G>
     HWY_INLINE V<DF> SlopeFromOutput(V<DF> y, G g) const {
       const Halves<DF> h = PromoteHalves(d, y);
-      return hn::IfThenElse(hn::Gt(y, hn::Zero(d)), Times(d, g, hn::Set(d, 1)),
-                            DemoteTimes(d, g, hn::Mul(hn::Add(h.lo, alpha), inv_alpha),
-                                        hn::Mul(hn::Add(h.hi, alpha), inv_alpha)));
+      return hn::IfThenElse(
+          hn::Gt(y, hn::Zero(d)), Times(d, g, hn::Set(d, 1)),
+          DemoteTimes(d, g, hn::Mul(hn::MulAdd(h.lo, y_scale, alpha_s), inv_alpha_s),
+                      hn::Mul(hn::MulAdd(h.hi, y_scale, alpha_s), inv_alpha_s)));
     }
   };
 

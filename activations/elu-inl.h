@@ -156,9 +156,16 @@ struct Elu {
     HWY_INLINE V<D> Slope(const State& s, V<D> x, V<D> g) const {
       return hn::IfThenElse(s.pos, g, AlphaExp(s, x, g));
     }
+    // Huge alpha (the rare kernel): y = -inf stays -inf, as y + alpha in
+    // exact arithmetic, where alpha is inf in float32 lanes (above FLT_MAX;
+    // -inf + inf was NaN).
     template <class G>
     HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const {
-      return Times(d, g, hn::IfThenElse(hn::Gt(y, hn::Zero(d)), hn::Set(d, 1), hn::Add(y, alpha)));
+      V<D> sum = hn::Add(y, alpha);
+      if constexpr (kHugeAlpha) {
+        sum = hn::IfThenElse(hn::Eq(y, hn::Neg(hn::Inf(d))), y, sum);
+      }
+      return Times(d, g, hn::IfThenElse(hn::Gt(y, hn::Zero(d)), hn::Set(d, 1), sum));
     }
   };
   template <class D>

@@ -589,12 +589,20 @@ template <typename T>
 void CheckExtremeParameters() {
   for (const ActivationSpec& spec : Catalog()) {
     if (!spec.elementwise) continue;
-    for (Mode mode : {Mode::kForward, Mode::kForwardAndDerivative, Mode::kBackward}) {
+    // From y too, where the spec allows it (float32, session 20: celu's f'
+    // was (y + alpha) times 1 / alpha capped at DBL_MAX, 2^-6 instead of 1
+    // at y = 0 for alpha = 1e-310; elu's y + alpha was -inf + inf = NaN at
+    // y = -inf for alpha above FLT_MAX).
+    const std::pair<Mode, InputKind> modes[] = {
+        {Mode::kForward, InputKind::kX},      {Mode::kForwardAndDerivative, InputKind::kX},
+        {Mode::kBackward, InputKind::kX},     {Mode::kDerivative, InputKind::kOutput},
+        {Mode::kBackward, InputKind::kOutput}};
+    for (const auto& [mode, kind] : modes) {
       for (const ParamSpec& p : spec.params) {
         for (double magnitude : ExtremeMagnitudes<T>()) {
           for (double v : {magnitude, -magnitude}) {
             const std::pair<std::string_view, double> given[] = {{p.name, v}};
-            auto call = MakeCall(spec.name, given, mode);
+            auto call = MakeCall(spec.name, given, mode, kind);
             const DType dtype = sizeof(T) == 4 ? DType::kFloat32 : DType::kFloat64;
             if (!call.ok() || KnownExtremeFailure(spec.name, v, dtype, mode)) continue;
             std::string label = Label(spec, *call);
