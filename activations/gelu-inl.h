@@ -22,7 +22,7 @@ inline constexpr ActivationSpec kGeluSpec{
     .properties = {.bounded_below = true, .bounded_above = false, .smooth = true,
                    .monotonic = false, .zero_centered = true, .saturating = false},
     .derivative_from_output = false,
-    .ulp_float32 = {.forward = 1, .derivative = 1, .backward = 1},
+    .ulp_float32 = {.forward = 1.5, .derivative = 1, .backward = 1},
     .ulp_float64 = {.forward = 2, .derivative = 2, .backward = 2,
                     .derivative_near_zero_ulp_of_one = 4},
     .notes = "PyTorch's approximate='none'. Highway has no erf: Phi(-|x|) = "
@@ -32,9 +32,11 @@ inline constexpr ActivationSpec kGeluSpec{
              "picked per lane by a table lookup; double: R = S(t) / (|x| + 4), "
              "t = (|x| - 4)/(|x| + 4), one polynomial S of degree 22 with t's "
              "rounding carried. float32 is native on FMA targets in every mode "
-             "(through float64 on SSE4 and scalar; on AVX-512 in float64 "
-             "lanes, a^2 exact and each result rounded once, elsewhere in "
-             "hi + lo pairs); f = max(x, 0) - |x| Q for "
+             "(through float64 on SSE4 and scalar; on AVX-512 the forward "
+             "in float32 lanes with hi + lo factors (bound 1.5: a few "
+             "roundings more than the other targets' forward), the derivative "
+             "in float64 lanes, a^2 exact and each result rounded once; "
+             "elsewhere in hi + lo pairs); f = max(x, 0) - |x| Q for "
              "either sign; f'(-a) = E (R(a) - a/sqrt(2 pi)), and the interval "
              "around its zero (x = -0.7518) is centred on it, so that factor "
              "keeps its relative precision there from R's own Horner sums: "
@@ -244,6 +246,26 @@ constexpr GeluTailWide MakeGeluTailWide() {
   return w;
 }
 inline constexpr GeluTailWide kGeluTailWide = MakeGeluTailWide();
+
+
+// GeluTailTable's c0 lo parts with interval 1's centre lo part folded in
+// (R(u + u_lo) = R(u) + c1 u_lo to u u_lo c2), and e^r - 1 = r + r^2 P(r)
+// for |r| <= ln2/2 + 3e-4, P of degree 5 (tools/fit_gelu_exp.py: relative
+// error 7.6e-10 with these float coefficients; lowest degree first), for Gelu::Native16.
+struct GeluTailNative16 {
+  alignas(64) float c0_lo[16];
+  static constexpr float kExpm1[] = {0.5f,                  0.1666666716337204f,
+                                     0.041666463017463684f, 0.00833331048488617f,
+                                     0.0013933718437328935f, 0.00019891066767740995f};
+};
+constexpr GeluTailNative16 MakeGeluTailNative16() {
+  GeluTailNative16 t{};
+  for (int i = 0; i < 16; ++i) {
+    t.c0_lo[i] = GeluTailTable::kLo[0][i] + GeluTailTable::kC[1][i] * GeluTailTable::kCentre[1][i];
+  }
+  return t;
+}
+inline constexpr GeluTailNative16 kGeluTailNative16 = MakeGeluTailNative16();
 #endif
 
 // table[idx] per lane, for idx in [0, 16): one TableLookupLanes on 16-lane
@@ -500,8 +522,10 @@ struct Gelu {
 
   template <class DF>
   struct WideKernel;
+  template <class DF>
+  struct Native16;
   template <class D>
-  using Kernel = KernelInWideLanes512<D, WideKernel, Generic>;
+  using Kernel = KernelInWideLanes512<D, Native16, Generic>;
 
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
   // float32 on AVX-512 in float64 lanes (math-inl.h's Halves): the same
@@ -590,6 +614,88 @@ struct Gelu {
     template <class G>
     HWY_INLINE V<DF> Slope(const State& s, V<DF>, G g) const {
       return DemoteTimes(d, g, SlopeHalf(s.lo), SlopeHalf(s.hi));
+    }
+  };
+
+  // float32 on AVX-512, the forward in native float32 lanes (16 a vector,
+  // where WideKernel's float64 halves need two of everything and the
+  // conversions): f = max(x, -0) - a R E, every factor as hi + lo.
+  // R = c0 + u (c1 + u p) from GeluTailTable, one VPERMPS a coefficient
+  // (the index is round(a) in the low four bits of a + 2^23, which VPERMPS
+  // alone reads); the last two Horner steps compensated (their exact FMA
+  // residuals, c0's lo part with interval 1's centre lo part folded in).
+  // E = exp(-a^2/2) = 2^k e^(r + r_lo): a^2 = sq + sq_lo exactly (FMA
+  // two-product), k = round(-sq/2 log2 e), r = -sq/2 - k ln2_hi exact
+  // (Cody-Waite: ln2_hi has 9 bits, |k| <= 173), r_lo = -k ln2_lo - sq_lo/2
+  // (< 3e-4); e^r = 1 + r + q, q = r^2 P(r) (P of degree 5,
+  // GeluTailNative16), as E_h = 1 + r (Fast2Sum) and E_l = its residual +
+  // q + r_lo (1 + r + q). Then a R E = a R_h E_h + a (R_l E_h + R_h E_l)
+  // with a R_h as hi + lo, summed by two FMAs: one rounding of size, and
+  // the scaling by 2^k (VSCALEFPS) rounds once more only in the subnormal
+  // range (x in [-15.5, -13]). For x < 0, -0 - P is -P exactly (f(-inf) =
+  // -0); for x > 0 the subtraction's rounding; NaN: max returns x. The
+  // derivative stays on WideKernel (its Prepare only runs where a slope is
+  // asked for: the compiler drops the unused float32 work).
+  template <class DF>
+  struct Native16 {
+    using Table = GeluTailTable;
+    static constexpr int kDegree = Table::kDegree;
+    static constexpr float kMaxA = 15.499999f;
+    DF d;
+    WideKernel<DF> wide;
+    Native16(DF d_in, const ParamValues& p) : d(d_in), wide(d_in, p) {}
+
+    struct State {
+      V<DF> k;  // E = (e_hi + e_lo) 2^k
+      V<DF> p;  // a R (e_hi + e_lo), rounded once
+    };
+    HWY_INLINE V<DF> Lookup(const float* table, __m512i idx) const {
+      return V<DF>{_mm512_permutexvar_ps(idx, hn::Load(d, table).raw)};
+    }
+    HWY_INLINE State Prepare(V<DF> x) const {
+      const GeluTailNative16& t = kGeluTailNative16;
+      State s;
+      const V<DF> a = hn::Min(hn::Abs(x), hn::Set(d, kMaxA));  // NaN: kMaxA
+      const __m512i idx = _mm512_castps_si512(hn::Add(a, hn::Set(d, 0x1p23f)).raw);
+      const V<DF> u = hn::Sub(a, Lookup(Table::kCentre[0], idx));
+      V<DF> p = Lookup(Table::kC[kDegree], idx);
+      for (int k = kDegree - 1; k >= 2; --k) p = hn::MulAdd(p, u, Lookup(Table::kC[k], idx));
+      // w = c1 + u p and R = c0 + u w with their FMAs' residuals (c1 - w and
+      // c0 - r_hi exact: |u p| < c1/2, |u w| < c0/2, Sterbenz).
+      const V<DF> c1 = Lookup(Table::kC[1], idx);
+      const V<DF> c0 = Lookup(Table::kC[0], idx);
+      const V<DF> w = hn::MulAdd(p, u, c1);
+      const V<DF> w_lo = hn::MulAdd(p, u, hn::Sub(c1, w));
+      const V<DF> r_hi = hn::MulAdd(u, w, c0);
+      const V<DF> r_lo = hn::Add(hn::MulAdd(u, w, hn::Sub(c0, r_hi)),
+                                 hn::MulAdd(u, w_lo, Lookup(t.c0_lo, idx)));
+      // e^(r + r_lo) with -a^2/2 = -(sq + sq_lo)/2 exactly.
+      const V<DF> sq = hn::Mul(a, a);
+      const V<DF> sq_lo = hn::MulSub(a, a, sq);
+      const V<DF> minus_half = hn::Set(d, -0.5f);
+      s.k = hn::Round(hn::Mul(sq, hn::Set(d, -0.72134752044448170f)));  // -log2(e)/2
+      const V<DF> r =
+          hn::MulAdd(s.k, hn::Set(d, -FloatTraits<float>::kLn2Hi), hn::Mul(sq, minus_half));
+      const V<DF> rl =
+          hn::MulAdd(s.k, hn::Set(d, -FloatTraits<float>::kLn2Lo), hn::Mul(sq_lo, minus_half));
+      const V<DF> q = hn::Mul(hn::Mul(r, r), Horner(d, r, t.kExpm1));
+      const V<DF> one = hn::Set(d, 1.0f);
+      const V<DF> e_hi = hn::Add(one, r);
+      const V<DF> e_lo = hn::Add(hn::Add(hn::Sub(one, e_hi), r),
+                                 hn::MulAdd(rl, hn::Add(e_hi, q), q));
+      // a R E: a r_hi as hi + lo, then two FMAs.
+      const V<DF> ar = hn::Mul(a, r_hi);
+      const V<DF> ar_lo = hn::MulSub(a, r_hi, ar);
+      const V<DF> corr = hn::Mul(a, hn::MulAdd(r_lo, e_hi, hn::Mul(r_hi, e_lo)));
+      s.p = hn::MulAdd(ar, e_hi, hn::MulAdd(ar_lo, e_hi, corr));
+      return s;
+    }
+    HWY_INLINE V<DF> Value(const State& s, V<DF> x) const {
+      return hn::Sub(hn::Max(hn::Set(d, -0.0f), x), Scalef(d, s.p, s.k));
+    }
+    template <class G>
+    HWY_INLINE V<DF> Slope(const State&, V<DF> x, G g) const {
+      return wide.Slope(wide.Prepare(x), x, g);
     }
   };
 #endif
