@@ -247,7 +247,6 @@ constexpr GeluTailWide MakeGeluTailWide() {
 }
 inline constexpr GeluTailWide kGeluTailWide = MakeGeluTailWide();
 
-
 // GeluTailTable's c0 lo parts with interval 1's centre lo part folded in
 // (R(u + u_lo) = R(u) + c1 u_lo to u u_lo c2), and e^r - 1 = r + r^2 P(r)
 // for |r| <= ln2/2 + 3e-4, P of degree 5 (tools/fit_gelu_exp.py: relative
