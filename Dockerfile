@@ -22,7 +22,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       g++ cmake ninja-build pkg-config \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
-      libabsl-dev libtbb-dev libhwy-dev libcivetweb-dev libssl-dev \
+      libabsl-dev libtbb-dev libhwy-dev libcivetweb-dev libssl-dev libnghttp2-dev \
  && apt-get clean && rm -rf /var/lib/apt/lists/*
 
 FROM deps AS build
@@ -51,6 +51,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libtbb12 libhwy1 libcivetweb1 \
+      libnghttp2-14 \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
  && useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent \

@@ -69,17 +69,30 @@ struct Elu {
   static constexpr bool kFloatForwardViaDouble = false;
   static constexpr bool kFloatDerivativeViaDouble = false;
 
-  template <class D>
-  struct Kernel {
+  // An alpha above 2^64 (float32) or 2^960 (float64) takes the rare
+  // kernel, chosen once per call by the driver (kernels.cc, RunInType), so
+  // the common one tests nothing per vector.
+  template <typename T>
+  static bool UseRareKernel(const ParamValues& p) {
+    return p[0] > (sizeof(T) == 4 ? 0x1p64 : 0x1p960);
+  }
+
+  template <class D, bool kHugeAlpha>
+  struct KernelOf {
+    using T = hn::TFromD<D>;
     D d;
     V<D> alpha;
-    // float64 alpha above 2^960: alpha (1 + pm1) (pm1 up to 0.41) and g
-    // alpha overflow before the scaling by 2^q <= 1 brings them back.
-    bool huge_alpha;
-    Kernel(D d_in, const ParamValues& p)
-        : d(d_in),
-          alpha(hn::Set(d_in, static_cast<hn::TFromD<D>>(p[0]))),
-          huge_alpha(sizeof(hn::TFromD<D>) == 8 && p[0] > 0x1p960) {}
+    // float32 with a huge alpha: ln(alpha) as hi + lo (from float64's log,
+    // within 2^-52 of it), for f' = e^(x + ln alpha) (below).
+    V<D> log_alpha, log_alpha_lo;
+    KernelOf(D d_in, const ParamValues& p)
+        : d(d_in), alpha(hn::Set(d_in, static_cast<T>(p[0]))) {
+      if constexpr (kHugeAlpha && sizeof(T) == 4) {
+        const double l = std::log(p[0]);
+        log_alpha = hn::Set(d, static_cast<T>(l));
+        log_alpha_lo = hn::Set(d, static_cast<T>(l - static_cast<T>(l)));
+      }
+    }
 
     struct State {
       hn::Mask<D> pos;
@@ -95,28 +108,63 @@ struct Elu {
     }
     // g alpha e^x with g alpha multiplied in before the scaling by 2^q, so it
     // keeps full precision where alpha e^x alone is subnormal (x < -87 in
-    // float32) but the product is not. With a huge alpha, (alpha 2^q) (1 +
-    // pm1) times g instead: alpha 2^q is exact and cannot overflow (q <= 0),
+    // float32) but the product is not.
+    //
+    // Huge alpha (the rare kernel), float64: (alpha 2^q) (1 + pm1) times g
+    // instead (alpha (1 + pm1) and g alpha would overflow before the scaling
+    // by 2^q <= 1 brings them back): alpha 2^q is exact and cannot overflow,
     // the FMA overflows only where f' does, and x = -inf gives 0, not inf *
     // 0 (one rounding more in backward, and a subnormal alpha e^x is rounded
-    // before g multiplies it: only below x = -1370).
+    // before g multiplies it: only below x = -1370). float32: alpha may be
+    // inf in float32 lanes (above FLT_MAX) and alpha e^x is below float32's
+    // range where the product is not (alpha = 1e38, x = -171), so f' = e^(x
+    // + ln alpha) with x + ln alpha as hi + lo (exact TwoSum, plus ln
+    // alpha's lo part): g multiplied in before the scaling, inf where f'
+    // overflows, 0 at x = -inf.
     HWY_INLINE V<D> HugeAlphaExp(const State& s) const {
       const V<D> scaled = s.e.Scale(alpha);
       return hn::MulAdd(scaled, s.e.pm1, scaled);
     }
-    HWY_INLINE V<D> Slope(const State& s, V<D>, Unit) const {
-      if (HWY_UNLIKELY(huge_alpha)) return hn::IfThenElse(s.pos, hn::Set(d, 1), HugeAlphaExp(s));
-      return hn::IfThenElse(s.pos, hn::Set(d, 1), s.e.MulExp(d, alpha));
+    // f alpha e^x for x <= 0, f = g or Unit.
+    template <class G>
+    HWY_INLINE V<D> AlphaExp(const State& s, V<D> x, G g) const {
+      if constexpr (kHugeAlpha && sizeof(T) == 4) {
+        V<D> f;
+        if constexpr (kIsUnit<G>) {
+          f = hn::Set(d, 1);
+        } else {
+          f = g;
+        }
+        V<D> w_lo;
+        const V<D> w = TwoSum(d, hn::Min(x, hn::Zero(d)), log_alpha, &w_lo);
+        // Above w = 89 the exponential is clamped (e^89 times a g below 3/4
+        // would stay finite): f 2^381 there, inf but for f = 0 (finite g:
+        // the driver takes the others).
+        const V<D> big = hn::Set(d, 0x1p127f);
+        const V<D> over = hn::Mul(hn::Mul(hn::Mul(f, big), big), big);
+        return hn::IfThenElse(hn::Gt(w, hn::Set(d, FloatTraits<T>::kExpMax)), over,
+                              ComputeExpParts(d, w, hn::Add(w_lo, log_alpha_lo)).MulExp(d, f));
+      } else if constexpr (kHugeAlpha) {
+        return Times(d, g, HugeAlphaExp(s));
+      } else {
+        return s.e.MulExp(d, Times(d, g, alpha));
+      }
     }
-    HWY_INLINE V<D> Slope(const State& s, V<D>, V<D> g) const {
-      if (HWY_UNLIKELY(huge_alpha)) return hn::IfThenElse(s.pos, g, hn::Mul(g, HugeAlphaExp(s)));
-      return hn::IfThenElse(s.pos, g, s.e.MulExp(d, hn::Mul(g, alpha)));
+    HWY_INLINE V<D> Slope(const State& s, V<D> x, Unit) const {
+      return hn::IfThenElse(s.pos, hn::Set(d, 1), AlphaExp(s, x, Unit{}));
+    }
+    HWY_INLINE V<D> Slope(const State& s, V<D> x, V<D> g) const {
+      return hn::IfThenElse(s.pos, g, AlphaExp(s, x, g));
     }
     template <class G>
     HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const {
       return Times(d, g, hn::IfThenElse(hn::Gt(y, hn::Zero(d)), hn::Set(d, 1), hn::Add(y, alpha)));
     }
   };
+  template <class D>
+  using Kernel = KernelOf<D, false>;
+  template <class D>
+  using RareKernel = KernelOf<D, true>;
 };
 
 }  // namespace HWY_NAMESPACE

@@ -96,9 +96,9 @@ struct Softplus {
     using T = hn::TFromD<D>;
     // Beyond z = 64, log1p(e^-z) < 2^-92 z: f = x and f' = 1 are the
     // correctly rounded results in both types, whatever the threshold (a
-    // threshold above it only decides what is already decided), so a clamped
-    // z (ClampHuge) still picks the linear branch right.
+    // threshold above it only decides what is already decided).
     static constexpr double kLinearAbove = 64;
+    static constexpr int kFloatMaxScale = 200;
     // kScaled: beta outside [2^-kBetaExp, 2^kBetaExp] (below). Inside, beta
     // times a clamped x (kHuge) is still beyond every tail (2^-512 1e290 >
     // 1e135; float 2^-64 1e30 > 1e10), the Veltkamp split of beta x cannot
@@ -107,7 +107,15 @@ struct Softplus {
     // beta = beta_hi + beta_lo: in float32 the rounding of beta itself would
     // be amplified by exp in the tail; 1/beta for the corrected division.
     // Where beta is scaled, these hold b = beta 2^-e in [1, 2) instead.
-    V<D> beta, beta_lo, inv_beta, threshold;
+    V<D> beta, beta_lo, inv_beta;
+    // The linear branch is taken where x > x_linear, the largest T at or
+    // below min(threshold, kLinearAbove) / beta (LinearAboveX): beta x >
+    // threshold decided on x itself, not on z rounded to T (beta = 20,
+    // threshold = 1: z = 20 x rounded to 1 at x = 0.05f = 0.0500000007 gave
+    // f = 0.0657 instead of x; threshold = 1.37 rounded up to 1.37f missed x
+    // = 1.37f) nor on a threshold and a z that T cannot hold (threshold =
+    // 1e-300 is 0 in float32, and z = beta x underflows at beta = 1e-310).
+    V<D> x_linear;
     // beta = b 2^e far from 1 (|e| > kBetaExp<T>): z = b (x 2^e), x scaled
     // first by two normal powers of two (x_scale1 x_scale2 = 2^e: x 2^e
     // loses bits only where it underflows, where z is far below an ULP of
@@ -130,11 +138,19 @@ struct Softplus {
       if constexpr (kScaled) {
         e = std::ilogb(p[0]);
         b = std::ldexp(p[0], -e);  // exact, in [1, 2)
+        // float32 lanes hold no 2^(e/2) for a float64 beta beyond 2^+-252
+        // (1e-300 made x 2^e = inf 0 = NaN). Any |e| >= kFloatMaxScale gives
+        // the same float32 results as the true e, so e is clamped there:
+        // below 2^-200, |z| < 2^-70 for every finite x, so f' rounds to 1/2
+        // and f = log(2) 2^-e / b overflows; above 2^200, z = 0 at x = 0
+        // (f = 0, f' = 1/2: log(2) 2^-200 is below half the smallest
+        // subnormal) and |z| > 2^51 elsewhere (f = x or 0, f' = 1 or 0).
+        if constexpr (sizeof(T) == 4) e = std::clamp(e, -kFloatMaxScale, kFloatMaxScale);
       }
       beta = hn::Set(d, static_cast<T>(b));
       beta_lo = hn::Set(d, static_cast<T>(b - static_cast<T>(b)));
       inv_beta = hn::Set(d, static_cast<T>(1 / b));
-      threshold = hn::Set(d, static_cast<T>(std::min(p[1], kLinearAbove)));
+      x_linear = hn::Set(d, LinearAboveX(p[0], std::min(p[1], kLinearAbove)));
       // 2^e and 2^-e as two factors each, every one representable (2^-e
       // reaches 2^1074 for a subnormal beta).
       constexpr int kMaxExp = sizeof(T) == 4 ? 127 : 1023;
@@ -156,6 +172,19 @@ struct Softplus {
       tail_shift_lo = hn::Set(d, c - (shift - a));
     }
 
+    // The largest T r <= t / beta (t, beta > 0, the quotient in long double,
+    // to 2^-64), at most T's largest finite number: for every T x, x > r
+    // exactly where beta x > t (to that precision), and only x = inf is above
+    // a quotient beyond T's range.
+    static T LinearAboveX(double beta, double t) {
+      const long double q = static_cast<long double>(t) / beta;
+      T r = static_cast<T>(q);
+      if (static_cast<long double>(r) > q) {
+        r = std::nextafter(r, -std::numeric_limits<T>::infinity());
+      }
+      return std::min(r, std::numeric_limits<T>::max());
+    }
+
     // z = beta x = zh + zl exactly; f' = sigmoid(z).
     struct State {
       V<D> z, zl;
@@ -165,7 +194,7 @@ struct Softplus {
     HWY_INLINE State Prepare(V<D> x) const {
       if (unit_beta) {
         const V<D> xc = ClampHuge(d, x);
-        return {xc, hn::Zero(d), Logistic<D>(d, xc), hn::Gt(xc, threshold)};
+        return {xc, hn::Zero(d), Logistic<D>(d, xc), hn::Gt(x, x_linear)};
       }
       V<D> xs = x;
       if constexpr (kScaled) xs = hn::Mul(hn::Mul(x, x_scale1), x_scale2);
@@ -173,7 +202,7 @@ struct Softplus {
       V<D> zl;
       const V<D> z = TwoProductClamped(d, beta, xc, &zl);
       zl = hn::MulAdd(beta_lo, xc, zl);
-      return {z, zl, Logistic<D>(d, z, zl), hn::Gt(z, threshold)};
+      return {z, zl, Logistic<D>(d, z, zl), hn::Gt(x, x_linear)};
     }
     // log(1 + e^z) = max(z, 0) + log1p(e^-|z|) as hi + *lo (Fast2Sum of
     // the larger and the smaller term), before the lower tail and the

@@ -65,6 +65,8 @@ struct SwishNaive {
 #else
 #define ACTIVATIONS_SWISH_INL_H_
 #endif
+#include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "activations/spec.h"
@@ -74,29 +76,47 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 // x sigmoid(beta x) and its derivative; shared with Silu (kUnitBeta: beta =
-// 1, z = x exactly).
-template <class D, bool kUnitBeta>
+// 1, z = x exactly). kExtremeBeta: Swish's rare kernel, for a beta outside
+// [2^-kBetaExp, 2^kBetaExp] (Swish below), chosen once per call by the
+// driver, so the common kernel tests nothing per vector for it.
+template <class D, bool kUnitBeta, bool kExtremeBeta = false>
 struct SwishKernel {
   using T = hn::TFromD<D>;
   D d;
   // beta = beta_hi + beta_lo: in float32 the rounding of beta itself would
-  // otherwise be amplified by exp in the tail (40 ULP at z = -87).
+  // otherwise be amplified by exp in the tail (40 ULP at z = -87). With an
+  // extreme beta = m 2^e (m in [1/2, 1)), these hold m, and x is scaled by
+  // 2^e = x_scale1 x_scale2 before the product: beta itself may be 0 or inf
+  // in float32 lanes (1e-300, 1e300), and beta x exact where it matters
+  // (|z| > 2^-122), +-inf at x = +-inf, and its split (targets without
+  // FMA) cannot overflow for x above 1e300 at a tiny beta.
   V<D> beta, beta_lo;
+  V<D> x_scale1, x_scale2;
   // beta = 1 (the default) at run time: z = x exactly, the unit path, with
   // the same bits as the general one (z_lo = 0 there) for less work.
   bool unit_beta;
-  // |x| is clamped to this before beta x is formed: +inf for beta > 0, so
-  // that x beyond kHuge (or inf) still gives beta x (with beta = 1e-300, x =
-  // -1e300 is z = -1, x = -inf is z = -inf: f = -0); kHuge for beta = 0,
-  // where inf * 0 would be NaN (f = x / 2 there).
+  // (Extreme beta.) |x| is clamped to this before beta x is formed: +inf for
+  // beta > 0, so that x beyond kHuge (or inf) still gives beta x (with beta
+  // = 1e-300, x = -1e300 is z = -1, x = -inf is z = -inf: f = -0); kHuge for
+  // beta = 0, where inf * 0 would be NaN (f = x / 2 there).
   V<D> x_limit;
-  SwishKernel(D d_in, double b)
-      : d(d_in),
-        beta(hn::Set(d_in, static_cast<T>(b))),
-        beta_lo(hn::Set(d_in, static_cast<T>(b - static_cast<T>(b)))),
-        unit_beta(b == 1.0),
-        x_limit(hn::Set(d_in, static_cast<T>(b) > 0 ? std::numeric_limits<T>::infinity()
-                                                     : kHuge<T>)) {}
+  SwishKernel(D d_in, double b) : d(d_in), unit_beta(!kExtremeBeta && b == 1.0) {
+    if constexpr (kExtremeBeta) {
+      int e = 0;
+      const double m = std::frexp(b, &e);
+      // float32: beyond 2^+-250, |z| is above every tail or below 2^-122
+      // for every nonzero finite float x either way.
+      if constexpr (sizeof(T) == 4) e = std::clamp(e, -250, 250);
+      beta = hn::Set(d, static_cast<T>(m));
+      beta_lo = hn::Set(d, static_cast<T>(m - static_cast<T>(m)));
+      x_scale1 = hn::Set(d, static_cast<T>(std::ldexp(1.0, e / 2)));
+      x_scale2 = hn::Set(d, static_cast<T>(std::ldexp(1.0, e - e / 2)));
+      x_limit = hn::Set(d, b > 0 ? std::numeric_limits<T>::infinity() : kHuge<T>);
+    } else {
+      beta = hn::Set(d, static_cast<T>(b));
+      beta_lo = hn::Set(d, static_cast<T>(b - static_cast<T>(b)));
+    }
+  }
 
   struct State {
     V<D> z, z_lo;  // beta x exactly, clamped to +-kHuge
@@ -104,29 +124,35 @@ struct SwishKernel {
   };
   HWY_INLINE State Prepare(V<D> x) const {
     const V<D> xc = ClampHuge(d, x);
-    if (kUnitBeta || unit_beta) {
+    if (kUnitBeta || (!kExtremeBeta && unit_beta)) {
       return {xc, hn::Zero(d), Logistic<D>(d, xc)};
     } else {
+      V<D> xs = x;
+      if constexpr (kExtremeBeta) {
+        xs = hn::Mul(hn::Mul(hn::Min(hn::Max(x, hn::Neg(x_limit)), x_limit), x_scale1),
+                     x_scale2);
+      }
       V<D> z_lo;
-      const V<D> z =
-          TwoProductClamped(d, beta, hn::Min(hn::Max(x, hn::Neg(x_limit)), x_limit), &z_lo);
+      const V<D> z = TwoProductClamped(d, beta, xs, &z_lo);
       if constexpr (!HWY_NATIVE_FMA) {
-        // The Veltkamp split of beta or x overflows above ~1e300 (NaN lo):
-        // z is then the rounded product, within 2^-53 (0.4 ULP more at the
-        // end of the tail, |z| = 745).
+        // The Veltkamp split of x overflows above ~1e300 (NaN lo): z is
+        // then the rounded product, within 2^-53 (0.4 ULP more at the end
+        // of the tail, |z| = 745).
         z_lo = hn::IfThenElseZero(hn::IsFinite(z_lo), z_lo);
       }
-      z_lo = hn::MulAdd(beta_lo, xc, z_lo);
+      z_lo = hn::MulAdd(beta_lo, kExtremeBeta ? ClampHuge(d, xs) : xc, z_lo);
       return {z, z_lo, Logistic<D>(d, z, z_lo)};
     }
   }
-  // x sigmoid(z). With beta < 1, z is moderate for x beyond kHuge (beta =
-  // 1e-300, x = -1.2e303: f = -7e-217), where MulSigmoidAny multiplies
-  // plainly by a sigmoid(z) that underflowed: there x 2^-64 sigmoid(z)
-  // 2^64 instead (finite x; exact but where x 2^-64 sigmoid(z) is
-  // subnormal).
+  // x sigmoid(z). For an ordinary beta, z is beyond the tails wherever x is
+  // beyond kHuge (2^-64 1e30 > 1e10 in float32; 2^-512 1e290 > 1e135), so
+  // MulSigmoidAny, as the unit path. With an extreme beta < 1, z is
+  // moderate for x beyond kHuge (beta = 1e-300, x = -1.2e303: f = -7e-217),
+  // where MulSigmoidAny would multiply plainly by a sigmoid(z) that
+  // underflowed: there x 2^-64 sigmoid(z) 2^64 instead (finite x; exact but
+  // where x 2^-64 sigmoid(z) is subnormal).
   HWY_INLINE V<D> Value(const State& s, V<D> x) const {
-    if constexpr (kUnitBeta) {
+    if constexpr (!kExtremeBeta) {
       return s.gate.MulSigmoidAny(d, x);
     } else {
       const V<D> k = hn::Set(d, kHuge<T>);
@@ -223,9 +249,22 @@ struct Swish {
   // is SlopeFloat above) and through float64 on SSE4 and scalar.
   static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
   static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
+  // A beta of 0 or beyond 2^+-kBetaExp takes the rare kernel (SwishKernel's
+  // kExtremeBeta), chosen once per call by the driver (kernels.cc,
+  // RunInType).
+  template <typename T>
+  static constexpr int kBetaExp = sizeof(T) == 4 ? 64 : 512;
+  template <typename T>
+  static bool UseRareKernel(const ParamValues& p) {
+    return p[0] == 0 || (std::isfinite(p[0]) && std::abs(std::ilogb(p[0])) > kBetaExp<T>);
+  }
   template <class D>
   struct Kernel : SwishKernel<D, false> {
     Kernel(D d, const ParamValues& p) : SwishKernel<D, false>(d, p[0]) {}
+  };
+  template <class D>
+  struct RareKernel : SwishKernel<D, false, true> {
+    RareKernel(D d, const ParamValues& p) : SwishKernel<D, false, true>(d, p[0]) {}
   };
 };
 

@@ -10,10 +10,13 @@
 //   instead of hiding it (wrk2's coordinated-omission correction).
 //
 // Asynchronous throughout, no thread per request, so a 2-core machine can
-// drive the server rather than itself: gRPC's callback API, or for unary and
-// batch calls with `threads` > 0, completion queues polled by that many
-// threads of actload's own. The run is bounded by `duration` and/or
-// `total`; every call has a deadline.
+// drive the server rather than itself. Two engines (LoadEngine): h2, gRPC
+// over HTTP/2 spoken with nghttp2 on one event loop per thread (unary and
+// batch, closed loop, plaintext; the default where it applies), and gRPC's
+// C++ client: its callback API, or for unary and batch calls with
+// `threads` > 0, completion queues polled by that many threads of actload's
+// own. The run is bounded by `duration` and/or `total`; every call has a
+// deadline.
 //
 // Three parts, each readable alone: the runner (actload_runner.cc, this
 // header), verification of the answers (actload_verify.h) and the reports
@@ -41,6 +44,17 @@ enum class LoadRpc { kUnary, kBatch, kStream };
 absl::StatusOr<LoadRpc> ParseLoadRpc(std::string_view text);
 std::string LoadRpcName(LoadRpc rpc);
 
+// How calls are made.
+// - kH2: gRPC spoken directly over HTTP/2 with nghttp2 (actload_h2.h), one
+//   event loop per thread: a third of the gRPC C++ client's instructions per
+//   call, which on a machine shared with the server go to the server.
+//   Unary and batch, closed loop, plaintext TCP or unix: targets.
+// - kGrpc: gRPC's C++ client (TLS, streams, open loop, any target syntax).
+// - kAuto: kH2 where the run allows it, else kGrpc.
+enum class LoadEngine { kAuto, kH2, kGrpc };
+absl::StatusOr<LoadEngine> ParseLoadEngine(std::string_view text);
+std::string LoadEngineName(LoadEngine engine);
+
 struct LoadConfig {
   // Servers; each a ClientOptions::target (host:port, unix:/path, or a list
   // inside one entry, balanced by gRPC). Connections are spread over the
@@ -51,14 +65,17 @@ struct LoadConfig {
   // Closed loop: requests (unary/batch) or streams (stream) in flight.
   // Open loop, stream: number of streams the messages are spread over.
   int concurrency = 8;
-  // Unary and batch: 0 = gRPC's callback API (answers handled on gRPC's own
-  // threads); N > 0 = completion queues polled by N threads of actload's own
+  // Engine grpc, unary and batch: 0 = gRPC's callback API (answers handled
+  // on gRPC's own threads); N > 0 = completion queues polled by N threads of actload's own
   // (calls spread over them; streams record into as many shares). In [0, 64]
   // (--threads). The queues cost ~15% less CPU per call, but every answer is
   // a hand-off to the polling thread: when actload's threads share one busy
   // core they reach a third of the callback API's rate (docs/client.md), so
   // the callback API is the default.
   int threads = 0;
+  // kH2: the event loops are max(1, threads) threads; connections are
+  // spread over them, the `concurrency` calls over the connections.
+  LoadEngine engine = LoadEngine::kAuto;
   // > 0: open loop at this many requests per second.
   double rps = 0;
   // Length of the measured phase; and/or the number of measured requests
@@ -104,7 +121,14 @@ struct ProgressSample {
 // INVALID_ARGUMENT naming the bad field, or OK.
 absl::Status ValidateLoadConfig(const LoadConfig& config);
 
+// The engine `config` runs on: kAuto resolved. INVALID_ARGUMENT if kH2 was
+// asked for with an option only kGrpc serves (naming the option and the
+// valid choices).
+absl::StatusOr<LoadEngine> ResolveLoadEngine(const LoadConfig& config);
+
 struct LoadResult {
+  // The engine that ran (kH2 or kGrpc; kAuto resolved).
+  LoadEngine engine = LoadEngine::kGrpc;
   // Requests completed in the measured phase (a batch counts once; a stream
   // message counts once).
   uint64_t ok = 0;

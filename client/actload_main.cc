@@ -33,9 +33,14 @@ ABSL_FLAG(int, concurrency, 8,
           "Closed loop: requests in flight (stream: streams, one message in "
           "flight each). Open loop stream: streams to spread messages over");
 ABSL_FLAG(int, threads, 0,
-          "Unary/batch: 0 = gRPC's callback API; N = completion queues polled "
-          "by N threads of actload's own (less CPU per call, but slow when "
-          "its threads share a busy core)");
+          "engine h2: event-loop threads (0 = 1). engine grpc, unary/batch: "
+          "0 = gRPC's callback API; N = completion queues polled by N threads "
+          "of actload's own (less CPU per call, but slow when its threads "
+          "share a busy core)");
+ABSL_FLAG(std::string, engine, "auto",
+          "h2 = gRPC over HTTP/2 by nghttp2 (a third of gRPC's client CPU per "
+          "call; unary/batch, closed loop, plaintext TCP or unix:), grpc = "
+          "gRPC's C++ client (TLS, streams, --rps), auto = h2 where possible");
 ABSL_FLAG(double, rps, 0,
           "Open loop: send at this fixed rate, latency measured from each "
           "request's intended send time; 0 = closed loop");
@@ -121,17 +126,20 @@ int main(int argc, char** argv) {
   config.seed = absl::GetFlag(FLAGS_seed);
   config.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
   auto rpc = ac::ParseLoadRpc(absl::GetFlag(FLAGS_rpc));
+  auto engine = ac::ParseLoadEngine(absl::GetFlag(FLAGS_engine));
   auto sizes = ac::ParseSizeMix(absl::GetFlag(FLAGS_size));
   auto params = ac::ParseParams(absl::GetFlag(FLAGS_param));
   auto mode = ac::ParseMode(absl::GetFlag(FLAGS_mode));
   auto dtype = ac::ParseDType(absl::GetFlag(FLAGS_dtype));
   auto encoding = ac::ParseEncoding(absl::GetFlag(FLAGS_encoding));
-  for (const absl::Status& s : {rpc.status(), sizes.status(), params.status(),
+  for (const absl::Status& s : {rpc.status(), engine.status(),
+                                sizes.status(), params.status(),
                                 mode.status(), dtype.status(),
                                 encoding.status()}) {
     if (!s.ok()) return Usage(s);
   }
   config.rpc = *rpc;
+  config.engine = *engine;
   config.sizes = *sizes;
   config.params = *params;
   config.mode = *mode;

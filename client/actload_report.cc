@@ -66,7 +66,8 @@ std::string FormatNanos(double nanos) {
 
 std::string FormatText(const LoadConfig& c, const LoadResult& r) {
   std::string out = absl::StrFormat(
-      "actload: %s %s%s %s %s, size %s%s, %s, %d connection(s), %s%s\n",
+      "actload: %s %s%s %s %s, size %s%s, %s, %d connection(s), %s%s, "
+      "engine %s\n",
       LoadRpcName(c.rpc), c.function,
       c.params.empty() ? "" : absl::StrCat("(", ParamsText(c.params), ")"),
       ModeText(c.mode), c.dtype == v1::DTYPE_FLOAT64 ? "f64" : "f32",
@@ -80,7 +81,8 @@ std::string FormatText(const LoadConfig& c, const LoadResult& r) {
       c.duration > absl::ZeroDuration()
           ? absl::StrCat(c.total > 0 ? " or " : "",
                          absl::FormatDuration(c.duration))
-          : "");
+          : "",
+      LoadEngineName(r.engine));
   absl::StrAppend(&out, absl::StrFormat(
       "  requests   %d ok, %d errors%s in %.3fs\n", r.ok, r.errors,
       c.verify ? absl::StrFormat(", %d wrong answers (%d values verified, "
@@ -166,6 +168,7 @@ std::string FormatJson(const LoadConfig& c, const LoadResult& r) {
       ",\"rps\":", c.rps, ",\"concurrency\":", c.concurrency,
       ",\"connections\":", std::max<int>(c.connections, c.targets.size()),
       ",\"threads\":", c.threads,
+      ",\"engine\":", JsonString(LoadEngineName(r.engine)),
       ",\"duration_s\":", absl::ToDoubleSeconds(c.duration),
       ",\"total\":", c.total,
       ",\"warmup_s\":", absl::ToDoubleSeconds(c.warmup),

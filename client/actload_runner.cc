@@ -8,7 +8,10 @@
 // slot. Unary and batch calls run on gRPC's callback API, or with
 // `threads` > 0 on completion queues polled by that many threads of
 // actload's own, each recording into a Tally of its own (merged at the end).
-// Streams use the callback API (one reactor per stream).
+// Streams use the callback API (one reactor per stream). With the h2 engine
+// (actload_h2.h) unary and batch calls skip gRPC's client altogether: each
+// of max(1, threads) threads runs an nghttp2 event loop over its share of
+// the connections, and a closed-loop worker is a call slot on one of them.
 #include "client/actload.h"
 
 #include <sys/resource.h>
@@ -24,6 +27,7 @@
 #include <ostream>
 #include <random>
 #include <thread>
+#include <type_traits>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -34,8 +38,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "client/activation_client.h"
+#include "client/actload_h2.h"
 #include "client/actload_report.h"
 #include "client/actload_verify.h"
+#include "google/protobuf/message_lite.h"
 #include "grpcpp/completion_queue.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/async_unary_call.h"
@@ -61,6 +67,8 @@ absl::Status ToAbsl(const grpc::Status& s) {
 
 constexpr char kComputeMethod[] = "/activation.v1.ActivationService/Compute";
 constexpr char kBatchMethod[] = "/activation.v1.ActivationService/ComputeBatch";
+constexpr char kListMethod[] =
+    "/activation.v1.ActivationService/ListActivations";
 
 struct Payload;
 
@@ -107,6 +115,8 @@ struct Payload {
   // stub (no per-call serialisation, as h2load sends a prebuilt body).
   grpc::ByteBuffer bytes;
   std::string method;
+  // The h2 engine: the same call prebuilt as HEADERS + DATA, per target.
+  std::vector<std::shared_ptr<const H2Request>> h2;
   Expected expected;  // --verify: what the answers must be
   uint64_t elements = 0;       // per RPC
   uint64_t payload_bytes = 0;  // per RPC: inputs sent + outputs received
@@ -123,7 +133,8 @@ std::vector<T> RandomValues(std::size_t n, double range, uint64_t seed) {
 
 template <typename T>
 Payload BuildPayload(const LoadConfig& config, std::size_t size,
-                     const Verifier* verifier) {
+                     const Verifier* verifier,
+                     const std::vector<H2Address>& h2_targets) {
   Payload p;
   p.size = size;
   const std::vector<T> input = RandomValues<T>(size, config.input_range,
@@ -152,6 +163,11 @@ Payload BuildPayload(const LoadConfig& config, std::size_t size,
   } else {
     serialized = request.SerializeAsString();
     p.method = kComputeMethod;
+  }
+  for (const H2Address& target : h2_targets) {
+    p.h2.push_back(std::make_shared<const H2Request>(
+        p.method, target.authority, serialized,
+        absl::ToChronoNanoseconds(config.timeout)));
   }
   grpc::Slice slice(serialized);
   p.bytes = grpc::ByteBuffer(&slice, 1);
@@ -187,6 +203,30 @@ absl::Duration CpuTime(const timeval& tv) {
 }
 
 class Runner;
+
+// The h2 engine: one closed-loop worker's call slot.
+struct H2Slot {
+  H2Call call;
+  const Payload* payload = nullptr;
+  Clock::time_point intended;
+  int client = 0;  // the connection (index into client_target_)
+};
+
+// The h2 engine: one thread's event loop, and the Tally it records into.
+class H2Driver final : public H2Handler {
+ public:
+  H2Driver(Runner* runner, Tally* tally)
+      : loop(this), tally(tally), runner_(runner) {}
+  void Answered(H2Call* call) override;
+
+  H2Loop loop;
+  Tally* const tally;
+  // Connection (client) index -> its index in `loop`.
+  std::map<int, int> local;
+
+ private:
+  Runner* const runner_;
+};
 
 // One ComputeStream. Messages are written one at a time (gRPC allows one
 // outstanding write per stream) from a queue, and read continuously; the
@@ -274,11 +314,14 @@ class StreamWorker final
 
 class Runner {
  public:
+  // `clients` for the gRPC engine; `h2_targets` (one per config target) for
+  // the h2 engine, whose connections ConnectH2 opens.
   Runner(const LoadConfig& config,
          std::vector<std::unique_ptr<ActivationClient>> clients,
          std::vector<int> client_target, std::vector<Payload> payloads,
-         const Verifier* verifier)
+         const Verifier* verifier, std::vector<H2Address> h2_targets)
       : config_(config),
+        h2_targets_(std::move(h2_targets)),
         clients_(std::move(clients)),
         client_target_(std::move(client_target)),
         payloads_(std::move(payloads)),
@@ -295,7 +338,16 @@ class Runner {
     }
   }
 
+  // The h2 engine: opens the connections (client_target_ says to which
+  // target each goes) and asks each one ListActivations, so that a wrong
+  // target fails now, naming it, as the gRPC engine's probe does.
+  absl::Status ConnectH2();
+
   LoadResult Run(std::ostream* progress);
+
+  // The h2 engine: `slot`'s call is answered (on its driver's thread):
+  // recorded, then the slot's next call.
+  void H2Answered(H2Driver& driver, H2Slot* slot);
 
   // Completion of one request (any RPC kind): recorded in `tally`. `status`
   // is the RPC's status, or the item's error in a stream. Every request sent
@@ -327,6 +379,14 @@ class Runner {
   // A unary or batch call answered: parses the response when it is to be
   // verified, then Complete.
   void Answered(Tally& tally, const UnaryCall& call);
+  // Both engines' answer: `parse(message*)` fills in the response message
+  // (only called when the answer is verified) and says if it parsed.
+  template <typename Parse>
+  void Answer(Tally& tally, const Payload& payload, int client,
+              Clock::time_point intended, const absl::Status& status,
+              Parse parse);
+  // The h2 engine: `slot` sends `payload` now.
+  void StartH2(H2Slot* slot, const Payload* payload, Clock::time_point now);
   bool Drained() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     return in_flight_.load(std::memory_order_acquire) == 0 && live_streams_ == 0;
   }
@@ -339,6 +399,9 @@ class Runner {
   LoadResult Merged();
 
   const LoadConfig& config_;
+  const std::vector<H2Address> h2_targets_;  // empty: the gRPC engine
+  std::vector<std::unique_ptr<H2Driver>> h2_drivers_;  // one per thread
+  std::vector<std::unique_ptr<H2Slot>> h2_slots_;      // one per worker
   std::vector<std::unique_ptr<ActivationClient>> clients_;
   std::vector<std::unique_ptr<grpc::GenericStub>> generic_;  // per client
   std::vector<int> client_target_;
@@ -513,45 +576,120 @@ void Runner::Poll(int q) {
 }
 
 void Runner::Answered(Tally& tally, const UnaryCall& call) {
-  const Payload& payload = *call.payload;
-  if (!call.status.ok()) {
-    Complete(tally, payload, call.client, call.intended, ToAbsl(call.status),
-             nullptr, 0);
+  Answer(tally, *call.payload, call.client, call.intended,
+         ToAbsl(call.status), [&call](auto* message) {
+           // Deserialize takes the buffer it reads; parse a copy (slices
+           // shared).
+           grpc::ByteBuffer response = call.response;
+           return grpc::SerializationTraits<std::remove_pointer_t<
+               decltype(message)>>::Deserialize(&response, message)
+               .ok();
+         });
+}
+
+template <typename Parse>
+void Runner::Answer(Tally& tally, const Payload& payload, int client,
+                    Clock::time_point intended, const absl::Status& status,
+                    Parse parse) {
+  if (!status.ok()) {
+    Complete(tally, payload, client, intended, status, nullptr, 0);
     return;
   }
-  if (verifier_ == nullptr || call.intended < measure_start_) {
+  if (verifier_ == nullptr || intended < measure_start_) {
     // Like h2load, an answered call counts without being parsed; the
     // response is parsed only when it is to be verified.
-    Complete(tally, payload, call.client, call.intended, absl::OkStatus(),
-             nullptr, 0);
+    Complete(tally, payload, client, intended, absl::OkStatus(), nullptr, 0);
     return;
   }
   const auto malformed = [&] {
-    Complete(tally, payload, call.client, call.intended,
+    Complete(tally, payload, client, intended,
              absl::InternalError("response does not parse"), nullptr, 0);
   };
-  // Deserialize takes the buffer it reads; parse a copy (slices shared).
-  grpc::ByteBuffer response = call.response;
   if (config_.rpc == LoadRpc::kBatch) {
     v1::ComputeBatchResponse batch;
-    if (!grpc::SerializationTraits<v1::ComputeBatchResponse>::Deserialize(
-             &response, &batch).ok()) {
-      return malformed();
-    }
+    if (!parse(&batch)) return malformed();
     std::vector<const v1::ComputeResponse*> items;
     for (const v1::ComputeResponse& item : batch.items()) items.push_back(&item);
-    Complete(tally, payload, call.client, call.intended, absl::OkStatus(),
-             items.data(), static_cast<int>(items.size()));
+    Complete(tally, payload, client, intended, absl::OkStatus(), items.data(),
+             static_cast<int>(items.size()));
   } else {
     v1::ComputeResponse one;
-    if (!grpc::SerializationTraits<v1::ComputeResponse>::Deserialize(
-             &response, &one).ok()) {
-      return malformed();
-    }
+    if (!parse(&one)) return malformed();
     const v1::ComputeResponse* item = &one;
-    Complete(tally, payload, call.client, call.intended, absl::OkStatus(),
-             &item, 1);
+    Complete(tally, payload, client, intended, absl::OkStatus(), &item, 1);
   }
+}
+
+void H2Driver::Answered(H2Call* call) {
+  runner_->H2Answered(*this, static_cast<H2Slot*>(call->user));
+}
+
+void Runner::StartH2(H2Slot* slot, const Payload* payload,
+                     Clock::time_point now) {
+  slot->payload = payload;
+  slot->intended = now;
+  slot->call.request = payload->h2[client_target_[slot->client]].get();
+  H2Driver& driver = *h2_drivers_[slot->client % h2_drivers_.size()];
+  driver.loop.Start(driver.local.at(slot->client), &slot->call);
+}
+
+void Runner::H2Answered(H2Driver& driver, H2Slot* slot) {
+  const H2Call& call = slot->call;
+  Answer(*driver.tally, *slot->payload, slot->client, slot->intended,
+         call.status, [&call](google::protobuf::MessageLite* message) {
+           const std::string_view bytes = call.message();
+           return message->ParseFromArray(bytes.data(),
+                                          static_cast<int>(bytes.size()));
+         });
+  const Clock::time_point now = Clock::now();
+  if (const Payload* payload = Take(now); payload != nullptr) {
+    StartH2(slot, payload, now);
+  }
+}
+
+absl::Status Runner::ConnectH2() {
+  const int loops = std::max(1, config_.threads);
+  for (int t = 0; t < loops; ++t) {
+    h2_drivers_.push_back(
+        std::make_unique<H2Driver>(this, tallies_[t].get()));
+  }
+  // The probe: ListActivations, an empty request, on every connection.
+  struct Probe final : H2Handler {
+    void Answered(H2Call* /*call*/) override {}
+  } probe;
+  const auto connect_timeout = absl::ToChronoNanoseconds(
+      std::min(config_.timeout, absl::Seconds(5)));
+  for (std::size_t c = 0; c < client_target_.size(); ++c) {
+    const H2Address& address = h2_targets_[client_target_[c]];
+    const std::string& target = config_.targets[client_target_[c]];
+    {
+      H2Loop check(&probe);
+      absl::StatusOr<int> index = check.AddConnection(address, connect_timeout);
+      if (!index.ok()) {
+        return absl::Status(index.status().code(),
+                            absl::StrCat(target, ": ", index.status().message()));
+      }
+      const H2Request list(kListMethod, address.authority, "",
+                           connect_timeout);
+      H2Call call;
+      call.request = &list;
+      check.Start(*index, &call);
+      check.Run();
+      if (!call.status.ok()) {
+        return absl::Status(call.status.code(),
+                            absl::StrCat(target, ": ", call.status.message()));
+      }
+    }
+    H2Driver& driver = *h2_drivers_[c % h2_drivers_.size()];
+    absl::StatusOr<int> index =
+        driver.loop.AddConnection(address, connect_timeout);
+    if (!index.ok()) {
+      return absl::Status(index.status().code(),
+                          absl::StrCat(target, ": ", index.status().message()));
+    }
+    driver.local[static_cast<int>(c)] = *index;
+  }
+  return absl::OkStatus();
 }
 
 void Runner::Release() {
@@ -724,9 +862,13 @@ LoadResult Runner::Run(std::ostream* progress) {
   const int workers = config_.concurrency;
   const int threads = config_.threads;
   const int tallies = static_cast<int>(tallies_.size());
-  const int clients = static_cast<int>(clients_.size());
+  const bool h2 = !h2_targets_.empty();
+  const int clients = static_cast<int>(h2 ? client_target_.size()
+                                          : clients_.size());
   std::vector<std::thread> pollers;
-  if (stream) {
+  if (h2) {
+    // The loops start below, once every worker's first call is queued.
+  } else if (stream) {
     // The stream's deadline covers the whole run.
     const absl::Duration life =
         config_.warmup +
@@ -772,7 +914,13 @@ LoadResult Runner::Run(std::ostream* progress) {
         if (stream) streams_[w]->Close();
         continue;
       }
-      if (stream) {
+      if (h2) {
+        auto slot = std::make_unique<H2Slot>();
+        slot->client = w % clients;
+        slot->call.user = slot.get();
+        StartH2(slot.get(), payload, Clock::now());
+        h2_slots_.push_back(std::move(slot));
+      } else if (stream) {
         in_flight_.fetch_add(1, std::memory_order_relaxed);
         streams_[w]->Send(payload, Clock::now());
       } else {
@@ -783,6 +931,10 @@ LoadResult Runner::Run(std::ostream* progress) {
         StartUnary(call.get(), payload, Clock::now());
         slots_.push_back(std::move(call));
       }
+    }
+    // The h2 engine: each loop runs until its workers find nothing to take.
+    for (auto& driver : h2_drivers_) {
+      pollers.emplace_back([d = driver.get()] { d->loop.Run(); });
     }
     // The workers drive themselves from their completions; this thread only
     // notes when the measured phase begins (for the CPU figure).
@@ -822,6 +974,10 @@ LoadResult Runner::Run(std::ostream* progress) {
     getrusage(RUSAGE_SELF, &usage_start);
     usage_taken = true;
   }
+  if (h2) {
+    for (std::thread& loop : pollers) loop.join();
+    pollers.clear();
+  }
   {
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(this, &Runner::Drained));
@@ -837,6 +993,7 @@ LoadResult Runner::Run(std::ostream* progress) {
     progress_thread.join();
   }
   LoadResult result = Merged();
+  result.engine = h2 ? LoadEngine::kH2 : LoadEngine::kGrpc;
   result.late_sends = late_sends_;
   result.cpu_user = CpuTime(usage_end.ru_utime) - CpuTime(usage_start.ru_utime);
   result.cpu_system =
@@ -853,6 +1010,52 @@ absl::StatusOr<LoadRpc> ParseLoadRpc(std::string_view text) {
   if (t == "stream") return LoadRpc::kStream;
   return absl::InvalidArgumentError(absl::StrCat(
       "rpc '", Absl(text), "' is not one of unary, batch, stream"));
+}
+
+absl::StatusOr<LoadEngine> ParseLoadEngine(std::string_view text) {
+  const std::string t = absl::AsciiStrToLower(Absl(text));
+  if (t == "auto") return LoadEngine::kAuto;
+  if (t == "h2") return LoadEngine::kH2;
+  if (t == "grpc") return LoadEngine::kGrpc;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "engine '", Absl(text), "' is not one of auto, h2, grpc"));
+}
+
+std::string LoadEngineName(LoadEngine engine) {
+  switch (engine) {
+    case LoadEngine::kH2:
+      return "h2";
+    case LoadEngine::kGrpc:
+      return "grpc";
+    case LoadEngine::kAuto:
+      break;
+  }
+  return "auto";
+}
+
+absl::StatusOr<LoadEngine> ResolveLoadEngine(const LoadConfig& c) {
+  if (c.engine == LoadEngine::kGrpc) return LoadEngine::kGrpc;
+  std::string needs_grpc;
+  if (c.rpc == LoadRpc::kStream) {
+    needs_grpc = "--rpc=stream needs --engine=grpc";
+  } else if (c.rps > 0) {
+    needs_grpc = "--rps (the open loop) needs --engine=grpc";
+  } else if (c.tls.enabled) {
+    needs_grpc = "TLS needs --engine=grpc";
+  } else {
+    for (const std::string& target : c.targets) {
+      if (absl::StatusOr<H2Address> a = ParseH2Target(target); !a.ok()) {
+        needs_grpc = std::string(a.status().message());
+        break;
+      }
+    }
+  }
+  if (needs_grpc.empty()) return LoadEngine::kH2;
+  if (c.engine == LoadEngine::kAuto) return LoadEngine::kGrpc;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--engine=h2: ", needs_grpc,
+      " (valid engines: auto, h2 for unary/batch closed-loop plaintext "
+      "calls, grpc for everything)"));
 }
 
 std::string LoadRpcName(LoadRpc rpc) {
@@ -922,12 +1125,25 @@ absl::StatusOr<LoadResult> RunLoad(const LoadConfig& config,
     verifier = *std::move(made);
   }
 
+  absl::StatusOr<LoadEngine> engine = ResolveLoadEngine(config);
+  if (!engine.ok()) return engine.status();
+  std::vector<H2Address> h2_targets;
+  if (*engine == LoadEngine::kH2) {
+    for (const std::string& target : config.targets) {
+      h2_targets.push_back(*ParseH2Target(target));  // checked by Resolve
+    }
+  }
+
   std::vector<std::unique_ptr<ActivationClient>> clients;
   std::vector<int> client_target;
   const int connections =
       std::max<int>(config.connections, static_cast<int>(config.targets.size()));
   for (int i = 0; i < connections; ++i) {
     const int t = i % static_cast<int>(config.targets.size());
+    if (!h2_targets.empty()) {  // the h2 engine connects in ConnectH2
+      client_target.push_back(t);
+      continue;
+    }
     ClientOptions options{.target = config.targets[t],
                           .timeout = config.timeout,
                           .max_attempts = 1,  // a load test counts failures
@@ -955,11 +1171,16 @@ absl::StatusOr<LoadResult> RunLoad(const LoadConfig& config,
   for (std::size_t size : config.sizes.sizes) {
     const Verifier* v = verifier ? &*verifier : nullptr;
     payloads.push_back(config.dtype == v1::DTYPE_FLOAT64
-                           ? BuildPayload<double>(config, size, v)
-                           : BuildPayload<float>(config, size, v));
+                           ? BuildPayload<double>(config, size, v, h2_targets)
+                           : BuildPayload<float>(config, size, v, h2_targets));
   }
+  const bool h2 = !h2_targets.empty();
   Runner runner(config, std::move(clients), std::move(client_target),
-                std::move(payloads), verifier ? &*verifier : nullptr);
+                std::move(payloads), verifier ? &*verifier : nullptr,
+                std::move(h2_targets));
+  if (h2) {
+    if (absl::Status s = runner.ConnectH2(); !s.ok()) return s;
+  }
   return runner.Run(progress);
 }
 

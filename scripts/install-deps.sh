@@ -9,7 +9,9 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config ccache
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
       libabsl-dev libtbb-dev libhwy-dev libbenchmark-dev libgtest-dev libgmock-dev
-      libcivetweb-dev libssl-dev)
+      libcivetweb-dev libssl-dev
+      # actload's h2 engine: gRPC over HTTP/2 with nghttp2 (client/actload_h2.h).
+      libnghttp2-dev)
 want_test=0 want_sanitize=0
 for arg in "$@"; do
   case "$arg" in

@@ -67,12 +67,47 @@ struct WireRequest {
   WireTensor grad;
 };
 
+// Where a field sits in the message ("items[3].input.raw.data"): a chain of
+// names on the parser's stack, rendered only when a parse fails. Building
+// each field's path as a string on every call cost ~1.2 k instructions of a
+// 16-value call's ~66 k (docs/benchmarks.md, "Session 19: the server's own
+// instructions per call").
+class FieldPath {
+ public:
+  // The message itself.
+  constexpr FieldPath() = default;
+  // `name` (a literal, or a string outliving this) inside `parent`; with
+  // `index`, the index-th element of repeated field `name`.
+  constexpr FieldPath(const FieldPath& parent, absl::string_view name,
+                      std::size_t index = kNoIndex)
+      : parent_(&parent), name_(name), index_(index) {}
+
+  std::string ToString() const {
+    std::string out = parent_ == nullptr ? "" : parent_->ToString();
+    if (!name_.empty()) {
+      if (!out.empty()) out += '.';
+      absl::StrAppend(&out, name_);
+    }
+    if (index_ != kNoIndex) absl::StrAppend(&out, "[", index_, "]");
+    return out;
+  }
+
+ private:
+  static constexpr std::size_t kNoIndex = ~std::size_t{0};
+  const FieldPath* parent_ = nullptr;
+  absl::string_view name_;
+  std::size_t index_ = kNoIndex;
+};
+
+constexpr FieldPath kMessage;
+
 // Collects the first parse error with the path of the field it was in.
 class Parser {
  public:
-  explicit Parser(std::string type_name) : type_name_(std::move(type_name)) {}
+  // `type_name` is a literal (or outlives the parser).
+  explicit Parser(absl::string_view type_name) : type_name_(type_name) {}
 
-  bool ParseRequest(const Chain& chain, const std::string& path,
+  bool ParseRequest(const Chain& chain, const FieldPath& path,
                     WireRequest* out);
   bool ParseBatch(const Chain& chain, const RequestLimits& limits,
                   std::vector<WireRequest>* items);
@@ -87,40 +122,35 @@ class Parser {
   std::size_t item_count() const { return item_count_; }
 
  private:
-  bool Fail(std::string path, std::string problem) {
-    path_ = std::move(path);
+  bool Fail(const FieldPath& path, std::string problem) {
+    path_ = path.ToString();
     problem_ = std::move(problem);
     return false;
   }
-  bool Malformed(const std::string& path) {
+  bool Malformed(const FieldPath& path) {
     return Fail(path, "truncated or malformed encoding");
   }
-  bool ParseString(Reader* reader, const std::string& path, std::string* out);
-  bool ParseParamEntry(const Chain& chain, const std::string& path,
+  bool ParseString(Reader* reader, const FieldPath& path, std::string* out);
+  bool ParseParamEntry(const Chain& chain, const FieldPath& path,
                        WireRequest* out);
-  bool ParseTensor(const Chain& chain, const std::string& path,
-                   WireTensor* out);
+  bool ParseTensor(const Chain& chain, const FieldPath& path, WireTensor* out);
   bool ParseShapeValue(std::uint64_t value, WireTensor* out);
-  bool ParseFloatArray(const Chain& chain, const std::string& path,
+  bool ParseFloatArray(const Chain& chain, const FieldPath& path,
                        std::size_t element, WireTensor* out);
-  bool ParseRaw(const Chain& chain, const std::string& path, WireTensor* out);
+  bool ParseRaw(const Chain& chain, const FieldPath& path, WireTensor* out);
   bool SkipUnknown(Reader* reader, std::uint32_t number, WireType type,
-                   const std::string& path) {
+                   const FieldPath& path) {
     return reader->Skip(number, type) || Malformed(path);
   }
 
-  std::string type_name_;
+  absl::string_view type_name_;
   std::string path_;
   std::string problem_;
   bool too_many_items_ = false;
   std::size_t item_count_ = 0;
 };
 
-std::string Join(const std::string& path, absl::string_view name) {
-  return path.empty() ? std::string(name) : absl::StrCat(path, ".", name);
-}
-
-bool Parser::ParseString(Reader* reader, const std::string& path,
+bool Parser::ParseString(Reader* reader, const FieldPath& path,
                          std::string* out) {
   Chain bytes;
   if (!reader->ReadLengthDelimited(&bytes)) return Malformed(path);
@@ -131,7 +161,7 @@ bool Parser::ParseString(Reader* reader, const std::string& path,
   return true;
 }
 
-bool Parser::ParseParamEntry(const Chain& chain, const std::string& path,
+bool Parser::ParseParamEntry(const Chain& chain, const FieldPath& path,
                              WireRequest* out) {
   std::string key;
   double value = 0;
@@ -141,10 +171,12 @@ bool Parser::ParseParamEntry(const Chain& chain, const std::string& path,
     WireType type;
     if (!reader.ReadTag(&number, &type)) return Malformed(path);
     if (number == field::kMapKey && type == wire::kLengthDelimited) {
-      if (!ParseString(&reader, path + ".key", &key)) return false;
+      if (!ParseString(&reader, FieldPath(path, "key"), &key)) return false;
     } else if (number == field::kMapValue && type == wire::kFixed64) {
       std::uint64_t bits;
-      if (!reader.ReadFixed64(&bits)) return Malformed(path + ".value");
+      if (!reader.ReadFixed64(&bits)) {
+        return Malformed(FieldPath(path, "value"));
+      }
       std::memcpy(&value, &bits, sizeof value);
     } else if (!SkipUnknown(&reader, number, type, path)) {
       return false;
@@ -164,9 +196,9 @@ bool Parser::ParseShapeValue(std::uint64_t value, WireTensor* out) {
 
 // The values of a FloatArray or DoubleArray: packed chunks are appended to
 // `data` without copying; an unpacked value switches to the owned copy.
-bool Parser::ParseFloatArray(const Chain& chain, const std::string& path,
+bool Parser::ParseFloatArray(const Chain& chain, const FieldPath& path,
                              std::size_t element, WireTensor* out) {
-  const std::string values_path = path + ".values";
+  const FieldPath values_path(path, "values");
   const WireType unpacked_type = element == 4 ? wire::kFixed32 : wire::kFixed64;
   Reader reader(chain);
   while (!reader.AtEnd()) {
@@ -211,7 +243,7 @@ bool Parser::ParseFloatArray(const Chain& chain, const std::string& path,
   return true;
 }
 
-bool Parser::ParseRaw(const Chain& chain, const std::string& path,
+bool Parser::ParseRaw(const Chain& chain, const FieldPath& path,
                       WireTensor* out) {
   Reader reader(chain);
   while (!reader.AtEnd()) {
@@ -220,12 +252,12 @@ bool Parser::ParseRaw(const Chain& chain, const std::string& path,
     if (!reader.ReadTag(&number, &type)) return Malformed(path);
     if (number == field::kRawDType && type == wire::kVarint) {
       std::uint64_t v;
-      if (!reader.ReadVarint(&v)) return Malformed(path + ".dtype");
+      if (!reader.ReadVarint(&v)) return Malformed(FieldPath(path, "dtype"));
       out->raw_dtype = static_cast<std::int32_t>(v);
     } else if (number == field::kRawData && type == wire::kLengthDelimited) {
       // A singular bytes field: a later occurrence replaces the earlier.
       if (!reader.ReadLengthDelimited(&out->data)) {
-        return Malformed(path + ".data");
+        return Malformed(FieldPath(path, "data"));
       }
     } else if (!SkipUnknown(&reader, number, type, path)) {
       return false;
@@ -234,7 +266,7 @@ bool Parser::ParseRaw(const Chain& chain, const std::string& path,
   return true;
 }
 
-bool Parser::ParseTensor(const Chain& chain, const std::string& path,
+bool Parser::ParseTensor(const Chain& chain, const FieldPath& path,
                          WireTensor* out) {
   using Member = WireTensor::Member;
   out->present = true;
@@ -251,7 +283,7 @@ bool Parser::ParseTensor(const Chain& chain, const std::string& path,
     std::uint32_t number;
     WireType type;
     if (!reader.ReadTag(&number, &type)) return Malformed(path);
-    const std::string shape_path = Join(path, "shape");
+    const FieldPath shape_path(path, "shape");
     if (number == field::kTensorShape && type == wire::kLengthDelimited) {
       Chain packed;
       if (!reader.ReadLengthDelimited(&packed)) return Malformed(shape_path);
@@ -274,7 +306,7 @@ bool Parser::ParseTensor(const Chain& chain, const std::string& path,
                                      : number == field::kTensorFloat64
                                          ? "float64"
                                          : "raw";
-      const std::string member_path = Join(path, name);
+      const FieldPath member_path(path, name);
       if (!reader.ReadLengthDelimited(&body)) return Malformed(member_path);
       bool ok;
       if (number == field::kTensorRaw) {
@@ -296,7 +328,7 @@ bool Parser::ParseTensor(const Chain& chain, const std::string& path,
   return true;
 }
 
-bool Parser::ParseRequest(const Chain& chain, const std::string& path,
+bool Parser::ParseRequest(const Chain& chain, const FieldPath& path,
                           WireRequest* out) {
   Reader reader(chain);
   while (!reader.AtEnd()) {
@@ -305,15 +337,18 @@ bool Parser::ParseRequest(const Chain& chain, const std::string& path,
     if (!reader.ReadTag(&number, &type)) return Malformed(path);
     switch (type == wire::kLengthDelimited ? number : 0) {
       case field::kRequestId:
-        if (!ParseString(&reader, Join(path, "id"), &out->id)) return false;
+        if (!ParseString(&reader, FieldPath(path, "id"), &out->id)) {
+          return false;
+        }
         continue;
       case field::kRequestFunction:
-        if (!ParseString(&reader, Join(path, "function"), &out->function)) {
+        if (!ParseString(&reader, FieldPath(path, "function"),
+                         &out->function)) {
           return false;
         }
         continue;
       case field::kRequestParams: {
-        const std::string params_path = Join(path, "params");
+        const FieldPath params_path(path, "params");
         Chain entry;
         if (!reader.ReadLengthDelimited(&entry)) return Malformed(params_path);
         if (++out->param_entries > kMaxParamEntries) continue;  // reported later
@@ -323,7 +358,7 @@ bool Parser::ParseRequest(const Chain& chain, const std::string& path,
       case field::kRequestInput:
       case field::kRequestGrad: {
         const bool input = number == field::kRequestInput;
-        const std::string tensor_path = Join(path, input ? "input" : "grad");
+        const FieldPath tensor_path(path, input ? "input" : "grad");
         Chain body;
         if (!reader.ReadLengthDelimited(&body)) return Malformed(tensor_path);
         if (!ParseTensor(body, tensor_path, input ? &out->input : &out->grad)) {
@@ -339,7 +374,7 @@ bool Parser::ParseRequest(const Chain& chain, const std::string& path,
       std::uint64_t v;
       const bool mode = number == field::kRequestMode;
       if (!reader.ReadVarint(&v)) {
-        return Malformed(Join(path, mode ? "mode" : "input_kind"));
+        return Malformed(FieldPath(path, mode ? "mode" : "input_kind"));
       }
       (mode ? out->mode : out->input_kind) = static_cast<std::int32_t>(v);
       continue;
@@ -355,9 +390,9 @@ bool Parser::ParseBatch(const Chain& chain, const RequestLimits& limits,
   while (!reader.AtEnd()) {
     std::uint32_t number;
     WireType type;
-    if (!reader.ReadTag(&number, &type)) return Malformed("");
+    if (!reader.ReadTag(&number, &type)) return Malformed(kMessage);
     if (number == field::kBatchItems && type == wire::kLengthDelimited) {
-      const std::string path = absl::StrCat("items[", item_count_, "]");
+      const FieldPath path(kMessage, "items", item_count_);
       Chain body;
       if (!reader.ReadLengthDelimited(&body)) return Malformed(path);
       // Past the limit, items are still checked for well-formedness (a
@@ -368,7 +403,7 @@ bool Parser::ParseBatch(const Chain& chain, const RequestLimits& limits,
       }
       items->emplace_back();
       if (!ParseRequest(body, path, &items->back())) return false;
-    } else if (!SkipUnknown(&reader, number, type, "")) {
+    } else if (!SkipUnknown(&reader, number, type, kMessage)) {
       return false;
     }
   }
@@ -380,8 +415,8 @@ bool Parser::SkipAll(const Chain& chain) {
   while (!reader.AtEnd()) {
     std::uint32_t number;
     WireType type;
-    if (!reader.ReadTag(&number, &type)) return Malformed("");
-    if (!SkipUnknown(&reader, number, type, "")) return false;
+    if (!reader.ReadTag(&number, &type)) return Malformed(kMessage);
+    if (!SkipUnknown(&reader, number, type, kMessage)) return false;
   }
   return true;
 }
@@ -483,10 +518,10 @@ absl::StatusOr<activations::Call> DecodeCall(WireRequest& request,
 
 // Checks the dimensions against the number of values.
 absl::Status CheckShape(const WireTensor& tensor, std::size_t size,
-                        const std::string& field) {
+                        absl::string_view prefix, absl::string_view name) {
   if (tensor.shape_entries > kMaxDims) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ".shape: ", tensor.shape_entries,
+        absl::StrCat(prefix, name, ".shape: ", tensor.shape_entries,
                      " dimensions; at most ", kMaxDims, " are accepted"));
   }
   if (tensor.shape.empty()) return absl::OkStatus();
@@ -497,7 +532,7 @@ absl::Status CheckShape(const WireTensor& tensor, std::size_t size,
     const std::int64_t dim = tensor.shape[i];
     if (dim < 0) {
       return absl::InvalidArgumentError(
-          absl::StrCat(field, ".shape[", i, "]: ", dim,
+          absl::StrCat(prefix, name, ".shape[", i, "]: ", dim,
                        " is negative; dimensions must be >= 0"));
     }
     // Keep scanning after an overflow: a later negative dimension is the
@@ -510,25 +545,28 @@ absl::Status CheckShape(const WireTensor& tensor, std::size_t size,
   const std::string dims = absl::StrJoin(tensor.shape, ", ");
   if (overflow && !zero) {
     return absl::InvalidArgumentError(absl::StrCat(
-        field, ".shape: product of [", dims,
+        prefix, name, ".shape: product of [", dims,
         "] overflows 64 bits; it must equal the ", size, " values"));
   }
   if (product != size) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ".shape: product ", product, " of [", dims,
+        absl::StrCat(prefix, name, ".shape: product ", product, " of [", dims,
                      "] differs from ", size, " values"));
   }
   return absl::OkStatus();
 }
 
+// `prefix` + `name` is the tensor's field ("items[2].input"), spelled out
+// only in an error's message.
 absl::StatusOr<TensorView> DecodeTensor(WireTensor& tensor,
-                                        const std::string& field) {
+                                        absl::string_view prefix,
+                                        absl::string_view name) {
   using Member = WireTensor::Member;
   TensorView view;
   switch (tensor.member) {
     case Member::kNone:
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": missing, set one of float32, float64, raw"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          prefix, name, ": missing, set one of float32, float64, raw"));
     case Member::kFloat32:
       view.encoding = Encoding::kFloat32;
       view.dtype = activations::DType::kFloat32;
@@ -545,18 +583,18 @@ absl::StatusOr<TensorView> DecodeTensor(WireTensor& tensor,
         if (t.wire == tensor.raw_dtype) found = &t;
       }
       if (found == nullptr) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            field, ".raw.dtype: ",
-            tensor.raw_dtype == v1::DTYPE_UNSPECIFIED
-                ? std::string("DTYPE_UNSPECIFIED is not allowed")
-                : absl::StrCat("unknown value ", tensor.raw_dtype),
-            "; set ", ValidRawDTypes()));
+        return absl::InvalidArgumentError(
+            absl::StrCat(prefix, name, ".raw.dtype: ",
+                         tensor.raw_dtype == v1::DTYPE_UNSPECIFIED
+                             ? std::string("DTYPE_UNSPECIFIED is not allowed")
+                             : absl::StrCat("unknown value ", tensor.raw_dtype),
+                         "; set ", ValidRawDTypes()));
       }
       view.dtype = found->dtype;
       const std::size_t element = activations::DTypeSize(view.dtype);
       if (tensor.data.size() % element != 0) {
         return absl::InvalidArgumentError(absl::StrCat(
-            field, ".raw.data: ", tensor.data.size(),
+            prefix, name, ".raw.data: ", tensor.data.size(),
             " bytes is not a multiple of ", element, ", the size of one ",
             actserver::DTypeName(view.dtype), " value"));
       }
@@ -564,7 +602,8 @@ absl::StatusOr<TensorView> DecodeTensor(WireTensor& tensor,
     }
   }
   view.size = tensor.data.size() / activations::DTypeSize(view.dtype);
-  if (absl::Status shape = CheckShape(tensor, view.size, field); !shape.ok()) {
+  if (absl::Status shape = CheckShape(tensor, view.size, prefix, name);
+      !shape.ok()) {
     return shape;
   }
   view.shape = std::move(tensor.shape);
@@ -582,8 +621,8 @@ absl::StatusOr<DecodedRequest> Validate(WireRequest& request,
 
   // An unset input reads as an empty Tensor, which DecodeTensor reports as
   // missing.
-  const std::string input_field = absl::StrCat(prefix, "input");
-  absl::StatusOr<TensorView> input = DecodeTensor(request.input, input_field);
+  absl::StatusOr<TensorView> input =
+      DecodeTensor(request.input, prefix, "input");
   if (!input.ok()) return input.status();
   decoded.input = *std::move(input);
   // A function along a dim (softmax): the dim must be one of the shape's.
@@ -593,32 +632,33 @@ absl::StatusOr<DecodedRequest> Validate(WireRequest& request,
     return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
   }
 
-  const std::string grad_field = absl::StrCat(prefix, "grad");
   const bool backward = decoded.call.mode == activations::Mode::kBackward;
   if (!backward) {
     if (request.grad.present) {
       return absl::InvalidArgumentError(absl::StrCat(
-          grad_field, ": set, but only MODE_BACKWARD reads it (mode is ",
+          prefix, "grad: set, but only MODE_BACKWARD reads it (mode is ",
           v1::Mode_Name(static_cast<v1::Mode>(request.mode)),
           "); leave it unset"));
     }
   } else {
     if (!request.grad.present) {
       return absl::InvalidArgumentError(absl::StrCat(
-          grad_field, ": missing; MODE_BACKWARD needs the upstream gradient ",
-          "with the same number of values and element type as ", input_field));
+          prefix, "grad: missing; MODE_BACKWARD needs the upstream gradient ",
+          "with the same number of values and element type as ", prefix,
+          "input"));
     }
-    absl::StatusOr<TensorView> grad = DecodeTensor(request.grad, grad_field);
+    absl::StatusOr<TensorView> grad =
+        DecodeTensor(request.grad, prefix, "grad");
     if (!grad.ok()) return grad.status();
     if (grad->size != decoded.input.size) {
       return absl::InvalidArgumentError(absl::StrCat(
-          grad_field, ": ", grad->size, " values, but ", input_field, " has ",
+          prefix, "grad: ", grad->size, " values, but ", prefix, "input has ",
           decoded.input.size, "; they must be equal"));
     }
     if (grad->dtype != decoded.input.dtype) {
       return absl::InvalidArgumentError(absl::StrCat(
-          grad_field, ": ", actserver::DTypeName(grad->dtype), " values, but ",
-          input_field, " is ", actserver::DTypeName(decoded.input.dtype),
+          prefix, "grad: ", actserver::DTypeName(grad->dtype), " values, but ",
+          prefix, "input is ", actserver::DTypeName(decoded.input.dtype),
           "; they must be the same type"));
     }
     decoded.grad = *std::move(grad);
@@ -638,7 +678,7 @@ absl::StatusOr<DecodedRequest> DecodeComputeRequest(
     const wire::Chain& message, const RequestLimits& limits, std::string* id) {
   Parser parser("activation.v1.ComputeRequest");
   WireRequest request;
-  if (!parser.ParseRequest(message, "", &request)) return parser.error();
+  if (!parser.ParseRequest(message, kMessage, &request)) return parser.error();
   if (id != nullptr) *id = request.id;
   absl::StatusOr<DecodedRequest> decoded = Validate(request, "");
   if (!decoded.ok()) return decoded.status();
@@ -681,7 +721,7 @@ absl::StatusOr<std::vector<DecodedRequest>> DecodeBatchRequest(
 
 absl::Status CheckEmptyRequest(const wire::Chain& message,
                                absl::string_view type_name) {
-  Parser parser(std::string{type_name});
+  Parser parser(type_name);
   if (!parser.SkipAll(message)) return parser.error();
   return absl::OkStatus();
 }

@@ -240,6 +240,63 @@ TEST_P(ConventionsTest, GradientLanesAreIndependent) {
   CheckMixedGradientLanes<double>();
 }
 
+// softplus is linear (f = x, f' = 1) where beta x > threshold, a jump of
+// about e^-threshold: the kernels must decide it on beta x exactly, also
+// where T cannot hold beta x or the threshold. Every pair of parameters from
+// the far ends of both ranges and a few ordinary ones; x around threshold /
+// beta (its T neighbours) and over every binade. (Once decided on z = beta x
+// rounded to T: beta = 20, threshold = 1 gave f(0.05f) = 0.0657; threshold =
+// 1.37 missed x = 1.37f; beta = 1e-310 with threshold = 1e-300 took f(10) =
+// inf in float32.)
+template <typename T>
+void CheckSoftplusLinearBranch() {
+  std::vector<double> values = {1e-300, 1e-310, std::numeric_limits<double>::denorm_min(),
+                                1e300, std::numeric_limits<double>::max(), 0.3, 1, 1.37, 5, 20};
+  if (sizeof(T) == 4) {
+    for (float f : {std::numeric_limits<float>::denorm_min(), 1e-40f,
+                    std::numeric_limits<float>::min(), 1e30f, std::numeric_limits<float>::max()}) {
+      values.push_back(f);
+    }
+  }
+  std::vector<T> grid = test::SpecialValues<T>();
+  for (int k = std::numeric_limits<T>::min_exponent - std::numeric_limits<T>::digits;
+       k < std::numeric_limits<T>::max_exponent; k += 3) {
+    grid.push_back(std::ldexp(T(1.3), k));
+    grid.push_back(-std::ldexp(T(1.3), k));
+  }
+  for (Mode mode : {Mode::kForward, Mode::kDerivative, Mode::kBackward}) {
+    for (double beta : values) {
+      for (double threshold : values) {
+        const std::pair<std::string_view, double> p[] = {{"beta", beta}, {"threshold", threshold}};
+        auto call = MakeCall("softplus", p, mode);
+        ASSERT_TRUE(call.ok()) << call.status();
+        std::vector<T> x = grid;
+        T r = static_cast<T>(static_cast<long double>(threshold) / beta);
+        for (int i = 0; i < 3; ++i) {
+          x.push_back(r);
+          r = std::nextafter(r, std::numeric_limits<T>::infinity());
+        }
+        const std::vector<T> g(x.size(), T(-0.75));
+        const std::vector<T> out = Run(*call, x, &g);
+        const double bound = MaxUlpError(*call, DTypeOf<T>());
+        for (size_t i = 0; i < x.size(); ++i) {
+          const long double want = reference::Evaluate(*call, x[i], g[i]).output;
+          const double err = reference::ContractUlpError<T>(
+              *call, out[i], want, x[i], mode == Mode::kBackward ? g[i] : 1, mode != Mode::kForward);
+          EXPECT_LE(err, bound) << ModeName(mode) << " beta=" << beta << " threshold=" << threshold
+                                << " x=" << x[i] << " want " << static_cast<double>(want)
+                                << " got " << out[i];
+        }
+      }
+    }
+  }
+}
+
+TEST_P(ConventionsTest, SoftplusLinearBranchIsDecidedOnBetaTimesXExactly) {
+  CheckSoftplusLinearBranch<float>();
+  CheckSoftplusLinearBranch<double>();
+}
+
 template <typename T>
 void CheckLineGradients() {
   // Three lines of four along dim -1; the middle line's g holds a NaN or an

@@ -24,6 +24,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
+#include "tests/client/lying_service.h"
 #include "server/server_builder.h"
 
 namespace activation::client {
@@ -286,11 +287,14 @@ class ActloadIntegrationTest : public ClientIntegrationTest,
                                public ::testing::WithParamInterface<LoadRpc> {};
 
 TEST_P(ActloadIntegrationTest, VerifiedRunHasNoErrors) {
-  // The callback API (0) and two completion queues (streams: two tallies),
-  // each merged into one result.
+  // Both engines (auto: h2 for unary and batch, grpc for streams). gRPC:
+  // the callback API (0) and two completion queues (streams: two tallies);
+  // h2: one and two event loops; each merged into one result.
+  for (const LoadEngine engine : {LoadEngine::kGrpc, LoadEngine::kAuto})
   for (const int threads : {0, 2}) {
-    SCOPED_TRACE(absl::StrCat("threads=", threads));
+    SCOPED_TRACE(absl::StrCat(LoadEngineName(engine), " threads=", threads));
     LoadConfig c;
+    c.engine = engine;
     c.targets = {*target_};
     c.rpc = GetParam();
     c.concurrency = 4;
@@ -305,6 +309,9 @@ TEST_P(ActloadIntegrationTest, VerifiedRunHasNoErrors) {
     c.verify = true;
     auto r = RunLoad(c);
     ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->engine, engine == LoadEngine::kAuto && GetParam() != LoadRpc::kStream
+                             ? LoadEngine::kH2
+                             : LoadEngine::kGrpc);
     EXPECT_GT(r->ok, 0u);
     EXPECT_EQ(r->errors, 0u) << r->first_error;
     EXPECT_EQ(r->wrong, 0u) << r->first_wrong;
@@ -372,26 +379,6 @@ INSTANTIATE_TEST_SUITE_P(Rpcs, ActloadIntegrationTest,
                                            LoadRpc::kStream),
                          [](const auto& info) { return LoadRpcName(info.param); });
 
-// A server that answers every Compute with its input unchanged: wrong for
-// sigmoid, so --verify must count every answer as wrong.
-class LyingService final : public v1::ActivationService::CallbackService {
-  grpc::ServerUnaryReactor* Compute(grpc::CallbackServerContext* context,
-                                    const v1::ComputeRequest* request,
-                                    v1::ComputeResponse* response) override {
-    *response->mutable_output() = request->input();
-    auto* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
-  }
-  grpc::ServerUnaryReactor* ListActivations(
-      grpc::CallbackServerContext* context, const v1::ListActivationsRequest*,
-      v1::ListActivationsResponse*) override {
-    auto* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
-  }
-};
-
 TEST(ActloadVerifyTest, WrongAnswersAreCounted) {
   LyingService service;
   int port = 0;
@@ -400,17 +387,21 @@ TEST(ActloadVerifyTest, WrongAnswersAreCounted) {
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   ASSERT_NE(server, nullptr);
-  LoadConfig c;
-  c.targets = {absl::StrCat("127.0.0.1:", port)};
-  c.total = 50;
-  c.duration = absl::ZeroDuration();
-  c.verify = true;
-  auto r = RunLoad(c);
+  for (const LoadEngine engine : {LoadEngine::kH2, LoadEngine::kGrpc}) {
+    SCOPED_TRACE(LoadEngineName(engine));
+    LoadConfig c;
+    c.engine = engine;
+    c.targets = {absl::StrCat("127.0.0.1:", port)};
+    c.total = 50;
+    c.duration = absl::ZeroDuration();
+    c.verify = true;
+    auto r = RunLoad(c);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->ok, 50u);
+    EXPECT_EQ(r->wrong, 50u);
+    EXPECT_NE(r->first_wrong.find("ULP"), std::string::npos) << r->first_wrong;
+  }
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->ok, 50u);
-  EXPECT_EQ(r->wrong, 50u);
-  EXPECT_NE(r->first_wrong.find("ULP"), std::string::npos) << r->first_wrong;
 }
 
 // ---- The binaries, as a user runs them. ----
