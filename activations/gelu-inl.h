@@ -250,17 +250,37 @@ inline constexpr GeluTailWide kGeluTailWide = MakeGeluTailWide();
 // GeluTailTable's c0 lo parts with interval 1's centre lo part folded in
 // (R(u + u_lo) = R(u) + c1 u_lo to u u_lo c2), and e^r - 1 = r + r^2 P(r)
 // for |r| <= ln2/2 + 3e-4, P of degree 5 (tools/fit_gelu_exp.py: relative
-// error 7.6e-10 with these float coefficients; lowest degree first), for Gelu::Native16.
+// error 7.6e-10 with these float coefficients; lowest degree first), for
+// Gelu::Native16. Its derivative: m(c_i + u_lo) = m(c_i) + u_lo W(0) as
+// m0 + m0_lo, the value of m at the float centre (u_lo W'(u) u, dropped, is
+// 2e-9 of m at most), and W(u) = w - k's lo parts c1_lo - k_lo.
 struct GeluTailNative16 {
   alignas(64) float c0_lo[16];
+  alignas(64) float m0[16];
+  alignas(64) float m0_lo[16];
+  alignas(64) float wk_lo[16];
   static constexpr float kExpm1[] = {0.5f,                  0.1666666716337204f,
                                      0.041666463017463684f, 0.00833331048488617f,
                                      0.0013933718437328935f, 0.00019891066767740995f};
+  // 1/sqrt(2 pi) as hi + lo (float).
+  static constexpr float kInvSqrt2Pi = 0.3989422917366028f;
+  static constexpr float kInvSqrt2PiLo = -1.1335203e-08f;
 };
 constexpr GeluTailNative16 MakeGeluTailNative16() {
+  using Table = GeluTailTable;
   GeluTailNative16 t{};
   for (int i = 0; i < 16; ++i) {
-    t.c0_lo[i] = GeluTailTable::kLo[0][i] + GeluTailTable::kC[1][i] * GeluTailTable::kCentre[1][i];
+    t.c0_lo[i] = Table::kLo[0][i] + Table::kC[1][i] * Table::kCentre[1][i];
+    // W(0) = c1 - 1/sqrt(2 pi) in double (the float pairs' sums are exact).
+    const double w0 = double{Table::kC[1][i]} + double{Table::kLo[1][i]} -
+                      (double{GeluTailNative16::kInvSqrt2Pi} +
+                       double{GeluTailNative16::kInvSqrt2PiLo});
+    const double m0 = double{Table::kMAtCentre[0][i]} + double{Table::kMAtCentre[1][i]} +
+                      double{Table::kCentre[1][i]} * w0;
+    t.m0[i] = static_cast<float>(m0);
+    t.m0_lo[i] = static_cast<float>(m0 - double{t.m0[i]});
+    t.wk_lo[i] = static_cast<float>(double{Table::kLo[1][i]} -
+                                    double{GeluTailNative16::kInvSqrt2PiLo});
   }
   return t;
 }
@@ -616,9 +636,10 @@ struct Gelu {
     }
   };
 
-  // float32 on AVX-512, the forward in native float32 lanes (16 a vector,
-  // where WideKernel's float64 halves need two of everything and the
-  // conversions): f = max(x, -0) - a R E, every factor as hi + lo.
+  // float32 on AVX-512 in native float32 lanes (16 a vector, where
+  // WideKernel's float64 halves need two of everything and the
+  // conversions), every mode from one Prepare: f = max(x, -0) - a R E and
+  // f' = E m (x < 0) or 1 - E m (x >= 0), every factor as hi + lo.
   // R = c0 + u (c1 + u p) from GeluTailTable, one VPERMPS a coefficient
   // (the index is round(a) in the low four bits of a + 2^23, which VPERMPS
   // alone reads); the last two Horner steps compensated (their exact FMA
@@ -632,42 +653,53 @@ struct Gelu {
   // with a R_h as hi + lo, summed by two FMAs: one rounding of size, and
   // the scaling by 2^k (VSCALEFPS) rounds once more only in the subnormal
   // range (x in [-15.5, -13]). For x < 0, -0 - P is -P exactly (f(-inf) =
-  // -0); for x > 0 the subtraction's rounding; NaN: max returns x. The
-  // derivative stays on WideKernel (its Prepare only runs where a slope is
-  // asked for: the compiler drops the unused float32 work).
+  // -0); for x > 0 the subtraction's rounding. NaN: a is NaN (x86's min
+  // returns its second operand), and so is every result.
+  // m = R - a k = m(c_i) + u W(u), W = w - k (MFromTable's, as Generic),
+  // with u W exact (FMA two-product) and m(c_i) taken at the float centre
+  // (GeluTailNative16), so m keeps its relative precision next to the zero
+  // of f' (x0 = -0.7518); E m as hi + lo, rounded once after g.
   template <class DF>
   struct Native16 {
     using Table = GeluTailTable;
+    using Tab16 = GeluTailNative16;
     static constexpr int kDegree = Table::kDegree;
     static constexpr float kMaxA = 15.499999f;
     DF d;
-    WideKernel<DF> wide;
-    Native16(DF d_in, const ParamValues& p) : d(d_in), wide(d_in, p) {}
+    Native16(DF d_in, const ParamValues&) : d(d_in) {}
 
     struct State {
-      V<DF> k;  // E = (e_hi + e_lo) 2^k
-      V<DF> p;  // a R (e_hi + e_lo), rounded once
+      V<DF> a;            // min(|x|, kMaxA)
+      __m512i idx;        // round(a) in the low four bits
+      V<DF> u;            // a - c_i (c_i's float hi part), exact
+      V<DF> w, w_lo;      // R = c0 + u w
+      V<DF> r_hi, r_lo;   // R(a)
+      V<DF> k;            // E = (e_hi + e_lo) 2^k
+      V<DF> e_hi, e_lo;
     };
     HWY_INLINE V<DF> Lookup(const float* table, __m512i idx) const {
       return V<DF>{_mm512_permutexvar_ps(idx, hn::Load(d, table).raw)};
     }
     HWY_INLINE State Prepare(V<DF> x) const {
-      const GeluTailNative16& t = kGeluTailNative16;
+      const Tab16& t = kGeluTailNative16;
       State s;
-      const V<DF> a = hn::Min(hn::Abs(x), hn::Set(d, kMaxA));  // NaN: kMaxA
-      const __m512i idx = _mm512_castps_si512(hn::Add(a, hn::Set(d, 0x1p23f)).raw);
+      const V<DF> a = hn::Min(hn::Set(d, kMaxA), hn::Abs(x));  // NaN: NaN
+      s.a = a;
+      s.idx = _mm512_castps_si512(hn::Add(a, hn::Set(d, 0x1p23f)).raw);
+      const __m512i idx = s.idx;
       const V<DF> u = hn::Sub(a, Lookup(Table::kCentre[0], idx));
+      s.u = u;
       V<DF> p = Lookup(Table::kC[kDegree], idx);
       for (int k = kDegree - 1; k >= 2; --k) p = hn::MulAdd(p, u, Lookup(Table::kC[k], idx));
       // w = c1 + u p and R = c0 + u w with their FMAs' residuals (c1 - w and
       // c0 - r_hi exact: |u p| < c1/2, |u w| < c0/2, Sterbenz).
       const V<DF> c1 = Lookup(Table::kC[1], idx);
       const V<DF> c0 = Lookup(Table::kC[0], idx);
-      const V<DF> w = hn::MulAdd(p, u, c1);
-      const V<DF> w_lo = hn::MulAdd(p, u, hn::Sub(c1, w));
-      const V<DF> r_hi = hn::MulAdd(u, w, c0);
-      const V<DF> r_lo = hn::Add(hn::MulAdd(u, w, hn::Sub(c0, r_hi)),
-                                 hn::MulAdd(u, w_lo, Lookup(t.c0_lo, idx)));
+      s.w = hn::MulAdd(p, u, c1);
+      s.w_lo = hn::MulAdd(p, u, hn::Sub(c1, s.w));
+      s.r_hi = hn::MulAdd(u, s.w, c0);
+      s.r_lo = hn::Add(hn::MulAdd(u, s.w, hn::Sub(c0, s.r_hi)),
+                       hn::MulAdd(u, s.w_lo, Lookup(t.c0_lo, idx)));
       // e^(r + r_lo) with -a^2/2 = -(sq + sq_lo)/2 exactly.
       const V<DF> sq = hn::Mul(a, a);
       const V<DF> sq_lo = hn::MulSub(a, a, sq);
@@ -679,22 +711,45 @@ struct Gelu {
           hn::MulAdd(s.k, hn::Set(d, -FloatTraits<float>::kLn2Lo), hn::Mul(sq_lo, minus_half));
       const V<DF> q = hn::Mul(hn::Mul(r, r), Horner(d, r, t.kExpm1));
       const V<DF> one = hn::Set(d, 1.0f);
-      const V<DF> e_hi = hn::Add(one, r);
-      const V<DF> e_lo = hn::Add(hn::Add(hn::Sub(one, e_hi), r),
-                                 hn::MulAdd(rl, hn::Add(e_hi, q), q));
-      // a R E: a r_hi as hi + lo, then two FMAs.
-      const V<DF> ar = hn::Mul(a, r_hi);
-      const V<DF> ar_lo = hn::MulSub(a, r_hi, ar);
-      const V<DF> corr = hn::Mul(a, hn::MulAdd(r_lo, e_hi, hn::Mul(r_hi, e_lo)));
-      s.p = hn::MulAdd(ar, e_hi, hn::MulAdd(ar_lo, e_hi, corr));
+      s.e_hi = hn::Add(one, r);
+      s.e_lo = hn::Add(hn::Add(hn::Sub(one, s.e_hi), r), hn::MulAdd(rl, hn::Add(s.e_hi, q), q));
       return s;
     }
     HWY_INLINE V<DF> Value(const State& s, V<DF> x) const {
-      return hn::Sub(hn::Max(hn::Set(d, -0.0f), x), Scalef(d, s.p, s.k));
+      // a R E: a r_hi as hi + lo, then two FMAs.
+      const V<DF> ar = hn::Mul(s.a, s.r_hi);
+      const V<DF> ar_lo = hn::MulSub(s.a, s.r_hi, ar);
+      const V<DF> corr = hn::Mul(s.a, hn::MulAdd(s.r_lo, s.e_hi, hn::Mul(s.r_hi, s.e_lo)));
+      const V<DF> p = hn::MulAdd(ar, s.e_hi, hn::MulAdd(ar_lo, s.e_hi, corr));
+      return hn::Sub(hn::Max(hn::Set(d, -0.0f), x), Scalef(d, p, s.k));
     }
+    // g f'(x) (|g| <= 2^64: the driver scales larger g first).
     template <class G>
-    HWY_INLINE V<DF> Slope(const State&, V<DF> x, G g) const {
-      return wide.Slope(wide.Prepare(x), x, g);
+    HWY_INLINE V<DF> Slope(const State& s, V<DF> x, G g) const {
+      const Tab16& t = kGeluTailNative16;
+      // W = w - k as wk + wk_lo (|w| <= k: Fast2Sum).
+      V<DF> wk_lo;
+      const V<DF> wk = Fast2Sum<DF>(hn::Set(d, -Tab16::kInvSqrt2Pi), s.w, &wk_lo);
+      wk_lo = hn::Add(wk_lo, hn::Add(s.w_lo, Lookup(t.wk_lo, s.idx)));
+      // m = m0 + u W, u W exactly, the sum by TwoSum (m0 ~ 0 on interval 1).
+      V<DF> uw_lo;
+      const V<DF> uw = TwoProduct(d, s.u, wk, &uw_lo);
+      uw_lo = hn::MulAdd(s.u, wk_lo, uw_lo);
+      V<DF> m_lo;
+      const V<DF> m = TwoSum(d, Lookup(t.m0, s.idx), uw, &m_lo);
+      m_lo = hn::Add(m_lo, hn::Add(uw_lo, Lookup(t.m0_lo, s.idx)));
+      // g E m as em + em_lo (unscaled: times 2^k below).
+      V<DF> em_lo;
+      V<DF> em = TwoProduct(d, s.e_hi, m, &em_lo);
+      em_lo = hn::MulAdd(s.e_hi, m_lo, hn::MulAdd(s.e_lo, m, em_lo));
+      TimesHiLo(d, g, &em, &em_lo);
+      const V<DF> neg_val = Scalef(d, hn::Add(em, em_lo), s.k);
+      // x >= 0: g (1 - E m), |E m| <= 1/2.
+      V<DF> sum_lo;
+      const V<DF> one = Times(d, g, hn::Set(d, 1.0f));
+      const V<DF> pos_hi = Fast2Sum<DF>(one, hn::Neg(Scalef(d, em, s.k)), &sum_lo);
+      const V<DF> pos_val = hn::Add(pos_hi, hn::Sub(sum_lo, Scalef(d, em_lo, s.k)));
+      return hn::IfThenElse(hn::Lt(x, hn::Zero(d)), neg_val, pos_val);
     }
   };
 #endif
