@@ -22,7 +22,7 @@ inline constexpr ActivationSpec kGeluSpec{
     .properties = {.bounded_below = true, .bounded_above = false, .smooth = true,
                    .monotonic = false, .zero_centered = true, .saturating = false},
     .derivative_from_output = false,
-    .ulp_float32 = {.forward = 1.5, .derivative = 1, .backward = 1},
+    .ulp_float32 = {.forward = 1.5, .derivative = 1.5, .backward = 1.5},
     .ulp_float64 = {.forward = 2, .derivative = 2, .backward = 2,
                     .derivative_near_zero_ulp_of_one = 4},
     .notes = "PyTorch's approximate='none'. Highway has no erf: Phi(-|x|) = "
@@ -32,11 +32,10 @@ inline constexpr ActivationSpec kGeluSpec{
              "picked per lane by a table lookup; double: R = S(t) / (|x| + 4), "
              "t = (|x| - 4)/(|x| + 4), one polynomial S of degree 22 with t's "
              "rounding carried. float32 is native on FMA targets in every mode "
-             "(through float64 on SSE4 and scalar; on AVX-512 the forward "
-             "in float32 lanes with hi + lo factors (bound 1.5: a few "
-             "roundings more than the other targets' forward), the derivative "
-             "in float64 lanes, a^2 exact and each result rounded once; "
-             "elsewhere in hi + lo pairs); f = max(x, 0) - |x| Q for "
+             "(through float64 on SSE4 and scalar; on AVX-512 in 16 float32 "
+             "lanes with hi + lo factors, f and f' from one exponential "
+             "(forward bound 1.5: a few roundings more than the other "
+             "targets'); on AVX2 in hi + lo pairs); f = max(x, 0) - |x| Q for "
              "either sign; f'(-a) = E (R(a) - a/sqrt(2 pi)), and the interval "
              "around its zero (x = -0.7518) is centred on it, so that factor "
              "keeps its relative precision there from R's own Horner sums: "
@@ -224,29 +223,6 @@ struct GeluTailTable {
 };
 
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
-// GeluTailTable in float64 for Gelu::WideKernel: c0, c1, the centres and
-// m(c_i) as their hi + lo sums (exact in float64 but for interval 0's c0,
-// rounded there at 2^-54), the other coefficients as they are.
-struct GeluTailWide {
-  alignas(64) double c[GeluTailTable::kDegree + 1][16];
-  alignas(64) double centre[16];
-  alignas(64) double m_at_centre[16];
-};
-constexpr GeluTailWide MakeGeluTailWide() {
-  using Table = GeluTailTable;
-  GeluTailWide w{};
-  for (int i = 0; i < 16; ++i) {
-    for (int k = 0; k <= Table::kDegree; ++k) w.c[k][i] = Table::kC[k][i];
-    w.c[0][i] += Table::kLo[0][i];
-    w.c[1][i] += Table::kLo[1][i];
-    // (kCentre[1] holds -(c_i - hi).)
-    w.centre[i] = double{Table::kCentre[0][i]} - double{Table::kCentre[1][i]};
-    w.m_at_centre[i] = double{Table::kMAtCentre[0][i]} + double{Table::kMAtCentre[1][i]};
-  }
-  return w;
-}
-inline constexpr GeluTailWide kGeluTailWide = MakeGeluTailWide();
-
 // GeluTailTable's c0 lo parts with interval 1's centre lo part folded in
 // (R(u + u_lo) = R(u) + c1 u_lo to u u_lo c2), and e^r - 1 = r + r^2 P(r)
 // for |r| <= ln2/2 + 3e-4, P of degree 5 (tools/fit_gelu_exp.py: relative
@@ -313,7 +289,7 @@ struct Gelu {
   static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
 
   // float64, and float32 on AVX2 (FMA, 8 lanes): hi + lo arithmetic in the
-  // vector's own type. float32 on AVX-512 takes WideKernel below.
+  // vector's own type. float32 on AVX-512 takes Native16 below.
   template <class D>
   struct Generic {
     using T = hn::TFromD<D>;
@@ -540,105 +516,14 @@ struct Gelu {
   };
 
   template <class DF>
-  struct WideKernel;
-  template <class DF>
   struct Native16;
   template <class D>
   using Kernel = KernelInWideLanes512<D, Native16, Generic>;
 
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
-  // float32 on AVX-512 in float64 lanes (math-inl.h's Halves): the same
-  // Q = E R with R from GeluTailTable, but with no hi + lo pair anywhere.
-  // a^2 is exact in float64 (a float32 squared has 48 bits), E =
-  // exp(-a^2/2) comes from ExpNonPositiveForFloatTable (2^-36; its
-  // argument reduction loses k 2^-57 <= 2^-45 at a = 15.5), R by plain
-  // Horner on the table's coefficients in float64 (its fit error, 8.2e-9 =
-  // 0.14 ULP of float32 at most, is the largest term), and each result is
-  // rounded once to float32 (DemoteHalves). u = a - c_i is exact in float64
-  // (c_1 = hi + lo has 50 bits and a in [0.5, 1.5) lies within 2^-1 of it;
-  // the other c_i are integers), so m = m(c_i) + u (w - k) keeps its
-  // relative precision at the zero of f' without the TwoSum, the u_lo
-  // terms and the compensated Horner steps of Generic. One VPERMT2PD per
-  // coefficient (16 entries from two registers): 2 x 9 lookups per 16
-  // floats, against Generic's 13 VPERMPS plus its hi + lo arithmetic.
-  template <class DF>
-  struct WideKernel {
-    using DW = WideHalf<DF>;
-    static constexpr int kDegree = GeluTailTable::kDegree;
-    // |x| is clamped below 15.5 (interval 15 is the last): f(-15.5) =
-    // -3e-53 and f'(-15.5) = -5e-52 round to -0, as every x below does.
-    static constexpr double kMaxA = 15.499999999999998;
-    DF d;
-    DW dw;
-    WideKernel(DF d_in, const ParamValues&) : d(d_in) {}
-
-    struct Half {
-      V<DW> x;
-      V<DW> a;        // min(|x|, kMaxA)
-      V<DW> shifted;  // a + 1.5 2^52: round(a), the interval, in its low bits
-      V<DW> u;        // a - c_i, exact
-      V<DW> w;        // R = c0 + u w
-      V<DW> r;
-      ExpForFloat<DW> e;  // exp(-a^2/2)
-    };
-    struct State {
-      Half lo, hi;
-    };
-    // table[round(a)] per lane: VPERMT2PD reads the low four bits of each
-    // index lane, which the shifter's sum holds.
-    HWY_INLINE V<DW> Lookup(const double* table, V<DW> shifted) const {
-      return V<DW>{_mm512_permutex2var_pd(hn::Load(dw, table).raw,
-                                          _mm512_castpd_si512(shifted.raw),
-                                          hn::Load(dw, table + 8).raw)};
-    }
-    HWY_INLINE Half PrepareHalf(V<DW> x) const {
-      const GeluTailWide& t = kGeluTailWide;
-      Half h;
-      h.x = x;
-      // (x86's min returns its second operand when either is NaN: a NaN x
-      // stays NaN through every step below.)
-      h.a = hn::Min(hn::Set(dw, kMaxA), hn::Abs(x));
-      h.shifted = hn::Add(h.a, hn::Set(dw, 0x1.8p52));
-      h.u = hn::Sub(h.a, Lookup(t.centre, h.shifted));
-      V<DW> p = Lookup(t.c[kDegree], h.shifted);
-      for (int k = kDegree - 1; k >= 1; --k) {
-        p = hn::MulAdd(p, h.u, Lookup(t.c[k], h.shifted));
-      }
-      h.w = p;
-      h.r = hn::MulAdd(h.u, p, Lookup(t.c[0], h.shifted));
-      h.e = ExpNonPositiveForFloatTable(dw, hn::Mul(hn::Mul(h.a, h.a), hn::Set(dw, -0.5)));
-      return h;
-    }
-    HWY_INLINE State Prepare(V<DF> x) const {
-      const Halves<DF> h = PromoteHalves(d, x);
-      return {PrepareHalf(h.lo), PrepareHalf(h.hi)};
-    }
-    // f = max(x, 0) - a Q, Q = E R: x Q for x < 0, x (1 - Q) for x >= 0
-    // (+-inf: +inf and -0; +-0 and subnormals: x/2 to far below an ULP).
-    // max(0, x): x86 returns x when x is NaN.
-    HWY_INLINE V<DW> ValueHalf(const Half& h) const {
-      return hn::NegMulAdd(h.a, h.e.MulExp(h.r), hn::Max(hn::Zero(dw), h.x));
-    }
-    HWY_INLINE V<DF> Value(const State& s, V<DF>) const {
-      return DemoteHalves(d, ValueHalf(s.lo), ValueHalf(s.hi));
-    }
-    // f'(-a) = E m, f'(a) = 1 - E m, m = R - a k = m(c_i) + u (w - k).
-    HWY_INLINE V<DW> SlopeHalf(const Half& h) const {
-      const V<DW> m = hn::MulAdd(h.u, hn::Sub(h.w, hn::Set(dw, 0.3989422804014327)),
-                                 Lookup(kGeluTailWide.m_at_centre, h.shifted));
-      const V<DW> em = h.e.MulExp(m);
-      return hn::IfThenElse(hn::Lt(h.x, hn::Zero(dw)), em, hn::Sub(hn::Set(dw, 1.0), em));
-    }
-    // g f' rounded once (|g| <= 2^64: the driver scales larger g first).
-    template <class G>
-    HWY_INLINE V<DF> Slope(const State& s, V<DF>, G g) const {
-      return DemoteTimes(d, g, SlopeHalf(s.lo), SlopeHalf(s.hi));
-    }
-  };
-
-  // float32 on AVX-512 in native float32 lanes (16 a vector, where
-  // WideKernel's float64 halves need two of everything and the
-  // conversions), every mode from one Prepare: f = max(x, -0) - a R E and
+  // float32 on AVX-512 in native float32 lanes (16 a vector; session 18's
+  // float64-lane version needed two of everything and the conversions),
+  // every mode from one Prepare: f = max(x, -0) - a R E and
   // f' = E m (x < 0) or 1 - E m (x >= 0), every factor as hi + lo.
   // R = c0 + u (c1 + u p) from GeluTailTable, one VPERMPS a coefficient
   // (the index is round(a) in the low four bits of a + 2^23, which VPERMPS
