@@ -22,7 +22,7 @@ inline constexpr ActivationSpec kGeluSpec{
     .properties = {.bounded_below = true, .bounded_above = false, .smooth = true,
                    .monotonic = false, .zero_centered = true, .saturating = false},
     .derivative_from_output = false,
-    .ulp_float32 = {.forward = 1, .derivative = 1, .backward = 1},
+    .ulp_float32 = {.forward = 1.5, .derivative = 1.5, .backward = 1.5},
     .ulp_float64 = {.forward = 2, .derivative = 2, .backward = 2,
                     .derivative_near_zero_ulp_of_one = 4},
     .notes = "PyTorch's approximate='none'. Highway has no erf: Phi(-|x|) = "
@@ -32,9 +32,10 @@ inline constexpr ActivationSpec kGeluSpec{
              "picked per lane by a table lookup; double: R = S(t) / (|x| + 4), "
              "t = (|x| - 4)/(|x| + 4), one polynomial S of degree 22 with t's "
              "rounding carried. float32 is native on FMA targets in every mode "
-             "(through float64 on SSE4 and scalar; on AVX-512 in float64 "
-             "lanes, a^2 exact and each result rounded once, elsewhere in "
-             "hi + lo pairs); f = max(x, 0) - |x| Q for "
+             "(through float64 on SSE4 and scalar; on AVX-512 in 16 float32 "
+             "lanes with hi + lo factors, f and f' from one exponential "
+             "(forward bound 1.5: a few roundings more than the other "
+             "targets'); on AVX2 in hi + lo pairs); f = max(x, 0) - |x| Q for "
              "either sign; f'(-a) = E (R(a) - a/sqrt(2 pi)), and the interval "
              "around its zero (x = -0.7518) is centred on it, so that factor "
              "keeps its relative precision there from R's own Horner sums: "
@@ -222,28 +223,44 @@ struct GeluTailTable {
 };
 
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
-// GeluTailTable in float64 for Gelu::WideKernel: c0, c1, the centres and
-// m(c_i) as their hi + lo sums (exact in float64 but for interval 0's c0,
-// rounded there at 2^-54), the other coefficients as they are.
-struct GeluTailWide {
-  alignas(64) double c[GeluTailTable::kDegree + 1][16];
-  alignas(64) double centre[16];
-  alignas(64) double m_at_centre[16];
+// GeluTailTable's c0 lo parts with interval 1's centre lo part folded in
+// (R(u + u_lo) = R(u) + c1 u_lo to u u_lo c2), and e^r - 1 = r + r^2 P(r)
+// for |r| <= ln2/2 + 3e-4, P of degree 5 (tools/fit_gelu_exp.py: relative
+// error 7.6e-10 with these float coefficients; lowest degree first), for
+// Gelu::Native16. Its derivative: m(c_i + u_lo) = m(c_i) + u_lo W(0) as
+// m0 + m0_lo, the value of m at the float centre (u_lo W'(u) u, dropped, is
+// 2e-9 of m at most), and W(u) = w - k's lo parts c1_lo - k_lo.
+struct GeluTailNative16 {
+  alignas(64) float c0_lo[16];
+  alignas(64) float m0[16];
+  alignas(64) float m0_lo[16];
+  alignas(64) float wk_lo[16];
+  static constexpr float kExpm1[] = {0.5f,                  0.1666666716337204f,
+                                     0.041666463017463684f, 0.00833331048488617f,
+                                     0.0013933718437328935f, 0.00019891066767740995f};
+  // 1/sqrt(2 pi) as hi + lo (float).
+  static constexpr float kInvSqrt2Pi = 0.3989422917366028f;
+  static constexpr float kInvSqrt2PiLo = -1.1335203e-08f;
 };
-constexpr GeluTailWide MakeGeluTailWide() {
+constexpr GeluTailNative16 MakeGeluTailNative16() {
   using Table = GeluTailTable;
-  GeluTailWide w{};
+  GeluTailNative16 t{};
   for (int i = 0; i < 16; ++i) {
-    for (int k = 0; k <= Table::kDegree; ++k) w.c[k][i] = Table::kC[k][i];
-    w.c[0][i] += Table::kLo[0][i];
-    w.c[1][i] += Table::kLo[1][i];
-    // (kCentre[1] holds -(c_i - hi).)
-    w.centre[i] = double{Table::kCentre[0][i]} - double{Table::kCentre[1][i]};
-    w.m_at_centre[i] = double{Table::kMAtCentre[0][i]} + double{Table::kMAtCentre[1][i]};
+    t.c0_lo[i] = Table::kLo[0][i] + Table::kC[1][i] * Table::kCentre[1][i];
+    // W(0) = c1 - 1/sqrt(2 pi) in double (the float pairs' sums are exact).
+    const double w0 = double{Table::kC[1][i]} + double{Table::kLo[1][i]} -
+                      (double{GeluTailNative16::kInvSqrt2Pi} +
+                       double{GeluTailNative16::kInvSqrt2PiLo});
+    const double m0 = double{Table::kMAtCentre[0][i]} + double{Table::kMAtCentre[1][i]} +
+                      double{Table::kCentre[1][i]} * w0;
+    t.m0[i] = static_cast<float>(m0);
+    t.m0_lo[i] = static_cast<float>(m0 - double{t.m0[i]});
+    t.wk_lo[i] = static_cast<float>(double{Table::kLo[1][i]} -
+                                    double{GeluTailNative16::kInvSqrt2PiLo});
   }
-  return w;
+  return t;
 }
-inline constexpr GeluTailWide kGeluTailWide = MakeGeluTailWide();
+inline constexpr GeluTailNative16 kGeluTailNative16 = MakeGeluTailNative16();
 #endif
 
 // table[idx] per lane, for idx in [0, 16): one TableLookupLanes on 16-lane
@@ -272,7 +289,7 @@ struct Gelu {
   static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
 
   // float64, and float32 on AVX2 (FMA, 8 lanes): hi + lo arithmetic in the
-  // vector's own type. float32 on AVX-512 takes WideKernel below.
+  // vector's own type. float32 on AVX-512 takes Native16 below.
   template <class D>
   struct Generic {
     using T = hn::TFromD<D>;
@@ -499,97 +516,125 @@ struct Gelu {
   };
 
   template <class DF>
-  struct WideKernel;
+  struct Native16;
   template <class D>
-  using Kernel = KernelInWideLanes512<D, WideKernel, Generic>;
+  using Kernel = KernelInWideLanes512<D, Native16, Generic>;
 
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
-  // float32 on AVX-512 in float64 lanes (math-inl.h's Halves): the same
-  // Q = E R with R from GeluTailTable, but with no hi + lo pair anywhere.
-  // a^2 is exact in float64 (a float32 squared has 48 bits), E =
-  // exp(-a^2/2) comes from ExpNonPositiveForFloatTable (2^-36; its
-  // argument reduction loses k 2^-57 <= 2^-45 at a = 15.5), R by plain
-  // Horner on the table's coefficients in float64 (its fit error, 8.2e-9 =
-  // 0.14 ULP of float32 at most, is the largest term), and each result is
-  // rounded once to float32 (DemoteHalves). u = a - c_i is exact in float64
-  // (c_1 = hi + lo has 50 bits and a in [0.5, 1.5) lies within 2^-1 of it;
-  // the other c_i are integers), so m = m(c_i) + u (w - k) keeps its
-  // relative precision at the zero of f' without the TwoSum, the u_lo
-  // terms and the compensated Horner steps of Generic. One VPERMT2PD per
-  // coefficient (16 entries from two registers): 2 x 9 lookups per 16
-  // floats, against Generic's 13 VPERMPS plus its hi + lo arithmetic.
+  // float32 on AVX-512 in native float32 lanes (16 a vector; session 18's
+  // float64-lane version needed two of everything and the conversions),
+  // every mode from one Prepare: f = max(x, -0) - a R E and
+  // f' = E m (x < 0) or 1 - E m (x >= 0), every factor as hi + lo.
+  // R = c0 + u (c1 + u p) from GeluTailTable, one VPERMPS a coefficient
+  // (the index is round(a) in the low four bits of a + 2^23, which VPERMPS
+  // alone reads); the last two Horner steps compensated (their exact FMA
+  // residuals, c0's lo part with interval 1's centre lo part folded in).
+  // E = exp(-a^2/2) = 2^k e^(r + r_lo): a^2 = sq + sq_lo exactly (FMA
+  // two-product), k = round(-sq/2 log2 e), r = -sq/2 - k ln2_hi exact
+  // (Cody-Waite: ln2_hi has 9 bits, |k| <= 173), r_lo = -k ln2_lo - sq_lo/2
+  // (< 3e-4); e^r = 1 + r + q, q = r^2 P(r) (P of degree 5,
+  // GeluTailNative16), as E_h = 1 + r (Fast2Sum) and E_l = its residual +
+  // q + r_lo (1 + r + q). Then a R E = a R_h E_h + a (R_l E_h + R_h E_l)
+  // with a R_h as hi + lo, summed by two FMAs: one rounding of size, and
+  // the scaling by 2^k (VSCALEFPS) rounds once more only in the subnormal
+  // range (x in [-15.5, -13]). For x < 0, -0 - P is -P exactly (f(-inf) =
+  // -0); for x > 0 the subtraction's rounding. NaN: a is NaN (x86's min
+  // returns its second operand), and so is every result.
+  // m = R - a k = m(c_i) + u W(u), W = w - k (MFromTable's, as Generic),
+  // with u W exact (FMA two-product) and m(c_i) taken at the float centre
+  // (GeluTailNative16), so m keeps its relative precision next to the zero
+  // of f' (x0 = -0.7518); E m as hi + lo, rounded once after g.
   template <class DF>
-  struct WideKernel {
-    using DW = WideHalf<DF>;
-    static constexpr int kDegree = GeluTailTable::kDegree;
-    // |x| is clamped below 15.5 (interval 15 is the last): f(-15.5) =
-    // -3e-53 and f'(-15.5) = -5e-52 round to -0, as every x below does.
-    static constexpr double kMaxA = 15.499999999999998;
+  struct Native16 {
+    using Table = GeluTailTable;
+    using Tab16 = GeluTailNative16;
+    static constexpr int kDegree = Table::kDegree;
+    static constexpr float kMaxA = 15.499999f;
     DF d;
-    DW dw;
-    WideKernel(DF d_in, const ParamValues&) : d(d_in) {}
+    Native16(DF d_in, const ParamValues&) : d(d_in) {}
 
-    struct Half {
-      V<DW> x;
-      V<DW> a;        // min(|x|, kMaxA)
-      V<DW> shifted;  // a + 1.5 2^52: round(a), the interval, in its low bits
-      V<DW> u;        // a - c_i, exact
-      V<DW> w;        // R = c0 + u w
-      V<DW> r;
-      ExpForFloat<DW> e;  // exp(-a^2/2)
-    };
     struct State {
-      Half lo, hi;
+      V<DF> a;            // min(|x|, kMaxA)
+      __m512i idx;        // round(a) in the low four bits
+      V<DF> u;            // a - c_i (c_i's float hi part), exact
+      V<DF> w, w_lo;      // R = c0 + u w
+      V<DF> r_hi, r_lo;   // R(a)
+      V<DF> k;            // E = (e_hi + e_lo) 2^k
+      V<DF> e_hi, e_lo;
     };
-    // table[round(a)] per lane: VPERMT2PD reads the low four bits of each
-    // index lane, which the shifter's sum holds.
-    HWY_INLINE V<DW> Lookup(const double* table, V<DW> shifted) const {
-      return V<DW>{_mm512_permutex2var_pd(hn::Load(dw, table).raw,
-                                          _mm512_castpd_si512(shifted.raw),
-                                          hn::Load(dw, table + 8).raw)};
-    }
-    HWY_INLINE Half PrepareHalf(V<DW> x) const {
-      const GeluTailWide& t = kGeluTailWide;
-      Half h;
-      h.x = x;
-      // (x86's min returns its second operand when either is NaN: a NaN x
-      // stays NaN through every step below.)
-      h.a = hn::Min(hn::Set(dw, kMaxA), hn::Abs(x));
-      h.shifted = hn::Add(h.a, hn::Set(dw, 0x1.8p52));
-      h.u = hn::Sub(h.a, Lookup(t.centre, h.shifted));
-      V<DW> p = Lookup(t.c[kDegree], h.shifted);
-      for (int k = kDegree - 1; k >= 1; --k) {
-        p = hn::MulAdd(p, h.u, Lookup(t.c[k], h.shifted));
-      }
-      h.w = p;
-      h.r = hn::MulAdd(h.u, p, Lookup(t.c[0], h.shifted));
-      h.e = ExpNonPositiveForFloatTable(dw, hn::Mul(hn::Mul(h.a, h.a), hn::Set(dw, -0.5)));
-      return h;
+    HWY_INLINE V<DF> Lookup(const float* table, __m512i idx) const {
+      return V<DF>{_mm512_permutexvar_ps(idx, hn::Load(d, table).raw)};
     }
     HWY_INLINE State Prepare(V<DF> x) const {
-      const Halves<DF> h = PromoteHalves(d, x);
-      return {PrepareHalf(h.lo), PrepareHalf(h.hi)};
+      const Tab16& t = kGeluTailNative16;
+      State s;
+      const V<DF> a = hn::Min(hn::Set(d, kMaxA), hn::Abs(x));  // NaN: NaN
+      s.a = a;
+      s.idx = _mm512_castps_si512(hn::Add(a, hn::Set(d, 0x1p23f)).raw);
+      const __m512i idx = s.idx;
+      const V<DF> u = hn::Sub(a, Lookup(Table::kCentre[0], idx));
+      s.u = u;
+      V<DF> p = Lookup(Table::kC[kDegree], idx);
+      for (int k = kDegree - 1; k >= 2; --k) p = hn::MulAdd(p, u, Lookup(Table::kC[k], idx));
+      // w = c1 + u p and R = c0 + u w with their FMAs' residuals (c1 - w and
+      // c0 - r_hi exact: |u p| < c1/2, |u w| < c0/2, Sterbenz).
+      const V<DF> c1 = Lookup(Table::kC[1], idx);
+      const V<DF> c0 = Lookup(Table::kC[0], idx);
+      s.w = hn::MulAdd(p, u, c1);
+      s.w_lo = hn::MulAdd(p, u, hn::Sub(c1, s.w));
+      s.r_hi = hn::MulAdd(u, s.w, c0);
+      s.r_lo = hn::Add(hn::MulAdd(u, s.w, hn::Sub(c0, s.r_hi)),
+                       hn::MulAdd(u, s.w_lo, Lookup(t.c0_lo, idx)));
+      // e^(r + r_lo) with -a^2/2 = -(sq + sq_lo)/2 exactly.
+      const V<DF> sq = hn::Mul(a, a);
+      const V<DF> sq_lo = hn::MulSub(a, a, sq);
+      const V<DF> minus_half = hn::Set(d, -0.5f);
+      s.k = hn::Round(hn::Mul(sq, hn::Set(d, -0.72134752044448170f)));  // -log2(e)/2
+      const V<DF> r =
+          hn::MulAdd(s.k, hn::Set(d, -FloatTraits<float>::kLn2Hi), hn::Mul(sq, minus_half));
+      const V<DF> rl =
+          hn::MulAdd(s.k, hn::Set(d, -FloatTraits<float>::kLn2Lo), hn::Mul(sq_lo, minus_half));
+      const V<DF> q = hn::Mul(hn::Mul(r, r), Horner(d, r, t.kExpm1));
+      const V<DF> one = hn::Set(d, 1.0f);
+      s.e_hi = hn::Add(one, r);
+      s.e_lo = hn::Add(hn::Add(hn::Sub(one, s.e_hi), r), hn::MulAdd(rl, hn::Add(s.e_hi, q), q));
+      return s;
     }
-    // f = max(x, 0) - a Q, Q = E R: x Q for x < 0, x (1 - Q) for x >= 0
-    // (+-inf: +inf and -0; +-0 and subnormals: x/2 to far below an ULP).
-    // max(0, x): x86 returns x when x is NaN.
-    HWY_INLINE V<DW> ValueHalf(const Half& h) const {
-      return hn::NegMulAdd(h.a, h.e.MulExp(h.r), hn::Max(hn::Zero(dw), h.x));
+    HWY_INLINE V<DF> Value(const State& s, V<DF> x) const {
+      // a R E: a r_hi as hi + lo, then two FMAs.
+      const V<DF> ar = hn::Mul(s.a, s.r_hi);
+      const V<DF> ar_lo = hn::MulSub(s.a, s.r_hi, ar);
+      const V<DF> corr = hn::Mul(s.a, hn::MulAdd(s.r_lo, s.e_hi, hn::Mul(s.r_hi, s.e_lo)));
+      const V<DF> p = hn::MulAdd(ar, s.e_hi, hn::MulAdd(ar_lo, s.e_hi, corr));
+      return hn::Sub(hn::Max(hn::Set(d, -0.0f), x), Scalef(d, p, s.k));
     }
-    HWY_INLINE V<DF> Value(const State& s, V<DF>) const {
-      return DemoteHalves(d, ValueHalf(s.lo), ValueHalf(s.hi));
-    }
-    // f'(-a) = E m, f'(a) = 1 - E m, m = R - a k = m(c_i) + u (w - k).
-    HWY_INLINE V<DW> SlopeHalf(const Half& h) const {
-      const V<DW> m = hn::MulAdd(h.u, hn::Sub(h.w, hn::Set(dw, 0.3989422804014327)),
-                                 Lookup(kGeluTailWide.m_at_centre, h.shifted));
-      const V<DW> em = h.e.MulExp(m);
-      return hn::IfThenElse(hn::Lt(h.x, hn::Zero(dw)), em, hn::Sub(hn::Set(dw, 1.0), em));
-    }
-    // g f' rounded once (|g| <= 2^64: the driver scales larger g first).
+    // g f'(x) (|g| <= 2^64: the driver scales larger g first).
     template <class G>
-    HWY_INLINE V<DF> Slope(const State& s, V<DF>, G g) const {
-      return DemoteTimes(d, g, SlopeHalf(s.lo), SlopeHalf(s.hi));
+    HWY_INLINE V<DF> Slope(const State& s, V<DF> x, G g) const {
+      const Tab16& t = kGeluTailNative16;
+      // W = w - k as wk + wk_lo (|w| <= k: Fast2Sum).
+      V<DF> wk_lo;
+      const V<DF> wk = Fast2Sum<DF>(hn::Set(d, -Tab16::kInvSqrt2Pi), s.w, &wk_lo);
+      wk_lo = hn::Add(wk_lo, hn::Add(s.w_lo, Lookup(t.wk_lo, s.idx)));
+      // m = m0 + u W, u W exactly, the sum by TwoSum (m0 ~ 0 on interval 1).
+      V<DF> uw_lo;
+      const V<DF> uw = TwoProduct(d, s.u, wk, &uw_lo);
+      uw_lo = hn::MulAdd(s.u, wk_lo, uw_lo);
+      V<DF> m_lo;
+      const V<DF> m = TwoSum(d, Lookup(t.m0, s.idx), uw, &m_lo);
+      m_lo = hn::Add(m_lo, hn::Add(uw_lo, Lookup(t.m0_lo, s.idx)));
+      // g E m as em + em_lo (unscaled: times 2^k below).
+      V<DF> em_lo;
+      V<DF> em = TwoProduct(d, s.e_hi, m, &em_lo);
+      em_lo = hn::MulAdd(s.e_hi, m_lo, hn::MulAdd(s.e_lo, m, em_lo));
+      TimesHiLo(d, g, &em, &em_lo);
+      const V<DF> neg_val = Scalef(d, hn::Add(em, em_lo), s.k);
+      // x >= 0: g (1 - E m), |E m| <= 1/2.
+      V<DF> sum_lo;
+      const V<DF> one = Times(d, g, hn::Set(d, 1.0f));
+      const V<DF> pos_hi = Fast2Sum<DF>(one, hn::Neg(Scalef(d, em, s.k)), &sum_lo);
+      const V<DF> pos_val = hn::Add(pos_hi, hn::Sub(sum_lo, Scalef(d, em_lo, s.k)));
+      return hn::IfThenElse(hn::Lt(x, hn::Zero(d)), neg_val, pos_val);
     }
   };
 #endif
