@@ -979,13 +979,13 @@ using KernelInWideLanes512 =
 // e = 1 there). sigmoid(z) = num / (1 + e), num = 1 or n, then 2^q where
 // num = n (after the division, so g f' keeps its digits where f' alone is
 // subnormal); 1 + e and g num exact as hi + lo, one corrected division.
-// Where num = n, the exponential's error is carried (NLo: n's rounding, the
-// polynomial's and the reduced argument's, which moves n / (1 + n 2^q) by
-// n_lo / (1 + e)^2 to first order); not in 1 + e, where it is divided
-// down (num = 1: sigmoid >= 1/2). 0.87 ULP (backward, certify --stride=257),
-// where n's rounding alone left 1.09 (over logsigmoid's bound of 1) and
-// Logistic::MulSigmoid<true>, which carries everything, costs 16-26 more
-// instructions per 16 elements (softplus f' and g f', AVX2).
+// Where num = n, n's own rounding is carried (n_lo = 1 + pm1 - n, exact,
+// moves n / (1 + n 2^q) by n_lo / (1 + e)^2 to first order), not the
+// polynomial's nor the reduced argument's (about 2^-25 of n together):
+// 1.09 ULP (backward, certify --stride=257; bounds of 1.5). Carrying those
+// too (ExpParts::NLo) gives 0.89 but cost logsigmoid's f' and g f' 17 % of
+// their speed on AVX-512 (session 20, docs/benchmarks.md);
+// Logistic::MulSigmoid<true> carries everything for more still.
 template <class D, class G>
 HWY_INLINE V<D> MulSigmoidFromParts(D d, const ExpParts<D>& p, hn::Mask<D> one_num, G g) {
   const V<D> one = hn::Set(d, 1);
@@ -993,7 +993,7 @@ HWY_INLINE V<D> MulSigmoidFromParts(D d, const ExpParts<D>& p, hn::Mask<D> one_n
   V<D> den_lo;
   const V<D> den = Fast2Sum<D>(one, p.Scale(n), &den_lo);
   const V<D> r = Reciprocal(d, den);
-  const V<D> n_lo = hn::IfThenZeroElse(one_num, hn::Mul(p.NLo(d), r));
+  const V<D> n_lo = hn::IfThenZeroElse(one_num, hn::Mul(hn::Add(hn::Sub(one, n), p.pm1), r));
   V<D> lo;
   const V<D> hi = TimesExact(d, g, hn::IfThenElse(one_num, one, n), &lo);
   if constexpr (kIsUnit<G>) {
