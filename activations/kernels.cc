@@ -198,13 +198,23 @@ HWY_INLINE void RunKernel(DC dc, const Call& call, Mode mode, const T* in, const
 // common one should not test for on every vector (softplus: a beta beyond
 // 2^+-512), chosen once per call: A::UseRareKernel(params) selects
 // A::RareKernel. (A never-taken test in softplus' forward cost it a third
-// more instructions: its registers, not its work.)
+// more instructions: its registers, not its work.) Likewise a variant for
+// parameters that allow less work (softplus at beta = 1, PyTorch's default:
+// z = x exactly, f' the logistic function of x): A::UseFastKernel(params)
+// selects A::FastKernel.
 template <class A, class DC, typename T>
 HWY_INLINE void RunInType(DC dc, const Call& call, Mode mode, const T* in, const T* grad,
                           T* out, T* out2, std::size_t n) {
-  if constexpr (requires { A::template UseRareKernel<hn::TFromD<DC>>(call.params); }) {
-    if (HWY_UNLIKELY(A::template UseRareKernel<hn::TFromD<DC>>(call.params))) {
+  using TT = hn::TFromD<DC>;
+  if constexpr (requires { A::template UseRareKernel<TT>(call.params); }) {
+    if (HWY_UNLIKELY(A::template UseRareKernel<TT>(call.params))) {
       return RunKernel<typename A::template RareKernel<DC>>(dc, call, mode, in, grad, out, out2,
+                                                            n);
+    }
+  }
+  if constexpr (requires { A::UseFastKernel(call.params); }) {
+    if (A::UseFastKernel(call.params)) {
+      return RunKernel<typename A::template FastKernel<DC>>(dc, call, mode, in, grad, out, out2,
                                                             n);
     }
   }

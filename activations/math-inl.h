@@ -973,6 +973,43 @@ using KernelInWideLanes512 =
     std::conditional_t<kWideLanes512 && sizeof(hn::TFromD<D>) == 4 && hn::MaxLanes(D()) == 16,
                        Wide<D>, Generic<D>>;
 
+// ---------------------------------------------------------------------------
+// kernels15 (session 20): g sigmoid(z) for float32 from the exponential's
+// parts alone, shared by softplus (f' at beta = 1: z = x) and logsigmoid
+// (f' = sigmoid(-x)). p = ComputeExpParts*(-|z|), so e = exp(-|z|) = n 2^q;
+// one_num = lanes where the numerator is 1 (z > 0; z = 0 may go either way,
+// e = 1 there). sigmoid(z) = num / (1 + e), num = 1 or n, then 2^q where
+// num = n (after the division, so g f' keeps its digits where f' alone is
+// subnormal); 1 + e and g num exact as hi + lo, one corrected division.
+// Where num = n, n's own rounding is carried (n_lo = 1 + pm1 - n, exact,
+// moves n / (1 + n 2^q) by n_lo / (1 + e)^2 to first order), not the
+// polynomial's nor the reduced argument's (about 2^-25 of n together):
+// 1.09 ULP (backward, certify --stride=257; bounds of 1.5). Carrying those
+// too (ExpParts::NLo) gives 0.89 but cost logsigmoid's f' and g f' 17 % of
+// their speed on AVX-512 (session 20, docs/benchmarks.md);
+// Logistic::MulSigmoid<true> carries everything for more still.
+template <class D, class G>
+HWY_INLINE V<D> MulSigmoidFromParts(D d, const ExpParts<D>& p, hn::Mask<D> one_num, G g) {
+  const V<D> one = hn::Set(d, 1);
+  const V<D> n = p.N(d);
+  V<D> den_lo;
+  const V<D> den = Fast2Sum<D>(one, p.Scale(n), &den_lo);
+  const V<D> r = Reciprocal(d, den);
+  const V<D> n_lo = hn::IfThenZeroElse(one_num, hn::Mul(hn::Add(hn::Sub(one, n), p.pm1), r));
+  V<D> lo;
+  const V<D> hi = TimesExact(d, g, hn::IfThenElse(one_num, one, n), &lo);
+  if constexpr (kIsUnit<G>) {
+    lo = n_lo;
+  } else {
+    lo = hn::MulAdd(g, n_lo, lo);
+  }
+  const V<D> t0 = hn::Mul(hi, r);
+  V<D> res = hn::Add(hn::NegMulAdd(t0, den, hi), lo);
+  res = hn::NegMulAdd(t0, den_lo, res);
+  const V<D> t = hn::MulAdd(res, r, t0);
+  return p.ScaleWhere(hn::Not(one_num), t);
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace activations
 HWY_AFTER_NAMESPACE();
