@@ -440,10 +440,12 @@ HWY_INLINE V<D> TwoSum(D /*d*/, V<D> a, V<D> b, V<D>* lo) {
   return hi;
 }
 
-// An approximation of 1/x to feed DivideCorrected: AVX-512's VRCP14PS with
-// one Newton step (relative error about 2^-28) for float, a division (0.5
-// ULP) elsewhere. VRCP14 and two FMAs keep the division unit free: the
-// kernels divide once or twice per element.
+// An approximation of 1/x to feed DivideCorrected: AVX-512's VRCP14PS
+// (relative error below 2^-14; DivideCorrected's residual step squares it)
+// for float, a division (0.5 ULP) elsewhere. VRCP14 and two FMAs keep the
+// division unit free: the kernels divide once or twice per element. A
+// caller that needs more adds its own Newton step under the same condition
+// (swish-inl.h's SlopeFloat).
 template <class D>
 HWY_INLINE V<D> Reciprocal(D d, V<D> x) {
   const V<D> one = hn::Set(d, 1);
