@@ -108,6 +108,14 @@ struct LoadConfig {
   // still measured from the intended time, so the wait shows).
   int max_in_flight = 20000;
   TlsOptions tls;
+  // Engine h2, unix: targets: SO_SNDBUF of each connection's socket, bytes
+  // (capped by the kernel at net.core.wmem_max); 0: the kernel's default
+  // (208 KiB), which sends a 4 MiB request in ~70 KiB pieces, a server
+  // wake-up each. 256 KiB to 1 MiB on both ends took 10-20 % less CPU per
+  // call, client and server together, at 64 Ki and 1 Mi values
+  // (docs/benchmarks.md, "Session 21: Unix socket send buffers"); 4 MiB did
+  // not at 1 Mi. In [0, 64 MiB].
+  int unix_send_buffer = 1 << 20;
   // > 0: a ProgressSample every this long, for live progress; 0: none.
   absl::Duration progress_interval = absl::ZeroDuration();
 };

@@ -139,6 +139,9 @@ absl::Status ValidateLoadConfig(const LoadConfig& c) {
   if (c.timeout <= absl::ZeroDuration()) return bad("--timeout must be > 0");
   if (c.function.empty()) return bad("--function: empty");
   if (c.max_in_flight < 1) return bad("--max_in_flight must be >= 1");
+  if (c.unix_send_buffer < 0 || c.unix_send_buffer > (64 << 20)) {
+    return bad("--unix_send_buffer must be in [0, 64 MiB]");
+  }
   if (c.mode == v1::MODE_UNSPECIFIED) return bad("--mode: unspecified");
   return absl::OkStatus();
 }

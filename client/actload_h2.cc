@@ -341,6 +341,12 @@ absl::Status H2Connection::Connect(std::chrono::nanoseconds timeout) {
   if (!address_.unix_socket) {
     const int one = 1;
     setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  } else if (address_.send_buffer > 0 &&
+             setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &address_.send_buffer,
+                        sizeof(address_.send_buffer)) != 0) {
+    const absl::Status s = unavailable(Errno("setsockopt(SO_SNDBUF)"));
+    Close();
+    return s;
   }
   nghttp2_session_callbacks* callbacks = nullptr;
   nghttp2_session_callbacks_new(&callbacks);

@@ -43,6 +43,11 @@ struct H2Address {
   std::string port;  // TCP
   std::string path;  // unix socket
   std::string authority;  // the :authority header
+  // unix: SO_SNDBUF of the connection's socket in bytes (0: the kernel's
+  // default, net.core.wmem_default). Over a Unix stream socket the sender's
+  // buffer alone bounds the bytes in flight, so it decides how many pieces
+  // a large request arrives in. TCP sockets keep the kernel's autotuning.
+  int send_buffer = 0;
 };
 
 // Parses a gRPC target the h2 engine can reach: host:port, [v6]:port,

@@ -64,6 +64,9 @@ ABSL_FLAG(bool, verify, false,
           "answers are counted and make the exit code 1");
 ABSL_FLAG(double, input_range, 8, "Inputs uniform in [-R, R]");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of the inputs");
+ABSL_FLAG(int, unix_send_buffer, 1 << 20,
+          "Engine h2, unix: targets: SO_SNDBUF of each connection in bytes "
+          "(capped by net.core.wmem_max); 0 = the kernel's default");
 ABSL_FLAG(int, max_in_flight, 20000, "Open loop: cap on requests in flight");
 ABSL_FLAG(std::vector<std::string>, output, {"text"},
           "Reports: text, json or csv (to stdout), or FILE.json / FILE.csv / "
@@ -125,6 +128,7 @@ int main(int argc, char** argv) {
   config.input_range = absl::GetFlag(FLAGS_input_range);
   config.seed = absl::GetFlag(FLAGS_seed);
   config.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
+  config.unix_send_buffer = absl::GetFlag(FLAGS_unix_send_buffer);
   auto rpc = ac::ParseLoadRpc(absl::GetFlag(FLAGS_rpc));
   auto engine = ac::ParseLoadEngine(absl::GetFlag(FLAGS_engine));
   auto sizes = ac::ParseSizeMix(absl::GetFlag(FLAGS_size));

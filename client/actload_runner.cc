@@ -652,6 +652,7 @@ absl::StatusOr<LoadResult> RunLoad(const LoadConfig& config,
   if (*engine == LoadEngine::kH2) {
     for (const std::string& target : config.targets) {
       h2_targets.push_back(*ParseH2Target(target));  // checked by Resolve
+      h2_targets.back().send_buffer = config.unix_send_buffer;
     }
   }
 

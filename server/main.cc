@@ -7,6 +7,8 @@
 // prints what it served, and exits 0.
 #include <pthread.h>
 
+#include <algorithm>
+#include <climits>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -66,6 +68,10 @@ ABSL_FLAG(std::uint64_t, max_batch_items, 1 << 16,
 ABSL_FLAG(std::string, unix_socket, "",
           "Also listen on this Unix domain socket path (clients use "
           "unix:PATH); empty for none");
+ABSL_FLAG(ByteSizeFlag, unix_send_buffer, ByteSizeFlag{1 << 20},
+          "SO_SNDBUF of the --unix_socket listener's connections, e.g. 4MiB "
+          "(capped by net.core.wmem_max); 0 keeps the kernel's default "
+          "(net.core.wmem_default). TCP keeps its autotuning");
 ABSL_FLAG(ByteSizeFlag, memory_budget, ByteSizeFlag{},
           "Bytes of requests and responses held at once, e.g. 768MiB; a call "
           "that does not fit is refused at once with RESOURCE_EXHAUSTED. 0: "
@@ -190,6 +196,11 @@ int main(int argc, char** argv) {
   options.max_elements = absl::GetFlag(FLAGS_max_elements);
   options.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
   options.unix_socket = absl::GetFlag(FLAGS_unix_socket);
+  const std::size_t unix_send_buffer =
+      absl::GetFlag(FLAGS_unix_send_buffer).bytes;
+  // Past INT_MAX it is out of range anyway: Start refuses it by name.
+  options.unix_send_buffer = static_cast<int>(
+      std::min<std::size_t>(unix_send_buffer, INT_MAX));
   options.memory_budget = absl::GetFlag(FLAGS_memory_budget).bytes;
   options.max_queued_elements = absl::GetFlag(FLAGS_max_queued_elements);
   options.idle_release_after = absl::GetFlag(FLAGS_idle_release_after);

@@ -178,6 +178,10 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
       !transport.ok()) {
     return transport;
   }
+  if (absl::Status buffer = ValidateUnixSendBuffer(options.unix_send_buffer);
+      !buffer.ok()) {
+    return buffer;
+  }
   if (absl::Status unix_path = CheckUnixSocketPath(options.unix_socket);
       !unix_path.ok()) {
     return unix_path;
@@ -219,6 +223,8 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
     // are not a reason to drop TLS a deployment asked for.
     builder.AddListeningPort("unix:" + options.unix_socket, *credentials,
                              &unix_bound);
+    // Acts on Unix sockets only; the TCP port keeps the kernel's autotuning.
+    builder.SetOption(UnixSendBufferOption(options.unix_send_buffer));
   }
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   ApplyTransportLimits(options.transport, &builder);

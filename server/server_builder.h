@@ -24,6 +24,7 @@
 #include "server/service.h"
 #include "server/tls_credentials.h"
 #include "server/transport_limits.h"
+#include "server/unix_socket_buffer.h"
 
 namespace actserver {
 
@@ -60,6 +61,17 @@ struct ServerOptions {
   // Also listen on this Unix domain socket path ("" for none); clients reach
   // it as "unix:<path>". A stale socket file at the path is replaced.
   std::string unix_socket;
+  // SO_SNDBUF of the Unix listener's sockets, in bytes (unix_socket_buffer.h):
+  // over a Unix stream socket the sender's buffer alone bounds the bytes in
+  // flight, and the kernel's default (net.core.wmem_default, 208 KiB) sends
+  // a 4 MiB response in 10-20 writes and wake-ups. With 256 KiB to 1 MiB
+  // on both ends a call took 10-20 % less CPU (client and server) than with
+  // the default at 64 Ki and 1 Mi float32 values; 4 MiB made fewer syscalls
+  // but did not save CPU at 1 Mi (docs/benchmarks.md, "Session 21: Unix
+  // socket send buffers"). The kernel caps it at net.core.wmem_max and
+  // holds up to twice it per connection, outside memory_budget. 0: the
+  // kernel's default. TCP is not affected.
+  int unix_send_buffer = 1 << 20;
   // Bytes of requests and responses the server holds at once; a call that
   // does not fit is refused with RESOURCE_EXHAUSTED. 0: half the container's
   // memory limit, or of the machine's memory (system_memory.h). gRPC's

@@ -3,12 +3,19 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <future>
 #include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <functional>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -16,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "activation/v1/activation.grpc.pb.h"
 #include "server/server_builder.h"
@@ -362,6 +370,129 @@ TEST(UnixSocketTest, ServesOnAUnixSocketBesideTcp) {
   std::unique_ptr<ActivationServer> again = StartServer(options);
   ASSERT_NE(again, nullptr);
   std::remove(path.c_str());
+}
+
+// SO_SNDBUF of this process's connected (or, `listening`, listening) sockets
+// whose own address (getsockname) `is_ours` accepts: a server's end of its
+// connections, since the client's end has another address (unnamed over a
+// Unix socket, an ephemeral port over TCP).
+std::vector<int> SendBuffersOfSockets(
+    const std::function<bool(const sockaddr_storage&)>& is_ours,
+    bool listening) {
+  std::vector<int> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    int fd = -1;
+    if (!absl::SimpleAtoi(entry.path().filename().string(), &fd)) continue;
+    int value = 0;
+    socklen_t size = sizeof(value);
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &value, &size) != 0 ||
+        (value != 0) != listening) {
+      continue;  // not a socket, or not the kind asked for
+    }
+    sockaddr_storage name{};
+    socklen_t length = sizeof(name);
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&name), &length) != 0 ||
+        !is_ours(name)) {
+      continue;
+    }
+    size = sizeof(value);
+    if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &value, &size) == 0) {
+      found.push_back(value);
+    }
+  }
+  return found;
+}
+
+std::function<bool(const sockaddr_storage&)> UnixPathIs(const std::string& path) {
+  return [path](const sockaddr_storage& name) {
+    return name.ss_family == AF_UNIX &&
+           reinterpret_cast<const sockaddr_un&>(name).sun_path == path;
+  };
+}
+
+std::function<bool(const sockaddr_storage&)> TcpPortIs(int port) {
+  // gRPC listens on 127.0.0.1 through a dual-stack IPv6 socket when it can.
+  return [port](const sockaddr_storage& name) {
+    if (name.ss_family == AF_INET) {
+      return ntohs(reinterpret_cast<const sockaddr_in&>(name).sin_port) == port;
+    }
+    return name.ss_family == AF_INET6 &&
+           ntohs(reinterpret_cast<const sockaddr_in6&>(name).sin6_port) == port;
+  };
+}
+
+int ReadSysctl(const char* file) {
+  std::ifstream in(file);
+  int value = 0;
+  in >> value;
+  return value;
+}
+
+TEST(UnixSocketTest, TheUnixListenerSetsItsConnectionsSendBuffer) {
+  const std::string path = absl::StrCat(::testing::TempDir(), "actserver-sndbuf-",
+                                        getpid(), ".sock");
+  const int wmem_default = ReadSysctl("/proc/sys/net/core/wmem_default");
+  const int wmem_max = ReadSysctl("/proc/sys/net/core/wmem_max");
+  ASSERT_GT(wmem_default, 0);
+  ASSERT_GT(wmem_max, 0);
+  // The kernel caps at wmem_max and reports twice what it accepted. 120 KiB
+  // is below any default, so it differs from what the socket would have had.
+  const int small = 120 * 1024;
+  struct Case {
+    int option;
+    int expected;
+  };
+  for (const Case& c : {Case{small, 2 * small},
+                        Case{ServerOptions{}.unix_send_buffer,
+                             2 * std::min(ServerOptions{}.unix_send_buffer,
+                                          wmem_max)},
+                        Case{0, wmem_default}}) {
+    SCOPED_TRACE(absl::StrCat("unix_send_buffer=", c.option));
+    ServerOptions options;
+    options.unix_socket = path;
+    options.unix_send_buffer = c.option;
+    std::unique_ptr<ActivationServer> server = StartServer(options);
+    ASSERT_NE(server, nullptr);
+    auto channel = Connect("unix:" + path);
+    auto stub = v1::ActivationService::NewStub(channel);
+    const v1::ComputeRequest request =
+        MakeRequest("sigmoid", v1::MODE_FORWARD, WireType::kRawFloat32,
+                    std::vector<double>(1 << 20, 0.5));
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    v1::ComputeResponse response;
+    ASSERT_TRUE(stub->Compute(&context, request, &response).ok());
+    EXPECT_TRUE(MatchesReference(request, response));
+    EXPECT_EQ(SendBuffersOfSockets(UnixPathIs(path), /*listening=*/false),
+              std::vector<int>{c.expected});
+    // TCP keeps the kernel's autotuning: never the Unix value.
+    auto tcp = v1::ActivationService::NewStub(Connect(server->target()));
+    grpc::ClientContext tcp_context;
+    SetDeadline(&tcp_context);
+    v1::ComputeResponse tcp_response;
+    ASSERT_TRUE(tcp->Compute(&tcp_context, request, &tcp_response).ok());
+    const std::vector<int> tcp_buffers =
+        SendBuffersOfSockets(TcpPortIs(server->port()), /*listening=*/false);
+    ASSERT_EQ(tcp_buffers.size(), 1u);
+    if (c.option != 0) {
+      EXPECT_NE(tcp_buffers[0], c.expected);
+    }
+    server.reset();
+  }
+  std::remove(path.c_str());
+}
+
+TEST(UnixSocketTest, ASendBufferOutOfRangeIsRefusedByName) {
+  ServerOptions options;
+  options.address = "127.0.0.1";
+  options.port = 0;
+  options.unix_send_buffer = -1;
+  absl::StatusOr<std::unique_ptr<ActivationServer>> server =
+      ActivationServer::Start(options);
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(server.status().message(),
+            "unix_send_buffer: -1 is outside [0, 67108864] bytes");
 }
 
 TEST(UnixSocketTest, AnUnusablePathIsAClearError) {
