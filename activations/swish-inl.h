@@ -242,9 +242,9 @@ struct SwishKernel {
     // already, and the step changed no maximum (ulp_survey, AVX2) for 4
     // instructions per 16 elements.
     V<D> r = L.r;
-#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
-    r = hn::MulAdd(r, hn::NegMulAdd(L.den, r, one), r);
-#endif
+    if constexpr (kReciprocalFloatApproximate) {
+      r = hn::MulAdd(r, hn::NegMulAdd(L.den, r, one), r);
+    }
     return L.parts.ScaleWhere(L.negative, DivideBySquare(d, num, num_lo, L.den, L.den_lo, r));
   }
 };
