@@ -130,7 +130,7 @@ struct SwishKernel {
   };
 
   // sigmoid(z) with no branch on the sign of z. With e^-z = n 2^-k,
-  // k = round(z / ln 2), n = e^-r' in [0.70, 1.42] (r' = z - k ln 2), and
+  // k = round(z / ln 2), n = e^u in [0.70, 1.42] (u = k ln 2 - z), and
   // den = n + 2^k = 2^k (1 + e^-z):
   //   x sigmoid(z) = 2^k (x / den),
   //   f'(x) = sigmoid(z) (1 + z (1 - sigmoid(z))) = 2^k (den + z n) / den^2,
@@ -147,7 +147,7 @@ struct SwishKernel {
     V<D> num;        // x, clamped below (to kZMin for silu, -2^76 otherwise)
     V<D> zc, z_lo;   // z = beta x + z_lo exactly, zc: z clamped
     V<D> k;          // round(zc / ln 2)
-    V<D> n;          // e^-r', rounded
+    V<D> n;          // e^u, rounded
     V<D> den;        // n + 2^k, rounded
     V<D> den_lo;     // n + 2^k - den, with n's rounding and z_lo (the forward's)
     V<D> n_lo_ext;   // e^-(z + z_lo) 2^k - n to about 2^-31 of n (the derivative's)
@@ -170,13 +170,13 @@ struct SwishKernel {
       s.z_lo = hn::IfThenElseZero(hn::Eq(z, s.zc), hn::MulAdd(beta_lo, ClampHuge(d, x), z_lo));
       s.num = hn::Max(x, hn::Set(d, -0x1p76f));
     }
-    // Cody-Waite as in ComputeExpParts, r_lo the second step's rounding.
+    // Cody-Waite as in ComputeExpParts, for u = -r' = k ln 2 - z directly
+    // (the first step exact), u_lo the second step's rounding.
     s.k = hn::Round(hn::Mul(s.zc, hn::Set(d, 1.4426950408889634f)));
-    const V<D> r1 = hn::NegMulAdd(s.k, hn::Set(d, Tr::kLn2Hi), s.zc);
-    const V<D> r = hn::NegMulAdd(s.k, hn::Set(d, Tr::kLn2Lo), r1);
-    const V<D> r_lo = hn::NegMulAdd(s.k, hn::Set(d, Tr::kLn2Lo), hn::Sub(r1, r));
-    // e^-r = 1 + pm1 (+ pm1_lo, the last FMA's rounding: -r - pm1 is exact).
-    const V<D> u = hn::Neg(r);
+    const V<D> u1 = hn::MulSub(s.k, hn::Set(d, Tr::kLn2Hi), s.zc);
+    const V<D> u = hn::MulAdd(s.k, hn::Set(d, Tr::kLn2Lo), u1);
+    const V<D> u_lo = hn::MulAdd(s.k, hn::Set(d, Tr::kLn2Lo), hn::Sub(u1, u));
+    // e^u = 1 + pm1 (+ pm1_lo, the last FMA's rounding: u - pm1 is exact).
     const V<D> pr = hn::Mul(ExpReducedPoly(d, u), u);
     const V<D> pm1 = hn::MulAdd(pr, u, u);
     const V<D> pm1_lo = hn::MulAdd(pr, u, hn::Sub(u, pm1));
@@ -184,7 +184,7 @@ struct SwishKernel {
     // n's rounding (exact: |pm1| < 1), then e^-z_lo = 1 - z_lo.
     V<D> n_lo = hn::Add(hn::Sub(one, s.n), pm1);
     if constexpr (!kUnitBeta) n_lo = hn::NegMulAdd(s.n, s.z_lo, n_lo);
-    s.n_lo_ext = hn::NegMulAdd(s.n, r_lo, hn::Add(n_lo, pm1_lo));
+    s.n_lo_ext = hn::MulAdd(s.n, u_lo, hn::Add(n_lo, pm1_lo));
     // den + lo = n + 2^k exactly (Fast2Sum, the larger first).
     const V<D> p = Scalef(d, one, s.k);
     s.den = hn::Add(s.n, p);
@@ -239,7 +239,10 @@ struct SwishKernel {
       // and r's roundings, about 0.6 ULP, uncarried here) entering once
       // for z < 0 and at most half for z >= 0. x = +inf gives inf / inf in
       // the residual: f = x there.
-      const V<D> t = DivideCorrected<false>(d, s.num, s.num, s.den, s.den_lo, s.rcp);
+      // (DivideCorrected<false>, its residual as one NegMulAdd.)
+      const V<D> t0 = hn::Mul(s.num, s.rcp);
+      const V<D> res = hn::NegMulAdd(t0, s.den_lo, hn::NegMulAdd(t0, s.den, s.num));
+      const V<D> t = hn::MulAdd(res, s.rcp, t0);
       return hn::IfThenElse(hn::Eq(x, hn::Set(d, std::numeric_limits<T>::infinity())), x,
                             Scalef(d, t, s.k));
     } else if constexpr (!kExtremeBeta) {
@@ -345,7 +348,14 @@ struct SwishKernel {
     if constexpr (kReciprocalFloatApproximate) {
       r = hn::MulAdd(r, hn::NegMulAdd(s.den, r, one), r);
     }
-    return Scalef(d, DivideBySquare(d, w, w_lo, s.den, s.den_lo_ext, r), s.k);
+    // DivideBySquare, its residual as one NegMulAdd.
+    V<D> q_lo;
+    const V<D> q = TwoProduct(d, s.den, s.den, &q_lo);
+    q_lo = hn::MulAdd(hn::Add(s.den, s.den), s.den_lo_ext, q_lo);
+    const V<D> r2 = hn::Mul(r, r);
+    const V<D> t0 = hn::Mul(w, r2);
+    const V<D> res = hn::NegMulAdd(t0, q_lo, hn::Add(hn::NegMulAdd(t0, q, w), w_lo));
+    return Scalef(d, hn::MulAdd(res, r2, t0), s.k);
   }
 
   template <class G>
