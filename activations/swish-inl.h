@@ -414,6 +414,14 @@ struct Swish {
   static bool UseRareKernel(const ParamValues& p) {
     return p[0] == 0 || (std::isfinite(p[0]) && std::abs(std::ilogb(p[0])) > kBetaExp<T>);
   }
+  // beta = 1 (the default): silu's kernel, z = x at compile time (the same
+  // bits as the runtime unit path of Kernel, without its per-vector test
+  // and the general path's registers), chosen once per call by the driver.
+  static bool UseFastKernel(const ParamValues& p) { return p[0] == 1.0; }
+  template <class D>
+  struct FastKernel : SwishKernel<D, true> {
+    FastKernel(D d, const ParamValues&) : SwishKernel<D, true>(d, 1.0) {}
+  };
   template <class D>
   struct Kernel : SwishKernel<D, false> {
     Kernel(D d, const ParamValues& p) : SwishKernel<D, false>(d, p[0]) {}
