@@ -444,17 +444,21 @@ HWY_INLINE V<D> TwoSum(D /*d*/, V<D> a, V<D> b, V<D>* lo) {
 // (relative error below 2^-14; DivideCorrected's residual step squares it)
 // for float, a division (0.5 ULP) elsewhere. VRCP14 and two FMAs keep the
 // division unit free: the kernels divide once or twice per element. A
-// caller that needs more adds its own Newton step under the same condition
-// (swish-inl.h's SlopeFloat).
+// caller that needs more adds its own Newton step where
+// kReciprocalFloatApproximate says Reciprocal is VRCP14 (swish-inl.h).
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+inline constexpr bool kReciprocalFloatApproximate = true;
+#else
+inline constexpr bool kReciprocalFloatApproximate = false;
+#endif
 template <class D>
 HWY_INLINE V<D> Reciprocal(D d, V<D> x) {
-  const V<D> one = hn::Set(d, 1);
-#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
-  if constexpr (sizeof(hn::TFromD<D>) == 4) {
+  if constexpr (kReciprocalFloatApproximate && sizeof(hn::TFromD<D>) == 4) {
+    (void)d;
     return hn::ApproximateReciprocal(x);
+  } else {
+    return hn::Div(hn::Set(d, 1), x);
   }
-#endif
-  return hn::Div(one, x);
 }
 
 // (a + a_lo) / (b + b_lo) given r ~ 1/b (relative error e_r), for |a_lo| <=

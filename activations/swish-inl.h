@@ -68,6 +68,7 @@ struct SwishNaive {
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "activations/spec.h"
 #include "activations/math-inl.h"
@@ -118,11 +119,91 @@ struct SwishKernel {
     }
   }
 
-  struct State {
+  // float32 with VSCALEF (AVX-512) and an ordinary beta: the scaled form
+  // (ScaledState below); float64, other targets and an extreme beta: the
+  // Logistic's pieces (GateState).
+  static constexpr bool kScaled = sizeof(T) == 4 && kHaveScalef && !kExtremeBeta;
+
+  struct GateState {
     V<D> z, z_lo;  // beta x exactly, clamped to +-kHuge
     Logistic<D> gate;
   };
-  HWY_INLINE State Prepare(V<D> x) const {
+
+  // sigmoid(z) with no branch on the sign of z. With e^-z = n 2^-k,
+  // k = round(z / ln 2), n = e^u in [0.70, 1.42] (u = k ln 2 - z), and
+  // den = n + 2^k = 2^k (1 + e^-z):
+  //   x sigmoid(z) = 2^k (x / den),
+  //   f'(x) = sigmoid(z) (1 + z (1 - sigmoid(z))) = 2^k (den + z n) / den^2,
+  // each one corrected quotient scaled by 2^k last (VSCALEF: one rounding,
+  // into the subnormal range too), so f and g f' stay accurate where
+  // sigmoid(z) alone underflows. z is clamped to [kZMin, kZMax]: above 30,
+  // sigmoid(z) = 1 - 9e-14 rounds f to x and f' to 1 (and den^2 <= 2^88
+  // cannot overflow); below -160, |x| e^z 2^64 (|x| <= 2^76, the clamp of
+  // the numerator x, or |x| <= |z| 2^64 where z is not clamped, beta >=
+  // 2^-64) is below half of denorm_min, so f and g f' are 0 there.
+  static constexpr float kZMin = -160.0f;
+  static constexpr float kZMax = 30.0f;
+  struct ScaledState {
+    V<D> num;        // x, clamped below (to kZMin for silu, -2^76 otherwise)
+    V<D> zc, z_lo;   // z = beta x + z_lo exactly, zc: z clamped
+    V<D> k;          // round(zc / ln 2)
+    V<D> n;          // e^u, rounded
+    V<D> den;        // n + 2^k, rounded
+    V<D> den_lo;     // n + 2^k - den, with n's rounding and z_lo (the forward's)
+    V<D> n_lo_ext;   // e^-(z + z_lo) 2^k - n to about 2^-31 of n (the derivative's)
+    V<D> den_lo_ext; // den_lo with n_lo_ext
+    V<D> rcp;        // ~1 / den
+  };
+  HWY_INLINE ScaledState PrepareScaled(V<D> x) const {
+    using Tr = FloatTraits<float>;
+    ScaledState s;
+    const V<D> one = hn::Set(d, 1.0f);
+    if (kUnitBeta || unit_beta) {
+      s.num = hn::Max(x, hn::Set(d, kZMin));
+      s.zc = hn::Min(s.num, hn::Set(d, kZMax));
+      s.z_lo = hn::Zero(d);
+    } else {
+      V<D> z_lo;
+      const V<D> z = TwoProductClamped(d, beta, x, &z_lo);
+      s.zc = hn::Min(hn::Max(z, hn::Set(d, kZMin)), hn::Set(d, kZMax));
+      // z_lo only where z is not clamped (beyond, it may be far above 1).
+      s.z_lo = hn::IfThenElseZero(hn::Eq(z, s.zc), hn::MulAdd(beta_lo, ClampHuge(d, x), z_lo));
+      s.num = hn::Max(x, hn::Set(d, -0x1p76f));
+    }
+    // Cody-Waite as in ComputeExpParts, for u = -r' = k ln 2 - z directly
+    // (the first step exact), u_lo the second step's rounding.
+    s.k = hn::Round(hn::Mul(s.zc, hn::Set(d, 1.4426950408889634f)));
+    const V<D> u1 = hn::MulSub(s.k, hn::Set(d, Tr::kLn2Hi), s.zc);
+    const V<D> u = hn::MulAdd(s.k, hn::Set(d, Tr::kLn2Lo), u1);
+    const V<D> u_lo = hn::MulAdd(s.k, hn::Set(d, Tr::kLn2Lo), hn::Sub(u1, u));
+    // e^u = 1 + pm1 (+ pm1_lo, the last FMA's rounding: u - pm1 is exact).
+    const V<D> pr = hn::Mul(ExpReducedPoly(d, u), u);
+    const V<D> pm1 = hn::MulAdd(pr, u, u);
+    const V<D> pm1_lo = hn::MulAdd(pr, u, hn::Sub(u, pm1));
+    s.n = hn::Add(pm1, one);
+    // n's rounding (exact: |pm1| < 1), then e^-z_lo = 1 - z_lo.
+    V<D> n_lo = hn::Add(hn::Sub(one, s.n), pm1);
+    if constexpr (!kUnitBeta) n_lo = hn::NegMulAdd(s.n, s.z_lo, n_lo);
+    s.n_lo_ext = hn::MulAdd(s.n, u_lo, hn::Add(n_lo, pm1_lo));
+    // den + lo = n + 2^k exactly (Fast2Sum, the larger first).
+    const V<D> p = Scalef(d, one, s.k);
+    s.den = hn::Add(s.n, p);
+    const V<D> sum_lo = hn::Add(hn::Sub(hn::Max(s.n, p), s.den), hn::Min(s.n, p));
+    s.den_lo = hn::Add(sum_lo, n_lo);
+    s.den_lo_ext = hn::Add(sum_lo, s.n_lo_ext);
+    s.rcp = Reciprocal(d, s.den);
+    return s;
+  }
+
+  HWY_INLINE auto Prepare(V<D> x) const {
+    if constexpr (kScaled) {
+      return PrepareScaled(x);
+    } else {
+      return PrepareGate(x);
+    }
+  }
+
+  HWY_INLINE GateState PrepareGate(V<D> x) const {
     const V<D> xc = ClampHuge(d, x);
     if (kUnitBeta || (!kExtremeBeta && unit_beta)) {
       return {xc, hn::Zero(d), Logistic<D>(d, xc)};
@@ -151,8 +232,20 @@ struct SwishKernel {
   // where MulSigmoidAny would multiply plainly by a sigmoid(z) that
   // underflowed: there x 2^-64 sigmoid(z) 2^64 instead (finite x; exact but
   // where x 2^-64 sigmoid(z) is subnormal).
-  HWY_INLINE V<D> Value(const State& s, V<D> x) const {
-    if constexpr (!kExtremeBeta) {
+  template <class S>
+  HWY_INLINE V<D> Value(const S& s, V<D> x) const {
+    if constexpr (kScaled) {
+      // x / den corrected once (0.5 ULP + 2^-28), the error of n (pm1's
+      // and r's roundings, about 0.6 ULP, uncarried here) entering once
+      // for z < 0 and at most half for z >= 0. x = +inf gives inf / inf in
+      // the residual: f = x there.
+      // (DivideCorrected<false>, its residual as one NegMulAdd.)
+      const V<D> t0 = hn::Mul(s.num, s.rcp);
+      const V<D> res = hn::NegMulAdd(t0, s.den_lo, hn::NegMulAdd(t0, s.den, s.num));
+      const V<D> t = hn::MulAdd(res, s.rcp, t0);
+      return hn::IfThenElse(hn::Eq(x, hn::Set(d, std::numeric_limits<T>::infinity())), x,
+                            Scalef(d, t, s.k));
+    } else if constexpr (!kExtremeBeta) {
       return s.gate.MulSigmoidAny(d, x);
     } else {
       const V<D> k = hn::Set(d, kHuge<T>);
@@ -172,9 +265,11 @@ struct SwishKernel {
   // division by D^2, the scaling by 2^q last (g f' stays accurate where f'
   // alone is subnormal). float32 (FMA targets) has its own path, float64
   // the Logistic's SigmoidPlusSlope.
-  template <class G>
-  HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
-    if constexpr (sizeof(T) == 4) {
+  template <class S, class G>
+  HWY_INLINE V<D> Slope(const S& s, V<D>, G g) const {
+    if constexpr (kScaled) {
+      return SlopeScaled(s, g);
+    } else if constexpr (sizeof(T) == 4) {
       return SlopeFloat(s, g);
     } else {
       return s.gate.SigmoidPlusSlope(d, s.z, s.z_lo, g);
@@ -191,8 +286,80 @@ struct SwishKernel {
   // f' as a factor for z < 0 anyway). e's error is halved by carrying n's
   // rounding (n_lo, exact). Measured (ulp_survey, all targets): 1.02 ULP
   // (silu derivative), 1.07 (backward), 1.22 / 1.27 (swish, beta = 1.7).
+  // z + z_lo - z0 as hi + *lo (exact) and W0 = 1 + z + e^z = u B(u) as
+  // hi + *w_lo near z0 (|u| < 1/2): SlopeFloat's series, shared with
+  // SlopeScaled.
+  HWY_INLINE V<D> SeriesNearZero(V<D> z, V<D> z_lo, V<D>* w_lo, V<D>* u_out = nullptr) const {
+    // z0 = -1.2784645427610737951 (mpmath) as hi + lo floats (the rest,
+    // 1.1e-16, is 2^-27 of u at the float nearest z0 and below 2^-29
+    // elsewhere); 1 + c = -z0, c = e^z0 rounded to float.
+    const V<D> z0 = hn::Set(d, -1.2784645557403564f);
+    const V<D> z0_lo = hn::Set(d, 1.2979282537628478e-08f);
+    // u = z - z0 as hi + lo, lo below an ULP of hi (z is a float near z0,
+    // so z - z0_hi is 0 or at least 2^-24).
+    V<D> u_lo = kUnitBeta ? hn::Neg(z0_lo) : hn::Sub(z_lo, z0_lo);
+    const V<D> u = Fast2Sum<D>(hn::Sub(z, z0), u_lo, &u_lo);
+    if (u_out != nullptr) *u_out = u;
+    V<D> p = hn::MulAdd(u, hn::Set(d, 1.0f / 40320), hn::Set(d, 1.0f / 5040));
+    p = hn::MulAdd(u, p, hn::Set(d, 1.0f / 720));
+    p = hn::MulAdd(u, p, hn::Set(d, 1.0f / 120));
+    p = hn::MulAdd(u, p, hn::Set(d, 1.0f / 24));
+    p = hn::MulAdd(u, p, hn::Set(d, 1.0f / 6));
+    p = hn::MulAdd(u, p, hn::Set(d, 0.5f));
+    const V<D> b_lo = hn::MulAdd(hn::Mul(hn::Set(d, 0.27846455574035645f), u), p, hn::Neg(z0_lo));
+    const V<D> b_hi = hn::Neg(z0);
+    const V<D> ws = TwoProduct(d, u, b_hi, w_lo);
+    *w_lo = hn::MulAdd(u, b_lo, hn::MulAdd(u_lo, b_hi, *w_lo));
+    return ws;
+  }
+
+  // g f' in the scaled form (kScaled): W = den + z n as hi + lo, every
+  // term exact (TwoProduct, TwoSum) or carried, so W's error is n's
+  // (n_lo_ext: about 2^-31 of n near z0, the polynomial's truncation and
+  // roundings) times the amplification |z n| / |W| of the cancellation at
+  // the zero of f', z0 = -1.27846 (about 0.22 / |z - z0|). Within
+  // kSeriesWindow of z0 (where that would exceed 2^5, i.e. 2^-26), W =
+  // n W0 from SlopeFloat's series instead; a rare branch (x ~ N(0, 3): 6 %
+  // of the vectors of 16). Then g W / (den + den_lo_ext)^2, one corrected
+  // division (r with one Newton step, as SlopeFloat), scaled by 2^k.
+  static constexpr float kSeriesWindow = 1.0f / 64;
   template <class G>
-  HWY_INLINE V<D> SlopeFloat(const State& s, G g) const {
+  HWY_INLINE V<D> SlopeScaled(const ScaledState& s, G g) const {
+    const V<D> one = hn::Set(d, 1.0f);
+    V<D> zn_lo;
+    const V<D> zn = TwoProduct(d, s.zc, s.n, &zn_lo);
+    V<D> w_lo;
+    V<D> w = TwoSum(d, s.den, zn, &w_lo);
+    w_lo = hn::MulAdd(s.zc, s.n_lo_ext, hn::Add(w_lo, hn::Add(s.den_lo_ext, zn_lo)));
+    if constexpr (!kUnitBeta) w_lo = hn::MulAdd(s.z_lo, s.n, w_lo);
+    const auto near = hn::Lt(hn::Abs(hn::Sub(s.zc, hn::Set(d, -1.2784645557403564f))),
+                             hn::Set(d, kSeriesWindow));
+    if (HWY_UNLIKELY(!hn::AllFalse(d, near))) {
+      V<D> w0_lo;
+      const V<D> w0 = SeriesNearZero(s.zc, s.z_lo, &w0_lo);
+      V<D> wn_lo;
+      const V<D> wn = TwoProduct(d, s.n, w0, &wn_lo);
+      wn_lo = hn::MulAdd(s.n, w0_lo, hn::MulAdd(s.n_lo_ext, w0, wn_lo));
+      w = hn::IfThenElse(near, wn, w);
+      w_lo = hn::IfThenElse(near, wn_lo, w_lo);
+    }
+    TimesHiLo(d, g, &w, &w_lo);
+    V<D> r = s.rcp;
+    if constexpr (kReciprocalFloatApproximate) {
+      r = hn::MulAdd(r, hn::NegMulAdd(s.den, r, one), r);
+    }
+    // DivideBySquare, its residual as one NegMulAdd.
+    V<D> q_lo;
+    const V<D> q = TwoProduct(d, s.den, s.den, &q_lo);
+    q_lo = hn::MulAdd(hn::Add(s.den, s.den), s.den_lo_ext, q_lo);
+    const V<D> r2 = hn::Mul(r, r);
+    const V<D> t0 = hn::Mul(w, r2);
+    const V<D> res = hn::NegMulAdd(t0, q_lo, hn::Add(hn::NegMulAdd(t0, q, w), w_lo));
+    return Scalef(d, hn::MulAdd(res, r2, t0), s.k);
+  }
+
+  template <class G>
+  HWY_INLINE V<D> SlopeFloat(const GateState& s, G g) const {
     const Logistic<D>& L = s.gate;
     const V<D> one = hn::Set(d, 1.0f);
     const V<D> k = hn::IfThenElse(L.negative, one, L.e);
@@ -204,27 +371,10 @@ struct SwishKernel {
                                hn::MulAdd(s.z, k, hn::Sub(L.den, w)));
     w_lo = hn::Add(w_lo, L.den_lo);
     if constexpr (!kUnitBeta) w_lo = hn::MulAdd(s.z_lo, k, w_lo);
-    // Near z0: the series. z0 = -1.2784645427610737951 (mpmath) as hi + lo
-    // floats (the rest, 1.1e-16, is 2^-27 of u at the float nearest z0 and
-    // below 2^-29 elsewhere); 1 + c = -z0, c = e^z0 rounded to float.
-    const V<D> z0 = hn::Set(d, -1.2784645557403564f);
-    const V<D> z0_lo = hn::Set(d, 1.2979282537628478e-08f);
-    // u = z - z0 as hi + lo, lo below an ULP of hi (z is a float near z0,
-    // so z - z0_hi is 0 or at least 2^-24).
-    V<D> u_lo = kUnitBeta ? hn::Neg(z0_lo) : hn::Sub(s.z_lo, z0_lo);
-    const V<D> u = Fast2Sum<D>(hn::Sub(s.z, z0), u_lo, &u_lo);
+    // Near z0: the series.
+    V<D> ws_lo, u;
+    const V<D> ws = SeriesNearZero(s.z, s.z_lo, &ws_lo, &u);
     const auto near = hn::Lt(hn::Abs(u), hn::Set(d, 0.5f));
-    V<D> p = hn::MulAdd(u, hn::Set(d, 1.0f / 40320), hn::Set(d, 1.0f / 5040));
-    p = hn::MulAdd(u, p, hn::Set(d, 1.0f / 720));
-    p = hn::MulAdd(u, p, hn::Set(d, 1.0f / 120));
-    p = hn::MulAdd(u, p, hn::Set(d, 1.0f / 24));
-    p = hn::MulAdd(u, p, hn::Set(d, 1.0f / 6));
-    p = hn::MulAdd(u, p, hn::Set(d, 0.5f));
-    const V<D> b_lo = hn::MulAdd(hn::Mul(hn::Set(d, 0.27846455574035645f), u), p, hn::Neg(z0_lo));
-    const V<D> b_hi = hn::Neg(z0);
-    V<D> ws_lo;
-    const V<D> ws = TwoProduct(d, u, b_hi, &ws_lo);
-    ws_lo = hn::MulAdd(u, b_lo, hn::MulAdd(u_lo, b_hi, ws_lo));
     w = hn::IfThenElse(near, ws, w);
     w_lo = hn::IfThenElse(near, ws_lo, w_lo);
     // m W, with n's rounding (n_lo = 1 + pm1 - n, exact) for z < 0.
@@ -242,9 +392,9 @@ struct SwishKernel {
     // already, and the step changed no maximum (ulp_survey, AVX2) for 4
     // instructions per 16 elements.
     V<D> r = L.r;
-#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
-    r = hn::MulAdd(r, hn::NegMulAdd(L.den, r, one), r);
-#endif
+    if constexpr (kReciprocalFloatApproximate) {
+      r = hn::MulAdd(r, hn::NegMulAdd(L.den, r, one), r);
+    }
     return L.parts.ScaleWhere(L.negative, DivideBySquare(d, num, num_lo, L.den, L.den_lo, r));
   }
 };
@@ -264,6 +414,14 @@ struct Swish {
   static bool UseRareKernel(const ParamValues& p) {
     return p[0] == 0 || (std::isfinite(p[0]) && std::abs(std::ilogb(p[0])) > kBetaExp<T>);
   }
+  // beta = 1 (the default): silu's kernel, z = x at compile time (the same
+  // bits as the runtime unit path of Kernel, without its per-vector test
+  // and the general path's registers), chosen once per call by the driver.
+  static bool UseFastKernel(const ParamValues& p) { return p[0] == 1.0; }
+  template <class D>
+  struct FastKernel : SwishKernel<D, true> {
+    FastKernel(D d, const ParamValues&) : SwishKernel<D, true>(d, 1.0) {}
+  };
   template <class D>
   struct Kernel : SwishKernel<D, false> {
     Kernel(D d, const ParamValues& p) : SwishKernel<D, false>(d, p[0]) {}

@@ -184,6 +184,47 @@ TEST_P(AccuracyTest, NonDefaultParameters) {
   }
 }
 
+// silu and swish float32 around the zero of f' (beta x = z0 = -1.2784645):
+// every float within 1/32 of it, in order, so the vectors straddle the
+// switch of the AVX-512 kernel (swish-inl.h's SlopeScaled) from W = den + z n
+// to the series within 1/64 of z0, a branch taken per vector: lanes on both
+// sides of it and vectors that mix them.
+TEST_P(AccuracyTest, SiluSwishAroundZeroOfDerivativeFloat32) {
+  struct Case {
+    const char* function;
+    std::vector<std::pair<std::string_view, double>> params;
+    double beta;
+  };
+  const std::vector<Case> cases = {{"silu", {}, 1.0}, {"swish", {{"beta", 1.37}}, 1.37}};
+  for (const Case& c : cases) {
+    const double x0 = -1.2784645427610738 / c.beta, half_width = 1.0 / 32 / c.beta;
+    std::vector<float> x, g;
+    for (float xi = static_cast<float>(x0 - half_width); xi <= x0 + half_width;
+         xi = std::nextafter(xi, 0.0f)) {
+      x.push_back(xi);
+      g.push_back(x.size() % 2 ? 1.7f : -0.6f);
+    }
+    for (Mode mode : {Mode::kForward, Mode::kDerivative, Mode::kBackward}) {
+      auto call = MakeCall(c.function, c.params, mode);
+      ASSERT_TRUE(call.ok()) << call.status();
+      std::vector<float> out(x.size());
+      RunSerial(Job{*call, DType::kFloat32, x.size(), x.data(),
+                    mode == Mode::kBackward ? g.data() : nullptr, out.data(), nullptr});
+      const double bound = MaxUlpError(*call, DType::kFloat32, ResultTensor::kOutput);
+      Worst worst;
+      for (size_t i = 0; i < x.size(); ++i) {
+        const reference::Element want = reference::Evaluate(*call, x[i], g[i]);
+        const double err = reference::ContractUlpError<float>(
+            *call, out[i], want.output, x[i], g[i], mode != Mode::kForward);
+        if (!(err <= worst.ulp)) worst = {err, (long double)x[i], want.output, (double)out[i]};
+      }
+      EXPECT_LE(worst.ulp, bound) << c.function << " " << ModeName(mode) << ": worst at x="
+                                  << (double)worst.input << " want " << (double)worst.want
+                                  << " got " << worst.got;
+    }
+  }
+}
+
 // bfloat16 and float16: every one of the 65536 inputs, for every activation,
 // mode and input kind, against the reference in the type's own ULP. The
 // bound is the float32 bound scaled down plus the final rounding's 0.5.
