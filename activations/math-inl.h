@@ -996,15 +996,17 @@ HWY_INLINE V<D> ScaleWhereMasked(const ExpParts<D>& p, hn::Mask<D> m, V<D> v) {
 }
 
 // ---------------------------------------------------------------------------
-// kernels15 (session 20), kernels21 (session 21): g sigmoid(z) for float32
-// from the exponential's parts alone, shared by softplus (f' at beta = 1:
-// z = x) and logsigmoid (f' = sigmoid(-x)). p = ComputeExpParts*(-|z|), so
+// kernels15 (session 20), kernels21 (session 21): g sigmoid(z) from the
+// exponential's parts alone, shared by softplus (float32 f' at beta = 1:
+// z = x) and logsigmoid (f' = sigmoid(-x); float32, and float64 on FMA
+// targets since session 21). p = ComputeExpParts*(-|z|), so
 // e = exp(-|z|) = n 2^q; one_num = lanes where the numerator is 1 (z > 0;
 // z = 0 may go either way, e = 1 there). sigmoid(z) = num / (1 + e), num = 1
 // or n, then 2^q where num = n (after the division, so g f' keeps its
 // digits where f' alone is subnormal).
 //
-// The division: t0 = num r, r ~ 1 / (1 + e) (VRCP14PS on AVX-512) held at
+// The division: t0 = num r, r ~ 1 / (1 + e) (Reciprocal: VRCP14PS for
+// float32 on AVX-512, else a division) held at
 // >= 1/2 (1 / (1 + e) >= 1/2 as e <= 1), so that t0 lies in [num/2, 2 num]
 // and num - t0 is exact (Sterbenz); the residual num - t0 (1 + e) =
 // (num - t0) - t0 e then needs no exact 1 + e (no Fast2Sum) and one FMA,
