@@ -31,7 +31,7 @@ inline constexpr ActivationSpec kLogsigmoidSpec{
              "terms never cancel (same sign). logsigmoid(100) = -3.7e-44 in "
              "float32, logsigmoid(-100) = -100. From the output, f' = -expm1(y). "
              "float32 f and f' from y are computed in float64 and rounded once; "
-             "float32 f' from x natively, within 1.5 ULP (1.09 measured): in "
+             "float32 f' from x natively, within 1.5 ULP (1.10 measured): in "
              "float64 it ran at half the speed of PyTorch's log_sigmoid_backward.",
     .reference = {&LogsigmoidReference, &LogsigmoidReferenceDerivative,
                   &LogsigmoidReferenceFromOutput},
@@ -77,21 +77,35 @@ struct Logsigmoid {
     D d;
     Generic(D d_in, const ParamValues&) : d(d_in) {}
 
-    // The logistic function's pieces at z = -x: f' = sigmoid(-x).
+    // The logistic function's pieces at z = -x: f' = sigmoid(-x). (z = -x
+    // exactly: no z_lo, whose zero session 20 still added into pm1.)
     using State = Logistic<D>;
-    HWY_INLINE State Prepare(V<D> x) const { return Logistic<D>(d, hn::Neg(x), hn::Zero(d)); }
+    HWY_INLINE State Prepare(V<D> x) const { return Logistic<D>(d, hn::Neg(x)); }
     // min(x, 0) - log1p(e), e = exp(-|x|) in (0, 1]; log1p of a subnormal e
     // returns e itself, so logsigmoid(740) = -exp(-740) keeps its digits.
     // (Highway's Log1p, <= 2 ULP: float32 is computed in float64.)
     HWY_INLINE V<D> Value(const State& s, V<D> x) const {
       return hn::Sub(hn::Min(x, hn::Zero(d)), hn::Log1p(d, s.e));
     }
-    // g sigmoid(-x), g multiplied in before the final scaling (the logistic's
-    // MulSigmoid), so g f' keeps its digits where f' alone is subnormal.
-    HWY_INLINE V<D> Slope(const State& s, V<D>, Unit) const {
-      return s.MulSigmoid(d, hn::Set(d, 1));
+    // g sigmoid(-x), g applied before the final scaling by 2^q, so g f'
+    // keeps its digits where f' alone is subnormal. FMA targets (float64
+    // here): MulSigmoidFromParts on the state's exponential, as float32 does
+    // (n's rounding carried, one corrected division): float64 f' 0.995 ULP,
+    // g f' 1.034 (certify --dtype=float64, bound 3; the logistic's
+    // MulSigmoid gave 1.423 / 1.638: it carries no rounding of n), with
+    // fewer operations than MulSigmoid, which forms g num and 1 + e exactly
+    // as hi + lo. Without a native FMA (SSE4, scalar), whose MulAdd rounds
+    // twice, the latter.
+    template <class G>
+    HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
+      if constexpr (HWY_NATIVE_FMA) {
+        return MulSigmoidFromParts(d, s.parts, hn::Not(s.negative), g);
+      } else if constexpr (kIsUnit<G>) {
+        return s.MulSigmoid(d, hn::Set(d, 1));
+      } else {
+        return s.MulSigmoid(d, g);
+      }
     }
-    HWY_INLINE V<D> Slope(const State& s, V<D>, V<D> g) const { return s.MulSigmoid(d, g); }
     // 1 - e^y = -expm1(y) for y <= 0, without cancellation near y = 0.
     template <class G>
     HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const {
@@ -130,10 +144,10 @@ struct Logsigmoid {
     // g sigmoid(-x) = g num / (1 + e) in float32 (MulSigmoidFromParts,
     // shared with softplus' f'), e = exp(-|x|) = n 2^q and
     // num = 1 (x < 0) or n (x >= 0, then scaled by 2^q after the division,
-    // so that g f' stays accurate where f' alone is subnormal); 1 + e and g
-    // num kept exact as hi + lo, one corrected division (VRCP14PS on
-    // AVX-512). The exponential's remaining error (its reduced argument
-    // rounded) leaves 1.09 ULP (certify --stride=257, backward); the float64
+    // so that g f' stays accurate where f' alone is subnormal); one
+    // corrected division (VRCP14PS on AVX-512), g applied to the quotient
+    // and its correction. The exponential's remaining error (its reduced argument
+    // rounded) leaves 1.10 ULP (certify --stride=17, backward); the float64
     // lanes (0.5 ULP) ran at 0.55 times PyTorch's log_sigmoid_backward,
     // which reads a buffer its forward stored instead of computing exp.
     template <class G>

@@ -980,40 +980,71 @@ using KernelInWideLanes512 =
                        Wide<D>, Generic<D>>;
 
 // ---------------------------------------------------------------------------
-// kernels15 (session 20): g sigmoid(z) for float32 from the exponential's
-// parts alone, shared by softplus (f' at beta = 1: z = x) and logsigmoid
-// (f' = sigmoid(-x)). p = ComputeExpParts*(-|z|), so e = exp(-|z|) = n 2^q;
-// one_num = lanes where the numerator is 1 (z > 0; z = 0 may go either way,
-// e = 1 there). sigmoid(z) = num / (1 + e), num = 1 or n, then 2^q where
-// num = n (after the division, so g f' keeps its digits where f' alone is
-// subnormal); 1 + e and g num exact as hi + lo, one corrected division.
+// kernels21 (session 21): ExpParts::ScaleWhere in one instruction on AVX-512,
+// VSCALEFPS/PD with merge masking (lanes outside m keep v), where ScaleWhere
+// zeroes q outside m first (a masked move, then VSCALEF): the same bits,
+// v 2^0 = v. Elsewhere ScaleWhere itself.
+template <class D>
+HWY_INLINE V<D> ScaleWhereMasked(const ExpParts<D>& p, hn::Mask<D> m, V<D> v) {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  using T = hn::TFromD<D>;
+  static_assert(hn::MaxLanes(D()) * sizeof(T) == 64, "full vectors only");
+  if constexpr (sizeof(T) == 4) {
+    return V<D>{_mm512_mask_scalef_ps(v.raw, m.raw, v.raw, p.q.raw)};
+  } else {
+    return V<D>{_mm512_mask_scalef_pd(v.raw, m.raw, v.raw, p.q.raw)};
+  }
+#else
+  return p.ScaleWhere(m, v);
+#endif
+}
+
+// ---------------------------------------------------------------------------
+// kernels15 (session 20), kernels21 (session 21): g sigmoid(z) from the
+// exponential's parts alone, shared by softplus (float32 f' at beta = 1:
+// z = x) and logsigmoid (f' = sigmoid(-x); float32, and float64 on FMA
+// targets since session 21). p = ComputeExpParts*(-|z|), so
+// e = exp(-|z|) = n 2^q; one_num = lanes where the numerator is 1 (z > 0;
+// z = 0 may go either way, e = 1 there). sigmoid(z) = num / (1 + e), num = 1
+// or n, then 2^q where num = n (after the division, so g f' keeps its
+// digits where f' alone is subnormal).
+//
+// The division: t0 = num r, r ~ 1 / (1 + e) (Reciprocal: VRCP14PS for
+// float32 on AVX-512, else a division) held at
+// >= 1/2 (1 / (1 + e) >= 1/2 as e <= 1), so that t0 lies in [num/2, 2 num]
+// and num - t0 is exact (Sterbenz); the residual num - t0 (1 + e) =
+// (num - t0) - t0 e then needs no exact 1 + e (no Fast2Sum) and one FMA,
+// whose rounding (2^-24 of a residual below 2^-13 num) is negligible.
 // Where num = n, n's own rounding is carried (n_lo = 1 + pm1 - n, exact,
-// moves n / (1 + n 2^q) by n_lo / (1 + e)^2 to first order), not the
-// polynomial's nor the reduced argument's (about 2^-25 of n together):
-// 1.09 ULP (backward, certify --stride=257; bounds of 1.5). Carrying those
-// too (ExpParts::NLo) gives 0.89 but cost logsigmoid's f' and g f' 17 % of
-// their speed on AVX-512 (session 20, docs/benchmarks.md);
-// Logistic::MulSigmoid<true> carries everything for more still.
+// moves n / (1 + n 2^q) by n_lo / (1 + e)^2 to first order: n_lo r into the
+// residual), not the polynomial's nor the reduced argument's (about 2^-25 of
+// n together). t = t0 + c, c = res r; g is applied to that pair, g t0 + g c
+// rounded once by the last FMA (g c's rounding is 2^-24 of a term below
+// 2^-13 of the result) instead of forming g num exactly before the division:
+// two multiplications fewer (session 20's version, same error). Carrying the
+// exponential's other errors (ExpParts::NLo) gives 0.89 ULP but cost
+// logsigmoid's f' and g f' 17 % of their speed on AVX-512 (session 20,
+// docs/benchmarks.md); Logistic::MulSigmoid<true> carries everything for
+// more still.
 template <class D, class G>
 HWY_INLINE V<D> MulSigmoidFromParts(D d, const ExpParts<D>& p, hn::Mask<D> one_num, G g) {
   const V<D> one = hn::Set(d, 1);
   const V<D> n = p.N(d);
-  V<D> den_lo;
-  const V<D> den = Fast2Sum<D>(one, p.Scale(n), &den_lo);
-  const V<D> r = Reciprocal(d, den);
-  const V<D> n_lo = hn::IfThenZeroElse(one_num, hn::Mul(hn::Add(hn::Sub(one, n), p.pm1), r));
-  V<D> lo;
-  const V<D> hi = TimesExact(d, g, hn::IfThenElse(one_num, one, n), &lo);
+  const V<D> e = p.Scale(n);
+  const V<D> half = hn::Set(d, static_cast<hn::TFromD<D>>(0.5));
+  const V<D> r = hn::Max(Reciprocal(d, hn::Add(one, e)), half);
+  const V<D> num = hn::IfThenElse(one_num, one, n);
+  const V<D> t0 = hn::Mul(num, r);
+  V<D> res = hn::NegMulAdd(t0, e, hn::Sub(num, t0));
+  const V<D> n_lo = hn::IfThenZeroElse(one_num, hn::Add(hn::Sub(one, n), p.pm1));
+  res = hn::MulAdd(n_lo, r, res);
+  V<D> t;
   if constexpr (kIsUnit<G>) {
-    lo = n_lo;
+    t = hn::MulAdd(res, r, t0);
   } else {
-    lo = hn::MulAdd(g, n_lo, lo);
+    t = hn::MulAdd(g, t0, hn::Mul(g, hn::Mul(res, r)));
   }
-  const V<D> t0 = hn::Mul(hi, r);
-  V<D> res = hn::Add(hn::NegMulAdd(t0, den, hi), lo);
-  res = hn::NegMulAdd(t0, den_lo, res);
-  const V<D> t = hn::MulAdd(res, r, t0);
-  return p.ScaleWhere(hn::Not(one_num), t);
+  return ScaleWhereMasked(p, hn::Not(one_num), t);
 }
 
 }  // namespace HWY_NAMESPACE

@@ -83,7 +83,24 @@ struct Sigmoid {
 
     using State = Logistic<D>;
     HWY_INLINE State Prepare(V<D> x) const { return Logistic<D>(d, x); }
-    HWY_INLINE V<D> Value(const State& s, V<D>) const { return s.MulSigmoid(d, Unit{}); }
+    // (1 or n) / (1 + e), 2^q where z < 0: Logistic::MulSigmoid(d, Unit{})
+    // with the same operations on the same values (the same bits), written
+    // out so that the residual's -t0 b + a is one VFNMADD (Highway's Neg is
+    // an XOR the compiler does not fold into the FMA) and the final scaling
+    // one masked VSCALEFPS (ScaleWhereMasked): two instructions of 33 fewer
+    // per vector on AVX-512.
+    HWY_INLINE V<D> Value(const State& s, V<D>) const {
+      const V<D> num = hn::IfThenElse(s.negative, s.n, hn::Set(d, 1));
+      const V<D> t0 = hn::Mul(num, s.r);
+      V<D> res;
+      if constexpr (HWY_NATIVE_FMA) {
+        res = hn::NegMulAdd(t0, s.den, num);
+      } else {
+        res = ExactFma(d, hn::Neg(t0), s.den, num);
+      }
+      res = hn::NegMulAdd(t0, s.den_lo, res);
+      return ScaleWhereMasked(s.parts, s.negative, hn::MulAdd(res, s.r, t0));
+    }
     // g e / (1 + e)^2 with g multiplied in exactly before the final scaling,
     // so g f' stays accurate where f' alone is subnormal.
     template <class G>

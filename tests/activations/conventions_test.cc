@@ -326,6 +326,50 @@ TEST_P(ConventionsTest, LogisticBackwardHoldsItsBoundAtCertifyWorstInputs) {
   CheckLogisticBackwardAtCertifyWorst();
 }
 
+// float32 f' and g f' of the logistic family where 1 + exp(-|x|) is near 2
+// (|x| < 2^-11 and just beyond): MulSigmoidFromParts forms the residual as
+// (num - t0) - t0 e, exact only while t0 = num r stays in [num/2, 2 num]
+// (Sterbenz), so it holds r = VRCP14PS(1 + e), whose error is 2^-14, at
+// 1/2 or above: without that, num - t0 rounds where 1 + e is just below 2
+// and the error reaches an ULP more. Every float32 with |x| in
+// [2^-24, 2^-11] at a stride of 127, both signs, and 0.
+void CheckLogisticSlopeNearZero() {
+  std::vector<float> x = {0.0f, -0.0f};
+  std::uint32_t lo_bits, hi_bits;
+  const float lo = 0x1p-24f, hi = 0x1p-11f;
+  std::memcpy(&lo_bits, &lo, 4);
+  std::memcpy(&hi_bits, &hi, 4);
+  for (std::uint32_t b = lo_bits; b <= hi_bits; b += 127) {
+    float v;
+    std::memcpy(&v, &b, 4);
+    x.push_back(v);
+    x.push_back(-v);
+  }
+  std::vector<float> g(x.size());
+  for (size_t i = 0; i < g.size(); ++i) g[i] = 0.75f + 0.5f * static_cast<float>(i % 7) / 7;
+  for (const char* fn : {"logsigmoid", "softplus"}) {
+    for (Mode mode : {Mode::kDerivative, Mode::kBackward}) {
+      auto call = MakeCall(fn, {}, mode);
+      ASSERT_TRUE(call.ok()) << call.status();
+      const bool backward = mode == Mode::kBackward;
+      const std::vector<float> out = Run(*call, x, backward ? &g : nullptr);
+      const double bound = MaxUlpError(*call, DType::kFloat32);
+      int failures = 0;
+      for (size_t i = 0; i < x.size() && failures < 5; ++i) {
+        const float gi = backward ? g[i] : 1.0f;
+        const long double want = reference::Evaluate(*call, x[i], gi).output;
+        const double err =
+            reference::ContractUlpError<float>(*call, out[i], want, x[i], gi, backward);
+        if (err > bound) ++failures;
+        EXPECT_LE(err, bound) << fn << (backward ? " backward" : " derivative") << " x=" << x[i]
+                              << " got " << out[i] << " want " << static_cast<double>(want);
+      }
+    }
+  }
+}
+
+TEST_P(ConventionsTest, LogisticSlopeNearZeroHoldsItsBound) { CheckLogisticSlopeNearZero(); }
+
 template <typename T>
 void CheckLineGradients() {
   // Three lines of four along dim -1; the middle line's g holds a NaN or an
