@@ -225,19 +225,25 @@ struct GeluTailTable {
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
 // GeluTailTable's c0 lo parts with interval 1's centre lo part folded in
 // (R(u + u_lo) = R(u) + c1 u_lo to u u_lo c2), and e^r - 1 = r + r^2 P(r)
-// for |r| <= ln2/2 + 3e-4, P of degree 5 (tools/fit_gelu_exp.py: relative
-// error 7.6e-10 with these float coefficients; lowest degree first), for
-// Gelu::Native16. Its derivative: m(c_i + u_lo) = m(c_i) + u_lo W(0) as
-// m0 + m0_lo, the value of m at the float centre (u_lo W'(u) u, dropped, is
-// 2e-9 of m at most), and W(u) = w - k's lo parts c1_lo - k_lo.
+// for |r| <= ln2/2 + 3e-4, P of degree 4 (tools/fit_gelu_exp.py 4: relative
+// error 1.0e-8 with these float coefficients; lowest degree first; session
+// 21: degree 5's 7.6e-10 cost an FMA more for an error the bounds do not
+// need), for Gelu::Native16. Its derivative: W(u) = w - k = c1 - k + u p,
+// from c1k = c1 - k as hi + lo (so W takes one FMA from Horner's p, with no
+// sum against k), and m(c_i + u_lo) = m(c_i) + u_lo W(0) as m0 + m0_lo, the
+// value of m at the float centre (u_lo W'(u) u, dropped, is 2e-9 of m at
+// most). On interval 1 m0 (-6.9e-9: the centre's rounding to float, times
+// W) goes whole into m0_lo, so that m0 + u W is a Fast2Sum on every
+// interval (elsewhere |m0| > |u W|: m is monotonic, |m'| < 2k); m_lo is
+// then as large as m next to x0, and E m keeps e_lo m_lo (Native16::Slope).
 struct GeluTailNative16 {
   alignas(64) float c0_lo[16];
   alignas(64) float m0[16];
   alignas(64) float m0_lo[16];
-  alignas(64) float wk_lo[16];
-  static constexpr float kExpm1[] = {0.5f,                  0.1666666716337204f,
-                                     0.041666463017463684f, 0.00833331048488617f,
-                                     0.0013933718437328935f, 0.00019891066767740995f};
+  alignas(64) float c1k[16];
+  alignas(64) float c1k_lo[16];
+  static constexpr float kExpm1[] = {0.5f, 0.16666576266288757f, 0.04166655242443085f,
+                                     0.008363224565982819f, 0.001392624108120799f};
   // 1/sqrt(2 pi) as hi + lo (float).
   static constexpr float kInvSqrt2Pi = 0.3989422917366028f;
   static constexpr float kInvSqrt2PiLo = -1.1335203e-08f;
@@ -253,10 +259,10 @@ constexpr GeluTailNative16 MakeGeluTailNative16() {
                        double{GeluTailNative16::kInvSqrt2PiLo});
     const double m0 = double{Table::kMAtCentre[0][i]} + double{Table::kMAtCentre[1][i]} +
                       double{Table::kCentre[1][i]} * w0;
-    t.m0[i] = static_cast<float>(m0);
+    t.m0[i] = i == 1 ? 0.0f : static_cast<float>(m0);
     t.m0_lo[i] = static_cast<float>(m0 - double{t.m0[i]});
-    t.wk_lo[i] = static_cast<float>(double{Table::kLo[1][i]} -
-                                    double{GeluTailNative16::kInvSqrt2PiLo});
+    t.c1k[i] = static_cast<float>(w0);
+    t.c1k_lo[i] = static_cast<float>(w0 - double{t.c1k[i]});
   }
   return t;
 }
@@ -529,10 +535,14 @@ struct Gelu {
   // (the index is round(a) in the low four bits of a + 2^23, which VPERMPS
   // alone reads); the last two Horner steps compensated (their exact FMA
   // residuals, c0's lo part with interval 1's centre lo part folded in).
-  // E = exp(-a^2/2) = 2^k e^(r + r_lo): a^2 = sq + sq_lo exactly (FMA
-  // two-product), k = round(-sq/2 log2 e), r = -sq/2 - k ln2_hi exact
-  // (Cody-Waite: ln2_hi has 9 bits, |k| <= 173), r_lo = -k ln2_lo - sq_lo/2
-  // (< 3e-4); e^r = 1 + r + q, q = r^2 P(r) (P of degree 5,
+  // (Session 21 tried 32 intervals of width 1/2 and degree 6 through
+  // VPERMT2PS, fit error 6.1e-9: two lookups and two FMAs fewer, yet the
+  // forward was 7 % slower on Zen 4, where the two-table permute and the
+  // register copy it needs cost more than they saved.)
+  // E = exp(-a^2/2) = 2^k e^(r + r_lo): -a^2/2 = h + h_lo exactly (FMA
+  // two-product of -a/2 and a), k = round(h log2 e), r = h - k ln2_hi exact
+  // (Cody-Waite: ln2_hi has 9 bits, |k| <= 173), r_lo = h_lo - k ln2_lo
+  // (< 3e-4); e^r = 1 + r + q, q = r^2 P(r) (P of degree 4,
   // GeluTailNative16), as E_h = 1 + r (Fast2Sum) and E_l = its residual +
   // q + r_lo (1 + r + q). Then a R E = a R_h E_h + a (R_l E_h + R_h E_l)
   // with a R_h as hi + lo, summed by two FMAs: one rounding of size, and
@@ -540,10 +550,15 @@ struct Gelu {
   // range (x in [-15.5, -13]). For x < 0, -0 - P is -P exactly (f(-inf) =
   // -0); for x > 0 the subtraction's rounding. NaN: a is NaN (x86's min
   // returns its second operand), and so is every result.
-  // m = R - a k = m(c_i) + u W(u), W = w - k (MFromTable's, as Generic),
-  // with u W exact (FMA two-product) and m(c_i) taken at the float centre
-  // (GeluTailNative16), so m keeps its relative precision next to the zero
-  // of f' (x0 = -0.7518); E m as hi + lo, rounded once after g.
+  // m = R - a k = m(c_i) + u W(u), W = w - k = (c1 - k) + u p from a
+  // table of c1 - k (MFromTable's m, as Generic, with W in one FMA), with
+  // u W exact (FMA two-product), m(c_i) taken at the float centre and the
+  // sum a Fast2Sum (GeluTailNative16), so m keeps its relative precision
+  // next to the zero of f' (x0 = -0.7518); E m as hi + lo, rounded once
+  // after g. Session 21 (AMD Zen 4, where the loop's speed follows its
+  // count of 512-bit operations): these, the degree-4 exponential and R
+  // without w's rounding took the AVX3 loops from 72 to 63 instructions a
+  // vector (forward) and from 102 to 92 (backward); docs/benchmarks.md.
   template <class DF>
   struct Native16 {
     using Table = GeluTailTable;
@@ -557,7 +572,8 @@ struct Gelu {
       V<DF> a;            // min(|x|, kMaxA)
       __m512i idx;        // round(a) in the low four bits
       V<DF> u;            // a - c_i (c_i's float hi part), exact
-      V<DF> w, w_lo;      // R = c0 + u w
+      V<DF> p;            // w = c1 + u p
+      V<DF> w;            // R = c0 + u w
       V<DF> r_hi, r_lo;   // R(a)
       V<DF> k;            // E = (e_hi + e_lo) 2^k
       V<DF> e_hi, e_lo;
@@ -576,24 +592,26 @@ struct Gelu {
       s.u = u;
       V<DF> p = Lookup(Table::kC[kDegree], idx);
       for (int k = kDegree - 1; k >= 2; --k) p = hn::MulAdd(p, u, Lookup(Table::kC[k], idx));
-      // w = c1 + u p and R = c0 + u w with their FMAs' residuals (c1 - w and
-      // c0 - r_hi exact: |u p| < c1/2, |u w| < c0/2, Sterbenz).
+      // w = c1 + u p and R = c0 + u w with the last FMA's residual (c0 -
+      // r_hi exact: |u w| < c0/2, Sterbenz) and c0's lo part. w's own
+      // rounding is not carried (session 21: two operations a vector
+      // of the forward's 65): u w's error, 2^-24 |u w| < 0.43 2^-24 R at most
+      // (|u w| / R is largest at the ends of intervals 0 and 1).
       const V<DF> c1 = Lookup(Table::kC[1], idx);
       const V<DF> c0 = Lookup(Table::kC[0], idx);
+      s.p = p;
       s.w = hn::MulAdd(p, u, c1);
-      s.w_lo = hn::MulAdd(p, u, hn::Sub(c1, s.w));
       s.r_hi = hn::MulAdd(u, s.w, c0);
-      s.r_lo = hn::Add(hn::MulAdd(u, s.w, hn::Sub(c0, s.r_hi)),
-                       hn::MulAdd(u, s.w_lo, Lookup(t.c0_lo, idx)));
-      // e^(r + r_lo) with -a^2/2 = -(sq + sq_lo)/2 exactly.
-      const V<DF> sq = hn::Mul(a, a);
-      const V<DF> sq_lo = hn::MulSub(a, a, sq);
-      const V<DF> minus_half = hn::Set(d, -0.5f);
-      s.k = hn::Round(hn::Mul(sq, hn::Set(d, -0.72134752044448170f)));  // -log2(e)/2
-      const V<DF> r =
-          hn::MulAdd(s.k, hn::Set(d, -FloatTraits<float>::kLn2Hi), hn::Mul(sq, minus_half));
-      const V<DF> rl =
-          hn::MulAdd(s.k, hn::Set(d, -FloatTraits<float>::kLn2Lo), hn::Mul(sq_lo, minus_half));
+      s.r_lo = hn::Add(hn::MulAdd(u, s.w, hn::Sub(c0, s.r_hi)), Lookup(t.c0_lo, idx));
+      // e^(r + r_lo) with -a^2/2 = h + h_lo exactly: h = (-a/2) a (-a/2 is
+      // exact, and so h = -round(a^2)/2; a below 2^-125 loses a bit there,
+      // where h rounds to 0 anyway) and h_lo its FMA residual.
+      const V<DF> minus_half_a = hn::Mul(a, hn::Set(d, -0.5f));
+      const V<DF> h = hn::Mul(minus_half_a, a);
+      const V<DF> h_lo = hn::MulSub(minus_half_a, a, h);
+      s.k = hn::Round(hn::Mul(h, hn::Set(d, 1.4426950408889634f)));  // log2(e)
+      const V<DF> r = hn::MulAdd(s.k, hn::Set(d, -FloatTraits<float>::kLn2Hi), h);
+      const V<DF> rl = hn::MulAdd(s.k, hn::Set(d, -FloatTraits<float>::kLn2Lo), h_lo);
       const V<DF> q = hn::Mul(hn::Mul(r, r), Horner(d, r, t.kExpm1));
       const V<DF> one = hn::Set(d, 1.0f);
       s.e_hi = hn::Add(one, r);
@@ -601,32 +619,40 @@ struct Gelu {
       return s;
     }
     HWY_INLINE V<DF> Value(const State& s, V<DF> x) const {
-      // a R E: a r_hi as hi + lo, then two FMAs.
+      // a R E: a R = ar + t (a r_hi as ar + ar_lo exactly, t = ar_lo +
+      // a r_lo), then a R E = ar e_hi + (t e_hi + ar e_lo), two FMAs (the
+      // dropped ar_lo e_lo is 2^-48 of it).
       const V<DF> ar = hn::Mul(s.a, s.r_hi);
       const V<DF> ar_lo = hn::MulSub(s.a, s.r_hi, ar);
-      const V<DF> corr = hn::Mul(s.a, hn::MulAdd(s.r_lo, s.e_hi, hn::Mul(s.r_hi, s.e_lo)));
-      const V<DF> p = hn::MulAdd(ar, s.e_hi, hn::MulAdd(ar_lo, s.e_hi, corr));
+      const V<DF> t = hn::MulAdd(s.a, s.r_lo, ar_lo);
+      const V<DF> p = hn::MulAdd(ar, s.e_hi, hn::MulAdd(t, s.e_hi, hn::Mul(ar, s.e_lo)));
       return hn::Sub(hn::Max(hn::Set(d, -0.0f), x), Scalef(d, p, s.k));
     }
     // g f'(x) (|g| <= 2^64: the driver scales larger g first).
     template <class G>
     HWY_INLINE V<DF> Slope(const State& s, V<DF> x, G g) const {
       const Tab16& t = kGeluTailNative16;
-      // W = w - k as wk + wk_lo (|w| <= k: Fast2Sum).
-      V<DF> wk_lo;
-      const V<DF> wk = Fast2Sum<DF>(hn::Set(d, -Tab16::kInvSqrt2Pi), s.w, &wk_lo);
-      wk_lo = hn::Add(wk_lo, hn::Add(s.w_lo, Lookup(t.wk_lo, s.idx)));
-      // m = m0 + u W, u W exactly, the sum by TwoSum (m0 ~ 0 on interval 1).
+      // W = w - k = c1k + u p as wk + wk_lo: c1k - wk is exact (c1 is in
+      // (-k, 0), so |c1k| > k, and |u p| < 0.2 < k/2), and the FMA's
+      // residual u p + (c1k - wk) is rounded once, far below W's ULP.
+      const V<DF> c1k = Lookup(t.c1k, s.idx);
+      const V<DF> wk = hn::MulAdd(s.p, s.u, c1k);
+      const V<DF> wk_lo =
+          hn::Add(hn::MulAdd(s.p, s.u, hn::Sub(c1k, wk)), Lookup(t.c1k_lo, s.idx));
+      // m = m0 + u W, u W exactly, the sum by Fast2Sum (GeluTailNative16:
+      // |m0| > |u W|, or m0 = 0 on interval 1).
       V<DF> uw_lo;
       const V<DF> uw = TwoProduct(d, s.u, wk, &uw_lo);
       uw_lo = hn::MulAdd(s.u, wk_lo, uw_lo);
       V<DF> m_lo;
-      const V<DF> m = TwoSum(d, Lookup(t.m0, s.idx), uw, &m_lo);
+      const V<DF> m = Fast2Sum<DF>(Lookup(t.m0, s.idx), uw, &m_lo);
       m_lo = hn::Add(m_lo, hn::Add(uw_lo, Lookup(t.m0_lo, s.idx)));
-      // g E m as em + em_lo (unscaled: times 2^k below).
+      // g E m as em + em_lo (unscaled: times 2^k below). e_lo m_lo is
+      // kept: on interval 1 m_lo holds m0 (up to a quarter of m, all of it
+      // at x = -c_1), and e_lo (= q + ...) is up to 0.07 of E.
       V<DF> em_lo;
       V<DF> em = TwoProduct(d, s.e_hi, m, &em_lo);
-      em_lo = hn::MulAdd(s.e_hi, m_lo, hn::MulAdd(s.e_lo, m, em_lo));
+      em_lo = hn::MulAdd(s.e_hi, m_lo, hn::MulAdd(s.e_lo, m_lo, hn::MulAdd(s.e_lo, m, em_lo)));
       TimesHiLo(d, g, &em, &em_lo);
       const V<DF> neg_val = Scalef(d, hn::Add(em, em_lo), s.k);
       // x >= 0: g (1 - E m), |E m| <= 1/2.
