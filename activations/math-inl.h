@@ -1047,6 +1047,73 @@ HWY_INLINE V<D> MulSigmoidFromParts(D d, const ExpParts<D>& p, hn::Mask<D> one_n
   return ScaleWhereMasked(p, hn::Not(one_num), t);
 }
 
+// ---------------------------------------------------------------------------
+// kernels20 (session 21): selu and celu in float32 lanes (they were computed
+// in float64 lanes for their 0.5-ULP bounds). A constant c is held as c_hi +
+// c_lo (c_hi = c rounded to float32), e^x - 1 as h + l, and each result is
+// one FMA c_hi h + (c_lo h + c_hi l): the products' roundings and c's own
+// stay below 2^-24 of the last one.
+
+// e^x - 1 = h + *lo for x <= 0 (or NaN) from ComputeExpParts*: with s = 2^q,
+// h = s pm1 + (s - 1) rounded once; s - 1 is exact for q >= -24, and below
+// its rounding (s itself, at most 2^-25) goes into lo; h's rounding is
+// recovered exactly (s - 1 - h is exact by Sterbenz: |s pm1| <= |s - 1| / 2
+// for q <= -1, and s - 1 = 0 for q = 0), and s pm1_lo (the polynomial's last
+// rounding and the reduced argument's) is added to lo. About 2^-40 of |e^x
+// - 1| but the polynomial's own error (0.02 ULP) and its evaluation's.
+template <class D>
+HWY_INLINE V<D> Expm1NonPositiveHiLo(D d, const ExpParts<D>& e, V<D>* lo) {
+  const V<D> one = hn::Set(d, 1);
+  const V<D> s = e.Pow2Q(d);
+  const V<D> sm1 = hn::Sub(s, one);
+  const V<D> sm1_lo = hn::Sub(s, hn::Add(sm1, one));  // 0 but for q < -24
+  const V<D> h = hn::MulAdd(s, e.pm1, sm1);
+  const V<D> h_err = hn::MulAdd(s, e.pm1, hn::Sub(sm1, h));
+  *lo = hn::Add(h_err, hn::MulAdd(s, e.pm1_lo, sm1_lo));
+  return h;
+}
+
+// (a + a_lo) e^x, rounded once before the scaling by 2^q (so it keeps its
+// digits where e^x alone is subnormal; the scaling rounds again only where
+// the result is subnormal): u = a (1 + pm1) rounded, its rounding recovered
+// (a - u is exact by Sterbenz: 1 + pm1 is in [0.7, 1.42]; the FMA rounds
+// the error itself, 2^-24 of it), plus a pm1_lo + a_lo (1 + pm1).
+template <class D>
+HWY_INLINE V<D> MulExpHiLo(const ExpParts<D>& e, V<D> a, V<D> a_lo) {
+  const V<D> u = hn::MulAdd(a, e.pm1, a);
+  const V<D> u_err = hn::MulAdd(a, e.pm1, hn::Sub(a, u));
+  const V<D> c = hn::MulAdd(a_lo, e.pm1, hn::MulAdd(a, e.pm1_lo, a_lo));
+  return e.Scale(hn::Add(u, hn::Add(u_err, c)));
+}
+// a e^x, a exact (a_lo = 0).
+template <class D>
+HWY_INLINE V<D> MulExpHiLo(const ExpParts<D>& e, V<D> a) {
+  const V<D> u = hn::MulAdd(a, e.pm1, a);
+  const V<D> u_err = hn::MulAdd(a, e.pm1, hn::Sub(a, u));
+  return e.Scale(hn::Add(u, hn::MulAdd(a, e.pm1_lo, u_err)));
+}
+
+// (c_hi + c_lo)(v + v_lo) rounded once, v finite: v_lo and c_lo are below
+// 2^-23 of v and c_hi, so c_lo v_lo (2^-46) is dropped and the inner FMAs'
+// roundings are 2^-48 of the result.
+template <class D>
+HWY_INLINE V<D> MulConstHiLo(D /*d*/, V<D> c_hi, V<D> c_lo, V<D> v, V<D> v_lo) {
+  return hn::MulAdd(c_hi, v, hn::MulAdd(c_lo, v, hn::Mul(c_hi, v_lo)));
+}
+
+// c_hi + c_lo + y as hi + *lo for |y| below 2 |c_hi| (beyond, within a
+// rounding): Fast2Sum, exact where the sum cancels (y near -c_hi). lo is
+// formed from y clamped at y_floor (-2^30 |c_hi|, say), so that y = -inf
+// gives hi = -inf and a finite lo (Fast2Sum alone: inf - inf = NaN); below
+// y_floor hi is y + c_hi rounded and lo, at most |c_hi|, is below half an
+// ULP of it.
+template <class D>
+HWY_INLINE V<D> AddConstHiLo(D /*d*/, V<D> c_hi, V<D> c_lo, V<D> y, V<D> y_floor, V<D>* lo) {
+  const V<D> yc = hn::Max(y, y_floor);
+  *lo = hn::Add(hn::Sub(yc, hn::Sub(hn::Add(yc, c_hi), c_hi)), c_lo);
+  return hn::Add(y, c_hi);
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace activations
 HWY_AFTER_NAMESPACE();

@@ -670,7 +670,8 @@ TEST_P(AccuracyTest, ExtremeParameters) { CheckExtremeParameters<double>(); }
 TEST_P(AccuracyTest, ExtremeParametersFloat32) { CheckExtremeParameters<float>(); }
 
 // Parameters either side of where a kernel switches to its rare variant
-// (elu: alpha above 2^64 in float32 lanes, 2^960 in float64; swish: beta
+// (elu: alpha above 2^64 in float32 lanes, 2^960 in float64; celu: alpha
+// outside [2^-60, 2^60] in float32; swish: beta
 // outside 2^+-64 / 2^+-512 by exponent), in both types: the common and the
 // rare kernel must each hold the bounds at their edge of the switch.
 // (swish float64 at the small betas: f' near its zero at x = -1.2785 /
@@ -684,6 +685,10 @@ TEST_P(AccuracyTest, RareKernelSwitchPoints) {
     bool float64 = true;
   } cases[] = {
       {"elu", "alpha", 0x1p64},        {"elu", "alpha", 0x1p64 / below},
+      // celu: float32 lanes for alpha in [2^-60, 2^60], float64 lanes
+      // outside (float32 only; session 21).
+      {"celu", "alpha", 0x1p60},       {"celu", "alpha", 0x1p60 / below},
+      {"celu", "alpha", 0x1p-60},      {"celu", "alpha", 0x1p-60 * below},
       {"elu", "alpha", 0x1p960},       {"elu", "alpha", 0x1p960 / below},
       {"swish", "beta", 0x1p65 * below}, {"swish", "beta", 0x1p65},
       {"swish", "beta", 0x1p-64, false}, {"swish", "beta", 0x1p-64 * below, false},
