@@ -131,12 +131,17 @@ struct Rrelu {
     // nearest.
     static T Hi(long double m) {
       T hi = NearestOf<T>(static_cast<double>(m));
-      if (kFloat && static_cast<long double>(hi) > m) hi = std::nextafter(hi, T(0));
+      if (kFloat && std::isfinite(hi) && static_cast<long double>(hi) > m) {
+        hi = std::nextafter(hi, T(0));
+      }
       return hi;
     }
     // m - Hi rounded to T; 0 where m overflows T (float64 with upper near
-    // DBL_MAX), so that slope + slope_lo is inf and not inf - inf.
+    // DBL_MAX), so that slope + slope_lo is inf and not inf - inf, and for
+    // the float32 kernels that do not use it (m - hi may be out of float's
+    // range there).
     static T Lo(long double m) {
+      if (kFloat && kVariant != Variant::kSplit) return T(0);
       const T hi = Hi(m);
       return std::isinf(hi) ? T(0) : static_cast<T>(m - hi);
     }
