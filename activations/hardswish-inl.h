@@ -29,7 +29,8 @@ inline constexpr ActivationSpec kHardswishSpec{
              "-1/2 and f'(3) = 3/2 (hardswish_backward uses x / 3 + 1 / 2 on "
              "[-3, 3]). Backward selects 0 below -3 for every g but NaN. f'(x) = 0 "
              "at x = -1.5, where (2x + 3) is exact, so f' keeps its relative "
-             "precision there. float32 is computed in float64 and rounded once.",
+             "precision there. float32 is rounded once: f from error-free float32 "
+             "parts, f' in float64.",
     .reference = {&HardswishReference, &HardswishReferenceDerivative},
 };
 // The textbook formula, one element at a time with <cmath>: the speed
@@ -61,10 +62,10 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct Hardswish {
-  // float32 in float64: x (x + 3) / 6 takes three roundings in the element
-  // type (1.5 ULP) and one from float64 (0.5 ULP). On FMA targets inside the
-  // float32 loop (the kFloatInWideLanes branches), elsewhere through the
-  // driver's float64 path.
+  // x (x + 3) / 6 takes three roundings in the element type (1.5 ULP);
+  // float32 needs one (0.5 ULP). On FMA targets: f from error-free parts in
+  // float32 lanes, f' in float64 lanes (the kFloatInWideLanes branches);
+  // elsewhere through the driver's float64 path.
   static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
   static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
 
@@ -78,14 +79,22 @@ struct Hardswish {
     HWY_INLINE V<D> Value(const State&, V<D> x) const {
       V<D> mid;
       if constexpr (kFloatInWideLanes<D>) {
-        // float32: x (x + 3) (1/6) in float64 (three roundings of 2^-53 and
-        // 1/6's own), rounded once to float32.
-        const WideHalf<D> dw;
-        const Halves<D> h = PromoteHalves(d, x);
-        auto f = [&](V<WideHalf<D>> v) HWY_ATTR {
-          return hn::Mul(hn::Mul(v, hn::Add(v, hn::Set(dw, 3.0))), hn::Set(dw, 1.0 / 6));
-        };
-        mid = DemoteHalves(d, f(h.lo), f(h.hi));
+        // float32 (FMA): x (x + 3) / 6 from error-free parts, rounded once
+        // after an error of about 2^-21 ULP. On (-3, 3), |x| <= 3: Fast2Sum
+        // gives x + 3 = a + e exactly; x a = p + pe (FMA); q = p + pe + x e
+        // to 2^-23 ulp(p); q / 6 = r0 + (p - 6 r0 + pe + x e) / 6, where
+        // p - 6 r0 is exact (r0 is within an ulp of p / 6).
+        const V<D> three = hn::Set(d, 3.0f);
+        const V<D> sixth = hn::Set(d, 1.0f / 6);
+        const V<D> a = hn::Add(x, three);
+        const V<D> e = hn::Sub(x, hn::Sub(a, three));
+        const V<D> p = hn::Mul(x, a);
+        const V<D> q_lo = hn::MulAdd(x, e, hn::MulSub(x, a, p));
+        const V<D> r0 = hn::Mul(p, sixth);
+        const V<D> rem = hn::NegMulAdd(r0, hn::Set(d, 6.0f), p);
+        // (Near 0, where p, r0 and the residuals may be subnormal, they stay
+        // exact: all are multiples of 2^-149, x's own last place, and small.)
+        mid = hn::MulAdd(hn::Add(rem, q_lo), sixth, r0);
       } else {
         mid = hn::Div(hn::Mul(x, hn::Add(x, hn::Set(d, 3))), hn::Set(d, 6));
       }

@@ -43,8 +43,8 @@ inline constexpr ActivationSpec kRreluSpec{
     .notes = "Evaluation mode only (training=False), which is deterministic: the "
              "slope is the mean (lower + upper) / 2, as PyTorch's eval mode. "
              "Not differentiable at 0: f'(0) = the slope. The slope is applied "
-             "as a float64 pair hi + lo; float32 is computed in float64 and "
-             "rounded once.",
+             "as a pair hi + lo in the element type (float32: one FMA, rounded "
+             "once); a float32 slope outside [2^-64, 2^64] in float64 lanes.",
     .reference = {&RreluReference, &RreluReferenceDerivative, &RreluReferenceDerivative},
     .pytorch = "torch.nn.functional.rrelu(input, lower, upper, training=False)",
     .check_params = &RreluCheckParams,
@@ -73,61 +73,136 @@ struct RreluNaive {
 #endif
 #include "activations/spec.h"
 #include "activations/math-inl.h"
+#include "activations/piecewise-inl.h"
 HWY_BEFORE_NAMESPACE();
 namespace activations {
 namespace HWY_NAMESPACE {
 
 struct Rrelu {
-  // float32 in float64: the slope (11/48 at the defaults, not a float) then
-  // costs no rounding of its own (rounded to float32 it costs 0.8 ULP). On
-  // FMA targets inside the float32 loop (the kFloatInWideLanes branches),
-  // elsewhere through the driver's float64 path; from y as from x.
+  // The slope m = (lower + upper) / 2 (11/48 at the defaults) is not a float
+  // in general; rounded to float32 it would cost 0.8 ULP. float32 on FMA
+  // targets: m = hi + lo in float32 lanes (hi truncated, lo >= 0 rounded),
+  // v m = FMA(v, hi, v lo), one rounding after an error of about 2^-22 ULP
+  // (v lo's own rounding and m's residual past lo, both ~2^-47 of v m).
+  // Targets without FMA take the driver's float64 path.
   static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
   static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
   static constexpr bool kFloatFromOutputViaDouble = kFloatViaDouble;
 
-  template <class D>
-  struct Kernel {
+  static long double Mean(const ParamValues& p) {
+    return (static_cast<long double>(p[0]) + p[1]) / 2;
+  }
+  // float32: a slope outside [2^-64, 2^64] (but not 0) takes RareKernel,
+  // float64 lanes: there hi and lo would lose digits to float32's range
+  // (lo subnormal, hi inf). Chosen once per call (kernels.cc, RunInType).
+  template <typename T>
+  static bool UseRareKernel(const ParamValues& p) {
+    if constexpr (sizeof(T) != 4) {
+      return false;
+    } else {
+      const long double m = Mean(p);
+      return m != 0 && !(m >= 0x1p-64L && m <= 0x1p64L);
+    }
+  }
+  // A slope that is a float32 (0, 1/2, lower = upper = 0.25, ...) takes
+  // FastKernel in float32: v hi alone, as leaky_relu.
+  static bool UseFastKernel(const ParamValues& p) {
+    const long double m = Mean(p);
+    return m <= 0x1p64L && static_cast<long double>(static_cast<float>(m)) == m;
+  }
+
+  enum class Variant { kSplit, kExact, kWide };
+
+  // kSplit / kExact: see above (float64: the same kernel for both, the slope
+  // as hi + lo in float64, 1 ULP); kWide: float32 times the slope in float64,
+  // rounded once.
+  template <class D, Variant kVariant>
+  struct KernelOf {
     using T = hn::TFromD<D>;
+    static constexpr bool kFloat = sizeof(T) == 4 && !kFloatViaDouble;
     D d;
-    V<D> slope, slope_lo;  // (lower + upper) / 2 = slope + slope_lo
-    V<WideHalf<D>> slope_wide;  // float32 (kFloatInWideLanes): the mean in float64
-    static long double Mean(const ParamValues& p) {
-      return (static_cast<long double>(p[0]) + p[1]) / 2;
+    V<D> slope, slope_lo;  // float64, float32 kSplit: m = slope + slope_lo
+    V<D> slope_rounded;    // m rounded to T: f'(x) for x <= 0
+    V<D> tiny;             // float32 kSplit: |v| below this takes TinyTimesSlope
+    double mean;           // m in float64
+    V<WideHalf<D>> slope_wide;  // float32 kWide: m in float64 lanes
+
+    // m rounded toward 0 in float32 (m >= 0, below 2^64 here); float64: to
+    // nearest.
+    static T Hi(long double m) {
+      T hi = NearestOf<T>(static_cast<double>(m));
+      if (kFloat && std::isfinite(hi) && static_cast<long double>(hi) > m) {
+        hi = std::nextafter(hi, T(0));
+      }
+      return hi;
     }
-    // The mean's rounding to T; 0 where the mean overflows T (float32 with
-    // upper >= 2^128), so that slope + slope_lo is inf and not inf - inf.
-    static T SlopeLo(long double mean) {
-      const T hi = static_cast<T>(mean);
-      return std::isinf(hi) ? T(0) : static_cast<T>(mean - hi);
+    // m - Hi rounded to T; 0 where m overflows T (float64 with upper near
+    // DBL_MAX), so that slope + slope_lo is inf and not inf - inf, and for
+    // the float32 kernels that do not use it (m - hi may be out of float's
+    // range there).
+    static T Lo(long double m) {
+      if (kFloat && kVariant != Variant::kSplit) return T(0);
+      const T hi = Hi(m);
+      return std::isinf(hi) ? T(0) : static_cast<T>(m - hi);
     }
-    Kernel(D d_in, const ParamValues& p)
+    KernelOf(D d_in, const ParamValues& p)
         : d(d_in),
-          slope(hn::Set(d_in, static_cast<T>(Mean(p)))),
-          slope_lo(hn::Set(d_in, SlopeLo(Mean(p)))),
+          slope(hn::Set(d_in, Hi(Mean(p)))),
+          slope_lo(hn::Set(d_in, Lo(Mean(p)))),
+          slope_rounded(hn::Set(d_in, NearestOf<T>(static_cast<double>(Mean(p))))),
+          // |v| m < 2^-100: v lo may have lost digits to underflow (its
+          // error 2^-150 is then more than 2^-27 ULP of v m).
+          tiny(hn::Set(d_in, NearestOf<T>(static_cast<double>(
+                                 0x1p-100L / (Mean(p) > 0 ? Mean(p) : 1))))),
+          mean(static_cast<double>(Mean(p))),
           slope_wide(hn::Set(WideHalf<D>(), static_cast<double>(Mean(p)))) {}
+
+    // float32 v m in float64 lanes, rounded once (kWide, and kSplit's tiny
+    // v); out of line for kSplit, whose loop should not hold its registers.
+    static HWY_INLINE V<D> WideTimes(D d, V<D> v, V<WideHalf<D>> m) {
+      const Halves<D> h = PromoteHalves(d, v);
+      return DemoteHalves(d, hn::Mul(h.lo, m), hn::Mul(h.hi, m));
+    }
+    static HWY_NOINLINE V<D> TinyTimesSlope(D d, V<D> v, double m) {
+      return WideTimes(d, v, hn::Set(WideHalf<D>(), m));
+    }
 
     using State = hn::Mask<D>;  // x > 0
     HWY_INLINE State Prepare(V<D> x) const { return hn::Gt(x, hn::Zero(d)); }
-    // v (slope + slope_lo); v clamped in the correction so that -inf gives
-    // -inf, and a NaN from -inf * 0 (slope 0) is the limit 0. float32: v
-    // times the float64 mean, rounded once to float32.
+    // v m. float64: v (slope + slope_lo), v clamped in the correction so
+    // that -inf gives -inf, and a NaN from -inf * 0 (slope 0) is the limit 0.
     HWY_INLINE V<D> TimesSlope(V<D> v) const {
-      V<D> neg;
-      if constexpr (kFloatInWideLanes<D>) {
-        const Halves<D> h = PromoteHalves(d, v);
-        neg = DemoteHalves(d, hn::Mul(h.lo, slope_wide), hn::Mul(h.hi, slope_wide));
+      if constexpr (kFloat && kVariant == Variant::kSplit) {
+        // slope_lo > 0 here, so v lo keeps v's sign (-0 m = -0) and is -inf
+        // at v = -inf (slope > 0: no NaN).
+        const V<D> neg = hn::MulAdd(v, slope, hn::Mul(v, slope_lo));
+        const auto small = hn::And(hn::Lt(hn::Abs(v), tiny), hn::Ne(v, hn::Zero(d)));
+        if (HWY_UNLIKELY(!hn::AllFalse(d, small))) {
+          return hn::IfThenElse(small, TinyTimesSlope(d, v, mean), neg);
+        }
+        return neg;
       } else {
-        neg = hn::MulAdd(slope_lo, ClampHuge(d, v), hn::Mul(v, slope));
+        V<D> neg;
+        if constexpr (kFloat && kVariant == Variant::kWide) {
+          neg = WideTimes(d, v, slope_wide);
+        } else if constexpr (kFloat) {
+          neg = hn::Mul(v, slope);  // kExact: m is slope
+        } else {
+          neg = hn::MulAdd(slope_lo, ClampHuge(d, v), hn::Mul(v, slope));
+        }
+        return hn::IfThenZeroElse(hn::IsNaN(neg), neg);
       }
-      return hn::IfThenZeroElse(hn::IsNaN(neg), neg);
     }
     HWY_INLINE V<D> Value(const State& pos, V<D> x) const {
       return hn::IfThenElse(pos, x, TimesSlope(x));
     }
-    // g itself for x > 0; g (slope + slope_lo) below.
+    // g itself for x > 0; g m below.
     HWY_INLINE V<D> Slope(const State& pos, V<D>, Unit) const {
-      return hn::IfThenElse(pos, hn::Set(d, 1), hn::Add(slope, slope_lo));
+      if constexpr (kFloat) {
+        return hn::IfThenElse(pos, hn::Set(d, 1), slope_rounded);
+      } else {
+        return hn::IfThenElse(pos, hn::Set(d, 1), hn::Add(slope, slope_lo));
+      }
     }
     HWY_INLINE V<D> Slope(const State& pos, V<D>, V<D> g) const {
       return hn::IfThenElse(pos, g, TimesSlope(g));
@@ -136,6 +211,12 @@ struct Rrelu {
     template <class G>
     HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const { return Slope(Prepare(y), y, g); }
   };
+  template <class D>
+  using Kernel = KernelOf<D, Variant::kSplit>;
+  template <class D>
+  using FastKernel = KernelOf<D, Variant::kExact>;
+  template <class D>
+  using RareKernel = KernelOf<D, Variant::kWide>;
 };
 
 }  // namespace HWY_NAMESPACE

@@ -37,8 +37,8 @@ inline constexpr ActivationSpec kSoftshrinkSpec{
                     .backward_from_output = 0.5},
     .notes = "f'(+-lambd) = 0, as PyTorch's softshrink_backward; backward selects "
              "(g outside [-lambd, lambd], else 0 for every g but NaN). x - lambd "
-             "is rounded once with lambd exact (float32 in float64), so it keeps "
-             "its digits next to lambd. From the output, y != 0 exactly when "
+             "is rounded once with lambd exact (float32: lambd as three floats "
+             "and exact sums), so it keeps its digits next to lambd. From the output, y != 0 exactly when "
              "|x| > lambd.",
     .reference = {&SoftshrinkReference, &SoftshrinkReferenceDerivative,
                   &SoftshrinkReferenceFromOutput},
@@ -74,24 +74,79 @@ namespace activations {
 namespace HWY_NAMESPACE {
 
 struct Softshrink {
-  // float32 through float64, where lambd is exact: x - lambd then rounds
-  // once (a float32 lambd = 0.1f would be off by 1.5e-9, which is many ULP
-  // of x - lambd next to lambd).
-  static constexpr bool kFloatForwardViaDouble = true;
-  static constexpr bool kFloatDerivativeViaDouble = true;
+  // x - lambd must round once with lambd exact (a float32 lambd = 0.1f
+  // would be off by 1.5e-9, which is many ULP of x - lambd next to lambd).
+  // float32 on FMA targets: lambd = hi + mid + lo in float32 (exact; hi
+  // truncated), |x| - hi and then - mid as exact sums (Fast2Sum: |x| > lambd
+  // >= hi, and |x| - hi >= ulp(hi) > mid), their errors and lo added last:
+  // one rounding after an error of about 2^-22 ULP. Targets without FMA
+  // take the driver's float64 path for f (no FMA is used here, but the
+  // same split keeps the two float32 paths alike). f' only selects: the
+  // breakpoint as an exact float comparison (FirstAbove), in T.
+  static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
+  static constexpr bool kFloatDerivativeViaDouble = false;
 
-  template <class D>
-  struct Kernel {
+  // float32: a lambd outside [2^-60, 2^100] (but not 0) takes RareKernel,
+  // float64 lanes (mid and lo would leave float32's range). Chosen once per
+  // call (kernels.cc, RunInType).
+  template <typename T>
+  static bool UseRareKernel(const ParamValues& p) {
+    return sizeof(T) == 4 && p[0] != 0 && !(p[0] >= 0x1p-60 && p[0] <= 0x1p100);
+  }
+
+  template <class D, bool kWide>
+  struct KernelOf {
+    using T = hn::TFromD<D>;
+    static constexpr bool kFloat = sizeof(T) == 4 && !kFloatViaDouble;
     D d;
-    V<D> lambd;
-    Kernel(D d_in, const ParamValues& p) : d(d_in), lambd(hn::Set(d_in, p[0])) {}
+    V<D> outside;  // |x| > lambd <=> |x| >= outside
+    V<D> hi, mid, lo;  // float64: hi = lambd; float32: lambd = hi + mid + lo
+    double lambd;
+    // lambd rounded toward 0 in float32 (lambd in [2^-60, 2^100] or 0);
+    // float64: lambd.
+    static T Hi(double l) {
+      T h = NearestOf<T>(l);
+      if (kFloat && static_cast<double>(h) > l) h = std::nextafter(h, T(0));
+      return h;
+    }
+    // (l - hi is exact in float64, and so is its rest past mid: at most 29
+    // and 5 bits, from l's 53.)
+    static T Mid(double l) { return kFloat && !kWide ? static_cast<T>(l - Hi(l)) : T(0); }
+    static T Lo(double l) {
+      return kFloat && !kWide ? static_cast<T>((l - Hi(l)) - Mid(l)) : T(0);
+    }
+    KernelOf(D d_in, const ParamValues& p)
+        : d(d_in),
+          outside(hn::Set(d_in, FirstAbove<T>(p[0]))),
+          hi(hn::Set(d_in, kFloat && kWide ? T(0) : Hi(p[0]))),
+          mid(hn::Set(d_in, Mid(p[0]))),
+          lo(hn::Set(d_in, Lo(p[0]))),
+          lambd(p[0]) {}
 
     // |x| <= lambd, where f = 0 and f' = 0.
     using State = hn::Mask<D>;
-    HWY_INLINE State Prepare(V<D> x) const { return hn::Le(hn::Abs(x), lambd); }
+    HWY_INLINE State Prepare(V<D> x) const { return hn::Lt(hn::Abs(x), outside); }
     // x - lambd * sign(x) outside [-lambd, lambd].
     HWY_INLINE V<D> Value(const State& flat, V<D> x) const {
-      return hn::IfThenZeroElse(flat, hn::Sub(x, hn::CopySign(lambd, x)));
+      if constexpr (kFloat && kWide) {
+        const WideHalf<D> dw;
+        const Halves<D> h = PromoteHalves(d, x);
+        const auto l = hn::Set(dw, lambd);
+        const V<D> r = DemoteHalves(d, hn::Sub(h.lo, hn::CopySign(l, h.lo)),
+                                    hn::Sub(h.hi, hn::CopySign(l, h.hi)));
+        return hn::IfThenZeroElse(flat, r);
+      } else if constexpr (kFloat) {
+        const V<D> a = hn::Abs(x);
+        const V<D> s = hn::Sub(a, hi);
+        const V<D> e0 = hn::Sub(hn::Sub(a, s), hi);  // s + e0 = a - hi
+        const V<D> u = hn::Sub(s, mid);
+        const V<D> e1 = hn::Sub(hn::Sub(s, u), mid);  // u + e1 = s - mid
+        const V<D> r = hn::Add(u, hn::Sub(hn::Add(e0, e1), lo));
+        // (|x| = inf: s = inf, and e0 = inf - inf; f = x.)
+        return hn::IfThenZeroElse(flat, hn::IfThenElse(hn::IsInf(x), x, hn::CopySignToAbs(r, x)));
+      } else {
+        return hn::IfThenZeroElse(flat, hn::Sub(x, hn::CopySign(hi, x)));
+      }
     }
     // Selects: g or 0.
     HWY_INLINE V<D> Slope(const State& flat, V<D>, Unit) const {
@@ -106,6 +161,10 @@ struct Softshrink {
       return Slope(hn::Eq(y, hn::Zero(d)), y, g);
     }
   };
+  template <class D>
+  using Kernel = KernelOf<D, false>;
+  template <class D>
+  using RareKernel = KernelOf<D, true>;
 };
 
 }  // namespace HWY_NAMESPACE
