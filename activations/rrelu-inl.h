@@ -189,6 +189,20 @@ struct Rrelu {
           neg = hn::Mul(v, slope);  // kExact: m is slope
         } else {
           neg = hn::MulAdd(slope_lo, ClampHuge(d, v), hn::Mul(v, slope));
+          if constexpr (!HWY_NATIVE_FMA) {
+            // Without FMA v slope_lo is rounded on its own, and below |v| =
+            // 2^-900 it may be subnormal and lose digits: 1.13 ULP at
+            // x = -2.36e-307, m = 0.2 (AccuracyTest.FloatSplitParameters).
+            // Such v are scaled by 2^64 first (exact) and the sum back by
+            // 2^-64 (exact unless v m is subnormal, then its one rounding).
+            const auto small = hn::Lt(hn::Abs(v), hn::Set(d, 0x1p-900));
+            if (HWY_UNLIKELY(!hn::AllFalse(d, small))) {
+              const V<D> vs = hn::Mul(v, hn::Set(d, 0x1p64));
+              const V<D> ns = hn::Mul(hn::MulAdd(slope_lo, vs, hn::Mul(vs, slope)),
+                                      hn::Set(d, 0x1p-64));
+              neg = hn::IfThenElse(small, ns, neg);
+            }
+          }
         }
         return hn::IfThenZeroElse(hn::IsNaN(neg), neg);
       }

@@ -790,9 +790,7 @@ TEST_P(AccuracyTest, FloatSplitParameters) {
       std::string label = std::string(c.function) + " " + std::string(ModeName(mode)) + buf;
       CheckCallAt<float>(*call, label, x);
       // (float64 rrelu at lower = 0.1, upper = 0.3 on SSE4 and scalar, no
-      // FMA: 1.13 ULP at x = -2.36e-307, where v slope_lo underflows; the
-      // float64 kernel predates this test and is unchanged: known, open.)
-      if (c.function == "rrelu" && p0 == 0.1) continue;
+      // FMA, was 1.13 ULP at x = -2.36e-307, where v slope_lo underflowed.)
       CheckCall<double>(*call, label);
     }
   }
