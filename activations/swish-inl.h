@@ -119,10 +119,11 @@ struct SwishKernel {
     }
   }
 
-  // float32 with VSCALEF (AVX-512) and an ordinary beta: the scaled form
-  // (ScaledState below); float64, other targets and an extreme beta: the
-  // Logistic's pieces (GateState).
-  static constexpr bool kScaled = sizeof(T) == 4 && kHaveScalef && !kExtremeBeta;
+  // VSCALEF (AVX-512) and an ordinary beta: the scaled form (ScaledState
+  // below), float32 and (since session 22) float64, whose slope has no
+  // series at f''s zero (its bounds' near-zero exception covers it); other
+  // targets and an extreme beta: the Logistic's pieces (GateState).
+  static constexpr bool kScaled = kHaveScalef && !kExtremeBeta;
 
   struct GateState {
     V<D> z, z_lo;  // beta x exactly, clamped to +-kHuge
@@ -141,8 +142,19 @@ struct SwishKernel {
   // cannot overflow); below -160, |x| e^z 2^64 (|x| <= 2^76, the clamp of
   // the numerator x, or |x| <= |z| 2^64 where z is not clamped, beta >=
   // 2^-64) is below half of denorm_min, so f and g f' are 0 there.
-  static constexpr float kZMin = -160.0f;
-  static constexpr float kZMax = 30.0f;
+  // float64: above 50, (z - 1) e^-z < 2^-66 (f' rounds to 1, f to x; den^2
+  // <= 2^146); below -1200, |x| e^z 2^512 (|x| <= 2^600, the clamp of num,
+  // or |x| <= |z| 2^512, beta >= 2^-512) is below 2^-1100, so f and g f'
+  // (|g| <= 2^512) are 0 there.
+  static constexpr T kZMin = sizeof(T) == 4 ? T(-160) : T(-1200);
+  static constexpr T kZMax = sizeof(T) == 4 ? T(30) : T(50);
+  static constexpr T kNumMin = [] {
+    if constexpr (sizeof(T) == 4) {
+      return -0x1p76f;
+    } else {
+      return -0x1p600;
+    }
+  }();
   struct ScaledState {
     V<D> num;        // x, clamped below (to kZMin for silu, -2^76 otherwise)
     V<D> zc, z_lo;   // z = beta x + z_lo exactly, zc: z clamped
@@ -155,9 +167,9 @@ struct SwishKernel {
     V<D> rcp;        // ~1 / den
   };
   HWY_INLINE ScaledState PrepareScaled(V<D> x) const {
-    using Tr = FloatTraits<float>;
+    using Tr = FloatTraits<T>;
     ScaledState s;
-    const V<D> one = hn::Set(d, 1.0f);
+    const V<D> one = hn::Set(d, T(1));
     if (kUnitBeta || unit_beta) {
       s.num = hn::Max(x, hn::Set(d, kZMin));
       s.zc = hn::Min(s.num, hn::Set(d, kZMax));
@@ -168,11 +180,11 @@ struct SwishKernel {
       s.zc = hn::Min(hn::Max(z, hn::Set(d, kZMin)), hn::Set(d, kZMax));
       // z_lo only where z is not clamped (beyond, it may be far above 1).
       s.z_lo = hn::IfThenElseZero(hn::Eq(z, s.zc), hn::MulAdd(beta_lo, ClampHuge(d, x), z_lo));
-      s.num = hn::Max(x, hn::Set(d, -0x1p76f));
+      s.num = hn::Max(x, hn::Set(d, kNumMin));
     }
     // Cody-Waite as in ComputeExpParts, for u = -r' = k ln 2 - z directly
     // (the first step exact), u_lo the second step's rounding.
-    s.k = hn::Round(hn::Mul(s.zc, hn::Set(d, 1.4426950408889634f)));
+    s.k = hn::Round(hn::Mul(s.zc, hn::Set(d, T(1.4426950408889634))));
     const V<D> u1 = hn::MulSub(s.k, hn::Set(d, Tr::kLn2Hi), s.zc);
     const V<D> u = hn::MulAdd(s.k, hn::Set(d, Tr::kLn2Lo), u1);
     const V<D> u_lo = hn::MulAdd(s.k, hn::Set(d, Tr::kLn2Lo), hn::Sub(u1, u));
@@ -313,40 +325,53 @@ struct SwishKernel {
     return ws;
   }
 
-  // g f' in the scaled form (kScaled): W = den + z n as hi + lo, every
-  // term exact (TwoProduct, TwoSum) or carried, so W's error is n's
-  // (n_lo_ext: about 2^-31 of n near z0, the polynomial's truncation and
-  // roundings) times the amplification |z n| / |W| of the cancellation at
-  // the zero of f', z0 = -1.27846 (about 0.22 / |z - z0|). Within
-  // kSeriesWindow of z0 (where that would exceed 2^5, i.e. 2^-26), W =
-  // n W0 from SlopeFloat's series instead; a rare branch (x ~ N(0, 3): 6 %
-  // of the vectors of 16). Then g W / (den + den_lo_ext)^2, one corrected
-  // division (r with one Newton step, as SlopeFloat), scaled by 2^k.
+  // g f' in the scaled form (kScaled): W = den + z n as hi + lo: float32
+  // exactly (TwoProduct, TwoSum), float64 one FMA (rounded once: 0.5 ULP
+  // of W, not amplified), the errors of n and den carried in the lo part,
+  // so what remains of W's error is n's carried error's own error
+  // (n_lo_ext: about 2^-31 of n near z0 in float32, the polynomial's
+  // truncation and roundings) times the amplification |z n| / |W| of the
+  // cancellation at the zero of f', z0 = -1.27846 (about 0.22 / |z - z0|).
+  // float32: within kSeriesWindow of z0 (where that would exceed 2^5, i.e.
+  // 2^-26), W = n W0 from SlopeFloat's series instead; a rare branch (x ~
+  // N(0, 3): 6 % of the vectors of 16). Then g W / (den + den_lo_ext)^2,
+  // one corrected division (float32: r with one Newton step, as SlopeFloat;
+  // float64: r a division), scaled by 2^k.
   static constexpr float kSeriesWindow = 1.0f / 64;
   template <class G>
   HWY_INLINE V<D> SlopeScaled(const ScaledState& s, G g) const {
-    const V<D> one = hn::Set(d, 1.0f);
-    V<D> zn_lo;
-    const V<D> zn = TwoProduct(d, s.zc, s.n, &zn_lo);
-    V<D> w_lo;
-    V<D> w = TwoSum(d, s.den, zn, &w_lo);
-    w_lo = hn::MulAdd(s.zc, s.n_lo_ext, hn::Add(w_lo, hn::Add(s.den_lo_ext, zn_lo)));
+    V<D> w, w_lo;
+    if constexpr (sizeof(T) == 4) {
+      // float32: exactly (the FMA's 0.5 ULP of W would reach 1.52 ULP in
+      // f', above silu's bound of 1.5: session 22's certify --stride=17).
+      V<D> zn_lo;
+      const V<D> zn = TwoProduct(d, s.zc, s.n, &zn_lo);
+      w = TwoSum(d, s.den, zn, &w_lo);
+      w_lo = hn::MulAdd(s.zc, s.n_lo_ext, hn::Add(w_lo, hn::Add(s.den_lo_ext, zn_lo)));
+    } else {
+      w = hn::MulAdd(s.zc, s.n, s.den);
+      w_lo = hn::MulAdd(s.zc, s.n_lo_ext, s.den_lo_ext);
+    }
     if constexpr (!kUnitBeta) w_lo = hn::MulAdd(s.z_lo, s.n, w_lo);
-    const auto near = hn::Lt(hn::Abs(hn::Sub(s.zc, hn::Set(d, -1.2784645557403564f))),
-                             hn::Set(d, kSeriesWindow));
-    if (HWY_UNLIKELY(!hn::AllFalse(d, near))) {
-      V<D> w0_lo;
-      const V<D> w0 = SeriesNearZero(s.zc, s.z_lo, &w0_lo);
-      V<D> wn_lo;
-      const V<D> wn = TwoProduct(d, s.n, w0, &wn_lo);
-      wn_lo = hn::MulAdd(s.n, w0_lo, hn::MulAdd(s.n_lo_ext, w0, wn_lo));
-      w = hn::IfThenElse(near, wn, w);
-      w_lo = hn::IfThenElse(near, wn_lo, w_lo);
+    // (float64: no series. Its error near z0 is 2^-53 of |z n| + den, in
+    // absolute terms far below the bounds' 4 ULP of 1 there.)
+    if constexpr (sizeof(T) == 4) {
+      const auto near = hn::Lt(hn::Abs(hn::Sub(s.zc, hn::Set(d, -1.2784645557403564f))),
+                               hn::Set(d, kSeriesWindow));
+      if (HWY_UNLIKELY(!hn::AllFalse(d, near))) {
+        V<D> w0_lo;
+        const V<D> w0 = SeriesNearZero(s.zc, s.z_lo, &w0_lo);
+        V<D> wn_lo;
+        const V<D> wn = TwoProduct(d, s.n, w0, &wn_lo);
+        wn_lo = hn::MulAdd(s.n, w0_lo, hn::MulAdd(s.n_lo_ext, w0, wn_lo));
+        w = hn::IfThenElse(near, wn, w);
+        w_lo = hn::IfThenElse(near, wn_lo, w_lo);
+      }
     }
     TimesHiLo(d, g, &w, &w_lo);
     V<D> r = s.rcp;
-    if constexpr (kReciprocalFloatApproximate) {
-      r = hn::MulAdd(r, hn::NegMulAdd(s.den, r, one), r);
+    if constexpr (kReciprocalFloatApproximate && sizeof(T) == 4) {
+      r = hn::MulAdd(r, hn::NegMulAdd(s.den, r, hn::Set(d, T(1))), r);
     }
     // DivideBySquare, its residual as one NegMulAdd.
     V<D> q_lo;
