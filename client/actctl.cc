@@ -81,6 +81,7 @@ absl::StatusOr<std::unique_ptr<ActivationClient>> Connect(
   ClientOptions options;
   options.target = args.target;
   options.timeout = args.timeout;
+  options.unix_send_buffer = args.unix_send_buffer;
   absl::StatusOr<TlsOptions> tls = LoadTlsFiles(args.tls);
   if (!tls.ok()) return tls.status();
   options.tls = *std::move(tls);

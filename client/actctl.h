@@ -39,6 +39,8 @@ struct ActctlArgs {
   std::string target = "localhost:50051";
   absl::Duration timeout = absl::Seconds(10);
   TlsFiles tls;  // --tls, --tls_roots, --tls_cert, --tls_key, --tls_server_name
+  // unix: targets: SO_SNDBUF of the connection (ClientOptions).
+  int unix_send_buffer = ClientOptions{}.unix_send_buffer;
 
   bool json = false;  // list, compute: JSON instead of a table
 

@@ -16,6 +16,9 @@ ABSL_FLAG(std::string, target, "localhost:50051",
           "or unix:/a,unix:/b (round robin), or a gRPC URI such as "
           "dns:///name:port");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of each call");
+ABSL_FLAG(int, unix_send_buffer, 1 << 20,
+          "unix: targets: SO_SNDBUF of the connection in bytes (capped by "
+          "net.core.wmem_max); 0 = the kernel's default");
 ABSL_FLAG(bool, json, false, "list, compute: print JSON");
 ABSL_FLAG(std::string, values, "", "compute: input values, e.g. 1,2,3");
 ABSL_FLAG(std::string, values_file, "",
@@ -61,6 +64,7 @@ int main(int argc, char** argv) {
   args.operands.assign(positional.begin() + 2, positional.end());
   args.target = absl::GetFlag(FLAGS_target);
   args.timeout = absl::GetFlag(FLAGS_timeout);
+  args.unix_send_buffer = absl::GetFlag(FLAGS_unix_send_buffer);
   args.tls = activation::client::TlsFlags();
   args.json = absl::GetFlag(FLAGS_json);
   args.values = absl::GetFlag(FLAGS_values);

@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
+#include "client/unix_socket_buffer.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
@@ -217,7 +218,12 @@ absl::StatusOr<std::unique_ptr<ActivationClient>> ActivationClient::Create(
         absl::StrCat("timeout=", absl::FormatDuration(options.timeout),
                      " must be > 0"));
   }
+  if (absl::Status buffer = ValidateUnixSendBuffer(options.unix_send_buffer);
+      !buffer.ok()) {
+    return buffer;
+  }
   grpc::ChannelArguments args;
+  AddUnixSendBuffer(options.unix_send_buffer, &args);
   args.SetServiceConfigJSON(ServiceConfigJson(options.max_attempts));
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, options.max_attempts > 1 ? 1 : 0);
   args.SetMaxReceiveMessageSize(options.max_message_bytes);

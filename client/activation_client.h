@@ -79,6 +79,14 @@ struct ClientOptions {
   // compression, the client-side message size checks) to spend less CPU per
   // call; deadlines are still enforced. For load generators.
   bool minimal_stack = false;
+  // SO_SNDBUF of the channel's Unix-socket connections (unix: targets), in
+  // bytes, in [0, 64 MiB]; 0 keeps the kernel's default (net.core.wmem_default,
+  // 208 KiB on Debian). Over a Unix socket the sender's buffer alone bounds
+  // the bytes in flight, so the default moves a 4 MiB request in ~70 KiB
+  // pieces, a wake-up each on both sides; 1 MiB (the server's default too)
+  // cuts that cost (client/unix_socket_buffer.h). The kernel caps it at
+  // net.core.wmem_max. TCP connections are left to the kernel's autotuning.
+  int unix_send_buffer = 1 << 20;
 };
 
 // Per-call settings.

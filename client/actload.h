@@ -108,7 +108,7 @@ struct LoadConfig {
   // still measured from the intended time, so the wait shows).
   int max_in_flight = 20000;
   TlsOptions tls;
-  // Engine h2, unix: targets: SO_SNDBUF of each connection's socket, bytes
+  // unix: targets (both engines): SO_SNDBUF of each connection's socket, bytes
   // (capped by the kernel at net.core.wmem_max); 0: the kernel's default
   // (208 KiB), which sends a 4 MiB request in ~70 KiB pieces, a server
   // wake-up each. 256 KiB to 1 MiB on both ends took 10-20 % less CPU per

@@ -65,7 +65,8 @@ ABSL_FLAG(bool, verify, false,
 ABSL_FLAG(double, input_range, 8, "Inputs uniform in [-R, R]");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of the inputs");
 ABSL_FLAG(int, unix_send_buffer, 1 << 20,
-          "Engine h2, unix: targets: SO_SNDBUF of each connection in bytes "
+          "unix: targets (engines h2 and grpc): SO_SNDBUF of each connection "
+          "in bytes "
           "(capped by net.core.wmem_max); 0 = the kernel's default");
 ABSL_FLAG(int, max_in_flight, 20000, "Open loop: cap on requests in flight");
 ABSL_FLAG(std::vector<std::string>, output, {"text"},

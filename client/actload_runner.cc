@@ -671,7 +671,8 @@ absl::StatusOr<LoadResult> RunLoad(const LoadConfig& config,
                           .max_attempts = 1,  // a load test counts failures
                           .tls = config.tls,
                           .own_connections = true,
-                          .minimal_stack = true};
+                          .minimal_stack = true,
+                          .unix_send_buffer = config.unix_send_buffer};
     absl::StatusOr<std::unique_ptr<ActivationClient>> client =
         ActivationClient::Create(options);
     if (!client.ok()) return client.status();

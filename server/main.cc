@@ -13,8 +13,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/marshalling.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
@@ -72,6 +75,10 @@ ABSL_FLAG(ByteSizeFlag, unix_send_buffer, ByteSizeFlag{1 << 20},
           "SO_SNDBUF of the --unix_socket listener's connections, e.g. 4MiB "
           "(capped by net.core.wmem_max); 0 keeps the kernel's default "
           "(net.core.wmem_default). TCP keeps its autotuning");
+ABSL_FLAG(std::vector<std::string>, grpc_arg, {},
+          "Integer gRPC channel arguments set over the server's own, "
+          "NAME=VALUE,... (e.g. grpc.http2.lookahead_bytes=4194304): for "
+          "experiments with gRPC's transport");
 ABSL_FLAG(ByteSizeFlag, memory_budget, ByteSizeFlag{},
           "Bytes of requests and responses held at once, e.g. 768MiB; a call "
           "that does not fit is refused at once with RESOURCE_EXHAUSTED. 0: "
@@ -201,6 +208,15 @@ int main(int argc, char** argv) {
   // Past INT_MAX it is out of range anyway: Start refuses it by name.
   options.unix_send_buffer = static_cast<int>(
       std::min<std::size_t>(unix_send_buffer, INT_MAX));
+  for (const std::string& arg : absl::GetFlag(FLAGS_grpc_arg)) {
+    absl::StatusOr<std::pair<std::string, int>> parsed =
+        actserver::ParseGrpcIntArg(arg);
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "actserver: %s\n", parsed.status().ToString().c_str());
+      return 2;
+    }
+    options.grpc_int_args.push_back(*std::move(parsed));
+  }
   options.memory_budget = absl::GetFlag(FLAGS_memory_budget).bytes;
   options.max_queued_elements = absl::GetFlag(FLAGS_max_queued_elements);
   options.idle_release_after = absl::GetFlag(FLAGS_idle_release_after);

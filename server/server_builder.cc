@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "server/metrics/metrics_exporter.h"
 #include "server/metrics/request_labels.h"
@@ -71,6 +72,21 @@ absl::Status CheckUnixSocketPath(const std::string& path) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::pair<std::string, int>> ParseGrpcIntArg(
+    std::string_view text_arg) {
+  const absl::string_view text(text_arg.data(), text_arg.size());
+  const std::size_t eq = text.find('=');
+  int value = 0;
+  if (eq == absl::string_view::npos || !absl::StartsWith(text, "grpc.") ||
+      !absl::SimpleAtoi(text.substr(eq + 1), &value)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "grpc_arg: '", text,
+        "' is not NAME=INTEGER with a gRPC argument name "
+        "(e.g. grpc.http2.lookahead_bytes=4194304)"));
+  }
+  return std::make_pair(std::string(text.substr(0, eq)), value);
+}
 
 std::string JoinHostPort(const std::string& host, int port) {
   if (absl::StrContains(host, ':') && !absl::StartsWith(host, "[")) {
@@ -182,6 +198,13 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
       !buffer.ok()) {
     return buffer;
   }
+  for (const auto& [name, value] : options.grpc_int_args) {
+    if (absl::Status arg = ParseGrpcIntArg(absl::StrCat(name, "=", value))
+                               .status();
+        !arg.ok()) {
+      return arg;
+    }
+  }
   if (absl::Status unix_path = CheckUnixSocketPath(options.unix_socket);
       !unix_path.ok()) {
     return unix_path;
@@ -236,6 +259,9 @@ absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(
   grpc::ResourceQuota quota("actserver");
   quota.Resize(TransportQuota(limits, options));
   builder.SetResourceQuota(quota);
+  for (const auto& [name, value] : options.grpc_int_args) {
+    builder.AddChannelArgument(name, value);
+  }
   builder.RegisterService(&server->service_);
   server->server_ = builder.BuildAndStart();
   if (server->server_ != nullptr && !options.unix_socket.empty() &&

@@ -11,6 +11,9 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/base/call_once.h"
 #include "absl/status/statusor.h"
@@ -72,6 +75,12 @@ struct ServerOptions {
   // holds up to twice it per connection, outside memory_budget. 0: the
   // kernel's default. TCP is not affected.
   int unix_send_buffer = 1 << 20;
+  // Integer gRPC channel arguments set last, over the server's own choices:
+  // ("grpc.http2.lookahead_bytes", 4194304) etc. (gRPC's GRPC_ARG_* names).
+  // For experiments with gRPC's transport (docs/benchmarks.md, "Session 22:
+  // gRPC transport arguments for large messages"); a name gRPC does not know
+  // is ignored by gRPC. Each name must start with "grpc.".
+  std::vector<std::pair<std::string, int>> grpc_int_args;
   // Bytes of requests and responses the server holds at once; a call that
   // does not fit is refused with RESOURCE_EXHAUSTED. 0: half the container's
   // memory limit, or of the machine's memory (system_memory.h). gRPC's
@@ -207,6 +216,12 @@ class ActivationServer {
 
 // "host:port", bracketing an IPv6 literal ("[::1]:50051").
 std::string JoinHostPort(const std::string& host, int port);
+
+// "grpc.http2.lookahead_bytes=4194304" -> {"grpc.http2.lookahead_bytes",
+// 4194304}, for ServerOptions::grpc_int_args. INVALID_ARGUMENT (naming
+// --grpc_arg) unless it is NAME=INT with NAME starting "grpc.".
+absl::StatusOr<std::pair<std::string, int>> ParseGrpcIntArg(
+    std::string_view text);
 
 }  // namespace actserver
 

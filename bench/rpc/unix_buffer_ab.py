@@ -35,6 +35,8 @@ p.add_argument("--rounds", type=int, default=5)
 p.add_argument("--duration", type=float, default=2)
 p.add_argument("--build", type=pathlib.Path, default=HERE.parents[1] / "build" / "test")
 p.add_argument("--actload", help="default: --build's client/actload")
+p.add_argument("--actload_flags", default="",
+               help="extra actload flags, space-separated (e.g. --engine=grpc)")
 p.add_argument("--json")
 a = p.parse_args()
 if a.actload is None: a.actload = str(a.build / "client" / "actload")
@@ -101,6 +103,7 @@ try:
                 argv = bench_loads.actload_argv(a.actload, target, a.size, a.streams,
                         duration_s=a.duration, warmup_s=0.3)
                 argv.append(f"--unix_send_buffer={sndbuf}")
+                argv += a.actload_flags.split()
                 rc, rep, err = bench_loads.run_actload(argv, 60)
                 ok = rc == 0 and rep and rep["errors"] == 0
                 calls = rep["ok"] if rep else 0

@@ -1,6 +1,8 @@
 // The client library, actctl and actload against a real server started in
 // this process on a kernel-chosen port (and the actctl/actload binaries
 // against it). Every call carries a deadline.
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <cmath>
@@ -13,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "activations/catalog.h"
 #include "client/activation_client.h"
@@ -196,6 +199,103 @@ TEST_F(ClientIntegrationTest, RoundRobinListSurvivesADeadReplica) {
   for (int i = 0; i < 20; ++i) {
     auto r = (*client)->Compute<float>({.function = "relu"}, x);
     ASSERT_TRUE(r.ok()) << "call " << i << ": " << r.status();
+  }
+}
+
+// SO_SNDBUF of this process's connected sockets whose peer (getpeername) is
+// the Unix socket `path`: a client's end of its connections to a server
+// listening there (the server's own end has the path as its *own* name).
+std::vector<int> ClientSendBuffers(const std::string& path) {
+  std::vector<int> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    int fd = -1;
+    if (!absl::SimpleAtoi(entry.path().filename().string(), &fd)) continue;
+    sockaddr_un peer{};
+    socklen_t length = sizeof(peer);
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0 ||
+        peer.sun_family != AF_UNIX || path != peer.sun_path) {
+      continue;  // not a socket, not connected, or connected elsewhere
+    }
+    int value = 0;
+    socklen_t size = sizeof(value);
+    if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &value, &size) == 0) {
+      found.push_back(value);
+    }
+  }
+  return found;
+}
+
+int ReadSysctl(const char* file) {
+  std::ifstream in(file);
+  int value = 0;
+  in >> value;
+  return value;
+}
+
+TEST(ClientUnixSocketTest, TheClientSetsItsConnectionsSendBuffer) {
+  const std::string path = TempPath("sndbuf.sock");
+  const int wmem_default = ReadSysctl("/proc/sys/net/core/wmem_default");
+  const int wmem_max = ReadSysctl("/proc/sys/net/core/wmem_max");
+  ASSERT_GT(wmem_default, 0);
+  ASSERT_GT(wmem_max, 0);
+  // The server keeps the kernel's default on its end, so only the client's
+  // option can change what the client's socket reports.
+  auto server = actserver::ActivationServer::Start(
+      {.address = "127.0.0.1", .port = 0, .threads = 2,
+       .unix_socket = path, .unix_send_buffer = 0});
+  ASSERT_TRUE(server.ok()) << server.status();
+  // The kernel caps at wmem_max and reports twice what it accepted; 120 KiB
+  // is below any default, so it differs from what the socket would have had.
+  const int small = 120 * 1024;
+  struct Case {
+    int option;
+    int expected;
+  };
+  for (const Case& c :
+       {Case{small, 2 * small},
+        Case{ClientOptions{}.unix_send_buffer,
+             2 * std::min(ClientOptions{}.unix_send_buffer, wmem_max)},
+        Case{0, wmem_default}}) {
+    SCOPED_TRACE(absl::StrCat("unix_send_buffer=", c.option));
+    auto client = ActivationClient::Create({.target = "unix:" + path,
+                                            .timeout = kTimeout,
+                                            .own_connections = true,
+                                            .unix_send_buffer = c.option});
+    ASSERT_TRUE(client.ok()) << client.status();
+    // 1 Mi float32 values: a 4 MiB request through the client's buffer.
+    const std::vector<float> x(std::size_t{1} << 20, 0.5f);
+    auto y = (*client)->Compute<float>({.function = "sigmoid"}, x);
+    ASSERT_TRUE(y.ok()) << y.status();
+    ASSERT_EQ(y->output.size(), x.size());
+    EXPECT_FLOAT_EQ(y->output[0], 1 / (1 + std::exp(-0.5f)));
+    EXPECT_EQ(ClientSendBuffers(path), std::vector<int>{c.expected});
+    client->reset();
+    // The connection closes with its channel; wait so the next case sees
+    // only its own.
+    for (int i = 0; i < 200 && !ClientSendBuffers(path).empty(); ++i) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    ASSERT_TRUE(ClientSendBuffers(path).empty());
+  }
+  (*server)->Shutdown(absl::Seconds(5));
+  std::remove(path.c_str());
+}
+
+TEST_F(ClientIntegrationTest, ASendBufferOutOfRangeIsRefusedByName) {
+  for (const int bad : {-1, (64 << 20) + 1}) {
+    auto client = ActivationClient::Create(
+        {.target = *target_, .unix_send_buffer = bad});
+    ASSERT_FALSE(client.ok()) << bad;
+    EXPECT_EQ(client.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(client.status().message(),
+              absl::StrCat("unix_send_buffer: ", bad,
+                           " is outside [0, 67108864] bytes"));
+    // actctl passes its --unix_send_buffer to the library (a bad option is a
+    // bad command line).
+    std::string out, err;
+    EXPECT_EQ(Actctl({.command = "health", .unix_send_buffer = bad}, &out, &err),
+              kExitUsage);
+    EXPECT_NE(err.find("unix_send_buffer"), std::string::npos) << err;
   }
 }
 

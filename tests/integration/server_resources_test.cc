@@ -495,6 +495,51 @@ TEST(UnixSocketTest, ASendBufferOutOfRangeIsRefusedByName) {
             "unix_send_buffer: -1 is outside [0, 67108864] bytes");
 }
 
+// --grpc_arg reaches gRPC, over the server's own arguments: a metadata size
+// limit is observable from a client, unlike the transport's window sizes.
+TEST(GrpcIntArgsTest, AreSetOnTheServersChannel) {
+  const v1::ComputeRequest request =
+      MakeRequest("relu", v1::MODE_FORWARD, WireType::kRawFloat32,
+                  std::vector<double>(16, 0.5));
+  for (const bool limited : {false, true}) {
+    SCOPED_TRACE(limited ? "grpc.max_metadata_size=1024" : "defaults");
+    ServerOptions options;
+    if (limited) options.grpc_int_args = {{"grpc.max_metadata_size", 1024}};
+    std::unique_ptr<ActivationServer> server = StartServer(options);
+    ASSERT_NE(server, nullptr);
+    auto stub = v1::ActivationService::NewStub(Connect(server->target()));
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    context.AddMetadata("x-padding", std::string(2048, 'p'));
+    v1::ComputeResponse response;
+    const grpc::Status status = stub->Compute(&context, request, &response);
+    EXPECT_EQ(status.ok(), !limited) << status.error_message();
+  }
+}
+
+TEST(GrpcIntArgsTest, ParsesNameEqualsInteger) {
+  absl::StatusOr<std::pair<std::string, int>> arg =
+      ParseGrpcIntArg("grpc.http2.lookahead_bytes=4194304");
+  ASSERT_TRUE(arg.ok()) << arg.status();
+  EXPECT_EQ(arg->first, "grpc.http2.lookahead_bytes");
+  EXPECT_EQ(arg->second, 4194304);
+  for (const char* bad : {"grpc.http2.bdp_probe", "grpc.x=1.5", "lookahead=1",
+                          "grpc.x=99999999999", "=1"}) {
+    EXPECT_EQ(ParseGrpcIntArg(bad).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+  ServerOptions options;
+  options.address = "127.0.0.1";
+  options.port = 0;
+  options.grpc_int_args = {{"http2.lookahead_bytes", 1}};
+  const absl::StatusOr<std::unique_ptr<ActivationServer>> server =
+      ActivationServer::Start(options);
+  ASSERT_FALSE(server.ok());
+  EXPECT_NE(server.status().message().find("grpc_arg"), std::string::npos)
+      << server.status();
+}
+
 TEST(UnixSocketTest, AnUnusablePathIsAClearError) {
   ServerOptions options;
   options.address = "127.0.0.1";

@@ -1,13 +1,13 @@
 // SetUnixSendBuffer on real sockets: Unix ones get the size, others are left
 // alone, sizes out of range are refused by name.
-#include "server/unix_socket_buffer.h"
+#include "client/unix_socket_buffer.h"
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-namespace actserver {
+namespace activation::client {
 namespace {
 
 int SendBuffer(int fd) {
@@ -65,4 +65,4 @@ TEST(UnixSocketBufferTest, RefusesSizesOutOfRangeAndNonSockets) {
 }
 
 }  // namespace
-}  // namespace actserver
+}  // namespace activation::client
