@@ -83,6 +83,9 @@ struct Hardshrink {
     V<D> outside;  // |x| > lambd <=> |x| >= outside
     Kernel(D d_in, const ParamValues& p)
         : d(d_in), outside(hn::Set(d_in, FirstAbove<hn::TFromD<D>>(p[0]))) {}
+    // Value gives x itself where x is NaN (|NaN| < outside is false): the
+    // forward needs no NaN restore (kernels.cc, ValueKeepsNaN).
+    static constexpr bool kValueKeepsNaN = true;
 
     // |x| <= lambd, where f = 0 and f' = 0.
     using State = hn::Mask<D>;

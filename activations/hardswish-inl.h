@@ -73,6 +73,9 @@ struct Hardswish {
   struct Kernel {
     D d;
     Kernel(D d_in, const ParamValues&) : d(d_in) {}
+    // Value selects x itself where x is NaN (x < 3 is false), so the forward needs
+    // no NaN restore (kernels.cc, ValueKeepsNaN).
+    static constexpr bool kValueKeepsNaN = true;
 
     using State = NoState;
     HWY_INLINE State Prepare(V<D>) const { return {}; }
@@ -98,8 +101,9 @@ struct Hardswish {
       } else {
         mid = hn::Div(hn::Mul(x, hn::Add(x, hn::Set(d, 3))), hn::Set(d, 6));
       }
-      return hn::IfThenElse(hn::Ge(x, hn::Set(d, 3)), x,
-                            hn::IfThenZeroElse(hn::Le(x, hn::Set(d, -3)), mid));
+      // x >= 3, or x NaN (x < 3 false): x.
+      return hn::IfThenElse(hn::Lt(x, hn::Set(d, 3)),
+                            hn::IfThenZeroElse(hn::Le(x, hn::Set(d, -3)), mid), x);
     }
     // (2x + 3) / 6: 2x is exact, so the sum rounds once (and is exact near
     // its zero at -1.5). Times g: g itself above 3, 0 below -3 (the driver

@@ -71,8 +71,9 @@ struct Io {
 // NaN in gives NaN out, whatever the kernel's clamps did: NaN lanes of x (and
 // of g, when there is one) are restored into o1/o2. kGrad / kOut2: whether
 // `grad` / `out2` are used (the mode decides, at compile time, so the loop
-// body tests no pointer).
-template <bool kGrad, bool kOut2, class DC, typename T, class Op>
+// body tests no pointer). kRestoreNaN = false: op already gives x itself in
+// NaN lanes of x (see ValueKeepsNaN), and the restore is skipped.
+template <bool kGrad, bool kOut2, bool kRestoreNaN = true, class DC, typename T, class Op>
 HWY_INLINE void Loop(DC dc, const T* in, const T* grad, T* out, T* out2,
                      std::size_t n, Op op) {
   const Io<DC, T> io{dc, {}};
@@ -84,9 +85,14 @@ HWY_INLINE void Loop(DC dc, const T* in, const T* grad, T* out, T* out2,
     V<DC> o1, o2 = hn::Zero(dc);
     op(x, g, &o1, &o2);
     // (NaN lanes of g are the kernel's: BackwardOf's rare path.)
-    const auto nan = hn::IsNaN(x);
-    io.Store(hn::IfThenElse(nan, x, o1), o1_p);
-    if constexpr (kOut2) io.Store(hn::IfThenElse(nan, x, o2), o2_p);
+    if constexpr (!kRestoreNaN) {
+      static_assert(!kGrad && !kOut2, "only a forward may skip the NaN restore");
+      io.Store(o1, o1_p);
+    } else {
+      const auto nan = hn::IsNaN(x);
+      io.Store(hn::IfThenElse(nan, x, o1), o1_p);
+      if constexpr (kOut2) io.Store(hn::IfThenElse(nan, x, o2), o2_p);
+    }
   };
   std::size_t i = 0;
   for (; i + N <= n; i += N) {
@@ -146,6 +152,23 @@ HWY_INLINE V<DC> BackwardOf(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
   return BackwardRare(dc, x, g, slope);
 }
 
+// A kernel whose Value(Prepare(x), x) is x itself, every bit, in NaN lanes
+// of x (a select that takes x where its compare is false, and compares are
+// false for NaN: hardshrink's |x| <= lambd, rrelu's x <= 0, hardswish's
+// x < 3) says kValueKeepsNaN = true, and its forward skips the driver's NaN
+// restore: two vector operations of a loop of six to fifteen. Only
+// where the types match (float32 through float64 lanes would not give x's
+// bits back), and only the forward: the other modes keep the restore.
+// conventions_test checks every activation's NaN bits in every mode.
+template <class K, typename T, typename TC>
+constexpr bool ValueKeepsNaN() {
+  if constexpr (requires { K::kValueKeepsNaN; }) {
+    return K::kValueKeepsNaN && std::is_same_v<T, TC>;
+  } else {
+    return false;
+  }
+}
+
 template <class K, class DC, typename T>
 HWY_INLINE void RunKernel(DC dc, const Call& call, Mode mode, const T* in, const T* grad,
                           T* out, T* out2, std::size_t n) {
@@ -154,9 +177,9 @@ HWY_INLINE void RunKernel(DC dc, const Call& call, Mode mode, const T* in, const
   const bool from_output = call.input_kind == InputKind::kOutput;
   switch (mode) {
     case Mode::kForward:
-      return Loop<false, false>(dc, in, grad, out, out2, n, [&](VC x, VC, VC* o1, VC*) HWY_ATTR {
-        *o1 = k.Value(k.Prepare(x), x);
-      });
+      return Loop<false, false, !ValueKeepsNaN<K, T, hn::TFromD<DC>>()>(
+          dc, in, grad, out, out2, n,
+          [&](VC x, VC, VC* o1, VC*) HWY_ATTR { *o1 = k.Value(k.Prepare(x), x); });
     case Mode::kForwardAndDerivative:
       return Loop<false, true>(dc, in, grad, out, out2, n, [&](VC x, VC, VC* o1, VC* o2) HWY_ATTR {
         const auto s = k.Prepare(x);

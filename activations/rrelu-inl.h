@@ -71,6 +71,8 @@ struct RreluNaive {
 #else
 #define ACTIVATIONS_RRELU_INL_H_
 #endif
+#include <cstring>
+
 #include "activations/spec.h"
 #include "activations/math-inl.h"
 #include "activations/piecewise-inl.h"
@@ -123,7 +125,14 @@ struct Rrelu {
     D d;
     V<D> slope, slope_lo;  // float64, float32 kSplit: m = slope + slope_lo
     V<D> slope_rounded;    // m rounded to T: f'(x) for x <= 0
-    V<D> tiny;             // float32 kSplit: |v| below this takes TinyTimesSlope
+    // float32 kSplit: 0 < |v| < tiny takes TinyTimesSlope; as a key on the
+    // bits, u = 2 bits(v) (the sign shifted out): u - 1 < tiny_key, unsigned,
+    // with tiny_key = 2 bits(tiny) - 1 (0 when tiny is 0: no lane). One
+    // integer compare where |v| < tiny and v != 0 took two and a mask AND;
+    // the same lanes (NaN and inf: u - 1 above every finite key).
+    using DU = hn::RebindToUnsigned<D>;
+    using TU = hn::TFromD<DU>;
+    V<DU> tiny_key;
     double mean;           // m in float64
     V<WideHalf<D>> slope_wide;  // float32 kWide: m in float64 lanes
 
@@ -152,10 +161,21 @@ struct Rrelu {
           slope_rounded(hn::Set(d_in, NearestOf<T>(static_cast<double>(Mean(p))))),
           // |v| m < 2^-100: v lo may have lost digits to underflow (its
           // error 2^-150 is then more than 2^-27 ULP of v m).
-          tiny(hn::Set(d_in, NearestOf<T>(static_cast<double>(
-                                 0x1p-100L / (Mean(p) > 0 ? Mean(p) : 1))))),
+          tiny_key(hn::Set(DU(), TinyKey(NearestOf<T>(static_cast<double>(
+                                     0x1p-100L / (Mean(p) > 0 ? Mean(p) : 1)))))),
           mean(static_cast<double>(Mean(p))),
           slope_wide(hn::Set(WideHalf<D>(), static_cast<double>(Mean(p)))) {}
+
+    static TU TinyKey(T tiny) {
+      TU bits;
+      std::memcpy(&bits, &tiny, sizeof(bits));
+      return bits == 0 ? TU(0) : static_cast<TU>(2 * bits - 1);
+    }
+    HWY_INLINE auto Tiny(V<D> v) const {
+      const DU du;
+      const V<DU> u = hn::BitCast(du, v);
+      return hn::RebindMask(d, hn::Lt(hn::Sub(hn::Add(u, u), hn::Set(du, 1)), tiny_key));
+    }
 
     // float32 v m in float64 lanes, rounded once (kWide, and kSplit's tiny
     // v); out of line for kSplit, whose loop should not hold its registers.
@@ -167,8 +187,13 @@ struct Rrelu {
       return WideTimes(d, v, hn::Set(WideHalf<D>(), m));
     }
 
-    using State = hn::Mask<D>;  // x > 0
-    HWY_INLINE State Prepare(V<D> x) const { return hn::Gt(x, hn::Zero(d)); }
+    // x <= 0 (false for NaN): the selects take x, g or 1 where it is false,
+    // so that Value gives x itself, every bit, in NaN lanes and the forward
+    // needs no NaN restore (kernels.cc, ValueKeepsNaN). The other modes give
+    // NaN there from the driver's restore, whatever Slope selected.
+    using State = hn::Mask<D>;
+    static constexpr bool kValueKeepsNaN = true;
+    HWY_INLINE State Prepare(V<D> x) const { return hn::Le(x, hn::Zero(d)); }
     // v m. float64: v (slope + slope_lo), v clamped in the correction so
     // that -inf gives -inf, and a NaN from -inf * 0 (slope 0) is the limit 0.
     HWY_INLINE V<D> TimesSlope(V<D> v) const {
@@ -176,7 +201,7 @@ struct Rrelu {
         // slope_lo > 0 here, so v lo keeps v's sign (-0 m = -0) and is -inf
         // at v = -inf (slope > 0: no NaN).
         const V<D> neg = hn::MulAdd(v, slope, hn::Mul(v, slope_lo));
-        const auto small = hn::And(hn::Lt(hn::Abs(v), tiny), hn::Ne(v, hn::Zero(d)));
+        const auto small = Tiny(v);  // 0 < |v| < tiny
         if (HWY_UNLIKELY(!hn::AllFalse(d, small))) {
           return hn::IfThenElse(small, TinyTimesSlope(d, v, mean), neg);
         }
@@ -207,21 +232,21 @@ struct Rrelu {
         return hn::IfThenZeroElse(hn::IsNaN(neg), neg);
       }
     }
-    HWY_INLINE V<D> Value(const State& pos, V<D> x) const {
-      return hn::IfThenElse(pos, x, TimesSlope(x));
+    HWY_INLINE V<D> Value(const State& neg, V<D> x) const {
+      return hn::IfThenElse(neg, TimesSlope(x), x);
     }
     // g itself for x > 0; g m below.
-    HWY_INLINE V<D> Slope(const State& pos, V<D>, Unit) const {
+    HWY_INLINE V<D> Slope(const State& neg, V<D>, Unit) const {
       if constexpr (kFloat) {
-        return hn::IfThenElse(pos, hn::Set(d, 1), slope_rounded);
+        return hn::IfThenElse(neg, slope_rounded, hn::Set(d, 1));
       } else {
-        return hn::IfThenElse(pos, hn::Set(d, 1), hn::Add(slope, slope_lo));
+        return hn::IfThenElse(neg, hn::Add(slope, slope_lo), hn::Set(d, 1));
       }
     }
-    HWY_INLINE V<D> Slope(const State& pos, V<D>, V<D> g) const {
-      return hn::IfThenElse(pos, g, TimesSlope(g));
+    HWY_INLINE V<D> Slope(const State& neg, V<D>, V<D> g) const {
+      return hn::IfThenElse(neg, TimesSlope(g), g);
     }
-    // With a slope >= 0, y > 0 exactly when x > 0.
+    // With a slope >= 0, y <= 0 exactly when x <= 0.
     template <class G>
     HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const { return Slope(Prepare(y), y, g); }
   };

@@ -93,11 +93,25 @@ struct Softshrink {
   static bool UseRareKernel(const ParamValues& p) {
     return sizeof(T) == 4 && p[0] != 0 && !(p[0] >= 0x1p-60 && p[0] <= 0x1p100);
   }
+  // A lambd that is a float32 (0.5, PyTorch's default, 0.25, 1, ...) takes
+  // FastKernel: mid = lo = 0, and x - lambd sign(x) in one float32
+  // subtraction is already rounded once from the exact difference. The
+  // split path's result there is s + e0 with s = RN(|x| - hi) and e0 its
+  // exact error, and RN(s + e0) = RN(|x| - hi) = s: the same bits (kernels22
+  // fingerprints). Two vector operations for the value instead of twelve.
+  // (float64 and the float64-lane path: Kernel's code, lambd = hi.)
+  static bool UseFastKernel(const ParamValues& p) {
+    return static_cast<double>(static_cast<float>(p[0])) == p[0];
+  }
 
-  template <class D, bool kWide>
+  enum class Variant { kSplit, kExact, kWide };
+
+  template <class D, Variant kVariant>
   struct KernelOf {
     using T = hn::TFromD<D>;
     static constexpr bool kFloat = sizeof(T) == 4 && !kFloatViaDouble;
+    static constexpr bool kWide = kVariant == Variant::kWide;
+    static constexpr bool kSplit = kVariant == Variant::kSplit;
     D d;
     V<D> outside;  // |x| > lambd <=> |x| >= outside
     V<D> hi, mid, lo;  // float64: hi = lambd; float32: lambd = hi + mid + lo
@@ -111,9 +125,9 @@ struct Softshrink {
     }
     // (l - hi is exact in float64, and so is its rest past mid: at most 29
     // and 5 bits, from l's 53.)
-    static T Mid(double l) { return kFloat && !kWide ? static_cast<T>(l - Hi(l)) : T(0); }
+    static T Mid(double l) { return kFloat && kSplit ? static_cast<T>(l - Hi(l)) : T(0); }
     static T Lo(double l) {
-      return kFloat && !kWide ? static_cast<T>((l - Hi(l)) - Mid(l)) : T(0);
+      return kFloat && kSplit ? static_cast<T>((l - Hi(l)) - Mid(l)) : T(0);
     }
     KernelOf(D d_in, const ParamValues& p)
         : d(d_in),
@@ -135,7 +149,7 @@ struct Softshrink {
         const V<D> r = DemoteHalves(d, hn::Sub(h.lo, hn::CopySign(l, h.lo)),
                                     hn::Sub(h.hi, hn::CopySign(l, h.hi)));
         return hn::IfThenZeroElse(flat, r);
-      } else if constexpr (kFloat) {
+      } else if constexpr (kFloat && kSplit) {
         const V<D> a = hn::Abs(x);
         const V<D> s = hn::Sub(a, hi);
         const V<D> e0 = hn::Sub(hn::Sub(a, s), hi);  // s + e0 = a - hi
@@ -145,6 +159,8 @@ struct Softshrink {
         // (|x| = inf: s = inf, and e0 = inf - inf; f = x.)
         return hn::IfThenZeroElse(flat, hn::IfThenElse(hn::IsInf(x), x, hn::CopySignToAbs(r, x)));
       } else {
+        // float64, and float32 with lambd = hi exactly (kExact): one
+        // rounding; inf - lambd = inf.
         return hn::IfThenZeroElse(flat, hn::Sub(x, hn::CopySign(hi, x)));
       }
     }
@@ -162,9 +178,11 @@ struct Softshrink {
     }
   };
   template <class D>
-  using Kernel = KernelOf<D, false>;
+  using Kernel = KernelOf<D, Variant::kSplit>;
   template <class D>
-  using RareKernel = KernelOf<D, true>;
+  using FastKernel = KernelOf<D, Variant::kExact>;
+  template <class D>
+  using RareKernel = KernelOf<D, Variant::kWide>;
 };
 
 }  // namespace HWY_NAMESPACE

@@ -832,6 +832,10 @@ TEST_P(AccuracyTest, FloatSplitParameters) {
       {"softshrink", {{"lambd", 3.14159e-7}}},
       {"softshrink", {{"lambd", 12345.678901234567}}},
       {"softshrink", {{"lambd", 0}}},
+      // A lambd that is a float: FastKernel, one subtraction (the x - lambd
+      // next to lambd and 2 lambd, as the split path's).
+      {"softshrink", {{"lambd", 0.75}}},
+      {"softshrink", {{"lambd", 0x1.fffffep-3}}},
   };
   for (const auto& c : cases) {
     const double p0 = c.params[0].second;

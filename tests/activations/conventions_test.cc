@@ -421,6 +421,70 @@ TEST_P(ConventionsTest, LineGradientNanOrInfinityStaysInItsLine) {
   CheckLineGradients<double>();
 }
 
+// NaN in gives NaN out with x's own bits, sign and payload, in every mode
+// and lane position (full vectors and the tail). The driver restores x in
+// NaN lanes, except in the forward of kernels whose Value selects x there
+// itself (kernels.cc, ValueKeepsNaN: hardshrink, rrelu): a Value that
+// computed with x instead (x - c, x * m) would quiet a signaling NaN, which
+// float64 shows. float32 inputs that take float64 lanes (targets without
+// FMA) are quieted by the widening, so a float32 signaling NaN may come
+// back quiet, with its payload; quiet NaNs keep every bit everywhere.
+template <typename T, typename Bits>
+void CheckNanInputKeepsItsBits() {
+  constexpr int kMantissa = std::numeric_limits<T>::digits - 1;
+  constexpr Bits kExp = ((Bits{1} << (sizeof(T) * 8 - 1 - kMantissa)) - 1) << kMantissa;
+  constexpr Bits kQuiet = Bits{1} << (kMantissa - 1);
+  constexpr Bits kSign = Bits{1} << (sizeof(T) * 8 - 1);
+  const std::vector<Bits> nans = {kExp | kQuiet, kSign | kExp | kQuiet, kExp | kQuiet | 0x2A5,
+                                  kExp | 1, kSign | kExp | 0x155, kExp | (kQuiet - 1)};
+  // NaNs among ordinary values, in every lane of a 16-lane vector and the
+  // tail (the last 5 elements).
+  std::vector<T> x;
+  std::vector<bool> is_nan;
+  for (int i = 0; i < 69; ++i) {
+    const bool nan = i % 3 == 1 || i >= 66;
+    Bits b = nans[static_cast<size_t>(i) % nans.size()];
+    T v;
+    std::memcpy(&v, &b, sizeof(T));
+    x.push_back(nan ? v : T(-3 + 0.125 * i));
+    is_nan.push_back(nan);
+  }
+  const std::vector<T> g(x.size(), T(0.75));
+  size_t checked = 0;
+  auto check = [&](const Call& call, const std::vector<T>& out, const char* which) {
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (!is_nan[i]) continue;
+      ++checked;
+      Bits in, got;
+      std::memcpy(&in, &x[i], sizeof(T));
+      std::memcpy(&got, &out[i], sizeof(T));
+      const bool quieted_float = sizeof(T) == 4 && (in & kQuiet) == 0 && got == (in | kQuiet);
+      EXPECT_TRUE(got == in || quieted_float)
+          << Label(call) << " " << which << " lane " << i << ": NaN input 0x" << std::hex << in
+          << " gave 0x" << got;
+    }
+  };
+  for (Mode mode : {Mode::kForward, Mode::kDerivative, Mode::kForwardAndDerivative,
+                    Mode::kBackward}) {
+    for (InputKind kind : {InputKind::kX, InputKind::kOutput}) {
+      for (const Call& call : CallsOf(mode, kind)) {
+        std::vector<T> d;
+        const std::vector<T> out = Run<T>(call, x, mode == Mode::kBackward ? &g : nullptr,
+                                          mode == Mode::kForwardAndDerivative ? &d : nullptr);
+        check(call, out, "output");
+        if (mode == Mode::kForwardAndDerivative) check(call, d, "derivative");
+      }
+    }
+  }
+  // Every elementwise entry in four modes (and from y), 27 NaN lanes each.
+  EXPECT_GT(checked, Catalog().size() * 4 * 27);
+}
+
+TEST_P(ConventionsTest, NanInputKeepsItsBitsInEveryMode) {
+  CheckNanInputKeepsItsBits<float, uint32_t>();
+  CheckNanInputKeepsItsBits<double, uint64_t>();
+}
+
 HWY_TARGET_INSTANTIATE_TEST_SUITE_P(ConventionsTest);
 
 }  // namespace
