@@ -141,19 +141,21 @@ struct Logsigmoid {
       };
       return DemoteHalves(d, f(s.x.lo, s.e_lo), f(s.x.hi, s.e_hi));
     }
-    // g sigmoid(-x) = g num / (1 + e) in float32 (MulSigmoidFromParts,
-    // shared with softplus' f'), e = exp(-|x|) = n 2^q and
+    // g sigmoid(-x) = g num / (1 + e) in float32 (MulSigmoidFromN, shared
+    // with softplus' g f'), e = exp(-|x|) = n 2^q and
     // num = 1 (x < 0) or n (x >= 0, then scaled by 2^q after the division,
     // so that g f' stays accurate where f' alone is subnormal); one
     // corrected division (VRCP14PS on AVX-512), g applied to the quotient
-    // and its correction. The exponential's remaining error (its reduced argument
-    // rounded) leaves 1.10 ULP (certify --stride=17, backward); the float64
-    // lanes (0.5 ULP) ran at 0.55 times PyTorch's log_sigmoid_backward,
-    // which reads a buffer its forward stored instead of computing exp.
+    // and its correction. n from ComputeExpNNonPositive (session 22: n by
+    // Horner, two FMA-pipe operations fewer than ComputeExpParts' pm1 + 1,
+    // its rounding carried); the reduced argument's rounding is what is
+    // left. The float64 lanes (0.5 ULP) ran at 0.55 times PyTorch's
+    // log_sigmoid_backward, which reads a buffer its forward stored instead
+    // of computing exp (bench/torch_matrix.py times exactly that call).
     template <class G>
     HWY_INLINE V<DF> Slope(const State&, V<DF> x, G g) const {
-      return MulSigmoidFromParts(d, ComputeExpPartsNonPositive(d, hn::Neg(hn::Abs(x))),
-                                 hn::Lt(x, hn::Zero(d)), g);
+      return MulSigmoidFromN(d, ComputeExpNNonPositive(d, hn::Neg(hn::Abs(x))),
+                             hn::Lt(x, hn::Zero(d)), g);
     }
     // 1 - e^y = -expm1(y) for y <= 0.
     template <class G>

@@ -1114,6 +1114,79 @@ HWY_INLINE V<D> AddConstHiLo(D /*d*/, V<D> c_hi, V<D> c_lo, V<D> y, V<D> y_floor
   return hn::Add(y, c_hi);
 }
 
+// ---------------------------------------------------------------------------
+// kernels25 (session 22): float32 e^a for a <= 0 (or NaN) as n 2^q, with n =
+// e^r evaluated for n itself: n = 1 + r p1, p1 = 1 + r (c2 + ... + c6 r^4)
+// by Horner, six FMAs, where ComputeExpParts forms pm1 = r + r^2 P(r) (P of
+// degree 5: five FMAs, a product, an FMA) and then n = 1 + pm1 (an add): two
+// operations fewer on the FMA pipes. c2..c6: minimax in relative error over
+// |r| <= ln2/2 (/tmp fit, 40-digit mpmath, iteratively reweighted least
+// squares on 4000 Chebyshev nodes), rounded to float: truncation 2^-28.0 of
+// e^r (ExpReducedPoly's degree 7 was 0.02 ULP; this is 1/16 ULP).
+// n's rounding is recovered exactly by NLo = fma(p1, r, 1 - n) (1 - n exact,
+// Sterbenz: n in [0.7, 1.42]); what is left is p1's rounding times |r| <=
+// 0.35 (0.09 ULP of n: p1 < 1 exactly where n < 1) and r's own rounding
+// (Cody-Waite, as ComputeExpParts), where ComputeExpParts leaves pm1's
+// rounding (up to 0.25 ULP of n) uncarried. For MulSigmoidFromN (below):
+// FMA targets only (NLo needs a fused multiply-add).
+template <class D>
+struct ExpN {
+  ExpParts<D> parts;  // q (and s1, s2 without VSCALEF); pm1, pm1_lo unused
+  V<D> n, p1, r;
+  // e^r - n, rounded once.
+  HWY_INLINE V<D> NLo(D d) const { return hn::MulAdd(p1, r, hn::Sub(hn::Set(d, 1), n)); }
+};
+template <class D>
+HWY_INLINE ExpN<D> ComputeExpNNonPositive(D d, V<D> a) {
+  static_assert(sizeof(hn::TFromD<D>) == 4, "float32 only (the coefficients)");
+  using Tr = FloatTraits<float>;
+  const float kMin = kHaveScalef ? Tr::kExpMinScalef : Tr::kExpMin;
+  const V<D> xc = hn::Max(hn::Set(d, kMin), a);  // keeps a NaN a
+  const V<D> q = hn::Round(hn::Mul(xc, hn::Set(d, 1.4426950408889634f)));
+  const V<D> r1 = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Hi), xc);
+  ExpN<D> e;
+  e.r = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Lo), r1);
+  V<D> p = hn::Set(d, 0.001381453825160861f);
+  p = hn::MulAdd(p, e.r, hn::Set(d, 0.00836874544620514f));
+  p = hn::MulAdd(p, e.r, hn::Set(d, 0.04166838899254799f));
+  p = hn::MulAdd(p, e.r, hn::Set(d, 0.1666652113199234f));
+  p = hn::MulAdd(p, e.r, hn::Set(d, 0.4999999403953552f));
+  const V<D> one = hn::Set(d, 1);
+  e.p1 = hn::MulAdd(p, e.r, one);
+  e.n = hn::MulAdd(e.p1, e.r, one);
+  e.parts.pm1 = hn::Sub(e.n, one);
+  e.parts.pm1_lo = hn::Zero(d);
+  e.parts.q = q;
+  if constexpr (!kHaveScalef) {
+    const V<D> q1 = hn::Floor(hn::Mul(q, hn::Set(d, 0.5f)));
+    e.parts.s1 = Pow2(d, q1);
+    e.parts.s2 = hn::IfThenZeroElse(hn::Lt(a, hn::Set(d, kMin)), Pow2(d, hn::Sub(q, q1)));
+  }
+  return e;
+}
+
+// MulSigmoidFromParts (above, the same steps and error analysis) on ExpN:
+// g sigmoid(z) for e = ComputeExpNNonPositive(-|z|), one_num = lanes where z
+// > 0 (either way at z = 0). Float32 on FMA targets.
+template <class D, class G>
+HWY_INLINE V<D> MulSigmoidFromN(D d, const ExpN<D>& p, hn::Mask<D> one_num, G g) {
+  const V<D> one = hn::Set(d, 1);
+  const V<D> e = p.parts.Scale(p.n);
+  const V<D> half = hn::Set(d, 0.5f);
+  const V<D> r = hn::Max(Reciprocal(d, hn::Add(one, e)), half);
+  const V<D> num = hn::IfThenElse(one_num, one, p.n);
+  const V<D> t0 = hn::Mul(num, r);
+  V<D> res = hn::NegMulAdd(t0, e, hn::Sub(num, t0));
+  res = hn::MulAdd(hn::IfThenZeroElse(one_num, p.NLo(d)), r, res);
+  V<D> t;
+  if constexpr (kIsUnit<G>) {
+    t = hn::MulAdd(res, r, t0);
+  } else {
+    t = hn::MulAdd(g, t0, hn::Mul(g, hn::Mul(res, r)));
+  }
+  return ScaleWhereMasked(p.parts, hn::Not(one_num), t);
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace activations
 HWY_AFTER_NAMESPACE();

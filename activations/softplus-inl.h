@@ -277,8 +277,21 @@ struct Softplus {
     HWY_INLINE V<D> Slope(const State& s, V<D>, Unit) const {
       return hn::IfThenElse(s.linear, hn::Set(d, 1), SigmoidTimes(s, Unit{}));
     }
+    // g f' at beta = 1 in float32 (FMA targets) from its own exponential
+    // (ComputeExpNNonPositive, MulSigmoidFromN: two FMA-pipe operations
+    // fewer, n's rounding carried): the backward uses nothing else of the
+    // state, so the state's exponential is not computed there. f' alone
+    // (derivative, forward_and_derivative, whose f shares the state's
+    // exponential) keeps MulSigmoidFromParts on the state's parts.
     HWY_INLINE V<D> Slope(const State& s, V<D>, V<D> g) const {
-      return hn::IfThenElse(s.linear, g, SigmoidTimes(s, g));
+      if constexpr (kUnitBeta && sizeof(T) == 4) {
+        return hn::IfThenElse(
+            s.linear, g,
+            MulSigmoidFromN(d, ComputeExpNNonPositive(d, hn::Neg(hn::Abs(s.z))),
+                            hn::Not(s.s.negative), g));
+      } else {
+        return hn::IfThenElse(s.linear, g, SigmoidTimes(s, g));
+      }
     }
   };
   template <class D>
