@@ -89,19 +89,20 @@ struct Selu {
   template <class D>
   struct Generic {
     using T = hn::TFromD<D>;
-    // c = hi + lo with hi = c rounded to T: c * v = hi * v + lo * v, where
-    // the second product is a correction far below the first's rounding.
-    static constexpr T Hi(long double c) { return static_cast<T>(c); }
-    static constexpr T Lo(long double c) { return static_cast<T>(c - Hi(c)); }
+    // c = hi + lo with hi = c rounded to T (SplitNearest): c * v = hi * v +
+    // lo * v, where the second product is a correction far below the first's
+    // rounding.
+    static constexpr SplitConstant<T> kScale = SplitNearest<T>(kSeluScale);
+    static constexpr SplitConstant<T> kScaleAlpha = SplitNearest<T>(kSeluScale * kSeluAlpha);
 
     D d;
     V<D> scale_hi, scale_lo, sa_hi, sa_lo;
     Generic(D d_in, const ParamValues&)
         : d(d_in),
-          scale_hi(hn::Set(d_in, Hi(kSeluScale))),
-          scale_lo(hn::Set(d_in, Lo(kSeluScale))),
-          sa_hi(hn::Set(d_in, Hi(kSeluScale * kSeluAlpha))),
-          sa_lo(hn::Set(d_in, Lo(kSeluScale * kSeluAlpha))) {}
+          scale_hi(hn::Set(d_in, kScale.hi)),
+          scale_lo(hn::Set(d_in, kScale.lo)),
+          sa_hi(hn::Set(d_in, kScaleAlpha.hi)),
+          sa_lo(hn::Set(d_in, kScaleAlpha.lo)) {}
 
     // The correction takes v clamped to a finite value, so that v = +inf
     // gives inf + finite = inf rather than inf - inf.
@@ -152,16 +153,16 @@ struct Selu {
   // where it cancels).
   template <class DF>
   struct FloatKernel {
-    static constexpr float Hi(long double c) { return Generic<DF>::Hi(c); }
-    static constexpr float Lo(long double c) { return Generic<DF>::Lo(c); }
+    static constexpr SplitConstant<float> kScale = SplitNearest<float>(kSeluScale);
+    static constexpr SplitConstant<float> kScaleAlpha = SplitNearest<float>(kSeluScale * kSeluAlpha);
     DF d;
     V<DF> scale_hi, scale_lo, sa_hi, sa_lo;
     FloatKernel(DF d_in, const ParamValues&)
         : d(d_in),
-          scale_hi(hn::Set(d_in, Hi(kSeluScale))),
-          scale_lo(hn::Set(d_in, Lo(kSeluScale))),
-          sa_hi(hn::Set(d_in, Hi(kSeluScale * kSeluAlpha))),
-          sa_lo(hn::Set(d_in, Lo(kSeluScale * kSeluAlpha))) {}
+          scale_hi(hn::Set(d_in, kScale.hi)),
+          scale_lo(hn::Set(d_in, kScale.lo)),
+          sa_hi(hn::Set(d_in, kScaleAlpha.hi)),
+          sa_lo(hn::Set(d_in, kScaleAlpha.lo)) {}
 
     struct State {
       hn::Mask<DF> pos;
