@@ -416,6 +416,42 @@ void CheckLineGradients() {
   }
 }
 
+// float64 hardsigmoid's g f' is g / 6 (session 22: without VDIVPD on FMA
+// targets, q0 = g (1/6) corrected by its exact residual): correctly rounded,
+// the same bits as the division, wherever g / 6 is normal, and within an
+// ULP below; g = -0 gives -0 (q0 - r/6, not q0 + r/6, keeps the sign).
+void CheckHardsigmoidBackwardDividesBySix() {
+  auto call = MakeCall("hardsigmoid", {}, Mode::kBackward);
+  ASSERT_TRUE(call.ok()) << call.status();
+  std::vector<double> g = {0.0, -0.0, 1.0, -1.0, 3.0, 6.0, 0x1p-1019, 0x1p-1020, -0x1p-1021,
+                           0x1p-1074, 0x1p500, -0x1.fffffffffffffp511};
+  std::uint64_t state = 0x9E3779B97F4A7C15ull;
+  while (g.size() < 4096) {  // random significands, exponents -1030 .. 500
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    const double m = 1.0 + static_cast<double>(state >> 12) * 0x1p-52;
+    const int e = static_cast<int>(state % 1531) - 1030;
+    g.push_back(std::ldexp((state & 1) ? -m : m, e));
+  }
+  const std::vector<double> x(g.size(), 0.25);
+  const std::vector<double> out = Run(*call, x, &g);
+  int failures = 0;
+  for (size_t i = 0; i < g.size() && failures < 5; ++i) {
+    const double want = g[i] / 6;
+    bool ok = SameBits(out[i], want);
+    if (!ok && std::fabs(want) < std::numeric_limits<double>::min()) {
+      ok = std::fabs(out[i] - want) <= std::numeric_limits<double>::denorm_min();
+    }
+    if (!ok) ++failures;
+    EXPECT_TRUE(ok) << "g=" << g[i] << " got " << out[i] << " want " << want;
+  }
+}
+
+TEST_P(ConventionsTest, HardsigmoidFloat64BackwardIsGOverSix) {
+  CheckHardsigmoidBackwardDividesBySix();
+}
+
 TEST_P(ConventionsTest, LineGradientNanOrInfinityStaysInItsLine) {
   CheckLineGradients<float>();
   CheckLineGradients<double>();
