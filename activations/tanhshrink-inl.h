@@ -165,11 +165,7 @@ struct Tanhshrink {
     using DW = WideHalf<DF>;
     using GW = Generic<DW>;
     static constexpr double kSeriesEnd = 0.4;
-    static constexpr double kSeries[] = {
-        GW::kSeries[0], GW::kSeries[1], GW::kSeries[2], GW::kSeries[3],
-        GW::kSeries[4], GW::kSeries[5], GW::kSeries[6], GW::kSeries[7],
-        GW::kSeries[8], GW::kSeries[9], GW::kSeries[10],
-    };
+    static constexpr size_t kSeriesTerms = 11;  // c_0 .. c_10 of Generic's
     DF d;
     DW dw;
     GW wide;  // f' and g f'
@@ -185,7 +181,11 @@ struct Tanhshrink {
     HWY_INLINE Half PrepareHalf(V<DW> x) const {
       const V<DW> a = hn::Abs(x);
       const V<DW> u = hn::Mul(a, a);
-      const V<DW> series = hn::Mul(a, hn::Mul(u, Horner(dw, u, kSeries)));
+      // (Horner's rule on the first terms of Generic's table; an array of
+      // them initialized from it is not a constant expression for clang 14.)
+      V<DW> p = hn::Set(dw, GW::kSeries[kSeriesTerms - 1]);
+      for (size_t i = kSeriesTerms - 1; i-- > 0;) p = hn::MulAdd(p, u, hn::Set(dw, GW::kSeries[i]));
+      const V<DW> series = hn::Mul(a, hn::Mul(u, p));
       const V<DW> m = ExpNonPositiveForFloatTable(dw, hn::Mul(a, hn::Set(dw, -2.0))).Expm1(dw);
       const V<DW> t = hn::Mul(hn::Neg(m), ReciprocalForFloat(dw, hn::Add(m, hn::Set(dw, 2.0))));
       return {hn::IfThenElse(hn::Lt(a, hn::Set(dw, kSeriesEnd)), series, hn::Sub(a, t)),
