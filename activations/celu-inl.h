@@ -176,16 +176,15 @@ struct Celu {
     V<DF> alpha_hi, alpha_lo, inv_hi, inv_lo;
     V<DF> linear_above;  // -alpha 2^-30: f = x above (x > 0 too)
     V<DF> y_floor;       // -2^30 alpha: AddConstHiLo's clamp
-    static float Hi(double v) { return static_cast<float>(v); }
-    static float Lo(double v) { return static_cast<float>(v - Hi(v)); }
+    // alpha and 1 / alpha as nearest pairs (SplitNearest).
     FloatKernel(DF d_in, const ParamValues& p)
         : d(d_in),
-          alpha_hi(hn::Set(d_in, Hi(p[0]))),
-          alpha_lo(hn::Set(d_in, Lo(p[0]))),
-          inv_hi(hn::Set(d_in, Hi(1 / p[0]))),
-          inv_lo(hn::Set(d_in, Lo(1 / p[0]))),
-          linear_above(hn::Set(d_in, Hi(-p[0] * 0x1p-30))),
-          y_floor(hn::Set(d_in, Hi(-p[0] * 0x1p30))) {}
+          alpha_hi(hn::Set(d_in, SplitNearest<float>(p[0]).hi)),
+          alpha_lo(hn::Set(d_in, SplitNearest<float>(p[0]).lo)),
+          inv_hi(hn::Set(d_in, SplitNearest<float>(1 / p[0]).hi)),
+          inv_lo(hn::Set(d_in, SplitNearest<float>(1 / p[0]).lo)),
+          linear_above(hn::Set(d_in, static_cast<float>(-p[0] * 0x1p-30))),
+          y_floor(hn::Set(d_in, static_cast<float>(-p[0] * 0x1p30))) {}
 
     struct State {
       hn::Mask<DF> pos;

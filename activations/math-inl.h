@@ -1187,6 +1187,21 @@ HWY_INLINE V<D> MulSigmoidFromN(D d, const ExpN<D>& p, hn::Mask<D> one_num, G g)
   return ScaleWhereMasked(p.parts, hn::Not(one_num), t);
 }
 
+// A constant c as a nearest pair hi + lo in T: hi = c rounded to T, lo = c -
+// hi (exact in long double) rounded to T, so that c v = hi v + lo v to about
+// 2^-2p of c v (selu's scale and scale alpha, celu's alpha and 1 / alpha).
+// A float64 c converts to long double exactly, so its split is the same as
+// one formed in double. c beyond T's range gives hi = inf, lo = -inf.
+template <typename T>
+struct SplitConstant {
+  T hi, lo;
+};
+template <typename T>
+constexpr SplitConstant<T> SplitNearest(long double c) {
+  const T hi = static_cast<T>(c);
+  return {hi, static_cast<T>(c - static_cast<long double>(hi))};
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace activations
 HWY_AFTER_NAMESPACE();

@@ -48,7 +48,9 @@ inline constexpr ActivationSpec kTanhshrinkSpec{
              "a Taylor series of 27 terms, so tanhshrink(1e-3) = 3.3e-10 keeps "
              "every digit where the subtraction would keep none. Above, the "
              "subtraction magnifies tanh's error by x / f(x) <= 6.5 (float64 "
-             "bound); float32 is computed in float64 and rounded once.",
+             "bound); float32 is computed in float64 and rounded once (on "
+             "AVX-512 f with float32-grade parts: the series, 11 terms, below "
+             "|x| = 0.4).",
     .reference = {&TanhshrinkReference, &TanhshrinkReferenceDerivative},
 };
 // The textbook formula, one element at a time with <cmath>: the speed
@@ -81,14 +83,17 @@ namespace HWY_NAMESPACE {
 
 struct Tanhshrink {
   // float32 through float64: even the magnified float64 error is far
-  // below float32's rounding, so the result is rounded once (0.5 ULP).
-  static constexpr bool kFloatForwardViaDouble = true;
-  static constexpr bool kFloatDerivativeViaDouble = true;
+  // below float32's rounding, so the result is rounded once (0.5 ULP). On
+  // AVX-512 every mode in float64 lanes inside the float32 loop (WideKernel
+  // below: f to float32's needs, f' Generic's own); elsewhere through the
+  // driver's float64 path (Generic).
+  static constexpr bool kFloatForwardViaDouble = !kWideLanes512;
+  static constexpr bool kFloatDerivativeViaDouble = !kWideLanes512;
 
   template <class D>
-  struct Kernel {
+  struct Generic {
     D d;
-    Kernel(D d_in, const ParamValues&) : d(d_in) {}
+    Generic(D d_in, const ParamValues&) : d(d_in) {}
 
     // Below this |x| the series; (2 * 0.75 / pi)^2 = 0.23 per term, so 27
     // terms leave 2^-56 of the sum (exact rationals rounded to double, from
@@ -138,6 +143,75 @@ struct Tanhshrink {
       return hn::Mul(Times(d, g, s.t), s.t);
     }
   };
+
+  // float32 on AVX-512 (session 22, kernels26) in float64 lanes (math-inl.h's
+  // Halves), each result rounded once to float32. f with float32-grade
+  // parts instead of Generic's full float64 ones, on a = |x| (f is odd; the
+  // sign is copied back last, -0 stays -0 as in Generic):
+  // - a < 0.4: f = a u P(u), u = a^2, Generic's series to c_10: the first
+  //   term left out is 3 c_11 0.4^22 = 2^-42.4 of the sum.
+  // - a >= 0.4: f = a - t, t = tanh a = -m / (2 + m), m = e^(-2a) - 1 from
+  //   ExpNonPositiveForFloatTable (its Taylor remainder 1.5e-13 absolute is
+  //   2^-41.8 of |m| >= 0.55 here), 1 / (2 + m) from VRCP14PD and two Newton
+  //   steps (2^-52): t within 2^-41.3, magnified in a - t by t / f <= 19
+  //   (at a = 0.4): 2^-37, against the 2^-34 of float32's half ULP that a
+  //   0.501 ULP bound leaves.
+  // Generic ran its series to 0.75 with 27 terms and the full float64
+  // exponential and division: about twice the work per vector. f' and g f'
+  // are Generic's float64 path itself on each half (the same operations and
+  // bits as the driver's float64 detour before, in one pass with f).
+  template <class DF>
+  struct WideKernel {
+    using DW = WideHalf<DF>;
+    using GW = Generic<DW>;
+    static constexpr double kSeriesEnd = 0.4;
+    static constexpr size_t kSeriesTerms = 11;  // c_0 .. c_10 of Generic's
+    DF d;
+    DW dw;
+    GW wide;  // f' and g f'
+    WideKernel(DF d_in, const ParamValues& p) : d(d_in), wide(DW(), p) {}
+
+    struct Half {
+      V<DW> f;                   // f(|x|)
+      typename GW::State slope;  // Generic's tanh x, for f'
+    };
+    struct State {
+      Half lo, hi;
+    };
+    HWY_INLINE Half PrepareHalf(V<DW> x) const {
+      const V<DW> a = hn::Abs(x);
+      const V<DW> u = hn::Mul(a, a);
+      // (Horner's rule on the first terms of Generic's table; an array of
+      // them initialized from it is not a constant expression for clang 14.)
+      V<DW> p = hn::Set(dw, GW::kSeries[kSeriesTerms - 1]);
+      for (size_t i = kSeriesTerms - 1; i-- > 0;) p = hn::MulAdd(p, u, hn::Set(dw, GW::kSeries[i]));
+      const V<DW> series = hn::Mul(a, hn::Mul(u, p));
+      const V<DW> m = ExpNonPositiveForFloatTable(dw, hn::Mul(a, hn::Set(dw, -2.0))).Expm1(dw);
+      const V<DW> t = hn::Mul(hn::Neg(m), ReciprocalForFloat(dw, hn::Add(m, hn::Set(dw, 2.0))));
+      return {hn::IfThenElse(hn::Lt(a, hn::Set(dw, kSeriesEnd)), series, hn::Sub(a, t)),
+              wide.Prepare(x)};
+    }
+    HWY_INLINE State Prepare(V<DF> x) const {
+      const Halves<DF> h = PromoteHalves(d, x);
+      return {PrepareHalf(h.lo), PrepareHalf(h.hi)};
+    }
+    HWY_INLINE V<DF> Value(const State& s, V<DF> x) const {
+      return hn::CopySign(DemoteHalves(d, s.lo.f, s.hi.f), x);
+    }
+    // Generic's g t^2 on each half, rounded once; float64 has the range for
+    // any float32 g.
+    HWY_INLINE V<DF> Slope(const State& s, V<DF>, Unit u) const {
+      return DemoteHalves(d, wide.Slope(s.lo.slope, hn::Zero(dw), u),
+                          wide.Slope(s.hi.slope, hn::Zero(dw), u));
+    }
+    HWY_INLINE V<DF> Slope(const State& s, V<DF>, V<DF> g) const {
+      const Halves<DF> gh = PromoteHalves(d, g);
+      return DemoteHalves(d, wide.Slope(s.lo.slope, hn::Zero(dw), gh.lo),
+                          wide.Slope(s.hi.slope, hn::Zero(dw), gh.hi));
+    }
+  };
+  template <class D>
+  using Kernel = KernelInWideLanes512<D, WideKernel, Generic>;
 };
 
 }  // namespace HWY_NAMESPACE

@@ -416,6 +416,87 @@ void CheckLineGradients() {
   }
 }
 
+// float32 tanhshrink on AVX-512 (session 22) switches from its series to x -
+// tanh x at |x| = 0.4, where the subtraction magnifies tanh's error 19
+// times: every float32 with |x| in [0.25, 1] at a stride of 61, both signs,
+// f, f' and g f' within their bounds (0.501).
+void CheckTanhshrinkAroundItsSeriesEnd() {
+  std::vector<float> x;
+  std::uint32_t lo_bits, hi_bits;
+  const float lo = 0.25f, hi = 1.0f;
+  std::memcpy(&lo_bits, &lo, 4);
+  std::memcpy(&hi_bits, &hi, 4);
+  for (std::uint32_t b = lo_bits; b <= hi_bits; b += 61) {
+    float v;
+    std::memcpy(&v, &b, 4);
+    x.push_back(v);
+    x.push_back(-v);
+  }
+  for (float v : {0.4f, std::nextafter(0.4f, 0.0f), std::nextafter(0.4f, 1.0f)}) {
+    x.push_back(v);
+    x.push_back(-v);
+  }
+  std::vector<float> g(x.size());
+  for (size_t i = 0; i < g.size(); ++i) g[i] = 0.75f + 0.5f * static_cast<float>(i % 7) / 7;
+  for (Mode mode : {Mode::kForward, Mode::kDerivative, Mode::kBackward}) {
+    auto call = MakeCall("tanhshrink", {}, mode);
+    ASSERT_TRUE(call.ok()) << call.status();
+    const bool backward = mode == Mode::kBackward;
+    const std::vector<float> out = Run(*call, x, backward ? &g : nullptr);
+    const double bound = MaxUlpError(*call, DType::kFloat32);
+    int failures = 0;
+    for (size_t i = 0; i < x.size() && failures < 5; ++i) {
+      const float gi = backward ? g[i] : 1.0f;
+      const long double want = reference::Evaluate(*call, x[i], gi).output;
+      const double err =
+          reference::ContractUlpError<float>(*call, out[i], want, x[i], gi, backward);
+      if (err > bound) ++failures;
+      EXPECT_LE(err, bound) << ModeName(mode) << " x=" << x[i] << " got " << out[i] << " want "
+                            << static_cast<double>(want);
+    }
+  }
+}
+
+TEST_P(ConventionsTest, TanhshrinkHoldsItsBoundAroundItsSeriesEnd) {
+  CheckTanhshrinkAroundItsSeriesEnd();
+}
+
+// float64 hardsigmoid's g f' is g / 6 (session 22: without VDIVPD on FMA
+// targets, q0 = g (1/6) corrected by its exact residual): correctly rounded,
+// the same bits as the division, wherever g / 6 is normal, and within an
+// ULP below; g = -0 gives -0 (q0 - r/6, not q0 + r/6, keeps the sign).
+void CheckHardsigmoidBackwardDividesBySix() {
+  auto call = MakeCall("hardsigmoid", {}, Mode::kBackward);
+  ASSERT_TRUE(call.ok()) << call.status();
+  std::vector<double> g = {0.0, -0.0, 1.0, -1.0, 3.0, 6.0, 0x1p-1019, 0x1p-1020, -0x1p-1021,
+                           0x1p-1074, 0x1p500, -0x1.fffffffffffffp511};
+  std::uint64_t state = 0x9E3779B97F4A7C15ull;
+  while (g.size() < 4096) {  // random significands, exponents -1030 .. 500
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    const double m = 1.0 + static_cast<double>(state >> 12) * 0x1p-52;
+    const int e = static_cast<int>(state % 1531) - 1030;
+    g.push_back(std::ldexp((state & 1) ? -m : m, e));
+  }
+  const std::vector<double> x(g.size(), 0.25);
+  const std::vector<double> out = Run(*call, x, &g);
+  int failures = 0;
+  for (size_t i = 0; i < g.size() && failures < 5; ++i) {
+    const double want = g[i] / 6;
+    bool ok = SameBits(out[i], want);
+    if (!ok && std::fabs(want) < std::numeric_limits<double>::min()) {
+      ok = std::fabs(out[i] - want) <= std::numeric_limits<double>::denorm_min();
+    }
+    if (!ok) ++failures;
+    EXPECT_TRUE(ok) << "g=" << g[i] << " got " << out[i] << " want " << want;
+  }
+}
+
+TEST_P(ConventionsTest, HardsigmoidFloat64BackwardIsGOverSix) {
+  CheckHardsigmoidBackwardDividesBySix();
+}
+
 TEST_P(ConventionsTest, LineGradientNanOrInfinityStaysInItsLine) {
   CheckLineGradients<float>();
   CheckLineGradients<double>();
