@@ -105,8 +105,9 @@ run_ctest() {  # DIR CTEST_ARGS...
   shift
   local exclude
   exclude="$(unrunnable_tests "$dir")|$skipped"
-  (cd "$dir" && ctest --output-on-failure --timeout 900 -j"$jobs" -L 'unit|integration' \
-     -LE 'docker|deploy' -E "$exclude" "$@") || status=$?
+  # A failing test gets one more run, alone (scripts/ctest-once-more.sh).
+  "$root/scripts/ctest-once-more.sh" "$dir" --output-on-failure --timeout 900 -j"$jobs" \
+    -L 'unit|integration' -LE 'docker|deploy' -E "$exclude" "$@" || status=$?
   echo "sanitize.sh: tests of $dir took $((SECONDS - start)) s" >&2
   return $status
 }

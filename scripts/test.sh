@@ -10,6 +10,8 @@
 #   scripts/test.sh                 everything (CI)
 #   scripts/test.sh CTEST_ARGS...   the normal build and only the tests CTEST_ARGS
 #                                   select (e.g. -R Server -L unit), no sanitizers
+# A test that fails is run once more, alone; the run fails if it fails again,
+# and every such test is named in the last lines of the output.
 # ACTSVC_SANITIZE_CI=0 skips the sanitizer and fuzz runs; ACTSVC_FUZZ_SECONDS
 # sets the fuzzing time per target (default 60); ACTSVC_SANITIZE_TSAN=0 skips
 # only the TSan step.
@@ -22,7 +24,18 @@ cmake --build build/test -j"$(nproc)"
 # The Node example's dependencies (@grpc/grpc-js, @grpc/proto-loader), pinned
 # by examples/node/package-lock.json.
 npm ci --prefix examples/node --no-audit --no-fund >/dev/null
-(cd build/test && ctest --output-on-failure --timeout 600 "$@")
+# The tests that fail are run once more, alone, and named at the end either
+# way (scripts/ctest-once-more.sh): FLAKY if they passed then, FAILED if not.
+rm -f build/test/ctest-failures.txt build/asan/ctest-failures.txt build/tsan/ctest-failures.txt
+summary() {
+  local f
+  for f in build/test/ctest-failures.txt build/asan/ctest-failures.txt build/tsan/ctest-failures.txt; do
+    [[ -s $f ]] && sed 's/^/test.sh: /' "$f" >&2
+  done
+  return 0
+}
+trap summary EXIT
+scripts/ctest-once-more.sh build/test --output-on-failure --timeout 600 "$@"
 if (($# == 0)) && [[ ${ACTSVC_SANITIZE_CI:-1} != 0 ]]; then
   scripts/sanitize.sh ci "${ACTSVC_FUZZ_SECONDS:-60}"
 fi
