@@ -76,10 +76,12 @@ struct Sigmoid {
   //                                    says derivative_from_output.
   // forward_and_derivative calls Value and Slope on one State, so its f and
   // f' are forward's and derivative's bit for bit.
+  // Generic: every type and target; Native32 (below): float32 on FMA
+  // targets.
   template <class D>
-  struct Kernel {
+  struct Generic {
     D d;
-    Kernel(D d_in, const ParamValues&) : d(d_in) {}
+    Generic(D d_in, const ParamValues&) : d(d_in) {}
 
     using State = Logistic<D>;
     HWY_INLINE State Prepare(V<D> x) const { return Logistic<D>(d, x); }
@@ -118,6 +120,67 @@ struct Sigmoid {
       }
     }
   };
+
+  // float32 on FMA targets (AVX2, AVX-512; session 22): the exponential's n
+  // by Horner (ComputeExpNNonPositive) and the quotient's residual without
+  // den_lo: new bits in every row from x (f' too: its n changed); forward
+  // 1.15x, f' 1.05x, g f' 1.06x main's (activation_benchmark A/B, AVX3, Zen
+  // 4; docs/benchmarks.md, session 22). SlopeFromOutput is Generic's.
+  template <class D>
+  struct Native32 : Generic<D> {
+    using Generic<D>::Generic;
+    using Generic<D>::d;
+    // e = exp(-|x|) = n 2^q from ComputeExpNNonPositive (session 22: n by
+    // Horner, two FMA-pipe operations fewer than ComputeExpParts' pm1 + 1),
+    // 1 + e = den + den_lo exactly (Fast2Sum, for f'), r ~ 1 / den held at
+    // >= 1/2 (1 / (1 + e) >= 1/2), whether x < 0.
+    struct State {
+      ExpN<D> p;
+      V<D> e, den, den_lo, r;
+      hn::Mask<D> negative;
+    };
+    HWY_INLINE State Prepare(V<D> x) const {
+      State s;
+      s.negative = hn::Lt(x, hn::Zero(d));
+      s.p = ComputeExpNNonPositive(d, hn::Neg(hn::Abs(x)));
+      const V<D> one = hn::Set(d, 1);
+      s.e = s.p.parts.Scale(s.p.n);
+      s.den = Fast2Sum<D>(one, s.e, &s.den_lo);
+      s.r = hn::Max(Reciprocal(d, s.den), hn::Set(d, 0.5f));
+      return s;
+    }
+    // num / (1 + e), num = 1 (x >= 0) or n (x < 0, then 2^q after the
+    // division): t0 = num r lies in [num / 2, 2 num] (r >= 1/2), so num - t0
+    // is exact (Sterbenz) and the residual num - t0 (1 + e) = (num - t0) -
+    // t0 e is one FMA, without den_lo (session 21's MulSigmoidFromParts);
+    // t0 + res r rounded once, then one masked VSCALEFPS (ScaleWhereMasked).
+    // n's rounding is not carried (MulSigmoidFromN carries it for 3
+    // operations more, 0.97x main's speed): certify --stride=257 (AVX3)
+    // 1.452 ULP, as main's kernel; bound 2.
+    HWY_INLINE V<D> Value(const State& s, V<D>) const {
+      const V<D> num = hn::IfThenElse(s.negative, s.p.n, hn::Set(d, 1));
+      const V<D> t0 = hn::Mul(num, s.r);
+      const V<D> res = hn::NegMulAdd(t0, s.e, hn::Sub(num, t0));
+      return ScaleWhereMasked(s.p.parts, s.negative, hn::MulAdd(res, s.r, t0));
+    }
+    // g e / (1 + e)^2 = g n 2^q / (den + den_lo)^2: the square formed
+    // exactly, g n exactly (TimesExact), one corrected division by r^2 ~
+    // 1 / den^2, then 2^q, so g f' stays accurate where f' alone is
+    // subnormal (Logistic::MulSigmoidDerivative's steps, on this state).
+    template <class G>
+    HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
+      V<D> sq_lo;
+      const V<D> sq = TwoProduct(d, s.den, s.den, &sq_lo);
+      sq_lo = hn::MulAdd(hn::Add(s.den, s.den), s.den_lo, sq_lo);
+      V<D> lo;
+      const V<D> hi = TimesExact(d, g, s.p.n, &lo);
+      return s.p.parts.Scale(
+          DivideCorrected<!kIsUnit<G>>(d, hi, lo, sq, sq_lo, hn::Mul(s.r, s.r)));
+    }
+  };
+
+  template <class D>
+  using Kernel = KernelInWideLanes<D, Native32, Generic>;
 };
 
 }  // namespace HWY_NAMESPACE

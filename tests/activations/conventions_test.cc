@@ -327,12 +327,14 @@ TEST_P(ConventionsTest, LogisticBackwardHoldsItsBoundAtCertifyWorstInputs) {
 }
 
 // float32 f' and g f' of the logistic family where 1 + exp(-|x|) is near 2
-// (|x| < 2^-11 and just beyond): MulSigmoidFromParts forms the residual as
-// (num - t0) - t0 e, exact only while t0 = num r stays in [num/2, 2 num]
-// (Sterbenz), so it holds r = VRCP14PS(1 + e), whose error is 2^-14, at
-// 1/2 or above: without that, num - t0 rounds where 1 + e is just below 2
-// and the error reaches an ULP more. Every float32 with |x| in
-// [2^-24, 2^-11] at a stride of 127, both signs, and 0.
+// (|x| < 2^-11 and just beyond): MulSigmoidFromParts / MulSigmoidFromN form
+// the residual as (num - t0) - t0 e, exact only while t0 = num r stays in
+// [num/2, 2 num] (Sterbenz), so they hold r = VRCP14PS(1 + e), whose error
+// is 2^-14, at 1/2 or above: without that, num - t0 rounds where 1 + e is
+// just below 2 and the error reaches an ULP more. sigmoid's float32 forward
+// forms its quotient the same way since session 22 (all three modes from x
+// checked). Every float32 with |x| in [2^-24, 2^-11] at a stride of 127,
+// both signs, and 0.
 void CheckLogisticSlopeNearZero() {
   std::vector<float> x = {0.0f, -0.0f};
   std::uint32_t lo_bits, hi_bits;
@@ -347,8 +349,8 @@ void CheckLogisticSlopeNearZero() {
   }
   std::vector<float> g(x.size());
   for (size_t i = 0; i < g.size(); ++i) g[i] = 0.75f + 0.5f * static_cast<float>(i % 7) / 7;
-  for (const char* fn : {"logsigmoid", "softplus"}) {
-    for (Mode mode : {Mode::kDerivative, Mode::kBackward}) {
+  for (const char* fn : {"logsigmoid", "softplus", "sigmoid"}) {
+    for (Mode mode : {Mode::kForward, Mode::kDerivative, Mode::kBackward}) {
       auto call = MakeCall(fn, {}, mode);
       ASSERT_TRUE(call.ok()) << call.status();
       const bool backward = mode == Mode::kBackward;
@@ -361,7 +363,7 @@ void CheckLogisticSlopeNearZero() {
         const double err =
             reference::ContractUlpError<float>(*call, out[i], want, x[i], gi, backward);
         if (err > bound) ++failures;
-        EXPECT_LE(err, bound) << fn << (backward ? " backward" : " derivative") << " x=" << x[i]
+        EXPECT_LE(err, bound) << fn << " " << ModeName(mode) << " x=" << x[i]
                               << " got " << out[i] << " want " << static_cast<double>(want);
       }
     }
