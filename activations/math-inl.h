@@ -553,6 +553,19 @@ HWY_INLINE V<D> DivideBySquare(D d, V<D> hi, V<D> lo, V<D> den, V<D> den_lo, V<D
   return DivideCorrected(d, hi, lo, p, p_lo, hn::Mul(r, r));
 }
 
+// The largest magnitude a z-sized factor (z itself, or a bracket like
+// W = 1 + e + s of a derivative) may keep where a kernel multiplies it by g
+// before the last scaling by 2^q. After WithLargeGradientScaled |g| <= 2^64
+// (float32; 2^512 float64), so g times a few times this stays finite and
+// below where a Veltkamp split overflows (targets without FMA: 2^116 /
+// 2^996). A factor is clamped to it only where |z| >= 2^40 (2^440), far
+// beyond ComputeExpParts' lower clamp (kExpMin), so the scale 2^q makes the
+// result 0 anyway; unclamped, g times the factor overflowed to inf there and
+// inf times the zero scale gave NaN (session 22: silu, swish, mish,
+// gelu_tanh backward at x = -2^600, g = 2^500).
+template <typename T>
+inline constexpr T kScaledFactorMax = sizeof(T) == 4 ? T(0x1p40f) : T(0x1p440);
+
 // The logistic function's shared pieces at z = zh + zl: e = exp(-|z|) as
 // n 2^q (so products with it can be formed before scaling), 1 + e = den +
 // den_lo exactly, r ~ 1/den, and whether z < 0. With them
@@ -698,6 +711,16 @@ struct Logistic {
     if (near != nullptr) {
       b = hn::IfThenElse(*near, w, b);
       b_lo = hn::IfThenElse(*near, w_lo, b_lo);
+    }
+    // s has z's sign, so D + s < -kScaledFactorMax only where -|z| is far
+    // below kExpMin and the result is 0: clamped there, and its lo part
+    // (s_lo, up to 2^-53 of s) zeroed, so that g n b stays finite
+    // (kScaledFactorMax; a NaN b stays NaN).
+    {
+      const V<D> k = hn::Set(d, -kScaledFactorMax<hn::TFromD<D>>);
+      const auto far = hn::Lt(b, k);
+      b = hn::IfThenElse(far, k, b);
+      b_lo = hn::IfThenZeroElse(far, b_lo);
     }
     V<D> nb_lo;
     const V<D> nb = TwoProduct(d, n, b, &nb_lo);

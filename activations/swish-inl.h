@@ -402,6 +402,9 @@ struct SwishKernel {
     const auto near = hn::Lt(hn::Abs(u), hn::Set(d, 0.5f));
     w = hn::IfThenElse(near, ws, w);
     w_lo = hn::IfThenElse(near, ws_lo, w_lo);
+    // W < -kScaledFactorMax only where z is, far below kExpMin, where the
+    // scale makes g f' 0: clamped so that g m W stays finite (math-inl.h).
+    w = hn::Max(hn::Set(d, -kScaledFactorMax<float>), w);
     // m W, with n's rounding (n_lo = 1 + pm1 - n, exact) for z < 0.
     const V<D> m = hn::IfThenElse(L.negative, L.n, one);
     const V<D> m_lo =
