@@ -693,6 +693,11 @@ struct Logistic {
   // `near` (optional): lanes where the caller supplies D + s itself as
   // w + w_lo, closer to the zero of D + s than the exponential's residual
   // error allows (a series around the zero).
+  //
+  // |s| <= kScaledFactorMax (and s_lo below an ULP of s): g times D + s,
+  // formed before the scaling, must stay finite, or inf times the zero scale
+  // gives NaN. Callers clamp (swish's Slope: s = z clamped below where the
+  // result is 0 anyway; gelu_tanh: x clamped to 1e40 in float64).
   template <bool kExtended = false, class G>
   HWY_INLINE V<D> SigmoidPlusSlope(D d, V<D> s, V<D> s_lo, G g,
                                    const hn::Mask<D>* near = nullptr, V<D> w = V<D>(),
@@ -711,16 +716,6 @@ struct Logistic {
     if (near != nullptr) {
       b = hn::IfThenElse(*near, w, b);
       b_lo = hn::IfThenElse(*near, w_lo, b_lo);
-    }
-    // s has z's sign, so D + s < -kScaledFactorMax only where -|z| is far
-    // below kExpMin and the result is 0: clamped there, and its lo part
-    // (s_lo, up to 2^-53 of s) zeroed, so that g n b stays finite
-    // (kScaledFactorMax; a NaN b stays NaN).
-    {
-      const V<D> k = hn::Set(d, -kScaledFactorMax<hn::TFromD<D>>);
-      const auto far = hn::Lt(b, k);
-      b = hn::IfThenElse(far, k, b);
-      b_lo = hn::IfThenZeroElse(far, b_lo);
     }
     V<D> nb_lo;
     const V<D> nb = TwoProduct(d, n, b, &nb_lo);

@@ -284,7 +284,13 @@ struct SwishKernel {
     } else if constexpr (sizeof(T) == 4) {
       return SlopeFloat(s, g);
     } else {
-      return s.gate.SigmoidPlusSlope(d, s.z, s.z_lo, g);
+      // z clamped below at -kScaledFactorMax (lo zeroed), far below
+      // kExpMin where g f' is 0, so that g (D + z) stays finite (Logistic's
+      // SigmoidPlusSlope; NaN at x = -2^600, g = 2^500 before).
+      const V<D> k = hn::Set(d, -kScaledFactorMax<T>);
+      const auto far = hn::Lt(s.z, k);
+      return s.gate.SigmoidPlusSlope(d, hn::IfThenElse(far, k, s.z),
+                                     hn::IfThenZeroElse(far, s.z_lo), g);
     }
   }
 
