@@ -450,16 +450,28 @@ struct Gelu {
     }
     // g f'(x). |g| > 2^64 never reaches it: the driver's backward scales
     // such g down first (WithLargeGradientScaled in kernels.cc).
+    // Beyond x = -kMaxA, +-0: a is clamped there, and g f'(-kMaxA) is not
+    // g f'(x) (x = -FLT_MAX, g = 2^64 gave -7.7e-33). Exact for |g| < 1e6
+    // (f'(-kMaxA) g underflows to 0 there, so these bits did not change)
+    // and beyond x = -17.5 (float32) / -47.5 (float64) for every finite g;
+    // in between, for a larger g, g f'(x) is not 0 but underestimated as 0
+    // (the tail's table ends at kMaxA).
     template <class G>
-    HWY_INLINE V<D> Slope(const State& s, V<D> /*x*/, G g) const {
+    HWY_INLINE V<D> Slope(const State& s, V<D> x, G g) const {
       V<D> m_lo;
+      V<D> y;
       if constexpr (sizeof(T) == 4) {
         const V<D> m = MFromTable(s, &m_lo);
-        return SlopeGeneral(s, m, m_lo, g);
+        y = SlopeGeneral(s, m, m_lo, g);
       } else {
         const V<D> m = MFromR(s, &m_lo);
-        return SlopeGeneral(s, m, m_lo, g);
+        y = SlopeGeneral(s, m, m_lo, g);
       }
+      // (Times 0: the same signed zero as where g f'(-kMaxA) underflows;
+      // a rare branch, |x| > kMaxA.)
+      const auto far = hn::Lt(x, hn::Set(d, -C::kMaxA));
+      if (HWY_UNLIKELY(!hn::AllFalse(d, far))) y = hn::IfThenElse(far, hn::Mul(y, hn::Zero(d)), y);
+      return y;
     }
 
     // m = R - a k as hi + *lo (k = 1/sqrt(2 pi)): f'(-a) = E m. It cancels
@@ -654,7 +666,10 @@ struct Gelu {
       V<DF> em = TwoProduct(d, s.e_hi, m, &em_lo);
       em_lo = hn::MulAdd(s.e_hi, m_lo, hn::MulAdd(s.e_lo, m_lo, hn::MulAdd(s.e_lo, m, em_lo)));
       TimesHiLo(d, g, &em, &em_lo);
-      const V<DF> neg_val = Scalef(d, hn::Add(em, em_lo), s.k);
+      // Beyond -kMaxA, +-0 (Generic::Slope): scaled by 2^-inf there.
+      const V<DF> k_neg = hn::IfThenElse(hn::Lt(x, hn::Set(d, -kMaxA)),
+                                         hn::Set(d, -std::numeric_limits<float>::infinity()), s.k);
+      const V<DF> neg_val = Scalef(d, hn::Add(em, em_lo), k_neg);
       // x >= 0: g (1 - E m), |E m| <= 1/2.
       V<DF> sum_lo;
       const V<DF> one = Times(d, g, hn::Set(d, 1.0f));

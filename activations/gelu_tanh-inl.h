@@ -117,8 +117,11 @@ struct GeluTanh {
     // |x| beyond which f is x or 0 and g f' is g or 0 for every finite g:
     // x^3 stays finite, and so does its Veltkamp split. float32: 20 (exp(2u)
     // = exp(-603) is 0 there), so that g x (2u)', multiplied in before the
-    // final scaling, stays finite for |g| < 1e35 (float64: 1e90).
-    static constexpr T kClamp = kF ? T(20) : T(1e90);
+    // final scaling, stays finite for |g| < 1e35. float64: 1e40, so that the
+    // slope x (2u)' (<= 2^397) stays below kScaledFactorMax and g times it
+    // finite for |g| <= 2^512 (WithLargeGradientScaled; at 1e90 the slope's
+    // lo part times g overflowed: NaN at x = -DBL_MAX, g = 2^500).
+    static constexpr T kClamp = kF ? T(20) : T(1e40);
 
     struct State {
       V<D> xc, sq, sq_lo;  // x clamped; x^2 = sq + sq_lo

@@ -553,6 +553,19 @@ HWY_INLINE V<D> DivideBySquare(D d, V<D> hi, V<D> lo, V<D> den, V<D> den_lo, V<D
   return DivideCorrected(d, hi, lo, p, p_lo, hn::Mul(r, r));
 }
 
+// The largest magnitude a z-sized factor (z itself, or a bracket like
+// W = 1 + e + s of a derivative) may keep where a kernel multiplies it by g
+// before the last scaling by 2^q. After WithLargeGradientScaled |g| <= 2^64
+// (float32; 2^512 float64), so g times a few times this stays finite and
+// below where a Veltkamp split overflows (targets without FMA: 2^116 /
+// 2^996). A factor is clamped to it only where |z| >= 2^40 (2^440), far
+// beyond ComputeExpParts' lower clamp (kExpMin), so the scale 2^q makes the
+// result 0 anyway; unclamped, g times the factor overflowed to inf there and
+// inf times the zero scale gave NaN (session 22: silu, swish, mish,
+// gelu_tanh backward at x = -2^600, g = 2^500).
+template <typename T>
+inline constexpr T kScaledFactorMax = sizeof(T) == 4 ? T(0x1p40f) : T(0x1p440);
+
 // The logistic function's shared pieces at z = zh + zl: e = exp(-|z|) as
 // n 2^q (so products with it can be formed before scaling), 1 + e = den +
 // den_lo exactly, r ~ 1/den, and whether z < 0. With them
@@ -680,6 +693,11 @@ struct Logistic {
   // `near` (optional): lanes where the caller supplies D + s itself as
   // w + w_lo, closer to the zero of D + s than the exponential's residual
   // error allows (a series around the zero).
+  //
+  // |s| <= kScaledFactorMax (and s_lo below an ULP of s): g times D + s,
+  // formed before the scaling, must stay finite, or inf times the zero scale
+  // gives NaN. Callers clamp (swish's Slope: s = z clamped below where the
+  // result is 0 anyway; gelu_tanh: x clamped to 1e40 in float64).
   template <bool kExtended = false, class G>
   HWY_INLINE V<D> SigmoidPlusSlope(D d, V<D> s, V<D> s_lo, G g,
                                    const hn::Mask<D>* near = nullptr, V<D> w = V<D>(),

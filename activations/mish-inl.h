@@ -137,7 +137,10 @@ struct Mish {
     }
     template <class G>
     HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
-      const V<D> x4 = hn::Mul(s.xc, hn::Set(d, 4));  // exact
+      // 4x, exact; x clamped below at -kScaledFactorMax (where t = 0 and
+      // f' = 0 anyway) so that g n W stays finite (math-inl.h).
+      const V<D> x4 =
+          hn::Mul(hn::Max(hn::Set(d, -kScaledFactorMax<hn::TFromD<D>>), s.xc), hn::Set(d, 4));
       // x >= 0: N Dd + 4x t^2 (1 + t).
       V<D> pa_lo;
       const V<D> pa = MulHiLo(d, s.num, s.num_lo, s.dd, s.dd_lo, &pa_lo);

@@ -284,7 +284,13 @@ struct SwishKernel {
     } else if constexpr (sizeof(T) == 4) {
       return SlopeFloat(s, g);
     } else {
-      return s.gate.SigmoidPlusSlope(d, s.z, s.z_lo, g);
+      // z clamped below at -kScaledFactorMax (lo zeroed), far below
+      // kExpMin where g f' is 0, so that g (D + z) stays finite (Logistic's
+      // SigmoidPlusSlope; NaN at x = -2^600, g = 2^500 before).
+      const V<D> k = hn::Set(d, -kScaledFactorMax<T>);
+      const auto far = hn::Lt(s.z, k);
+      return s.gate.SigmoidPlusSlope(d, hn::IfThenElse(far, k, s.z),
+                                     hn::IfThenZeroElse(far, s.z_lo), g);
     }
   }
 
@@ -402,6 +408,9 @@ struct SwishKernel {
     const auto near = hn::Lt(hn::Abs(u), hn::Set(d, 0.5f));
     w = hn::IfThenElse(near, ws, w);
     w_lo = hn::IfThenElse(near, ws_lo, w_lo);
+    // W < -kScaledFactorMax only where z is, far below kExpMin, where the
+    // scale makes g f' 0: clamped so that g m W stays finite (math-inl.h).
+    w = hn::Max(hn::Set(d, -kScaledFactorMax<float>), w);
     // m W, with n's rounding (n_lo = 1 + pm1 - n, exact) for z < 0.
     const V<D> m = hn::IfThenElse(L.negative, L.n, one);
     const V<D> m_lo =
