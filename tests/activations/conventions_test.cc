@@ -335,39 +335,52 @@ TEST_P(ConventionsTest, LogisticBackwardHoldsItsBoundAtCertifyWorstInputs) {
 // forms its quotient the same way since session 22 (all three modes from x
 // checked). Every float32 with |x| in [2^-24, 2^-11] at a stride of 127,
 // both signs, and 0.
-void CheckLogisticSlopeNearZero() {
-  std::vector<float> x = {0.0f, -0.0f};
+// Every float32 from lo to hi (positive, lo <= hi) at a stride of `stride`
+// bit patterns, each with both signs.
+std::vector<float> FloatsBetween(float lo, float hi, std::uint32_t stride) {
+  std::vector<float> x;
   std::uint32_t lo_bits, hi_bits;
-  const float lo = 0x1p-24f, hi = 0x1p-11f;
   std::memcpy(&lo_bits, &lo, 4);
   std::memcpy(&hi_bits, &hi, 4);
-  for (std::uint32_t b = lo_bits; b <= hi_bits; b += 127) {
+  for (std::uint32_t b = lo_bits; b <= hi_bits; b += stride) {
     float v;
     std::memcpy(&v, &b, 4);
     x.push_back(v);
     x.push_back(-v);
   }
+  return x;
+}
+
+// float32 `fn` at defaults in forward, derivative and backward (g in [0.75,
+// 1.25)) at the inputs x: each element within the catalogue's bound as the
+// contract counts it (at most 5 failures reported per mode).
+void CheckFloatRowsAt(const char* fn, const std::vector<float>& x) {
   std::vector<float> g(x.size());
   for (size_t i = 0; i < g.size(); ++i) g[i] = 0.75f + 0.5f * static_cast<float>(i % 7) / 7;
-  for (const char* fn : {"logsigmoid", "softplus", "sigmoid"}) {
-    for (Mode mode : {Mode::kForward, Mode::kDerivative, Mode::kBackward}) {
-      auto call = MakeCall(fn, {}, mode);
-      ASSERT_TRUE(call.ok()) << call.status();
-      const bool backward = mode == Mode::kBackward;
-      const std::vector<float> out = Run(*call, x, backward ? &g : nullptr);
-      const double bound = MaxUlpError(*call, DType::kFloat32);
-      int failures = 0;
-      for (size_t i = 0; i < x.size() && failures < 5; ++i) {
-        const float gi = backward ? g[i] : 1.0f;
-        const long double want = reference::Evaluate(*call, x[i], gi).output;
-        const double err =
-            reference::ContractUlpError<float>(*call, out[i], want, x[i], gi, backward);
-        if (err > bound) ++failures;
-        EXPECT_LE(err, bound) << fn << " " << ModeName(mode) << " x=" << x[i]
-                              << " got " << out[i] << " want " << static_cast<double>(want);
-      }
+  for (Mode mode : {Mode::kForward, Mode::kDerivative, Mode::kBackward}) {
+    auto call = MakeCall(fn, {}, mode);
+    ASSERT_TRUE(call.ok()) << call.status();
+    const bool backward = mode == Mode::kBackward;
+    const std::vector<float> out = Run(*call, x, backward ? &g : nullptr);
+    const double bound = MaxUlpError(*call, DType::kFloat32);
+    int failures = 0;
+    for (size_t i = 0; i < x.size() && failures < 5; ++i) {
+      const float gi = backward ? g[i] : 1.0f;
+      const long double want = reference::Evaluate(*call, x[i], gi).output;
+      const double err =
+          reference::ContractUlpError<float>(*call, out[i], want, x[i], gi, backward);
+      if (err > bound) ++failures;
+      EXPECT_LE(err, bound) << fn << " " << ModeName(mode) << " x=" << x[i] << " got "
+                            << out[i] << " want " << static_cast<double>(want);
     }
   }
+}
+
+void CheckLogisticSlopeNearZero() {
+  std::vector<float> x = FloatsBetween(0x1p-24f, 0x1p-11f, 127);
+  x.push_back(0.0f);
+  x.push_back(-0.0f);
+  for (const char* fn : {"logsigmoid", "softplus", "sigmoid"}) CheckFloatRowsAt(fn, x);
 }
 
 TEST_P(ConventionsTest, LogisticSlopeNearZeroHoldsItsBound) { CheckLogisticSlopeNearZero(); }
@@ -423,40 +436,12 @@ void CheckLineGradients() {
 // times: every float32 with |x| in [0.25, 1] at a stride of 61, both signs,
 // f, f' and g f' within their bounds (0.501).
 void CheckTanhshrinkAroundItsSeriesEnd() {
-  std::vector<float> x;
-  std::uint32_t lo_bits, hi_bits;
-  const float lo = 0.25f, hi = 1.0f;
-  std::memcpy(&lo_bits, &lo, 4);
-  std::memcpy(&hi_bits, &hi, 4);
-  for (std::uint32_t b = lo_bits; b <= hi_bits; b += 61) {
-    float v;
-    std::memcpy(&v, &b, 4);
-    x.push_back(v);
-    x.push_back(-v);
-  }
+  std::vector<float> x = FloatsBetween(0.25f, 1.0f, 61);
   for (float v : {0.4f, std::nextafter(0.4f, 0.0f), std::nextafter(0.4f, 1.0f)}) {
     x.push_back(v);
     x.push_back(-v);
   }
-  std::vector<float> g(x.size());
-  for (size_t i = 0; i < g.size(); ++i) g[i] = 0.75f + 0.5f * static_cast<float>(i % 7) / 7;
-  for (Mode mode : {Mode::kForward, Mode::kDerivative, Mode::kBackward}) {
-    auto call = MakeCall("tanhshrink", {}, mode);
-    ASSERT_TRUE(call.ok()) << call.status();
-    const bool backward = mode == Mode::kBackward;
-    const std::vector<float> out = Run(*call, x, backward ? &g : nullptr);
-    const double bound = MaxUlpError(*call, DType::kFloat32);
-    int failures = 0;
-    for (size_t i = 0; i < x.size() && failures < 5; ++i) {
-      const float gi = backward ? g[i] : 1.0f;
-      const long double want = reference::Evaluate(*call, x[i], gi).output;
-      const double err =
-          reference::ContractUlpError<float>(*call, out[i], want, x[i], gi, backward);
-      if (err > bound) ++failures;
-      EXPECT_LE(err, bound) << ModeName(mode) << " x=" << x[i] << " got " << out[i] << " want "
-                            << static_cast<double>(want);
-    }
-  }
+  CheckFloatRowsAt("tanhshrink", x);
 }
 
 TEST_P(ConventionsTest, TanhshrinkHoldsItsBoundAroundItsSeriesEnd) {
