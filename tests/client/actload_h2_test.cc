@@ -33,6 +33,7 @@
 #include "nghttp2/nghttp2.h"
 #include "server/server_builder.h"
 #include "tests/client/lying_service.h"
+#include "tests/socket_probe.h"
 
 namespace activation::client {
 namespace {
@@ -146,28 +147,7 @@ TEST(ActloadH2EngineTest, AutoPicksH2WherePossibleAndH2NamesTheChoices) {
             absl::StatusCode::kInvalidArgument);
 }
 
-// SO_SNDBUF of this process's sockets connected to the Unix socket `path`
-// (getpeername): actload's connections; the server's ends are named `path`
-// themselves and have no such peer.
-std::vector<int> ClientSendBuffers(const std::string& path) {
-  std::vector<int> found;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-    int fd = -1;
-    if (!absl::SimpleAtoi(entry.path().filename().string(), &fd)) continue;
-    sockaddr_un peer{};
-    socklen_t length = sizeof(peer);
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0 ||
-        peer.sun_family != AF_UNIX || path != peer.sun_path) {
-      continue;
-    }
-    int bytes = 0;
-    socklen_t size = sizeof(bytes);
-    if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, &size) == 0) {
-      found.push_back(bytes);
-    }
-  }
-  return found;
-}
+using socket_probe::ClientSendBuffers;
 
 TEST_F(ActloadH2Test, UnixConnectionsGetTheSendBufferAskedForAndVerify) {
   const std::string target = actserver_->unix_target();

@@ -28,6 +28,7 @@
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 #include "tests/client/lying_service.h"
+#include "tests/socket_probe.h"
 #include "server/server_builder.h"
 
 namespace activation::client {
@@ -202,35 +203,8 @@ TEST_F(ClientIntegrationTest, RoundRobinListSurvivesADeadReplica) {
   }
 }
 
-// SO_SNDBUF of this process's connected sockets whose peer (getpeername) is
-// the Unix socket `path`: a client's end of its connections to a server
-// listening there (the server's own end has the path as its *own* name).
-std::vector<int> ClientSendBuffers(const std::string& path) {
-  std::vector<int> found;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-    int fd = -1;
-    if (!absl::SimpleAtoi(entry.path().filename().string(), &fd)) continue;
-    sockaddr_un peer{};
-    socklen_t length = sizeof(peer);
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0 ||
-        peer.sun_family != AF_UNIX || path != peer.sun_path) {
-      continue;  // not a socket, not connected, or connected elsewhere
-    }
-    int value = 0;
-    socklen_t size = sizeof(value);
-    if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &value, &size) == 0) {
-      found.push_back(value);
-    }
-  }
-  return found;
-}
-
-int ReadSysctl(const char* file) {
-  std::ifstream in(file);
-  int value = 0;
-  in >> value;
-  return value;
-}
+using socket_probe::ClientSendBuffers;
+using socket_probe::ReadSysctl;
 
 TEST(ClientUnixSocketTest, TheClientSetsItsConnectionsSendBuffer) {
   const std::string path = TempPath("sndbuf.sock");

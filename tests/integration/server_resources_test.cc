@@ -29,6 +29,7 @@
 #include "server/server_builder.h"
 #include "tests/integration/grpc_probes.h"
 #include "tests/server/server_test_util.h"
+#include "tests/socket_probe.h"
 
 namespace actserver {
 namespace {
@@ -379,28 +380,18 @@ TEST(UnixSocketTest, ServesOnAUnixSocketBesideTcp) {
 std::vector<int> SendBuffersOfSockets(
     const std::function<bool(const sockaddr_storage&)>& is_ours,
     bool listening) {
-  std::vector<int> found;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-    int fd = -1;
-    if (!absl::SimpleAtoi(entry.path().filename().string(), &fd)) continue;
-    int value = 0;
-    socklen_t size = sizeof(value);
-    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &value, &size) != 0 ||
-        (value != 0) != listening) {
-      continue;  // not a socket, or not the kind asked for
+  return socket_probe::SendBuffersOf([&](int fd) {
+    int accepting = 0;
+    socklen_t size = sizeof(accepting);
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &size) != 0 ||
+        (accepting != 0) != listening) {
+      return false;  // not a socket, or not the kind asked for
     }
     sockaddr_storage name{};
     socklen_t length = sizeof(name);
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&name), &length) != 0 ||
-        !is_ours(name)) {
-      continue;
-    }
-    size = sizeof(value);
-    if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &value, &size) == 0) {
-      found.push_back(value);
-    }
-  }
-  return found;
+    return getsockname(fd, reinterpret_cast<sockaddr*>(&name), &length) == 0 &&
+           is_ours(name);
+  });
 }
 
 std::function<bool(const sockaddr_storage&)> UnixPathIs(const std::string& path) {
@@ -421,12 +412,7 @@ std::function<bool(const sockaddr_storage&)> TcpPortIs(int port) {
   };
 }
 
-int ReadSysctl(const char* file) {
-  std::ifstream in(file);
-  int value = 0;
-  in >> value;
-  return value;
-}
+using socket_probe::ReadSysctl;
 
 TEST(UnixSocketTest, TheUnixListenerSetsItsConnectionsSendBuffer) {
   const std::string path = absl::StrCat(::testing::TempDir(), "actserver-sndbuf-",
