@@ -13,6 +13,7 @@ import pathlib
 import re
 import struct
 import subprocess
+import time
 
 import numpy as np
 
@@ -194,3 +195,35 @@ def run_actload(argv, timeout_s):
     except json.JSONDecodeError:
         report = None
     return done.returncode, report, done.stderr[-1500:]
+
+
+def start_actservers(spec, default_binary, work, settle_s=1.5):
+    """Starts the servers of `spec` ("NAME=BINARY:FLAGS;...", BINARY empty:
+    default_binary; FLAGS space-separated), each on 127.0.0.1:0 and its own
+    Unix socket WORK/NAME.sock, logging to WORK/NAME.log. Returns {NAME:
+    dict(proc, sock, log, port)} once they have had settle_s to print their
+    port (bench/rpc/unix_buffer_ab.py, syscalls_per_call.py)."""
+    servers = {}
+    for item in spec.split(";"):
+        name, rest = item.split("=", 1)
+        binary, _, flags = rest.partition(":")
+        sock = work / f"{name}.sock"
+        if sock.exists():
+            sock.unlink()
+        log = open(work / f"{name}.log", "w+")
+        proc = subprocess.Popen([binary or str(default_binary), "--port=0",
+                                 "--address=127.0.0.1", f"--unix_socket={sock}"]
+                                + flags.split(),
+                                stdout=log, stderr=subprocess.STDOUT)
+        servers[name] = dict(proc=proc, sock=sock, log=log)
+    time.sleep(settle_s)
+    for s in servers.values():
+        s["log"].seek(0)
+        s["port"] = s["log"].read().split("127.0.0.1:")[1].split(",")[0]
+    return servers
+
+
+def stop_actservers(servers):
+    for s in servers.values():
+        s["proc"].terminate()
+        s["proc"].wait()

@@ -37,21 +37,7 @@ a = p.parse_args()
 if a.actload is None: a.actload = str(a.build / "client" / "actload")
 work = pathlib.Path(tempfile.mkdtemp(prefix="syscalls_per_call_"))
 
-servers = {}
-for spec in a.servers.split(";"):
-    name, rest = spec.split("=", 1)
-    binary, _, flags = rest.partition(":")
-    binary = binary or str(a.build / "server" / "actserver")
-    sock = work / f"{name}.sock"
-    log = open(work / f"{name}.log", "w+")
-    proc = subprocess.Popen([binary, "--port=0", "--address=127.0.0.1",
-                             f"--unix_socket={sock}"] + flags.split(),
-                            stdout=log, stderr=subprocess.STDOUT)
-    servers[name] = dict(proc=proc, sock=sock, log=log)
-time.sleep(1.5)
-for name, s in servers.items():
-    s["log"].seek(0)
-    s["port"] = s["log"].read().split("127.0.0.1:")[1].split(",")[0]
+servers = bench_loads.start_actservers(a.servers, a.build / "server" / "actserver", work)
 
 ROW = re.compile(r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)\s*$")
 
@@ -88,8 +74,7 @@ try:
             print(f"round {rnd+1} {name}: {total:.1f} syscalls/call "
                   f"load {os.getloadavg()[0]:.1f}", flush=True)
 finally:
-    for s in servers.values():
-        s["proc"].terminate(); s["proc"].wait()
+    bench_loads.stop_actservers(servers)
 
 def med(xs): return statistics.median(xs) if xs else 0
 shown = sorted({sc for d in per_call.values() for sc, v in d.items() if med(v) >= 0.5},

@@ -46,23 +46,7 @@ req, _ = bench_loads.make_request(pb, a.size)
 frame = work / f"frame_{a.size}.grpc"
 frame.write_bytes(bench_loads.grpc_frame(req.SerializeToString()))
 
-servers = {}
-for spec in a.servers.split(";"):
-    name, rest = spec.split("=", 1)
-    binary, _, flags = rest.partition(":")
-    binary = binary or str(a.build / "server" / "actserver")
-    sock = work / f"{name}.sock"
-    if sock.exists(): sock.unlink()
-    log = open(work / f"{name}.log", "w+")
-    proc = subprocess.Popen([binary, "--port=0", "--address=127.0.0.1",
-                             f"--unix_socket={sock}"] + flags.split(),
-                            stdout=log, stderr=subprocess.STDOUT)
-    servers[name] = dict(proc=proc, sock=sock, log=log)
-time.sleep(1.5)
-for name, s in servers.items():
-    s["log"].seek(0); text = s["log"].read()
-    port = text.split("127.0.0.1:")[1].split(",")[0]
-    s["port"] = port
+servers = bench_loads.start_actservers(a.servers, a.build / "server" / "actserver", work)
 
 def proc_cost(pid):
     with open(f"/proc/{pid}/stat") as f:
@@ -120,8 +104,7 @@ try:
             results[name].append(dict(rps=rps, ccpu=ccpu, cpu=cpu, sys=sys_us, cs=cs, ok=ok, load=load))
             print(f"round {rnd+1} {name}: {rps:.1f} req/s cpu {cpu:.0f} us client {ccpu:.0f} us sys {sys_us:.0f} cs {cs:.1f} load {load:.1f} {'ok' if ok else 'FAIL'}", flush=True)
 finally:
-    for s in servers.values():
-        s["proc"].terminate(); s["proc"].wait()
+    bench_loads.stop_actservers(servers)
 def med(xs): return statistics.median(xs)
 base = runs[0][0]
 print(f"\nsize {a.size}, {a.streams} in flight, {a.rounds} rounds of {a.duration}s; ratios against {base}, same round")
