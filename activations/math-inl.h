@@ -1044,25 +1044,33 @@ HWY_INLINE V<D> ScaleWhereMasked(const ExpParts<D>& p, hn::Mask<D> m, V<D> v) {
 // logsigmoid's f' and g f' 17 % of their speed on AVX-512 (session 20,
 // docs/benchmarks.md); Logistic::MulSigmoid<true> carries everything for
 // more still.
+// The steps above for any exponential given as e = n 2^q (parts' q and
+// scale) with n's rounding n_lo (e^r - n, rounded once): MulSigmoidFromParts
+// and MulSigmoidFromN differ only in where n and n_lo come from.
 template <class D, class G>
-HWY_INLINE V<D> MulSigmoidFromParts(D d, const ExpParts<D>& p, hn::Mask<D> one_num, G g) {
+HWY_INLINE V<D> MulSigmoidOfN(D d, const ExpParts<D>& parts, V<D> n, V<D> n_lo,
+                              hn::Mask<D> one_num, G g) {
   const V<D> one = hn::Set(d, 1);
-  const V<D> n = p.N(d);
-  const V<D> e = p.Scale(n);
+  const V<D> e = parts.Scale(n);
   const V<D> half = hn::Set(d, static_cast<hn::TFromD<D>>(0.5));
   const V<D> r = hn::Max(Reciprocal(d, hn::Add(one, e)), half);
   const V<D> num = hn::IfThenElse(one_num, one, n);
   const V<D> t0 = hn::Mul(num, r);
   V<D> res = hn::NegMulAdd(t0, e, hn::Sub(num, t0));
-  const V<D> n_lo = hn::IfThenZeroElse(one_num, hn::Add(hn::Sub(one, n), p.pm1));
-  res = hn::MulAdd(n_lo, r, res);
+  res = hn::MulAdd(hn::IfThenZeroElse(one_num, n_lo), r, res);
   V<D> t;
   if constexpr (kIsUnit<G>) {
     t = hn::MulAdd(res, r, t0);
   } else {
     t = hn::MulAdd(g, t0, hn::Mul(g, hn::Mul(res, r)));
   }
-  return ScaleWhereMasked(p, hn::Not(one_num), t);
+  return ScaleWhereMasked(parts, hn::Not(one_num), t);
+}
+
+template <class D, class G>
+HWY_INLINE V<D> MulSigmoidFromParts(D d, const ExpParts<D>& p, hn::Mask<D> one_num, G g) {
+  const V<D> n = p.N(d);
+  return MulSigmoidOfN(d, p, n, hn::Add(hn::Sub(hn::Set(d, 1), n), p.pm1), one_num, g);
 }
 
 // ---------------------------------------------------------------------------
@@ -1188,21 +1196,7 @@ HWY_INLINE ExpN<D> ComputeExpNNonPositive(D d, V<D> a) {
 // > 0 (either way at z = 0). Float32 on FMA targets.
 template <class D, class G>
 HWY_INLINE V<D> MulSigmoidFromN(D d, const ExpN<D>& p, hn::Mask<D> one_num, G g) {
-  const V<D> one = hn::Set(d, 1);
-  const V<D> e = p.parts.Scale(p.n);
-  const V<D> half = hn::Set(d, 0.5f);
-  const V<D> r = hn::Max(Reciprocal(d, hn::Add(one, e)), half);
-  const V<D> num = hn::IfThenElse(one_num, one, p.n);
-  const V<D> t0 = hn::Mul(num, r);
-  V<D> res = hn::NegMulAdd(t0, e, hn::Sub(num, t0));
-  res = hn::MulAdd(hn::IfThenZeroElse(one_num, p.NLo(d)), r, res);
-  V<D> t;
-  if constexpr (kIsUnit<G>) {
-    t = hn::MulAdd(res, r, t0);
-  } else {
-    t = hn::MulAdd(g, t0, hn::Mul(g, hn::Mul(res, r)));
-  }
-  return ScaleWhereMasked(p.parts, hn::Not(one_num), t);
+  return MulSigmoidOfN(d, p.parts, p.n, p.NLo(d), one_num, g);
 }
 
 // A constant c as a nearest pair hi + lo in T: hi = c rounded to T, lo = c -
