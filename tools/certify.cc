@@ -23,7 +23,7 @@
 namespace activations::certify {
 namespace {
 
-constexpr std::size_t kChunk = 1 << 16;  // inputs per task
+constexpr std::size_t kChunk = kChunkInputs;  // inputs per task
 
 std::uint64_t SplitMix64(std::uint64_t z) {
   z += 0x9E3779B97F4A7C15ull;
@@ -539,7 +539,8 @@ absl::StatusOr<std::vector<Row>> Run(const Plan& plan) {
   std::vector<Row> rows;
   for (const Target& t : *targets) {
     tbb::combinable<std::vector<Worst>> local([] { return std::vector<Worst>(kRows); });
-    ForEachChunk(first, last, [&](std::uint64_t, std::uint64_t b, std::uint64_t e) {
+    ForEachChunk(first, last, [&](std::uint64_t c, std::uint64_t b, std::uint64_t e) {
+      if (plan.only_chunks && !plan.only_chunks(t.function, t.params, c)) return;
       CheckChunk(plan, t, b, e, scratch.local(), local.local().data());
     });
     std::vector<Worst> worst(kRows);
@@ -593,43 +594,85 @@ std::uint64_t HashBytes(const unsigned char* p, std::size_t bytes) {
 
 }  // namespace
 
+namespace {
+
+// Each chunk's hash per row of target t over the plan's shard, in chunk
+// order; rows the plan does not check stay 0.
+std::vector<std::array<std::uint64_t, kRows>> RowHashesPerChunk(
+    const Plan& plan, const Target& t, std::uint64_t first, std::uint64_t last,
+    tbb::enumerable_thread_specific<Scratch>& scratch) {
+  bool row[kRows];
+  for (int k = 0; k < kRows; ++k) row[k] = Checks(plan, t, k);
+  std::vector<std::array<std::uint64_t, kRows>> hashes((last - first + kChunk - 1) / kChunk);
+  ForEachChunk(first, last, [&](std::uint64_t c, std::uint64_t b, std::uint64_t e) {
+    Scratch& s = scratch.local();
+    const std::size_t n = e - b;
+    PrepareInputs(plan, t, b, n, row, false, false, s);
+    RunKernels(plan.dtype, t, n, row, /*as_double=*/false, s);
+    hashes[c].fill(0);
+    for (int k = 0; k < kRows; ++k) {
+      if (row[k]) hashes[c][k] = HashBytes(s.out[k].bytes.data(), n * DTypeSize(plan.dtype));
+    }
+  });
+  return hashes;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<FingerprintRow>> Fingerprint(const Plan& plan) {
   absl::StatusOr<std::vector<Target>> targets = Targets(plan);
   if (!targets.ok()) return targets.status();
   const std::unique_ptr<tbb::global_control> limit = ThreadLimit(plan);
   const std::pair<std::uint64_t, std::uint64_t> range = ShardRange(plan);
   const std::uint64_t first = range.first, last = range.second;
-  const std::uint64_t chunks = (last - first + kChunk - 1) / kChunk;
   tbb::enumerable_thread_specific<Scratch> scratch;
   std::vector<FingerprintRow> rows;
   for (const Target& t : *targets) {
-    bool row[kRows];
-    for (int k = 0; k < kRows; ++k) row[k] = Checks(plan, t, k);
-    // Each chunk's hash per row, combined in input order below: the same
-    // result whatever the thread count.
-    std::vector<std::array<std::uint64_t, kRows>> hashes(chunks);
-    ForEachChunk(first, last, [&](std::uint64_t c, std::uint64_t b, std::uint64_t e) {
-      Scratch& s = scratch.local();
-      const std::size_t n = e - b;
-      PrepareInputs(plan, t, b, n, row, false, false, s);
-      RunKernels(plan.dtype, t, n, row, /*as_double=*/false, s);
-      for (int k = 0; k < kRows; ++k) {
-        if (row[k]) hashes[c][k] = HashBytes(s.out[k].bytes.data(), n * DTypeSize(plan.dtype));
-      }
-    });
+    // Combined in input order: the same result whatever the thread count.
+    const std::vector<std::array<std::uint64_t, kRows>> hashes =
+        RowHashesPerChunk(plan, t, first, last, scratch);
     for (int k = 0; k < kRows; ++k) {
-      if (!row[k]) continue;
+      if (!Checks(plan, t, k)) continue;
       FingerprintRow f;
       f.function = t.function;
       f.params = t.params;
       f.mode = kRowNames[k];
       f.hash = SplitMix64(first ^ (last << 1));
-      for (std::uint64_t c = 0; c < chunks; ++c) f.hash = SplitMix64(f.hash ^ hashes[c][k]);
+      for (const std::array<std::uint64_t, kRows>& h : hashes) f.hash = SplitMix64(f.hash ^ h[k]);
       f.inputs = last - first;
       rows.push_back(f);
     }
   }
   return rows;
+}
+
+absl::StatusOr<std::vector<ChunkFingerprint>> FingerprintChunks(const Plan& plan) {
+  absl::StatusOr<std::vector<Target>> targets = Targets(plan);
+  if (!targets.ok()) return targets.status();
+  const std::unique_ptr<tbb::global_control> limit = ThreadLimit(plan);
+  const std::pair<std::uint64_t, std::uint64_t> range = ShardRange(plan);
+  const std::uint64_t first = range.first, last = range.second;
+  tbb::enumerable_thread_specific<Scratch> scratch;
+  std::vector<ChunkFingerprint> out;
+  for (const Target& t : *targets) {
+    const std::vector<std::array<std::uint64_t, kRows>> hashes =
+        RowHashesPerChunk(plan, t, first, last, scratch);
+    ChunkFingerprint f;
+    f.function = t.function;
+    f.params = t.params;
+    f.hashes.reserve(hashes.size());
+    for (std::uint64_t c = 0; c < hashes.size(); ++c) {
+      // The chunk's first input and each row's number in: the same outputs
+      // elsewhere, or in another row, hash differently.
+      std::uint64_t h = SplitMix64(first + c * kChunk);
+      for (int k = 0; k < kRows; ++k) {
+        if (Checks(plan, t, k)) h = SplitMix64(h ^ hashes[c][k] ^ static_cast<std::uint64_t>(k));
+      }
+      f.hashes.push_back(h);
+    }
+    out.push_back(std::move(f));
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<Row>> MergeRows(const std::vector<std::vector<Row>>& pieces) {

@@ -14,6 +14,7 @@
 #define TOOLS_CERTIFY_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -69,7 +70,21 @@ struct Plan {
   // checked. Merge combines the pieces' rows into the whole run's.
   std::uint64_t shard = 0;
   std::uint64_t shards = 1;
+  // When set, only the chunks of kChunkInputs inputs (numbered from 0 at the
+  // shard's first input) for which it returns true are checked, per function
+  // and parameter set (as Row::params): how a build whose outputs changed on
+  // a few inputs is certified on those alone (FingerprintChunks). Unset:
+  // every chunk.
+  std::function<bool(const std::string& function, const std::string& params,
+                     std::uint64_t chunk)>
+      only_chunks;
+  // Words the report's heading appends to name that subset (only_chunks).
+  std::string subset;
 };
+
+// Inputs per chunk: the unit of work, of FingerprintChunks and of
+// Plan::only_chunks.
+inline constexpr std::uint64_t kChunkInputs = 1 << 16;
 
 // One checked tensor: a function, its parameters, a mode (and input kind).
 struct Row {
@@ -113,6 +128,21 @@ struct FingerprintRow {
   std::uint64_t inputs = 0;
 };
 absl::StatusOr<std::vector<FingerprintRow>> Fingerprint(const Plan& plan);
+
+// The same hashes per chunk instead of per row: for each function and
+// parameter set, one hash per chunk of kChunkInputs inputs of the plan's
+// shard, over every row's outputs on that chunk. Where two builds' chunk
+// hashes are equal, they compute every row alike on that chunk; so a build
+// that changed a kernel's bits on a few inputs is certified over all of them
+// by the old build's certificate plus a Run of the chunks whose hashes
+// differ (Plan::only_chunks; `certify --changed-from`), minutes instead of
+// the whole run. Thread-compatible; the same whatever the thread count.
+struct ChunkFingerprint {
+  std::string function;
+  std::string params;                 // as Row::params
+  std::vector<std::uint64_t> hashes;  // chunk c: the shard's inputs from c kChunkInputs
+};
+absl::StatusOr<std::vector<ChunkFingerprint>> FingerprintChunks(const Plan& plan);
 
 // Input number i of the plan (i < InputCount(plan)), exactly a value of the
 // dtype: the bit pattern i * stride (float32), i (16-bit types), a random

@@ -37,12 +37,24 @@
 //                                  builds on the same SIMD target: the
 //                                  certificate of one holds for the other
 //                                  (docs/accuracy.md); minutes, not hours
+//   certify --fingerprint --chunk-hashes=old.tsv --dtype=float32 --functions=softsign
+//                                  also one hash per chunk of 65536 inputs
+//                                  (certify.h, FingerprintChunks) into
+//                                  old.tsv, for --changed-from
+//   certify --dtype=float32 --functions=softsign --changed-from=old.tsv --check
+//                                  the certificate of only the chunks whose
+//                                  outputs differ from those of the build
+//                                  that wrote old.tsv (same flags, same SIMD
+//                                  target): with the old build's exhaustive
+//                                  certificate, this build's over every
+//                                  input, in minutes (docs/accuracy.md)
 // Flags: --dtype=all|float32|float64|bfloat16|float16, --stride=N (float32),
 // --samples=N (float64, times 2), --functions=NAME[,NAME...], --threads=N,
 // --no-non-default, --rows=KIND[,KIND...] (forward, derivative,
 // forward_and_derivative, backward, derivative_from_y, backward_from_y;
 // default all), --shard=K/N (only piece K, 0-based, of N), --shards=N,
-// --shard-dir=DIR, --merge=DIR[,DIR...], --fingerprint, --section=NAME (the markers --write
+// --shard-dir=DIR, --merge=DIR[,DIR...], --fingerprint, --chunk-hashes=FILE,
+// --changed-from=FILE, --section=NAME (the markers --write
 // replaces; default the dtype's name), --list-functions (the elementwise
 // entries it checks, one a line), --check, --write=PATH. Exit status: 0,
 // or 1 with --check when an input exceeds its bound, 2 for a bad flag, an
@@ -59,6 +71,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -321,10 +335,117 @@ bool PrintFingerprints(const certify::Plan& plan, const std::string& command) {
   return std::fflush(stdout) == 0;
 }
 
+// The line --chunk-hashes writes after its comment and --changed-from
+// checks: what makes two runs' chunks the same inputs and rows.
+std::string ChunkPlanLine(const certify::Plan& plan) {
+  std::string line = "plan\t";
+  line.append(activations::DTypeName(plan.dtype));
+  for (const std::uint64_t v : {plan.stride, plan.samples, plan.shard, plan.shards,
+                                static_cast<std::uint64_t>(plan.rows),
+                                static_cast<std::uint64_t>(plan.non_default),
+                                static_cast<std::uint64_t>(certify::kChunkInputs)}) {
+    line.append("\t").append(std::to_string(v));
+  }
+  return line.append("\t").append(activations::SimdTarget());
+}
+
+// --chunk-hashes=FILE: a comment naming the run, the plan line, then one
+// line per function, parameter set and chunk: function, parameters ("-" at
+// the defaults), chunk number, hash.
+bool WriteChunkHashes(const certify::Plan& plan, const std::string& path,
+                      const std::string& command) {
+  const absl::StatusOr<std::vector<certify::ChunkFingerprint>> chunks =
+      certify::FingerprintChunks(plan);
+  if (!chunks.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(chunks.status().message()).c_str());
+    return false;
+  }
+  std::ofstream out(path);
+  out << "# " << command << ": binary " << BinaryId() << "\n" << ChunkPlanLine(plan) << "\n";
+  for (const certify::ChunkFingerprint& f : *chunks) {
+    for (std::size_t c = 0; c < f.hashes.size(); ++c) {
+      char hash[17];
+      std::snprintf(hash, sizeof(hash), "%016llx", static_cast<unsigned long long>(f.hashes[c]));
+      out << f.function << '\t' << (f.params.empty() ? "-" : f.params) << '\t' << c << '\t'
+          << hash << '\n';
+    }
+  }
+  out.flush();
+  if (!out) std::fprintf(stderr, "certify: cannot write %s\n", path.c_str());
+  return static_cast<bool>(out);
+}
+
+// --changed-from=FILE: sets plan->only_chunks to the chunks whose hashes in
+// this build differ from FILE's (or that FILE lacks), and plan->subset to
+// words saying so. False, with a message, for an unreadable FILE or one
+// written for other inputs (its plan line differs from this run's).
+bool SelectChangedChunks(const std::string& path, certify::Plan* plan) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);  // the comment
+  if (!std::getline(in, line) || line != ChunkPlanLine(*plan)) {
+    std::fprintf(stderr, "certify: %s is not the chunk hashes of this run's inputs and target "
+                 "(want the line \"%s\" after its first)\n", path.c_str(),
+                 ChunkPlanLine(*plan).c_str());
+    return false;
+  }
+  std::map<std::pair<std::string, std::string>, std::map<std::uint64_t, std::uint64_t>> old;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string function, params, hash;
+    std::uint64_t chunk = 0;
+    if (!std::getline(fields, function, '\t') || !std::getline(fields, params, '\t') ||
+        !(fields >> chunk) || !(fields >> hash)) {
+      std::fprintf(stderr, "certify: %s: unreadable line \"%s\"\n", path.c_str(), line.c_str());
+      return false;
+    }
+    old[{function, params == "-" ? "" : params}][chunk] = std::strtoull(hash.c_str(), nullptr, 16);
+  }
+  const absl::StatusOr<std::vector<certify::ChunkFingerprint>> now =
+      certify::FingerprintChunks(*plan);
+  if (!now.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(now.status().message()).c_str());
+    return false;
+  }
+  auto changed = std::make_shared<std::map<std::pair<std::string, std::string>,
+                                           std::vector<bool>>>();
+  const auto [first, last] = certify::ShardRange(*plan);
+  std::uint64_t chunks = 0, changed_chunks = 0, changed_inputs = 0;
+  for (const certify::ChunkFingerprint& f : *now) {
+    const auto it = old.find({f.function, f.params});
+    std::vector<bool>& mark = (*changed)[{f.function, f.params}];
+    mark.resize(f.hashes.size());
+    for (std::uint64_t c = 0; c < f.hashes.size(); ++c) {
+      const bool same = it != old.end() && it->second.count(c) > 0 &&
+                        it->second.at(c) == f.hashes[c];
+      mark[c] = !same;
+      ++chunks;
+      if (same) continue;
+      ++changed_chunks;
+      const std::uint64_t begin = first + c * certify::kChunkInputs;
+      changed_inputs += std::min(last, begin + certify::kChunkInputs) - begin;
+    }
+  }
+  std::fprintf(stderr, "certify: %llu of %llu chunks (%llu inputs) differ from %s\n",
+               static_cast<unsigned long long>(changed_chunks),
+               static_cast<unsigned long long>(chunks),
+               static_cast<unsigned long long>(changed_inputs), path.c_str());
+  plan->only_chunks = [changed](const std::string& function, const std::string& params,
+                                std::uint64_t chunk) {
+    const auto it = changed->find({function, params});
+    return it != changed->end() && chunk < it->second.size() && it->second[chunk];
+  };
+  plan->subset = "only the " + std::to_string(changed_inputs) + " inputs (" +
+                 std::to_string(changed_chunks) + " of " + std::to_string(chunks) +
+                 " chunks of " + std::to_string(certify::kChunkInputs) +
+                 " inputs) whose outputs differ from those of the build that wrote " + path;
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string dtype = "all", shard_dir, merge;
+  std::string dtype = "all", shard_dir, merge, chunk_hashes, changed_from;
   certify::Plan base;
   Output output;
   bool one_shard = false, fingerprint = false;
@@ -383,6 +504,10 @@ int main(int argc, char** argv) {
       output.check = true;
     } else if (a == "--fingerprint") {
       fingerprint = true;
+    } else if (const char* v = value("--chunk-hashes=")) {
+      chunk_hashes = v;
+    } else if (const char* v = value("--changed-from=")) {
+      changed_from = v;
     } else {
       std::fprintf(stderr, "certify: unknown flag %s (see the comment at the top of "
                    "tools/certify_main.cc)\n", argv[i]);
@@ -418,13 +543,24 @@ int main(int argc, char** argv) {
                  "--check or --write)\n");
     return 2;
   }
+  if (!chunk_hashes.empty() && !fingerprint) {
+    std::fprintf(stderr, "certify: --chunk-hashes=FILE goes with --fingerprint\n");
+    return 2;
+  }
+  if (!changed_from.empty() && (fingerprint || !shard_dir.empty() || dtypes.size() != 1)) {
+    std::fprintf(stderr, "certify: --changed-from=FILE needs one --dtype, and no "
+                 "--fingerprint or --shard-dir\n");
+    return 2;
+  }
   for (const auto& [name, t] : dtypes) {
     certify::Plan plan = base;
     plan.dtype = t;
     if (fingerprint) {
       if (!PrintFingerprints(plan, command)) return 2;
+      if (!chunk_hashes.empty() && !WriteChunkHashes(plan, chunk_hashes, command)) return 2;
       continue;
     }
+    if (!changed_from.empty() && !SelectChangedChunks(changed_from, &plan)) return 2;
     if (!shard_dir.empty()) {
       if (!RunShards(plan, one_shard, shard_dir, command)) return 2;
       absl::StatusOr<std::vector<certify::Partial>> pieces = ReadPartials(shard_dir);
@@ -449,7 +585,12 @@ int main(int argc, char** argv) {
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (!output.Report(plan, *run, seconds, command, std::string(activations::SimdTarget()))) {
+    std::vector<certify::Row> rows = *run;
+    if (plan.only_chunks) {
+      // Rows of functions whose outputs did not change checked nothing.
+      std::erase_if(rows, [](const certify::Row& r) { return r.checked == 0; });
+    }
+    if (!output.Report(plan, rows, seconds, command, std::string(activations::SimdTarget()))) {
       return 2;
     }
   }

@@ -40,6 +40,7 @@ std::string MarkdownTable(const Plan& plan, const std::vector<Row>& rows, double
     }
     what.resize(what.size() - 2);
   }
+  if (!plan.subset.empty()) what.append("; ").append(plan.subset);
   if (!plan.non_default) what.append("; default parameters only");
   if (!plan.functions.empty()) {
     what.append("; only ");

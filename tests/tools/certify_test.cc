@@ -507,6 +507,67 @@ TEST(CertifyFingerprintTest, DiffersWhereTheOutputsDo) {
   EXPECT_EQ((*half)[0].inputs, relu->inputs / 2);  // the first piece: floor(count / 2)
 }
 
+// FingerprintChunks: one hash per chunk per function and parameter set, the
+// same whatever the thread count; Plan::only_chunks checks exactly the chunks
+// it selects, and runs of complementary selections merge into the whole run
+// (what `certify --changed-from` relies on: the old certificate covers the
+// chunks whose outputs did not change, a run of the others the rest).
+TEST(CertifyChunkTest, OnlyChunksPartitionTheRun) {
+  Plan plan;
+  plan.stride = 4099;  // 1047809 inputs: 15 whole chunks and a part
+  plan.functions = {"softsign", "elu"};
+  plan.threads = 1;
+  const auto one = certify::FingerprintChunks(plan);
+  plan.threads = 2;
+  const auto two = certify::FingerprintChunks(plan);
+  ASSERT_TRUE(one.ok() && two.ok());
+  ASSERT_EQ(one->size(), 3u);  // softsign, elu at defaults and at alpha moved
+  const std::uint64_t chunks = (InputCount(plan) + kChunkInputs - 1) / kChunkInputs;
+  for (std::size_t t = 0; t < one->size(); ++t) {
+    ASSERT_EQ((*one)[t].hashes.size(), chunks);
+    EXPECT_EQ((*one)[t].hashes, (*two)[t].hashes);
+    for (std::uint64_t c = 1; c < chunks; ++c) EXPECT_NE((*one)[t].hashes[c], (*one)[t].hashes[0]);
+  }
+  int elu = 0, softsign = 0;
+  for (const ChunkFingerprint& f : *one) (f.function == "elu" ? elu : softsign) += 1;
+  EXPECT_EQ(elu, 2);
+  EXPECT_EQ(softsign, 1);
+
+  const auto whole = certify::Run(plan);
+  ASSERT_TRUE(whole.ok());
+  // softsign's chunk 3 alone: its rows checked one chunk, elu's nothing.
+  Plan some = plan;
+  some.only_chunks = [](const std::string& f, const std::string&, std::uint64_t c) {
+    return f == "softsign" && c == 3;
+  };
+  const auto part = certify::Run(some);
+  ASSERT_TRUE(part.ok());
+  ASSERT_EQ(part->size(), whole->size());
+  for (const Row& r : *part) {
+    EXPECT_EQ(r.checked, r.function == "softsign" ? kChunkInputs : 0u) << r.function << r.mode;
+    if (r.checked > 0) {
+      EXPECT_GE(r.worst_index, 3 * kChunkInputs);
+      EXPECT_LT(r.worst_index, 4 * kChunkInputs);
+    }
+  }
+  // Odd chunks and even chunks, merged: the whole run, row for row.
+  Plan odd = plan, even = plan;
+  odd.only_chunks = [](const std::string&, const std::string&, std::uint64_t c) { return c % 2 == 1; };
+  even.only_chunks = [](const std::string&, const std::string&, std::uint64_t c) { return c % 2 == 0; };
+  const auto a = certify::Run(odd), b = certify::Run(even);
+  ASSERT_TRUE(a.ok() && b.ok());
+  const auto merged = MergeRows({*a, *b});
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  ASSERT_EQ(merged->size(), whole->size());
+  for (std::size_t k = 0; k < whole->size(); ++k) {
+    SCOPED_TRACE((*whole)[k].function + " " + (*whole)[k].mode);
+    EXPECT_EQ((*merged)[k].max_ulp, (*whole)[k].max_ulp);
+    EXPECT_EQ((*merged)[k].worst_index, (*whole)[k].worst_index);
+    EXPECT_EQ((*merged)[k].checked, (*whole)[k].checked);
+    EXPECT_EQ((*merged)[k].over_bound, (*whole)[k].over_bound);
+  }
+}
+
 TEST(CertifyTest, UnknownOrLineWiseFunctionIsRefused) {
   Plan plan;
   plan.dtype = DType::kBFloat16;
