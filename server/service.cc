@@ -163,6 +163,7 @@ class UnaryCall final
         batch_(batch),
         call_(shared.observability,
               batch ? Rpc::kComputeBatch : Rpc::kCompute, context) {
+    shared_.calls->fetch_add(1);
     shared_.counters->AddRpc();
     shared_.reclaimer->Touch();
     // Counted as reading before the check, so that StopReading, which sets
@@ -205,7 +206,11 @@ class UnaryCall final
     Compute();
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    std::atomic<int>* const calls = shared_.calls;
+    delete this;
+    calls->fetch_sub(1);  // last: WaitForCalls may return from here on
+  }
 
  private:
   void Compute() {
@@ -306,10 +311,20 @@ class StreamCall final
       : shared_(shared),
         context_(context),
         call_(shared.observability, Rpc::kComputeStream, context) {
+    shared_.calls->fetch_add(1);
     Actions actions;
     {
       absl::MutexLock lock(&mu_);
-      actions = NextActionsLocked();
+      if (shared_.draining->load()) {
+        // As UnaryCall: a stream opened after StopReading would keep
+        // WaitForCalls waiting for as long as its client keeps it open.
+        finished_ = true;
+        actions.finish = grpc::Status(
+            grpc::StatusCode::UNAVAILABLE,
+            "the server is shutting down; retry on another replica");
+      } else {
+        actions = NextActionsLocked();
+      }
     }
     Perform(actions);
   }
@@ -357,7 +372,11 @@ class StreamCall final
     Perform(actions);
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    std::atomic<int>* const calls = shared_.calls;
+    delete this;
+    calls->fetch_sub(1);  // last: WaitForCalls may return from here on
+  }
 
  private:
   // Requests read but not yet answered; bounds the memory a stream holds.
@@ -516,7 +535,7 @@ ActivationServiceImpl::ActivationServiceImpl(
       reclaimer_(&pool_, limits.idle_release_after),
       shared_{engine,         counters,      &admission_, &pool_,
               limits.request, observability, &reclaimer_, &reading_,
-              &draining_},
+              &calls_,        &draining_},
       catalog_(SerializedCatalog()) {
   // Compute and ComputeBatch are unary on the wire, served as streams (see
   // UnaryCall): gRPC then leaves reading the request to the reactor. Their
@@ -535,6 +554,14 @@ ActivationServiceImpl::ActivationServiceImpl(
 bool ActivationServiceImpl::StopReading(absl::Time deadline) {
   draining_.store(true);
   while (reading_.load() > 0) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
+}
+
+bool ActivationServiceImpl::WaitForCalls(absl::Time deadline) {
+  while (calls_.load() > 0) {
     if (absl::Now() >= deadline) return false;
     absl::SleepFor(absl::Milliseconds(1));
   }
