@@ -163,13 +163,18 @@ class UnaryCall final
         batch_(batch),
         call_(shared.observability,
               batch ? Rpc::kComputeBatch : Rpc::kCompute, context) {
-    shared_.calls->fetch_add(1);
     shared_.counters->AddRpc();
     shared_.reclaimer->Touch();
-    // Counted as reading before the check, so that StopReading, which sets
-    // `draining` and then waits for `reading` to reach 0, cannot miss us.
+    // Counted as reading (and as a call) before the check, so that
+    // StopReading and WaitForCalls, which set `draining` and then wait for
+    // the counts to reach 0, cannot miss us.
+    shared_.calls->fetch_add(1);
     shared_.reading->fetch_add(1);
     if (shared_.draining->load()) {
+      // A refusal is not a call to wait for: under a client that keeps
+      // calling, the count of refusals in flight would seldom be 0.
+      shared_.calls->fetch_sub(1);
+      counted_ = false;
       shared_.reading->fetch_sub(1);
       Fail(absl::UnavailableError(
           "the server is shutting down; retry on another replica"));
@@ -207,9 +212,10 @@ class UnaryCall final
   }
 
   void OnDone() override {
-    std::atomic<int>* const calls = shared_.calls;
+    std::atomic<int>* const calls = counted_ ? shared_.calls : nullptr;
     delete this;
-    calls->fetch_sub(1);  // last: WaitForCalls may return from here on
+    // Last: WaitForCalls may return from here on.
+    if (calls != nullptr) calls->fetch_sub(1);
   }
 
  private:
@@ -294,6 +300,7 @@ class UnaryCall final
   std::string id_;  // the Compute request's id, for the access log
   CallRecorder call_;
   Work work_;
+  bool counted_ = true;  // in Shared::calls until OnDone
 };
 
 // ComputeStream: every request gets one response, in arrival order. Requests
@@ -318,6 +325,8 @@ class StreamCall final
       if (shared_.draining->load()) {
         // As UnaryCall: a stream opened after StopReading would keep
         // WaitForCalls waiting for as long as its client keeps it open.
+        shared_.calls->fetch_sub(1);
+        counted_ = false;
         finished_ = true;
         actions.finish = grpc::Status(
             grpc::StatusCode::UNAVAILABLE,
@@ -373,9 +382,10 @@ class StreamCall final
   }
 
   void OnDone() override {
-    std::atomic<int>* const calls = shared_.calls;
+    std::atomic<int>* const calls = counted_ ? shared_.calls : nullptr;
     delete this;
-    calls->fetch_sub(1);  // last: WaitForCalls may return from here on
+    // Last: WaitForCalls may return from here on.
+    if (calls != nullptr) calls->fetch_sub(1);
   }
 
  private:
@@ -514,6 +524,7 @@ class StreamCall final
   bool write_pending_ ABSL_GUARDED_BY(mu_) = false;
   bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool counted_ = true;  // in Shared::calls until OnDone
 };
 
 grpc::ByteBuffer SerializedCatalog() {

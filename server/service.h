@@ -97,7 +97,9 @@ class ActivationServiceImpl final : public internal::RawService {
   // ComputeBatch and ComputeStream call has been finished and is done (its
   // reactor's OnDone has run: the response is written to the transport), or
   // until `deadline`. New ComputeStream calls are refused from StopReading
-  // on, as unary ones are. False on the deadline. Waiting here, before
+  // on, as unary ones are, and refused calls are not waited for (a client
+  // that keeps calling would otherwise hold the wait). False on the
+  // deadline. Waiting here, before
   // gRPC's Shutdown sends GOAWAY, keeps gRPC from closing a connection the
   // moment its last call is done (server_builder.cc, socket_drain.h).
   bool WaitForCalls(absl::Time deadline);
@@ -118,7 +120,8 @@ class ActivationServiceImpl final : public internal::RawService {
     IdleReclaimer* reclaimer;
     // Calls receiving their request, and whether new ones are refused.
     std::atomic<int>* reading;
-    // Compute, ComputeBatch and ComputeStream calls not yet done (OnDone).
+    // Compute, ComputeBatch and ComputeStream calls not yet done (OnDone),
+    // those refused for draining excepted.
     std::atomic<int>* calls;
     std::atomic<bool>* draining;
   };
