@@ -53,8 +53,21 @@ class ValueCursor {
 }  // namespace
 
 char* Scratch::Allocate(std::size_t bytes) {
-  blocks_.push_back(std::make_unique<char[]>(bytes));
-  return blocks_.back().get();
+  const std::size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;
+  if (rounded > kBlockBytes / 4) {
+    // Large (softmax's contiguous copies): a block of its own.
+    blocks_.push_back(std::make_unique<char[]>(bytes));
+    return blocks_.back().get();
+  }
+  if (rounded > left_) {
+    blocks_.push_back(std::make_unique<char[]>(kBlockBytes));
+    next_ = blocks_.back().get();
+    left_ = kBlockBytes;
+  }
+  char* const out = next_;
+  next_ += rounded;
+  left_ -= rounded;
+  return out;
 }
 
 void PlanJobs(const DecodedRequest& request, const OutputSlots& slots,
@@ -89,6 +102,10 @@ void PlanJobs(const DecodedRequest& request, const OutputSlots& slots,
     jobs->push_back(job);
     return;
   }
+  // At most one job per piece boundary of the input or the gradient plus
+  // one per run between them: reserved, so that the vector grows once.
+  jobs->reserve(jobs->size() + 2 * request.input.data.pieces().size() +
+                (has_grad ? 2 * request.grad->data.pieces().size() : 0) + 1);
   for (std::size_t done = 0; done < n;) {
     std::size_t run = input.ContiguousValues();
     if (has_grad) run = std::min(run, grad->ContiguousValues());

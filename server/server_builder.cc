@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/metrics/metrics_exporter.h"
 #include "server/metrics/request_labels.h"
+#include "server/socket_drain.h"
 #include "server/system_memory.h"
 
 namespace actserver {
@@ -380,6 +381,16 @@ void ActivationServer::Shutdown(absl::Duration grace) {
     // /readyz 503 (draining).
     if (heartbeat_ != nullptr) heartbeat_->Stop();
     service_.StopReading(deadline);
+    // Then every call finishes and its response reaches the client's kernel
+    // before gRPC's Shutdown sends GOAWAY: after GOAWAY gRPC closes each
+    // connection as soon as its last call is done, which is when the
+    // response is in the kernel's send buffer, and a close then can turn
+    // into a TCP reset that drops the response's tail (socket_drain.h). A
+    // deadline that passes on the way leaves the rest to gRPC, which
+    // cancels what is still running.
+    service_.WaitForCalls(deadline);
+    const int ports[] = {port_};
+    WaitForAcknowledgedWrites(ports, deadline);
     server_->Shutdown(absl::ToChronoTime(deadline));
     // Last, so that probes see NOT_SERVING (not a refused connection) for
     // as long as the main port drains.

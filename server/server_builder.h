@@ -172,7 +172,10 @@ class ActivationServer {
   void StartDraining();
 
   // Graceful stop: StartDraining, then new RPCs are refused and RPCs in
-  // flight get until `grace` to finish before they are cancelled. Returns
+  // flight get until `grace` to finish before they are cancelled; gRPC's
+  // GOAWAY goes out once they have finished and their clients have
+  // acknowledged every byte of their responses (socket_drain.h: otherwise
+  // gRPC's close can reset the connection under a response's tail). Returns
   // when every RPC has ended and the clients have hung up after gRPC's
   // GOAWAY -- an idle client connection can take seconds to (seen: ~5 s for
   // Python's grpcio) -- or at `grace`, when the rest is cut. Idempotent.

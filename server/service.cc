@@ -36,7 +36,11 @@ metrics::RequestLabels LabelsOf(const DecodedRequest& request) {
 wire::Chain ChainOf(const grpc::ByteBuffer& buffer,
                     std::vector<grpc::Slice>* slices) {
   wire::Chain chain;
+  // Dump pushes one slice at a time: room for the ~17 slices of a 256 KiB
+  // request at once (16 KiB frames), not five reallocations.
+  slices->reserve(buffer.Length() / (16 << 10) + 2);
   if (!buffer.Valid() || !buffer.Dump(slices).ok()) return chain;
+  chain.Reserve(slices->size());
   for (const grpc::Slice& slice : *slices) {
     chain.Append(wire::Piece{reinterpret_cast<const char*>(slice.begin()),
                              slice.size()});
@@ -165,10 +169,16 @@ class UnaryCall final
               batch ? Rpc::kComputeBatch : Rpc::kCompute, context) {
     shared_.counters->AddRpc();
     shared_.reclaimer->Touch();
-    // Counted as reading before the check, so that StopReading, which sets
-    // `draining` and then waits for `reading` to reach 0, cannot miss us.
+    // Counted as reading (and as a call) before the check, so that
+    // StopReading and WaitForCalls, which set `draining` and then wait for
+    // the counts to reach 0, cannot miss us.
+    shared_.calls->fetch_add(1);
     shared_.reading->fetch_add(1);
     if (shared_.draining->load()) {
+      // A refusal is not a call to wait for: under a client that keeps
+      // calling, the count of refusals in flight would seldom be 0.
+      shared_.calls->fetch_sub(1);
+      counted_ = false;
       shared_.reading->fetch_sub(1);
       Fail(absl::UnavailableError(
           "the server is shutting down; retry on another replica"));
@@ -205,7 +215,12 @@ class UnaryCall final
     Compute();
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    std::atomic<int>* const calls = counted_ ? shared_.calls : nullptr;
+    delete this;
+    // Last: WaitForCalls may return from here on.
+    if (calls != nullptr) calls->fetch_sub(1);
+  }
 
  private:
   void Compute() {
@@ -289,6 +304,7 @@ class UnaryCall final
   std::string id_;  // the Compute request's id, for the access log
   CallRecorder call_;
   Work work_;
+  bool counted_ = true;  // in Shared::calls until OnDone
 };
 
 // ComputeStream: every request gets one response, in arrival order. Requests
@@ -306,10 +322,22 @@ class StreamCall final
       : shared_(shared),
         context_(context),
         call_(shared.observability, Rpc::kComputeStream, context) {
+    shared_.calls->fetch_add(1);
     Actions actions;
     {
       absl::MutexLock lock(&mu_);
-      actions = NextActionsLocked();
+      if (shared_.draining->load()) {
+        // As UnaryCall: a stream opened after StopReading would keep
+        // WaitForCalls waiting for as long as its client keeps it open.
+        shared_.calls->fetch_sub(1);
+        counted_ = false;
+        finished_ = true;
+        actions.finish = grpc::Status(
+            grpc::StatusCode::UNAVAILABLE,
+            "the server is shutting down; retry on another replica");
+      } else {
+        actions = NextActionsLocked();
+      }
     }
     Perform(actions);
   }
@@ -357,7 +385,12 @@ class StreamCall final
     Perform(actions);
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    std::atomic<int>* const calls = counted_ ? shared_.calls : nullptr;
+    delete this;
+    // Last: WaitForCalls may return from here on.
+    if (calls != nullptr) calls->fetch_sub(1);
+  }
 
  private:
   // Requests read but not yet answered; bounds the memory a stream holds.
@@ -495,6 +528,7 @@ class StreamCall final
   bool write_pending_ ABSL_GUARDED_BY(mu_) = false;
   bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool counted_ = true;  // in Shared::calls until OnDone
 };
 
 grpc::ByteBuffer SerializedCatalog() {
@@ -516,7 +550,7 @@ ActivationServiceImpl::ActivationServiceImpl(
       reclaimer_(&pool_, limits.idle_release_after),
       shared_{engine,         counters,      &admission_, &pool_,
               limits.request, observability, &reclaimer_, &reading_,
-              &draining_},
+              &calls_,        &draining_},
       catalog_(SerializedCatalog()) {
   // Compute and ComputeBatch are unary on the wire, served as streams (see
   // UnaryCall): gRPC then leaves reading the request to the reactor. Their
@@ -535,6 +569,14 @@ ActivationServiceImpl::ActivationServiceImpl(
 bool ActivationServiceImpl::StopReading(absl::Time deadline) {
   draining_.store(true);
   while (reading_.load() > 0) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
+}
+
+bool ActivationServiceImpl::WaitForCalls(absl::Time deadline) {
+  while (calls_.load() > 0) {
     if (absl::Now() >= deadline) return false;
     absl::SleepFor(absl::Milliseconds(1));
   }

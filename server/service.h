@@ -93,6 +93,17 @@ class ActivationServiceImpl final : public internal::RawService {
   // only computations and responses to wait for. False on the deadline.
   bool StopReading(absl::Time deadline);
 
+  // Shutting down, step 2 (after StopReading): waits until every Compute,
+  // ComputeBatch and ComputeStream call has been finished and is done (its
+  // reactor's OnDone has run: the response is written to the transport), or
+  // until `deadline`. New ComputeStream calls are refused from StopReading
+  // on, as unary ones are, and refused calls are not waited for (a client
+  // that keeps calling would otherwise hold the wait). False on the
+  // deadline. Waiting here, before
+  // gRPC's Shutdown sends GOAWAY, keeps gRPC from closing a connection the
+  // moment its last call is done (server_builder.cc, socket_drain.h).
+  bool WaitForCalls(absl::Time deadline);
+
   const MemoryBudget& budget() const { return budget_; }
   const Admission& admission() const { return admission_; }
   const BufferPool& pool() const { return pool_; }
@@ -109,6 +120,9 @@ class ActivationServiceImpl final : public internal::RawService {
     IdleReclaimer* reclaimer;
     // Calls receiving their request, and whether new ones are refused.
     std::atomic<int>* reading;
+    // Compute, ComputeBatch and ComputeStream calls not yet done (OnDone),
+    // those refused for draining excepted.
+    std::atomic<int>* calls;
     std::atomic<bool>* draining;
   };
 
@@ -118,6 +132,7 @@ class ActivationServiceImpl final : public internal::RawService {
   static constexpr int kComputeBatchMethod = 1;
 
   std::atomic<int> reading_{0};
+  std::atomic<int> calls_{0};
   std::atomic<bool> draining_{false};
   MemoryBudget budget_;
   BufferPool pool_;

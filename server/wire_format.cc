@@ -115,6 +115,11 @@ bool Reader::ReadLengthDelimited(Chain* out) {
   }
   out->Clear();
   const auto pieces = chain_->pieces();
+  // A field that spans pieces (a tensor's bytes: one piece per 16 KiB
+  // HTTP/2 frame) gets its room at once.
+  if (length > 0 && length > pieces[piece_].size - offset_) {
+    out->Reserve(pieces.size() - piece_);
+  }
   std::size_t n = length;
   while (n > 0) {
     const Piece& p = pieces[piece_];

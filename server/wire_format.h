@@ -58,6 +58,8 @@ class Chain {
     pieces_.clear();
     size_ = 0;
   }
+  // Room for `pieces` pieces in all, so that appending them allocates once.
+  void Reserve(std::size_t pieces) { pieces_.reserve(pieces); }
 
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }

@@ -20,6 +20,7 @@
 #include "activations/catalog.h"
 #include "server/server_builder.h"
 #include "tests/integration/grpc_probes.h"
+#include "tests/integration/slow_link.h"
 #include "tests/server/server_test_util.h"
 
 namespace actserver {
@@ -722,6 +723,70 @@ TEST(ServerShutdownTest, RequestsInFlightFinish) {
   SetDeadline(&context, std::chrono::seconds(5));
   v1::ComputeResponse response;
   EXPECT_FALSE(stub->Compute(&context, requests[0], &response).ok());
+}
+
+// The same promise for clients at the end of a slow link: when Shutdown
+// begins, much of each response is still in the server's send queue, and
+// the clients, reading it, keep sending WINDOW_UPDATE frames. A server that
+// closes a connection as soon as its last call is done (gRPC after GOAWAY)
+// has that close turn into a TCP reset, which drops the queued tail: the
+// clients see "Connection reset by peer" (docs/reliability.md, "Shutdown: a
+// response's tail and the TCP reset"). Under load on loopback the same
+// happens whenever a client falls behind (ServerShutdownTest.
+// RequestsInFlightFinish's failures in session 22's full ctest runs).
+TEST(ServerShutdownTest, InFlightResponsesSurviveASlowLink) {
+  std::unique_ptr<ActivationServer> server = StartServer();
+  ASSERT_NE(server, nullptr);
+  // 16 MB/s: each 2 MiB response takes ~130 ms to cross, far longer than
+  // the server takes to write it.
+  ::actserver::testing::SlowLink link(server->port(), 16 << 10);
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  // The clients' HTTP/2 window, fixed at 256 KiB (no BDP probing, which
+  // would grow it): the server can then write a response's tail only once
+  // the client has most of it, ~110 ms after the call begins, so Shutdown,
+  // called as the calls begin, comes before the tails are written -- the
+  // case where gRPC's GOAWAY ping is answered before the last call is done
+  // and gRPC closes the connection with the tail still queued.
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 256 << 10);
+  constexpr int kCalls = 2;
+  const v1::ComputeRequest request =
+      MakeRequest("gelu", v1::MODE_FORWARD_AND_DERIVATIVE,
+                  WireType::kRawFloat32, Grid(-6, 6, 1 << 18));
+  std::vector<std::future<grpc::Status>> calls;
+  std::vector<v1::ComputeResponse> responses(kCalls);
+  for (int i = 0; i < kCalls; ++i) {
+    calls.push_back(std::async(std::launch::async, [&, i] {
+      auto stub = v1::ActivationService::NewStub(grpc::CreateCustomChannel(
+          link.target(), grpc::InsecureChannelCredentials(), args));
+      grpc::ClientContext context;
+      SetDeadline(&context, std::chrono::seconds(60));
+      return stub->Compute(&context, request, &responses[i]);
+    }));
+  }
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (server->counters().Get().rpcs < kCalls &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(server->counters().Get().rpcs, static_cast<std::uint64_t>(kCalls));
+  server->Shutdown(absl::Seconds(60));
+  for (int i = 0; i < kCalls; ++i) {
+    const grpc::Status status = calls[i].get();
+    EXPECT_TRUE(status.ok()) << "call " << i << ": " << status.error_code()
+                             << " " << status.error_message();
+    if (status.ok()) {
+      EXPECT_TRUE(MatchesReference(request, responses[i]));
+    }
+  }
+  // The responses crossed the link (they were not answered before it).
+  EXPECT_GE(link.bytes_to_clients(), kCalls * (2LL << 20))
+      << link.server_resets() << " connection(s) reset by the server";
+  EXPECT_EQ(server->counters().Get().requests,
+            static_cast<std::uint64_t>(kCalls));
 }
 
 TEST(ServerShutdownTest, ZeroGraceCancelsWorkAndReturns) {

@@ -153,6 +153,30 @@ TEST(JobPlannerTest, SixteenBitRawTensors) {
   }
 }
 
+// Scratch hands out small pieces from shared blocks: each aligned, none
+// overlapping, every one keeping its bytes while later ones are handed out
+// (through several blocks), and large ones in blocks of their own.
+TEST(JobPlannerTest, ScratchKeepsEveryAllocation) {
+  Scratch scratch;
+  std::vector<std::pair<char*, std::size_t>> given;
+  const std::size_t sizes[] = {1, 2, 4, 8, 16, 17, 200, 5000, 3};
+  for (int round = 0; round < 60; ++round) {
+    for (const std::size_t size : sizes) {
+      char* p = scratch.Allocate(size);
+      ASSERT_NE(p, nullptr);
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % 16, 0u);
+      std::memset(p, static_cast<int>(given.size() & 0xff), size);
+      given.emplace_back(p, size);
+    }
+  }
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    const auto [p, size] = given[i];
+    for (std::size_t b = 0; b < size; ++b) {
+      ASSERT_EQ(static_cast<unsigned char>(p[b]), i & 0xff) << i << " " << b;
+    }
+  }
+}
+
 TEST(JobPlannerTest, EmptyTensorPlansNothing) {
   const v1::ComputeRequest request =
       MakeRequest("relu", v1::MODE_FORWARD, WireType::kRawFloat32, {});

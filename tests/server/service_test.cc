@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "activation/v1/activation.grpc.pb.h"
 #include "activations/catalog.h"
 #include "activations/evaluate.h"
@@ -296,6 +298,44 @@ TEST_P(ServiceTest, ListActivations) {
     EXPECT_EQ(response.activations(i).name(), activations::Catalog()[i].name);
   }
   EXPECT_EQ(response.simd_target(), activations::SimdTarget());
+}
+
+// Shutdown's first two steps (server_builder.cc): after StopReading new
+// calls, unary or streams, are refused with UNAVAILABLE before anything is
+// read, and WaitForCalls waits for the calls already in flight -- here an
+// open stream -- until they are done or the deadline passes.
+TEST_P(ServiceTest, DrainRefusesNewCallsAndWaitsForOpenOnes) {
+  EXPECT_TRUE(service_->WaitForCalls(absl::Now()));  // none yet
+  grpc::ClientContext stream_context;
+  SetDeadline(&stream_context);
+  auto stream = stub_->ComputeStream(&stream_context);
+  const v1::ComputeRequest request =
+      MakeRequest("relu", v1::MODE_FORWARD, WireType::kFloat32, {-1, 2});
+  v1::ComputeStreamResponse reply;
+  ASSERT_TRUE(stream->Write(request));
+  ASSERT_TRUE(stream->Read(&reply));  // the stream has reached the service
+
+  EXPECT_TRUE(service_->StopReading(absl::Now() + absl::Seconds(10)));
+  v1::ComputeResponse response;
+  EXPECT_TRUE(StatusIs(Compute(request, &response),
+                       grpc::StatusCode::UNAVAILABLE, {"shutting down"}));
+  {
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    auto refused = stub_->ComputeStream(&context);
+    v1::ComputeStreamResponse none;
+    EXPECT_FALSE(refused->Read(&none));
+    EXPECT_TRUE(StatusIs(refused->Finish(), grpc::StatusCode::UNAVAILABLE,
+                         {"shutting down"}));
+  }
+  // The open stream still holds the drain, and is still served.
+  EXPECT_FALSE(service_->WaitForCalls(absl::Now() + absl::Milliseconds(20)));
+  ASSERT_TRUE(stream->Write(request));
+  ASSERT_TRUE(stream->Read(&reply));
+  EXPECT_TRUE(MatchesReference(request, reply.response()));
+  ASSERT_TRUE(stream->WritesDone());
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_TRUE(service_->WaitForCalls(absl::Now() + absl::Seconds(10)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, ServiceTest,
