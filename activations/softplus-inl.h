@@ -283,12 +283,17 @@ struct Softplus {
     // state, so the state's exponential is not computed there. f' alone
     // (derivative, forward_and_derivative, whose f shares the state's
     // exponential) keeps MulSigmoidFromParts on the state's parts.
-    HWY_INLINE V<D> Slope(const State& s, V<D>, V<D> g) const {
+    // From x itself, not the state's z (= x clamped at +-kHuge): -|x| is
+    // clamped at ComputeExpNNonPositive's kMin anyway, and x < 0 exactly
+    // where z < 0, so the bits are the same, and the backward's loop loses
+    // the clamp (a Max, a Min and the -kHuge the compiler formed with an XOR
+    // in every iteration) and a mask inversion (session 23).
+    HWY_INLINE V<D> Slope(const State& s, V<D> x, V<D> g) const {
       if constexpr (kUnitBeta && sizeof(T) == 4) {
         return hn::IfThenElse(
             s.linear, g,
-            MulSigmoidFromN(d, ComputeExpNNonPositive(d, hn::Neg(hn::Abs(s.z))),
-                            hn::Not(s.s.negative), g));
+            MulSigmoidFromN(d, ComputeExpNNonPositive(d, hn::Neg(hn::Abs(x))),
+                            hn::Ge(x, hn::Zero(d)), g));
       } else {
         return hn::IfThenElse(s.linear, g, SigmoidTimes(s, g));
       }
