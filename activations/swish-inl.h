@@ -124,6 +124,9 @@ struct SwishKernel {
   // series at f''s zero (its bounds' near-zero exception covers it); other
   // targets and an extreme beta: the Logistic's pieces (GateState).
   static constexpr bool kScaled = kHaveScalef && !kExtremeBeta;
+  // The scaled Value gives x itself (every bit) in NaN lanes, so the
+  // driver's forward skips its NaN restore (kernels.cc, ValueKeepsNaN).
+  static constexpr bool kValueKeepsNaN = kScaled;
 
   struct GateState {
     V<D> z, z_lo;  // beta x exactly, clamped to +-kHuge
@@ -161,7 +164,8 @@ struct SwishKernel {
     V<D> k;          // round(zc / ln 2)
     V<D> n;          // e^u, rounded
     V<D> den;        // n + 2^k, rounded
-    V<D> den_lo;     // n + 2^k - den, with n's rounding and z_lo (the forward's)
+    V<D> n_lo;       // e^-(z + z_lo) 2^k - n, n's rounding and z_lo (float32's forward)
+    V<D> den_lo;     // n + 2^k - den, with n_lo (float64's forward)
     V<D> n_lo_ext;   // e^-(z + z_lo) 2^k - n to about 2^-31 of n (the derivative's)
     V<D> den_lo_ext; // den_lo with n_lo_ext
     V<D> rcp;        // ~1 / den
@@ -194,14 +198,14 @@ struct SwishKernel {
     const V<D> pm1_lo = hn::MulAdd(pr, u, hn::Sub(u, pm1));
     s.n = hn::Add(pm1, one);
     // n's rounding (exact: |pm1| < 1), then e^-z_lo = 1 - z_lo.
-    V<D> n_lo = hn::Add(hn::Sub(one, s.n), pm1);
-    if constexpr (!kUnitBeta) n_lo = hn::NegMulAdd(s.n, s.z_lo, n_lo);
-    s.n_lo_ext = hn::MulAdd(s.n, u_lo, hn::Add(n_lo, pm1_lo));
+    s.n_lo = hn::Add(hn::Sub(one, s.n), pm1);
+    if constexpr (!kUnitBeta) s.n_lo = hn::NegMulAdd(s.n, s.z_lo, s.n_lo);
+    s.n_lo_ext = hn::MulAdd(s.n, u_lo, hn::Add(s.n_lo, pm1_lo));
     // den + lo = n + 2^k exactly (Fast2Sum, the larger first).
     const V<D> p = Scalef(d, one, s.k);
     s.den = hn::Add(s.n, p);
     const V<D> sum_lo = hn::Add(hn::Sub(hn::Max(s.n, p), s.den), hn::Min(s.n, p));
-    s.den_lo = hn::Add(sum_lo, n_lo);
+    s.den_lo = hn::Add(sum_lo, s.n_lo);
     s.den_lo_ext = hn::Add(sum_lo, s.n_lo_ext);
     s.rcp = Reciprocal(d, s.den);
     return s;
@@ -249,14 +253,20 @@ struct SwishKernel {
     if constexpr (kScaled) {
       // x / den corrected once (0.5 ULP + 2^-28), the error of n (pm1's
       // and r's roundings, about 0.6 ULP, uncarried here) entering once
-      // for z < 0 and at most half for z >= 0. x = +inf gives inf / inf in
-      // the residual: f = x there.
+      // for z < 0 and at most half for z >= 0. float64 corrects by den_lo
+      // (den's and n's roundings, and z_lo); float32 (session 23) by n_lo
+      // alone (n's rounding, and z_lo: 40 ULP in swish's tail without it):
+      // den's own rounding (half an ULP of den) enters f once, within the
+      // bound of 2, for 5 instructions of the forward's 38 (the Fast2Sum).
+      // x = +inf gives inf / inf in the residual, and NaN x NaN: f = x in
+      // both, x's own bits (one compare, false for NaN: kValueKeepsNaN).
       // (DivideCorrected<false>, its residual as one NegMulAdd.)
       const V<D> t0 = hn::Mul(s.num, s.rcp);
-      const V<D> res = hn::NegMulAdd(t0, s.den_lo, hn::NegMulAdd(t0, s.den, s.num));
+      const V<D> res = hn::NegMulAdd(t0, sizeof(T) == 4 ? s.n_lo : s.den_lo,
+                                     hn::NegMulAdd(t0, s.den, s.num));
       const V<D> t = hn::MulAdd(res, s.rcp, t0);
-      return hn::IfThenElse(hn::Eq(x, hn::Set(d, std::numeric_limits<T>::infinity())), x,
-                            Scalef(d, t, s.k));
+      return hn::IfThenElse(hn::Lt(x, hn::Set(d, std::numeric_limits<T>::infinity())),
+                            Scalef(d, t, s.k), x);
     } else if constexpr (!kExtremeBeta) {
       return s.gate.MulSigmoidAny(d, x);
     } else {

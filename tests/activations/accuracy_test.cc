@@ -317,6 +317,38 @@ TEST_P(AccuracyTest, SiluSwishAroundZeroOfDerivativeFloat32) {
   }
 }
 
+// silu and swish float32 forward in the negative tail, densely: there x /
+// (n + 2^k) rests on the correction by n's rounding and z_lo (swish-inl.h's
+// Value; session 23 dropped den's own Fast2Sum from it). Without n_lo,
+// certify --stride=17 found 2.4 ULP at x = -16.70 (silu) and, without z_lo,
+// 65 ULP at x = -47.34 (swish, beta = 1.37): both inputs, and every 61st
+// float of [-90, -8].
+TEST_P(AccuracyTest, SiluSwishForwardTailFloat32) {
+  const std::vector<std::pair<const char*, std::vector<std::pair<std::string_view, double>>>>
+      cases = {{"silu", {}}, {"swish", {{"beta", 1.37}}}};
+  std::vector<float> x = {-16.6997337f, -47.3391037f};
+  for (float xi = -90.0f; xi <= -8.0f;) {
+    x.push_back(xi);
+    for (int i = 0; i < 61; ++i) xi = std::nextafter(xi, 0.0f);
+  }
+  for (const auto& [function, params] : cases) {
+    auto call = MakeCall(function, params, Mode::kForward);
+    ASSERT_TRUE(call.ok()) << call.status();
+    std::vector<float> out(x.size());
+    RunSerial(Job{*call, DType::kFloat32, x.size(), x.data(), nullptr, out.data(), nullptr});
+    const double bound = MaxUlpError(*call, DType::kFloat32, ResultTensor::kOutput);
+    Worst worst;
+    for (size_t i = 0; i < x.size(); ++i) {
+      const reference::Element want = reference::Evaluate(*call, x[i], 0.0f);
+      const double err =
+          reference::ContractUlpError<float>(*call, out[i], want.output, x[i], 0.0f, false);
+      if (!(err <= worst.ulp)) worst = {err, (long double)x[i], want.output, (double)out[i]};
+    }
+    EXPECT_LE(worst.ulp, bound) << function << ": worst at x=" << (double)worst.input
+                                << " want " << (double)worst.want << " got " << worst.got;
+  }
+}
+
 // silu and swish float64 at the clamps of the AVX-512 kernel's scaled form
 // (swish-inl.h's PrepareScaled, float64 since session 22: z clamped to
 // [-1200, 50], the numerator to -2^600): z on both sides of each, where f
