@@ -63,9 +63,9 @@ namespace HWY_NAMESPACE {
 
 struct Hardswish {
   // x (x + 3) / 6 takes three roundings in the element type (1.5 ULP);
-  // float32 needs one (0.5 ULP). On FMA targets: f from error-free parts in
-  // float32 lanes, f' in float64 lanes (the kFloatInWideLanes branches);
-  // elsewhere through the driver's float64 path.
+  // float32 needs one (0.5 ULP). On FMA targets: f and g f' from error-free
+  // parts in float32 lanes, f' in float64 lanes (the kFloatInWideLanes
+  // branches); elsewhere through the driver's float64 path.
   static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
   static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
 
