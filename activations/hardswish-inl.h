@@ -29,8 +29,8 @@ inline constexpr ActivationSpec kHardswishSpec{
              "-1/2 and f'(3) = 3/2 (hardswish_backward uses x / 3 + 1 / 2 on "
              "[-3, 3]). Backward selects 0 below -3 for every g but NaN. f'(x) = 0 "
              "at x = -1.5, where (2x + 3) is exact, so f' keeps its relative "
-             "precision there. float32 is rounded once: f from error-free float32 "
-             "parts, f' in float64.",
+             "precision there. float32 is rounded once: f and g f' from error-free "
+             "float32 parts, f' in float64.",
     .reference = {&HardswishReference, &HardswishReferenceDerivative},
 };
 // The textbook formula, one element at a time with <cmath>: the speed
@@ -63,9 +63,9 @@ namespace HWY_NAMESPACE {
 
 struct Hardswish {
   // x (x + 3) / 6 takes three roundings in the element type (1.5 ULP);
-  // float32 needs one (0.5 ULP). On FMA targets: f from error-free parts in
-  // float32 lanes, f' in float64 lanes (the kFloatInWideLanes branches);
-  // elsewhere through the driver's float64 path.
+  // float32 needs one (0.5 ULP). On FMA targets: f and g f' from error-free
+  // parts in float32 lanes, f' in float64 lanes (the kFloatInWideLanes
+  // branches); elsewhere through the driver's float64 path.
   static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
   static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
 
@@ -80,52 +80,109 @@ struct Hardswish {
     using State = NoState;
     HWY_INLINE State Prepare(V<D>) const { return {}; }
     HWY_INLINE V<D> Value(const State&, V<D> x) const {
-      V<D> mid;
       if constexpr (kFloatInWideLanes<D>) {
         // float32 (FMA): x (x + 3) / 6 from error-free parts, rounded once
         // after an error of about 2^-21 ULP. On (-3, 3), |x| <= 3: Fast2Sum
         // gives x + 3 = a + e exactly; x a = p + pe (FMA); q = p + pe + x e
         // to 2^-23 ulp(p); q / 6 = r0 + (p - 6 r0 + pe + x e) / 6, where
         // p - 6 r0 is exact (r0 is within an ulp of p / 6).
+        // x <= -3 (and -inf) is computed as x = -3, where every part is a
+        // zero and the result +0 (a = +0, p = -0, rem = +0 + -0 = +0, the
+        // last FMA +0 + -0 = +0): one MAXPS in place of a compare and a
+        // masked zeroing (session 23: 18 operations a vector instead of 19,
+        // the same bits). A NaN x gives -3 too (MAXPS returns its second
+        // operand), and the final select returns x itself there.
         const V<D> three = hn::Set(d, 3.0f);
         const V<D> sixth = hn::Set(d, 1.0f / 6);
-        const V<D> a = hn::Add(x, three);
-        const V<D> e = hn::Sub(x, hn::Sub(a, three));
-        const V<D> p = hn::Mul(x, a);
-        const V<D> q_lo = hn::MulAdd(x, e, hn::MulSub(x, a, p));
+        const V<D> xs = hn::Max(x, hn::Set(d, -3.0f));
+        const V<D> a = hn::Add(xs, three);
+        const V<D> e = hn::Sub(xs, hn::Sub(a, three));
+        const V<D> p = hn::Mul(xs, a);
+        const V<D> q_lo = hn::MulAdd(xs, e, hn::MulSub(xs, a, p));
         const V<D> r0 = hn::Mul(p, sixth);
         const V<D> rem = hn::NegMulAdd(r0, hn::Set(d, 6.0f), p);
         // (Near 0, where p, r0 and the residuals may be subnormal, they stay
         // exact: all are multiples of 2^-149, x's own last place, and small.)
-        mid = hn::MulAdd(hn::Add(rem, q_lo), sixth, r0);
+        const V<D> mid = hn::MulAdd(hn::Add(rem, q_lo), sixth, r0);
+        // x >= 3, or x NaN (x < 3 false): x.
+        return hn::IfThenElse(hn::Lt(x, three), mid, x);
       } else {
-        mid = hn::Div(hn::Mul(x, hn::Add(x, hn::Set(d, 3))), hn::Set(d, 6));
+        const V<D> mid = hn::Div(hn::Mul(x, hn::Add(x, hn::Set(d, 3))), hn::Set(d, 6));
+        return hn::IfThenElse(hn::Lt(x, hn::Set(d, 3)),
+                              hn::IfThenZeroElse(hn::Le(x, hn::Set(d, -3)), mid), x);
       }
-      // x >= 3, or x NaN (x < 3 false): x.
-      return hn::IfThenElse(hn::Lt(x, hn::Set(d, 3)),
-                            hn::IfThenZeroElse(hn::Le(x, hn::Set(d, -3)), mid), x);
     }
     // (2x + 3) / 6: 2x is exact, so the sum rounds once (and is exact near
     // its zero at -1.5). Times g: g itself above 3, 0 below -3 (the driver
     // gives 0 there for g = +-inf too, and NaN for a NaN g).
     template <class G>
     HWY_INLINE V<D> Slope(const State&, V<D> x, G g) const {
-      if constexpr (kFloatInWideLanes<D>) {
-        // float32: g (2x + 3) (1/6) in float64, rounded once to float32.
-        const WideHalf<D> dw;
-        const Halves<D> h = PromoteHalves(d, x);
-        auto f = [&](V<WideHalf<D>> v) HWY_ATTR {
-          return hn::Mul(hn::Add(hn::Add(v, v), hn::Set(dw, 3.0)), hn::Set(dw, 1.0 / 6));
-        };
-        const V<D> mid = DemoteTimes(d, g, f(h.lo), f(h.hi));
-        return hn::IfThenElse(hn::Gt(x, hn::Set(d, 3)), Times(d, g, hn::Set(d, 1)),
-                              hn::IfThenZeroElse(hn::Lt(x, hn::Set(d, -3)), mid));
+      if constexpr (kFloatInWideLanes<D> && !kIsUnit<G>) {
+        return SlopeFloat(x, g);
+      } else if constexpr (kFloatInWideLanes<D>) {
+        return SlopeInWideLanes(x, g);
       } else {
         const V<D> mid = hn::Div(hn::Add(hn::Add(x, x), hn::Set(d, 3)), hn::Set(d, 6));
         return Times(d, g,
                      hn::IfThenElse(hn::Gt(x, hn::Set(d, 3)), hn::Set(d, 1),
                                     hn::IfThenZeroElse(hn::Lt(x, hn::Set(d, -3)), mid)));
       }
+    }
+
+    // float32 g f' (FMA targets; session 23): g (2x + 3) / 6 in float32
+    // lanes, without the float64 route's six conversions a vector. 2x + 3 =
+    // a + e exactly (e by one FMA: a - 3 is exact); g a = p + (g a - p), the
+    // second term by FMA; lo = g e + (g a - p) rounded (2^-47 of p); r0 =
+    // p / 6 rounded, t = (6 r0 - p) - lo (6 r0 - p exact; t rounded, 2^-45
+    // of p); g f' = r0 - t / 6 by one FMA: about 2^-43 of itself before
+    // its one rounding, so g f' is correctly rounded but within 2^-20 ULP of
+    // a tie (halfway between two floats), where it may round either way:
+    // an error of at most 0.5 + 2^-20 ULP, and a different float from the
+    // float64 route's on those inputs (where g is a power of 2 and the tie
+    // is exact, the float64 route gives the even neighbour and this one
+    // either; the certificate's g are random). x > 3 is computed as x =
+    // 1.5 (a = 6, g f' = g exactly); x < -3 selects 0 (+0, as before); a
+    // NaN x gives NaN (the driver restores x). Where 0 < |g| < 2^-78 (p
+    // could be below 2^-100, and its residuals subnormal) the vector takes
+    // the float64 route. The derivative (g = 1) stays on the float64 route:
+    // g = 1 makes exact ties common (2x + 3 has few digits), and there the
+    // two differ.
+    template <class G>
+    HWY_INLINE V<D> SlopeFloat(V<D> x, G g) const {
+      const hn::RebindToUnsigned<D> du;
+      const V<D> three = hn::Set(d, 3.0f), two = hn::Set(d, 2.0f);
+      const V<D> xs = hn::IfThenElse(hn::Gt(x, three), hn::Set(d, 1.5f), x);
+      const V<D> a = hn::MulAdd(xs, two, three);
+      const V<D> e = hn::MulSub(xs, two, hn::Sub(a, three));
+      const V<D> p = hn::Mul(g, a);
+      const V<D> lo = hn::MulAdd(g, e, hn::MulSub(g, a, p));
+      const V<D> r0 = hn::Mul(p, hn::Set(d, 1.0f / 6));
+      const V<D> t = hn::Sub(hn::MulSub(r0, hn::Set(d, 6.0f), p), lo);
+      // 0 < |g| < 2^-78 as one unsigned compare of |g|'s bits minus 1.
+      const auto gb = hn::BitCast(du, hn::Abs(g));
+      const auto tiny = hn::Lt(hn::Sub(gb, hn::Set(du, 1u)), hn::Set(du, 0x18800000u - 1));
+      if (HWY_UNLIKELY(!hn::AllFalse(du, tiny))) return SlopeInWideLanesOutOfLine(x, g);
+      return hn::IfThenZeroElse(hn::Lt(x, hn::Neg(three)),
+                                hn::NegMulAdd(t, hn::Set(d, 1.0f / 6), r0));
+    }
+    template <class G>
+    HWY_NOINLINE V<D> SlopeInWideLanesOutOfLine(V<D> x, G g) const {
+      return SlopeInWideLanes(x, g);
+    }
+
+    // float32: g (2x + 3) (1/6) in float64, rounded once to float32. 2x + 3
+    // is one FMA (session 23; 2x is exact, so its two roundings were one
+    // already: the same bits, two operations fewer a vector).
+    template <class G>
+    HWY_INLINE V<D> SlopeInWideLanes(V<D> x, G g) const {
+      const WideHalf<D> dw;
+      const Halves<D> h = PromoteHalves(d, x);
+      auto f = [&](V<WideHalf<D>> v) HWY_ATTR {
+        return hn::Mul(hn::MulAdd(v, hn::Set(dw, 2.0), hn::Set(dw, 3.0)), hn::Set(dw, 1.0 / 6));
+      };
+      const V<D> mid = DemoteTimes(d, g, f(h.lo), f(h.hi));
+      return hn::IfThenElse(hn::Gt(x, hn::Set(d, 3)), Times(d, g, hn::Set(d, 1)),
+                            hn::IfThenZeroElse(hn::Lt(x, hn::Set(d, -3)), mid));
     }
   };
 };

@@ -142,8 +142,86 @@ struct Softsign {
     }
   };
 
+  // AVX-512 float32 in float32 lanes (session 23): 16 lanes a vector where
+  // FloatKernel has two halves of 8 float64 lanes and six conversions.
+  // 1 + |x| = s + s_lo exactly (Fast2Sum of max(|x|, 1) and min(|x|, 1));
+  // r = 1 / s to 2^-28 (VRCP14PS and one Newton step). f = |x| / (s +
+  // s_lo): q0 = |x| r, its residual |x| - q0 s - q0 s_lo (the first FMA
+  // exact, the second rounded at 2^-24 of a residual that is 2^-27 of
+  // |x|), and f = q0 + residual r, rounded once: about 2^-50 of f before
+  // that rounding, so it is f correctly rounded but within about 2^-26 ULP
+  // of a tie, as FloatKernel's is but within 2^-29 ULP: the two may differ
+  // on such inputs (none of 2^22 in a harness, none at stride 257; see
+  // docs/benchmarks.md, session 23, for the stride-1 count).
+  // g f' = g / (s + s_lo)^2 likewise: S + S_lo = (s + s_lo)^2 to 2^-48 (S =
+  // s^2, S_lo its FMA residual plus 2 s s_lo), R = r^2 (2^-24), q0 = g R,
+  // its residual q0 S + q0 S_lo - g, and g f' = q0 - residual R (in this
+  // order, so that g = -0 gives -0). Where |x| > 2^40 (S beyond 2^80, and
+  // 1 / S below float32's normal range for larger |x|) the vector's slope
+  // takes FloatKernel (out of line); |x| is clamped at 2^60 (the forward's
+  // +-inf gives +-1). From y: FloatKernel's.
+  template <class DF>
+  struct Native16 {
+    DF d;
+    FloatKernel<DF> wide;
+    Native16(DF d_in, const ParamValues& p) : d(d_in), wide(d_in, p) {}
+
+    struct State {
+      V<DF> ax;       // |x|, clamped at 2^60
+      V<DF> s, s_lo;  // 1 + ax = s + s_lo exactly
+      V<DF> r;        // 1 / s to 2^-28
+    };
+    HWY_INLINE State Prepare(V<DF> x) const {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+      const V<DF> one = hn::Set(d, 1.0f);
+      const V<DF> ax = hn::Min(hn::Abs(x), hn::Set(d, 0x1p60f));
+      const V<DF> m = hn::Max(ax, one), n = hn::Min(ax, one);
+      const V<DF> s = hn::Add(m, n);
+      const V<DF> s_lo = hn::Sub(n, hn::Sub(s, m));
+      V<DF> r{_mm512_rcp14_ps(s.raw)};
+      r = hn::MulAdd(r, hn::NegMulAdd(s, r, one), r);
+      return {ax, s, s_lo, r};
+#else
+      return {x, x, x, x};  // (never picked: kWideLanes512)
+#endif
+    }
+    HWY_INLINE V<DF> Value(const State& st, V<DF> x) const {
+      const V<DF> q0 = hn::Mul(st.ax, st.r);
+      const V<DF> res = hn::NegMulAdd(q0, st.s_lo, hn::NegMulAdd(q0, st.s, st.ax));
+      return hn::CopySignToAbs(hn::MulAdd(res, st.r, q0), x);
+    }
+    template <class G>
+    HWY_INLINE V<DF> Slope(const State& st, V<DF> x, G g) const {
+      if (HWY_UNLIKELY(!hn::AllFalse(d, hn::Gt(st.ax, hn::Set(d, 0x1p40f))))) {
+        return SlopeWide(x, g);
+      }
+      const V<DF> S = hn::Mul(st.s, st.s);
+      const V<DF> S_lo = hn::MulAdd(hn::Add(st.s, st.s), st.s_lo, hn::MulSub(st.s, st.s, S));
+      const V<DF> R = hn::Mul(st.r, st.r);
+      V<DF> q0, num;
+      if constexpr (kIsUnit<G>) {
+        q0 = R;
+        num = hn::Set(d, 1.0f);
+      } else {
+        q0 = hn::Mul(g, R);
+        num = g;
+      }
+      const V<DF> nres = hn::MulAdd(q0, S_lo, hn::MulSub(q0, S, num));
+      return hn::NegMulAdd(nres, R, q0);
+    }
+    template <class G>
+    HWY_NOINLINE V<DF> SlopeWide(V<DF> x, G g) const {
+      return wide.Slope(wide.Prepare(x), x, g);
+    }
+    template <class G>
+    HWY_INLINE V<DF> SlopeFromOutput(V<DF> y, G g) const {
+      return wide.SlopeFromOutput(y, g);
+    }
+  };
+
   template <class D>
-  using Kernel = KernelInWideLanes<D, FloatKernel, Generic>;
+  using Kernel = std::conditional_t<kWideLanes512 && sizeof(hn::TFromD<D>) == 4 && hn::MaxLanes(D()) == 16,
+                                    Native16<D>, KernelInWideLanes<D, FloatKernel, Generic>>;
 };
 
 }  // namespace HWY_NAMESPACE

@@ -1012,6 +1012,66 @@ TEST_P(AccuracyTest, HardswishSmallInputs) {
   }
 }
 
+// Session 23: hardswish's float32 backward and softsign's float32 kernels
+// in float32 lanes (AVX-512 for softsign). Every x of a grid that crosses
+// their special points (hardswish: -3, -1.5, 3; softsign: |x| = 2^40, where
+// its slope switches to the float64 route, and 2^60, its clamp) times
+// gradients of every scale: subnormal, around 2^-78 (hardswish's switch to
+// the float64 route), powers of two, +-0, up to 2^64 and beyond.
+TEST_P(AccuracyTest, BackwardGradientScalesFloat32) {
+  std::vector<float> xs;
+  for (float c : {-3.0f, -1.5f, 0.0f, 3.0f, 0x1p40f, 0x1p60f}) {
+    for (float sign : {1.0f, -1.0f}) {
+      float v = sign * c;
+      for (int k = 0; k < 40; ++k) {
+        xs.push_back(v);
+        v = std::nextafter(v, k % 2 ? std::numeric_limits<float>::infinity() : -std::numeric_limits<float>::infinity());
+      }
+    }
+  }
+  for (float v : {1e-30f, 1e-10f, 0.3f, 1.7f, 2.9f, 5.0f, 1e10f, 3e38f, 1e-45f, 1.17e-38f}) {
+    xs.push_back(v);
+    xs.push_back(-v);
+  }
+  std::vector<float> gs;
+  for (float g : {1e-45f, 3e-42f, 1.17549435e-38f, 0x1.8p-79f, 0x1p-78f, 0x1.000002p-78f, 0x1.8p-78f,
+                  1e-20f, 0.1f, 0.75f, 1.0f, 2.0f, 3.0f, 1e20f, 0x1p64f, 0x1p70f, 0.0f}) {
+    gs.push_back(g);
+    gs.push_back(-g);
+  }
+  for (const char* name : {"hardswish", "softsign"}) {
+    auto call = MakeCall(name, {}, Mode::kBackward);
+    ASSERT_TRUE(call.ok()) << call.status();
+    const double bound = MaxUlpError(*call, DType::kFloat32, ResultTensor::kOutput);
+    std::vector<float> x, g;
+    for (float xv : xs) {
+      for (float gv : gs) {
+        x.push_back(xv);
+        g.push_back(gv);
+      }
+    }
+    std::vector<float> out(x.size());
+    RunSerial(Job{*call, DType::kFloat32, x.size(), x.data(), g.data(), out.data(), nullptr});
+    double worst = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      const long double want = reference::Evaluate(*call, x[i], g[i]).output;
+      const double err = reference::ContractUlpError<float>(*call, out[i], want, x[i], g[i], true);
+      if (err > worst) {
+        worst = err;
+        at = i;
+      }
+      // A zero product keeps the float64 route's sign: g f' with f' > 0 at
+      // x = 0 (and f' = 0 at hardswish's x = -1.5: the sign of g).
+      if (g[i] == 0 && x[i] == 0) {
+        EXPECT_EQ(std::signbit(out[i]), std::signbit(g[i])) << name << " x=0 g=" << g[i];
+      }
+    }
+    EXPECT_LE(worst, bound) << name << ": worst at x=" << x[at] << " g=" << g[at] << " got "
+                            << out[at];
+  }
+}
+
 HWY_TARGET_INSTANTIATE_TEST_SUITE_P(AccuracyTest);
 
 }  // namespace
