@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "activations/kernels.h"
+#include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #define ACTIVATIONS_WANT_DEFINITIONS
 #include "activations/activation_list.h"
@@ -64,6 +65,23 @@ struct Io {
 #endif
     }
   }
+  // A non-temporal store (see Loop's `stream`); p aligned to the stored
+  // vector. Highway's x86 Stream writes a whole 16-byte register even for
+  // a narrower vector (SSE4's two floats demoted from two doubles): those,
+  // and the emulated targets, store as Store does.
+  void Stream(V<DC> v, T* p) const {
+#if HWY_TARGET == HWY_SCALAR || HWY_TARGET == HWY_EMU128
+    Store(v, p);
+#else
+    if constexpr (std::is_same_v<T, TC>) {
+      hn::Stream(v, dc, p);
+    } else if constexpr (hn::MaxLanes(DS()) * sizeof(T) < 16) {
+      Store(v, p);
+    } else {
+      hn::Stream(hn::DemoteTo(ds, v), ds, p);
+    }
+#endif
+  }
 };
 
 // Runs `op(x, g, &o1, &o2)` over n elements, one vector at a time; the tail
@@ -73,12 +91,21 @@ struct Io {
 // `grad` / `out2` are used (the mode decides, at compile time, so the loop
 // body tests no pointer). kRestoreNaN = false: op already gives x itself in
 // NaN lanes of x (see ValueKeepsNaN), and the restore is skipped.
+// stream: the whole vectors are stored non-temporally (ComputeStreaming:
+// out and out2 aligned to the vector; the caller fences); the same values.
 template <bool kGrad, bool kOut2, bool kRestoreNaN = true, class DC, typename T, class Op>
 HWY_INLINE void Loop(DC dc, const T* in, const T* grad, T* out, T* out2,
-                     std::size_t n, Op op) {
+                     std::size_t n, bool stream, Op op) {
   const Io<DC, T> io{dc, {}};
   const std::size_t N = hn::Lanes(dc);
-  auto step = [&](const T* x_p, const T* g_p, T* o1_p, T* o2_p) HWY_ATTR {
+  auto step = [&](auto streamed, const T* x_p, const T* g_p, T* o1_p, T* o2_p) HWY_ATTR {
+    const auto put = [&](V<DC> v, T* p) HWY_ATTR {
+      if constexpr (decltype(streamed)::value) {
+        io.Stream(v, p);
+      } else {
+        io.Store(v, p);
+      }
+    };
     const V<DC> x = io.Load(x_p);
     V<DC> g = hn::Zero(dc);
     if constexpr (kGrad) g = io.Load(g_p);
@@ -87,16 +114,24 @@ HWY_INLINE void Loop(DC dc, const T* in, const T* grad, T* out, T* out2,
     // (NaN lanes of g are the kernel's: BackwardOf's rare path.)
     if constexpr (!kRestoreNaN) {
       static_assert(!kGrad && !kOut2, "only a forward may skip the NaN restore");
-      io.Store(o1, o1_p);
+      put(o1, o1_p);
     } else {
       const auto nan = hn::IsNaN(x);
-      io.Store(hn::IfThenElse(nan, x, o1), o1_p);
-      if constexpr (kOut2) io.Store(hn::IfThenElse(nan, x, o2), o2_p);
+      put(hn::IfThenElse(nan, x, o1), o1_p);
+      if constexpr (kOut2) put(hn::IfThenElse(nan, x, o2), o2_p);
     }
   };
   std::size_t i = 0;
-  for (; i + N <= n; i += N) {
-    step(in + i, kGrad ? grad + i : nullptr, out + i, kOut2 ? out2 + i : nullptr);
+  if (stream) {
+    for (; i + N <= n; i += N) {
+      step(std::true_type(), in + i, kGrad ? grad + i : nullptr, out + i,
+           kOut2 ? out2 + i : nullptr);
+    }
+  } else {
+    for (; i + N <= n; i += N) {
+      step(std::false_type(), in + i, kGrad ? grad + i : nullptr, out + i,
+           kOut2 ? out2 + i : nullptr);
+    }
   }
   if (i == n) return;
   const std::size_t rest = n - i;
@@ -104,7 +139,7 @@ HWY_INLINE void Loop(DC dc, const T* in, const T* grad, T* out, T* out2,
   T x_buf[kMax] = {}, g_buf[kMax] = {}, o1_buf[kMax], o2_buf[kMax];
   std::memcpy(x_buf, in + i, rest * sizeof(T));
   if constexpr (kGrad) std::memcpy(g_buf, grad + i, rest * sizeof(T));
-  step(x_buf, g_buf, o1_buf, o2_buf);
+  step(std::false_type(), x_buf, g_buf, o1_buf, o2_buf);
   std::memcpy(out + i, o1_buf, rest * sizeof(T));
   if constexpr (kOut2) std::memcpy(out2 + i, o2_buf, rest * sizeof(T));
 }
@@ -169,19 +204,39 @@ constexpr bool ValueKeepsNaN() {
   }
 }
 
+// Which modes of a kernel store non-temporally in a large job (`stream`,
+// see ComputeStreaming). forward_and_derivative always: its two outputs
+// were 1.8-1.9x faster at 16 Mi for the select kernels and the same
+// (0.94-1.12x) for sigmoid, silu and gelu. The one-output modes only for a
+// kernel that says kStreamLargeOutputs = true (its loop is bound by memory,
+// not arithmetic): they gained 1.2-1.5x for relu, softshrink, hardshrink,
+// threshold, leaky_relu, but a forward that is bound by its arithmetic lost
+// 5-14% (sigmoid, silu: a non-temporal store is slower to retire than a
+// cached one while the loop has compute to overlap). docs/benchmarks.md,
+// "Session 23: the driver for large arrays and the two-output modes".
+template <class K>
+constexpr bool StreamsOneOutput() {
+  if constexpr (requires { K::kStreamLargeOutputs; }) {
+    return K::kStreamLargeOutputs;
+  } else {
+    return false;
+  }
+}
+
 template <class K, class DC, typename T>
 HWY_INLINE void RunKernel(DC dc, const Call& call, Mode mode, const T* in, const T* grad,
-                          T* out, T* out2, std::size_t n) {
+                          T* out, T* out2, std::size_t n, bool stream) {
   using VC = V<DC>;
   const K k(dc, call.params);
+  if (mode != Mode::kForwardAndDerivative && !StreamsOneOutput<K>()) stream = false;
   const bool from_output = call.input_kind == InputKind::kOutput;
   switch (mode) {
     case Mode::kForward:
       return Loop<false, false, !ValueKeepsNaN<K, T, hn::TFromD<DC>>()>(
-          dc, in, grad, out, out2, n,
+          dc, in, grad, out, out2, n, stream,
           [&](VC x, VC, VC* o1, VC*) HWY_ATTR { *o1 = k.Value(k.Prepare(x), x); });
     case Mode::kForwardAndDerivative:
-      return Loop<false, true>(dc, in, grad, out, out2, n, [&](VC x, VC, VC* o1, VC* o2) HWY_ATTR {
+      return Loop<false, true>(dc, in, grad, out, out2, n, stream, [&](VC x, VC, VC* o1, VC* o2) HWY_ATTR {
         const auto s = k.Prepare(x);
         *o1 = k.Value(s, x);
         *o2 = k.Slope(s, x, Unit{});
@@ -189,20 +244,20 @@ HWY_INLINE void RunKernel(DC dc, const Call& call, Mode mode, const T* in, const
     case Mode::kDerivative:
       if constexpr (HasSlopeFromOutput<K, VC>) {
         if (from_output) {
-          return Loop<false, false>(dc, in, grad, out, out2, n,
+          return Loop<false, false>(dc, in, grad, out, out2, n, stream,
                                     [&](VC y, VC, VC* o1, VC*) HWY_ATTR {
                                       *o1 = k.SlopeFromOutput(y, Unit{});
                                     });
         }
       }
-      return Loop<false, false>(dc, in, grad, out, out2, n, [&](VC x, VC, VC* o1, VC*) HWY_ATTR {
+      return Loop<false, false>(dc, in, grad, out, out2, n, stream, [&](VC x, VC, VC* o1, VC*) HWY_ATTR {
         *o1 = k.Slope(k.Prepare(x), x, Unit{});
       });
     case Mode::kBackward:
       if constexpr (HasSlopeFromOutput<K, VC>) {
         if (from_output) {
           const auto slope = [&k](VC y, auto g) HWY_ATTR { return k.SlopeFromOutput(y, g); };
-          return Loop<true, false>(dc, in, grad, out, out2, n,
+          return Loop<true, false>(dc, in, grad, out, out2, n, stream,
                                    [&](VC y, VC g, VC* o1, VC*) HWY_ATTR {
                                      *o1 = BackwardOf(dc, y, g, slope);
                                    });
@@ -211,7 +266,7 @@ HWY_INLINE void RunKernel(DC dc, const Call& call, Mode mode, const T* in, const
       // (The slope recomputes the state from x: a state captured by
       // reference for the rare path would be stored to memory every time.)
       const auto slope = [&k](VC x, auto g) HWY_ATTR { return k.Slope(k.Prepare(x), x, g); };
-      return Loop<true, false>(dc, in, grad, out, out2, n, [&](VC x, VC g, VC* o1, VC*) HWY_ATTR {
+      return Loop<true, false>(dc, in, grad, out, out2, n, stream, [&](VC x, VC g, VC* o1, VC*) HWY_ATTR {
         *o1 = BackwardOf(dc, x, g, slope);
       });
   }
@@ -227,21 +282,21 @@ HWY_INLINE void RunKernel(DC dc, const Call& call, Mode mode, const T* in, const
 // selects A::FastKernel.
 template <class A, class DC, typename T>
 HWY_INLINE void RunInType(DC dc, const Call& call, Mode mode, const T* in, const T* grad,
-                          T* out, T* out2, std::size_t n) {
+                          T* out, T* out2, std::size_t n, bool stream) {
   using TT = hn::TFromD<DC>;
   if constexpr (requires { A::template UseRareKernel<TT>(call.params); }) {
     if (HWY_UNLIKELY(A::template UseRareKernel<TT>(call.params))) {
       return RunKernel<typename A::template RareKernel<DC>>(dc, call, mode, in, grad, out, out2,
-                                                            n);
+                                                            n, stream);
     }
   }
   if constexpr (requires { A::UseFastKernel(call.params); }) {
     if (A::UseFastKernel(call.params)) {
       return RunKernel<typename A::template FastKernel<DC>>(dc, call, mode, in, grad, out, out2,
-                                                            n);
+                                                            n, stream);
     }
   }
-  RunKernel<typename A::template Kernel<DC>>(dc, call, mode, in, grad, out, out2, n);
+  RunKernel<typename A::template Kernel<DC>>(dc, call, mode, in, grad, out, out2, n, stream);
 }
 
 // Optional: float32 derivatives from y through float64 as well (false when
@@ -257,7 +312,7 @@ constexpr bool FloatFromOutputViaDouble() {
 
 template <class A, typename T>
 HWY_INLINE void RunActivation(const Call& call, const T* in, const T* grad,
-                              T* out, T* out2, std::size_t n) {
+                              T* out, T* out2, std::size_t n, bool stream) {
   // Some activations compute float32 in float64 and round once at the end
   // (see their kFloat*ViaDouble comments); a float kernel is instantiated
   // only where some mode uses it. Derivatives from the output y are cheap and
@@ -270,9 +325,9 @@ HWY_INLINE void RunActivation(const Call& call, const T* in, const T* grad,
   constexpr bool kFromOutputViaDouble = kIsFloat && FloatFromOutputViaDouble<A>();
   auto run = [&](auto via_double, Mode mode, T* o1, T* o2) HWY_ATTR {
     if constexpr (decltype(via_double)::value) {
-      RunInType<A>(hn::ScalableTag<double>(), call, mode, in, grad, o1, o2, n);
+      RunInType<A>(hn::ScalableTag<double>(), call, mode, in, grad, o1, o2, n, stream);
     } else {
-      RunInType<A>(hn::ScalableTag<T>(), call, mode, in, grad, o1, o2, n);
+      RunInType<A>(hn::ScalableTag<T>(), call, mode, in, grad, o1, o2, n, stream);
     }
   };
   switch (call.mode) {
@@ -328,17 +383,45 @@ ACTIVATION_LIST(ACTIVATIONS_CHECK_SPEC)
 
 template <typename T>
 HWY_INLINE void Compute(const Call& call, const T* in, const T* grad, T* out,
-                        T* out2, std::size_t n) {
+                        T* out2, std::size_t n, bool stream) {
   switch (call.id) {
 #define ACTIVATIONS_CASE(Name)                                    \
   case ActivationId::k##Name:                                     \
     if constexpr (!LineWise<Name>) {                              \
-      return RunActivation<Name>(call, in, grad, out, out2, n);   \
+      return RunActivation<Name>(call, in, grad, out, out2, n, stream); \
     }                                                             \
     return;
     ACTIVATION_LIST(ACTIVATIONS_CASE)
 #undef ACTIVATIONS_CASE
   }
+}
+
+// --- Large arrays: results through non-temporal stores.
+//
+// Past the last-level cache (internal::kStreamFootprint), an ordinary store
+// first reads its line from DRAM (to own it) and writes it back later: each
+// output crosses the memory bus twice. Non-temporal stores write whole lines
+// without the read. The elements before out's first 64-byte line boundary
+// take ordinary stores, then every vector is streamed (Loop's `stream`; the
+// padded tail vector is stored as usual); a second output on another offset
+// than the first, or an output not aligned to its element, takes the
+// ordinary path. The same values either way: only the stores differ.
+template <typename T>
+HWY_INLINE void ComputeStreaming(const Call& call, const T* in, const T* grad, T* out, T* out2,
+                                 std::size_t n) {
+  constexpr std::size_t kLine = 64;  // a multiple of every target's vector
+  const auto offset = [](const T* p) { return reinterpret_cast<std::uintptr_t>(p) % kLine; };
+  if (offset(out) % sizeof(T) != 0 || (out2 != nullptr && offset(out2) != offset(out))) {
+    return Compute(call, in, grad, out, out2, n, /*stream=*/false);
+  }
+  const std::size_t head = std::min(n, (kLine - offset(out)) % kLine / sizeof(T));
+  if (head != 0) Compute(call, in, grad, out, out2, head, /*stream=*/false);
+  if (head == n) return;
+  Compute(call, in + head, grad != nullptr ? grad + head : nullptr, out + head,
+          out2 != nullptr ? out2 + head : nullptr, n - head, /*stream=*/true);
+  // Non-temporal stores are weakly ordered: fence them before the caller
+  // (or another thread, after TBB's release) reads the results.
+  hwy::FlushStream();
 }
 
 // --- Line-wise kernels: the Lines objects they run over.
@@ -622,13 +705,17 @@ void NarrowFromF32(bool bfloat16, const float* in, uint16_t* out, std::size_t n)
   });
 }
 
+// `stream`: the results leave through non-temporal stores
+// (ComputeStreaming); the same bits either way.
 void ComputeF32(const Call& call, const float* in, const float* grad,
-                float* out, float* out2, std::size_t n) {
-  Compute(call, in, grad, out, out2, n);
+                float* out, float* out2, std::size_t n, bool stream) {
+  if (stream) return ComputeStreaming(call, in, grad, out, out2, n);
+  Compute(call, in, grad, out, out2, n, /*stream=*/false);
 }
 void ComputeF64(const Call& call, const double* in, const double* grad,
-                double* out, double* out2, std::size_t n) {
-  Compute(call, in, grad, out, out2, n);
+                double* out, double* out2, std::size_t n, bool stream) {
+  if (stream) return ComputeStreaming(call, in, grad, out, out2, n);
+  Compute(call, in, grad, out, out2, n, /*stream=*/false);
 }
 const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
 
@@ -684,7 +771,7 @@ void ComputeRange16(const Job& job, std::size_t begin, std::size_t end) {
     WidenToFloat(job.dtype, At<uint16_t>(job.input, i), x, n);
     if (backward) WidenToFloat(job.dtype, At<uint16_t>(job.grad, i), g, n);
     HWY_DYNAMIC_DISPATCH(ComputeF32)(job.call, x, backward ? g : nullptr, o1,
-                                     both ? o2 : nullptr, n);
+                                     both ? o2 : nullptr, n, /*stream=*/false);
     NarrowFromFloat(job.dtype, o1, At<uint16_t>(job.output, i), n);
     if (both) NarrowFromFloat(job.dtype, o2, At<uint16_t>(job.derivative, i), n);
   }
@@ -699,16 +786,26 @@ void ComputeRange(const Job& job, std::size_t begin, std::size_t end) {
   if (job.dtype == DType::kBFloat16 || job.dtype == DType::kFloat16) {
     return ComputeRange16(job, begin, end);
   }
+  // Decided on the whole job, so every range of a parallel run agrees; one
+  // compare for the jobs that no element size or mode would make stream.
+  bool stream = false;
+  if (job.size > kStreamFootprint / (3 * sizeof(double))) {
+    const std::size_t arrays = backward || both ? 3 : 2;
+    const std::size_t element = job.dtype == DType::kFloat32 ? sizeof(float) : sizeof(double);
+    stream = job.size * element * arrays > kStreamFootprint;
+  }
   if (job.dtype == DType::kFloat32) {
     HWY_DYNAMIC_DISPATCH(ComputeF32)(
         job.call, At<float>(job.input, begin),
         backward ? At<float>(job.grad, begin) : nullptr,
-        At<float>(job.output, begin), both ? At<float>(job.derivative, begin) : nullptr, n);
+        At<float>(job.output, begin), both ? At<float>(job.derivative, begin) : nullptr, n,
+        stream);
   } else {
     HWY_DYNAMIC_DISPATCH(ComputeF64)(
         job.call, At<double>(job.input, begin),
         backward ? At<double>(job.grad, begin) : nullptr,
-        At<double>(job.output, begin), both ? At<double>(job.derivative, begin) : nullptr, n);
+        At<double>(job.output, begin), both ? At<double>(job.derivative, begin) : nullptr, n,
+        stream);
   }
 }
 

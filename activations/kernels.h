@@ -14,6 +14,16 @@ namespace activations::internal {
 // a job into ranges gives bit-identical results.
 void ComputeRange(const Job& job, std::size_t begin, std::size_t end);
 
+// A float32/float64 elementwise job whose arrays (inputs and outputs, the
+// whole job, whatever the range) take more bytes than this stores its
+// results non-temporally: they cannot all stay in the last-level cache (32
+// MiB on the Zen 4 machine of docs/benchmarks.md, shared with the other
+// cores), and an ordinary store would first fetch each output line from
+// DRAM. Smaller jobs keep their outputs cached for whoever reads them next
+// (the server's response). The same bits either way. See docs/benchmarks.md,
+// "Session 23: the driver for large arrays and the two-output modes".
+inline constexpr std::size_t kStreamFootprint = std::size_t{24} << 20;
+
 // The dims of a line-wise job around its dim, row-major: `outer` blocks of
 // `n` positions along the dim, each position `inner` elements apart.
 struct LineLayout {

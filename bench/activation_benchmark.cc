@@ -1,6 +1,8 @@
 // Throughput of every activation x mode x dtype x size, one thread and all
 // threads, beside its two baselines measured in the same binary and run:
 //   copy/<dtype>/<threads>/<size>          memcpy of the same input bytes
+//   copy_1in2out/<dtype>/t1/<size>         the bytes of forward_and_derivative
+//   copy_2in1out/<dtype>/t1/<size>         the bytes of backward
 //   scalar/<fn>/<mode>/<dtype>/t1/<size>   the <cmath> loop of <Name>Naive
 //   ours/<fn>/<mode>/<dtype>/<threads>/<size>
 // <threads> is t1 (RunSerial on the benchmark thread) or tN (an Engine over
@@ -390,6 +392,39 @@ void BM_Copy(benchmark::State& state, DType dtype, std::size_t n, tbb::task_aren
   SetThroughput(state, n, dtype, 2);
 }
 
+// The bytes of the two-output and two-input modes, moved with memcpy in
+// blocks small enough to stay in L1 between the two copies of a block:
+//   copy_1in2out: x -> out and x -> out2 (forward_and_derivative's bytes:
+//                 one array read, two written; the second read hits L1);
+//   copy_2in1out: x -> out, then g -> out (backward's bytes: two arrays
+//                 read, one written; the second write hits L1).
+// One thread. Small-block memcpy stores through the cache, as the library's
+// loops do below its streaming threshold; the 1-in-1-out copy above is one
+// memcpy call, which glibc may run with non-temporal stores at 16 Mi.
+void BM_Copy3(benchmark::State& state, DType dtype, std::size_t n, bool two_out) {
+  Data& data = DataFor(n);
+  const auto* x = static_cast<const std::byte*>(data.X(dtype));
+  const auto* g = static_cast<const std::byte*>(data.G(dtype));
+  std::byte* out = data.out.get();
+  std::byte* out2 = data.out2.get();
+  const std::size_t bytes = n * DTypeSize(dtype);
+  constexpr std::size_t kBlock = 8192;
+  for (auto _ : state) {
+    for (std::size_t b = 0; b < bytes; b += kBlock) {
+      const std::size_t len = std::min(kBlock, bytes - b);
+      if (two_out) {
+        std::memcpy(out + b, x + b, len);
+        std::memcpy(out2 + b, x + b, len);
+      } else {
+        std::memcpy(out + b, x + b, len);
+        std::memcpy(out + b, g + b, len);
+      }
+    }
+    benchmark::ClobberMemory();
+  }
+  SetThroughput(state, n, dtype, 3);
+}
+
 // ---------------------------------------------------------------------------
 
 // "a/b/c" from parts. (operator+ chains on std::string trip GCC 12's
@@ -423,6 +458,10 @@ void RegisterAll(const Engine* engine, tbb::task_arena* arena) {
                                      dt.dtype, size.elements, arena)
             ->UseRealTime();
       }
+      benchmark::RegisterBenchmark(Path({"copy_1in2out", dt.name, "t1", size.name}).c_str(),
+                                   BM_Copy3, dt.dtype, size.elements, true);
+      benchmark::RegisterBenchmark(Path({"copy_2in1out", dt.name, "t1", size.name}).c_str(),
+                                   BM_Copy3, dt.dtype, size.elements, false);
       for (const ActivationSpec& spec : Catalog()) {
         for (const ModeCase& m : kModes) {
           absl::StatusOr<Call> call = MakeCall(spec.name, {}, m.mode, m.input_kind);

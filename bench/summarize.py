@@ -47,6 +47,8 @@ def load(paths, clock="own"):
             parts = b["run_name"].split("/")
             if parts[-1] == "real_time":
                 parts = parts[:-1]
+            if parts[0].startswith("copy_"):
+                continue  # the two-output / two-input byte baselines: not tabled here
             if parts[0] == "copy":
                 key = ("copy", "copy", "copy", parts[1], parts[2], parts[3])
             else:

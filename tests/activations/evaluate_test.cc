@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -21,9 +22,11 @@
 #include "activations/catalog.h"
 #include "activations/evaluate.h"
 #include "activations/half_float.h"
+#include "activations/kernels.h"
 #include "activations/reference.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "hwy/targets.h"
 #include "tests/activations/test_inputs.h"
 
 namespace activations {
@@ -325,6 +328,107 @@ TEST(EngineTest, ParallelIsBitIdenticalToSerial) {
     ASSERT_EQ(std::memcmp(s.data(), of[i].data(), s.size() * sizeof(float)), 0) << i;
     ASSERT_EQ(std::memcmp(t.data(), od[i].data(), t.size() * sizeof(double)), 0) << i;
   }
+}
+
+// 64-byte aligned storage for n elements starting `offset` elements past a
+// cache line, so a test can place arrays against the lines on purpose.
+template <typename T>
+struct LineOffsetArray {
+  LineOffsetArray(std::size_t n, std::size_t offset) : storage(n + 64 / sizeof(T) + offset) {
+    const auto addr = reinterpret_cast<std::uintptr_t>(storage.data());
+    data = storage.data() + (64 - addr % 64) % 64 / sizeof(T) + offset;
+  }
+  std::vector<T> storage;
+  T* data;
+};
+
+// A job past kernels.h's kStreamFootprint stores its results non-temporally
+// (kernels.cc, ComputeStreaming): the same bits as the same elements computed
+// in jobs below it, for outputs on a line, off a line (the head before the
+// first line boundary takes ordinary stores), a second output on another
+// offset than the first (ordinary stores throughout), in place, and in
+// parallel ranges.
+template <typename T>
+void CheckLargeJobsStreamTheSameBits(DType dt) {
+  const std::size_t n = internal::kStreamFootprint / (2 * sizeof(T)) + 4099;
+  std::mt19937 rng(17);
+  std::vector<T> x(n), g(n);
+  for (auto& v : x) v = T(std::normal_distribution<double>(0, 5)(rng));
+  for (auto& v : g) v = T(std::normal_distribution<double>(0, 1)(rng));
+  x[5] = std::numeric_limits<T>::quiet_NaN();  // NaN lanes, in the head
+  x[n - 1000] = std::numeric_limits<T>::quiet_NaN();
+  x[n / 2] = -std::numeric_limits<T>::infinity();
+  g[n / 3] = std::numeric_limits<T>::infinity();
+  std::vector<T> want(n), want_d(n);
+  Options opt;
+  opt.threads = 2;
+  opt.parallel_threshold = 1000;
+  const Engine engine(opt);
+  struct Layout {
+    std::size_t out, out2;  // element offsets against a 64-byte line
+    bool parallel;
+  };
+  // One of each path through the driver: float32 in its own lanes with the
+  // NaN restore (relu), without it (hardshrink's forward), with the
+  // exponential (sigmoid), in float64 lanes on some targets (hardswish,
+  // tanhshrink), f and f' in different lanes (softshrink: two passes).
+  for (const char* name : {"relu", "hardshrink", "sigmoid", "hardswish", "tanhshrink",
+                           "softshrink"}) {
+    const ActivationSpec& spec = *FindSpec(name);
+    for (Mode mode : {Mode::kForward, Mode::kForwardAndDerivative, Mode::kBackward}) {
+      const Call call = *MakeCall(spec.name, {}, mode);
+      // The expected bits: the same elements in jobs far below the threshold.
+      constexpr std::size_t kPiece = 1 << 16;
+      for (std::size_t i = 0; i < n; i += kPiece) {
+        RunSerial(Job{call, dt, std::min(kPiece, n - i), &x[i], &g[i], &want[i], &want_d[i]});
+      }
+      const bool both = mode == Mode::kForwardAndDerivative;
+      for (const Layout& at : {Layout{0, 0, false}, Layout{1, 1, false}, Layout{0, 3, false},
+                               Layout{2, 2, true}}) {
+        if (!both && at.out != at.out2) continue;
+        SCOPED_TRACE(std::string(spec.name) + " " + std::string(ModeName(mode)) + " " +
+                     std::string(DTypeName(dt)) + " out +" + std::to_string(at.out) +
+                     " out2 +" + std::to_string(at.out2) + (at.parallel ? " parallel" : ""));
+        LineOffsetArray<T> out(n, at.out), out2(n, at.out2);
+        const Job job{call, dt, n, x.data(), g.data(), out.data, out2.data};
+        if (at.parallel) {
+          ASSERT_TRUE(engine.Run({&job, 1}).ok());
+        } else {
+          RunSerial(job);
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+          ASSERT_TRUE(SameBits(out.data[i], want[i])) << i;
+          if (both) {
+            ASSERT_TRUE(SameBits(out2.data[i], want_d[i])) << i;
+          }
+        }
+      }
+      if (mode == Mode::kForward) {  // in place, off a line
+        LineOffsetArray<T> inplace(n, 1);
+        std::copy(x.begin(), x.end(), inplace.data);
+        RunSerial(Job{call, dt, n, inplace.data, nullptr, inplace.data});
+        for (std::size_t i = 0; i < n; ++i) ASSERT_TRUE(SameBits(inplace.data[i], want[i])) << i;
+      }
+    }
+  }
+}
+
+// On every compiled target this CPU runs (the stores differ per target:
+// SSE4 demotes float32-via-float64 results to 8-byte vectors).
+template <typename T>
+void CheckLargeJobsOnEveryTarget(DType dt) {
+  for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    SCOPED_TRACE(hwy::TargetName(target));
+    hwy::SetSupportedTargetsForTest(target);
+    CheckLargeJobsStreamTheSameBits<T>(dt);
+  }
+  hwy::SetSupportedTargetsForTest(0);
+}
+TEST(EvaluateTest, LargeJobsStreamTheSameBitsFloat) {
+  CheckLargeJobsOnEveryTarget<float>(DType::kFloat32);
+}
+TEST(EvaluateTest, LargeJobsStreamTheSameBitsDouble) {
+  CheckLargeJobsOnEveryTarget<double>(DType::kFloat64);
 }
 
 TEST(EngineTest, NullBuffersAreRejected) {
