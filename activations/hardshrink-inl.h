@@ -79,6 +79,9 @@ struct Hardshrink {
 
   template <class D>
   struct Kernel {
+    // Bound by memory, not arithmetic: large jobs store every mode's results
+    // non-temporally (kernels.cc StreamsOneOutput).
+    static constexpr bool kStreamLargeOutputs = true;
     D d;
     V<D> outside;  // |x| > lambd <=> |x| >= outside
     Kernel(D d_in, const ParamValues& p)

@@ -77,6 +77,9 @@ struct Hardsigmoid {
 
   template <class D>
   struct Kernel {
+    // Bound by memory, not arithmetic: large jobs store every mode's results
+    // non-temporally (kernels.cc StreamsOneOutput).
+    static constexpr bool kStreamLargeOutputs = true;
     D d;
     Kernel(D d_in, const ParamValues&) : d(d_in) {}
 

@@ -119,6 +119,9 @@ struct Hardtanh {
 
   template <class D>
   struct Kernel : ClampKernel<D> {
+    // Bound by memory, not arithmetic: large jobs store every mode's results
+    // non-temporally (kernels.cc StreamsOneOutput).
+    static constexpr bool kStreamLargeOutputs = true;
     Kernel(D d, const ParamValues& p) : ClampKernel<D>(d, p[0], p[1]) {}
   };
 };

@@ -67,6 +67,9 @@ struct LeakyRelu {
 
   template <class D>
   struct Kernel {
+    // Bound by memory, not arithmetic: large jobs store every mode's results
+    // non-temporally (kernels.cc StreamsOneOutput).
+    static constexpr bool kStreamLargeOutputs = true;
     using T = hn::TFromD<D>;
     D d;
     V<D> slope;

@@ -64,6 +64,9 @@ struct Relu6 {
 
   template <class D>
   struct Kernel : ClampKernel<D> {
+    // Bound by memory, not arithmetic: large jobs store every mode's results
+    // non-temporally (kernels.cc StreamsOneOutput).
+    static constexpr bool kStreamLargeOutputs = true;
     Kernel(D d, const ParamValues&) : ClampKernel<D>(d, 0, 6) {}
   };
 };

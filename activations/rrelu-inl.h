@@ -120,6 +120,9 @@ struct Rrelu {
   // rounded once.
   template <class D, Variant kVariant>
   struct KernelOf {
+    // Bound by memory, not arithmetic: large jobs store every mode's results
+    // non-temporally (kernels.cc StreamsOneOutput).
+    static constexpr bool kStreamLargeOutputs = true;
     using T = hn::TFromD<D>;
     static constexpr bool kFloat = sizeof(T) == 4 && !kFloatViaDouble;
     D d;
