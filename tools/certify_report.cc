@@ -15,7 +15,9 @@ std::string MarkdownTable(const Plan& plan, const std::vector<Row>& rows, double
       // (Appended piece by piece throughout: operator+ chains trip GCC 12's
       // -Wrestrict false positive, PR 105329.)
       if (plan.stride == 1) {
-        what = "every one of the 2^32 inputs (exhaustive)";
+        // (A subset, below, says which of them.)
+        what = plan.subset.empty() ? "every one of the 2^32 inputs (exhaustive)"
+                                   : "of the 2^32 inputs";
       } else {
         what.append("every ").append(std::to_string(plan.stride)).append("th bit pattern");
       }
