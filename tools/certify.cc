@@ -619,59 +619,74 @@ std::vector<std::array<std::uint64_t, kRows>> RowHashesPerChunk(
 
 }  // namespace
 
-absl::StatusOr<std::vector<FingerprintRow>> Fingerprint(const Plan& plan) {
+namespace {
+
+// fn(t, hashes, first, last) for each target t of the plan, with
+// RowHashesPerChunk's hashes of t over the plan's shard [first, last); the
+// targets' error if the plan names an unknown function.
+template <class Fn>
+absl::Status ForEachTargetsHashes(const Plan& plan, const Fn& fn) {
   absl::StatusOr<std::vector<Target>> targets = Targets(plan);
   if (!targets.ok()) return targets.status();
   const std::unique_ptr<tbb::global_control> limit = ThreadLimit(plan);
   const std::pair<std::uint64_t, std::uint64_t> range = ShardRange(plan);
-  const std::uint64_t first = range.first, last = range.second;
   tbb::enumerable_thread_specific<Scratch> scratch;
-  std::vector<FingerprintRow> rows;
   for (const Target& t : *targets) {
-    // Combined in input order: the same result whatever the thread count.
-    const std::vector<std::array<std::uint64_t, kRows>> hashes =
-        RowHashesPerChunk(plan, t, first, last, scratch);
-    for (int k = 0; k < kRows; ++k) {
-      if (!Checks(plan, t, k)) continue;
-      FingerprintRow f;
-      f.function = t.function;
-      f.params = t.params;
-      f.mode = kRowNames[k];
-      f.hash = SplitMix64(first ^ (last << 1));
-      for (const std::array<std::uint64_t, kRows>& h : hashes) f.hash = SplitMix64(f.hash ^ h[k]);
-      f.inputs = last - first;
-      rows.push_back(f);
-    }
+    fn(t, RowHashesPerChunk(plan, t, range.first, range.second, scratch), range.first,
+       range.second);
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<FingerprintRow>> Fingerprint(const Plan& plan) {
+  std::vector<FingerprintRow> rows;
+  const absl::Status status = ForEachTargetsHashes(
+      plan, [&](const Target& t, const std::vector<std::array<std::uint64_t, kRows>>& hashes,
+                std::uint64_t first, std::uint64_t last) {
+        // Combined in input order: the same result whatever the thread count.
+        for (int k = 0; k < kRows; ++k) {
+          if (!Checks(plan, t, k)) continue;
+          FingerprintRow f;
+          f.function = t.function;
+          f.params = t.params;
+          f.mode = kRowNames[k];
+          f.hash = SplitMix64(first ^ (last << 1));
+          for (const std::array<std::uint64_t, kRows>& h : hashes) {
+            f.hash = SplitMix64(f.hash ^ h[k]);
+          }
+          f.inputs = last - first;
+          rows.push_back(f);
+        }
+      });
+  if (!status.ok()) return status;
   return rows;
 }
 
 absl::StatusOr<std::vector<ChunkFingerprint>> FingerprintChunks(const Plan& plan) {
-  absl::StatusOr<std::vector<Target>> targets = Targets(plan);
-  if (!targets.ok()) return targets.status();
-  const std::unique_ptr<tbb::global_control> limit = ThreadLimit(plan);
-  const std::pair<std::uint64_t, std::uint64_t> range = ShardRange(plan);
-  const std::uint64_t first = range.first, last = range.second;
-  tbb::enumerable_thread_specific<Scratch> scratch;
   std::vector<ChunkFingerprint> out;
-  for (const Target& t : *targets) {
-    const std::vector<std::array<std::uint64_t, kRows>> hashes =
-        RowHashesPerChunk(plan, t, first, last, scratch);
-    ChunkFingerprint f;
-    f.function = t.function;
-    f.params = t.params;
-    f.hashes.reserve(hashes.size());
-    for (std::uint64_t c = 0; c < hashes.size(); ++c) {
-      // The chunk's first input and each row's number in: the same outputs
-      // elsewhere, or in another row, hash differently.
-      std::uint64_t h = SplitMix64(first + c * kChunk);
-      for (int k = 0; k < kRows; ++k) {
-        if (Checks(plan, t, k)) h = SplitMix64(h ^ hashes[c][k] ^ static_cast<std::uint64_t>(k));
-      }
-      f.hashes.push_back(h);
-    }
-    out.push_back(std::move(f));
-  }
+  const absl::Status status = ForEachTargetsHashes(
+      plan, [&](const Target& t, const std::vector<std::array<std::uint64_t, kRows>>& hashes,
+                std::uint64_t first, std::uint64_t) {
+        ChunkFingerprint f;
+        f.function = t.function;
+        f.params = t.params;
+        f.hashes.reserve(hashes.size());
+        for (std::uint64_t c = 0; c < hashes.size(); ++c) {
+          // The chunk's first input and each row's number in: the same
+          // outputs elsewhere, or in another row, hash differently.
+          std::uint64_t h = SplitMix64(first + c * kChunk);
+          for (int k = 0; k < kRows; ++k) {
+            if (Checks(plan, t, k)) {
+              h = SplitMix64(h ^ hashes[c][k] ^ static_cast<std::uint64_t>(k));
+            }
+          }
+          f.hashes.push_back(h);
+        }
+        out.push_back(std::move(f));
+      });
+  if (!status.ok()) return status;
   return out;
 }
 

@@ -539,6 +539,17 @@ TEST(ServerThreadsTest, OneComputeThreadStillRunsQueuedWork) {
   EXPECT_TRUE(MatchesReference(request, response));
 }
 
+// Waits (up to 30 s) until `server` has seen `calls` RPCs begin.
+bool WaitForRpcs(ActivationServer& server, int calls) {
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (server.counters().Get().rpcs < static_cast<std::uint64_t>(calls) &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return server.counters().Get().rpcs == static_cast<std::uint64_t>(calls);
+}
+
 TEST(ServerShutdownTest, DrainingFirstLosesNoCallOfHealthWatchingClients) {
   // Two replicas behind one round_robin channel that watches their health,
   // as a scaled-out deployment's clients do. Replica A drains (NOT_SERVING)
@@ -700,13 +711,7 @@ TEST(ServerShutdownTest, RequestsInFlightFinish) {
     }));
   }
   // Shut down once every call has reached the service.
-  const auto give_up =
-      std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (server->counters().Get().rpcs < kCalls &&
-         std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ASSERT_EQ(server->counters().Get().rpcs, static_cast<std::uint64_t>(kCalls));
+  ASSERT_TRUE(WaitForRpcs(*server, kCalls));
   server->Shutdown(absl::Seconds(60));
   for (int i = 0; i < kCalls; ++i) {
     const grpc::Status status = calls[i].get();
@@ -766,13 +771,7 @@ TEST(ServerShutdownTest, InFlightResponsesSurviveASlowLink) {
       return stub->Compute(&context, request, &responses[i]);
     }));
   }
-  const auto give_up =
-      std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (server->counters().Get().rpcs < kCalls &&
-         std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ASSERT_EQ(server->counters().Get().rpcs, static_cast<std::uint64_t>(kCalls));
+  ASSERT_TRUE(WaitForRpcs(*server, kCalls));
   server->Shutdown(absl::Seconds(60));
   for (int i = 0; i < kCalls; ++i) {
     const grpc::Status status = calls[i].get();
