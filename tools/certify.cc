@@ -640,13 +640,13 @@ absl::Status ForEachTargetsHashes(const Plan& plan, const Fn& fn) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<FingerprintRow>> Fingerprint(const Plan& plan) {
-  std::vector<FingerprintRow> rows;
-  const absl::Status status = ForEachTargetsHashes(
+absl::Status Fingerprints(const Plan& plan, std::vector<FingerprintRow>* rows,
+                          std::vector<ChunkFingerprint>* chunks) {
+  return ForEachTargetsHashes(
       plan, [&](const Target& t, const std::vector<std::array<std::uint64_t, kRows>>& hashes,
                 std::uint64_t first, std::uint64_t last) {
         // Combined in input order: the same result whatever the thread count.
-        for (int k = 0; k < kRows; ++k) {
+        for (int k = 0; rows != nullptr && k < kRows; ++k) {
           if (!Checks(plan, t, k)) continue;
           FingerprintRow f;
           f.function = t.function;
@@ -657,18 +657,9 @@ absl::StatusOr<std::vector<FingerprintRow>> Fingerprint(const Plan& plan) {
             f.hash = SplitMix64(f.hash ^ h[k]);
           }
           f.inputs = last - first;
-          rows.push_back(f);
+          rows->push_back(f);
         }
-      });
-  if (!status.ok()) return status;
-  return rows;
-}
-
-absl::StatusOr<std::vector<ChunkFingerprint>> FingerprintChunks(const Plan& plan) {
-  std::vector<ChunkFingerprint> out;
-  const absl::Status status = ForEachTargetsHashes(
-      plan, [&](const Target& t, const std::vector<std::array<std::uint64_t, kRows>>& hashes,
-                std::uint64_t first, std::uint64_t) {
+        if (chunks == nullptr) return;
         ChunkFingerprint f;
         f.function = t.function;
         f.params = t.params;
@@ -684,10 +675,22 @@ absl::StatusOr<std::vector<ChunkFingerprint>> FingerprintChunks(const Plan& plan
           }
           f.hashes.push_back(h);
         }
-        out.push_back(std::move(f));
+        chunks->push_back(std::move(f));
       });
+}
+
+absl::StatusOr<std::vector<FingerprintRow>> Fingerprint(const Plan& plan) {
+  std::vector<FingerprintRow> rows;
+  const absl::Status status = Fingerprints(plan, &rows, nullptr);
   if (!status.ok()) return status;
-  return out;
+  return rows;
+}
+
+absl::StatusOr<std::vector<ChunkFingerprint>> FingerprintChunks(const Plan& plan) {
+  std::vector<ChunkFingerprint> chunks;
+  const absl::Status status = Fingerprints(plan, nullptr, &chunks);
+  if (!status.ok()) return status;
+  return chunks;
 }
 
 absl::StatusOr<std::vector<Row>> MergeRows(const std::vector<std::vector<Row>>& pieces) {

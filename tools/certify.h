@@ -143,6 +143,10 @@ struct ChunkFingerprint {
   std::vector<std::uint64_t> hashes;  // chunk c: the shard's inputs from c kChunkInputs
 };
 absl::StatusOr<std::vector<ChunkFingerprint>> FingerprintChunks(const Plan& plan);
+// Both from one run of the kernels (either pointer may be null): what
+// `certify --fingerprint --chunk-hashes` prints and writes.
+absl::Status Fingerprints(const Plan& plan, std::vector<FingerprintRow>* rows,
+                          std::vector<ChunkFingerprint>* chunks);
 
 // Input number i of the plan (i < InputCount(plan)), exactly a value of the
 // dtype: the bit pattern i * stride (float32), i (16-bit types), a random

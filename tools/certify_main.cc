@@ -315,24 +315,17 @@ int Merge(std::string_view dirs, Output& output, const std::string& command) {
 
 // --fingerprint: a header naming the run, then one tab-separated line per
 // row: function, parameters ("-" at the defaults), mode, hash, inputs.
-bool PrintFingerprints(const certify::Plan& plan, const std::string& command) {
-  const auto start = std::chrono::steady_clock::now();
-  const absl::StatusOr<std::vector<certify::FingerprintRow>> rows = certify::Fingerprint(plan);
-  if (!rows.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(rows.status().message()).c_str());
-    return false;
-  }
+void PrintFingerprints(const certify::Plan& plan, const std::string& command,
+                       const std::vector<certify::FingerprintRow>& rows, double seconds) {
   std::printf("# %s: dtype %s, target %s, binary %s, %.0f s\n", command.c_str(),
               std::string(activations::DTypeName(plan.dtype)).c_str(),
-              std::string(activations::SimdTarget()).c_str(), BinaryId().c_str(),
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  for (const certify::FingerprintRow& r : *rows) {
+              std::string(activations::SimdTarget()).c_str(), BinaryId().c_str(), seconds);
+  for (const certify::FingerprintRow& r : rows) {
     std::printf("%s\t%s\t%s\t%016llx\t%llu\n", r.function.c_str(),
                 r.params.empty() ? "-" : r.params.c_str(), r.mode.c_str(),
                 static_cast<unsigned long long>(r.hash),
                 static_cast<unsigned long long>(r.inputs));
   }
-  return std::fflush(stdout) == 0;
 }
 
 // The line --chunk-hashes writes after its comment and --changed-from
@@ -353,16 +346,11 @@ std::string ChunkPlanLine(const certify::Plan& plan) {
 // line per function, parameter set and chunk: function, parameters ("-" at
 // the defaults), chunk number, hash.
 bool WriteChunkHashes(const certify::Plan& plan, const std::string& path,
-                      const std::string& command) {
-  const absl::StatusOr<std::vector<certify::ChunkFingerprint>> chunks =
-      certify::FingerprintChunks(plan);
-  if (!chunks.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(chunks.status().message()).c_str());
-    return false;
-  }
+                      const std::string& command,
+                      const std::vector<certify::ChunkFingerprint>& chunks) {
   std::ofstream out(path);
   out << "# " << command << ": binary " << BinaryId() << "\n" << ChunkPlanLine(plan) << "\n";
-  for (const certify::ChunkFingerprint& f : *chunks) {
+  for (const certify::ChunkFingerprint& f : chunks) {
     for (std::size_t c = 0; c < f.hashes.size(); ++c) {
       char hash[17];
       std::snprintf(hash, sizeof(hash), "%016llx", static_cast<unsigned long long>(f.hashes[c]));
@@ -556,8 +544,24 @@ int main(int argc, char** argv) {
     certify::Plan plan = base;
     plan.dtype = t;
     if (fingerprint) {
-      if (!PrintFingerprints(plan, command)) return 2;
-      if (!chunk_hashes.empty() && !WriteChunkHashes(plan, chunk_hashes, command)) return 2;
+      // One run of the kernels for both the rows and, with --chunk-hashes,
+      // the chunks.
+      const auto start = std::chrono::steady_clock::now();
+      std::vector<certify::FingerprintRow> rows;
+      std::vector<certify::ChunkFingerprint> chunks;
+      const absl::Status status =
+          certify::Fingerprints(plan, &rows, chunk_hashes.empty() ? nullptr : &chunks);
+      if (!status.ok()) {
+        std::fprintf(stderr, "%s\n", std::string(status.message()).c_str());
+        return 2;
+      }
+      PrintFingerprints(plan, command, rows,
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                            .count());
+      if (std::fflush(stdout) != 0) return 2;
+      if (!chunk_hashes.empty() && !WriteChunkHashes(plan, chunk_hashes, command, chunks)) {
+        return 2;
+      }
       continue;
     }
     // (The time reported includes --changed-from's fingerprinting.)
