@@ -62,11 +62,32 @@ bool Reader::ReadBytes(char* out, std::size_t n) {
   return true;
 }
 
-bool Reader::ReadVarint(std::uint64_t* value, int max_bytes) {
+bool Reader::ReadLongVarint(std::uint64_t* value, int max_bytes) {
   // At most 10 bytes; the 10th may only contribute bit 63 (protobuf's parser
   // also rejects longer encodings).
+  const int limit = std::min(max_bytes, 10);
   std::uint64_t result = 0;
-  for (int i = 0; i < max_bytes && i < 10; ++i) {
+  if (remaining_ != 0) {
+    // All `limit` bytes in the current piece: read them in place (a tensor's
+    // length, 2 to 4 bytes, seldom straddles a slice).
+    const Piece& piece = chain_->pieces()[piece_];
+    if (piece.size - offset_ >= static_cast<std::size_t>(limit)) {
+      const auto* bytes =
+          reinterpret_cast<const std::uint8_t*>(piece.data + offset_);
+      for (int i = 0; i < limit; ++i) {
+        result |= std::uint64_t{bytes[i] & 0x7fu} << (7 * i);
+        if ((bytes[i] & 0x80) == 0) {
+          *value = result;
+          offset_ += i + 1;
+          remaining_ -= i + 1;
+          Settle();
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+  for (int i = 0; i < limit; ++i) {
     std::uint8_t byte;
     if (!ReadByte(&byte)) return false;
     result |= std::uint64_t{byte & 0x7fu} << (7 * i);

@@ -90,7 +90,24 @@ class Reader {
 
   // A varint of at most `max_bytes` bytes (10 for a value; protobuf reads tags
   // and lengths in at most 5 and refuses longer, even zero-padded, encodings).
-  bool ReadVarint(std::uint64_t* value, int max_bytes = 10);
+  // Inline for the one-byte case -- every tag, enum and short length of
+  // activation.v1's messages: a Compute request reads 12 varints, and the
+  // byte-at-a-time loop cost ~60 instructions each (docs/benchmarks.md,
+  // "Session 24: the RPC path per call at 1 Ki values, Unix beside TCP
+  // (branch rpc8)").
+  bool ReadVarint(std::uint64_t* value, int max_bytes = 10) {
+    if (remaining_ != 0) {
+      const Piece& piece = chain_->pieces()[piece_];
+      const auto byte = static_cast<std::uint8_t>(piece.data[offset_]);
+      if (byte < 0x80) {
+        *value = byte;
+        --remaining_;
+        if (++offset_ == piece.size) Settle();
+        return true;
+      }
+    }
+    return ReadLongVarint(value, max_bytes);
+  }
   bool ReadFixed32(std::uint32_t* value);
   bool ReadFixed64(std::uint64_t* value);
   // A length-delimited field's bytes, as pieces of the same slices.
@@ -100,6 +117,8 @@ class Reader {
   bool Skip(std::uint32_t field, WireType type);
 
  private:
+  // ReadVarint past its one-byte case.
+  bool ReadLongVarint(std::uint64_t* value, int max_bytes);
   bool ReadByte(std::uint8_t* byte);
   bool ReadBytes(char* out, std::size_t n);
   bool SkipGroup(std::uint32_t field, int depth);

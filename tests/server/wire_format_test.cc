@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "tests/server/wire_test_util.h"
 
@@ -44,6 +45,43 @@ TEST(WireFormatTest, TruncatedOrOverlongVarintsFail) {
   Sliced overlong(std::string(11, '\x80'), 3);
   Reader r2(overlong.chain());
   EXPECT_FALSE(r2.ReadVarint(&v));
+}
+
+// Varints followed by more bytes in the same piece take ReadVarint's
+// in-place paths (one byte inline, longer ones read from the piece); cut at
+// every offset they take the byte-at-a-time path. Both must agree.
+TEST(WireFormatTest, VarintsInPlaceAndCutAtEveryByte) {
+  for (std::uint64_t v :
+       {std::uint64_t{0}, std::uint64_t{127}, std::uint64_t{128},
+        std::uint64_t{4096}, std::uint64_t{1} << 21, std::uint64_t{1} << 35,
+        std::uint64_t{1} << 63, ~std::uint64_t{0}}) {
+    const std::string bytes = Encode(v) + Encode(5) + std::string(12, '\x01');
+    for (std::size_t cut = 0; cut <= bytes.size(); ++cut) {
+      Sliced sliced(bytes, std::vector<std::size_t>{cut});
+      Reader reader(sliced.chain());
+      std::uint64_t got = 0;
+      ASSERT_TRUE(reader.ReadVarint(&got)) << v << " cut at " << cut;
+      EXPECT_EQ(got, v) << "cut at " << cut;
+      ASSERT_TRUE(reader.ReadVarint(&got)) << v << " cut at " << cut;
+      EXPECT_EQ(got, 5u) << v << " cut at " << cut;
+    }
+  }
+  // Too long, in place and cut: 11 bytes for a value, 6 for a tag or length.
+  for (std::size_t cut : {0, 1, 4, 5, 6, 9, 10}) {
+    std::uint64_t v;
+    Sliced value(std::string(10, '\x80') + std::string(12, '\x01'),
+                 std::vector<std::size_t>{cut});
+    EXPECT_FALSE(Reader(value.chain()).ReadVarint(&v)) << "cut at " << cut;
+    Sliced length(std::string(5, '\x80') + std::string(12, '\x01'),
+                  std::vector<std::size_t>{cut});
+    Chain out;
+    EXPECT_FALSE(Reader(length.chain()).ReadLengthDelimited(&out))
+        << "cut at " << cut;
+    std::uint32_t field;
+    WireType type;
+    EXPECT_FALSE(Reader(length.chain()).ReadTag(&field, &type))
+        << "cut at " << cut;
+  }
 }
 
 TEST(WireFormatTest, LengthDelimitedPointsIntoThePieces) {
