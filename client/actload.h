@@ -116,6 +116,10 @@ struct LoadConfig {
   // (docs/benchmarks.md, "Session 21: Unix socket send buffers"); 4 MiB did
   // not at 1 Mi. In [0, 64 MiB].
   int unix_send_buffer = 1 << 20;
+  // Engine h2: SETTINGS_MAX_FRAME_SIZE announced to the server (the largest
+  // DATA frame of a response), in [16384, 16777215]; 0: not announced
+  // (HTTP/2's 16 KiB default, as h2load).
+  int h2_max_frame_size = 0;
   // > 0: a ProgressSample every this long, for live progress; 0: none.
   absl::Duration progress_interval = absl::ZeroDuration();
 };

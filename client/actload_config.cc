@@ -142,6 +142,10 @@ absl::Status ValidateLoadConfig(const LoadConfig& c) {
   if (c.unix_send_buffer < 0 || c.unix_send_buffer > (64 << 20)) {
     return bad("--unix_send_buffer must be in [0, 64 MiB]");
   }
+  if (c.h2_max_frame_size != 0 &&
+      (c.h2_max_frame_size < (1 << 14) || c.h2_max_frame_size > (1 << 24) - 1)) {
+    return bad("--h2_max_frame_size must be 0 or in [16384, 16777215]");
+  }
   if (c.mode == v1::MODE_UNSPECIFIED) return bad("--mode: unspecified");
   return absl::OkStatus();
 }

@@ -364,9 +364,13 @@ absl::Status H2Connection::Connect(std::chrono::nanoseconds timeout) {
   }
   const nghttp2_settings_entry settings[] = {
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kWindow}};
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kWindow},
+      {NGHTTP2_SETTINGS_MAX_FRAME_SIZE,
+       static_cast<uint32_t>(address_.max_frame_size)}};
+  // The last entry only when asked: 0 is not a valid frame size.
   nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings,
-                          std::size(settings));
+                          std::size(settings) -
+                              (address_.max_frame_size > 0 ? 0 : 1));
   nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
                                         kWindow);
   goaway_ = false;

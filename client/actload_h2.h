@@ -48,6 +48,11 @@ struct H2Address {
   // buffer alone bounds the bytes in flight, so it decides how many pieces
   // a large request arrives in. TCP sockets keep the kernel's autotuning.
   int send_buffer = 0;
+  // SETTINGS_MAX_FRAME_SIZE announced to the server: the largest DATA frame
+  // it may send us, in [16 KiB, 16 MiB - 1] (RFC 9113 6.5.2); 0 announces
+  // nothing (HTTP/2's default, 16 KiB, as h2load). A 4 MiB response then
+  // arrives in 4 frames of 1 MiB instead of 256 of 16 KiB.
+  int max_frame_size = 0;
 };
 
 // Parses a gRPC target the h2 engine can reach: host:port, [v6]:port,

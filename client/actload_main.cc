@@ -68,6 +68,10 @@ ABSL_FLAG(int, unix_send_buffer, 1 << 20,
           "unix: targets (engines h2 and grpc): SO_SNDBUF of each connection "
           "in bytes "
           "(capped by net.core.wmem_max); 0 = the kernel's default");
+ABSL_FLAG(int, h2_max_frame_size, 0,
+          "Engine h2: the largest DATA frame the server may send "
+          "(SETTINGS_MAX_FRAME_SIZE), 16384..16777215; 0 = not announced "
+          "(HTTP/2's default, 16 KiB)");
 ABSL_FLAG(int, max_in_flight, 20000, "Open loop: cap on requests in flight");
 ABSL_FLAG(std::vector<std::string>, output, {"text"},
           "Reports: text, json or csv (to stdout), or FILE.json / FILE.csv / "
@@ -130,6 +134,7 @@ int main(int argc, char** argv) {
   config.seed = absl::GetFlag(FLAGS_seed);
   config.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
   config.unix_send_buffer = absl::GetFlag(FLAGS_unix_send_buffer);
+  config.h2_max_frame_size = absl::GetFlag(FLAGS_h2_max_frame_size);
   auto rpc = ac::ParseLoadRpc(absl::GetFlag(FLAGS_rpc));
   auto engine = ac::ParseLoadEngine(absl::GetFlag(FLAGS_engine));
   auto sizes = ac::ParseSizeMix(absl::GetFlag(FLAGS_size));

@@ -653,6 +653,7 @@ absl::StatusOr<LoadResult> RunLoad(const LoadConfig& config,
     for (const std::string& target : config.targets) {
       h2_targets.push_back(*ParseH2Target(target));  // checked by Resolve
       h2_targets.back().send_buffer = config.unix_send_buffer;
+      h2_targets.back().max_frame_size = config.h2_max_frame_size;
     }
   }
 

@@ -28,7 +28,8 @@ import bench_loads, proto_stubs
 p = argparse.ArgumentParser()
 p.add_argument("--servers", required=True, help="name=binary:flags;...")
 p.add_argument("--runs", required=True,
-               help="name=server/transport/client/sndbuf;... client h2load|actload")
+               help="name=server/transport/client/sndbuf[/extra actload flags];... "
+                    "client h2load|actload")
 p.add_argument("--size", type=int, default=1 << 20)
 p.add_argument("--streams", type=int, default=8)
 p.add_argument("--rounds", type=int, default=5)
@@ -64,13 +65,14 @@ tick = os.sysconf("SC_CLK_TCK")
 runs = []
 for spec in a.runs.split(";"):
     name, rest = spec.split("=", 1)
-    server, transport, client, sndbuf = rest.split("/")
-    runs.append((name, server, transport, client, sndbuf))
+    # An optional fifth field: this run's own extra actload flags, space-separated.
+    server, transport, client, sndbuf, *extra = rest.split("/", 4)
+    runs.append((name, server, transport, client, sndbuf, extra[0].split() if extra else []))
 results = {r[0]: [] for r in runs}
 try:
     for rnd in range(a.rounds):
         order = runs[rnd % len(runs):] + runs[:rnd % len(runs)]
-        for name, server, transport, client, sndbuf in order:
+        for name, server, transport, client, sndbuf, extra in order:
             s = servers[server]
             before = proc_cost(s["proc"].pid)
             ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -87,7 +89,7 @@ try:
                 argv = bench_loads.actload_argv(a.actload, target, a.size, a.streams,
                         duration_s=a.duration, warmup_s=0.3)
                 argv.append(f"--unix_send_buffer={sndbuf}")
-                argv += a.actload_flags.split()
+                argv += a.actload_flags.split() + extra
                 rc, rep, err = bench_loads.run_actload(argv, 60)
                 ok = rc == 0 and rep and rep["errors"] == 0
                 calls = rep["ok"] if rep else 0

@@ -220,6 +220,35 @@ TEST_F(ActloadH2Test, VerifiedRunsOverTcpAndUnixOnOneAndTwoLoops) {
   }
 }
 
+// --h2_max_frame_size: the server may then answer in DATA frames up to that
+// size, which nghttp2 must accept (a frame over what we announced would be
+// FRAME_SIZE_ERROR); responses still verify, over TCP and Unix.
+TEST_F(ActloadH2Test, LargerFramesAnnouncedAreReceivedAndVerify) {
+  for (const std::string& target :
+       std::vector<std::string>{actserver_->tcp(), actserver_->unix_target()}) {
+    for (const int frame : {1 << 14, 1 << 20, (1 << 24) - 1}) {
+      SCOPED_TRACE(absl::StrCat(target, " h2_max_frame_size=", frame));
+      LoadConfig c = H2Config(target);
+      c.h2_max_frame_size = frame;
+      c.sizes = {{300000, 16}, {1, 1}};  // 1.2 MB responses: many 16 KiB frames
+      c.concurrency = 3;
+      c.verify = true;
+      c.total = 12;
+      auto r = RunLoad(c);
+      ASSERT_TRUE(r.ok()) << r.status();
+      EXPECT_EQ(r->ok, 12u);
+      EXPECT_EQ(r->errors, 0u) << r->first_error;
+      EXPECT_EQ(r->wrong, 0u) << r->first_wrong;
+    }
+  }
+  for (const int bad : {-1, 1, (1 << 14) - 1, 1 << 24}) {
+    LoadConfig c = H2Config(actserver_->tcp());
+    c.h2_max_frame_size = bad;
+    EXPECT_EQ(ValidateLoadConfig(c).code(), absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+}
+
 TEST_F(ActloadH2Test, ServerErrorsAreReportedAsTheGrpcEngineReportsThem) {
   // An unknown function and a bad parameter: the server's status and
   // message, from grpc-status / grpc-message, as the gRPC engine sees them.
