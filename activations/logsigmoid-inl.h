@@ -161,10 +161,10 @@ struct Logsigmoid {
     // -(s pm1) - (s - 1) in one FNMSUB. That is -(s pm1 + (s - 1)) (Expm1)
     // rounded once, and round-to-nearest is symmetric, so these are the
     // bits of -Expm1() without the two sign flips (session 24: 66 -> 64
-    // instructions per 16 floats on AVX3; output bits equal to session
-    // 23's over every float32 input, certify --changed-from). Even at y >=
-    // 0: -(+0) - (+0) is -0, as -Expm1() was ((1 - s) - s pm1 in an FNMADD
-    // gave +0 there, and g f' changed sign).
+    // instructions per 16 floats on AVX3; stride-257 fingerprints equal to
+    // main 3199566's). Even at y >= 0: -(+0) - (+0) is -0, as -Expm1() was
+    // ((1 - s) - s pm1 in an FNMADD gave +0 there, and g f' changed sign);
+    // no other zero: s pm1 = -(s - 1) would need pm1 = 2^-k - 1 >= 1.
     //
     // Still in float64 halves, and rounded once: the rows are certified
     // correctly rounded (0.501 ULP) over every float32 input. A native
