@@ -157,12 +157,30 @@ struct Logsigmoid {
       return MulSigmoidFromN(d, ComputeExpNNonPositive(d, hn::Neg(hn::Abs(x))),
                              hn::Lt(x, hn::Zero(d)), g);
     }
-    // 1 - e^y = -expm1(y) for y <= 0.
+    // 1 - e^y = -expm1(y) for y <= 0: with e^y = s (1 + pm1), s = 2^k,
+    // -(s pm1) - (s - 1) in one FNMSUB. That is -(s pm1 + (s - 1)) (Expm1)
+    // rounded once, and round-to-nearest is symmetric, so these are the
+    // bits of -Expm1() without the two sign flips (session 24: 66 -> 64
+    // instructions per 16 floats on AVX3; stride-257 fingerprints equal to
+    // main 3199566's). Even at y >= 0: -(+0) - (+0) is -0, as -Expm1() was
+    // ((1 - s) - s pm1 in an FNMADD gave +0 there, and g f' changed sign);
+    // no other zero: s pm1 = -(s - 1) would need pm1 = 2^-k - 1 >= 1.
+    //
+    // Still in float64 halves, and rounded once: the rows are certified
+    // correctly rounded (0.501 ULP) over every float32 input. A native
+    // float32 kernel (session 23's, 2.45x faster) is 0.95 ULP; a correctly
+    // rounded float32 one needs -expm1(y) to ~2^-34 before its rounding (a
+    // Ziv test against main's bits must allow main's own 2^-36.5 too) and
+    // then costs about as many operations as these float64 halves
+    // (docs/benchmarks.md, "Session 24: logsigmoid's backward from y").
     template <class G>
     HWY_INLINE V<DF> SlopeFromOutput(V<DF> y, G g) const {
       const Halves<DF> h = PromoteHalves(d, hn::Min(y, hn::Zero(d)));
-      return DemoteTimes(d, g, hn::Neg(ExpNonPositiveForFloat(dw, h.lo).Expm1(dw)),
-                         hn::Neg(ExpNonPositiveForFloat(dw, h.hi).Expm1(dw)));
+      const auto neg_expm1 = [this](V<DW> x) HWY_ATTR {
+        const ExpForFloat<DW> e = ExpNonPositiveForFloat(dw, x);
+        return hn::NegMulSub(e.scale, e.pm1, hn::Sub(e.scale, hn::Set(dw, 1.0)));
+      };
+      return DemoteTimes(d, g, neg_expm1(h.lo), neg_expm1(h.hi));
     }
   };
 

@@ -326,6 +326,55 @@ TEST_P(ConventionsTest, LogisticBackwardHoldsItsBoundAtCertifyWorstInputs) {
   CheckLogisticBackwardAtCertifyWorst();
 }
 
+// logsigmoid's float32 f' and g f' from y (bound 0.501: correctly rounded)
+// at its tails, on every target: y = -inf and huge negative y (a kernel that
+// reduces y - q ln2 without clamping y gives -inf + inf = NaN; session 23's
+// native float32 kernel did before its clamp), y where q <= -24 (1 - 2^q is
+// no float32: a float32 kernel double-rounds g - g 2^q there), both sides of
+// each q boundary (y = -k ln2 / 2), y = 0, -0 and subnormal y, each with
+// g = 1 and g the certificate's +-[0.5, 2). Written by session 23's
+// kernels29 for its native kernel (not merged: 0.95 ULP); kept in session 24
+// for the float64-lane kernel and any later one. Also the zero's sign where
+// y >= 0 (f' = 1 - e^0 = 0): -0 times g on every target, -(expm1(0)) as the
+// float64 path has always given it; session 24's first try at folding that
+// negation into an FNMADD gave +0, which only the fingerprints showed.
+void CheckLogsigmoidFromOutputTails() {
+  std::vector<float> y = {-std::numeric_limits<float>::infinity(), -3e38f, -1e10f, -104.0f,
+                          -20.5f, -20.0f, -19.9f, -17.4f, -17.0f, -16.6f, -16.0f, -9.0f, -0.0f,
+                          0.0f, -std::numeric_limits<float>::denorm_min(), -1e-40f,
+                          -std::numeric_limits<float>::min(), -1e-20f, -1e-7f};
+  for (int k = 1; k <= 50; ++k) {
+    const float b = static_cast<float>(-k * 0.34657359027997264);  // q boundary
+    y.push_back(b);
+    y.push_back(std::nextafter(b, 0.0f));
+    y.push_back(std::nextafter(b, -1.0f));
+  }
+  std::vector<float> g1(y.size(), 1.0f), g2(y.size());
+  for (size_t i = 0; i < y.size(); ++i) g2[i] = (i % 2 ? -1 : 1) * (0.5f + 1.4921875f * (i % 7) / 7);
+  for (Mode mode : {Mode::kDerivative, Mode::kBackward}) {
+    auto call = MakeCall("logsigmoid", {}, mode, InputKind::kOutput);
+    ASSERT_TRUE(call.ok()) << call.status();
+    for (const std::vector<float>* g : {&g1, &g2}) {
+      const std::vector<float> out = Run(*call, y, mode == Mode::kBackward ? g : nullptr);
+      for (size_t i = 0; i < y.size(); ++i) {
+        const float gi = mode == Mode::kBackward ? (*g)[i] : 1.0f;
+        const long double want = reference::Evaluate(*call, y[i], gi).output;
+        EXPECT_LE(reference::ContractUlpError<float>(*call, out[i], want, y[i], gi, true),
+                  MaxUlpError(*call, DType::kFloat32))
+            << ModeName(mode) << " y=" << y[i] << " g=" << gi << " got " << out[i] << " want "
+            << static_cast<double>(want);
+        if (!(y[i] < 0)) {  // y = 0, -0: the zero's sign is -g's
+          EXPECT_EQ(out[i], 0.0f) << ModeName(mode) << " y=" << y[i] << " g=" << gi;
+          EXPECT_EQ(std::signbit(out[i]), !std::signbit(gi))
+              << ModeName(mode) << " y=" << y[i] << " g=" << gi << " got " << out[i];
+        }
+      }
+    }
+  }
+}
+
+TEST_P(ConventionsTest, LogsigmoidFromOutputTails) { CheckLogsigmoidFromOutputTails(); }
+
 // float32 f' and g f' of the logistic family where 1 + exp(-|x|) is near 2
 // (|x| < 2^-11 and just beyond): MulSigmoidFromParts / MulSigmoidFromN form
 // the residual as (num - t0) - t0 e, exact only while t0 = num r stays in
