@@ -731,11 +731,17 @@ struct Gelu {
       if (HWY_UNLIKELY(!hn::AllFalse(d, far))) {
         neg_val = hn::IfThenElse(far, FarTailSlope(d, x, g), neg_val);
       }
-      // x >= 0: g (1 - E m), |E m| <= 1/2.
-      V<DF> sum_lo;
+      // x >= 0: g (1 - E m), |E m| <= 1/2: g - sc as a Fast2Sum, hi = g -
+      // sc, lo = -(sc + (hi - g)), and hi + (lo - sc_lo) as hi - ((sc +
+      // (hi - g)) + sc_lo): the same roundings negated (round to nearest is
+      // symmetric), so the same bits as Fast2Sum(g, -sc) without the
+      // negation (session 24; signed zeros: hi = +-0 only for g = +-0, and
+      // then both give hi's sign, see docs/benchmarks.md).
       const V<DF> one = Times(d, g, hn::Set(d, 1.0f));
-      const V<DF> pos_hi = Fast2Sum<DF>(one, hn::Neg(Scalef(d, em, s.k)), &sum_lo);
-      const V<DF> pos_val = hn::Add(pos_hi, hn::Sub(sum_lo, Scalef(d, em_lo, s.k)));
+      const V<DF> sc = Scalef(d, em, s.k);
+      const V<DF> pos_hi = hn::Sub(one, sc);
+      const V<DF> back = hn::Add(sc, hn::Sub(pos_hi, one));
+      const V<DF> pos_val = hn::Sub(pos_hi, hn::Add(back, Scalef(d, em_lo, s.k)));
       return hn::IfThenElse(hn::Lt(x, hn::Zero(d)), neg_val, pos_val);
     }
   };
