@@ -725,11 +725,21 @@ struct Gelu {
       V<DF> em = TwoProduct(d, s.e_hi, m, &em_lo);
       em_lo = hn::MulAdd(s.e_hi, m_lo, hn::MulAdd(s.e_lo, m_lo, hn::MulAdd(s.e_lo, m, em_lo)));
       TimesHiLo(d, g, &em, &em_lo);
-      V<DF> neg_val = Scalef(d, hn::Add(em, em_lo), s.k);
-      // Beyond -kMaxA: FarTailSlope, a rare branch.
-      const auto far = hn::Lt(x, hn::Set(d, -kMaxA));
-      if (HWY_UNLIKELY(!hn::AllFalse(d, far))) {
-        neg_val = hn::IfThenElse(far, FarTailSlope(d, x, g), neg_val);
+      // Beyond -kMaxA (a is clamped there). f' alone (g = 1): -0, from a
+      // scaling by 2^-inf (one compare and a masked broadcast; f' < 2e-52
+      // rounds to -0 there). g f': FarTailSlope on a rare branch, for the
+      // large g where g f' is representable (issue 11).
+      V<DF> neg_val;
+      if constexpr (kIsUnit<G>) {
+        const V<DF> k_neg = hn::IfThenElse(hn::Lt(x, hn::Set(d, -kMaxA)),
+                                           hn::Set(d, -std::numeric_limits<float>::infinity()), s.k);
+        neg_val = Scalef(d, hn::Add(em, em_lo), k_neg);
+      } else {
+        neg_val = Scalef(d, hn::Add(em, em_lo), s.k);
+        const auto far = hn::Lt(x, hn::Set(d, -kMaxA));
+        if (HWY_UNLIKELY(!hn::AllFalse(d, far))) {
+          neg_val = hn::IfThenElse(far, FarTailSlope(d, x, g), neg_val);
+        }
       }
       // x >= 0: g (1 - E m), |E m| <= 1/2: g - sc as a Fast2Sum, hi = g -
       // sc, lo = -(sc + (hi - g)), and hi + (lo - sc_lo) as hi - ((sc +
