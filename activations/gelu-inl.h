@@ -294,6 +294,59 @@ struct Gelu {
   static constexpr bool kFloatForwardViaDouble = kFloatViaDouble;
   static constexpr bool kFloatDerivativeViaDouble = kFloatViaDouble;
 
+  // g f'(x) for x below the tail table's end (x < -kMaxA: 15.5 float32 on
+  // AVX-512, 16 on AVX2, 40 float64), the kernels' rare path (issue 11,
+  // session 24). There f' = E m underflows (float32 below 2e-52, float64
+  // below 1e-305) but g f' is still representable for a large g (|g| up to
+  // 2^64 float32 / 2^512 float64 after the driver's WithLargeGradientScaled):
+  // float32 x = -16, g = 2^64 gives -4.2e-37, float64 x = -44, g = -6.2e114
+  // gives 4.3e-305. m = R - a k from R's asymptotic series, R(a) = (k/a)
+  // (1 - t + 3 t^2 - 15 t^3 + ...), t = 1/a^2:
+  //   m = -a k (1 - t S(t)),  S(t) = 1 - t + 3 t^2 - 15 t^3 + 105 t^4 - ...,
+  // S to t^6: its first dropped term, 135135 t^8 (t S enters m times t), is
+  // 2e-20 of m at a = 40 and 5e-15 at a = 15.5 (float32). a k as hi + lo,
+  // the sum with a k t S by Fast2Sum (t S < 1/200); then, as the common
+  // path, g E m formed as hi + lo before the one scaling by 2^q (E from
+  // exp(-a^2/2) with a^2's rounding carried, as Generic::Prepare). Beyond
+  // kFarA (17.5 float32, 47.5 float64) g f' is below half the smallest
+  // subnormal for every such g, and the lanes give g f' times 0 there (the
+  // signed zero the common path gives where g f' underflows). At g = 1
+  // these lanes still round to -0, as before: the same bits where
+  // certify looks (g = 1).
+  template <class D, class G>
+  static HWY_NOINLINE V<D> FarTailSlope(D d, V<D> x, G g) {
+    using T = hn::TFromD<D>;
+    constexpr T kFarA = sizeof(T) == 4 ? T(17.5) : T(47.5);
+    const V<D> a = hn::Min(hn::Abs(x), hn::Set(d, kFarA));
+    // E = exp(-a^2/2) = (n + n_lo) 2^q, -a^2/2 = h + h_lo exactly.
+    V<D> sq_lo;
+    const V<D> sq = TwoProduct(d, a, a, &sq_lo);
+    const V<D> minus_half = hn::Set(d, T(-0.5));
+    const ExpParts<D> parts = ComputeExpPartsNonPositive(d, hn::Mul(sq, minus_half));
+    const V<D> n = parts.N(d);
+    const V<D> n_lo = hn::MulAdd(n, hn::Mul(sq_lo, minus_half), parts.NLo(d));
+    // t S(t), t = 1/a^2 (their roundings move m by 2^-53 t at most).
+    const V<D> t = hn::Div(hn::Set(d, T(1)), sq);
+    static constexpr T kS[] = {T(1), T(-1), T(3), T(-15), T(105), T(-945), T(10395)};
+    const V<D> ts = hn::Mul(t, Horner(d, t, kS));
+    // m = -(a k) + (a k) t S, a k = ak + ak_lo.
+    const T k_hi = sizeof(T) == 4 ? T(0.3989422917366028) : T(0.3989422804014327);
+    const T k_lo = sizeof(T) == 4 ? T(-1.1335203e-08) : T(-2.4923272022777433e-17);
+    V<D> ak_lo;
+    const V<D> ak = TwoProduct(d, a, hn::Set(d, k_hi), &ak_lo);
+    ak_lo = hn::MulAdd(a, hn::Set(d, k_lo), ak_lo);
+    V<D> m_lo;
+    const V<D> m = Fast2Sum<D>(hn::Neg(ak), hn::Mul(ak, ts), &m_lo);
+    m_lo = hn::Add(m_lo, hn::MulAdd(ak_lo, ts, hn::Neg(ak_lo)));
+    // g E m as hi + lo, scaled once.
+    V<D> e_lo;
+    V<D> e_hi = TwoProduct(d, n, m, &e_lo);
+    e_lo = hn::MulAdd(n, m_lo, hn::MulAdd(n_lo, m, e_lo));
+    TimesHiLo(d, g, &e_hi, &e_lo);
+    const V<D> y = parts.Scale(hn::Add(e_hi, e_lo));
+    return hn::IfThenElse(hn::Lt(x, hn::Set(d, -kFarA)), hn::Mul(y, hn::Zero(d)), y);
+  }
+
   // float64, and float32 on AVX2 (FMA, 8 lanes): hi + lo arithmetic in the
   // vector's own type. float32 on AVX-512 takes Native16 below.
   template <class D>
@@ -450,12 +503,10 @@ struct Gelu {
     }
     // g f'(x). |g| > 2^64 never reaches it: the driver's backward scales
     // such g down first (WithLargeGradientScaled in kernels.cc).
-    // Beyond x = -kMaxA, +-0: a is clamped there, and g f'(-kMaxA) is not
-    // g f'(x) (x = -FLT_MAX, g = 2^64 gave -7.7e-33). Exact for |g| < 1e6
-    // (f'(-kMaxA) g underflows to 0 there, so these bits did not change)
-    // and beyond x = -17.5 (float32) / -47.5 (float64) for every finite g;
-    // in between, for a larger g, g f'(x) is not 0 but underestimated as 0
-    // (the tail's table ends at kMaxA).
+    // Beyond x = -kMaxA (a is clamped there, and the tail's table ends),
+    // FarTailSlope: g f'(x) from R's asymptotic series, for the large g
+    // where it is representable (issue 11; session 22 gave 0 there, an
+    // underestimate for |g| > 1e6 between -kMaxA and -17.5 / -47.5).
     template <class G>
     HWY_INLINE V<D> Slope(const State& s, V<D> x, G g) const {
       V<D> m_lo;
@@ -467,10 +518,9 @@ struct Gelu {
         const V<D> m = MFromR(s, &m_lo);
         y = SlopeGeneral(s, m, m_lo, g);
       }
-      // (Times 0: the same signed zero as where g f'(-kMaxA) underflows;
-      // a rare branch, |x| > kMaxA.)
+      // (A rare branch, x < -kMaxA: FarTailSlope.)
       const auto far = hn::Lt(x, hn::Set(d, -C::kMaxA));
-      if (HWY_UNLIKELY(!hn::AllFalse(d, far))) y = hn::IfThenElse(far, hn::Mul(y, hn::Zero(d)), y);
+      if (HWY_UNLIKELY(!hn::AllFalse(d, far))) y = hn::IfThenElse(far, FarTailSlope(d, x, g), y);
       return y;
     }
 
@@ -577,6 +627,9 @@ struct Gelu {
     using Tab16 = GeluTailNative16;
     static constexpr int kDegree = Table::kDegree;
     static constexpr float kMaxA = 15.499999f;
+    // Value gives x's bits in NaN lanes of x (the driver's forward skips its
+    // restore).
+    static constexpr bool kValueKeepsNaN = true;
     DF d;
     Native16(DF d_in, const ParamValues&) : d(d_in) {}
 
@@ -638,7 +691,13 @@ struct Gelu {
       const V<DF> ar_lo = hn::MulSub(s.a, s.r_hi, ar);
       const V<DF> t = hn::MulAdd(s.a, s.r_lo, ar_lo);
       const V<DF> p = hn::MulAdd(ar, s.e_hi, hn::MulAdd(t, s.e_hi, hn::Mul(ar, s.e_lo)));
-      return hn::Sub(hn::Max(hn::Set(d, -0.0f), x), Scalef(d, p, s.k));
+      // NaN lanes keep x's own bits (kValueKeepsNaN): the subtraction is
+      // masked to the ordered lanes and merges x into the rest, one
+      // instruction in place of the driver's restore (a compare and a
+      // blend; session 24). Elsewhere the same bits as the restore gave.
+      const __mmask16 ordered = _mm512_cmp_ps_mask(x.raw, x.raw, _CMP_ORD_Q);
+      return V<DF>{_mm512_mask_sub_ps(x.raw, ordered, hn::Max(hn::Set(d, -0.0f), x).raw,
+                                      Scalef(d, p, s.k).raw)};
     }
     // g f'(x) (|g| <= 2^64: the driver scales larger g first).
     template <class G>
@@ -666,15 +725,33 @@ struct Gelu {
       V<DF> em = TwoProduct(d, s.e_hi, m, &em_lo);
       em_lo = hn::MulAdd(s.e_hi, m_lo, hn::MulAdd(s.e_lo, m_lo, hn::MulAdd(s.e_lo, m, em_lo)));
       TimesHiLo(d, g, &em, &em_lo);
-      // Beyond -kMaxA, +-0 (Generic::Slope): scaled by 2^-inf there.
-      const V<DF> k_neg = hn::IfThenElse(hn::Lt(x, hn::Set(d, -kMaxA)),
-                                         hn::Set(d, -std::numeric_limits<float>::infinity()), s.k);
-      const V<DF> neg_val = Scalef(d, hn::Add(em, em_lo), k_neg);
-      // x >= 0: g (1 - E m), |E m| <= 1/2.
-      V<DF> sum_lo;
+      // Beyond -kMaxA (a is clamped there). f' alone (g = 1): -0, from a
+      // scaling by 2^-inf (one compare and a masked broadcast; f' < 2e-52
+      // rounds to -0 there). g f': FarTailSlope on a rare branch, for the
+      // large g where g f' is representable (issue 11).
+      V<DF> neg_val;
+      if constexpr (kIsUnit<G>) {
+        const V<DF> k_neg = hn::IfThenElse(hn::Lt(x, hn::Set(d, -kMaxA)),
+                                           hn::Set(d, -std::numeric_limits<float>::infinity()), s.k);
+        neg_val = Scalef(d, hn::Add(em, em_lo), k_neg);
+      } else {
+        neg_val = Scalef(d, hn::Add(em, em_lo), s.k);
+        const auto far = hn::Lt(x, hn::Set(d, -kMaxA));
+        if (HWY_UNLIKELY(!hn::AllFalse(d, far))) {
+          neg_val = hn::IfThenElse(far, FarTailSlope(d, x, g), neg_val);
+        }
+      }
+      // x >= 0: g (1 - E m), |E m| <= 1/2: g - sc as a Fast2Sum, hi = g -
+      // sc, lo = -(sc + (hi - g)), and hi + (lo - sc_lo) as hi - ((sc +
+      // (hi - g)) + sc_lo): the same roundings negated (round to nearest is
+      // symmetric), so the same bits as Fast2Sum(g, -sc) without the
+      // negation (session 24; signed zeros: hi = +-0 only for g = +-0, and
+      // then both give hi's sign, see docs/benchmarks.md).
       const V<DF> one = Times(d, g, hn::Set(d, 1.0f));
-      const V<DF> pos_hi = Fast2Sum<DF>(one, hn::Neg(Scalef(d, em, s.k)), &sum_lo);
-      const V<DF> pos_val = hn::Add(pos_hi, hn::Sub(sum_lo, Scalef(d, em_lo, s.k)));
+      const V<DF> sc = Scalef(d, em, s.k);
+      const V<DF> pos_hi = hn::Sub(one, sc);
+      const V<DF> back = hn::Add(sc, hn::Sub(pos_hi, one));
+      const V<DF> pos_val = hn::Sub(pos_hi, hn::Add(back, Scalef(d, em_lo, s.k)));
       return hn::IfThenElse(hn::Lt(x, hn::Zero(d)), neg_val, pos_val);
     }
   };
