@@ -310,9 +310,38 @@ constexpr bool FloatFromOutputViaDouble() {
   }
 }
 
+// Whether an activation's forward runs in 256-bit vectors on a 512-bit
+// target (AVX3, AVX3_DL) in a job past kNarrowFootprint and within
+// kStreamFootprint (`narrow`): float64, and its kernel says kNarrowPastL2
+// (a few operations per element, bound by memory). At 1 Mi float64 (8 MiB
+// arrays, in L3) those forwards ran 3-34% faster in 256-bit vectors on the
+// Zen 4 (medians of three same-process runs: 1.10-1.30x). What did not pay
+// (same-process A/B, medians): the derivatives and forward_and_derivative
+// of the clamps (relu6, hardtanh; two compares per vector) 0.88-1.0x; the
+// other forward_and_derivatives 1.03-1.10x, too little to be sure of on
+// this loaded machine; float32 at 1 Mi (4 MiB arrays) 0.91-1.10x; loops of
+// a dozen operations per vector (leaky_relu's forward, the backwards with
+// their gradient test) lost up to 15%: at half the width they are bound by
+// their operations. The same bits: every such kernel works lane by lane.
+template <class A, typename T>
+constexpr bool NarrowsPastL2() {
+#if HWY_ARCH_X86 && (HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL)
+  using K = typename A::template Kernel<hn::ScalableTag<T>>;
+  if constexpr (!std::is_same_v<T, double>) {
+    return false;
+  } else if constexpr (requires { K::kNarrowPastL2; }) {
+    return K::kNarrowPastL2;
+  } else {
+    return false;
+  }
+#else
+  return false;
+#endif
+}
+
 template <class A, typename T>
 HWY_INLINE void RunActivation(const Call& call, const T* in, const T* grad,
-                              T* out, T* out2, std::size_t n, bool stream) {
+                              T* out, T* out2, std::size_t n, bool stream, bool narrow) {
   // Some activations compute float32 in float64 and round once at the end
   // (see their kFloat*ViaDouble comments); a float kernel is instantiated
   // only where some mode uses it. Derivatives from the output y are cheap and
@@ -327,6 +356,12 @@ HWY_INLINE void RunActivation(const Call& call, const T* in, const T* grad,
     if constexpr (decltype(via_double)::value) {
       RunInType<A>(hn::ScalableTag<double>(), call, mode, in, grad, o1, o2, n, stream);
     } else {
+      if constexpr (NarrowsPastL2<A, T>()) {
+        if (narrow && mode == Mode::kForward) {
+          return RunInType<A>(hn::Half<hn::ScalableTag<T>>(), call, mode, in, grad, o1, o2, n,
+                              stream);
+        }
+      }
       RunInType<A>(hn::ScalableTag<T>(), call, mode, in, grad, o1, o2, n, stream);
     }
   };
@@ -383,12 +418,12 @@ ACTIVATION_LIST(ACTIVATIONS_CHECK_SPEC)
 
 template <typename T>
 HWY_INLINE void Compute(const Call& call, const T* in, const T* grad, T* out,
-                        T* out2, std::size_t n, bool stream) {
+                        T* out2, std::size_t n, bool stream, bool narrow) {
   switch (call.id) {
 #define ACTIVATIONS_CASE(Name)                                    \
   case ActivationId::k##Name:                                     \
     if constexpr (!LineWise<Name>) {                              \
-      return RunActivation<Name>(call, in, grad, out, out2, n, stream); \
+      return RunActivation<Name>(call, in, grad, out, out2, n, stream, narrow); \
     }                                                             \
     return;
     ACTIVATION_LIST(ACTIVATIONS_CASE)
@@ -412,13 +447,13 @@ HWY_INLINE void ComputeStreaming(const Call& call, const T* in, const T* grad, T
   constexpr std::size_t kLine = 64;  // a multiple of every target's vector
   const auto offset = [](const T* p) { return reinterpret_cast<std::uintptr_t>(p) % kLine; };
   if (offset(out) % sizeof(T) != 0 || (out2 != nullptr && offset(out2) != offset(out))) {
-    return Compute(call, in, grad, out, out2, n, /*stream=*/false);
+    return Compute(call, in, grad, out, out2, n, /*stream=*/false, /*narrow=*/false);
   }
   const std::size_t head = std::min(n, (kLine - offset(out)) % kLine / sizeof(T));
-  if (head != 0) Compute(call, in, grad, out, out2, head, /*stream=*/false);
+  if (head != 0) Compute(call, in, grad, out, out2, head, /*stream=*/false, /*narrow=*/false);
   if (head == n) return;
   Compute(call, in + head, grad != nullptr ? grad + head : nullptr, out + head,
-          out2 != nullptr ? out2 + head : nullptr, n - head, /*stream=*/true);
+          out2 != nullptr ? out2 + head : nullptr, n - head, /*stream=*/true, /*narrow=*/false);
   // Non-temporal stores are weakly ordered: fence them before the caller
   // (or another thread, after TBB's release) reads the results.
   hwy::FlushStream();
@@ -705,17 +740,20 @@ void NarrowFromF32(bool bfloat16, const float* in, uint16_t* out, std::size_t n)
   });
 }
 
-// `stream`: the results leave through non-temporal stores
-// (ComputeStreaming); the same bits either way.
+// `footprint` (the whole job's, internal::Footprint): kPastL3, the results
+// leave through non-temporal stores (ComputeStreaming); kPastL2, float64
+// forwards of the kernels that say kNarrowPastL2 run in 256-bit vectors on
+// 512-bit targets (NarrowsPastL2). The same bits either way.
+using internal::Footprint;
 void ComputeF32(const Call& call, const float* in, const float* grad,
-                float* out, float* out2, std::size_t n, bool stream) {
-  if (stream) return ComputeStreaming(call, in, grad, out, out2, n);
-  Compute(call, in, grad, out, out2, n, /*stream=*/false);
+                float* out, float* out2, std::size_t n, Footprint footprint) {
+  if (footprint == Footprint::kPastL3) return ComputeStreaming(call, in, grad, out, out2, n);
+  Compute(call, in, grad, out, out2, n, /*stream=*/false, footprint == Footprint::kPastL2);
 }
 void ComputeF64(const Call& call, const double* in, const double* grad,
-                double* out, double* out2, std::size_t n, bool stream) {
-  if (stream) return ComputeStreaming(call, in, grad, out, out2, n);
-  Compute(call, in, grad, out, out2, n, /*stream=*/false);
+                double* out, double* out2, std::size_t n, Footprint footprint) {
+  if (footprint == Footprint::kPastL3) return ComputeStreaming(call, in, grad, out, out2, n);
+  Compute(call, in, grad, out, out2, n, /*stream=*/false, footprint == Footprint::kPastL2);
 }
 const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
 
@@ -771,7 +809,7 @@ void ComputeRange16(const Job& job, std::size_t begin, std::size_t end) {
     WidenToFloat(job.dtype, At<uint16_t>(job.input, i), x, n);
     if (backward) WidenToFloat(job.dtype, At<uint16_t>(job.grad, i), g, n);
     HWY_DYNAMIC_DISPATCH(ComputeF32)(job.call, x, backward ? g : nullptr, o1,
-                                     both ? o2 : nullptr, n, /*stream=*/false);
+                                     both ? o2 : nullptr, n, Footprint::kSmall);
     NarrowFromFloat(job.dtype, o1, At<uint16_t>(job.output, i), n);
     if (both) NarrowFromFloat(job.dtype, o2, At<uint16_t>(job.derivative, i), n);
   }
@@ -787,25 +825,28 @@ void ComputeRange(const Job& job, std::size_t begin, std::size_t end) {
     return ComputeRange16(job, begin, end);
   }
   // Decided on the whole job, so every range of a parallel run agrees; one
-  // compare for the jobs that no element size or mode would make stream.
-  bool stream = false;
-  if (job.size > kStreamFootprint / (3 * sizeof(double))) {
+  // compare for the jobs that no element size or mode would take past L2.
+  Footprint footprint = Footprint::kSmall;
+  if (job.size > kNarrowFootprint / (3 * sizeof(double))) {
     const std::size_t arrays = backward || both ? 3 : 2;
     const std::size_t element = job.dtype == DType::kFloat32 ? sizeof(float) : sizeof(double);
-    stream = job.size * element * arrays > kStreamFootprint;
+    const std::size_t bytes = job.size * element * arrays;
+    footprint = bytes > kStreamFootprint    ? Footprint::kPastL3
+                : bytes > kNarrowFootprint ? Footprint::kPastL2
+                                           : Footprint::kSmall;
   }
   if (job.dtype == DType::kFloat32) {
     HWY_DYNAMIC_DISPATCH(ComputeF32)(
         job.call, At<float>(job.input, begin),
         backward ? At<float>(job.grad, begin) : nullptr,
         At<float>(job.output, begin), both ? At<float>(job.derivative, begin) : nullptr, n,
-        stream);
+        footprint);
   } else {
     HWY_DYNAMIC_DISPATCH(ComputeF64)(
         job.call, At<double>(job.input, begin),
         backward ? At<double>(job.grad, begin) : nullptr,
         At<double>(job.output, begin), both ? At<double>(job.derivative, begin) : nullptr, n,
-        stream);
+        footprint);
   }
 }
 

@@ -24,6 +24,22 @@ void ComputeRange(const Job& job, std::size_t begin, std::size_t end);
 // "Session 23: the driver for large arrays and the two-output modes".
 inline constexpr std::size_t kStreamFootprint = std::size_t{24} << 20;
 
+// A float64 forward whose arrays take more bytes than this, and not more
+// than kStreamFootprint, runs in 256-bit vectors on the 512-bit targets
+// when its kernel says kNarrowPastL2 (a few selects per element): past the
+// 1 MiB L2 of the Zen 4, such loops moved 8 MiB float64 arrays from L3
+// 10-30% faster in 256-bit vectors than in 512-bit ones (equal at 1-2 MiB
+// of arrays; in L1 512-bit loops are twice as fast). The same bits: these
+// kernels work lane by lane. See kernels.cc NarrowsPastL2 and
+// docs/benchmarks.md, "Session 24: float64 forwards at 1 Mi in 256-bit
+// vectors (branch kernels35)".
+inline constexpr std::size_t kNarrowFootprint = std::size_t{4} << 20;
+
+// Where a float32/float64 elementwise job's arrays live, from its whole
+// size and mode (so every range of a parallel run agrees): kSmall within
+// kNarrowFootprint, kPastL2 beyond it, kPastL3 beyond kStreamFootprint.
+enum class Footprint : std::uint8_t { kSmall, kPastL2, kPastL3 };
+
 // The dims of a line-wise job around its dim, row-major: `outer` blocks of
 // `n` positions along the dim, each position `inner` elements apart.
 struct LineLayout {

@@ -81,6 +81,10 @@ struct Threshold {
     // Bound by memory, not arithmetic: large jobs store every mode's results
     // non-temporally (kernels.cc StreamsOneOutput).
     static constexpr bool kStreamLargeOutputs = true;
+    // A few vector operations per element in its forward: float64 jobs
+    // past L2 run it in 256-bit vectors on 512-bit targets (kernels.cc
+    // NarrowsPastL2).
+    static constexpr bool kNarrowPastL2 = true;
     using T = hn::TFromD<D>;
     D d;
     V<D> above;  // x > threshold <=> x >= above

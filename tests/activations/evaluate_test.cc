@@ -431,6 +431,88 @@ TEST(EvaluateTest, LargeJobsStreamTheSameBitsDouble) {
   CheckLargeJobsOnEveryTarget<double>(DType::kFloat64);
 }
 
+// A float64 job past kernels.h's kNarrowFootprint (and within
+// kStreamFootprint) runs the forward of the kernels that say kNarrowPastL2
+// in 256-bit vectors on the 512-bit targets (kernels.cc NarrowsPastL2): the
+// same bits as the same elements in jobs below the footprint (full-width
+// vectors), for every mode (the others must not change either), from x and
+// from y, with NaN, infinities, a tail, in place and in parallel ranges; on
+// every target this CPU runs (only AVX3 narrows; the others must not change).
+void CheckNarrowJobsGiveTheSameBits() {
+  using T = double;
+  const DType dt = DType::kFloat64;
+  // Past the footprint with two arrays, within kStreamFootprint with three;
+  // not a multiple of any vector.
+  const std::size_t n = internal::kNarrowFootprint / (2 * sizeof(T)) + 4099;
+  ASSERT_LE(3 * n * sizeof(T), internal::kStreamFootprint);
+  std::mt19937 rng(23);
+  std::vector<T> x(n), g(n);
+  for (auto& v : x) v = T(std::normal_distribution<double>(0, 5)(rng));
+  for (auto& v : g) v = T(std::normal_distribution<double>(0, 1)(rng));
+  x[3] = std::numeric_limits<T>::quiet_NaN();
+  x[n - 2] = -std::numeric_limits<T>::quiet_NaN();
+  x[n / 2] = -std::numeric_limits<T>::infinity();
+  x[n / 2 + 1] = std::numeric_limits<T>::infinity();
+  x[n / 2 + 2] = -0.0;
+  x[n / 2 + 3] = std::numeric_limits<T>::denorm_min();
+  g[n / 3] = std::numeric_limits<T>::infinity();
+  g[n / 3 + 1] = std::numeric_limits<T>::quiet_NaN();
+  g[n / 3 + 2] = 0x1p600;
+  Options opt;
+  opt.threads = 2;
+  opt.parallel_threshold = 1000;
+  const Engine engine(opt);
+  std::vector<T> want(n), want_d(n), out(n), out2(n);
+  for (const char* name : {"relu", "relu6", "hardtanh", "hardshrink", "softshrink", "threshold",
+                           "leaky_relu", "sigmoid"}) {
+    const ActivationSpec& spec = *FindSpec(name);
+    for (Mode mode : {Mode::kForward, Mode::kDerivative, Mode::kForwardAndDerivative,
+                      Mode::kBackward}) {
+      for (InputKind kind : {InputKind::kX, InputKind::kOutput}) {
+        const absl::StatusOr<Call> call = MakeCall(spec.name, {}, mode, kind);
+        if (!call.ok()) continue;  // from y where f' needs x
+        constexpr std::size_t kPiece = 1 << 14;
+        for (std::size_t i = 0; i < n; i += kPiece) {
+          RunSerial(Job{*call, dt, std::min(kPiece, n - i), &x[i], &g[i], &want[i], &want_d[i]});
+        }
+        const bool both = mode == Mode::kForwardAndDerivative;
+        for (const bool parallel : {false, true}) {
+          SCOPED_TRACE(std::string(spec.name) + " " + std::string(ModeName(mode)) +
+                       (kind == InputKind::kOutput ? " from y" : "") +
+                       (parallel ? " parallel" : ""));
+          std::fill(out.begin(), out.end(), T(7));
+          std::fill(out2.begin(), out2.end(), T(7));
+          const Job job{*call, dt, n, x.data(), g.data(), out.data(), out2.data()};
+          if (parallel) {
+            ASSERT_TRUE(engine.Run({&job, 1}).ok());
+          } else {
+            RunSerial(job);
+          }
+          for (std::size_t i = 0; i < n; ++i) {
+            ASSERT_TRUE(SameBits(out[i], want[i])) << i;
+            if (both) {
+              ASSERT_TRUE(SameBits(out2[i], want_d[i])) << i;
+            }
+          }
+        }
+        if (mode == Mode::kForward) {  // in place
+          std::vector<T> inplace(x);
+          RunSerial(Job{*call, dt, n, inplace.data(), nullptr, inplace.data()});
+          for (std::size_t i = 0; i < n; ++i) ASSERT_TRUE(SameBits(inplace[i], want[i])) << i;
+        }
+      }
+    }
+  }
+}
+TEST(EvaluateTest, NarrowJobsGiveTheSameBitsDouble) {
+  for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    SCOPED_TRACE(hwy::TargetName(target));
+    hwy::SetSupportedTargetsForTest(target);
+    CheckNarrowJobsGiveTheSameBits();
+  }
+  hwy::SetSupportedTargetsForTest(0);
+}
+
 TEST(EngineTest, NullBuffersAreRejected) {
   const Engine engine;
   const Call call = *MakeCall("sigmoid", {}, Mode::kBackward);
