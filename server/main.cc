@@ -90,6 +90,12 @@ ABSL_FLAG(std::uint64_t, max_queued_elements, std::uint64_t{1} << 25,
 ABSL_FLAG(absl::Duration, idle_release_after, absl::Seconds(5),
           "After this long without a call, idle response buffers and "
           "malloc's free memory go back to the system; 0 to keep them");
+ABSL_FLAG(bool, read_gate, true,
+          "Read a Compute request only once the memory budget has room for "
+          "it, so that a call the server cannot take is refused before its "
+          "payload arrives. false: gRPC receives every request first (5-10% "
+          "less server CPU per small call; requests being received are then "
+          "bounded only by gRPC's resource quota, half the budget)");
 ABSL_FLAG(absl::Duration, drain_delay, absl::Seconds(1),
           "On SIGTERM/SIGINT, how long to go on serving with health "
           "NOT_SERVING before refusing new RPCs, so that balancers and "
@@ -220,6 +226,7 @@ int main(int argc, char** argv) {
   options.memory_budget = absl::GetFlag(FLAGS_memory_budget).bytes;
   options.max_queued_elements = absl::GetFlag(FLAGS_max_queued_elements);
   options.idle_release_after = absl::GetFlag(FLAGS_idle_release_after);
+  options.read_gate = absl::GetFlag(FLAGS_read_gate);
   options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls.key_file = absl::GetFlag(FLAGS_tls_key);
   options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);

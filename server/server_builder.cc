@@ -47,6 +47,7 @@ ServiceLimits Limits(const ServerOptions& options) {
   limits.idle_release_after = options.idle_release_after;
   limits.max_queued_elements = options.max_queued_elements;
   limits.max_message_bytes = static_cast<std::size_t>(options.max_message_bytes);
+  limits.gate_reads = options.read_gate;
   return limits;
 }
 

@@ -92,6 +92,13 @@ struct ServerOptions {
   // After this long without a call, idle response buffers and malloc's free
   // memory go back to the system (the process leaves its peak RSS); 0: never.
   absl::Duration idle_release_after = absl::Seconds(5);
+  // Compute's read gate (ServiceLimits::gate_reads): true reads a request
+  // only once the memory budget has room for it. false saves 5-10 % of the
+  // server's CPU per small call (docs/benchmarks.md, "Session 25") but lets
+  // gRPC receive every Compute request in full before the service can
+  // refuse it; only for deployments whose max_message_bytes times the calls
+  // in flight fits in memory.
+  bool read_gate = true;
   // TLS or mutual TLS on `port` (tls_credentials.h); plaintext by default.
   TlsOptions tls;
   // HTTP/2 connection limits on `port` (transport_limits.h).

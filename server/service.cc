@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -151,18 +152,33 @@ void Account(const Shared& shared, const absl::Status& status,
 }
 
 // Compute and ComputeBatch: one reactor per call, deleted when gRPC is done
-// with it. Registered as streaming on the server's side (the wire is the
-// same: one message each way), so that the request is read when this reactor
-// asks for it, not before: a read first claims room in the budget
-// (Admission::StartRead), and a call the server cannot take is refused
-// before its payload is received. The request's bytes are held in the budget
-// until its result is written.
-class UnaryCall final
-    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+// with it. Two ways to serve them, by the reactor type `Base`:
+// * GatedUnaryCall (the default): registered as streaming on the server's
+//   side (the wire is the same: one message each way), so that the request
+//   is read when this reactor asks for it, not before: a read first claims
+//   room in the budget (Admission::StartRead), and a call the server cannot
+//   take is refused before its payload is received.
+// * ReceivedUnaryCall (ServiceLimits::gate_reads false, Compute only): gRPC's
+//   raw unary callback, which receives the message before it makes the
+//   reactor (`received`); the budget is claimed and the request admitted or
+//   refused at once. One stream operation less per call -- the read, which
+//   when gRPC's transport is busy on another thread goes through its
+//   executor thread and wakes a poller (docs/benchmarks.md, "Session 25") --
+//   for a server that can no longer refuse a request before receiving it.
+// Either way the request's bytes are held in the budget until its result is
+// written.
+template <typename Base>
+class UnaryCall final : public Base {
+  static constexpr bool kGated = std::is_same_v<Base, ByteStreamReactor>;
+
  public:
+  // `received` and `out`: the request gRPC received and the response it
+  // sends, for ReceivedUnaryCall only.
   UnaryCall(const Shared& shared, grpc::CallbackServerContext* context,
-            bool batch)
-      : shared_(shared),
+            bool batch, const grpc::ByteBuffer* received = nullptr,
+            grpc::ByteBuffer* out = nullptr)
+      : out_(out),
+        shared_(shared),
         context_(context),
         batch_(batch),
         call_(shared.observability,
@@ -184,18 +200,25 @@ class UnaryCall final
           "the server is shutting down; retry on another replica"));
       return;
     }
-    absl::StatusOr<Admission::ReadTicket> read =
-        shared_.admission->StartRead();
-    if (!read.ok()) {
-      shared_.reading->fetch_sub(1);
-      Fail(read.status());  // counted by Admission's refusal counters
-      return;
+    if constexpr (kGated) {
+      absl::StatusOr<Admission::ReadTicket> read =
+          shared_.admission->StartRead();
+      if (!read.ok()) {
+        shared_.reading->fetch_sub(1);
+        Fail(read.status());  // counted by Admission's refusal counters
+        return;
+      }
+      read_ = *std::move(read);
+      this->StartRead(&request_);
+    } else {
+      // Received already: admitted by its real size (Compute), no estimate.
+      request_ = *received;  // shares its slices, no copy
+      OnReadDone(true);
     }
-    read_ = *std::move(read);
-    StartRead(&request_);
   }
 
-  void OnReadDone(bool ok) override {
+  // The gated form's read completed; the other form calls it itself.
+  void OnReadDone(bool ok) {
     shared_.reading->fetch_sub(1);
     if (!ok && context_->IsCancelled()) {
       // Gone (the client cancelled, its deadline passed, or gRPC refused the
@@ -214,6 +237,12 @@ class UnaryCall final
     call_.SetReceivedBytes(request_.Length());
     Compute();
   }
+
+  // gRPC's unary handler runs OnDone on its executor thread (a hand-off per
+  // call) unless the reactor says its reactions never block. Ours do not (a
+  // delete and a counter): inline, as gRPC's own DefaultReactor. Not used by
+  // the gated form's handler (inline_reactions_handler.h runs it inline).
+  bool InternalInlineable() override { return true; }
 
   void OnDone() override {
     std::atomic<int>* const calls = counted_ ? shared_.calls : nullptr;
@@ -277,10 +306,15 @@ class UnaryCall final
           call_.Finish(status, sent);
           if (status.ok()) {
             // `this` may be gone after this
-            StartWriteAndFinish(&response_, grpc::WriteOptions(),
-                                grpc::Status::OK);
+            if constexpr (kGated) {
+              this->StartWriteAndFinish(&response_, grpc::WriteOptions(),
+                                        grpc::Status::OK);
+            } else {
+              out_->Swap(&response_);
+              this->Finish(grpc::Status::OK);
+            }
           } else {
-            Finish(ToGrpcStatus(status));
+            this->Finish(ToGrpcStatus(status));
           }
         });
   }
@@ -292,9 +326,10 @@ class UnaryCall final
     // function, mode and dtype.
     if (work_.requests.empty()) call_.AddRequest({}, 0);
     call_.Finish(status, 0);
-    Finish(ToGrpcStatus(status));
+    this->Finish(ToGrpcStatus(status));
   }
 
+  grpc::ByteBuffer* const out_;  // ReceivedUnaryCall's response, else null
   const Shared shared_;
   grpc::CallbackServerContext* const context_;
   const bool batch_;
@@ -306,6 +341,9 @@ class UnaryCall final
   Work work_;
   bool counted_ = true;  // in Shared::calls until OnDone
 };
+
+using GatedUnaryCall = UnaryCall<ByteStreamReactor>;
+using ReceivedUnaryCall = UnaryCall<grpc::ServerUnaryReactor>;
 
 // ComputeStream: every request gets one response, in arrival order. Requests
 // are computed concurrently (each on the engine as it arrives) but written
@@ -555,14 +593,30 @@ ActivationServiceImpl::ActivationServiceImpl(
   // Compute and ComputeBatch are unary on the wire, served as streams (see
   // UnaryCall): gRPC then leaves reading the request to the reactor. Their
   // reactions run inline (inline_reactions_handler.h): none of them waits.
+  // Without the gate Compute is gRPC's raw unary callback.
   using Handler = InlineReactionsHandler;
-  MarkMethodStreamed(kComputeMethod, new Handler([this](
-                                         grpc::CallbackServerContext* context) {
-    return new UnaryCall(shared_, context, /*batch=*/false);
-  }));
+  if (limits.gate_reads) {
+    MarkMethodStreamed(
+        kComputeMethod,
+        new Handler([this](grpc::CallbackServerContext* context) {
+          return new GatedUnaryCall(shared_, context, /*batch=*/false);
+        }));
+  } else {
+    MarkMethodRawCallback(
+        kComputeMethod,
+        new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer,
+                                                 grpc::ByteBuffer>(
+            [this](grpc::CallbackServerContext* context,
+                   const grpc::ByteBuffer* request,
+                   grpc::ByteBuffer* response) {
+              return new ReceivedUnaryCall(shared_, context, /*batch=*/false,
+                                           request, response);
+            }));
+  }
   MarkMethodStreamed(kComputeBatchMethod,
                      new Handler([this](grpc::CallbackServerContext* context) {
-                       return new UnaryCall(shared_, context, /*batch=*/true);
+                       return new GatedUnaryCall(shared_, context,
+                                                 /*batch=*/true);
                      }));
 }
 

@@ -57,6 +57,14 @@ struct ServiceLimits {
   // When no call has started for this long, the pool's idle buffers and
   // malloc's free memory go back to the system (idle_reclaimer.h); 0: never.
   absl::Duration idle_release_after = absl::Seconds(5);
+  // Compute reads its request only once the budget has room for it (the
+  // read gate: a call the server cannot take is refused before its payload
+  // is received). false: gRPC receives every Compute request before the
+  // service sees it -- 5-10 % less server CPU per small call, and the
+  // budget then bounds only what is admitted; gRPC's resource quota alone
+  // bounds requests being received (docs/reliability.md). ComputeBatch and
+  // ComputeStream are gated either way.
+  bool gate_reads = true;
 };
 
 namespace internal {

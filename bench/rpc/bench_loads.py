@@ -219,7 +219,8 @@ def start_actservers(spec, default_binary, work, settle_s=1.5):
     time.sleep(settle_s)
     for s in servers.values():
         s["log"].seek(0)
-        s["port"] = s["log"].read().split("127.0.0.1:")[1].split(",")[0]
+        # actserver prints "127.0.0.1:PORT, ..."; echo_floor "127.0.0.1:PORT and unix:...".
+        s["port"] = re.match(r"\d+", s["log"].read().split("127.0.0.1:")[1])[0]
     return servers
 
 

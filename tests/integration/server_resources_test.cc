@@ -328,6 +328,67 @@ TEST(MemoryBudgetTest, ARequestIsReadOnlyWhenTheBudgetHasRoomForIt) {
   EXPECT_EQ(service.budget().used(), service.pool().idle_bytes());
 }
 
+// Without the read gate (--read_gate=false) gRPC receives a Compute request
+// before the service sees the call: a call that has sent no message yet
+// claims nothing from the budget and is not counted as reading (a drain does
+// not wait for it), while ComputeBatch stays gated. The budget still refuses
+// what it cannot hold, once received, and calls are served as before.
+TEST(MemoryBudgetTest, WithoutTheReadGateComputeIsAdmittedOnceReceived) {
+  ServerOptions options;
+  options.memory_budget = 40 << 20;
+  options.read_gate = false;
+  options.threads = 1;
+  std::unique_ptr<ActivationServer> server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  const ActivationServiceImpl& service = server->service();
+  auto channel = Connect(server->target());
+  auto stub = v1::ActivationService::NewStub(channel);
+  {
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    v1::ComputeResponse response;
+    const v1::ComputeRequest request = MakeRequest(
+        "relu", v1::MODE_FORWARD, WireType::kRawFloat32, {-1.0, 2.0});
+    ASSERT_TRUE(stub->Compute(&context, request, &response).ok());
+    EXPECT_TRUE(MatchesReference(request, response));
+  }
+  const std::size_t idle = service.pool().idle_bytes();
+  HeldCall compute(channel, kCompute);
+  HeldCall batch(channel, kBatch);
+  // The batch call's read claims its estimate; the Compute call nothing.
+  for (int i = 0; i < 500 && service.budget().used() == idle; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // One read's claim (room for the request and its response), not two.
+  const std::size_t estimate = service.admission().read_estimate();
+  EXPECT_GE(service.budget().used(), idle + 2 * estimate);
+  EXPECT_LT(service.budget().used(), idle + 4 * estimate);
+  compute.Release();
+  batch.Release();
+  // gRPC never hands the service a unary call that sent no message: it
+  // fails it itself; the gated batch call is told by the service.
+  EXPECT_FALSE(compute.Wait().ok());
+  EXPECT_TRUE(StatusIs(batch.Wait(), grpc::StatusCode::INVALID_ARGUMENT,
+                       {"no activation.v1.ComputeBatchRequest message was "
+                        "sent"}));
+  // Concurrent 1 Mi calls beyond the budget: refused once received, the
+  // rest served, the peak within the limit.
+  LoadResult result;
+  RunLoad(server->target(), 12, 6, 1 << 20, &result);
+  EXPECT_EQ(result.other.load(), 0) << result.other_message;
+  EXPECT_GT(result.ok.load(), 0);
+  EXPECT_GT(result.refused.load(), 0);
+  EXPECT_NE(result.refused_message.find("memory budget"), std::string::npos)
+      << result.refused_message;
+  EXPECT_LE(service.budget().peak(), service.budget().limit());
+  EXPECT_EQ(service.admission().refused_before_read(), 0u);
+  for (int i = 0; i < 100 && service.budget().used() != service.pool().idle_bytes(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(service.budget().used(), service.pool().idle_bytes());
+}
+
 TEST(AdmissionTest, AFullComputeQueueRefusesAtOnce) {
   ServerOptions options;
   options.threads = 1;

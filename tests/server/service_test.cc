@@ -39,6 +39,9 @@ using ::actserver::testing::WireType;
 struct EngineCase {
   std::string name;
   activations::Options options;
+  // ServiceLimits::gate_reads: every test runs with Compute served both
+  // ways (read-gated stream, gRPC's raw unary callback).
+  bool gate_reads = true;
 };
 
 void PrintTo(const EngineCase& engine, std::ostream* os) { *os << engine.name; }
@@ -59,6 +62,7 @@ class ServiceTest : public ::testing::TestWithParam<EngineCase> {
     engine_ = std::make_unique<activations::Engine>(GetParam().options);
     ServiceLimits limits;
     limits.request.max_elements = kMaxElements;
+    limits.gate_reads = GetParam().gate_reads;
     service_ = std::make_unique<ActivationServiceImpl>(
         engine_.get(), limits, &counters_,
         metrics::Observability{&metrics_, nullptr});
@@ -339,9 +343,12 @@ TEST_P(ServiceTest, DrainRefusesNewCallsAndWaitsForOpenOnes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, ServiceTest,
-                         ::testing::Values(EngineCase{"Default",
-                                                      activations::Options{}},
-                                           EngineCase{"Chunked", Chunked()}),
+                         ::testing::Values(
+                             EngineCase{"Default", activations::Options{}},
+                             EngineCase{"Chunked", Chunked()},
+                             EngineCase{"DefaultUngated",
+                                        activations::Options{}, false},
+                             EngineCase{"ChunkedUngated", Chunked(), false}),
                          [](const ::testing::TestParamInfo<EngineCase>& info) {
                            return info.param.name;
                          });
