@@ -82,18 +82,13 @@ namespace HWY_NAMESPACE {
 // bits of its sum: j = kj mod 16), r = x + kj ln2/16 in one FMA (|r| <=
 // ln2/32; ln2/16's rounding costs |kj| 2^-57 <= 2^-45), e^-r - 1 = -r + r^2
 // (1/2 - r/6 + r^2/24 - r^3/120) (Taylor's remainder r^6/720 <= 2^-42.7),
-// 2^floor(kj/16) T[j] by VSCALEFPD, T[j] = 2^(j/16) (the table of
-// ExpNonPositiveForFloatTable): relative error about 2^-42.5.
+// 2^floor(kj/16) T[j] by VSCALEFPD, T[j] = 2^(j/16) (math-inl.h's
+// kTwoToJ16, shared with ExpNonPositiveForFloatTable): relative error about
+// 2^-42.5.
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
 template <class DW>
 HWY_INLINE V<DW> ExpNegForSilu(DW dw, V<DW> x) {
   static_assert(hn::MaxLanes(DW()) == 8 && sizeof(hn::TFromD<DW>) == 8, "full float64 vectors");
-  alignas(64) static constexpr double kTwoToJ16[16] = {
-      1.0,                1.0442737824274138, 1.0905077326652577, 1.1387886347566916,
-      1.189207115002721,  1.241857812073484,  1.2968395546510096, 1.3542555469368927,
-      1.4142135623730951, 1.4768261459394993, 1.5422108254079407, 1.6104903319492543,
-      1.681792830507429,  1.7562521603732995, 1.8340080864093424, 1.9152065613971474,
-  };
   static constexpr double kExpNegTaylor[] = {1.0 / 2, -1.0 / 6, 1.0 / 24, -1.0 / 120};
   const V<DW> shifter = hn::Set(dw, 0x1.8p52);
   const V<DW> t = hn::MulAdd(x, hn::Set(dw, -23.083120654223414), shifter);  // -16 / ln2
