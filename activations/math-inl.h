@@ -953,16 +953,21 @@ HWY_INLINE V<DW> Log1pForFloat(DW dw, V<DW> e) {
 // ExpNonPositiveForFloat (scale = 2^k T[j], normal for x >= -200; scale - 1
 // exact for k >= -1, 2^-53 of a result >= 0.75 below), which it is on the
 // other targets.
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+// T[j] = 2^(j/16), j in [0, 16) (40-digit mpmath, rounded to float64): the
+// table of ExpNonPositiveForFloatTable below and of swish-inl.h's
+// ExpNegForSilu, read by VPERMT2PD as two 8-lane halves.
+alignas(64) inline constexpr double kTwoToJ16[16] = {
+    1.0,                1.0442737824274138, 1.0905077326652577, 1.1387886347566916,
+    1.189207115002721,  1.241857812073484,  1.2968395546510096, 1.3542555469368927,
+    1.4142135623730951, 1.4768261459394993, 1.5422108254079407, 1.6104903319492543,
+    1.681792830507429,  1.7562521603732995, 1.8340080864093424, 1.9152065613971474,
+};
+#endif
 template <class DW>
 HWY_INLINE ExpForFloat<DW> ExpNonPositiveForFloatTable(DW dw, V<DW> x) {
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
   static_assert(hn::MaxLanes(DW()) == 8 && sizeof(hn::TFromD<DW>) == 8, "full float64 vectors");
-  alignas(64) static constexpr double kTwoToJ16[16] = {
-      1.0,                1.0442737824274138, 1.0905077326652577, 1.1387886347566916,
-      1.189207115002721,  1.241857812073484,  1.2968395546510096, 1.3542555469368927,
-      1.4142135623730951, 1.4768261459394993, 1.5422108254079407, 1.6104903319492543,
-      1.681792830507429,  1.7562521603732995, 1.8340080864093424, 1.9152065613971474,
-  };
   static constexpr double kExpm1Taylor[] = {1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120};
   const V<DW> xc = hn::Max(hn::Set(dw, -200.0), x);  // keeps a NaN x
   const V<DW> shifter = hn::Set(dw, 0x1.8p52);
