@@ -195,10 +195,24 @@ HWY_INLINE V<DC> BackwardOf(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
 // where the types match (float32 through float64 lanes would not give x's
 // bits back), and only the forward: the other modes keep the restore.
 // conventions_test checks every activation's NaN bits in every mode.
-template <class K, typename T, typename TC>
+//
+// Except in a narrowed loop (DC half the target's widest vector: a float64
+// forward past L2, see NarrowsPastL2), which is bound by L3's bandwidth, not
+// by its operations: there the restore stays. Zen 4, 1 Mi float64 from L3,
+// 256-bit vectors: hardshrink's loop of five operations (load, and,
+// compare, masked zero, store) moved 0.88x the elements per second of the
+// same loop with the restore added (seven), and relu's with its restore ran
+// 1.13x its own without; the extra operations slow the L2-resident loop
+// (0.93x at 64 Ki), which is not narrowed. docs/benchmarks.md, "Session 25:
+// ... (branch kernels39)". The same bits either way.
+template <class DC>
+constexpr bool IsNarrowed() {
+  return hn::MaxLanes(DC()) * sizeof(hn::TFromD<DC>) < HWY_MAX_BYTES;
+}
+template <class K, typename T, class DC>
 constexpr bool ValueKeepsNaN() {
   if constexpr (requires { K::kValueKeepsNaN; }) {
-    return K::kValueKeepsNaN && std::is_same_v<T, TC>;
+    return K::kValueKeepsNaN && std::is_same_v<T, hn::TFromD<DC>> && !IsNarrowed<DC>();
   } else {
     return false;
   }
@@ -232,7 +246,7 @@ HWY_INLINE void RunKernel(DC dc, const Call& call, Mode mode, const T* in, const
   const bool from_output = call.input_kind == InputKind::kOutput;
   switch (mode) {
     case Mode::kForward:
-      return Loop<false, false, !ValueKeepsNaN<K, T, hn::TFromD<DC>>()>(
+      return Loop<false, false, !ValueKeepsNaN<K, T, DC>()>(
           dc, in, grad, out, out2, n, stream,
           [&](VC x, VC, VC* o1, VC*) HWY_ATTR { *o1 = k.Value(k.Prepare(x), x); });
     case Mode::kForwardAndDerivative:

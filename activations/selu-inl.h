@@ -183,23 +183,33 @@ struct Selu {
     // (Session 24: the scaling of tiny lanes is a rare branch; the common
     // path, no lane below 2^-100, computes the same p with vs = v and no
     // scaling back: the same bits, two masked multiplications fewer.)
+    // (Session 25: the common path's test is that every lane is at least
+    // 2^-100 and not NaN, hn::Ge being false for NaN; a NaN x gives v = 0
+    // anyway, x86's min(NaN, 0) being 0. So no NaN reaches the common
+    // path, and the rare one puts x back into NaN lanes: the driver's NaN
+    // restore, two operations a vector, is skipped (kValueKeepsNaN). The
+    // same vectors take each path as before, and the same bits.)
     HWY_INLINE V<DF> Value(const State& s, V<DF> x) const {
       V<DF> v_lo;
       const V<DF> h = Expm1NonPositiveHiLo(d, s.e, &v_lo);
       const V<DF> v = hn::IfThenElse(s.pos, x, h);
       const V<DF> c_hi = hn::IfThenElse(s.pos, scale_hi, sa_hi);
       const V<DF> c_lo = hn::IfThenElse(s.pos, scale_lo, sa_lo);
-      const auto tiny = hn::Lt(hn::Abs(v), hn::Set(d, 0x1p-100f));
-      if (HWY_UNLIKELY(!hn::AllFalse(d, tiny))) return ValueWithTiny(v, v_lo, c_hi, c_lo, tiny);
+      const auto common = hn::Ge(hn::Abs(v), hn::Set(d, 0x1p-100f));
+      if (HWY_UNLIKELY(!hn::AllTrue(d, common))) return ValueWithTiny(x, v, v_lo, c_hi, c_lo);
       const V<DF> vc = hn::Min(v, hn::Set(d, std::numeric_limits<float>::max()));
       return hn::MulAdd(c_hi, v, hn::MulAdd(c_lo, vc, hn::Mul(c_hi, v_lo)));
     }
-    HWY_NOINLINE V<DF> ValueWithTiny(V<DF> v, V<DF> v_lo, V<DF> c_hi, V<DF> c_lo,
-                                     hn::Mask<DF> tiny) const {
+    // Value gives x's bits in NaN lanes of x (the driver's forward skips its
+    // restore): the common path sees no NaN, and this one restores them.
+    static constexpr bool kValueKeepsNaN = true;
+    HWY_NOINLINE V<DF> ValueWithTiny(V<DF> x, V<DF> v, V<DF> v_lo, V<DF> c_hi,
+                                     V<DF> c_lo) const {
+      const auto tiny = hn::Lt(hn::Abs(v), hn::Set(d, 0x1p-100f));
       const V<DF> vs = hn::IfThenElse(tiny, hn::Mul(v, hn::Set(d, 0x1p32f)), v);
       const V<DF> vc = hn::Min(vs, hn::Set(d, std::numeric_limits<float>::max()));
       const V<DF> p = hn::MulAdd(c_hi, vs, hn::MulAdd(c_lo, vc, hn::Mul(c_hi, v_lo)));
-      return hn::IfThenElse(tiny, hn::Mul(p, hn::Set(d, 0x1p-32f)), p);
+      return hn::IfThenElse(hn::IsNaN(x), x, hn::IfThenElse(tiny, hn::Mul(p, hn::Set(d, 0x1p-32f)), p));
     }
     // f' = scale (x > 0) or scale alpha e^x; g f' with g scale alpha formed
     // exactly as a pair first (|g| <= 2^64 here: the driver scales larger

@@ -541,7 +541,8 @@ TEST_P(ConventionsTest, LineGradientNanOrInfinityStaysInItsLine) {
 // NaN in gives NaN out with x's own bits, sign and payload, in every mode
 // and lane position (full vectors and the tail). The driver restores x in
 // NaN lanes, except in the forward of kernels whose Value selects x there
-// itself (kernels.cc, ValueKeepsNaN: hardshrink, rrelu): a Value that
+// itself (kernels.cc, ValueKeepsNaN: hardshrink, rrelu, hardswish, gelu and
+// selu float32 on FMA targets; not in a narrowed loop): a Value that
 // computed with x instead (x - c, x * m) would quiet a signaling NaN, which
 // float64 shows. A signaling NaN may come back quieted, with its sign and
 // payload: float32 inputs that take float64 lanes (targets without FMA) are
