@@ -224,14 +224,45 @@ struct SwishKernel {
     const V<D> u = hn::MulAdd(s.k, hn::Set(d, Tr::kLn2Lo), u1);
     const V<D> u_lo = hn::MulAdd(s.k, hn::Set(d, Tr::kLn2Lo), hn::Sub(u1, u));
     // e^u = 1 + pm1 (+ pm1_lo, the last FMA's rounding: u - pm1 is exact).
-    const V<D> pr = hn::Mul(ExpReducedPoly(d, u), u);
+    V<D> poly;
+    if constexpr (sizeof(T) == 8) {
+      // float64 (session 25): e^u - 1 - u = u^2 P(u) on |u| <= ln2 / 2, P
+      // of degree 9 (mpmath chebyfit, 50 digits, coefficients rounded to
+      // double): relative error of 1 + u + u^2 P below 2^-55.8, where
+      // ExpReducedPoly's degree-11 Taylor P reaches 2^-57.6 for 3 FMAs
+      // more per vector.
+      static constexpr double kP[] = {
+          0.5000000000000001,     0.16666666666666669,    0.04166666666662413,
+          0.008333333333330062,   0.0013888888917213717,  0.00019841269863053618,
+          2.4801521295954376e-05, 2.7557268459997064e-06, 2.7620088445409746e-07,
+          2.510038549551032e-08,
+      };
+      poly = Horner(d, u, kP);
+    } else {
+      poly = ExpReducedPoly(d, u);
+    }
+    const V<D> pr = hn::Mul(poly, u);
     const V<D> pm1 = hn::MulAdd(pr, u, u);
     const V<D> pm1_lo = hn::MulAdd(pr, u, hn::Sub(u, pm1));
     s.n = hn::Add(pm1, one);
     // n's rounding (exact: |pm1| < 1), then e^-z_lo = 1 - z_lo.
     s.n_lo = hn::Add(hn::Sub(one, s.n), pm1);
     if constexpr (!kUnitBeta) s.n_lo = hn::NegMulAdd(s.n, s.z_lo, s.n_lo);
-    s.n_lo_ext = hn::MulAdd(s.n, u_lo, hn::Add(s.n_lo, pm1_lo));
+    // float64 (session 25): n's rounding alone. The Cody-Waite step's
+    // (|u_lo| <= 2^-53 |u|, u <= ln2 / 2) and pm1's last FMA's (<= 2^-54
+    // of pm1) reach f' at most 0.35 u (u = 2^-53 relative) times the
+    // amplification e |1 + z| / |W|, which is below 1.2 wherever the
+    // contract's relative bound applies (outside |x| < 4 with |f'| < 1/16,
+    // and for |x| >= 4 at |z| >= 4): 6 operations fewer per vector in
+    // float64 f', g f' and f + d (certify --dtype=float64 --samples:
+    // docs/accuracy.md). float32 keeps them (2^-31 of n near z0).
+    if constexpr (sizeof(T) == 8) {
+      s.n_lo_ext = s.n_lo;
+      static_cast<void>(u_lo);
+      static_cast<void>(pm1_lo);
+    } else {
+      s.n_lo_ext = hn::MulAdd(s.n, u_lo, hn::Add(s.n_lo, pm1_lo));
+    }
     // den + lo = n + 2^k exactly (Fast2Sum, the larger first).
     const V<D> p = Scalef(d, one, s.k);
     s.den = hn::Add(s.n, p);
@@ -511,7 +542,10 @@ struct SwishKernel {
     V<D> q_lo;
     const V<D> q = TwoProduct(d, s.den, s.den, &q_lo);
     q_lo = hn::MulAdd(hn::Add(s.den, s.den), s.den_lo_ext, q_lo);
-    const V<D> r2 = hn::Mul(r, r);
+    // float64 (session 25): 1 / den^2 by its own division, 0.5 ULP instead
+    // of r^2's 1.5 (the divider runs beside the FMA pipes, float64's
+    // bottleneck on Zen 4; the backward no longer needs 1 / den itself).
+    const V<D> r2 = sizeof(T) == 8 ? hn::Div(hn::Set(d, T(1)), q) : hn::Mul(r, r);
     const V<D> t0 = hn::Mul(w, r2);
     const V<D> res = hn::NegMulAdd(t0, q_lo, hn::Add(hn::NegMulAdd(t0, q, w), w_lo));
     return Scalef(d, hn::MulAdd(res, r2, t0), s.k);
