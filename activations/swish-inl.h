@@ -219,14 +219,45 @@ struct SwishKernel {
     const V<D> u = hn::MulAdd(s.k, hn::Set(d, Tr::kLn2Lo), u1);
     const V<D> u_lo = hn::MulAdd(s.k, hn::Set(d, Tr::kLn2Lo), hn::Sub(u1, u));
     // e^u = 1 + pm1 (+ pm1_lo, the last FMA's rounding: u - pm1 is exact).
-    const V<D> pr = hn::Mul(ExpReducedPoly(d, u), u);
+    V<D> poly;
+    if constexpr (sizeof(T) == 8) {
+      // float64 (session 25): e^u - 1 - u = u^2 P(u) on |u| <= ln2 / 2, P
+      // of degree 9 (mpmath chebyfit, 50 digits, coefficients rounded to
+      // double): relative error of 1 + u + u^2 P below 2^-55.8, where
+      // ExpReducedPoly's degree-11 Taylor P reaches 2^-57.6 for 3 FMAs
+      // more per vector.
+      static constexpr double kP[] = {
+          0.5000000000000001,     0.16666666666666669,    0.04166666666662413,
+          0.008333333333330062,   0.0013888888917213717,  0.00019841269863053618,
+          2.4801521295954376e-05, 2.7557268459997064e-06, 2.7620088445409746e-07,
+          2.510038549551032e-08,
+      };
+      poly = Horner(d, u, kP);
+    } else {
+      poly = ExpReducedPoly(d, u);
+    }
+    const V<D> pr = hn::Mul(poly, u);
     const V<D> pm1 = hn::MulAdd(pr, u, u);
     const V<D> pm1_lo = hn::MulAdd(pr, u, hn::Sub(u, pm1));
     s.n = hn::Add(pm1, one);
     // n's rounding (exact: |pm1| < 1), then e^-z_lo = 1 - z_lo.
     s.n_lo = hn::Add(hn::Sub(one, s.n), pm1);
     if constexpr (!kUnitBeta) s.n_lo = hn::NegMulAdd(s.n, s.z_lo, s.n_lo);
-    s.n_lo_ext = hn::MulAdd(s.n, u_lo, hn::Add(s.n_lo, pm1_lo));
+    // float64 (session 25): n's rounding alone. The Cody-Waite step's
+    // (|u_lo| <= 2^-53 |u|, u <= ln2 / 2) and pm1's last FMA's (<= 2^-54
+    // of pm1) reach f' at most 0.35 u (u = 2^-53 relative) times the
+    // amplification e |1 + z| / |W|, which is below 1.2 wherever the
+    // contract's relative bound applies (outside |x| < 4 with |f'| < 1/16,
+    // and for |x| >= 4 at |z| >= 4): 6 operations fewer per vector in
+    // float64 f', g f' and f + d (certify --dtype=float64 --samples:
+    // docs/accuracy.md). float32 keeps them (2^-31 of n near z0).
+    if constexpr (sizeof(T) == 8) {
+      s.n_lo_ext = s.n_lo;
+      static_cast<void>(u_lo);
+      static_cast<void>(pm1_lo);
+    } else {
+      s.n_lo_ext = hn::MulAdd(s.n, u_lo, hn::Add(s.n_lo, pm1_lo));
+    }
     // den + lo = n + 2^k exactly (Fast2Sum, the larger first).
     const V<D> p = Scalef(d, one, s.k);
     s.den = hn::Add(s.n, p);
@@ -298,13 +329,38 @@ struct SwishKernel {
     } else {
       const V<D> k = hn::Set(d, kHuge<T>);
       const auto huge = hn::Gt(hn::Abs(x), k);
-      const V<D> t = s.gate.MulSigmoid(d, hn::Min(hn::Max(x, hn::Neg(k)), k));
-      if (HWY_LIKELY(hn::AllFalse(d, huge))) return t;
-      const V<D> scaled = hn::Mul(s.gate.MulSigmoid(d, hn::Mul(x, hn::Set(d, T(0x1p-64)))),
-                                  hn::Set(d, T(0x1p64)));
-      return hn::IfThenElse(hn::IsFinite(x), hn::IfThenElse(huge, scaled, t),
-                            s.gate.MulSigmoidAny(d, x));
+      const auto deep = hn::Lt(s.z, hn::Set(d, kDeepZ));
+      V<D> t = s.gate.MulSigmoid(d, hn::Min(hn::Max(x, hn::Neg(k)), k));
+      if (HWY_LIKELY(hn::AllFalse(d, hn::Or(huge, deep)))) return t;
+      t = hn::IfThenElse(huge,
+                         hn::Mul(s.gate.MulSigmoid(d, hn::Mul(x, hn::Set(d, T(0x1p-64)))),
+                                 hn::Set(d, T(0x1p64))),
+                         t);
+      if (!hn::AllFalse(d, deep)) t = hn::IfThenElse(deep, DeepTail(s, x), t);
+      return hn::IfThenElse(hn::IsFinite(x), t, s.gate.MulSigmoidAny(d, x));
     }
+  }
+  // (Extreme beta.) x sigmoid(z) for z < kDeepZ, where 1 + e^z is 1 (to
+  // 2^-1000 of itself in float64, 2^-120 in float32) and f = x e^z: as (x
+  // 2^-K) e^(z + K ln 2), one rounding into the subnormal range (MulExp).
+  // Where z is that low, |x| > 745 2^512 (float64; 88 2^64 in float32) for
+  // a tiny beta, so x 2^-K is normal, or |x| < 2^-500 (2^-57) for a huge
+  // one, where f is 0 either way. Replaces (session 25) the two roundings
+  // of x 2^-64 sigmoid(z) 2^64 beyond kHuge (the first into the subnormal
+  // range: 4 ULP at beta = 1e-300, x = -1.37e303) and, without VSCALEF,
+  // the zero below ComputeExpParts' kExpMin (z < -1400 in float64, where x
+  // e^z is still up to 1e-305 for x = -1.4e303).
+  static constexpr T kDeepZ = sizeof(T) == 4 ? T(-88) : T(-745);
+  HWY_INLINE V<D> DeepTail(const GateState& s, V<D> x) const {
+    // K ln 2 as hi + lo (mpmath): K = 1000 (float64), 120 (float32).
+    constexpr T kShift = sizeof(T) == 4 ? T(0x1p-120f) : T(0x1p-1000);
+    constexpr T kLnHi = sizeof(T) == 4 ? T(83.17765808105469f) : T(693.1471805599454);
+    constexpr T kLnLo = sizeof(T) == 4 ? T(3.5861387e-6f) : T(-4.5199270178446646e-14);
+    V<D> a_lo;
+    V<D> a = TwoSum(d, s.z, hn::Set(d, kLnHi), &a_lo);
+    a_lo = hn::Add(a_lo, hn::Add(s.z_lo, hn::Set(d, kLnLo)));
+    a = Fast2Sum<D>(a, a_lo, &a_lo);
+    return ComputeExpParts(d, a, a_lo).MulExp(d, hn::Mul(x, hn::Set(d, kShift)));
   }
   // g f'(x) = g (sigmoid(z) + z sigmoid'(z)), g multiplied in before the
   // final scaling. With e = exp(-|z|) = n 2^q and D = 1 + e,
@@ -327,9 +383,69 @@ struct SwishKernel {
       // SigmoidPlusSlope; NaN at x = -2^600, g = 2^500 before).
       const V<D> k = hn::Set(d, -kScaledFactorMax<T>);
       const auto far = hn::Lt(s.z, k);
-      return s.gate.SigmoidPlusSlope(d, hn::IfThenElse(far, k, s.z),
-                                     hn::IfThenZeroElse(far, s.z_lo), g);
+      const V<D> zc = hn::IfThenElse(far, k, s.z);
+      const V<D> zc_lo = hn::IfThenZeroElse(far, s.z_lo);
+      if constexpr (kExtremeBeta) {
+        // The zero of f' is at x = z0 / beta, far outside the contract's
+        // near-zero window (|x| < 4): the series there (SeriesNearZeroDouble).
+        const auto near = hn::Lt(hn::Abs(hn::Sub(s.z, hn::Set(d, T(kZ0Hi)))),
+                                 hn::Set(d, T(kSeriesWindowDouble)));
+        if (HWY_UNLIKELY(!hn::AllFalse(d, near))) {
+          V<D> w_lo;
+          const V<D> w = SeriesNearZeroDouble(s.z, s.z_lo, &w_lo);
+          return s.gate.SigmoidPlusSlope(d, zc, zc_lo, g, &near, w, w_lo);
+        }
+      }
+      return s.gate.SigmoidPlusSlope(d, zc, zc_lo, g);
     }
+  }
+
+  // float64, extreme beta (session 25): W0 = 1 + z + e^z near its zero z0
+  // = -1.27846..., where the sum's terms cancel: the exponential's error
+  // (about 2^-53 of e^z0 = 0.278) relative to |W0| ~ 1.28 |z - z0| reached
+  // 29 ULP of f' at z - z0 = 0.0026 (x = -1.2759e300, beta = 1e-300). As
+  // SeriesNearZero: with u = z + z_lo - z0, W0 = u ((1 + c) + c u P(u)),
+  // c = e^z0 = -(1 + z0), P(u) = sum u^k / (k + 2)! for k <= 16 (the rest,
+  // c |u|^17 / 19! 1.1, below 2^-56 of the bracket for |u| <= 1). Outside
+  // the window (|u| >= 1), the exponential's error reaches f' times 0.22 /
+  // |u|: below a fifth of an ULP more. Returns W0 as hi + *lo.
+  static constexpr double kZ0Hi = -1.2784645427610737;
+  static constexpr double kZ0Lo = -1.0946994183093437e-16;  // (mpmath)
+  static constexpr double kSeriesWindowDouble = 1.0;
+  HWY_INLINE V<D> SeriesNearZeroDouble(V<D> z, V<D> z_lo, V<D>* w_lo) const {
+    static_assert(sizeof(T) == 8, "float64 only");
+    static constexpr double kP[] = {
+        1.0 / 2,
+        1.0 / 6,
+        1.0 / 24,
+        1.0 / 120,
+        1.0 / 720,
+        1.0 / 5040,
+        1.0 / 40320,
+        1.0 / 362880,
+        1.0 / 3628800,
+        1.0 / 39916800,
+        1.0 / 479001600,
+        1.0 / 6227020800,
+        1.0 / 87178291200,
+        1.0 / 1307674368000,
+        1.0 / 20922789888000,
+        1.0 / 355687428096000,
+        1.0 / 6402373705728000,
+    };
+    // u = z - z0 as hi + lo (z - z0_hi is not exact for z above z0 / 2).
+    V<D> u_lo;
+    V<D> u = TwoSum(d, z, hn::Set(d, -kZ0Hi), &u_lo);
+    u_lo = hn::Add(u_lo, hn::Sub(z_lo, hn::Set(d, kZ0Lo)));
+    u = Fast2Sum<D>(u, u_lo, &u_lo);
+    // (1 + c) + c u P(u) = b_hi + b_lo, b_hi = -z0_hi.
+    const V<D> b_hi = hn::Set(d, -kZ0Hi);
+    const V<D> b_lo = hn::MulAdd(hn::Mul(hn::Set(d, 0.27846454276107380), u), Horner(d, u, kP),
+                                 hn::Set(d, -kZ0Lo));
+    V<D> ws_lo;
+    const V<D> ws = TwoProduct(d, u, b_hi, &ws_lo);
+    ws_lo = hn::MulAdd(u, b_lo, hn::MulAdd(u_lo, b_hi, ws_lo));
+    return Fast2Sum<D>(ws, ws_lo, w_lo);
   }
 
   // float32. For z < 0, W = 1 + z + e vanishes at z0 = -1.27846 (the zero
@@ -421,7 +537,10 @@ struct SwishKernel {
     V<D> q_lo;
     const V<D> q = TwoProduct(d, s.den, s.den, &q_lo);
     q_lo = hn::MulAdd(hn::Add(s.den, s.den), s.den_lo_ext, q_lo);
-    const V<D> r2 = hn::Mul(r, r);
+    // float64 (session 25): 1 / den^2 by its own division, 0.5 ULP instead
+    // of r^2's 1.5 (the divider runs beside the FMA pipes, float64's
+    // bottleneck on Zen 4; the backward no longer needs 1 / den itself).
+    const V<D> r2 = sizeof(T) == 8 ? hn::Div(hn::Set(d, T(1)), q) : hn::Mul(r, r);
     const V<D> t0 = hn::Mul(w, r2);
     const V<D> res = hn::NegMulAdd(t0, q_lo, hn::Add(hn::NegMulAdd(t0, q, w), w_lo));
     return Scalef(d, hn::MulAdd(res, r2, t0), s.k);
