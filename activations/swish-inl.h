@@ -127,7 +127,15 @@ struct SwishKernel {
   // = 1e-300, x = -1e300 is z = -1, x = -inf is z = -inf: f = -0); kHuge for
   // beta = 0, where inf * 0 would be NaN (f = x / 2 there).
   V<D> x_limit;
-  SwishKernel(D d_in, double b) : d(d_in), unit_beta(!kExtremeBeta && b == 1.0) {
+  // float64 without VSCALEF (the Logistic path): the zero of f', at x = z0 /
+  // beta (z0 = -1.2785), lies outside the contract's near-zero window (|x| <
+  // 4) for |beta| below about 0.32, so the slope takes W0's series around it
+  // there (SeriesNearZeroDouble; 24 ULP at beta = 0.3 before session 25).
+  bool series_near_z0;
+  SwishKernel(D d_in, double b)
+      : d(d_in),
+        unit_beta(!kExtremeBeta && b == 1.0),
+        series_near_z0(kExtremeBeta || (b != 1.0 && std::fabs(b) < 0.5)) {
     if constexpr (kExtremeBeta) {
       int e = 0;
       const double m = std::frexp(b, &e);
@@ -385,9 +393,10 @@ struct SwishKernel {
       const auto far = hn::Lt(s.z, k);
       const V<D> zc = hn::IfThenElse(far, k, s.z);
       const V<D> zc_lo = hn::IfThenZeroElse(far, s.z_lo);
-      if constexpr (kExtremeBeta) {
-        // The zero of f' is at x = z0 / beta, far outside the contract's
-        // near-zero window (|x| < 4): the series there (SeriesNearZeroDouble).
+      if (!kUnitBeta && series_near_z0) {
+        // The zero of f' is at x = z0 / beta, outside the contract's
+        // near-zero window (|x| < 4) at a small beta (series_near_z0): the
+        // series there (SeriesNearZeroDouble).
         const auto near = hn::Lt(hn::Abs(hn::Sub(s.z, hn::Set(d, T(kZ0Hi)))),
                                  hn::Set(d, T(kSeriesWindowDouble)));
         if (HWY_UNLIKELY(!hn::AllFalse(d, near))) {
@@ -400,7 +409,7 @@ struct SwishKernel {
     }
   }
 
-  // float64, extreme beta (session 25): W0 = 1 + z + e^z near its zero z0
+  // float64, extreme or small beta (session 25): W0 = 1 + z + e^z near its zero z0
   // = -1.27846..., where the sum's terms cancel: the exponential's error
   // (about 2^-53 of e^z0 = 0.278) relative to |W0| ~ 1.28 |z - z0| reached
   // 29 ULP of f' at z - z0 = 0.0026 (x = -1.2759e300, beta = 1e-300). As
