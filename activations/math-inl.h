@@ -1214,6 +1214,70 @@ constexpr SplitConstant<T> SplitNearest(long double c) {
   return {hi, static_cast<T>(c - static_cast<long double>(hi))};
 }
 
+// ---------------------------------------------------------------------------
+// kernels38 (session 25): g sigmoid(z) in float32 for z = +-x, from x itself,
+// with the bits of
+//   MulSigmoidFromN(d, ComputeExpNNonPositive(d, -|x|), Not(scaled), g)
+// and, where `keep` is set, g itself (softplus' linear branch), for the
+// backward loops of softplus (z = x, scaled = x < 0) and logsigmoid (z = -x,
+// scaled = x >= 0); NaN lanes of x excepted (the driver stores x there). On
+// AVX-512 five vector operations fewer, every one of them a rewrite that
+// cannot change a bit (session 25, docs/benchmarks.md):
+//  - max(kMin, -|x|) is one VRANGEPS (-min(|x|, |kMin|): the absolute
+//    minimum with the sign set), where an OR and a MAX were two;
+//  - no Max(r, 1/2) after VRCP14PS: r = VRCP14PS(1 + e) with 1 + e in [1, 2]
+//    is >= 1/2 for every float32 there (checked for all 2^23 + 1 of them;
+//    VRCP14PS is specified to the bit), so the Max never changed r;
+//  - n_lo r is added to the residual by a masked FMA (merge: lanes where num
+//    = 1 keep res), not by an FMA with n_lo zeroed there: fma(0, r, res) is
+//    res, as res = (1 - t0) - t0 e cannot be -0 (an FMA's exact zero is +0
+//    unless both addends are -0, and 1 - t0 = -0 is impossible);
+//  - the linear lanes take g from the last FMA's merge mask (its first
+//    operand is g: g t0 + g c, g where the mask is off) instead of a blend
+//    after it; those lanes are not scaled (x > 0 there);
+//  - the mask of lanes that are scaled is x < 0 (x >= 0 for logsigmoid)
+//    itself, not the inverse of the other compare (one KNOT): the two
+//    differ only for NaN x.
+// AVX-512 only (callers keep the composition elsewhere: the same code there).
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+template <class D>
+HWY_INLINE V<D> MulSigmoidOfAbsX(D d, V<D> x, hn::Mask<D> scaled, V<D> g,
+                                 const hn::Mask<D>* keep = nullptr) {
+  static_assert(sizeof(hn::TFromD<D>) == 4, "float32 only");
+  static_assert(hn::MaxLanes(D()) == 16, "full vectors only");
+  using Tr = FloatTraits<float>;
+  // ComputeExpNNonPositive's steps on xc = max(kExpMinScalef, -|x|).
+  const V<D> xc{_mm512_range_ps(x.raw, hn::Set(d, Tr::kExpMinScalef).raw, 0x0E)};
+  const V<D> q = hn::Round(hn::Mul(xc, hn::Set(d, 1.4426950408889634f)));
+  const V<D> r1 = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Hi), xc);
+  const V<D> r = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Lo), r1);
+  V<D> p = hn::Set(d, 0.001381453825160861f);
+  p = hn::MulAdd(p, r, hn::Set(d, 0.00836874544620514f));
+  p = hn::MulAdd(p, r, hn::Set(d, 0.04166838899254799f));
+  p = hn::MulAdd(p, r, hn::Set(d, 0.1666652113199234f));
+  p = hn::MulAdd(p, r, hn::Set(d, 0.4999999403953552f));
+  const V<D> one = hn::Set(d, 1);
+  const V<D> p1 = hn::MulAdd(p, r, one);
+  const V<D> n = hn::MulAdd(p1, r, one);
+  // MulSigmoidOfN's steps.
+  const V<D> e = Scalef(d, n, q);
+  const V<D> rr = hn::ApproximateReciprocal(hn::Add(one, e));
+  const V<D> num = hn::IfThenElse(scaled, n, one);
+  const V<D> t0 = hn::Mul(num, rr);
+  V<D> res = hn::NegMulAdd(t0, e, hn::Sub(num, t0));
+  const V<D> n_lo = hn::MulAdd(p1, r, hn::Sub(one, n));
+  res = V<D>{_mm512_mask3_fmadd_ps(n_lo.raw, rr.raw, res.raw, scaled.raw)};
+  const V<D> c = hn::Mul(g, hn::Mul(res, rr));
+  V<D> t;
+  if (keep != nullptr) {
+    t = V<D>{_mm512_mask_fmadd_ps(g.raw, static_cast<__mmask16>(~keep->raw), t0.raw, c.raw)};
+  } else {
+    t = hn::MulAdd(g, t0, c);
+  }
+  return V<D>{_mm512_mask_scalef_ps(t.raw, scaled.raw, t.raw, q.raw)};
+}
+#endif
+
 }  // namespace HWY_NAMESPACE
 }  // namespace activations
 HWY_AFTER_NAMESPACE();
