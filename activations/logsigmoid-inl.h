@@ -96,8 +96,17 @@ struct Logsigmoid {
     // fewer operations than MulSigmoid, which forms g num and 1 + e exactly
     // as hi + lo. Without a native FMA (SSE4, scalar), whose MulAdd rounds
     // twice, the latter.
+    // The float64 backward on AVX-512 (G = a vector): MulSigmoidOfAbsX64 from
+    // x itself, the state's exponential unused (session 25: no VDIVPD, n by
+    // Horner, n's rounding not carried; bound 3).
     template <class G>
-    HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
+    HWY_INLINE V<D> Slope(const State& s, V<D> x, G g) const {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+      if constexpr (!kIsUnit<G> && sizeof(hn::TFromD<D>) == 8 && hn::MaxLanes(D()) == 8) {
+        return MulSigmoidOfAbsX64(d, x, hn::Ge(x, hn::Zero(d)), g);
+      }
+#endif
+      (void)x;
       if constexpr (HWY_NATIVE_FMA) {
         return MulSigmoidFromParts(d, s.parts, hn::Not(s.negative), g);
       } else if constexpr (kIsUnit<G>) {

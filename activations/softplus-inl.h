@@ -296,6 +296,13 @@ struct Softplus {
       if constexpr (kUnitBeta && sizeof(T) == 4) {
         return MulSigmoidOfAbsX(d, x, hn::Lt(x, hn::Zero(d)), g, &s.linear);
       }
+      // float64 at beta = 1: MulSigmoidOfAbsX64<true> from x itself (n by
+      // Horner, its rounding carried, one VDIVPD, no hi + lo sums: session
+      // 25), where the state's MulSigmoid<true> carried every rounding of
+      // the exponential as hi + lo pairs (0.60 ULP; bound 1).
+      if constexpr (kUnitBeta && sizeof(T) == 8 && hn::MaxLanes(D()) == 8) {
+        return MulSigmoidOfAbsX64<true>(d, x, hn::Lt(x, hn::Zero(d)), g, &s.linear);
+      }
 #endif
       if constexpr (kUnitBeta && sizeof(T) == 4) {
         return hn::IfThenElse(
