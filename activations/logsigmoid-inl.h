@@ -96,8 +96,17 @@ struct Logsigmoid {
     // fewer operations than MulSigmoid, which forms g num and 1 + e exactly
     // as hi + lo. Without a native FMA (SSE4, scalar), whose MulAdd rounds
     // twice, the latter.
+    // The float64 backward on AVX-512 (G = a vector): MulSigmoidOfAbsX64 from
+    // x itself, the state's exponential unused (session 25: no VDIVPD, n by
+    // Horner, n's rounding not carried; bound 3).
     template <class G>
-    HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
+    HWY_INLINE V<D> Slope(const State& s, V<D> x, G g) const {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+      if constexpr (!kIsUnit<G> && sizeof(hn::TFromD<D>) == 8 && hn::MaxLanes(D()) == 8) {
+        return MulSigmoidOfAbsX64(d, x, hn::Ge(x, hn::Zero(d)), g);
+      }
+#endif
+      (void)x;
       if constexpr (HWY_NATIVE_FMA) {
         return MulSigmoidFromParts(d, s.parts, hn::Not(s.negative), g);
       } else if constexpr (kIsUnit<G>) {
@@ -152,8 +161,15 @@ struct Logsigmoid {
     // left. The float64 lanes (0.5 ULP) ran at 0.55 times PyTorch's
     // log_sigmoid_backward, which reads a buffer its forward stored instead
     // of computing exp (bench/torch_matrix.py times exactly that call).
+    // On AVX-512 the backward (G = a vector) takes MulSigmoidOfAbsX: the
+    // same bits in four operations fewer (session 25).
     template <class G>
     HWY_INLINE V<DF> Slope(const State&, V<DF> x, G g) const {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+      if constexpr (!kIsUnit<G>) {
+        return MulSigmoidOfAbsX(d, x, hn::Ge(x, hn::Zero(d)), g);
+      }
+#endif
       return MulSigmoidFromN(d, ComputeExpNNonPositive(d, hn::Neg(hn::Abs(x))),
                              hn::Lt(x, hn::Zero(d)), g);
     }

@@ -1219,6 +1219,163 @@ constexpr SplitConstant<T> SplitNearest(long double c) {
   return {hi, static_cast<T>(c - static_cast<long double>(hi))};
 }
 
+// ---------------------------------------------------------------------------
+// kernels38 (session 25): g sigmoid(z) in float32 for z = +-x, from x itself,
+// with the bits of
+//   MulSigmoidFromN(d, ComputeExpNNonPositive(d, -|x|), Not(scaled), g)
+// and, where `keep` is set, g itself (softplus' linear branch), for the
+// backward loops of softplus (z = x, scaled = x < 0) and logsigmoid (z = -x,
+// scaled = x >= 0); NaN lanes of x excepted (the driver stores x there). On
+// AVX-512 five vector operations fewer, every one of them a rewrite that
+// cannot change a bit (session 25, docs/benchmarks.md):
+//  - max(kMin, -|x|) is one VRANGEPS (-min(|x|, |kMin|): the absolute
+//    minimum with the sign set), where an OR and a MAX were two;
+//  - no Max(r, 1/2) after VRCP14PS: r = VRCP14PS(1 + e) with 1 + e in [1, 2]
+//    is >= 1/2 for every float32 there (checked for all 2^23 + 1 of them;
+//    VRCP14PS is specified to the bit), so the Max never changed r;
+//  - n_lo r is added to the residual by a masked FMA (merge: lanes where num
+//    = 1 keep res), not by an FMA with n_lo zeroed there: fma(0, r, res) is
+//    res, as res = (1 - t0) - t0 e cannot be -0 (an FMA's exact zero is +0
+//    unless both addends are -0, and 1 - t0 = -0 is impossible);
+//  - the linear lanes take g from the last FMA's merge mask (its first
+//    operand is g: g t0 + g c, g where the mask is off) instead of a blend
+//    after it; those lanes are not scaled (x > 0 there);
+//  - the mask of lanes that are scaled is x < 0 (x >= 0 for logsigmoid)
+//    itself, not the inverse of the other compare (one KNOT): the two
+//    differ only for NaN x.
+// AVX-512 only (callers keep the composition elsewhere: the same code there).
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+template <class D>
+HWY_INLINE V<D> MulSigmoidOfAbsX(D d, V<D> x, hn::Mask<D> scaled, V<D> g,
+                                 const hn::Mask<D>* keep = nullptr) {
+  static_assert(sizeof(hn::TFromD<D>) == 4, "float32 only");
+  static_assert(hn::MaxLanes(D()) == 16, "full vectors only");
+  using Tr = FloatTraits<float>;
+  // ComputeExpNNonPositive's steps on xc = max(kExpMinScalef, -|x|).
+  const V<D> xc{_mm512_range_ps(x.raw, hn::Set(d, Tr::kExpMinScalef).raw, 0x0E)};
+  const V<D> q = hn::Round(hn::Mul(xc, hn::Set(d, 1.4426950408889634f)));
+  const V<D> r1 = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Hi), xc);
+  const V<D> r = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Lo), r1);
+  V<D> p = hn::Set(d, 0.001381453825160861f);
+  p = hn::MulAdd(p, r, hn::Set(d, 0.00836874544620514f));
+  p = hn::MulAdd(p, r, hn::Set(d, 0.04166838899254799f));
+  p = hn::MulAdd(p, r, hn::Set(d, 0.1666652113199234f));
+  p = hn::MulAdd(p, r, hn::Set(d, 0.4999999403953552f));
+  const V<D> one = hn::Set(d, 1);
+  const V<D> p1 = hn::MulAdd(p, r, one);
+  const V<D> n = hn::MulAdd(p1, r, one);
+  // MulSigmoidOfN's steps.
+  const V<D> e = Scalef(d, n, q);
+  const V<D> rr = hn::ApproximateReciprocal(hn::Add(one, e));
+  const V<D> num = hn::IfThenElse(scaled, n, one);
+  const V<D> t0 = hn::Mul(num, rr);
+  V<D> res = hn::NegMulAdd(t0, e, hn::Sub(num, t0));
+  const V<D> n_lo = hn::MulAdd(p1, r, hn::Sub(one, n));
+  res = V<D>{_mm512_mask3_fmadd_ps(n_lo.raw, rr.raw, res.raw, scaled.raw)};
+  const V<D> c = hn::Mul(g, hn::Mul(res, rr));
+  V<D> t;
+  if (keep != nullptr) {
+    t = V<D>{_mm512_mask_fmadd_ps(g.raw, static_cast<__mmask16>(~keep->raw), t0.raw, c.raw)};
+  } else {
+    t = hn::MulAdd(g, t0, c);
+  }
+  return V<D>{_mm512_mask_scalef_ps(t.raw, scaled.raw, t.raw, q.raw)};
+}
+
+// kernels38 (session 25): g sigmoid(z) in float64 for z = +-x (logsigmoid's
+// backward: z = -x, scaled = x >= 0), for a bound of a few ULP (logsigmoid's
+// 3), on AVX-512 only. The steps of MulSigmoidOfN without a division and
+// without n's rounding carried:
+//  - xc = max(kExpMinScalef, -|x|) in one VRANGEPD; e^xc = n 2^q, Cody-Waite
+//    as ComputeExpParts, and n = e^r itself by Horner (1 + r (1 + r (1/2 +
+//    ... + r / 13!)), ExpReducedPoly's Taylor coefficients): n rounded once
+//    (0.5 ULP) where ComputeExpParts rounds pm1 and then 1 + pm1;
+//  - r ~ 1 / (1 + e) from VRCP14PD and one Newton step (relative error
+//    below 2^-27), held at >= 1/2 (Sterbenz, below), instead of a VDIVPD;
+//  - t0 = num r, num = 1 (not scaled) or n (scaled, then 2^q after the
+//    division); t = t0 + (num - t0 (1 + e)) r: num - t0 is exact (t0 in
+//    [num / 2, 2 num]), the residual one FMA with e itself (1 + e is not
+//    rounded there), and the corrected quotient is within 2^-54 of num / (1
+//    + e) plus the residual's rounding; g applied to the pair, rounded once.
+// Error: n's 0.5 ULP (carried through sigmoid with a factor <= 1), the
+// reduced argument's rounding, the quotient's and g's roundings: under 2
+// ULP (certify --dtype=float64, docs/accuracy.md).
+//
+// kAccurate (softplus' backward, bound 1): n's and p1's roundings carried
+// into the residual in every lane (n_lo, below; n's alone where num = n, as
+// MulSigmoidOfN, gave 0.98 ULP sampled: p1's rounding times r is worth up
+// to 1/2 ULP of a result at the bottom of its binade; carried only where
+// num = n, 0.86 at x = 0.418, where 1 / (1 + e) takes e's error times
+// e / (1 + e)) and r = 1 / (1 + e) by VDIVPD (correctly rounded, so >= 1/2
+// without a Max, and the corrected quotient within 2^-100 of num / (1 +
+// e)): left are the last FMA's rounding (1/2 ULP), the reduced argument's
+// rounding (2^-55 of e: up to 1/4 ULP) and p's times r^2 (2^-57).
+// `keep`: lanes whose result is g (softplus' linear branch; not scaled there), from the last
+// FMA's merge mask.
+template <bool kAccurate = false, class D>
+HWY_INLINE V<D> MulSigmoidOfAbsX64(D d, V<D> x, hn::Mask<D> scaled, V<D> g,
+                                   const hn::Mask<D>* keep = nullptr) {
+  static_assert(sizeof(hn::TFromD<D>) == 8, "float64 only");
+  static_assert(hn::MaxLanes(D()) == 8, "full vectors only");
+  using Tr = FloatTraits<double>;
+  const V<D> xc{_mm512_range_pd(x.raw, hn::Set(d, Tr::kExpMinScalef).raw, 0x0E)};
+  const V<D> q = hn::Round(hn::Mul(xc, hn::Set(d, 1.4426950408889634)));
+  const V<D> r1 = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Hi), xc);
+  const V<D> r = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Lo), r1);
+  V<D> p = hn::Set(d, 1.0 / 6227020800.0);  // 1/13!
+  p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 479001600.0));
+  p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 39916800.0));
+  p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 3628800.0));
+  p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 362880.0));
+  p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 40320.0));
+  p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 5040.0));
+  p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 720.0));
+  p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 120.0));
+  p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 24.0));
+  p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 6.0));
+  p = hn::MulAdd(p, r, hn::Set(d, 0.5));
+  const V<D> one = hn::Set(d, 1.0);
+  const V<D> p1 = hn::MulAdd(p, r, one);
+  const V<D> n = hn::MulAdd(p1, r, one);
+  const V<D> e = Scalef(d, n, q);
+  const V<D> den = hn::Add(one, e);
+  V<D> rr;
+  if constexpr (kAccurate) {
+    rr = hn::Div(one, den);
+  } else {
+    const V<D> r0{_mm512_rcp14_pd(den.raw)};
+    rr = hn::MulAdd(r0, hn::NegMulAdd(den, r0, one), r0);
+    rr = hn::Max(rr, hn::Set(d, 0.5));
+  }
+  const V<D> num = hn::IfThenElse(scaled, n, one);
+  const V<D> t0 = hn::Mul(num, rr);
+  V<D> res = hn::NegMulAdd(t0, e, hn::Sub(num, t0));
+  if constexpr (kAccurate) {
+    // e^r - n = (p1 + p1_lo) r - (n - 1): n's and p1's roundings (1 - n and
+    // 1 - p1 exact by Sterbenz: n, p1 in [0.7, 1.42]). To first order in
+    // the residual of (n + n_lo) / (1 + e + n_lo 2^q) where num = n: + n_lo
+    // r (MulSigmoidOfN's term); of 1 / (1 + e + n_lo 2^q) where num = 1:
+    // - t0 n_lo 2^q. Each a masked FMA (the other lanes keep res).
+    const V<D> p1_lo = hn::MulAdd(p, r, hn::Sub(one, p1));
+    V<D> n_lo = hn::MulAdd(p1, r, hn::Sub(one, n));
+    n_lo = hn::MulAdd(p1_lo, r, n_lo);
+    const V<D> e_lo = Scalef(d, n_lo, q);
+    res = V<D>{_mm512_mask3_fmadd_pd(n_lo.raw, rr.raw, res.raw, scaled.raw)};
+    res = V<D>{_mm512_mask3_fnmadd_pd(t0.raw, e_lo.raw, res.raw,
+                                      static_cast<__mmask8>(~scaled.raw))};
+  }
+  const V<D> c = hn::Mul(g, hn::Mul(res, rr));
+  V<D> t;
+  if (keep != nullptr) {
+    t = V<D>{_mm512_mask_fmadd_pd(g.raw, static_cast<__mmask8>(~keep->raw), t0.raw, c.raw)};
+  } else {
+    t = hn::MulAdd(g, t0, c);
+  }
+  return V<D>{_mm512_mask_scalef_pd(t.raw, scaled.raw, t.raw, q.raw)};
+}
+#endif
+
+
 }  // namespace HWY_NAMESPACE
 }  // namespace activations
 HWY_AFTER_NAMESPACE();

@@ -288,7 +288,22 @@ struct Softplus {
     // where z < 0, so the bits are the same, and the backward's loop loses
     // the clamp (a Max, a Min and the -kHuge the compiler formed with an XOR
     // in every iteration) and a mask inversion (session 23).
+    // On AVX-512, MulSigmoidOfAbsX: the same bits in five operations fewer
+    // (the clamp and |x| in one VRANGEPS, no Max after VRCP14PS, the linear
+    // lanes' g from the last FMA's merge mask; session 25).
     HWY_INLINE V<D> Slope(const State& s, V<D> x, V<D> g) const {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+      if constexpr (kUnitBeta && sizeof(T) == 4) {
+        return MulSigmoidOfAbsX(d, x, hn::Lt(x, hn::Zero(d)), g, &s.linear);
+      }
+      // float64 at beta = 1: MulSigmoidOfAbsX64<true> from x itself (n by
+      // Horner, its rounding carried, one VDIVPD, no hi + lo sums: session
+      // 25), where the state's MulSigmoid<true> carried every rounding of
+      // the exponential as hi + lo pairs (0.60 ULP; bound 1).
+      if constexpr (kUnitBeta && sizeof(T) == 8 && hn::MaxLanes(D()) == 8) {
+        return MulSigmoidOfAbsX64<true>(d, x, hn::Lt(x, hn::Zero(d)), g, &s.linear);
+      }
+#endif
       if constexpr (kUnitBeta && sizeof(T) == 4) {
         return hn::IfThenElse(
             s.linear, g,
