@@ -43,14 +43,16 @@ inline constexpr ActivationSpec kTanhshrinkSpec{
                    .monotonic = true, .zero_centered = true, .saturating = false},
     .derivative_from_output = false,
     .ulp_float32 = {.forward = 0.501, .derivative = 0.501, .backward = 0.501},
-    .ulp_float64 = {.forward = 16, .derivative = 16, .backward = 16},
+    .ulp_float64 = {.forward = 1.5, .derivative = 1.5, .backward = 1.5},
     .notes = "x - tanh(x) cancels near 0 (f ~ x^3 / 3): below |x| = 0.75 it is "
              "a Taylor series of 27 terms, so tanhshrink(1e-3) = 3.3e-10 keeps "
              "every digit where the subtraction would keep none. Above, the "
-             "subtraction magnifies tanh's error by x / f(x) <= 6.5 (float64 "
-             "bound); float32 is computed in float64 and rounded once (on "
-             "AVX-512 f with float32-grade parts: the series, 11 terms, below "
-             "|x| = 0.4).",
+             "subtraction would magnify tanh's error by x / f(x) <= 6.5: float64 "
+             "carries tanh as a sum of two doubles (e^(-2|x|) - 1 and the "
+             "quotient with their roundings), so f, f' = tanh^2 and g f' are "
+             "rounded about once; float32 is computed in float64 and rounded "
+             "once (on AVX-512 f with float32-grade parts: the series, 11 "
+             "terms, below |x| = 0.4).",
     .reference = {&TanhshrinkReference, &TanhshrinkReferenceDerivative},
 };
 // The textbook formula, one element at a time with <cmath>: the speed
@@ -110,37 +112,115 @@ struct Tanhshrink {
         -1.903336833931276e-09, 7.713933635359062e-10, -3.126339545892087e-10,
         1.26705769303054e-10, -5.135191408039368e-11, 2.0812146867700473e-11,
     };
+    static constexpr size_t kSeriesTerms = sizeof(kSeries) / sizeof(kSeries[0]);
 
-    // x^3 (c_0 + c_1 x^2 + ...) as x (u P(u)), u = x^2: u P(u) stays normal
-    // where x^3 is subnormal, so the product rounds once there.
+    // x^3 (c_0 + c_1 x^2 + ...) as x (u P(u)): u P(u) stays normal where
+    // x^3 is subnormal, so the product rounds about once there. Each step
+    // carries its rounding (session 25: 2.9 ULP at x = -0.0712 before): u =
+    // x^2 and both products split exactly (TwoProduct), P = c_0 + u Q(u)
+    // with c_0 = 1/3 as hi + lo and the last FMA's rounding kept (c_0 - P
+    // is exact: P is within [c_0 / 2, c_0]); Q's own rounding is damped by
+    // u Q / P <= 0.28.
+    static constexpr double kThirdLo = 1.850371707708594e-17;  // 1/3 - kSeries[0]
     V<D> Series(V<D> x) const {
-      const V<D> u = hn::Mul(x, x);
-      const V<D> p = Horner(d, u, kSeries);
-      return hn::Mul(x, hn::Mul(u, p));
+      V<D> u_lo;
+      const V<D> u = TwoProduct(d, x, x, &u_lo);
+      V<D> q = hn::Set(d, kSeries[kSeriesTerms - 1]);
+      for (size_t i = kSeriesTerms - 1; i-- > 1;) q = hn::MulAdd(q, u, hn::Set(d, kSeries[i]));
+      const V<D> c0 = hn::Set(d, kSeries[0]);
+      const V<D> p = hn::MulAdd(u, q, c0);
+      const V<D> p_lo = hn::Add(hn::MulAdd(u, q, hn::Sub(c0, p)), hn::Set(d, kThirdLo));
+      V<D> up_lo;
+      const V<D> up = TwoProduct(d, u, p, &up_lo);
+      up_lo = hn::MulAdd(u, p_lo, hn::MulAdd(u_lo, p, up_lo));
+      V<D> f_lo;
+      const V<D> f = TwoProduct(d, x, up, &f_lo);
+      return hn::Add(f, hn::MulAdd(x, up_lo, f_lo));
     }
-    // tanh x = -m / (2 + m) with the sign of x, m = expm1(-2|x|) (as tanh-inl.h).
+    // tanh x = -m / (2 + m) with the sign of x, m = expm1(-2|x|) (as
+    // tanh-inl.h), rounded: float32's f' and g f' on AVX-512 (WideKernel,
+    // its exhaustive certificate's bits), no longer Generic's own.
     HWY_INLINE V<D> TanhOf(V<D> x) const {
       const ExpParts<D> p = ComputeExpParts(d, hn::Mul(hn::Abs(x), hn::Set(d, -2)));
       const V<D> m = p.Expm1NonPositive(d);
       return hn::CopySign(hn::Div(hn::Neg(m), hn::Add(m, hn::Set(d, 2))), x);
     }
-    // t = tanh x, and whether |x| is below the series' end.
-    struct State {
-      hn::Mask<D> small;
+    struct RoundedTanh {
       V<D> t;
     };
-    HWY_INLINE State Prepare(V<D> x) const {
-      return {hn::Lt(hn::Abs(x), hn::Set(d, kSeriesEnd)), TanhOf(x)};
-    }
-    // Near 0 the series (x - tanh x cancels there), else x - tanh x.
-    HWY_INLINE V<D> Value(const State& s, V<D> x) const {
-      return hn::IfThenElse(s.small, Series(x), hn::Sub(x, s.t));
-    }
+    HWY_INLINE RoundedTanh PrepareRoundedTanh(V<D> x) const { return {TanhOf(x)}; }
     // g tanh^2 x as (g t) t: g is folded in before the second factor, so
     // g f' keeps its digits where t^2 alone would underflow.
     template <class G>
-    HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
+    HWY_INLINE V<D> RoundedTanhSlope(const RoundedTanh& s, G g) const {
       return hn::Mul(Times(d, g, s.t), s.t);
+    }
+
+    // t = tanh |x| as t + t_lo (session 25, issue 8's float64 <= 4 ULP),
+    // and whether |x| is below the series' end. m = e^(-2a) - 1 = 2^q
+    // (pm1 + pm1_lo) + (2^q - 1), a = |x|: 2^q pm1 is exact, 2^q - 1 is
+    // split exactly (Fast2Sum; it rounds below q = -53, where a lost 2^-54
+    // cost f' = t^2 2.5 ULP at |x| = 18.6), and so is the sum (|2^q - 1| >=
+    // |2^q pm1|, or q = 0), so m
+    // is known to about 2^-56 of e^(-2a) (the polynomial's rounding)
+    // instead of the 1 ULP of one rounded m. 2 + m likewise, and the
+    // quotient -m / (2 + m) is corrected by its exact residual
+    // (DivideHiLo). t within about 2^-57 absolute.
+    struct State {
+      hn::Mask<D> small;
+      V<D> t;     // tanh |x|, rounded or nearly
+      V<D> t_lo;  // tanh |x| - t
+    };
+    HWY_INLINE State Prepare(V<D> x) const {
+      const V<D> a = hn::Abs(x);
+      const V<D> one = hn::Set(d, 1);
+      const ExpParts<D> p = ComputeExpPartsNonPositive(d, hn::Mul(a, hn::Set(d, -2)));
+      const V<D> s = p.Pow2Q(d);
+      V<D> sm1_lo;  // 2^q - 1 is inexact below q = -53 (|m| near 1)
+      const V<D> sm1 = Fast2Sum<D>(hn::Set(d, -1), s, &sm1_lo);
+      V<D> m_lo;
+      const V<D> m = Fast2Sum<D>(sm1, hn::Mul(s, p.pm1), &m_lo);
+      m_lo = hn::MulAdd(s, p.pm1_lo, hn::Add(m_lo, sm1_lo));
+      V<D> den_lo;
+      const V<D> den = Fast2Sum<D>(hn::Set(d, 2), m, &den_lo);
+      den_lo = hn::Add(den_lo, m_lo);
+      V<D> t_lo;
+      const V<D> t = DivideHiLo(d, hn::Neg(m), hn::Neg(m_lo), den, den_lo,
+                                hn::Div(one, den), &t_lo);
+      return {hn::Lt(a, hn::Set(d, kSeriesEnd)), t, t_lo};
+    }
+    // Near 0 the series (x - tanh x cancels there), else a - t with the
+    // sign of x, rounded once from the exact a - t_hi: below a = 3/2
+    // a - t_hi is exact (Sterbenz: t >= 0.635 >= a / 2), then t_lo is
+    // taken off; above, (a - 1) + ((1 - t_hi) - t_lo), both differences
+    // exact (a <= 2^53) and the rounding of the small bracket (<= 0.1)
+    // worth at most 0.08 ULP of f >= 0.59. Before session 25 f = x - t
+    // with t rounded: its error magnified up to 6.5 times (12.9 ULP).
+    HWY_INLINE V<D> Value(const State& s, V<D> x) const {
+      const V<D> a = hn::Abs(x);
+      const V<D> one = hn::Set(d, 1);
+      const V<D> near = hn::Sub(hn::Sub(a, s.t), s.t_lo);
+      const V<D> far = hn::Add(hn::Sub(a, one), hn::Sub(hn::Sub(one, s.t), s.t_lo));
+      const V<D> f = hn::IfThenElse(hn::Lt(a, hn::Set(d, 1.5)), near, far);
+      return hn::IfThenElse(s.small, Series(x), hn::CopySign(f, x));
+    }
+    // g tanh^2 x as (g t) t from t + t_lo, each product split exactly
+    // (TwoProduct) and the lo terms carried: about 0.5 ULP. g is folded in
+    // before the second factor, so g f' keeps its digits where t^2 alone
+    // would underflow.
+    template <class G>
+    HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
+      V<D> h = s.t;
+      V<D> h_lo = s.t_lo;
+      if constexpr (!kIsUnit<G>) {
+        V<D> e;
+        h = TwoProduct(d, g, s.t, &e);
+        h_lo = hn::MulAdd(g, s.t_lo, e);
+      }
+      V<D> p_lo;
+      const V<D> p = TwoProduct(d, h, s.t, &p_lo);
+      p_lo = hn::MulAdd(h, s.t_lo, hn::MulAdd(h_lo, s.t, p_lo));
+      return hn::Add(p, p_lo);
     }
   };
 
@@ -173,7 +253,7 @@ struct Tanhshrink {
 
     struct Half {
       V<DW> f;                   // f(|x|)
-      typename GW::State slope;  // Generic's tanh x, for f'
+      typename GW::RoundedTanh slope;  // Generic's rounded tanh x, for f'
     };
     struct State {
       Half lo, hi;
@@ -189,7 +269,7 @@ struct Tanhshrink {
       const V<DW> m = ExpNonPositiveForFloatTable(dw, hn::Mul(a, hn::Set(dw, -2.0))).Expm1(dw);
       const V<DW> t = hn::Mul(hn::Neg(m), ReciprocalForFloat(dw, hn::Add(m, hn::Set(dw, 2.0))));
       return {hn::IfThenElse(hn::Lt(a, hn::Set(dw, kSeriesEnd)), series, hn::Sub(a, t)),
-              wide.Prepare(x)};
+              wide.PrepareRoundedTanh(x)};
     }
     HWY_INLINE State Prepare(V<DF> x) const {
       const Halves<DF> h = PromoteHalves(d, x);
@@ -201,13 +281,13 @@ struct Tanhshrink {
     // Generic's g t^2 on each half, rounded once; float64 has the range for
     // any float32 g.
     HWY_INLINE V<DF> Slope(const State& s, V<DF>, Unit u) const {
-      return DemoteHalves(d, wide.Slope(s.lo.slope, hn::Zero(dw), u),
-                          wide.Slope(s.hi.slope, hn::Zero(dw), u));
+      return DemoteHalves(d, wide.RoundedTanhSlope(s.lo.slope, u),
+                          wide.RoundedTanhSlope(s.hi.slope, u));
     }
     HWY_INLINE V<DF> Slope(const State& s, V<DF>, V<DF> g) const {
       const Halves<DF> gh = PromoteHalves(d, g);
-      return DemoteHalves(d, wide.Slope(s.lo.slope, hn::Zero(dw), gh.lo),
-                          wide.Slope(s.hi.slope, hn::Zero(dw), gh.hi));
+      return DemoteHalves(d, wide.RoundedTanhSlope(s.lo.slope, gh.lo),
+                          wide.RoundedTanhSlope(s.hi.slope, gh.hi));
     }
   };
   template <class D>
