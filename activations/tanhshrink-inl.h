@@ -1,6 +1,8 @@
 // tanhshrink(x) = x - tanh(x).
 #ifndef ACTIVATIONS_TANHSHRINK_SPEC_H_
 #define ACTIVATIONS_TANHSHRINK_SPEC_H_
+#include <cstddef>
+#include <utility>
 #include "activations/spec.h"
 namespace activations {
 // The reference (oracle) for tests: long double, independent of the kernels.
@@ -121,12 +123,29 @@ struct Tanhshrink {
     // with c_0 = 1/3 as hi + lo and the last FMA's rounding kept (c_0 - P
     // is exact: P is within [c_0 / 2, c_0]); Q's own rounding is damped by
     // u Q / P <= 0.28.
+    // Q(u) = c_1 + c_2 u + ... + c_26 u^25 as E(u^2) + u O(u^2), the even
+    // and odd chains by Horner's rule side by side (half the latency of
+    // one chain of 25 FMAs, which bound the loop), fully unrolled.
+    static_assert(kSeriesTerms % 2 == 1, "Q has an even number of terms");
+    template <size_t... I>
+    HWY_INLINE V<D> SeriesQ(V<D> u, std::index_sequence<I...>) const {
+      constexpr size_t kLast = kSeriesTerms - 1;  // c_26: O's leading term
+      const V<D> u2 = hn::Mul(u, u);
+      V<D> e = hn::Set(d, kSeries[kLast - 1]);
+      V<D> o = hn::Set(d, kSeries[kLast]);
+      // Step k = 1 .. 12: e takes c_(kLast - 1 - 2k), o c_(kLast - 2k).
+      auto step = [&](auto k) {
+        e = hn::MulAdd(e, u2, hn::Set(d, kSeries[kLast - 1 - 2 * decltype(k)::value]));
+        o = hn::MulAdd(o, u2, hn::Set(d, kSeries[kLast - 2 * decltype(k)::value]));
+      };
+      (step(std::integral_constant<size_t, I + 1>()), ...);
+      return hn::MulAdd(o, u, e);
+    }
     static constexpr double kThirdLo = 1.850371707708594e-17;  // 1/3 - kSeries[0]
     V<D> Series(V<D> x) const {
       V<D> u_lo;
       const V<D> u = TwoProduct(d, x, x, &u_lo);
-      V<D> q = hn::Set(d, kSeries[kSeriesTerms - 1]);
-      for (size_t i = kSeriesTerms - 1; i-- > 1;) q = hn::MulAdd(q, u, hn::Set(d, kSeries[i]));
+      const V<D> q = SeriesQ(u, std::make_index_sequence<(kSeriesTerms - 1) / 2 - 1>());
       const V<D> c0 = hn::Set(d, kSeries[0]);
       const V<D> p = hn::MulAdd(u, q, c0);
       const V<D> p_lo = hn::Add(hn::MulAdd(u, q, hn::Sub(c0, p)), hn::Set(d, kThirdLo));
@@ -176,17 +195,18 @@ struct Tanhshrink {
       const V<D> one = hn::Set(d, 1);
       const ExpParts<D> p = ComputeExpPartsNonPositive(d, hn::Mul(a, hn::Set(d, -2)));
       const V<D> s = p.Pow2Q(d);
-      V<D> sm1_lo;  // 2^q - 1 is inexact below q = -53 (|m| near 1)
-      const V<D> sm1 = Fast2Sum<D>(hn::Set(d, -1), s, &sm1_lo);
-      V<D> m_lo;
-      const V<D> m = Fast2Sum<D>(sm1, hn::Mul(s, p.pm1), &m_lo);
-      m_lo = hn::MulAdd(s, p.pm1_lo, hn::Add(m_lo, sm1_lo));
-      V<D> den_lo;
-      const V<D> den = Fast2Sum<D>(hn::Set(d, 2), m, &den_lo);
-      den_lo = hn::Add(den_lo, m_lo);
+      // n = -m = (1 - 2^q) - 2^q pm1 - 2^q pm1_lo, n + n_lo.
+      const V<D> n1 = hn::Sub(one, s);
+      const V<D> n1_lo = hn::Sub(hn::Sub(one, n1), s);  // 1 - 2^q rounds below q = -53
+      const V<D> n = hn::NegMulAdd(s, p.pm1, n1);
+      V<D> n_lo = hn::NegMulAdd(s, p.pm1, hn::Sub(n1, n));  // 2^q pm1 is exact
+      n_lo = hn::NegMulAdd(s, p.pm1_lo, hn::Add(n_lo, n1_lo));
+      // 2 + m = 2 - n, den + den_lo.
+      const V<D> two = hn::Set(d, 2);
+      const V<D> den = hn::Sub(two, n);
+      const V<D> den_lo = hn::Sub(hn::Sub(hn::Sub(two, den), n), n_lo);
       V<D> t_lo;
-      const V<D> t = DivideHiLo(d, hn::Neg(m), hn::Neg(m_lo), den, den_lo,
-                                hn::Div(one, den), &t_lo);
+      const V<D> t = DivideHiLo(d, n, n_lo, den, den_lo, hn::Div(one, den), &t_lo);
       return {hn::Lt(a, hn::Set(d, kSeriesEnd)), t, t_lo};
     }
     // Near 0 the series (x - tanh x cancels there), else a - t with the
@@ -210,17 +230,27 @@ struct Tanhshrink {
     // would underflow.
     template <class G>
     HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
-      V<D> h = s.t;
-      V<D> h_lo = s.t_lo;
-      if constexpr (!kIsUnit<G>) {
+      if constexpr (kIsUnit<G>) {
+        // t^2 + 2 t t_lo, rounded once.
+        return MulAddOnce(s.t, s.t, hn::Mul(hn::Add(s.t, s.t), s.t_lo));
+      } else {
         V<D> e;
-        h = TwoProduct(d, g, s.t, &e);
-        h_lo = hn::MulAdd(g, s.t_lo, e);
+        const V<D> h = TwoProduct(d, g, s.t, &e);
+        const V<D> h_lo = hn::MulAdd(g, s.t_lo, e);
+        // (g f' has the sign of g: a zero product keeps it, as (g t) t.)
+        return hn::CopySign(MulAddOnce(h, s.t, hn::MulAdd(h_lo, s.t, hn::Mul(h, s.t_lo))), g);
       }
-      V<D> p_lo;
-      const V<D> p = TwoProduct(d, h, s.t, &p_lo);
-      p_lo = hn::MulAdd(h, s.t_lo, hn::MulAdd(h_lo, s.t, p_lo));
-      return hn::Add(p, p_lo);
+    }
+    // a b + c with a b exact before the sum (FMA; else TwoProduct): the
+    // last rounding of f' and g f'.
+    HWY_INLINE V<D> MulAddOnce(V<D> a, V<D> b, V<D> c) const {
+      if constexpr (HWY_NATIVE_FMA) {
+        return hn::MulAdd(a, b, c);
+      } else {
+        V<D> lo;
+        const V<D> p = TwoProduct(d, a, b, &lo);
+        return hn::Add(p, hn::Add(lo, c));
+      }
     }
   };
 
