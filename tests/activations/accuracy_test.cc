@@ -1156,8 +1156,8 @@ TEST_P(AccuracyTest, BackwardGradientScalesFloat32) {
 // doubled it (5.8 ULP at x = -0.1745, where e^(-2|x|)'s reduction switches
 // to q = -1; 2.5 ULP near |x| = 18.6, where 2^q - 1 rounds), and the series
 // rounded each step (2.9 ULP at x = -0.0712). Those inputs and their
-// neighbours, both sides of the switches (|x| = 0.75, 1.5, ln2 / 4), and
-// 2^15 log-uniform |x| in [2^-30, 40], both signs, every mode.
+// neighbours, both sides of the switches (|x| = 0.75, 1.5, ln2 / 4; 2^15
+// random |x| in [0.15, 0.2]), and 2^15 log-uniform |x| in [2^-30, 40], both signs, every mode.
 TEST_P(AccuracyTest, TanhshrinkFloat64AroundItsSwitchesAndWorstInputs) {
   std::vector<double> x;
   auto add_around = [&](double c, int n) {
@@ -1186,6 +1186,11 @@ TEST_P(AccuracyTest, TanhshrinkFloat64AroundItsSwitchesAndWorstInputs) {
   };
   for (int i = 0; i < 4096; ++i) {  // dense just above the series' end
     const double v = 0.75 + 0.1 * next();
+    x.push_back(v);
+    x.push_back(-v);
+  }
+  for (int i = 0; i < 16384; ++i) {  // and around e^(-2|x|)'s switch to q = -1
+    const double v = 0.15 + 0.05 * next();
     x.push_back(v);
     x.push_back(-v);
   }
