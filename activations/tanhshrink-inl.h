@@ -176,11 +176,11 @@ struct Tanhshrink {
     }
 
     // t = tanh |x| as t + t_lo (session 25, issue 8's float64 <= 4 ULP),
-    // and whether |x| is below the series' end. m = e^(-2a) - 1 = 2^q
-    // (pm1 + pm1_lo) + (2^q - 1), a = |x|: 2^q pm1 is exact, 2^q - 1 is
-    // split exactly (Fast2Sum; it rounds below q = -53, where a lost 2^-54
-    // cost f' = t^2 2.5 ULP at |x| = 18.6), and so is the sum (|2^q - 1| >=
-    // |2^q pm1|, or q = 0), so m
+    // and whether |x| is below the series' end. n = -m = 1 - e^(-2a) =
+    // (1 - 2^q) - 2^q (pm1 + pm1_lo), a = |x|: 2^q pm1 is exact, 1 - 2^q is
+    // split exactly (it rounds below q = -53, where a lost 2^-54 cost f' =
+    // t^2 2.5 ULP at |x| = 18.6), and so is the sum (|1 - 2^q| >= |2^q
+    // pm1|, or q = 0), so m
     // is known to about 2^-56 of e^(-2a) (the polynomial's rounding)
     // instead of the 1 ULP of one rounded m. 2 + m likewise, and the
     // quotient -m / (2 + m) is corrected by its exact residual
@@ -306,8 +306,9 @@ struct Tanhshrink {
   //   0.501 ULP bound leaves.
   // Generic ran its series to 0.75 with 27 terms and the full float64
   // exponential and division: about twice the work per vector. f' and g f'
-  // are Generic's float64 path itself on each half (the same operations and
-  // bits as the driver's float64 detour before, in one pass with f).
+  // are Generic's rounded tanh on each half (RoundedTanh: session 22's
+  // float64 operations, kept for the exhaustive certificate's bits when
+  // Generic's own float64 path became t + t_lo in session 25).
   template <class DF>
   struct WideKernel {
     using DW = WideHalf<DF>;
