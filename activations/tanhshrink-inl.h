@@ -1,6 +1,8 @@
 // tanhshrink(x) = x - tanh(x).
 #ifndef ACTIVATIONS_TANHSHRINK_SPEC_H_
 #define ACTIVATIONS_TANHSHRINK_SPEC_H_
+#include <cstddef>
+#include <utility>
 #include "activations/spec.h"
 namespace activations {
 // The reference (oracle) for tests: long double, independent of the kernels.
@@ -43,14 +45,16 @@ inline constexpr ActivationSpec kTanhshrinkSpec{
                    .monotonic = true, .zero_centered = true, .saturating = false},
     .derivative_from_output = false,
     .ulp_float32 = {.forward = 0.501, .derivative = 0.501, .backward = 0.501},
-    .ulp_float64 = {.forward = 16, .derivative = 16, .backward = 16},
+    .ulp_float64 = {.forward = 1.5, .derivative = 2, .backward = 2},
     .notes = "x - tanh(x) cancels near 0 (f ~ x^3 / 3): below |x| = 0.75 it is "
              "a Taylor series of 27 terms, so tanhshrink(1e-3) = 3.3e-10 keeps "
              "every digit where the subtraction would keep none. Above, the "
-             "subtraction magnifies tanh's error by x / f(x) <= 6.5 (float64 "
-             "bound); float32 is computed in float64 and rounded once (on "
-             "AVX-512 f with float32-grade parts: the series, 11 terms, below "
-             "|x| = 0.4).",
+             "subtraction would magnify tanh's error by x / f(x) <= 6.5: float64 "
+             "carries tanh as a sum of two doubles (e^(-2|x|) - 1 and the "
+             "quotient with their roundings), so f, f' = tanh^2 and g f' are "
+             "rounded about once; float32 is computed in float64 and rounded "
+             "once (on AVX-512 f with float32-grade parts: the series, 11 "
+             "terms, below |x| = 0.4).",
     .reference = {&TanhshrinkReference, &TanhshrinkReferenceDerivative},
 };
 // The textbook formula, one element at a time with <cmath>: the speed
@@ -110,37 +114,181 @@ struct Tanhshrink {
         -1.903336833931276e-09, 7.713933635359062e-10, -3.126339545892087e-10,
         1.26705769303054e-10, -5.135191408039368e-11, 2.0812146867700473e-11,
     };
+    static constexpr size_t kSeriesTerms = sizeof(kSeries) / sizeof(kSeries[0]);
 
-    // x^3 (c_0 + c_1 x^2 + ...) as x (u P(u)), u = x^2: u P(u) stays normal
-    // where x^3 is subnormal, so the product rounds once there.
-    V<D> Series(V<D> x) const {
-      const V<D> u = hn::Mul(x, x);
-      const V<D> p = Horner(d, u, kSeries);
-      return hn::Mul(x, hn::Mul(u, p));
+    // x^3 (c_0 + c_1 x^2 + ...) as x (u P(u)): u P(u) stays normal where
+    // x^3 is subnormal, so the product rounds about once there. Each step
+    // carries its rounding (session 25: 2.9 ULP at x = -0.0712 before): u =
+    // x^2 and both products split exactly (TwoProduct), P = c_0 + u Q(u)
+    // with c_0 = 1/3 as hi + lo and the last FMA's rounding kept (c_0 - P
+    // is exact: P is within [c_0 / 2, c_0]); Q's own rounding is damped by
+    // u Q / P <= 0.28.
+    // Q(u) = c_1 + c_2 u + ... + c_26 u^25 as E(u^2) + u O(u^2), the even
+    // and odd chains by Horner's rule side by side (half the latency of
+    // one chain of 25 FMAs, which bound the loop), fully unrolled.
+    static_assert(kSeriesTerms % 2 == 1, "Q has an even number of terms");
+    template <size_t... I>
+    HWY_INLINE V<D> SeriesQ(V<D> u, std::index_sequence<I...>) const {
+      constexpr size_t kLast = kSeriesTerms - 1;  // c_26: O's leading term
+      const V<D> u2 = hn::Mul(u, u);
+      V<D> e = hn::Set(d, kSeries[kLast - 1]);
+      V<D> o = hn::Set(d, kSeries[kLast]);
+      // Step k = 1 .. 12: e takes c_(kLast - 1 - 2k), o c_(kLast - 2k).
+      auto step = [&](auto k) {
+        e = hn::MulAdd(e, u2, hn::Set(d, kSeries[kLast - 1 - 2 * decltype(k)::value]));
+        o = hn::MulAdd(o, u2, hn::Set(d, kSeries[kLast - 2 * decltype(k)::value]));
+      };
+      (step(std::integral_constant<size_t, I + 1>()), ...);
+      return hn::MulAdd(o, u, e);
     }
-    // tanh x = -m / (2 + m) with the sign of x, m = expm1(-2|x|) (as tanh-inl.h).
+    static constexpr double kThirdLo = 1.850371707708594e-17;  // 1/3 - kSeries[0]
+    V<D> Series(V<D> x) const {
+      V<D> u_lo;
+      const V<D> u = TwoProduct(d, x, x, &u_lo);
+      const V<D> q = SeriesQ(u, std::make_index_sequence<(kSeriesTerms - 1) / 2 - 1>());
+      const V<D> c0 = hn::Set(d, kSeries[0]);
+      const V<D> p = hn::MulAdd(u, q, c0);
+      const V<D> p_lo = hn::Add(hn::MulAdd(u, q, hn::Sub(c0, p)), hn::Set(d, kThirdLo));
+      V<D> up_lo;
+      const V<D> up = TwoProduct(d, u, p, &up_lo);
+      up_lo = hn::MulAdd(u, p_lo, hn::MulAdd(u_lo, p, up_lo));
+      V<D> f_lo;
+      const V<D> f = TwoProduct(d, x, up, &f_lo);
+      return hn::Add(f, hn::MulAdd(x, up_lo, f_lo));
+    }
+    // tanh x = -m / (2 + m) with the sign of x, m = expm1(-2|x|) (as
+    // tanh-inl.h), rounded: float32's f' and g f' on AVX-512 (WideKernel,
+    // its exhaustive certificate's bits), no longer Generic's own.
     HWY_INLINE V<D> TanhOf(V<D> x) const {
       const ExpParts<D> p = ComputeExpParts(d, hn::Mul(hn::Abs(x), hn::Set(d, -2)));
       const V<D> m = p.Expm1NonPositive(d);
       return hn::CopySign(hn::Div(hn::Neg(m), hn::Add(m, hn::Set(d, 2))), x);
     }
-    // t = tanh x, and whether |x| is below the series' end.
-    struct State {
-      hn::Mask<D> small;
+    struct RoundedTanh {
       V<D> t;
     };
-    HWY_INLINE State Prepare(V<D> x) const {
-      return {hn::Lt(hn::Abs(x), hn::Set(d, kSeriesEnd)), TanhOf(x)};
-    }
-    // Near 0 the series (x - tanh x cancels there), else x - tanh x.
-    HWY_INLINE V<D> Value(const State& s, V<D> x) const {
-      return hn::IfThenElse(s.small, Series(x), hn::Sub(x, s.t));
-    }
+    HWY_INLINE RoundedTanh PrepareRoundedTanh(V<D> x) const { return {TanhOf(x)}; }
     // g tanh^2 x as (g t) t: g is folded in before the second factor, so
     // g f' keeps its digits where t^2 alone would underflow.
     template <class G>
-    HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
+    HWY_INLINE V<D> RoundedTanhSlope(const RoundedTanh& s, G g) const {
       return hn::Mul(Times(d, g, s.t), s.t);
+    }
+
+    // t = tanh |x| as t + t_lo (session 25, issue 8's float64 <= 4 ULP),
+    // and whether |x| is below the series' end. n = -m = 1 - e^(-2a) =
+    // (1 - 2^q) - 2^q (pm1 + pm1_lo), a = |x|: 2^q pm1 is exact, 1 - 2^q is
+    // split exactly (it rounds below q = -53, where a lost 2^-54 cost f' =
+    // t^2 2.5 ULP at |x| = 18.6), and so is the sum (|1 - 2^q| >= |2^q
+    // pm1|, or q = 0), so m
+    // is known to about 2^-56 of e^(-2a) (the polynomial's rounding)
+    // instead of the 1 ULP of one rounded m. 2 + m likewise, and the
+    // quotient -m / (2 + m) is corrected by its exact residual
+    // (DivideHiLo). t within about 2^-57 absolute.
+    // ComputeExpPartsNonPositive(d, -2a)'s reduction and parts, with e^r - 1
+    // = r + r^2 P(r) by Estrin's scheme (P's 12 Taylor terms in four levels
+    // instead of a chain of 12 FMAs: the loop is bound by its latency).
+    HWY_INLINE ExpParts<D> ExpPartsOfMinus2A(V<D> a) const {
+      using Tr = FloatTraits<double>;
+      const double kMin = kHaveScalef ? Tr::kExpMinScalef : Tr::kExpMin;
+      const V<D> x = hn::Mul(a, hn::Set(d, -2));
+      const V<D> xc = hn::Max(hn::Set(d, kMin), x);
+      const V<D> q = hn::Round(hn::Mul(xc, hn::Set(d, 1.4426950408889634)));
+      const V<D> r1 = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Hi), xc);
+      const V<D> r = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Lo), r1);
+      const V<D> r_lo = ExactFma(d, hn::Neg(q), hn::Set(d, Tr::kLn2Lo), hn::Sub(r1, r));
+      // P(r) = sum_k r^k / (k + 2)!, k = 0 .. 11.
+      auto c = [&](double v) { return hn::Set(d, v); };
+      const V<D> r2 = hn::Mul(r, r);
+      const V<D> r4 = hn::Mul(r2, r2);
+      const V<D> p01 = hn::MulAdd(c(1.0 / 6), r, c(0.5));
+      const V<D> p23 = hn::MulAdd(c(1.0 / 120), r, c(1.0 / 24));
+      const V<D> p45 = hn::MulAdd(c(1.0 / 5040), r, c(1.0 / 720));
+      const V<D> p67 = hn::MulAdd(c(1.0 / 362880), r, c(1.0 / 40320));
+      const V<D> p89 = hn::MulAdd(c(1.0 / 39916800), r, c(1.0 / 3628800));
+      const V<D> pab = hn::MulAdd(c(1.0 / 6227020800.0), r, c(1.0 / 479001600));
+      const V<D> p03 = hn::MulAdd(p23, r2, p01);
+      const V<D> p47 = hn::MulAdd(p67, r2, p45);
+      const V<D> p8b = hn::MulAdd(pab, r2, p89);
+      const V<D> poly = hn::MulAdd(hn::MulAdd(p8b, r4, p47), r4, p03);
+      ExpParts<D> parts;
+      const V<D> pr = hn::Mul(poly, r);
+      parts.pm1 = hn::MulAdd(pr, r, r);
+      parts.pm1_lo = hn::MulAdd(parts.N(d), r_lo, ExactFma(d, pr, r, hn::Sub(r, parts.pm1)));
+      parts.q = q;
+      if constexpr (!kHaveScalef) {
+        const V<D> q1 = hn::Floor(hn::Mul(q, hn::Set(d, 0.5)));
+        parts.s1 = Pow2(d, q1);
+        parts.s2 = hn::IfThenZeroElse(hn::Lt(x, hn::Set(d, kMin)), Pow2(d, hn::Sub(q, q1)));
+      }
+      return parts;
+    }
+    struct State {
+      hn::Mask<D> small;
+      V<D> t;     // tanh |x|, rounded or nearly
+      V<D> t_lo;  // tanh |x| - t
+    };
+    HWY_INLINE State Prepare(V<D> x) const {
+      const V<D> a = hn::Abs(x);
+      const V<D> one = hn::Set(d, 1);
+      const ExpParts<D> p = ExpPartsOfMinus2A(a);
+      const V<D> s = p.Pow2Q(d);
+      // n = -m = (1 - 2^q) - 2^q pm1 - 2^q pm1_lo, n + n_lo.
+      const V<D> n1 = hn::Sub(one, s);
+      const V<D> n1_lo = hn::Sub(hn::Sub(one, n1), s);  // 1 - 2^q rounds below q = -53
+      const V<D> n = hn::NegMulAdd(s, p.pm1, n1);
+      V<D> n_lo = hn::NegMulAdd(s, p.pm1, hn::Sub(n1, n));  // 2^q pm1 is exact
+      n_lo = hn::NegMulAdd(s, p.pm1_lo, hn::Add(n_lo, n1_lo));
+      // 2 + m = 2 - n, den + den_lo.
+      const V<D> two = hn::Set(d, 2);
+      const V<D> den = hn::Sub(two, n);
+      const V<D> den_lo = hn::Sub(hn::Sub(hn::Sub(two, den), n), n_lo);
+      V<D> t_lo;
+      const V<D> t = DivideHiLo(d, n, n_lo, den, den_lo, hn::Div(one, den), &t_lo);
+      return {hn::Lt(a, hn::Set(d, kSeriesEnd)), t, t_lo};
+    }
+    // Near 0 the series (x - tanh x cancels there), else a - t with the
+    // sign of x, rounded once from the exact a - t_hi: below a = 3/2
+    // a - t_hi is exact (Sterbenz: t >= 0.635 >= a / 2), then t_lo is
+    // taken off; above, (a - 1) + ((1 - t_hi) - t_lo), both differences
+    // exact (a <= 2^53) and the rounding of the small bracket (<= 0.1)
+    // worth at most 0.08 ULP of f >= 0.59. Before session 25 f = x - t
+    // with t rounded: its error magnified up to 6.5 times (12.9 ULP).
+    HWY_INLINE V<D> Value(const State& s, V<D> x) const {
+      const V<D> a = hn::Abs(x);
+      const V<D> one = hn::Set(d, 1);
+      const V<D> near = hn::Sub(hn::Sub(a, s.t), s.t_lo);
+      const V<D> far = hn::Add(hn::Sub(a, one), hn::Sub(hn::Sub(one, s.t), s.t_lo));
+      const V<D> f = hn::IfThenElse(hn::Lt(a, hn::Set(d, 1.5)), near, far);
+      return hn::IfThenElse(s.small, Series(x), hn::CopySign(f, x));
+    }
+    // g tanh^2 x as (g t) t from t + t_lo, each product split exactly
+    // (TwoProduct) and the lo terms carried: about 0.5 ULP. g is folded in
+    // before the second factor, so g f' keeps its digits where t^2 alone
+    // would underflow.
+    template <class G>
+    HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
+      if constexpr (kIsUnit<G>) {
+        // t^2 + 2 t t_lo, rounded once.
+        return MulAddOnce(s.t, s.t, hn::Mul(hn::Add(s.t, s.t), s.t_lo));
+      } else {
+        V<D> e;
+        const V<D> h = TwoProduct(d, g, s.t, &e);
+        const V<D> h_lo = hn::MulAdd(g, s.t_lo, e);
+        // (g f' has the sign of g: a zero product keeps it, as (g t) t.)
+        return hn::CopySign(MulAddOnce(h, s.t, hn::MulAdd(h_lo, s.t, hn::Mul(h, s.t_lo))), g);
+      }
+    }
+    // a b + c with a b exact before the sum (FMA; else TwoProduct): the
+    // last rounding of f' and g f'.
+    HWY_INLINE V<D> MulAddOnce(V<D> a, V<D> b, V<D> c) const {
+      if constexpr (HWY_NATIVE_FMA) {
+        return hn::MulAdd(a, b, c);
+      } else {
+        V<D> lo;
+        const V<D> p = TwoProduct(d, a, b, &lo);
+        return hn::Add(p, hn::Add(lo, c));
+      }
     }
   };
 
@@ -158,8 +306,9 @@ struct Tanhshrink {
   //   0.501 ULP bound leaves.
   // Generic ran its series to 0.75 with 27 terms and the full float64
   // exponential and division: about twice the work per vector. f' and g f'
-  // are Generic's float64 path itself on each half (the same operations and
-  // bits as the driver's float64 detour before, in one pass with f).
+  // are Generic's rounded tanh on each half (RoundedTanh: session 22's
+  // float64 operations, kept for the exhaustive certificate's bits when
+  // Generic's own float64 path became t + t_lo in session 25).
   template <class DF>
   struct WideKernel {
     using DW = WideHalf<DF>;
@@ -173,7 +322,7 @@ struct Tanhshrink {
 
     struct Half {
       V<DW> f;                   // f(|x|)
-      typename GW::State slope;  // Generic's tanh x, for f'
+      typename GW::RoundedTanh slope;  // Generic's rounded tanh x, for f'
     };
     struct State {
       Half lo, hi;
@@ -189,7 +338,7 @@ struct Tanhshrink {
       const V<DW> m = ExpNonPositiveForFloatTable(dw, hn::Mul(a, hn::Set(dw, -2.0))).Expm1(dw);
       const V<DW> t = hn::Mul(hn::Neg(m), ReciprocalForFloat(dw, hn::Add(m, hn::Set(dw, 2.0))));
       return {hn::IfThenElse(hn::Lt(a, hn::Set(dw, kSeriesEnd)), series, hn::Sub(a, t)),
-              wide.Prepare(x)};
+              wide.PrepareRoundedTanh(x)};
     }
     HWY_INLINE State Prepare(V<DF> x) const {
       const Halves<DF> h = PromoteHalves(d, x);
@@ -201,13 +350,13 @@ struct Tanhshrink {
     // Generic's g t^2 on each half, rounded once; float64 has the range for
     // any float32 g.
     HWY_INLINE V<DF> Slope(const State& s, V<DF>, Unit u) const {
-      return DemoteHalves(d, wide.Slope(s.lo.slope, hn::Zero(dw), u),
-                          wide.Slope(s.hi.slope, hn::Zero(dw), u));
+      return DemoteHalves(d, wide.RoundedTanhSlope(s.lo.slope, u),
+                          wide.RoundedTanhSlope(s.hi.slope, u));
     }
     HWY_INLINE V<DF> Slope(const State& s, V<DF>, V<DF> g) const {
       const Halves<DF> gh = PromoteHalves(d, g);
-      return DemoteHalves(d, wide.Slope(s.lo.slope, hn::Zero(dw), gh.lo),
-                          wide.Slope(s.hi.slope, hn::Zero(dw), gh.hi));
+      return DemoteHalves(d, wide.RoundedTanhSlope(s.lo.slope, gh.lo),
+                          wide.RoundedTanhSlope(s.hi.slope, gh.hi));
     }
   };
   template <class D>

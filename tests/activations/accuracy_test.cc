@@ -1149,6 +1149,67 @@ TEST_P(AccuracyTest, BackwardGradientScalesFloat32) {
   }
 }
 
+// float64 tanhshrink (session 25, issue 8: <= 4 ULP in every mode): before,
+// f = x - t with t = tanh x rounded magnified t's error up to 6.5 times just
+// above the series' end |x| = 0.75 (12.9 ULP at x = 0.7666), f' = t^2
+// doubled it (5.8 ULP at x = -0.1745, where e^(-2|x|)'s reduction switches
+// to q = -1; 2.5 ULP near |x| = 18.6, where 2^q - 1 rounds), and the series
+// rounded each step (2.9 ULP at x = -0.0712). Those inputs and their
+// neighbours, both sides of the switches (|x| = 0.75, 1.5, ln2 / 4; 2^15
+// random |x| in [0.15, 0.2]), and 2^15 log-uniform |x| in [2^-30, 40], both signs, every mode.
+TEST_P(AccuracyTest, TanhshrinkFloat64AroundItsSwitchesAndWorstInputs) {
+  std::vector<double> x;
+  auto add_around = [&](double c, int n) {
+    double lo = c, hi = c;
+    for (int i = 0; i < n; ++i) {
+      lo = std::nextafter(lo, -INFINITY);
+      hi = std::nextafter(hi, INFINITY);
+      for (double v : {lo, hi}) {
+        x.push_back(v);
+        x.push_back(-v);
+      }
+    }
+    x.push_back(c);
+    x.push_back(-c);
+  };
+  for (double c : {0.75, 0.766576021, 0.7666, 1.5, 0.1733, 0.1735, 0.174511844, 0.172055708,
+                   0.199410984, 0.0711917875, 9.05, 18.6034202, 18.8594992, 0.25, 0.5}) {
+    add_around(c, 64);
+  }
+  std::uint64_t state = 0x2545F4914F6CDD1Dull;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return static_cast<double>(state >> 11) * 0x1p-53;
+  };
+  for (int i = 0; i < 4096; ++i) {  // dense just above the series' end
+    const double v = 0.75 + 0.1 * next();
+    x.push_back(v);
+    x.push_back(-v);
+  }
+  for (int i = 0; i < 16384; ++i) {  // and around e^(-2|x|)'s switch to q = -1
+    const double v = 0.15 + 0.05 * next();
+    x.push_back(v);
+    x.push_back(-v);
+  }
+  const double lo = std::log(0x1p-30), hi = std::log(40.0);
+  for (int i = 0; i < 16384; ++i) {
+    const double v = std::exp(lo + (hi - lo) * next());
+    x.push_back(v);
+    x.push_back(-v);
+  }
+  for (const ActivationSpec& spec : Catalog()) {
+    if (spec.name != std::string_view("tanhshrink")) continue;
+    EXPECT_LE(spec.ulp_float64.forward, 4);  // issue 8
+    EXPECT_LE(spec.ulp_float64.derivative, 4);
+    EXPECT_LE(spec.ulp_float64.backward, 4);
+    for (const Call& call : CallsFor(spec)) {
+      CheckCallAt<double>(call, Label(spec, call) + " " + hwy::TargetName(GetParam()), x);
+    }
+  }
+}
+
 HWY_TARGET_INSTANTIATE_TEST_SUITE_P(AccuracyTest);
 
 }  // namespace
