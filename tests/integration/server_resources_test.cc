@@ -222,6 +222,26 @@ TEST(MemoryBudgetTest, ACallLargerThanTheWholeBudgetIsRefused) {
                         "more than this server's whole budget of 16.0 MiB"}));
 }
 
+// 12 clients x 6 concurrent 1 Mi calls against a budget that holds only a
+// few: some refused for memory, the rest served, nothing else; the budget's
+// peak within its limit; once every call is over, only the pool's idle
+// buffers remain charged.
+void LoadBeyondTheBudget(const ActivationServer& server) {
+  LoadResult result;
+  RunLoad(server.target(), 12, 6, 1 << 20, &result);
+  EXPECT_EQ(result.other.load(), 0) << result.other_message;
+  EXPECT_GT(result.ok.load(), 0);
+  EXPECT_GT(result.refused.load(), 0);
+  EXPECT_NE(result.refused_message.find("memory budget"), std::string::npos)
+      << result.refused_message;
+  const ActivationServiceImpl& service = server.service();
+  EXPECT_LE(service.budget().peak(), service.budget().limit());
+  for (int i = 0; i < 100 && service.budget().used() != service.pool().idle_bytes(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(service.budget().used(), service.pool().idle_bytes());
+}
+
 TEST(MemoryBudgetTest, ConcurrentCallsBeyondTheBudgetAreRefusedAndTheRestServed) {
   ServerOptions options;
   // A 1 Mi call holds its 4 MiB request and a 4 MiB (+ 4 KiB) response
@@ -230,21 +250,9 @@ TEST(MemoryBudgetTest, ConcurrentCallsBeyondTheBudgetAreRefusedAndTheRestServed)
   options.threads = 1;
   std::unique_ptr<ActivationServer> server = StartServer(options);
   ASSERT_NE(server, nullptr);
-  LoadResult result;
-  RunLoad(server->target(), 12, 6, 1 << 20, &result);
-  EXPECT_EQ(result.other.load(), 0) << result.other_message;
-  EXPECT_GT(result.ok.load(), 0);
-  EXPECT_GT(result.refused.load(), 0);
-  EXPECT_NE(result.refused_message.find("memory budget"), std::string::npos)
-      << result.refused_message;
+  LoadBeyondTheBudget(*server);
   const ActivationServiceImpl& service = server->service();
-  EXPECT_LE(service.budget().peak(), service.budget().limit());
   EXPECT_GT(service.admission().refused_memory(), 0u);
-  // Every call is over: only the pool's idle buffers remain charged.
-  for (int i = 0; i < 100 && service.budget().used() != service.pool().idle_bytes(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  EXPECT_EQ(service.budget().used(), service.pool().idle_bytes());
   EXPECT_GT(service.pool().reused(), 0u);  // buffers were recycled
 }
 
@@ -374,19 +382,8 @@ TEST(MemoryBudgetTest, WithoutTheReadGateComputeIsAdmittedOnceReceived) {
                         "sent"}));
   // Concurrent 1 Mi calls beyond the budget: refused once received, the
   // rest served, the peak within the limit.
-  LoadResult result;
-  RunLoad(server->target(), 12, 6, 1 << 20, &result);
-  EXPECT_EQ(result.other.load(), 0) << result.other_message;
-  EXPECT_GT(result.ok.load(), 0);
-  EXPECT_GT(result.refused.load(), 0);
-  EXPECT_NE(result.refused_message.find("memory budget"), std::string::npos)
-      << result.refused_message;
-  EXPECT_LE(service.budget().peak(), service.budget().limit());
+  LoadBeyondTheBudget(*server);
   EXPECT_EQ(service.admission().refused_before_read(), 0u);
-  for (int i = 0; i < 100 && service.budget().used() != service.pool().idle_bytes(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  EXPECT_EQ(service.budget().used(), service.pool().idle_bytes());
 }
 
 TEST(AdmissionTest, AFullComputeQueueRefusesAtOnce) {
