@@ -1364,6 +1364,74 @@ HWY_INLINE V<D> MulSigmoidOfAbsX64(D d, V<D> x, hn::Mask<D> scaled, V<D> g,
 }
 #endif
 
+// kernels43 (session 26): e^u 2^(-j/16) in float64 on AVX-512, for the
+// scaled swish/silu form (swish-inl.h, PrepareScaled). T[j] = 2^(-j/16)
+// rounded to float64 and C[j] = (2^(-j/16) - T[j]) / T[j], T's relative
+// rounding (|C| < 2^-53.6), both by 60-digit mpmath; read by VPERMT2PD as
+// two 8-lane halves each.
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+alignas(64) inline constexpr double kTwoToMinusJ16[16] = {
+    1.0,                0.9576032806985737, 0.9170040432046712, 0.8781260801866497,
+    0.8408964152537145, 0.8052451659746271, 0.7711054127039704, 0.7384130729697497,
+    0.7071067811865476, 0.6771277734684463, 0.6484197773255048, 0.620928906036742,
+    0.5946035575013605, 0.5693943173783458, 0.5452538663326288, 0.5221368912137069,
+};
+alignas(64) inline constexpr double kTwoToMinusJ16Rel[16] = {
+    0.0,                    -5.545065618639427e-17, 1.790126907604513e-17,
+    1.685487290628973e-17,  4.875160526227062e-17,  1.5341410053603723e-17,
+    5.1548301170786783e-17, -2.3591094770850053e-17, -6.835808657661922e-17,
+    5.68648095791174e-17,   1.9572585293112036e-17, 3.750854201303127e-17,
+    3.3484623336251524e-17, 7.826573258636076e-17,  -2.7939114859515733e-17,
+    8.189317638195515e-17,
+};
+// table[j] for j = the low four bits of t's bit pattern, in every lane.
+template <class D>
+HWY_INLINE V<D> Lookup16(D d, const double* table, V<D> t) {
+  static_assert(hn::MaxLanes(D()) == 8 && sizeof(hn::TFromD<D>) == 8, "full float64 vectors");
+  return V<D>{_mm512_permutex2var_pd(hn::Load(d, table).raw, _mm512_castpd_si512(t.raw),
+                                     hn::Load(d, table + 8).raw)};
+}
+
+// e^-z = n 2^-k for float64 z in [-1200, 50] (kernels43, session 26): kj =
+// round(16 z / ln2) by the shifter 1.5 2^52 (j = kj mod 16, the low four
+// bits of t), k = kj / 16 (VSCALEF floors it: 2^floor(kj / 16)), u = kj
+// ln2/16 - z by two Cody-Waite steps (the first exact: kLn2Hi has 32 bits,
+// |kj| < 2^15), |u| <= ln2/32 (+ 2^-40), n = T[j] e^u = T[j] (1 + pm1),
+// pm1 = u + u^2 P(u), P of degree 5 (mpmath chebyfit, 50 digits: e^u to
+// 2^-64 before the coefficients' and Horner's roundings), T's rounding
+// carried in pm1 as C[j]. What is left of n's error: u's rounding (2^-53
+// |u| <= 2^-58.5), pm1's last FMA's (2^-53 |pm1| <= 2^-58.5) and the
+// truncation: about 2^-57.5 of n, where session 25's degree-9 polynomial
+// on |u| <= ln2/2 left 2^-53.7. n in [0.489, 1.022]; *n_lo = the rounding
+// of n itself (exact but for 2^-53 of n_lo).
+template <class D>
+HWY_INLINE V<D> ExpNegTable16(D d, V<D> z, V<D>* k, V<D>* n_lo) {
+  static constexpr double kP[] = {
+      0.5000000000000001,    0.16666666666666669,   0.04166666666358317,
+      0.008333333332990724,  0.0013889063789935463, 0.00019841464175558392,
+  };
+  const V<D> shifter = hn::Set(d, 0x1.8p52);
+  const V<D> t = hn::MulAdd(z, hn::Set(d, 23.083120654223414), shifter);  // 16 / ln2
+  const V<D> kj = hn::Sub(t, shifter);
+  *k = hn::Mul(kj, hn::Set(d, 1.0 / 16));
+  const V<D> u1 = hn::MulSub(kj, hn::Set(d, FloatTraits<double>::kLn2Hi / 16), z);
+  const V<D> u = hn::MulAdd(kj, hn::Set(d, FloatTraits<double>::kLn2Lo / 16), u1);
+  const V<D> tj = Lookup16(d, kTwoToMinusJ16, t);
+  const V<D> cj = Lookup16(d, kTwoToMinusJ16Rel, t);
+  // P by Estrin's scheme (12 cycles of latency where Horner's took 20),
+  // pm1 = (u + C) + u^2 P: one FMA on u^2.
+  const V<D> u2 = hn::Mul(u, u);
+  const V<D> p01 = hn::MulAdd(u, hn::Set(d, kP[1]), hn::Set(d, kP[0]));
+  const V<D> p23 = hn::MulAdd(u, hn::Set(d, kP[3]), hn::Set(d, kP[2]));
+  const V<D> p45 = hn::MulAdd(u, hn::Set(d, kP[5]), hn::Set(d, kP[4]));
+  const V<D> p03 = hn::MulAdd(u2, p23, p01);
+  const V<D> poly = hn::MulAdd(hn::Mul(u2, u2), p45, p03);
+  const V<D> pm1 = hn::MulAdd(u2, poly, hn::Add(u, cj));
+  const V<D> n = hn::MulAdd(tj, pm1, tj);
+  *n_lo = hn::MulAdd(tj, pm1, hn::Sub(tj, n));
+  return n;
+}
+#endif
 
 }  // namespace HWY_NAMESPACE
 }  // namespace activations

@@ -195,8 +195,8 @@ struct SwishKernel {
   struct ScaledState {
     V<D> num;        // x, clamped below (to kZMin for silu, -2^76 otherwise)
     V<D> zc, z_lo;   // z = beta x + z_lo exactly, zc: z clamped
-    V<D> k;          // round(zc / ln 2)
-    V<D> n;          // e^u, rounded
+    V<D> k;          // round(zc / ln 2) (float64: kj / 16, VSCALEF floors it)
+    V<D> n;          // e^-zc 2^k, rounded
     V<D> den;        // n + 2^k, rounded
     V<D> n_lo;       // e^-(z + z_lo) 2^k - n, n's rounding and z_lo (float32's forward)
     V<D> den_lo;     // n + 2^k - den, with n_lo (float64's forward)
@@ -220,50 +220,34 @@ struct SwishKernel {
       s.z_lo = hn::IfThenElseZero(hn::Eq(z, s.zc), hn::MulAdd(beta_lo, ClampHuge(d, x), z_lo));
       s.num = hn::Max(x, hn::Set(d, kNumMin));
     }
-    // Cody-Waite as in ComputeExpParts, for u = -r' = k ln 2 - z directly
-    // (the first step exact), u_lo the second step's rounding.
-    s.k = hn::Round(hn::Mul(s.zc, hn::Set(d, T(1.4426950408889634))));
-    const V<D> u1 = hn::MulSub(s.k, hn::Set(d, Tr::kLn2Hi), s.zc);
-    const V<D> u = hn::MulAdd(s.k, hn::Set(d, Tr::kLn2Lo), u1);
-    const V<D> u_lo = hn::MulAdd(s.k, hn::Set(d, Tr::kLn2Lo), hn::Sub(u1, u));
-    // e^u = 1 + pm1 (+ pm1_lo, the last FMA's rounding: u - pm1 is exact).
-    V<D> poly;
     if constexpr (sizeof(T) == 8) {
-      // float64 (session 25): e^u - 1 - u = u^2 P(u) on |u| <= ln2 / 2, P
-      // of degree 9 (mpmath chebyfit, 50 digits, coefficients rounded to
-      // double): relative error of 1 + u + u^2 P below 2^-55.8, where
-      // ExpReducedPoly's degree-11 Taylor P reaches 2^-57.6 for 3 FMAs
-      // more per vector.
-      static constexpr double kP[] = {
-          0.5000000000000001,     0.16666666666666669,    0.04166666666662413,
-          0.008333333333330062,   0.0013888888917213717,  0.00019841269863053618,
-          2.4801521295954376e-05, 2.7557268459997064e-06, 2.7620088445409746e-07,
-          2.510038549551032e-08,
-      };
-      poly = Horner(d, u, kP);
-    } else {
-      poly = ExpReducedPoly(d, u);
-    }
-    const V<D> pr = hn::Mul(poly, u);
-    const V<D> pm1 = hn::MulAdd(pr, u, u);
-    const V<D> pm1_lo = hn::MulAdd(pr, u, hn::Sub(u, pm1));
-    s.n = hn::Add(pm1, one);
-    // n's rounding (exact: |pm1| < 1), then e^-z_lo = 1 - z_lo.
-    s.n_lo = hn::Add(hn::Sub(one, s.n), pm1);
-    if constexpr (!kUnitBeta) s.n_lo = hn::NegMulAdd(s.n, s.z_lo, s.n_lo);
-    // float64 (session 25): n's rounding alone. The Cody-Waite step's
-    // (|u_lo| <= 2^-53 |u|, u <= ln2 / 2) and pm1's last FMA's (<= 2^-54
-    // of pm1) reach f' at most 0.35 u (u = 2^-53 relative) times the
-    // amplification e |1 + z| / |W|, which is below 1.2 wherever the
-    // contract's relative bound applies (outside |x| < 4 with |f'| < 1/16,
-    // and for |x| >= 4 at |z| >= 4): 6 operations fewer per vector in
-    // float64 f', g f' and f + d (certify --dtype=float64 --samples:
-    // docs/accuracy.md). float32 keeps them (2^-31 of n near z0).
-    if constexpr (sizeof(T) == 8) {
+      // float64 (session 26, kernels43): n = 2^(-j/16) e^u from the table
+      // (math-inl.h, ExpNegTable16), k = kj / 16 (VSCALEF floors it), n's
+      // rounding in n_lo; the rest of n's error (about 2^-57.5, where
+      // session 25's degree-9 polynomial on |u| <= ln2/2 and the
+      // uncarried Cody-Waite and FMA roundings left up to 2^-53.7) is
+      // not carried.
+      s.n = ExpNegTable16(d, s.zc, &s.k, &s.n_lo);
+      if constexpr (!kUnitBeta) s.n_lo = hn::NegMulAdd(s.n, s.z_lo, s.n_lo);
       s.n_lo_ext = s.n_lo;
-      static_cast<void>(u_lo);
-      static_cast<void>(pm1_lo);
     } else {
+      // Cody-Waite as in ComputeExpParts, for u = -r' = k ln 2 - z directly
+      // (the first step exact), u_lo the second step's rounding.
+      s.k = hn::Round(hn::Mul(s.zc, hn::Set(d, T(1.4426950408889634))));
+      const V<D> u1 = hn::MulSub(s.k, hn::Set(d, Tr::kLn2Hi), s.zc);
+      const V<D> u = hn::MulAdd(s.k, hn::Set(d, Tr::kLn2Lo), u1);
+      const V<D> u_lo = hn::MulAdd(s.k, hn::Set(d, Tr::kLn2Lo), hn::Sub(u1, u));
+      // e^u = 1 + pm1 (+ pm1_lo, the last FMA's rounding: u - pm1 is exact).
+      const V<D> poly = ExpReducedPoly(d, u);
+      const V<D> pr = hn::Mul(poly, u);
+      const V<D> pm1 = hn::MulAdd(pr, u, u);
+      const V<D> pm1_lo = hn::MulAdd(pr, u, hn::Sub(u, pm1));
+      s.n = hn::Add(pm1, one);
+      // n's rounding (exact: |pm1| < 1), then e^-z_lo = 1 - z_lo.
+      s.n_lo = hn::Add(hn::Sub(one, s.n), pm1);
+      if constexpr (!kUnitBeta) s.n_lo = hn::NegMulAdd(s.n, s.z_lo, s.n_lo);
+      // (float32: pm1's and the Cody-Waite step's roundings carried too:
+      // 2^-31 of n near z0.)
       s.n_lo_ext = hn::MulAdd(s.n, u_lo, hn::Add(s.n_lo, pm1_lo));
     }
     // den + lo = n + 2^k exactly (Fast2Sum, the larger first).
@@ -537,6 +521,23 @@ struct SwishKernel {
         w_lo = hn::IfThenElse(near, wn_lo, w_lo);
       }
     }
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+    if constexpr (sizeof(T) == 8) {
+      // float64 (session 26, kernels43): t0 = g W / den^2 by one division
+      // (0.5 ULP), then the lo parts, t0 + (w_lo - t0 q_lo) / q with 1 / q
+      // by VRCP14PD (2^-14 of a term below 2^-40 of t0); the division's own
+      // residual (w - t0 q) is not carried: 0.5 ULP more than a corrected
+      // division, for 2 operations and about 13 cycles of latency fewer
+      // (certify: docs/accuracy.md).
+      TimesHiLo(d, g, &w, &w_lo);
+      V<D> q_lo;
+      const V<D> q = TwoProduct(d, s.den, s.den, &q_lo);
+      q_lo = hn::MulAdd(hn::Add(s.den, s.den), s.den_lo_ext, q_lo);
+      const V<D> t0 = hn::Div(w, q);
+      const V<D> rq{_mm512_rcp14_pd(q.raw)};
+      return Scalef(d, hn::MulAdd(hn::NegMulAdd(t0, q_lo, w_lo), rq, t0), s.k);
+    }
+#endif
     TimesHiLo(d, g, &w, &w_lo);
     V<D> r = s.rcp;
     if constexpr (kReciprocalFloatApproximate && sizeof(T) == 4) {
@@ -546,10 +547,7 @@ struct SwishKernel {
     V<D> q_lo;
     const V<D> q = TwoProduct(d, s.den, s.den, &q_lo);
     q_lo = hn::MulAdd(hn::Add(s.den, s.den), s.den_lo_ext, q_lo);
-    // float64 (session 25): 1 / den^2 by its own division, 0.5 ULP instead
-    // of r^2's 1.5 (the divider runs beside the FMA pipes, float64's
-    // bottleneck on Zen 4; the backward no longer needs 1 / den itself).
-    const V<D> r2 = sizeof(T) == 8 ? hn::Div(hn::Set(d, T(1)), q) : hn::Mul(r, r);
+    const V<D> r2 = hn::Mul(r, r);
     const V<D> t0 = hn::Mul(w, r2);
     const V<D> res = hn::NegMulAdd(t0, q_lo, hn::Add(hn::NegMulAdd(t0, q, w), w_lo));
     return Scalef(d, hn::MulAdd(res, r2, t0), s.k);
