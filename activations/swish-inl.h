@@ -489,7 +489,8 @@ struct SwishKernel {
   // 2^-26), W = n W0 from SlopeFloat's series instead; a rare branch (x ~
   // N(0, 3): 6 % of the vectors of 16). Then g W / (den + den_lo_ext)^2,
   // one corrected division (float32: r with one Newton step, as SlopeFloat;
-  // float64: r a division), scaled by 2^k.
+  // float64, session 26: g W / q by VDIVPD, then the lo parts, below),
+  // scaled by 2^k.
   static constexpr float kSeriesWindow = 1.0f / 64;
   template <class G>
   HWY_INLINE V<D> SlopeScaled(const ScaledState& s, G g) const {

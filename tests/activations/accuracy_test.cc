@@ -423,6 +423,65 @@ TEST_P(AccuracyTest, SiluSwishScaledClampsFloat64) {
   }
 }
 
+// silu and swish float64 on AVX-512 (session 26) take e^-z as 2^(-j/16)
+// e^u from a 16-entry table, kj = round(16 z / ln2), 2^floor(kj / 16) by
+// VSCALEF: around every seam of that reduction -- z = kj ln2/16, where j
+// wraps from 15 to 0 and k steps at multiples of 16, and z = (kj + 1/2)
+// ln2/16, where kj rounds the other way (|u| at its largest) -- and at kj
+// where 2^k is subnormal or underflows, every mode holds its bound (every
+// target: the others take their own paths, the same inputs).
+TEST_P(AccuracyTest, SiluSwishExpTableSeamsFloat64) {
+  const double kInfD = std::numeric_limits<double>::infinity();
+  const double kLn2Over16 = 0.04332169878499658;
+  std::vector<double> kjs;
+  for (int kj = -40; kj <= 40; ++kj) kjs.push_back(kj);
+  for (int base : {-27700, -17216, -16800, -16384, -11968, -1600, -512, 256, 700, 1150}) {
+    for (int kj = base - 17; kj <= base + 17; kj += 3) kjs.push_back(kj);
+  }
+  std::vector<double> z;
+  for (double kj : kjs) {
+    for (double c : {kj, kj + 0.5}) {
+      const double z0 = c * kLn2Over16;
+      double zi = z0;
+      for (int i = 0; i < 3; ++i, zi = std::nextafter(zi, kInfD)) z.push_back(zi);
+      zi = std::nextafter(z0, -kInfD);
+      for (int i = 0; i < 2; ++i, zi = std::nextafter(zi, -kInfD)) z.push_back(zi);
+    }
+  }
+  for (const auto& [function, beta] :
+       std::vector<std::pair<const char*, double>>{{"silu", 1.0}, {"swish", 1.37}}) {
+    std::vector<double> x;
+    for (double zi : z) {
+      if (zi >= -1200 && zi <= 50) x.push_back(zi / beta);
+    }
+    std::vector<double> g(x.size());
+    for (size_t i = 0; i < g.size(); ++i) g[i] = i % 2 == 0 ? 1.3 : -0.7;
+    const std::vector<std::pair<std::string_view, double>> params =
+        beta == 1.0 ? std::vector<std::pair<std::string_view, double>>{}
+                    : std::vector<std::pair<std::string_view, double>>{{"beta", beta}};
+    for (Mode mode : {Mode::kForward, Mode::kDerivative, Mode::kBackward}) {
+      auto call = MakeCall(function, params, mode);
+      ASSERT_TRUE(call.ok()) << call.status();
+      std::vector<double> out(x.size());
+      RunSerial(Job{*call, DType::kFloat64, x.size(), x.data(),
+                    mode == Mode::kBackward ? g.data() : nullptr, out.data(), nullptr});
+      const double bound = MaxUlpError(*call, DType::kFloat64, ResultTensor::kOutput);
+      Worst worst;
+      for (size_t i = 0; i < x.size(); ++i) {
+        const double gi = mode == Mode::kBackward ? g[i] : 1.0;
+        const reference::Element want = reference::Evaluate(*call, x[i], gi);
+        const double err = reference::ContractUlpError<double>(
+            *call, out[i], want.output, x[i], gi, mode != Mode::kForward);
+        if (!(err <= worst.ulp)) worst = {err, (long double)x[i], want.output, out[i]};
+      }
+      EXPECT_LE(worst.ulp, bound) << function << " beta=" << beta << " " << ModeName(mode)
+                                  << ": worst at x=" << (double)worst.input << " want "
+                                  << (double)worst.want << " got " << worst.got << " ("
+                                  << x.size() << " inputs)";
+    }
+  }
+}
+
 // bfloat16 and float16: every one of the 65536 inputs, for every activation,
 // mode and input kind, against the reference in the type's own ULP. The
 // bound is the float32 bound scaled down plus the final rounding's 0.5.
