@@ -59,8 +59,8 @@ ABSL_FLAG(int, compute_nice, 5,
           "under a saturated CPU, health checks and refusals go first");
 ABSL_FLAG(std::uint64_t, parallel_threshold, std::uint64_t{1} << 18,
           "A call with fewer input values than this is computed on the gRPC "
-          "thread that received it; larger ones are split across the compute "
-          "threads");
+          "thread that received it; larger ones go to the compute threads "
+          "(split across them as --split_busy_calls says)");
 ABSL_FLAG(bool, split_busy_calls, false,
           "Split a call at or above --parallel_threshold across the compute "
           "threads even while other calls are being received, computed or "
