@@ -18,6 +18,7 @@
 #include "activations/catalog.h"
 #include "activations/kernels.h"
 #include "tbb/blocked_range.h"
+#include "tbb/global_control.h"
 #include "tbb/info.h"
 #include "tbb/parallel_for.h"
 #include "tbb/task_arena.h"
@@ -303,18 +304,63 @@ class NiceWorkers final : public tbb::task_scheduler_observer {
 }  // namespace
 
 struct Engine::Impl {
-  Impl(int threads, int worker_nice) : arena(threads), nice(arena, worker_nice) {}
+  // No slot reserved for a thread that joins (Run's caller, who may also
+  // take a free one): work queued by Enqueue, which no caller joins, gets
+  // all `threads`. oneTBB starts default_concurrency - 1 workers for the
+  // whole process, one fewer than the arena asks for, unless a
+  // global_control allows more: with the arena's default reserved slot and
+  // that limit, every Enqueue'd call ran on one thread (measured: the chunks
+  // of a 1 Mi or 16 Mi job queued on a 2-thread engine ran on 1 thread, Run's
+  // on 2; EngineTest.QueuedWorkRunsOnEveryThread).
+  Impl(int threads, int worker_nice)
+      : workers(tbb::global_control::max_allowed_parallelism,
+                std::max<std::size_t>(
+                    tbb::global_control::active_value(
+                        tbb::global_control::max_allowed_parallelism),
+                    static_cast<std::size_t>(threads) + 1)),
+        arena(threads, 0),
+        nice(arena, worker_nice) {}
+  tbb::global_control workers;
   tbb::task_arena arena;
   NiceWorkers nice;
+  // Calls above the threshold handed to this engine (Run, Enqueue) and not
+  // yet finished, queued or computing.
+  std::atomic<int> active{0};
+  std::atomic<std::uint64_t> split{0};
+  std::atomic<std::uint64_t> one_thread{0};
 
   // Runs inside `arena`: jobs in parallel, each large job split into chunks
   // that are whole multiples of every vector width; TBB's work stealing
   // balances the nesting.
+  // `others_waiting`: the caller's word that more work is on its way.
   absl::Status RunHere(std::span<const Job> jobs, const std::function<bool()>& cancelled,
-                       const Options& options) {
+                       const Options& options, bool others_waiting) {
     std::atomic<bool> stop{false};
     const std::size_t chunk =
         std::max<std::size_t>(64, options.chunk_elements / 64 * 64);
+    // This call is one of `active`; any other one is queued or computing.
+    const bool split_jobs =
+        options.split_when_busy ||
+        (!others_waiting && active.load(std::memory_order_relaxed) <= 1);
+    (split_jobs ? split : one_thread).fetch_add(1, std::memory_order_relaxed);
+    if (!split_jobs) {
+      // Each job whole on this thread, in chunks only to poll `cancelled`.
+      auto stopped = [&] { return cancelled && cancelled(); };
+      const absl::Status cancelled_status =
+          absl::CancelledError("computation cancelled by the caller");
+      for (const Job& job : jobs) {
+        if (job.size < options.parallel_threshold || !GetSpec(job.call.id).elementwise) {
+          if (stopped()) return cancelled_status;
+          RunSerial(job);
+          continue;
+        }
+        for (std::size_t begin = 0; begin < job.size; begin += chunk) {
+          if (stopped()) return cancelled_status;
+          internal::ComputeRange(job, begin, std::min(job.size, begin + chunk));
+        }
+      }
+      return absl::OkStatus();
+    }
     auto run_job = [&](const Job& job) {
       if (stop.load(std::memory_order_relaxed)) return;
       if (job.size < options.parallel_threshold) {
@@ -404,26 +450,41 @@ absl::Status Engine::Run(std::span<const Job> jobs,
     return absl::OkStatus();
   }
   absl::Status status;
-  impl_->arena.execute([&] { status = impl_->RunHere(jobs, cancelled, options_); });
+  impl_->active.fetch_add(1, std::memory_order_relaxed);
+  impl_->arena.execute([&] { status = impl_->RunHere(jobs, cancelled, options_, false); });
+  impl_->active.fetch_sub(1, std::memory_order_relaxed);
   return status;
 }
 
 void Engine::Enqueue(std::vector<Job> jobs, std::function<bool()> cancelled,
-                     std::function<void(absl::Status)> done) const {
+                     std::function<void(absl::Status)> done, bool others_waiting) const {
   if (absl::Status s = CheckJobs(jobs); !s.ok()) return done(std::move(s));
   if (TotalSize(jobs) < options_.parallel_threshold) {
     for (const Job& job : jobs) RunSerial(job);
     return done(absl::OkStatus());
   }
+  // Counted from now: a call that starts while this one waits in the
+  // arena's queue is not split (nor is this one, if that one still computes
+  // when this one starts). A call already split stays split.
+  impl_->active.fetch_add(1, std::memory_order_relaxed);
   impl_->arena.enqueue([this, jobs = std::move(jobs), cancelled = std::move(cancelled),
-                        done = std::move(done)] {
+                        done = std::move(done), others_waiting] {
     // Work that waited in the queue past its caller's interest (a deadline
     // passed, the client went away) is dropped before it starts.
-    if (cancelled && cancelled()) {
-      return done(absl::CancelledError("computation cancelled by the caller"));
-    }
-    done(impl_->RunHere(jobs, cancelled, options_));
+    absl::Status status =
+        cancelled && cancelled()
+            ? absl::CancelledError("computation cancelled by the caller")
+            : impl_->RunHere(jobs, cancelled, options_, others_waiting);
+    // Before `done`: a caller that waits for `done` and then starts
+    // another call must find this one gone.
+    impl_->active.fetch_sub(1, std::memory_order_relaxed);
+    done(std::move(status));
   });
+}
+
+Engine::SplitCounts Engine::split_counts() const {
+  return {impl_->split.load(std::memory_order_relaxed),
+          impl_->one_thread.load(std::memory_order_relaxed)};
 }
 
 }  // namespace activations

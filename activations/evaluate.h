@@ -126,11 +126,22 @@ struct Options {
   // rest. 0 leaves the workers at the process's priority. Not undone: the
   // workers serve this arena only.
   int worker_nice = 0;
+  // Whether a job at or above parallel_threshold is split across the
+  // threads even while other calls are queued or computing on this engine
+  // (or the caller says other work is waiting, Enqueue's `others_waiting`).
+  // false: such a job is split only when it is alone -- one call in flight
+  // finishes sooner on every thread -- and otherwise runs whole on one
+  // thread, as a job below the threshold does, since the other threads then
+  // have calls of their own and splitting only adds hand-offs.
+  bool split_when_busy = false;
 };
 
-// Runs jobs on one oneTBB task_arena. Thread-safe: many threads may call Run
-// at once; they share the arena. Results are bit-identical however the work
-// is split.
+// Runs jobs on one oneTBB task_arena of Options::threads threads, which work
+// queued by Enqueue gets in full (the arena reserves no slot for a caller
+// that joins it, and the engine raises oneTBB's process-wide worker limit to
+// its threads while it lives). Thread-safe: many threads may call Run at
+// once; they share the arena. Results are bit-identical however the work is
+// split.
 class Engine {
  public:
   explicit Engine(const Options& options = {});
@@ -153,8 +164,20 @@ class Engine {
   // `done` runs. Lets an RPC handler hand work off without blocking gRPC's
   // threads. Queued work whose `cancelled` already returns true when its turn
   // comes is not started (CANCELLED).
+  // `others_waiting`: the caller knows of other work for these threads that
+  // the engine cannot see yet (a server's calls still being received): the
+  // jobs are then not split unless Options::split_when_busy.
   void Enqueue(std::vector<Job> jobs, std::function<bool()> cancelled,
-               std::function<void(absl::Status)> done) const;
+               std::function<void(absl::Status)> done, bool others_waiting = false) const;
+
+  // How calls at or above parallel_threshold ran: split across the threads,
+  // or each job whole on one thread because other work was in flight (see
+  // Options::split_when_busy). Counted when a call starts computing.
+  struct SplitCounts {
+    std::uint64_t split = 0;
+    std::uint64_t one_thread = 0;
+  };
+  SplitCounts split_counts() const;
 
   int threads() const;
   const Options& options() const { return options_; }

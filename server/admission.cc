@@ -29,6 +29,7 @@ void Admission::Ticket::Release() {
   if (admission_ == nullptr) return;
   LeaveQueue();
   admission_->budget_->Release(request_bytes_);
+  admission_->claims_.fetch_sub(1, std::memory_order_relaxed);
   request_bytes_ = 0;
   admission_ = nullptr;
 }
@@ -67,6 +68,7 @@ absl::StatusOr<Admission::ReadTicket> Admission::StartRead() {
   }
   ReadTicket ticket;
   ticket.admission_ = this;
+  claims_.fetch_add(1, std::memory_order_relaxed);
   ticket.request_bytes_ = bytes;
   return ticket;
 }
@@ -101,6 +103,7 @@ absl::StatusOr<Admission::Ticket> Admission::Admit(
                                           std::memory_order_relaxed));
   Ticket ticket;
   ticket.admission_ = this;
+  claims_.fetch_add(1, std::memory_order_relaxed);
   ticket.elements_ = elements;
 
   const std::size_t needed = request_bytes + response_bytes;

@@ -94,6 +94,11 @@ class Admission {
                                BufferPool::Buffer** response,
                                ReadTicket* read = nullptr);
 
+  // Claims held (Tickets and ReadTickets alive): calls being received,
+  // computed or sent. A hint for the compute engine: more than the asking
+  // call's own means other work is on its way to the compute threads.
+  std::size_t claims() const { return claims_.load(std::memory_order_relaxed); }
+
   // Values admitted and not yet computed.
   std::size_t queued_elements() const {
     return queued_.load(std::memory_order_relaxed);
@@ -120,6 +125,7 @@ class Admission {
   std::atomic<std::size_t> read_estimate_;
   std::atomic<std::uint64_t> refused_before_read_{0};
   std::atomic<std::size_t> queued_{0};
+  std::atomic<std::size_t> claims_{0};
   std::atomic<std::uint64_t> refused_memory_{0};
   std::atomic<std::uint64_t> refused_queue_{0};
 };

@@ -59,8 +59,14 @@ ABSL_FLAG(int, compute_nice, 5,
           "under a saturated CPU, health checks and refusals go first");
 ABSL_FLAG(std::uint64_t, parallel_threshold, std::uint64_t{1} << 18,
           "A call with fewer input values than this is computed on the gRPC "
-          "thread that received it; larger ones are split across the compute "
-          "threads");
+          "thread that received it; larger ones go to the compute threads "
+          "(split across them as --split_busy_calls says)");
+ABSL_FLAG(bool, split_busy_calls, false,
+          "Split a call at or above --parallel_threshold across the compute "
+          "threads even while other calls are being received, computed or "
+          "sent; false: only a call alone is split (one call in flight "
+          "finishes sooner), others run whole on one compute thread (fewer "
+          "hand-offs under load)");
 ABSL_FLAG(int, max_message_bytes, 64 << 20,
           "Largest request accepted, in bytes (RESOURCE_EXHAUSTED above)");
 ABSL_FLAG(std::uint64_t, max_elements, std::uint64_t{1} << 24,
@@ -205,6 +211,7 @@ int main(int argc, char** argv) {
   options.threads = absl::GetFlag(FLAGS_threads);
   options.compute_nice = absl::GetFlag(FLAGS_compute_nice);
   options.parallel_threshold = absl::GetFlag(FLAGS_parallel_threshold);
+  options.split_busy_calls = absl::GetFlag(FLAGS_split_busy_calls);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.max_elements = absl::GetFlag(FLAGS_max_elements);
   options.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);

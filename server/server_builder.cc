@@ -29,6 +29,7 @@ activations::Options EngineOptions(const ServerOptions& options) {
   engine.threads = options.threads;
   engine.worker_nice = options.compute_nice;
   engine.parallel_threshold = options.parallel_threshold;
+  engine.split_when_busy = options.split_busy_calls;
   return engine;
 }
 
@@ -153,6 +154,19 @@ void ActivationServer::RegisterResourceMetrics() {
   counter("actsvc_buffer_pool_allocated_total",
           "Response buffers allocated because none idle fitted.",
           [](const ActivationServiceImpl& s) { return s.pool().allocated(); });
+  const activations::Engine* engine = &engine_;
+  metrics_.RegisterCallback(
+      "actsvc_compute_split_calls_total", MetricType::kCounter,
+      "Calls at or above --parallel_threshold split across the compute "
+      "threads (alone, or --split_busy_calls).",
+      [engine] { return static_cast<double>(engine->split_counts().split); });
+  metrics_.RegisterCallback(
+      "actsvc_compute_one_thread_calls_total", MetricType::kCounter,
+      "Calls at or above --parallel_threshold computed whole on one compute "
+      "thread because other calls were in flight.",
+      [engine] {
+        return static_cast<double>(engine->split_counts().one_thread);
+      });
 }
 
 absl::StatusOr<std::unique_ptr<ActivationServer>> ActivationServer::Start(

@@ -51,6 +51,10 @@ struct ServerOptions {
   // (docs/benchmarks.md, "Session 16: calls under 256 Ki values computed
   // inline").
   std::size_t parallel_threshold = std::size_t{1} << 18;
+  // activations::Options::split_when_busy: split a call at or above the
+  // threshold across the compute threads even while other calls are in
+  // flight (false: only when it is alone).
+  bool split_busy_calls = false;
   // Largest request message accepted, in bytes; larger ones fail with
   // RESOURCE_EXHAUSTED before they reach the service. 64 MiB holds 16 Mi
   // float32 values.

@@ -68,9 +68,13 @@ absl::Status DeadlineExpired() {
 // Computes `jobs` and calls `done(status)` once: inline when the work is
 // below the engine's parallel threshold (a small call: no task, no
 // std::function), else on the engine, polling `context` for cancellation.
+// The engine is told when other calls hold claims (being received, computed
+// or sent besides this one's): it then splits the call only if
+// --split_busy_calls.
 template <typename Done>
-void RunJobs(const activations::Engine& engine, std::vector<activations::Job> jobs,
-             grpc::CallbackServerContext* context, Done done) {
+void RunJobs(const activations::Engine& engine, const Admission& admission,
+             std::vector<activations::Job> jobs, grpc::CallbackServerContext* context,
+             Done done) {
   std::size_t elements = 0;
   for (const activations::Job& job : jobs) elements += job.size;
   if (elements < engine.options().parallel_threshold) {
@@ -80,7 +84,7 @@ void RunJobs(const activations::Engine& engine, std::vector<activations::Job> jo
   }
   engine.Enqueue(
       std::move(jobs), [context] { return context->IsCancelled(); },
-      std::move(done));
+      std::move(done), /*others_waiting=*/admission.claims() > 1);
 }
 
 // Everything one computation holds from admission until its result is sent:
@@ -294,7 +298,7 @@ class UnaryCall final : public Base {
     const std::size_t requests = work_.requests.size();
     shared_.observability.metrics->QueueDepthAdd(1);
     RunJobs(
-        *shared_.engine, std::move(work_.jobs), context_,
+        *shared_.engine, *shared_.admission, std::move(work_.jobs), context_,
         [this, requests, elements](absl::Status status) {
           shared_.observability.metrics->QueueDepthAdd(-1);
           const std::size_t sent = status.ok() ? work_.response_size : 0;
@@ -522,7 +526,7 @@ class StreamCall final
     const std::size_t elements = work.requests[0].input.size;
     shared_.observability.metrics->QueueDepthAdd(1);
     RunJobs(
-        *shared_.engine, std::move(work.jobs), context_,
+        *shared_.engine, *shared_.admission, std::move(work.jobs), context_,
         [this, entry, id = std::move(id), elements](absl::Status status) {
           shared_.observability.metrics->QueueDepthAdd(-1);
           Done(entry, id, status, elements);

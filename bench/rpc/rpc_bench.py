@@ -68,6 +68,21 @@ def csv_of(choices):
     return parse
 
 
+def parse_variants(text):
+    """'NAME=BINARY:FLAGS;...' -> [(name, binary or None, [flags])]."""
+    variants = []
+    for item in (t for t in text.split(";") if t.strip()):
+        name, sep, rest = item.partition("=")
+        binary, _, flags = rest.partition(":")
+        if not sep or not name.strip() or not name.strip().isidentifier():
+            raise argparse.ArgumentTypeError(
+                f"{item!r}: want NAME=BINARY:FLAGS (NAME a word)")
+        variants.append((name.strip(),
+                         pathlib.Path(binary) if binary.strip() else None,
+                         flags.split()))
+    return variants
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -104,6 +119,15 @@ def parse_args(argv):
     parser.add_argument("--actserver_flags", type=str.split, default=[],
                         help="extra flags for actserver, space-separated, e.g. "
                              "'--parallel_threshold=32768'")
+    parser.add_argument(
+        "--actserver_variants", default=[], type=parse_variants,
+        help="more actservers in the same run, each its own process, "
+        "'NAME=BINARY:FLAGS;...' (BINARY empty: --actserver's; FLAGS "
+        "space-separated, added to --actserver_flags), e.g. "
+        "'main=/work/team/bin-main/actserver:;ungated=:--read_gate=false'; "
+        "each is reported as actserver[NAME] beside actserver (the "
+        "\"Allocators\" table, same-round ratios) and runs "
+        "--allocator_loads")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=3.0,
                         help="seconds per measured run")
@@ -122,7 +146,11 @@ def parse_args(argv):
     args.actserver = args.actserver or args.build / "server" / "actserver"
     args.actload = args.actload or args.build / "client" / "actload"
     args.echo_floor = args.echo_floor or args.build / "bench/rpc/echo_floor"
-    for binary in (args.actserver, args.actload, args.echo_floor):
+    args.actserver_variants = [
+        (name, binary or args.actserver, flags)
+        for name, binary, flags in args.actserver_variants]
+    for binary in (args.actserver, args.actload, args.echo_floor,
+                   *(v[1] for v in args.actserver_variants)):
         if not os.access(binary, os.X_OK):
             parser.error(f"{binary} is not an executable (build it, or "
                          "give --build)")
@@ -197,12 +225,24 @@ class Bench:
                 server = bench_servers.make_server(
                     kind, bench_servers.ALLOCATORS[name], paths, self.work,
                     unix)
-                server.start()
-                self.servers.append(server)
-                print(f"rpc_bench: {server.name} pid {server.pid} on "
-                      f"{server.target}"
-                      + (f" and unix:{server.unix_socket}"
-                         if server.unix_socket else ""), file=sys.stderr)
+                self._start(server)
+        # Variants: named like an allocator variant (actserver[NAME]), so
+        # the report sets each beside actserver, same round.
+        for name, binary, flags in self.args.actserver_variants:
+            variant = dict(paths, actserver=binary,
+                           actserver_flags=[*self.args.actserver_flags,
+                                            *flags])
+            self._start(bench_servers.make_server(
+                "actserver", bench_servers.Allocator(name), variant,
+                self.work))
+
+    def _start(self, server):
+        server.start()
+        self.servers.append(server)
+        print(f"rpc_bench: {server.name} pid {server.pid} on "
+              f"{server.target}"
+              + (f" and unix:{server.unix_socket}"
+                 if server.unix_socket else ""), file=sys.stderr)
 
     def check_servers(self):
         """The check run: the h2load frame through nghttp, and a few actload

@@ -12,12 +12,14 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <numeric>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "activations/catalog.h"
 #include "activations/evaluate.h"
@@ -607,6 +609,134 @@ TEST(EngineTest, QueuedWorkAlreadyCancelledIsNotStarted) {
   EXPECT_EQ(result.code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(out.front(), -7.0f);  // not a value was computed
   EXPECT_EQ(out.back(), -7.0f);
+}
+
+// Before session 26 the arena kept a slot for a joining caller and oneTBB
+// started one worker fewer than the cores: work queued by Enqueue -- every
+// large server call -- ran on one thread however it was split.
+TEST(EngineTest, QueuedWorkRunsOnEveryThread) {
+  Options opt;
+  opt.threads = 2;
+  opt.parallel_threshold = 1 << 12;
+  opt.chunk_elements = 1 << 12;
+  const Engine engine(opt);
+  std::vector<float> x(1 << 20, 0.5f), out(x.size());
+  absl::Mutex mu;
+  std::vector<long> tids;
+  absl::Notification done;
+  // The first chunk waits (up to 20 s) until another thread has taken a
+  // chunk. The first poll, before the work starts, is not a chunk's.
+  std::atomic<int> polls{0};
+  bool waited = false;  // guarded by mu
+  engine.Enqueue({Job{*MakeCall("tanh", {}, Mode::kForward), DType::kFloat32, x.size(), x.data(),
+                      nullptr, out.data()}},
+                 [&] {
+                   if (polls.fetch_add(1) == 0) return false;
+                   const long tid = syscall(SYS_gettid);
+                   absl::MutexLock lock(&mu);
+                   if (std::find(tids.begin(), tids.end(), tid) == tids.end()) tids.push_back(tid);
+                   if (tids.size() == 1 && !waited) {
+                     waited = true;
+                     mu.AwaitWithTimeout(absl::Condition(
+                                             +[](std::vector<long>* t) { return t->size() > 1; },
+                                             &tids),
+                                         absl::Seconds(20));
+                   }
+                   return false;
+                 },
+                 [&](absl::Status s) {
+                   EXPECT_TRUE(s.ok()) << s;
+                   done.Notify();
+                 });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(120)));
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(tids.size(), 2u) << "a queued call's chunks ran on one thread";
+}
+
+// Options::split_when_busy = false (the server's default): a call is split
+// only when no other is queued or computing and the caller has no other work
+// waiting; otherwise it runs whole on one thread, with the same bits.
+TEST(EngineTest, SplitsACallOnlyWhenItIsAlone) {
+  Options opt;
+  opt.threads = 2;
+  opt.parallel_threshold = 1 << 12;
+  opt.chunk_elements = 1 << 12;
+  const Engine engine(opt);
+  const Call call = *MakeCall("gelu", {}, Mode::kForward);
+  std::vector<float> x(1 << 16);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = -8.0f + 16.0f * static_cast<float>(i) / x.size();
+  std::vector<float> want(x.size());
+  RunSerial(Job{call, DType::kFloat32, x.size(), x.data(), nullptr, want.data()});
+  auto job_into = [&](std::vector<float>& out) {
+    out.assign(x.size(), -7.0f);
+    return Job{call, DType::kFloat32, x.size(), x.data(), nullptr, out.data()};
+  };
+  auto wait = [](absl::Notification& n) { return n.WaitForNotificationWithTimeout(absl::Seconds(60)); };
+
+  // Alone: split.
+  std::vector<float> out_a;
+  ASSERT_TRUE(engine.Run(std::vector<Job>{job_into(out_a)}).ok());
+  EXPECT_EQ(engine.split_counts().split, 1u);
+  EXPECT_EQ(engine.split_counts().one_thread, 0u);
+
+  // A queued call is held at its start (its first cancellation poll) ...
+  absl::Notification held, release, held_done;
+  std::vector<float> out_held;
+  engine.Enqueue({job_into(out_held)},
+                 [&, first = std::make_shared<std::atomic<bool>>(true)] {
+                   if (first->exchange(false)) {
+                     held.Notify();
+                     release.WaitForNotificationWithTimeout(absl::Seconds(60));
+                   }
+                   return false;
+                 },
+                 [&](absl::Status s) {
+                   EXPECT_TRUE(s.ok()) << s;
+                   held_done.Notify();
+                 });
+  ASSERT_TRUE(wait(held));
+  // ... so a call run meanwhile is not split, nor one queued meanwhile (it
+  // runs on the other thread).
+  std::vector<float> out_b, out_c;
+  ASSERT_TRUE(engine.Run(std::vector<Job>{job_into(out_b)}).ok());
+  EXPECT_EQ(engine.split_counts().one_thread, 1u) << "split while another call was in flight";
+  absl::Notification c_done;
+  engine.Enqueue({job_into(out_c)}, nullptr, [&](absl::Status s) {
+    EXPECT_TRUE(s.ok()) << s;
+    c_done.Notify();
+  });
+  ASSERT_TRUE(wait(c_done)) << "a queued call did not run beside a held one";
+  EXPECT_EQ(engine.split_counts().one_thread, 2u) << "split while another call was in flight";
+  EXPECT_EQ(engine.split_counts().split, 1u);
+  // Released, the held call is alone again: split.
+  release.Notify();
+  ASSERT_TRUE(wait(held_done));
+  EXPECT_EQ(engine.split_counts().split, 2u);
+
+  // The caller's hint alone keeps a lone call whole.
+  std::vector<float> out_d;
+  absl::Notification d_done;
+  engine.Enqueue({job_into(out_d)}, nullptr, [&](absl::Status) { d_done.Notify(); },
+                 /*others_waiting=*/true);
+  ASSERT_TRUE(wait(d_done));
+  EXPECT_EQ(engine.split_counts().one_thread, 3u);
+  EXPECT_EQ(engine.split_counts().split, 2u);
+
+  for (const std::vector<float>* out : {&out_a, &out_held, &out_b, &out_c, &out_d}) {
+    EXPECT_EQ(std::memcmp(out->data(), want.data(), want.size() * sizeof(float)), 0);
+  }
+
+  // split_when_busy: split whatever the hint says.
+  opt.split_when_busy = true;
+  const Engine always(opt);
+  std::vector<float> out_e;
+  absl::Notification e_done;
+  always.Enqueue({job_into(out_e)}, nullptr, [&](absl::Status) { e_done.Notify(); },
+                 /*others_waiting=*/true);
+  ASSERT_TRUE(wait(e_done));
+  EXPECT_EQ(always.split_counts().split, 1u);
+  EXPECT_EQ(always.split_counts().one_thread, 0u);
+  EXPECT_EQ(std::memcmp(out_e.data(), want.data(), want.size() * sizeof(float)), 0);
 }
 
 // The figures the issue quotes, computed by the kernels in float32.

@@ -255,6 +255,35 @@ TEST(AdmissionTest, AReadThatDoesNotFitIsRefusedBeforeItStarts) {
   pool.Return(buffer);
 }
 
+// claims() is the engine's hint (service.cc RunJobs): a call alone holds one
+// claim from its read to its end, through the hand-over from ReadTicket to
+// Ticket; another call being read counts as soon as its read starts.
+TEST(AdmissionTest, ClaimsCountCallsFromReadToEnd) {
+  MemoryBudget budget(64 << 20);
+  BufferPool pool(&budget, 32 << 20);
+  Admission admission(&budget, &pool, 1 << 20);
+  EXPECT_EQ(admission.claims(), 0u);
+  absl::StatusOr<Admission::ReadTicket> read = admission.StartRead();
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(admission.claims(), 1u);
+  BufferPool::Buffer* buffer = nullptr;
+  absl::StatusOr<Admission::Ticket> ticket = admission.Admit(100, 100, 25, &buffer, &*read);
+  ASSERT_TRUE(ticket.ok()) << ticket.status();
+  read->Release();  // as the service does once admitted (idempotent here)
+  EXPECT_EQ(admission.claims(), 1u);  // the call alone
+  absl::StatusOr<Admission::ReadTicket> other = admission.StartRead();
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(admission.claims(), 2u);  // another call being received
+  Admission::Ticket moved = *std::move(ticket);
+  EXPECT_EQ(admission.claims(), 2u);  // a move is not a new claim
+  moved.LeaveQueue();
+  EXPECT_EQ(admission.claims(), 2u);  // computed, not yet sent: still a claim
+  moved.Release();
+  other->Release();
+  EXPECT_EQ(admission.claims(), 0u);
+  pool.Return(buffer);
+}
+
 TEST(IdleReclaimerTest, FreesThePoolOnceWhenIdleAndNotWhileBusy) {
   MemoryBudget budget(64 << 20);
   BufferPool pool(&budget, 32 << 20);
