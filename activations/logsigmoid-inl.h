@@ -103,7 +103,7 @@ struct Logsigmoid {
     HWY_INLINE V<D> Slope(const State& s, V<D> x, G g) const {
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
       if constexpr (!kIsUnit<G> && sizeof(hn::TFromD<D>) == 8 && hn::MaxLanes(D()) == 8) {
-        return MulSigmoidOfAbsX64(d, x, hn::Ge(x, hn::Zero(d)), g);
+        return MulSigmoidOfAbsX64Table<false, true>(d, x, hn::Ge(x, hn::Zero(d)), g);
       }
 #endif
       (void)x;
@@ -118,6 +118,11 @@ struct Logsigmoid {
     // 1 - e^y = -expm1(y) for y <= 0, without cancellation near y = 0.
     template <class G>
     HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+      if constexpr (sizeof(hn::TFromD<D>) == 8 && hn::MaxLanes(D()) == 8) {
+        return MulNegExpm1Table(d, y, g);
+      }
+#endif
       return Times(d, g,
                    hn::Neg(ComputeExpParts(d, hn::Min(y, hn::Zero(d))).Expm1NonPositive(d)));
     }

@@ -301,7 +301,7 @@ struct Softplus {
       // 25), where the state's MulSigmoid<true> carried every rounding of
       // the exponential as hi + lo pairs (0.60 ULP; bound 1).
       if constexpr (kUnitBeta && sizeof(T) == 8 && hn::MaxLanes(D()) == 8) {
-        return MulSigmoidOfAbsX64<true>(d, x, hn::Lt(x, hn::Zero(d)), g, &s.linear);
+        return MulSigmoidOfAbsX64Table<true>(d, x, hn::Lt(x, hn::Zero(d)), g, &s.linear);
       }
 #endif
       if constexpr (kUnitBeta && sizeof(T) == 4) {
