@@ -1381,9 +1381,10 @@ HWY_INLINE V<D> MulSigmoidOfAbsX64(D d, V<D> x, hn::Mask<D> scaled, V<D> g,
 // table's rounding (up to 2^-53 of e^a) is carried in rp (c[j] e^r - c[j]
 // and c[j] r p1 are dropped: below 2^-59 of e^a). p1 = (e^r - 1) / r: 1 +
 // r/2 + c2 r^2 + ... by Horner, coefficients fitted for absolute error of
-// e^r = 1 + r p1 on |r| <= ln2/32 (/tmp/kernels42/fit.py: iteratively
-// reweighted least squares on 400 Chebyshev nodes, 40-digit mpmath, then
-// rounded to float64): kDeg = 5, five FMAs, 2^-56.2; kDeg = 6, six FMAs,
+// e^r = 1 + r p1 on |r| <= ln2/32 (iteratively reweighted least squares
+// on 400 Chebyshev nodes, 40-digit mpmath, then rounded to float64; the
+// script is in docs/benchmarks.md, "Session 26: softplus and logsigmoid
+// float64 backwards"): kDeg = 5, five FMAs, 2^-56.2; kDeg = 6, six FMAs,
 // 2^-65.2. ComputeExpParts' degree-13 Taylor polynomial on |r| <= ln2/2 is
 // twelve FMAs and a product. The reduced argument's rounding is at most
 // 2^-59 absolute (|r| <= ln2/32), where it was up to 2^-55 on |r| <= ln2/2.
