@@ -96,14 +96,17 @@ struct Logsigmoid {
     // fewer operations than MulSigmoid, which forms g num and 1 + e exactly
     // as hi + lo. Without a native FMA (SSE4, scalar), whose MulAdd rounds
     // twice, the latter.
-    // The float64 backward on AVX-512 (G = a vector): MulSigmoidOfAbsX64 from
-    // x itself, the state's exponential unused (session 25: no VDIVPD, n by
-    // Horner, n's rounding not carried; bound 3).
+    // The float64 backward on AVX-512 (G = a vector): MulSigmoidOfAbsX64Table
+    // from x itself, the state's exponential unused (session 26: e^-|x| from
+    // the 2^(j/16) table and a degree-5 polynomial, one VDIVPD, n's rounding
+    // not carried; sampled 1.51 ULP, bound 3; session 25's
+    // MulSigmoidOfAbsX64, Horner to 1/13! and VRCP14PD + Newton, was 1.56
+    // and five instructions more per 8 doubles).
     template <class G>
     HWY_INLINE V<D> Slope(const State& s, V<D> x, G g) const {
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
       if constexpr (!kIsUnit<G> && sizeof(hn::TFromD<D>) == 8 && hn::MaxLanes(D()) == 8) {
-        return MulSigmoidOfAbsX64(d, x, hn::Ge(x, hn::Zero(d)), g);
+        return MulSigmoidOfAbsX64Table<false, true>(d, x, hn::Ge(x, hn::Zero(d)), g);
       }
 #endif
       (void)x;
@@ -115,9 +118,18 @@ struct Logsigmoid {
         return s.MulSigmoid(d, g);
       }
     }
-    // 1 - e^y = -expm1(y) for y <= 0, without cancellation near y = 0.
+    // 1 - e^y = -expm1(y) for y <= 0, without cancellation near y = 0. On
+    // AVX-512 in float64, MulNegExpm1Table (session 26: the 2^(j/16) table,
+    // a degree-6 polynomial, one FNMSUB; sampled 1.51 ULP for f', 2.19 for
+    // g f', bound 3; ComputeExpParts' degree-13 polynomial gave 1.11 / 2.06
+    // with five instructions more per 8 doubles).
     template <class G>
     HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+      if constexpr (sizeof(hn::TFromD<D>) == 8 && hn::MaxLanes(D()) == 8) {
+        return MulNegExpm1Table(d, y, g);
+      }
+#endif
       return Times(d, g,
                    hn::Neg(ComputeExpParts(d, hn::Min(y, hn::Zero(d))).Expm1NonPositive(d)));
     }

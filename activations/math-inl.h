@@ -1433,6 +1433,143 @@ HWY_INLINE V<D> ExpNegTable16(D d, V<D> z, V<D>* k, V<D>* n_lo) {
 }
 #endif
 
+// ---------------------------------------------------------------------------
+// kernels42 (session 26): float64 e^a for a in [kExpMinScalef, 0] (or NaN)
+// on AVX-512 from the 2^(j/16) table, for the float64 backwards of softplus
+// and logsigmoid (MulSigmoidOfAbsX64Table, MulNegExpm1Table below). With kj =
+// round(16 a / ln2) = 16 k + j (j in [0, 16)) formed as q = kj / 16 from the
+// shifter 1.5 2^48, whose ULP is 1/16 (the low four bits of the sum are j,
+// the only bits VPERMT2PD reads; VSCALEF floors q to k; no product by 1/16),
+// r = a - q ln2 in two Cody-Waite steps (kLn2Hi has 32 significant bits and
+// q at most 16 (|q| <= 2165 at the clamp): q ln2_hi is exact), |r| <=
+// ln2/32:
+//   e^a = 2^k T[j] (1 + c[j]) e^r = 2^k T[j] (1 + rp),
+//   rp = r p1(r) + c[j], rounded once (one FMA),
+// T[j] = kTwoToJ16 (rounded to float64), c[j] = (2^(j/16) - T[j]) / T[j]
+// (kTwoToJ16Rel: the table's rounding, relative, 40-digit mpmath): the
+// table's rounding (up to 2^-53 of e^a) is carried in rp (c[j] e^r - c[j]
+// and c[j] r p1 are dropped: below 2^-59 of e^a). p1 = (e^r - 1) / r: 1 +
+// r/2 + c2 r^2 + ... by Horner, coefficients fitted for absolute error of
+// e^r = 1 + r p1 on |r| <= ln2/32 (iteratively reweighted least squares
+// on 400 Chebyshev nodes, 40-digit mpmath, then rounded to float64; the
+// script is in docs/benchmarks.md, "Session 26: softplus and logsigmoid
+// float64 backwards"): kDeg = 5, five FMAs, 2^-56.2; kDeg = 6, six FMAs,
+// 2^-65.2. ComputeExpParts' degree-13 Taylor polynomial on |r| <= ln2/2 is
+// twelve FMAs and a product. The reduced argument's rounding is at most
+// 2^-59 absolute (|r| <= ln2/32), where it was up to 2^-55 on |r| <= ln2/2.
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+alignas(64) inline constexpr double kTwoToJ16Rel[16] = {
+    0.0,                    8.189317638195515e-17,  -2.7939114859515733e-17, 7.826573258636076e-17,
+    3.3484623336251524e-17, 3.750854201303127e-17,  1.9572585293112036e-17,  5.68648095791174e-17,
+    -6.835808657661922e-17, -2.3591094770850053e-17, 5.1548301170786783e-17, 1.5341410053603723e-17,
+    4.875160526227062e-17,  1.685487290628973e-17,  1.790126907604513e-17,   -5.545065618639427e-17,
+};
+template <class D>
+struct ExpJ16 {
+  V<D> q;   // kj / 16: VSCALEF scales by 2^floor(q) = 2^k
+  V<D> t;   // T[j]
+  V<D> rp;  // e^a = 2^k t (1 + rp)
+};
+template <int kDeg, class D>
+HWY_INLINE ExpJ16<D> ComputeExpJ16(D d, V<D> a) {
+  static_assert(sizeof(hn::TFromD<D>) == 8 && hn::MaxLanes(D()) == 8, "full float64 vectors");
+  static_assert(kDeg == 5 || kDeg == 6, "fitted degrees");
+  using Tr = FloatTraits<double>;
+  const V<D> shifter = hn::Set(d, 0x1.8p48);
+  const V<D> tt = hn::MulAdd(a, hn::Set(d, 1.4426950408889634), shifter);  // 1 / ln2
+  ExpJ16<D> e;
+  e.q = hn::Sub(tt, shifter);  // kj / 16, exact
+  const V<D> r1 = hn::NegMulAdd(e.q, hn::Set(d, Tr::kLn2Hi), a);
+  const V<D> r = hn::NegMulAdd(e.q, hn::Set(d, Tr::kLn2Lo), r1);
+  const __m512i idx = _mm512_castpd_si512(tt.raw);
+  e.t = V<D>{_mm512_permutex2var_pd(hn::Load(d, kTwoToJ16).raw, idx, hn::Load(d, kTwoToJ16 + 8).raw)};
+  const V<D> c{
+      _mm512_permutex2var_pd(hn::Load(d, kTwoToJ16Rel).raw, idx, hn::Load(d, kTwoToJ16Rel + 8).raw)};
+  V<D> p;
+  if constexpr (kDeg == 5) {
+    static constexpr double kP1[] = {1.0, 0.5, 0.16666666664413282, 0.04166666666313178,
+                                     0.008333472063937657, 0.001388907933373483};
+    p = Horner(d, r, kP1);
+  } else {
+    static constexpr double kP1[] = {1.0,
+                                     0.5,
+                                     0.16666666666666674,
+                                     0.04166666666350703,
+                                     0.0083333333324474,
+                                     0.0013889070442585725,
+                                     0.00019841550532560657};
+    p = Horner(d, r, kP1);
+  }
+  e.rp = hn::MulAdd(r, p, c);
+  return e;
+}
+
+// MulSigmoidOfAbsX64's steps (above: the same masks, `keep`, error terms)
+// on ComputeExpJ16<5>(-|x|): n = T[j] (1 + rp) in [0.97, 2) rounded once,
+// e = n 2^q (q = k: e <= 1 as before, so 1 + e in [1, 2] and r >= 1/2),
+// and for kAccurate n_lo = T[j] rp - (n - T[j]) in one FMA (n - T[j] exact,
+// Sterbenz): n's rounding and the table's, where MulSigmoidOfAbsX64 took
+// four operations for n's and p1's. e^r's fit error (2^-56.2) reaches the
+// result times e / (1 + e) or 1 / (1 + e), at most 0.1 ULP.
+template <bool kAccurate = false, bool kDivide = kAccurate, class D>
+HWY_INLINE V<D> MulSigmoidOfAbsX64Table(D d, V<D> x, hn::Mask<D> scaled, V<D> g,
+                                        const hn::Mask<D>* keep = nullptr) {
+  using Tr = FloatTraits<double>;
+  const V<D> xc{_mm512_range_pd(x.raw, hn::Set(d, Tr::kExpMinScalef).raw, 0x0E)};
+  const ExpJ16<D> ex = ComputeExpJ16<5>(d, xc);
+  const V<D> n = hn::MulAdd(ex.t, ex.rp, ex.t);
+  const V<D> e = Scalef(d, n, ex.q);
+  const V<D> one = hn::Set(d, 1.0);
+  const V<D> den = hn::Add(one, e);
+  V<D> rr;
+  if constexpr (kDivide) {
+    rr = hn::Div(one, den);
+  } else {
+    const V<D> r0{_mm512_rcp14_pd(den.raw)};
+    rr = hn::MulAdd(r0, hn::NegMulAdd(den, r0, one), r0);
+    rr = hn::Max(rr, hn::Set(d, 0.5));
+  }
+  const V<D> num = hn::IfThenElse(scaled, n, one);
+  const V<D> t0 = hn::Mul(num, rr);
+  V<D> res = hn::NegMulAdd(t0, e, hn::Sub(num, t0));
+  if constexpr (kAccurate) {
+    const V<D> n_lo = hn::MulAdd(ex.t, ex.rp, hn::Sub(ex.t, n));
+    const V<D> e_lo = Scalef(d, n_lo, ex.q);
+    res = V<D>{_mm512_mask3_fmadd_pd(n_lo.raw, rr.raw, res.raw, scaled.raw)};
+    res = V<D>{_mm512_mask3_fnmadd_pd(t0.raw, e_lo.raw, res.raw,
+                                      static_cast<__mmask8>(~scaled.raw))};
+  }
+  const V<D> cc = hn::Mul(g, hn::Mul(res, rr));
+  V<D> t;
+  if (keep != nullptr) {
+    t = V<D>{_mm512_mask_fmadd_pd(g.raw, static_cast<__mmask8>(~keep->raw), t0.raw, cc.raw)};
+  } else {
+    t = hn::MulAdd(g, t0, cc);
+  }
+  return V<D>{_mm512_mask_scalef_pd(t.raw, scaled.raw, t.raw, ex.q.raw)};
+}
+
+// g (-expm1(y)) = g (1 - e^y) for y <= 0 (logsigmoid's f' from its output)
+// on ComputeExpJ16<6>(max(min(y, 0), kExpMinScalef)): with s = 2^k T[j],
+// 1 - e^y = -(s rp) - (s - 1), one FNMSUB (s - 1 exact for s >= 1/2, at
+// most 2^-54 below it where the result is above 1/2): -(+0) - (+0) = -0 at
+// y = 0, as -Expm1NonPositive() gave. Where kj != 0 the result is >= 1 -
+// 2^(-1/32) = 0.0214, and e^y's absolute errors count up to 47 times
+// relative to it there: r's rounding and rp's (each <= 2^-59, half an ULP
+// of 0.0214 at most), the fit's (2^-65.2 with kDeg = 6; kDeg = 5's 2^-56.2
+// would be 3.4 ULP there) and the last rounding: under 2 ULP (bound 3).
+template <class D, class G>
+HWY_INLINE V<D> MulNegExpm1Table(D d, V<D> y, G g) {
+  using Tr = FloatTraits<double>;
+  const V<D> yc = hn::Max(hn::Set(d, Tr::kExpMinScalef), hn::Min(y, hn::Zero(d)));
+  const ExpJ16<D> ex = ComputeExpJ16<6>(d, yc);
+  const V<D> s = Scalef(d, ex.t, ex.q);
+  return Times(d, g, hn::NegMulSub(s, ex.rp, hn::Sub(s, hn::Set(d, 1.0))));
+}
+#endif
+
+
+
 }  // namespace HWY_NAMESPACE
 }  // namespace activations
 HWY_AFTER_NAMESPACE();

@@ -296,12 +296,15 @@ struct Softplus {
       if constexpr (kUnitBeta && sizeof(T) == 4) {
         return MulSigmoidOfAbsX(d, x, hn::Lt(x, hn::Zero(d)), g, &s.linear);
       }
-      // float64 at beta = 1: MulSigmoidOfAbsX64<true> from x itself (n by
-      // Horner, its rounding carried, one VDIVPD, no hi + lo sums: session
-      // 25), where the state's MulSigmoid<true> carried every rounding of
-      // the exponential as hi + lo pairs (0.60 ULP; bound 1).
+      // float64 at beta = 1: MulSigmoidOfAbsX64Table<true> from x itself
+      // (session 26: e^-|x| from the 2^(j/16) table and a degree-5
+      // polynomial, n's and the table's roundings carried in one FMA, one
+      // VDIVPD: sampled 0.63 ULP, bound 1, five instructions fewer per 8
+      // doubles than session 25's MulSigmoidOfAbsX64<true>, Horner to 1/13!,
+      // 0.76), where the state's MulSigmoid<true> carried every rounding of
+      // the exponential as hi + lo pairs (0.60 ULP).
       if constexpr (kUnitBeta && sizeof(T) == 8 && hn::MaxLanes(D()) == 8) {
-        return MulSigmoidOfAbsX64<true>(d, x, hn::Lt(x, hn::Zero(d)), g, &s.linear);
+        return MulSigmoidOfAbsX64Table<true>(d, x, hn::Lt(x, hn::Zero(d)), g, &s.linear);
       }
 #endif
       if constexpr (kUnitBeta && sizeof(T) == 4) {

@@ -1269,6 +1269,54 @@ TEST_P(AccuracyTest, TanhshrinkFloat64AroundItsSwitchesAndWorstInputs) {
   }
 }
 
+// float64 softplus and logsigmoid backwards (session 26): on AVX-512, e^-|x|
+// and e^y from the 2^(j/16) table (math-inl.h, ComputeExpJ16), whose
+// reduction switches index at |x| = (2m + 1) ln2 / 32. -expm1(y) magnifies
+// e^y's absolute errors up to 47 times where y is just below -ln2 / 32 (the
+// first switch: kj = -1, 1 - e^y = 0.0214), reached from x in [2.4, 4]:
+// neighbours of the first 64 switches (both signs), 2^15 x uniform there,
+// 2^15 in [-40, 40] and 2^13 log-uniform |x| in [2^-40, 1500], every mode.
+TEST_P(AccuracyTest, SoftplusLogsigmoidFloat64AroundTableSwitches) {
+  std::vector<double> x;
+  for (int m = 0; m < 64; ++m) {
+    const double c = (2 * m + 1) * 0.6931471805599453 / 32;
+    double lo = c, hi = c;
+    for (int i = 0; i < 16; ++i) {
+      lo = std::nextafter(lo, -INFINITY);
+      hi = std::nextafter(hi, INFINITY);
+      for (double v : {lo, hi}) {
+        x.push_back(v);
+        x.push_back(-v);
+      }
+    }
+  }
+  std::uint64_t state = 0x9E3779B97F4A7C15ull;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return static_cast<double>(state >> 11) * 0x1p-53;
+  };
+  for (int i = 0; i < 32768; ++i) x.push_back(2.4 + 1.6 * next());
+  for (int i = 0; i < 32768; ++i) x.push_back(-40 + 80 * next());
+  const double lo = std::log(0x1p-40), hi = std::log(1500.0);
+  for (int i = 0; i < 8192; ++i) {
+    const double v = std::exp(lo + (hi - lo) * next());
+    x.push_back(v);
+    x.push_back(-v);
+  }
+  int checked = 0;
+  for (const ActivationSpec& spec : Catalog()) {
+    const std::string_view name = spec.name;
+    if (name != "softplus" && name != "logsigmoid") continue;
+    for (const Call& call : CallsFor(spec)) {
+      CheckCallAt<double>(call, Label(spec, call) + " " + hwy::TargetName(GetParam()), x);
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 4 + 4 + 2);  // softplus' modes; logsigmoid's from x and from y
+}
+
 HWY_TARGET_INSTANTIATE_TEST_SUITE_P(AccuracyTest);
 
 }  // namespace
