@@ -121,19 +121,23 @@ HWY_INLINE void Loop(DC dc, const T* in, const T* grad, T* out, T* out2,
       if constexpr (kOut2) put(hn::IfThenElse(nan, x, o2), o2_p);
     }
   };
-  std::size_t i = 0;
+  // The whole vectors end at `whole`, counted before the loop: `i < whole`
+  // is one add, compare and branch a vector, where `i + N <= n` cost a
+  // copy of i + N and a register move besides (GCC 12, every target).
+  const std::size_t whole = n - n % N;
   if (stream) {
-    for (; i + N <= n; i += N) {
+    for (std::size_t i = 0; i < whole; i += N) {
       step(std::true_type(), in + i, kGrad ? grad + i : nullptr, out + i,
            kOut2 ? out2 + i : nullptr);
     }
   } else {
-    for (; i + N <= n; i += N) {
+    for (std::size_t i = 0; i < whole; i += N) {
       step(std::false_type(), in + i, kGrad ? grad + i : nullptr, out + i,
            kOut2 ? out2 + i : nullptr);
     }
   }
-  if (i == n) return;
+  if (whole == n) return;
+  const std::size_t i = whole;
   const std::size_t rest = n - i;
   constexpr std::size_t kMax = HWY_MAX_BYTES / sizeof(hn::TFromD<DC>);
   T x_buf[kMax] = {}, g_buf[kMax] = {}, o1_buf[kMax], o2_buf[kMax];
