@@ -35,6 +35,18 @@ namespace HWY_NAMESPACE {
 template <class K, class VC>
 concept HasSlopeFromOutput = requires(const K& k, VC v) { k.SlopeFromOutput(v, v); };
 
+// The per-vector lambdas of the loops below (Loop's step, RunKernel's op
+// and slope) are always inlined. Left to its budget, GCC 12 compiled some of
+// them out of line in the AVX3 object of main 6e2846a: a call per vector,
+// the vectors passed through memory -- forward_and_derivative of softplus
+// (float32 and float64), celu (float32), swish (float32 at beta = 1: 0.80x
+// session 24's speed, kernels41), gelu_tanh (float64), and softplus' slope
+// on the backward's common path; which ones moved with unrelated changes
+// elsewhere in the file.
+#ifndef ACTIVATIONS_PER_VECTOR
+#define ACTIVATIONS_PER_VECTOR HWY_ATTR __attribute__((always_inline))
+#endif
+
 // Loads T elements as compute-type vectors: the same type, or float promoted
 // to double for activations that compute float32 through float64.
 template <class DC, typename T>
@@ -98,8 +110,8 @@ HWY_INLINE void Loop(DC dc, const T* in, const T* grad, T* out, T* out2,
                      std::size_t n, bool stream, Op op) {
   const Io<DC, T> io{dc, {}};
   const std::size_t N = hn::Lanes(dc);
-  auto step = [&](auto streamed, const T* x_p, const T* g_p, T* o1_p, T* o2_p) HWY_ATTR {
-    const auto put = [&](V<DC> v, T* p) HWY_ATTR {
+  auto step = [&](auto streamed, const T* x_p, const T* g_p, T* o1_p, T* o2_p) ACTIVATIONS_PER_VECTOR {
+    const auto put = [&](V<DC> v, T* p) ACTIVATIONS_PER_VECTOR {
       if constexpr (decltype(streamed)::value) {
         io.Stream(v, p);
       } else {
@@ -121,19 +133,23 @@ HWY_INLINE void Loop(DC dc, const T* in, const T* grad, T* out, T* out2,
       if constexpr (kOut2) put(hn::IfThenElse(nan, x, o2), o2_p);
     }
   };
-  std::size_t i = 0;
+  // The whole vectors end at `whole`, counted before the loop: `i < whole`
+  // is one add, compare and branch a vector, where `i + N <= n` cost a
+  // copy of i + N and a register move besides (GCC 12, every target).
+  const std::size_t whole = n - n % N;
   if (stream) {
-    for (; i + N <= n; i += N) {
+    for (std::size_t i = 0; i < whole; i += N) {
       step(std::true_type(), in + i, kGrad ? grad + i : nullptr, out + i,
            kOut2 ? out2 + i : nullptr);
     }
   } else {
-    for (; i + N <= n; i += N) {
+    for (std::size_t i = 0; i < whole; i += N) {
       step(std::false_type(), in + i, kGrad ? grad + i : nullptr, out + i,
            kOut2 ? out2 + i : nullptr);
     }
   }
-  if (i == n) return;
+  if (whole == n) return;
+  const std::size_t i = whole;
   const std::size_t rest = n - i;
   constexpr std::size_t kMax = HWY_MAX_BYTES / sizeof(hn::TFromD<DC>);
   T x_buf[kMax] = {}, g_buf[kMax] = {}, o1_buf[kMax], o2_buf[kMax];
@@ -248,9 +264,9 @@ HWY_INLINE void RunKernel(DC dc, const Call& call, Mode mode, const T* in, const
     case Mode::kForward:
       return Loop<false, false, !ValueKeepsNaN<K, T, DC>()>(
           dc, in, grad, out, out2, n, stream,
-          [&](VC x, VC, VC* o1, VC*) HWY_ATTR { *o1 = k.Value(k.Prepare(x), x); });
+          [&](VC x, VC, VC* o1, VC*) ACTIVATIONS_PER_VECTOR { *o1 = k.Value(k.Prepare(x), x); });
     case Mode::kForwardAndDerivative:
-      return Loop<false, true>(dc, in, grad, out, out2, n, stream, [&](VC x, VC, VC* o1, VC* o2) HWY_ATTR {
+      return Loop<false, true>(dc, in, grad, out, out2, n, stream, [&](VC x, VC, VC* o1, VC* o2) ACTIVATIONS_PER_VECTOR {
         const auto s = k.Prepare(x);
         *o1 = k.Value(s, x);
         *o2 = k.Slope(s, x, Unit{});
@@ -259,28 +275,28 @@ HWY_INLINE void RunKernel(DC dc, const Call& call, Mode mode, const T* in, const
       if constexpr (HasSlopeFromOutput<K, VC>) {
         if (from_output) {
           return Loop<false, false>(dc, in, grad, out, out2, n, stream,
-                                    [&](VC y, VC, VC* o1, VC*) HWY_ATTR {
+                                    [&](VC y, VC, VC* o1, VC*) ACTIVATIONS_PER_VECTOR {
                                       *o1 = k.SlopeFromOutput(y, Unit{});
                                     });
         }
       }
-      return Loop<false, false>(dc, in, grad, out, out2, n, stream, [&](VC x, VC, VC* o1, VC*) HWY_ATTR {
+      return Loop<false, false>(dc, in, grad, out, out2, n, stream, [&](VC x, VC, VC* o1, VC*) ACTIVATIONS_PER_VECTOR {
         *o1 = k.Slope(k.Prepare(x), x, Unit{});
       });
     case Mode::kBackward:
       if constexpr (HasSlopeFromOutput<K, VC>) {
         if (from_output) {
-          const auto slope = [&k](VC y, auto g) HWY_ATTR { return k.SlopeFromOutput(y, g); };
+          const auto slope = [&k](VC y, auto g) ACTIVATIONS_PER_VECTOR { return k.SlopeFromOutput(y, g); };
           return Loop<true, false>(dc, in, grad, out, out2, n, stream,
-                                   [&](VC y, VC g, VC* o1, VC*) HWY_ATTR {
+                                   [&](VC y, VC g, VC* o1, VC*) ACTIVATIONS_PER_VECTOR {
                                      *o1 = BackwardOf(dc, y, g, slope);
                                    });
         }
       }
       // (The slope recomputes the state from x: a state captured by
       // reference for the rare path would be stored to memory every time.)
-      const auto slope = [&k](VC x, auto g) HWY_ATTR { return k.Slope(k.Prepare(x), x, g); };
-      return Loop<true, false>(dc, in, grad, out, out2, n, stream, [&](VC x, VC g, VC* o1, VC*) HWY_ATTR {
+      const auto slope = [&k](VC x, auto g) ACTIVATIONS_PER_VECTOR { return k.Slope(k.Prepare(x), x, g); };
+      return Loop<true, false>(dc, in, grad, out, out2, n, stream, [&](VC x, VC g, VC* o1, VC*) ACTIVATIONS_PER_VECTOR {
         *o1 = BackwardOf(dc, x, g, slope);
       });
   }

@@ -206,8 +206,11 @@ void CheckLengthsInPlaceAndUnaligned(DType dt, Make make) {
         for (auto& v : g) v = make(std::normal_distribution<double>(0, 1)(rng));
         std::vector<T> want_d;
         const std::vector<T> want = OneByOne(call, dt, x, g, &want_d);
-        // Unaligned: one element past an aligned start.
-        std::vector<T> buf(n + 1), gbuf(n + 1), out(n + 1), d(n + 1);
+        // Unaligned: one element past an aligned start. The outputs' element
+        // before and after the job keep a sentinel: no vector of the loop
+        // or its tail writes past n.
+        const T sentinel = make(-7.25);
+        std::vector<T> buf(n + 2), gbuf(n + 2), out(n + 2, sentinel), d(n + 2, sentinel);
         std::copy(x.begin(), x.end(), buf.begin() + 1);
         std::copy(g.begin(), g.end(), gbuf.begin() + 1);
         RunSerial(Job{call, dt, n, buf.data() + 1, gbuf.data() + 1, out.data() + 1, d.data() + 1});
@@ -216,6 +219,10 @@ void CheckLengthsInPlaceAndUnaligned(DType dt, Make make) {
           if (mode == Mode::kForwardAndDerivative) {
             ASSERT_TRUE(SameBits(d[i + 1], want_d[i])) << i;
           }
+        }
+        for (size_t i : {size_t{0}, n + 1}) {
+          ASSERT_TRUE(SameBits(out[i], sentinel)) << "out[" << i << "] written";
+          ASSERT_TRUE(SameBits(d[i], sentinel)) << "derivative[" << i << "] written";
         }
         // In place: output over the input.
         std::vector<T> inplace = x;
