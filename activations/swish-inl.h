@@ -599,10 +599,18 @@ struct SwishKernel {
                                 hn::DemoteTo(dh, hi).raw, 1)};
     const auto near = hn::Lt(hn::Abs(hn::Sub(xc, hn::Set(d, -1.2784645557403564f))),
                              hn::Set(d, kWideWindow));
-    if (HWY_UNLIKELY(!hn::AllFalse(d, near))) {
-      out = hn::IfThenElse(near, SlopeScaled(PrepareScaled(x), g), out);
-    }
+    if (HWY_UNLIKELY(!hn::AllFalse(d, near))) out = hn::IfThenElse(near, SlopeNearZ0(x, g), out);
     return out;
+  }
+  // SlopeWide's rare branch, out of line (session 26): inline, its ~100
+  // instructions (PrepareScaled, SlopeScaled and its series) counted in the
+  // size of the driver's per-vector step (kernels.cc, RunKernel's lambdas),
+  // which GCC then compiled out of line (max-inline-insns-single) in some
+  // binaries and not in others: swish forward_and_derivative at 0.80x of
+  // session 24's with the same code (docs/benchmarks.md, "Session 26").
+  template <class G>
+  HWY_NOINLINE V<D> SlopeNearZ0(V<D> x, G g) const {
+    return SlopeScaled(PrepareScaled(x), g);
   }
 
   template <class G>
