@@ -92,11 +92,14 @@ HWY_INLINE V<DW> ExpNegForSilu(DW dw, V<DW> x) {
   static constexpr double kExpNegTaylor[] = {1.0 / 2, -1.0 / 6, 1.0 / 24, -1.0 / 120};
   const V<DW> shifter = hn::Set(dw, 0x1.8p52);
   const V<DW> t = hn::MulAdd(x, hn::Set(dw, -23.083120654223414), shifter);  // -16 / ln2
-  const V<DW> kj = hn::Sub(t, shifter);
-  const V<DW> r = hn::MulAdd(kj, hn::Set(dw, 0.04332169878499658), x);  // ln2 / 16
+  // kj / 16 = t / 16 - shifter / 16 in one FMA, exact (both terms are, and
+  // so is their difference); r = kj/16 ln2 + x is then kj (ln2 / 16) + x
+  // with the same product (ln2 / 16 is ln2's float64 scaled by 2^-4).
+  const V<DW> kj16 = hn::MulAdd(t, hn::Set(dw, 1.0 / 16), hn::Set(dw, -0x1.8p48));
+  const V<DW> r = hn::MulAdd(kj16, hn::Set(dw, 0.6931471805599453), x);  // ln2
   const V<DW> tj{_mm512_permutex2var_pd(hn::Load(dw, kTwoToJ16).raw, _mm512_castpd_si512(t.raw),
                                         hn::Load(dw, kTwoToJ16 + 8).raw)};
-  const V<DW> scale = Scalef(dw, tj, hn::Mul(kj, hn::Set(dw, 1.0 / 16)));  // 2^floor(kj/16)
+  const V<DW> scale = Scalef(dw, tj, kj16);  // 2^floor(kj/16)
   const V<DW> pm1 = hn::MulSub(hn::Mul(r, r), Horner(dw, r, kExpNegTaylor), r);
   return hn::MulAdd(scale, pm1, scale);
 }
@@ -597,8 +600,10 @@ struct SwishKernel {
     const hn::Half<D> dh;
     V<D> out{_mm512_insertf32x8(_mm512_castps256_ps512(hn::DemoteTo(dh, lo).raw),
                                 hn::DemoteTo(dh, hi).raw, 1)};
-    const auto near = hn::Lt(hn::Abs(hn::Sub(xc, hn::Set(d, -1.2784645557403564f))),
-                             hn::Set(d, kWideWindow));
+    // |x - z0| < kWideWindow as z0 - w < x < z0 + w (both bounds exact
+    // floats, x - z0 exact there: the same lanes), two compares.
+    const auto near = hn::And(hn::Gt(x, hn::Set(d, -1.2784645557403564f - kWideWindow)),
+                              hn::Lt(x, hn::Set(d, -1.2784645557403564f + kWideWindow)));
     if (HWY_UNLIKELY(!hn::AllFalse(d, near))) out = hn::IfThenElse(near, SlopeNearZ0(x, g), out);
     return out;
   }
