@@ -66,6 +66,7 @@ struct SwishNaive {
 #define ACTIVATIONS_SWISH_INL_H_
 #endif
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -90,13 +91,20 @@ template <class DW>
 HWY_INLINE V<DW> ExpNegForSilu(DW dw, V<DW> x) {
   static_assert(hn::MaxLanes(DW()) == 8 && sizeof(hn::TFromD<DW>) == 8, "full float64 vectors");
   static constexpr double kExpNegTaylor[] = {1.0 / 2, -1.0 / 6, 1.0 / 24, -1.0 / 120};
-  const V<DW> shifter = hn::Set(dw, 0x1.8p52);
-  const V<DW> t = hn::MulAdd(x, hn::Set(dw, -23.083120654223414), shifter);  // -16 / ln2
-  const V<DW> kj = hn::Sub(t, shifter);
-  const V<DW> r = hn::MulAdd(kj, hn::Set(dw, 0.04332169878499658), x);  // ln2 / 16
+  // t = -x / ln2 + 1.5 2^48 rounds to a multiple of 1/16 (its ULP): t =
+  // 1.5 2^48 + kj / 16, the same kj as -16 x / ln2 + 1.5 2^52 rounded to an
+  // integer (-16 / ln2 is -1 / ln2's float64 scaled by 2^4: the same exact
+  // sums, scaled), and the same low mantissa bits (2^51 + kj). kj / 16 =
+  // t - 1.5 2^48 exactly (a subtraction: the add pipes, not the FMA's);
+  // r = kj/16 ln2 + x is kj (ln2 / 16) + x with the same product (ln2 / 16
+  // is ln2's float64 scaled by 2^-4).
+  const V<DW> shifter = hn::Set(dw, 0x1.8p48);
+  const V<DW> t = hn::MulAdd(x, hn::Set(dw, -1.4426950408889634), shifter);  // -1 / ln2
+  const V<DW> kj16 = hn::Sub(t, shifter);
+  const V<DW> r = hn::MulAdd(kj16, hn::Set(dw, 0.6931471805599453), x);  // ln2
   const V<DW> tj{_mm512_permutex2var_pd(hn::Load(dw, kTwoToJ16).raw, _mm512_castpd_si512(t.raw),
                                         hn::Load(dw, kTwoToJ16 + 8).raw)};
-  const V<DW> scale = Scalef(dw, tj, hn::Mul(kj, hn::Set(dw, 1.0 / 16)));  // 2^floor(kj/16)
+  const V<DW> scale = Scalef(dw, tj, kj16);  // 2^floor(kj/16)
   const V<DW> pm1 = hn::MulSub(hn::Mul(r, r), Horner(dw, r, kExpNegTaylor), r);
   return hn::MulAdd(scale, pm1, scale);
 }
@@ -596,12 +604,27 @@ struct SwishKernel {
     const hn::Half<D> dh;
     V<D> out{_mm512_insertf32x8(_mm512_castps256_ps512(hn::DemoteTo(dh, lo).raw),
                                 hn::DemoteTo(dh, hi).raw, 1)};
-    const auto near = hn::Lt(hn::Abs(hn::Sub(xc, hn::Set(d, -1.2784645557403564f))),
-                             hn::Set(d, kWideWindow));
-    if (HWY_UNLIKELY(!hn::AllFalse(d, near))) {
-      out = hn::IfThenElse(near, SlopeScaled(PrepareScaled(x), g), out);
-    }
+    // |x - z0| < kWideWindow as z0 - w < x < z0 + w (both bounds exact
+    // floats, x - z0 exact there: the same lanes): negative floats' bits
+    // grow as they fall, so one unsigned compare of bits(x) - bits(z0 + w)
+    // - 1 (NaN and every other x fall outside).
+    const hn::RebindToUnsigned<D> du;
+    constexpr uint32_t kNearLo = std::bit_cast<uint32_t>(-1.2784645557403564f + kWideWindow) + 1;
+    constexpr uint32_t kNearHi = std::bit_cast<uint32_t>(-1.2784645557403564f - kWideWindow);
+    const auto near = hn::RebindMask(
+        d, hn::Lt(hn::Sub(hn::BitCast(du, x), hn::Set(du, kNearLo)), hn::Set(du, kNearHi - kNearLo)));
+    if (HWY_UNLIKELY(!hn::AllFalse(d, near))) out = hn::IfThenElse(near, SlopeNearZ0(x, g), out);
     return out;
+  }
+  // SlopeWide's rare branch, out of line (session 26): inline, its ~100
+  // instructions (PrepareScaled, SlopeScaled and its series) counted in the
+  // size of the driver's per-vector step (kernels.cc, RunKernel's lambdas),
+  // which GCC then compiled out of line (max-inline-insns-single) in some
+  // binaries and not in others: swish forward_and_derivative at 0.80x of
+  // session 24's with the same code (docs/benchmarks.md, "Session 26").
+  template <class G>
+  HWY_NOINLINE V<D> SlopeNearZ0(V<D> x, G g) const {
+    return SlopeScaled(PrepareScaled(x), g);
   }
 
   template <class G>
