@@ -42,9 +42,15 @@ concept HasSlopeFromOutput = requires(const K& k, VC v) { k.SlopeFromOutput(v, v
 // (float32 and float64), celu (float32), swish (float32 at beta = 1: 0.80x
 // session 24's speed, kernels41), gelu_tanh (float64), and softplus' slope
 // on the backward's common path; which ones moved with unrelated changes
-// elsewhere in the file.
+// elsewhere in the file (tests/activations/per_vector_inlined_test.sh).
+// GCC only: clang 14 (the sanitizer and fuzz builds, -O1) took 145 s for
+// this file without the attribute and over 7 minutes with it.
 #ifndef ACTIVATIONS_PER_VECTOR
+#if defined(__clang__)
+#define ACTIVATIONS_PER_VECTOR HWY_ATTR
+#else
 #define ACTIVATIONS_PER_VECTOR HWY_ATTR __attribute__((always_inline))
+#endif
 #endif
 
 // Loads T elements as compute-type vectors: the same type, or float promoted
