@@ -1284,8 +1284,11 @@ HWY_INLINE V<D> MulSigmoidOfAbsX(D d, V<D> x, hn::Mask<D> scaled, V<D> g,
 
 // kernels38 (session 25): g sigmoid(z) in float64 for z = +-x (logsigmoid's
 // backward: z = -x, scaled = x >= 0), for a bound of a few ULP (logsigmoid's
-// 3), on AVX-512 only. The steps of MulSigmoidOfN without a division and
-// without n's rounding carried:
+// 3), on AVX-512 only. Session 25's MulSigmoidOfAbsX64; since session 26
+// MulSigmoidOfAbsX64Table (below) takes the same steps on a table
+// exponential, and the function itself, left without callers, is gone. The
+// steps of MulSigmoidOfN without a division and without n's rounding
+// carried:
 //  - xc = max(kExpMinScalef, -|x|) in one VRANGEPD; e^xc = n 2^q, Cody-Waite
 //    as ComputeExpParts, and n = e^r itself by Horner (1 + r (1 + r (1/2 +
 //    ... + r / 13!)), ExpReducedPoly's Taylor coefficients): n rounded once
@@ -1312,56 +1315,6 @@ HWY_INLINE V<D> MulSigmoidOfAbsX(D d, V<D> x, hn::Mask<D> scaled, V<D> g,
 // rounding (2^-55 of e: up to 1/4 ULP) and p's times r^2 (2^-57).
 // `keep`: lanes whose result is g (softplus' linear branch; not scaled there), from the last
 // FMA's merge mask.
-template <bool kAccurate = false, class D>
-HWY_INLINE V<D> MulSigmoidOfAbsX64(D d, V<D> x, hn::Mask<D> scaled, V<D> g,
-                                   const hn::Mask<D>* keep = nullptr) {
-  static_assert(sizeof(hn::TFromD<D>) == 8, "float64 only");
-  static_assert(hn::MaxLanes(D()) == 8, "full vectors only");
-  using Tr = FloatTraits<double>;
-  const V<D> xc{_mm512_range_pd(x.raw, hn::Set(d, Tr::kExpMinScalef).raw, 0x0E)};
-  const V<D> q = hn::Round(hn::Mul(xc, hn::Set(d, 1.4426950408889634)));
-  const V<D> r1 = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Hi), xc);
-  const V<D> r = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Lo), r1);
-  const V<D> p = ExpReducedPoly(d, r);
-  const V<D> one = hn::Set(d, 1.0);
-  const V<D> p1 = hn::MulAdd(p, r, one);
-  const V<D> n = hn::MulAdd(p1, r, one);
-  const V<D> e = Scalef(d, n, q);
-  const V<D> den = hn::Add(one, e);
-  V<D> rr;
-  if constexpr (kAccurate) {
-    rr = hn::Div(one, den);
-  } else {
-    const V<D> r0{_mm512_rcp14_pd(den.raw)};
-    rr = hn::MulAdd(r0, hn::NegMulAdd(den, r0, one), r0);
-    rr = hn::Max(rr, hn::Set(d, 0.5));
-  }
-  const V<D> num = hn::IfThenElse(scaled, n, one);
-  const V<D> t0 = hn::Mul(num, rr);
-  V<D> res = hn::NegMulAdd(t0, e, hn::Sub(num, t0));
-  if constexpr (kAccurate) {
-    // e^r - n = (p1 + p1_lo) r - (n - 1): n's and p1's roundings (1 - n and
-    // 1 - p1 exact by Sterbenz: n, p1 in [0.7, 1.42]). To first order in
-    // the residual of (n + n_lo) / (1 + e + n_lo 2^q) where num = n: + n_lo
-    // r (MulSigmoidOfN's term); of 1 / (1 + e + n_lo 2^q) where num = 1:
-    // - t0 n_lo 2^q. Each a masked FMA (the other lanes keep res).
-    const V<D> p1_lo = hn::MulAdd(p, r, hn::Sub(one, p1));
-    V<D> n_lo = hn::MulAdd(p1, r, hn::Sub(one, n));
-    n_lo = hn::MulAdd(p1_lo, r, n_lo);
-    const V<D> e_lo = Scalef(d, n_lo, q);
-    res = V<D>{_mm512_mask3_fmadd_pd(n_lo.raw, rr.raw, res.raw, scaled.raw)};
-    res = V<D>{_mm512_mask3_fnmadd_pd(t0.raw, e_lo.raw, res.raw,
-                                      static_cast<__mmask8>(~scaled.raw))};
-  }
-  const V<D> c = hn::Mul(g, hn::Mul(res, rr));
-  V<D> t;
-  if (keep != nullptr) {
-    t = V<D>{_mm512_mask_fmadd_pd(g.raw, static_cast<__mmask8>(~keep->raw), t0.raw, c.raw)};
-  } else {
-    t = hn::MulAdd(g, t0, c);
-  }
-  return V<D>{_mm512_mask_scalef_pd(t.raw, scaled.raw, t.raw, q.raw)};
-}
 #endif
 
 // kernels43 (session 26): e^u 2^(-j/16) in float64 on AVX-512, for the
@@ -1504,7 +1457,7 @@ HWY_INLINE ExpJ16<D> ComputeExpJ16(D d, V<D> a) {
   return e;
 }
 
-// MulSigmoidOfAbsX64's steps (above: the same masks, `keep`, error terms)
+// MulSigmoidOfAbsX64's steps (described above: the same masks, `keep`, error terms)
 // on ComputeExpJ16<5>(-|x|): n = T[j] (1 + rp) in [0.97, 2) rounded once,
 // e = n 2^q (q = k: e <= 1 as before, so 1 + e in [1, 2] and r >= 1/2),
 // and for kAccurate n_lo = T[j] rp - (n - T[j]) in one FMA (n - T[j] exact,
