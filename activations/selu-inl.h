@@ -8,6 +8,16 @@ namespace activations {
 // fixed point for zero mean and unit variance).
 inline constexpr long double kSeluAlpha = 1.6732632423543772848170429916717L;
 inline constexpr long double kSeluScale = 1.0507009873554804934193349852946L;
+// scale * alpha of those two decimals, exactly to 117 bits: the float64 hi
+// and the rest in long double (64 bits; mpmath at 400 bits). The long double
+// product kSeluScale * kSeluAlpha is 5e-20 off, harmless in f and f' (2^-65
+// relative) but not in f' = y + scale * alpha from the output, where the sum
+// cancels: near y = -scale * alpha (every x < -10 in float64) that error was
+// up to 3e13 ULP of the result, in the kernel and in this oracle alike
+// (session 27, found by tools/mpfr_check). The float64 kernel takes lo
+// rounded to float64 (0x1.05161b045a1fep-56; it was 0x1.06p-56).
+inline constexpr double kSeluScaleAlphaHi = 0x1.c212cc640f031p+0;
+inline constexpr long double kSeluScaleAlphaLo = 0x828b0d822d0fecf2p-119L;
 // The reference (oracle) for tests: long double, independent of the kernels.
 inline long double SeluReference(long double x, const double*) {
   return x > 0 ? kSeluScale * x : kSeluScale * kSeluAlpha * std::expm1(x);
@@ -18,7 +28,8 @@ inline long double SeluReferenceDerivative(long double x, const double*) {
 }
 inline long double SeluReferenceFromOutput(long double y, const double*) {
   if (std::isnan(y)) return y;
-  return y > 0 ? kSeluScale : y + kSeluScale * kSeluAlpha;
+  // y + hi is exact near -hi (Sterbenz; y is a float32 or float64 value).
+  return y > 0 ? kSeluScale : (y + kSeluScaleAlphaHi) + kSeluScaleAlphaLo;
 }
 inline constexpr ActivationSpec kSeluSpec{
     .name = "selu",
@@ -93,7 +104,12 @@ struct Selu {
     // lo * v, where the second product is a correction far below the first's
     // rounding.
     static constexpr SplitConstant<T> kScale = SplitNearest<T>(kSeluScale);
-    static constexpr SplitConstant<T> kScaleAlpha = SplitNearest<T>(kSeluScale * kSeluAlpha);
+    // float64: the exact pair (kSeluScaleAlphaHi above); a split of the
+    // long double product would carry its 5e-20 error into y + scale alpha.
+    static constexpr SplitConstant<T> kScaleAlpha =
+        sizeof(T) == 8 ? SplitConstant<T>{static_cast<T>(kSeluScaleAlphaHi),
+                                          static_cast<T>(kSeluScaleAlphaLo)}
+                       : SplitNearest<T>(kSeluScale * kSeluAlpha);
 
     D d;
     V<D> scale_hi, scale_lo, sa_hi, sa_lo;

@@ -1317,6 +1317,46 @@ TEST_P(AccuracyTest, SoftplusLogsigmoidFloat64AroundTableSwitches) {
   EXPECT_EQ(checked, 4 + 4 + 2);  // softplus' modes; logsigmoid's from x and from y
 }
 
+// selu's float64 f' from the output, y + scale alpha, near y = -scale alpha
+// (every x < -10): the sum cancels, so scale alpha must be right to far
+// below float64's ULP. Until session 27 its low part came from a long double
+// product 5e-20 off the exact one, in the kernel and in the oracle alike, up
+// to 3e13 ULP (tools/mpfr_check found it). The oracle's side is checked by
+// the exact value at y = -hi, from MPFR: f'(y) = lo rounded to float64.
+TEST_P(AccuracyTest, SeluFloat64FromOutputNearItsLimit) {
+  std::vector<double> x;
+  std::uint64_t state = 0xD1B54A32D192ED03ull;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return static_cast<double>(state >> 11) * 0x1p-53;
+  };
+  for (int i = 0; i < 16384; ++i) x.push_back(-40 + 32 * next());
+  for (int i = 0; i < 4096; ++i) x.push_back(-std::exp(std::log(8.0) + std::log(100.0) * next()));
+  for (double v : {-8.0, -10.0, -10.07, -20.0, -36.0, -37.0, -38.0, -40.0, -100.0, -745.0, -1e300,
+                   -double(INFINITY)}) {
+    x.push_back(v);
+  }
+  int checked = 0;
+  for (const ActivationSpec& spec : Catalog()) {
+    if (spec.name != std::string_view("selu")) continue;
+    for (const Call& call : CallsFor(spec)) {
+      if (call.input_kind != InputKind::kOutput) continue;
+      CheckCallAt<double>(call, Label(spec, call) + " " + hwy::TargetName(GetParam()), x);
+      ++checked;
+      // y = -scale alpha rounded (selu's limit at -inf): f'(y) = scale alpha
+      // - hi exactly, rounded to float64 (MPFR, 400 bits); g = 1.
+      const std::vector<double> y = {-0x1.c212cc640f031p+0}, g = {1.0};
+      std::vector<double> out(1), out2(1);
+      Job job{call, DType::kFloat64, 1, y.data(), g.data(), out.data(), out2.data()};
+      RunSerial(job);
+      EXPECT_EQ(out[0], 0x1.05161b045a1fep-56) << Label(spec, call) << " at y = -hi: " << out[0];
+    }
+  }
+  EXPECT_EQ(checked, 2);  // derivative and backward from y
+}
+
 HWY_TARGET_INSTANTIATE_TEST_SUITE_P(AccuracyTest);
 
 }  // namespace
