@@ -82,15 +82,19 @@ namespace HWY_NAMESPACE {
 // round(-16 x / ln2) from the shifter 1.5 2^52 (VPERMT2PD reads the low four
 // bits of its sum: j = kj mod 16), r = x + kj ln2/16 in one FMA (|r| <=
 // ln2/32; ln2/16's rounding costs |kj| 2^-57 <= 2^-45), e^-r - 1 = -r + r^2
-// (1/2 - r/6 + r^2/24 - r^3/120) (Taylor's remainder r^6/720 <= 2^-42.7),
+// P(r), P of degree 2 fitted (session 25: minimax of r^2 (P(r) - (e^-r - 1 +
+// r) / r^2) on [-ln2/32, ln2/32], Lawson's weighted least squares on 4000
+// Chebyshev nodes, 40-digit mpmath reference) to 2^-37.45 of e^-r (the
+// degree-3 Taylor P of session 24 reached 2^-42.7 for one FMA more),
 // 2^floor(kj/16) T[j] by VSCALEFPD, T[j] = 2^(j/16) (math-inl.h's
 // kTwoToJ16, shared with ExpNonPositiveForFloatTable): relative error about
-// 2^-42.5.
+// 2^-37.4.
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
 template <class DW>
 HWY_INLINE V<DW> ExpNegForSilu(DW dw, V<DW> x) {
   static_assert(hn::MaxLanes(DW()) == 8 && sizeof(hn::TFromD<DW>) == 8, "full float64 vectors");
-  static constexpr double kExpNegTaylor[] = {1.0 / 2, -1.0 / 6, 1.0 / 24, -1.0 / 120};
+  static constexpr double kExpNegPoly[] = {0.4999999998239867, -0.16667005190604245,
+                                           0.04166770960347882};
   // t = -x / ln2 + 1.5 2^48 rounds to a multiple of 1/16 (its ULP): t =
   // 1.5 2^48 + kj / 16, the same kj as -16 x / ln2 + 1.5 2^52 rounded to an
   // integer (-16 / ln2 is -1 / ln2's float64 scaled by 2^4: the same exact
@@ -105,7 +109,7 @@ HWY_INLINE V<DW> ExpNegForSilu(DW dw, V<DW> x) {
   const V<DW> tj{_mm512_permutex2var_pd(hn::Load(dw, kTwoToJ16).raw, _mm512_castpd_si512(t.raw),
                                         hn::Load(dw, kTwoToJ16 + 8).raw)};
   const V<DW> scale = Scalef(dw, tj, kj16);  // 2^floor(kj/16)
-  const V<DW> pm1 = hn::MulSub(hn::Mul(r, r), Horner(dw, r, kExpNegTaylor), r);
+  const V<DW> pm1 = hn::MulSub(hn::Mul(r, r), Horner(dw, r, kExpNegPoly), r);
   return hn::MulAdd(scale, pm1, scale);
 }
 #endif
@@ -564,15 +568,15 @@ struct SwishKernel {
 
   // silu (unit beta) float32 on AVX-512 (session 24): g f' in float64
   // lanes, two halves of 8, from x alone: e = e^-x (16-entry table and
-  // degree-5 Taylor, ExpNegForSilu), den = 1 + e, W = den + e x = 1 + e (1
+  // a degree-4 polynomial, ExpNegForSilu), den = 1 + e, W = den + e x = 1 + e (1
   // + x) (one FMA), f' = W / den^2 by one division,
-  // times g, rounded once to float32. e's relative error (about 2^-42.5)
+  // times g, rounded once to float32. e's relative error (about 2^-37.4)
   // reaches f' times the cancellation e |1 + x| / |W| at the zero of f',
-  // z0 = -1.27846 (about 0.44 / |x - z0|): at most 2^-33 beyond
+  // z0 = -1.27846 (about 0.44 / |x - z0|): at most 2^-28.6 beyond
   // kWideWindow of z0; within it, a rare branch (per vector, x ~ N(0, 3):
   // 0.4 % of the vectors of 16) takes SlopeScaled's float32 path (its
   // series) in those lanes. Elsewhere every other rounding is 2^-53, so f'
-  // and g f' are within 0.5 ULP plus about 2^-30 of float32 (certify:
+  // and g f' are within 0.5 ULP plus about 2^-4.6 ULP of float32 (certify:
   // docs/accuracy.md), the float32 path of SlopeScaled carried hi + lo
   // terms to reach 0.63. x is clamped to [kZMin, kZMax] as there (NaN
   // lanes: the driver's restore); 1 + e and its square stay far from
