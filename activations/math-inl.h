@@ -1535,10 +1535,11 @@ HWY_INLINE V<D> MulNegExpm1Table(D d, V<D> y, G g) {
 // 0.52), so they cost less than in MulSigmoidOfAbsX64Table's num / (1 + e)
 // (where they needed the residual correction, five operations after the
 // division); they are worst at x ~ 0, where 1 + w ~ 1/2 doubles them. The
-// table's rounding is carried in rp (ComputeExpJ16). Measured
-// (kernels46, 32 M samples on [0, 1] and 4 M on [-50, 50] of a standalone
-// harness): 2.4 ULP near x = 0.02-0.6 (the old steps 1.2 there), 2.3
-// elsewhere; certify --dtype=float64 (docs/accuracy.md) below the bound 3.
+// table's rounding is carried in rp (ComputeExpJ16; without it 2.81 ULP).
+// Measured: certify --dtype=float64, 32 M samples, 2.29 ULP at x = 0.079
+// (MulSigmoidOfAbsX64Table: 1.56), 2.50 over 32 M x in [0, 1] (1.21);
+// bound 3. Four vector operations fewer per 8 doubles, 1.17-1.23x
+// (docs/benchmarks.md, "Session 27: logsigmoid float64 backward").
 // AVX-512 only; the driver restores NaN x; x = +-inf fall to the clamp at
 // kExpMinScalef (s = 0: g 0 and g).
 template <class D>
