@@ -96,17 +96,19 @@ struct Logsigmoid {
     // fewer operations than MulSigmoid, which forms g num and 1 + e exactly
     // as hi + lo. Without a native FMA (SSE4, scalar), whose MulAdd rounds
     // twice, the latter.
-    // The float64 backward on AVX-512 (G = a vector): MulSigmoidOfAbsX64Table
-    // from x itself, the state's exponential unused (session 26: e^-|x| from
-    // the 2^(j/16) table and a degree-5 polynomial, one VDIVPD, n's rounding
-    // not carried; sampled 1.51 ULP, bound 3; session 25's
-    // MulSigmoidOfAbsX64, Horner to 1/13! and VRCP14PD + Newton, was 1.56
-    // and five instructions more per 8 doubles).
+    // The float64 backward on AVX-512 (G = a vector): MulSigmoidNegX64TableRel
+    // from x itself, the state's exponential unused (session 27: e^-|x| from
+    // the 2^(j/16) table and a degree-5 polynomial, g sigmoid(-x) = b (1 -
+    // w') relative to the table value with one VDIVPD for w' and no
+    // residual correction; certify 4 M samples 2.11 ULP, bound 3; 1.18-1.21x
+    // session 26's MulSigmoidOfAbsX64Table, num / (1 + e) corrected by its
+    // residual, 1.53 ULP; session 25's MulSigmoidOfAbsX64, Horner to 1/13!
+    // and VRCP14PD + Newton, was 1.56 and slower again).
     template <class G>
     HWY_INLINE V<D> Slope(const State& s, V<D> x, G g) const {
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
       if constexpr (!kIsUnit<G> && sizeof(hn::TFromD<D>) == 8 && hn::MaxLanes(D()) == 8) {
-        return MulSigmoidOfAbsX64Table<false, true>(d, x, hn::Ge(x, hn::Zero(d)), g);
+        return MulSigmoidNegX64TableRel(d, x, g);
       }
 #endif
       (void)x;

@@ -1519,6 +1519,45 @@ HWY_INLINE V<D> MulNegExpm1Table(D d, V<D> y, G g) {
   const V<D> s = Scalef(d, ex.t, ex.q);
   return Times(d, g, hn::NegMulSub(s, ex.rp, hn::Sub(s, hn::Set(d, 1.0))));
 }
+
+// kernels46 (session 27): g sigmoid(-x) in float64 on AVX-512 for
+// logsigmoid's backward from x (bound 3 ULP), relative to the table value:
+// with ComputeExpJ16<5>(-|x|), s = 2^k T[j] (exact) and e = e^-|x| = s (1 +
+// rp), sigmoid(-x) is
+//   x >= 0 (`scaled`): e / (1 + e) = 2^k T[j] (1 + w), w = (rp - e) / (1 + e),
+//   x < 0:             1 / (1 + e) =          1 (1 + w), w = -e / (1 + e),
+// so the result is b - b w' with b = g T[j] (x >= 0, then scaled by 2^k, so
+// that g f' keeps its digits where f' alone is subnormal) or b = g, and w' =
+// -w = num / (1 + e) from one VDIVPD, num = e - rp or e in one FMA: (s - 1)
+// rp + s, with s - 1 by a masked subtraction (exact for s >= 1/2; below,
+// its rounding times |rp| <= 0.022 is 2^-59 absolute). The quotient's
+// rounding, 1 + e's and num's reach the result only through w' (|w'| <=
+// 0.52), so they cost less than in MulSigmoidOfAbsX64Table's num / (1 + e)
+// (where they needed the residual correction, five operations after the
+// division); they are worst at x ~ 0, where 1 + w ~ 1/2 doubles them. The
+// table's rounding is carried in rp (ComputeExpJ16; without it 2.81 ULP).
+// Measured: certify --dtype=float64, 32 M samples, 2.29 ULP at x = 0.079
+// (MulSigmoidOfAbsX64Table: 1.56), 2.50 over 32 M x in [0, 1] (1.21);
+// bound 3. Four vector operations fewer per 8 doubles, 1.17-1.23x
+// (docs/benchmarks.md, "Session 27: logsigmoid float64 backward").
+// AVX-512 only; the driver restores NaN x; x = +-inf fall to the clamp at
+// kExpMinScalef (s = 0: g 0 and g).
+template <class D>
+HWY_INLINE V<D> MulSigmoidNegX64TableRel(D d, V<D> x, V<D> g) {
+  static_assert(sizeof(hn::TFromD<D>) == 8 && hn::MaxLanes(D()) == 8, "full float64 vectors");
+  using Tr = FloatTraits<double>;
+  const hn::Mask<D> scaled = hn::Ge(x, hn::Zero(d));
+  const V<D> xc{_mm512_range_pd(x.raw, hn::Set(d, Tr::kExpMinScalef).raw, 0x0E)};
+  const ExpJ16<D> ex = ComputeExpJ16<5>(d, xc);
+  const V<D> one = hn::Set(d, 1.0);
+  const V<D> s = Scalef(d, ex.t, ex.q);
+  const V<D> den = hn::Add(one, hn::MulAdd(s, ex.rp, s));
+  const V<D> s_m1{_mm512_mask_sub_pd(s.raw, scaled.raw, s.raw, one.raw)};
+  const V<D> w = hn::Div(hn::MulAdd(s_m1, ex.rp, s), den);
+  const V<D> b{_mm512_mask_mul_pd(g.raw, scaled.raw, g.raw, ex.t.raw)};
+  const V<D> t = hn::NegMulAdd(b, w, b);
+  return V<D>{_mm512_mask_scalef_pd(t.raw, scaled.raw, t.raw, ex.q.raw)};
+}
 #endif
 
 

@@ -1357,6 +1357,41 @@ TEST_P(AccuracyTest, SeluFloat64FromOutputNearItsLimit) {
   EXPECT_EQ(checked, 2);  // derivative and backward from y
 }
 
+// float64 logsigmoid backward from x (session 27): on AVX-512 g sigmoid(-x)
+// = b (1 - w') relative to the table value (math-inl.h,
+// MulSigmoidNegX64TableRel), whose quotient's, 1 + e's and numerator's
+// roundings count most where 1 - w' ~ 1/2, at x just above 0 (2.5 ULP
+// sampled there, bound 3): 2^16 x uniform in [0, 1] and 2^14 in [0, 1/16]
+// (the first index switches), their negatives, and the neighbours of 0.
+TEST_P(AccuracyTest, LogsigmoidFloat64BackwardNearZero) {
+  std::vector<double> x;
+  std::uint64_t state = 0xD1B54A32D192ED03ull;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return static_cast<double>(state >> 11) * 0x1p-53;
+  };
+  for (int i = 0; i < 65536; ++i) x.push_back(next());
+  for (int i = 0; i < 16384; ++i) x.push_back(next() / 16);
+  const std::size_t positive = x.size();
+  for (std::size_t i = 0; i < positive; ++i) x.push_back(-x[i]);
+  for (double v : {0x1p-1074, 0x1p-1022, 0x1p-60, 0x1p-30, 0x1p-10}) {
+    x.push_back(v);
+    x.push_back(-v);
+  }
+  int checked = 0;
+  for (const ActivationSpec& spec : Catalog()) {
+    if (spec.name != std::string_view("logsigmoid")) continue;
+    for (const Call& call : CallsFor(spec)) {
+      if (call.mode != Mode::kBackward || call.input_kind != InputKind::kX) continue;
+      CheckCallAt<double>(call, Label(spec, call) + " " + hwy::TargetName(GetParam()), x);
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 1);
+}
+
 HWY_TARGET_INSTANTIATE_TEST_SUITE_P(AccuracyTest);
 
 }  // namespace
