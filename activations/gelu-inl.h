@@ -649,7 +649,10 @@ struct Gelu {
     HWY_INLINE State Prepare(V<DF> x) const {
       const Tab16& t = kGeluTailNative16;
       State s;
-      const V<DF> a = hn::Min(hn::Set(d, kMaxA), hn::Abs(x));  // NaN: NaN
+      // a = min(|x|, kMaxA) in one VRANGEPS (imm 0b1010: the operand of
+      // smaller magnitude, its sign cleared; NaN: NaN), for VANDPS and
+      // VMINPS: the same values.
+      const V<DF> a{_mm512_range_ps(x.raw, hn::Set(d, kMaxA).raw, 0x0A)};
       s.a = a;
       s.idx = _mm512_castps_si512(hn::Add(a, hn::Set(d, 0x1p23f)).raw);
       const __m512i idx = s.idx;
@@ -674,7 +677,11 @@ struct Gelu {
       const V<DF> minus_half_a = hn::Mul(a, hn::Set(d, -0.5f));
       const V<DF> h = hn::Mul(minus_half_a, a);
       const V<DF> h_lo = hn::MulSub(minus_half_a, a, h);
-      s.k = hn::Round(hn::Mul(h, hn::Set(d, 1.4426950408889634f)));  // log2(e)
+      // k = round(h log2 e) (ties to even) as (v + 1.5 2^23) - 1.5 2^23,
+      // v = h log2 e rounded (|v| <= 174): the same k as VRNDSCALEPS of v,
+      // from two additions.
+      const V<DF> shifter = hn::Set(d, 0x1.8p23f);
+      s.k = hn::Sub(hn::Add(hn::Mul(h, hn::Set(d, 1.4426950408889634f)), shifter), shifter);
       const V<DF> r = hn::MulAdd(s.k, hn::Set(d, -FloatTraits<float>::kLn2Hi), h);
       const V<DF> rl = hn::MulAdd(s.k, hn::Set(d, -FloatTraits<float>::kLn2Lo), h_lo);
       const V<DF> q = hn::Mul(hn::Mul(r, r), Horner(d, r, t.kExpm1));
