@@ -677,11 +677,13 @@ struct Gelu {
       const V<DF> minus_half_a = hn::Mul(a, hn::Set(d, -0.5f));
       const V<DF> h = hn::Mul(minus_half_a, a);
       const V<DF> h_lo = hn::MulSub(minus_half_a, a, h);
-      // k = round(h log2 e) (ties to even) as (v + 1.5 2^23) - 1.5 2^23,
-      // v = h log2 e rounded (|v| <= 174): the same k as VRNDSCALEPS of v,
-      // from two additions.
+      // k = round(h log2 e) as (h log2 e + 1.5 2^23) - 1.5 2^23, the first
+      // an FMA (|h log2 e| <= 174): one rounding of h log2 e to an integer
+      // (until session 27, h log2 e rounded to float, then VRNDSCALEPS;
+      // they differ where h log2 e is within half a float ULP of a
+      // half-integer, and then either k keeps |r| <= ln2/2 + 2^-17).
       const V<DF> shifter = hn::Set(d, 0x1.8p23f);
-      s.k = hn::Sub(hn::Add(hn::Mul(h, hn::Set(d, 1.4426950408889634f)), shifter), shifter);
+      s.k = hn::Sub(hn::MulAdd(h, hn::Set(d, 1.4426950408889634f), shifter), shifter);
       const V<DF> r = hn::MulAdd(s.k, hn::Set(d, -FloatTraits<float>::kLn2Hi), h);
       const V<DF> rl = hn::MulAdd(s.k, hn::Set(d, -FloatTraits<float>::kLn2Lo), h_lo);
       const V<DF> q = hn::Mul(hn::Mul(r, r), Horner(d, r, t.kExpm1));
