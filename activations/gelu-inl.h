@@ -760,8 +760,12 @@ struct Gelu {
       const V<DF> sc = Scalef(d, em, s.k);
       const V<DF> pos_hi = hn::Sub(one, sc);
       const V<DF> back = hn::Add(sc, hn::Sub(pos_hi, one));
-      const V<DF> pos_val = hn::Sub(pos_hi, hn::Add(back, Scalef(d, em_lo, s.k)));
-      return hn::IfThenElse(hn::Lt(x, hn::Zero(d)), neg_val, pos_val);
+      // The last subtraction masked to the lanes not below 0 (NaN
+      // included: the driver restores those), merging neg_val into the
+      // rest: a VSUBPS for the VSUBPS and the blend (the same bits).
+      const __mmask16 not_neg = _mm512_cmp_ps_mask(x.raw, _mm512_setzero_ps(), _CMP_NLT_UQ);
+      return V<DF>{_mm512_mask_sub_ps(neg_val.raw, not_neg, pos_hi.raw,
+                                      hn::Add(back, Scalef(d, em_lo, s.k)).raw)};
     }
   };
 #endif
