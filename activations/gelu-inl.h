@@ -649,7 +649,10 @@ struct Gelu {
     HWY_INLINE State Prepare(V<DF> x) const {
       const Tab16& t = kGeluTailNative16;
       State s;
-      const V<DF> a = hn::Min(hn::Set(d, kMaxA), hn::Abs(x));  // NaN: NaN
+      // a = min(|x|, kMaxA) in one VRANGEPS (imm 0b1010: the operand of
+      // smaller magnitude, its sign cleared; NaN: NaN), for VANDPS and
+      // VMINPS: the same values.
+      const V<DF> a{_mm512_range_ps(x.raw, hn::Set(d, kMaxA).raw, 0x0A)};
       s.a = a;
       s.idx = _mm512_castps_si512(hn::Add(a, hn::Set(d, 0x1p23f)).raw);
       const __m512i idx = s.idx;
@@ -674,7 +677,13 @@ struct Gelu {
       const V<DF> minus_half_a = hn::Mul(a, hn::Set(d, -0.5f));
       const V<DF> h = hn::Mul(minus_half_a, a);
       const V<DF> h_lo = hn::MulSub(minus_half_a, a, h);
-      s.k = hn::Round(hn::Mul(h, hn::Set(d, 1.4426950408889634f)));  // log2(e)
+      // k = round(h log2 e) as (h log2 e + 1.5 2^23) - 1.5 2^23, the first
+      // an FMA (|h log2 e| <= 174): one rounding of h log2 e to an integer
+      // (until session 27, h log2 e rounded to float, then VRNDSCALEPS;
+      // they differ where h log2 e is within half a float ULP of a
+      // half-integer, and then either k keeps |r| <= ln2/2 + 2^-17).
+      const V<DF> shifter = hn::Set(d, 0x1.8p23f);
+      s.k = hn::Sub(hn::MulAdd(h, hn::Set(d, 1.4426950408889634f), shifter), shifter);
       const V<DF> r = hn::MulAdd(s.k, hn::Set(d, -FloatTraits<float>::kLn2Hi), h);
       const V<DF> rl = hn::MulAdd(s.k, hn::Set(d, -FloatTraits<float>::kLn2Lo), h_lo);
       const V<DF> q = hn::Mul(hn::Mul(r, r), Horner(d, r, t.kExpm1));
@@ -751,8 +760,12 @@ struct Gelu {
       const V<DF> sc = Scalef(d, em, s.k);
       const V<DF> pos_hi = hn::Sub(one, sc);
       const V<DF> back = hn::Add(sc, hn::Sub(pos_hi, one));
-      const V<DF> pos_val = hn::Sub(pos_hi, hn::Add(back, Scalef(d, em_lo, s.k)));
-      return hn::IfThenElse(hn::Lt(x, hn::Zero(d)), neg_val, pos_val);
+      // The last subtraction masked to the lanes not below 0 (NaN
+      // included: the driver restores those), merging neg_val into the
+      // rest: a VSUBPS for the VSUBPS and the blend (the same bits).
+      const __mmask16 not_neg = _mm512_cmp_ps_mask(x.raw, _mm512_setzero_ps(), _CMP_NLT_UQ);
+      return V<DF>{_mm512_mask_sub_ps(neg_val.raw, not_neg, pos_hi.raw,
+                                      hn::Add(back, Scalef(d, em_lo, s.k)).raw)};
     }
   };
 #endif

@@ -1053,6 +1053,33 @@ TEST_P(AccuracyTest, GeluNearZeroOfDerivative) {
   }
 }
 
+// gelu float32: exp(-a^2/2)'s reduction k = round(h log2 e), h = -a^2/2,
+// switches k where h log2 e is a half-integer (j + 1/2, j = 0..173: a =
+// sqrt((2j + 1) ln 2)); since session 27 the AVX-512 kernel rounds the
+// exact h log2 e (one FMA with a shifter) where it rounded h log2 e to float
+// first, so next to those points it may take the other k (|r| at ln2/2
+// either way). Both signs, 24 floats on each side of every switch, every
+// mode.
+TEST_P(AccuracyTest, GeluExpReductionSwitches) {
+  std::vector<float> x;
+  for (int j = 0; j <= 173; ++j) {
+    const float a0 = static_cast<float>(std::sqrt((2.0 * j + 1) * 0.6931471805599453));
+    float lo = a0, hi = a0;
+    for (int i = 0; i < 24; ++i) {
+      x.push_back(lo);
+      x.push_back(-lo);
+      hi = std::nextafter(hi, 100.0f);
+      x.push_back(hi);
+      x.push_back(-hi);
+      lo = std::nextafter(lo, 0.0f);
+    }
+  }
+  for (const ActivationSpec& spec : Catalog()) {
+    if (spec.name != std::string_view("gelu")) continue;
+    for (const Call& call : CallsFor(spec)) CheckCallAt<float>(call, Label(spec, call), x);
+  }
+}
+
 // float32 kernels that hold a float64 parameter as a sum of floats (rrelu's
 // slope m = (lower + upper) / 2 as hi + lo, softshrink's lambd as hi + mid +
 // lo) and switch to float64 lanes where those would leave float32's range
