@@ -41,7 +41,7 @@ if ((want_test)); then
   # tools/mpfr_check: the accuracy contract against GNU MPFR (>= 256 bits),
   # an oracle independent of the long-double references (its test is
   # skipped without it).
-  pkgs+=(libmpfr-dev pkg-config)
+  pkgs+=(libmpfr-dev)
   # The allocators the RPC bench compares (bench/rpc, LD_PRELOAD); its smoke
   # test starts a server under each.
   pkgs+=(libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0)

@@ -908,6 +908,7 @@ std::vector<std::string> SplitList(std::string_view s) {
 
 int Main(int argc, char** argv) {
   Options opt;
+  std::string print_at;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     auto value = [&](std::string_view flag) -> const char* {
@@ -935,6 +936,8 @@ int Main(int argc, char** argv) {
       opt.worst_from = v;
     } else if (const char* v = value("--known-over=")) {
       opt.known_over = SplitList(v);
+    } else if (const char* v = value("--print=")) {
+      print_at = v;
     } else if (a == "--markdown") {
       opt.markdown = true;
     } else if (a == "--check") {
@@ -973,6 +976,29 @@ int Main(int argc, char** argv) {
     }
   }
 
+  if (!print_at.empty()) {
+    // --print=fn:x: the MPFR f(x), f'(x) (and f' from y = f(x) rounded to
+    // double) at the defaults, as hex long doubles, beside the oracle's.
+    const std::size_t colon = print_at.find(':');
+    const std::string name = print_at.substr(0, colon);
+    const double x = std::strtod(print_at.c_str() + colon + 1, nullptr);
+    const ActivationSpec* spec = FindSpec(name);
+    const Formula* f = FindFormula(name);
+    if (spec == nullptr || f == nullptr || colon == std::string::npos) {
+      return std::fprintf(stderr, "mpfr_check: --print=function:x\n"), 2;
+    }
+    const Call fc = *MakeCall(name, {}, Mode::kForward), dc = *MakeCall(name, {}, Mode::kDerivative);
+    const Exact wf = Evaluate(f->value, f->extra_bits, x, fc.params.data());
+    const Exact wd = Evaluate(f->derivative, f->extra_bits, x, fc.params.data());
+    const long double rf = reference::Evaluate(fc, x).output, rd = reference::Evaluate(dc, x).output;
+    std::printf("%s x=%a (%.17g)\n  f  mpfr %La  oracle %La  oracle error %.4g ULP of float64\n"
+                "  f' mpfr %La  oracle %La  oracle error %.4g ULP of float64\n",
+                name.c_str(), x, x, mpfr_get_ld(wf.v.get(), MPFR_RNDN), rf,
+                OracleError<double>(rf, wf.v, x, 1, false, false, 0),
+                mpfr_get_ld(wd.v.get(), MPFR_RNDN), rd,
+                OracleError<double>(rd, wd.v, x, 1, true, false, 0));
+    return 0;
+  }
   std::vector<int64_t> targets = {0};
   if (opt.all_targets) targets = hwy::SupportedAndGeneratedTargets();
   activations::Options eo;
