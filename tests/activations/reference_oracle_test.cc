@@ -1,0 +1,49 @@
+// The long-double oracles (each activation's Reference in <name>-inl.h)
+// against exact values from GNU MPFR (tools/mpfr_check --print=function:x,
+// >= 256 bits, rounded to long double): where tools/mpfr_check found an
+// oracle off by more than 0.01 ULP of float64, the inputs it named, so the
+// oracle stays fixed without MPFR in the test build.
+#include <cmath>
+
+#include "activations/activation_list.h"
+#include "activations/catalog.h"
+#include "activations/reference.h"
+#include "gtest/gtest.h"
+
+namespace activations {
+namespace {
+
+// |got - want| in ULP of float64 at want.
+double Float64UlpError(long double got, long double want) {
+  int e = 0;
+  std::frexp(want, &e);
+  return static_cast<double>(std::fabs(got - want) / std::ldexp(1.0L, e - 53));
+}
+
+struct Exact {
+  double x;
+  long double f, df;  // MPFR's f(x) and f'(x), rounded to long double
+};
+
+// gelu_tanh: exp(-2u) amplifies u's rounding by 2|u| below 0; with u rounded
+// once the oracle was off by 0.72 ULP of float64 (f at x = -19.38) and 0.46
+// (f' there).
+TEST(ReferenceOracleTest, GeluTanhLowerTailAgainstMpfr) {
+  const Exact kExact[] = {
+      {-0x1.3620e3308147ep+4, -0xf.f3a813cb169893fp-794L, -0xa.37170fd83e01b2cp-787L},
+      {-0x1.4aec88da2eb53p+4, -0xf.8347a2cde0a8e85p-958L, -0xb.4913b99fbd20b64p-951L},
+      {-15, -0xf.5a0e41bb400c7f2p-382L, -0xb.eb8a84123ae3fc5p-376L},
+      {-10, -0xa.3e47ea9427f4c75p-126L, -0xe.a9809f3f42c0b91p-122L},
+      {-3, -0xe.e615008b095c402p-12L, -0xb.dcb84353623f8cfp-10L},
+  };
+  const Call f = *MakeCall("gelu_tanh", {}, Mode::kForward);
+  const Call df = *MakeCall("gelu_tanh", {}, Mode::kDerivative);
+  for (const Exact& e : kExact) {
+    SCOPED_TRACE(e.x);
+    EXPECT_LE(Float64UlpError(reference::Forward(f, e.x), e.f), 0.01);
+    EXPECT_LE(Float64UlpError(reference::Derivative(df, e.x), e.df), 0.01);
+  }
+}
+
+}  // namespace
+}  // namespace activations
