@@ -977,17 +977,26 @@ int Main(int argc, char** argv) {
   }
 
   if (!print_at.empty()) {
-    // --print=fn:x: the MPFR f(x), f'(x) (and f' from y = f(x) rounded to
-    // double) at the defaults, as hex long doubles, beside the oracle's.
+    // --print=fn:x[:p0[:p1]]: the MPFR f(x) and f'(x) as hex long doubles,
+    // beside the oracle's and its error in ULP of float64.
     const std::size_t colon = print_at.find(':');
     const std::string name = print_at.substr(0, colon);
     const double x = std::strtod(print_at.c_str() + colon + 1, nullptr);
     const ActivationSpec* spec = FindSpec(name);
     const Formula* f = FindFormula(name);
     if (spec == nullptr || f == nullptr || colon == std::string::npos) {
-      return std::fprintf(stderr, "mpfr_check: --print=function:x\n"), 2;
+      return std::fprintf(stderr, "mpfr_check: --print=function:x[:p0[:p1]]\n"), 2;
     }
-    const Call fc = *MakeCall(name, {}, Mode::kForward), dc = *MakeCall(name, {}, Mode::kDerivative);
+    // Optional parameters after x, in spec order: --print=softplus:-500:1.37.
+    std::vector<std::pair<std::string_view, double>> set;
+    std::size_t at = print_at.find(':', colon + 1);
+    for (std::size_t k = 0; at != std::string::npos && k < spec->params.size(); ++k) {
+      set.emplace_back(spec->params[k].name, std::strtod(print_at.c_str() + at + 1, nullptr));
+      at = print_at.find(':', at + 1);
+    }
+    const absl::StatusOr<Call> fcall = MakeCall(name, set, Mode::kForward);
+    if (!fcall.ok()) return std::fprintf(stderr, "mpfr_check: %s\n", fcall.status().ToString().c_str()), 2;
+    const Call fc = *fcall, dc = *MakeCall(name, set, Mode::kDerivative);
     const Exact wf = Evaluate(f->value, f->extra_bits, x, fc.params.data());
     const Exact wd = Evaluate(f->derivative, f->extra_bits, x, fc.params.data());
     const long double rf = reference::Evaluate(fc, x).output, rd = reference::Evaluate(dc, x).output;
