@@ -17,6 +17,8 @@ inline constexpr ParamSpec kCeluParams[] = {
 // session 27).
 inline long double CeluReference(long double x, const double* p) {
   if (x > 0) return x;
+  // NaN as the plain formula gives it (certify's "from y" inputs keep their bits).
+  if (std::isnan(x)) return p[0] * std::expm1(x / p[0]);
   const long double a = p[0], q = x / a, ql = std::fma(-q, a, x) / a;
   return a * (std::expm1(q) + std::exp(q) * ql);
 }

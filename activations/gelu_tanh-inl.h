@@ -29,9 +29,11 @@ inline GeluTanhUParts GeluTanhU(long double x) {
   return {u, std::fma(kCHi, s, -u) + kCHi * se + kCLo * s};
 }
 // exp(-2 sign * u) for u = hi + lo: exp(-2 sign hi) (1 - 2 sign lo), where
-// |2 lo| < 2^-52 (the square of it is below 2^-104).
+// |2 lo| < 2^-52 (the square of it is below 2^-104); lo is left out from
+// |hi| = 2^14 on, where exp is 0 or inf in long double and lo may exceed 1.
 inline long double GeluTanhExpM2U(const GeluTanhUParts& u, long double sign) {
-  return std::exp(-2 * sign * u.hi) * (1 - 2 * sign * u.lo);
+  const long double lo = std::fabs(u.hi) < 0x1p14L ? u.lo : 0;
+  return std::exp(-2 * sign * u.hi) * (1 - 2 * sign * lo);
 }
 // (1 + tanh(u)) / 2 = 1 / (1 + exp(-2u)), without cancellation for u < 0.
 inline long double GeluTanhReference(long double x, const double*) {
