@@ -42,6 +42,8 @@
 //     ACTIVATIONS_PRINT_ULP=1 prints the measured worst ULP per mode. Set
 //     the float32 bounds from tools/certify, which checks every
 //     float32 input and writes docs/accuracy.md's exhaustive table.
+//  4. Add the MPFR formulas of f, f' (and f' from y) from the definition to
+//     kFormulas in tools/mpfr_check.cc: its test fails for a function without.
 // proto/, server/, client/ and tests/ need no edit.
 #ifndef ACTIVATIONS_ACTIVATION_LIST_H_
 #define ACTIVATIONS_ACTIVATION_LIST_H_

@@ -38,6 +38,10 @@ if ((want_test)); then
   pkgs+=(procps)
   # The TLS tests make their certificates at test time.
   pkgs+=(openssl)
+  # tools/mpfr_check: the accuracy contract against GNU MPFR (>= 256 bits),
+  # an oracle independent of the long-double references (its test is
+  # skipped without it).
+  pkgs+=(libmpfr-dev)
   # The allocators the RPC bench compares (bench/rpc, LD_PRELOAD); its smoke
   # test starts a server under each.
   pkgs+=(libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0)
