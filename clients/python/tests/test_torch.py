@@ -1,6 +1,8 @@
 """The package's results against torch.nn.functional on random inputs:
 values and (autograd) derivatives, float32 and float64, with parameters."""
 
+import zlib
+
 import numpy as np
 import pytest
 
@@ -31,7 +33,11 @@ TOLERANCES = {np.float32: (4e-6, 1e-7), np.float64: (1e-12, 1e-14)}
 @pytest.mark.parametrize("name,params,torch_fn", CASES, ids=[c[0] for c in CASES])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 def test_against_torch(client, name, params, torch_fn, dtype):
-    rng = np.random.default_rng(abs(hash((name, dtype.__name__))) % 2**32)
+    # A fixed seed per case: Python's hash() of strings changes from process
+    # to process (PYTHONHASHSEED), which made the inputs, and rarely the
+    # outcome, differ run to run (session 27's CI: one gelu_tanh float64
+    # input off by 1.15e-14 against atol 1e-14 in the backward, torch's error).
+    rng = np.random.default_rng(zlib.crc32(f"{name}/{dtype.__name__}".encode()))
     # Normal inputs, a wide uniform spread and the tails; no exact zeros
     # (the kinks' conventions are tested by the server's own suite).
     x = np.concatenate([rng.normal(0, 3, 3000), rng.uniform(-40, 40, 1000),
@@ -53,6 +59,9 @@ def test_against_torch(client, name, params, torch_fn, dtype):
                                err_msg=f"{name} f")
     np.testing.assert_allclose(dy, want_dy, rtol=rtol, atol=atol,
                                err_msg=f"{name} f'")
+    # g f': torch's own absolute error in f' (near a zero of f', where its
+    # formula cancels) is multiplied by |g| too.
     np.testing.assert_allclose(back, (g.astype(np.float64) * xt.grad.numpy()).astype(dtype),
-                               rtol=2 * rtol, atol=atol, err_msg=f"{name} backward")
+                               rtol=2 * rtol, atol=atol * max(1.0, float(np.max(np.abs(g)))),
+                               err_msg=f"{name} backward")
     assert y.dtype == dtype and dy.dtype == dtype and back.dtype == dtype
