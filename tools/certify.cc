@@ -145,18 +145,25 @@ std::pair<std::uint64_t, std::uint64_t> ShardRange(const Plan& plan) {
   return {edge(std::min(plan.shard, shards)), edge(std::min(plan.shard + 1, shards))};
 }
 
-namespace {
+std::vector<ParameterSet> ParameterSets(const ActivationSpec& spec, bool non_default) {
+  std::vector<ParameterSet> sets = {{}};
+  if (!non_default) return sets;
+  // The test's rule (accuracy_test.cc): a parameter moved up by 0.37 of its
+  // scale, rounded to float32; the first the spec accepts.
+  for (const ParamSpec& p : spec.params) {
+    const double scale = std::max(1.0, std::fabs(p.default_value));
+    double v = p.default_value + 0.37 * scale;
+    v = p.integer ? std::round(v) : static_cast<double>(static_cast<float>(v));
+    ParameterSet set = {{p.name, v}};
+    if (MakeCall(spec.name, set, Mode::kForward).ok()) {
+      sets.push_back(set);
+      break;
+    }
+  }
+  return sets;
+}
 
-// One call of a function: its modes as rows.
-struct Target {
-  std::string function, params;
-  Call forward, derivative, both, backward;
-  bool from_output = false;
-  Call derivative_y, backward_y;
-};
-
-std::string ParamsLabel(const ActivationSpec& spec, const Call& call, bool defaults) {
-  if (defaults) return "";
+std::string ParamsLabel(const ActivationSpec& spec, const Call& call) {
   std::string s;
   for (std::size_t i = 0; i < spec.params.size(); ++i) {
     if (call.params[i] == spec.params[i].default_value) continue;
@@ -167,6 +174,16 @@ std::string ParamsLabel(const ActivationSpec& spec, const Call& call, bool defau
   }
   return s;
 }
+
+namespace {
+
+// One call of a function: its modes as rows.
+struct Target {
+  std::string function, params;
+  Call forward, derivative, both, backward;
+  bool from_output = false;
+  Call derivative_y, backward_y;
+};
 
 absl::StatusOr<std::vector<Target>> Targets(const Plan& plan) {
   for (const std::string& name : plan.functions) {
@@ -191,21 +208,7 @@ absl::StatusOr<std::vector<Target>> Targets(const Plan& plan) {
             plan.functions.end()) {
       continue;
     }
-    std::vector<std::vector<std::pair<std::string_view, double>>> param_sets = {{}};
-    if (plan.non_default) {
-      // The test's rule (accuracy_test.cc): a parameter moved up by 0.37 of
-      // its scale, rounded to float32; the first the spec accepts.
-      for (const ParamSpec& p : spec.params) {
-        const double scale = std::max(1.0, std::fabs(p.default_value));
-        double v = p.default_value + 0.37 * scale;
-        v = p.integer ? std::round(v) : static_cast<double>(static_cast<float>(v));
-        std::vector<std::pair<std::string_view, double>> set = {{p.name, v}};
-        if (MakeCall(spec.name, set, Mode::kForward).ok()) {
-          param_sets.push_back(set);
-          break;
-        }
-      }
-    }
+    const std::vector<ParameterSet> param_sets = ParameterSets(spec, plan.non_default);
     for (std::size_t k = 0; k < param_sets.size(); ++k) {
       const auto& set = param_sets[k];
       Target t;
@@ -214,7 +217,7 @@ absl::StatusOr<std::vector<Target>> Targets(const Plan& plan) {
       t.derivative = *MakeCall(spec.name, set, Mode::kDerivative);
       t.both = *MakeCall(spec.name, set, Mode::kForwardAndDerivative);
       t.backward = *MakeCall(spec.name, set, Mode::kBackward);
-      t.params = ParamsLabel(spec, t.forward, k == 0);
+      t.params = ParamsLabel(spec, t.forward);
       t.from_output = spec.derivative_from_output;
       if (t.from_output) {
         t.derivative_y = *MakeCall(spec.name, set, Mode::kDerivative, InputKind::kOutput);

@@ -22,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "activations/evaluate.h"
+#include "activations/spec.h"
 
 namespace activations::certify {
 
@@ -147,6 +148,15 @@ absl::StatusOr<std::vector<ChunkFingerprint>> FingerprintChunks(const Plan& plan
 // `certify --fingerprint --chunk-hashes` prints and writes.
 absl::Status Fingerprints(const Plan& plan, std::vector<FingerprintRow>* rows,
                           std::vector<ChunkFingerprint>* chunks);
+
+// The parameter sets a plan checks for `spec`: the defaults ({}) and, with
+// non_default, the first parameter moved up by 0.37 of its scale (rounded
+// to float32, integers to integers) that the spec accepts.
+using ParameterSet = std::vector<std::pair<std::string_view, double>>;
+std::vector<ParameterSet> ParameterSets(const ActivationSpec& spec, bool non_default);
+// A row's parameters as "name=value, ..." (%.9g), those at their defaults
+// left out: "" at the defaults.
+std::string ParamsLabel(const ActivationSpec& spec, const Call& call);
 
 // Input number i of the plan (i < InputCount(plan)), exactly a value of the
 // dtype: the bit pattern i * stride (float32), i (16-bit types), a random

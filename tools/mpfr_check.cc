@@ -583,37 +583,6 @@ struct Table {
   }
 };
 
-std::string ParamsLabel(const ActivationSpec &spec, const Call &call, bool defaults) {
-  if (defaults) return "defaults";
-  std::string s;
-  for (std::size_t i = 0; i < spec.params.size(); ++i) {
-    if (call.params[i] == spec.params[i].default_value) continue;
-    if (!s.empty()) s += ", ";
-    char buf[64];
-    std::snprintf(buf, sizeof(buf), "%.9g", call.params[i]);
-    s.append(spec.params[i].name).append("=").append(buf);
-  }
-  return s;
-}
-
-// certify's non-default set (tools/certify.cc Targets): the first parameter
-// moved up by 0.37 of its scale, rounded to float32, that the spec accepts.
-std::vector<std::vector<std::pair<std::string_view, double>>> ParamSets(
-    const ActivationSpec &spec) {
-  std::vector<std::vector<std::pair<std::string_view, double>>> sets = {{}};
-  for (const ParamSpec &p : spec.params) {
-    const double scale = std::max(1.0, std::fabs(p.default_value));
-    double v = p.default_value + 0.37 * scale;
-    v = p.integer ? std::round(v) : static_cast<double>(static_cast<float>(v));
-    std::vector<std::pair<std::string_view, double>> set = {{p.name, v}};
-    if (MakeCall(spec.name, set, Mode::kForward).ok()) {
-      sets.push_back(set);
-      break;
-    }
-  }
-  return sets;
-}
-
 // Worst inputs named in docs/accuracy.md's certificate tables for `function`:
 // rows "| function | parameters | mode | max ULP | worst input | ...".
 std::vector<double> WorstInputs(const std::string &path, const std::string &function) {
@@ -752,7 +721,7 @@ void CheckFunction(const Options &opt, const ActivationSpec &spec, const Formula
   constexpr DType kDType = sizeof(T) == 4 ? DType::kFloat32 : DType::kFloat64;
   const UlpBounds &bounds = kDType == DType::kFloat32 ? spec.ulp_float32 : spec.ulp_float64;
   const std::vector<double> worst = WorstInputs(opt.worst_from, std::string(spec.name));
-  const auto sets = ParamSets(spec);
+  const auto sets = certify::ParameterSets(spec, /*non_default=*/true);
   for (std::size_t k = 0; k < sets.size(); ++k) {
     const auto &set = sets[k];
     const bool from_y = spec.derivative_from_output;
@@ -766,7 +735,8 @@ void CheckFunction(const Options &opt, const ActivationSpec &spec, const Formula
       calls[6] = *MakeCall(spec.name, set, Mode::kBackward, InputKind::kOutput);
     }
     const double *p = calls[0].params.data();
-    const std::string params = ParamsLabel(spec, calls[0], k == 0);
+    const std::string label = certify::ParamsLabel(spec, calls[0]);
+    const std::string params = label.empty() ? "defaults" : label;
     std::uint64_t seed = opt.seed * 0x9E3779B97F4A7C15ull + sizeof(T) * 131 + k;
     for (char c : spec.name) seed = seed * 31 + static_cast<unsigned char>(c);
     const std::vector<double> xs = Inputs<T>(opt, spec, f, calls[0], worst, seed);

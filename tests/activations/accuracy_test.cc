@@ -107,6 +107,22 @@ std::string Label(const ActivationSpec& spec, const Call& call) {
 
 class AccuracyTest : public hwy::TestWithParamTarget {};
 
+// Uniform doubles in [0, 1) from a xorshift64 state: the dense random inputs
+// of the float64 tests below, the same sequence for a seed everywhere.
+class Uniform01 {
+ public:
+  explicit Uniform01(std::uint64_t seed) : state_(seed) {}
+  double operator()() {
+    state_ ^= state_ << 13;
+    state_ ^= state_ >> 7;
+    state_ ^= state_ << 17;
+    return static_cast<double>(state_ >> 11) * 0x1p-53;
+  }
+
+ private:
+  std::uint64_t state_;
+};
+
 TEST_P(AccuracyTest, EveryActivationModeAndType) {
   for (const ActivationSpec& spec : Catalog()) {
     if (!spec.elementwise) continue;  // line-wise: tested on lines
@@ -1262,13 +1278,7 @@ TEST_P(AccuracyTest, TanhshrinkFloat64AroundItsSwitchesAndWorstInputs) {
                    0.199410984, 0.0711917875, 9.05, 18.6034202, 18.8594992, 0.25, 0.5}) {
     add_around(c, 64);
   }
-  std::uint64_t state = 0x2545F4914F6CDD1Dull;
-  auto next = [&] {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return static_cast<double>(state >> 11) * 0x1p-53;
-  };
+  Uniform01 next(0x2545F4914F6CDD1Dull);
   for (int i = 0; i < 4096; ++i) {  // dense just above the series' end
     const double v = 0.75 + 0.1 * next();
     x.push_back(v);
@@ -1317,13 +1327,7 @@ TEST_P(AccuracyTest, SoftplusLogsigmoidFloat64AroundTableSwitches) {
       }
     }
   }
-  std::uint64_t state = 0x9E3779B97F4A7C15ull;
-  auto next = [&] {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return static_cast<double>(state >> 11) * 0x1p-53;
-  };
+  Uniform01 next(0x9E3779B97F4A7C15ull);
   for (int i = 0; i < 32768; ++i) x.push_back(2.4 + 1.6 * next());
   for (int i = 0; i < 32768; ++i) x.push_back(-40 + 80 * next());
   const double lo = std::log(0x1p-40), hi = std::log(1500.0);
@@ -1352,13 +1356,7 @@ TEST_P(AccuracyTest, SoftplusLogsigmoidFloat64AroundTableSwitches) {
 // the exact value at y = -hi, from MPFR: f'(y) = lo rounded to float64.
 TEST_P(AccuracyTest, SeluFloat64FromOutputNearItsLimit) {
   std::vector<double> x;
-  std::uint64_t state = 0xD1B54A32D192ED03ull;
-  auto next = [&] {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return static_cast<double>(state >> 11) * 0x1p-53;
-  };
+  Uniform01 next(0xD1B54A32D192ED03ull);
   for (int i = 0; i < 16384; ++i) x.push_back(-40 + 32 * next());
   for (int i = 0; i < 4096; ++i) x.push_back(-std::exp(std::log(8.0) + std::log(100.0) * next()));
   for (double v : {-8.0, -10.0, -10.07, -20.0, -36.0, -37.0, -38.0, -40.0, -100.0, -745.0, -1e300,
@@ -1392,13 +1390,7 @@ TEST_P(AccuracyTest, SeluFloat64FromOutputNearItsLimit) {
 // (the first index switches), their negatives, and the neighbours of 0.
 TEST_P(AccuracyTest, LogsigmoidFloat64BackwardNearZero) {
   std::vector<double> x;
-  std::uint64_t state = 0xD1B54A32D192ED03ull;
-  auto next = [&] {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return static_cast<double>(state >> 11) * 0x1p-53;
-  };
+  Uniform01 next(0xD1B54A32D192ED03ull);
   for (int i = 0; i < 65536; ++i) x.push_back(next());
   for (int i = 0; i < 16384; ++i) x.push_back(next() / 16);
   const std::size_t positive = x.size();

@@ -4,6 +4,7 @@
 // oracle off by more than 0.01 ULP of float64, the inputs it named, so the
 // oracle stays fixed without MPFR in the test build.
 #include <cmath>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +29,19 @@ struct Exact {
   long double f, df;  // MPFR's f(x) and f'(x), rounded to long double
 };
 
+// The oracle's f and f' of `function` (at `params`) within 0.01 ULP of
+// float64 of MPFR's at each input.
+void ExpectNearMpfr(std::string_view function, NamedParams params,
+                    std::span<const Exact> exact) {
+  const Call f = *MakeCall(function, params, Mode::kForward);
+  const Call df = *MakeCall(function, params, Mode::kDerivative);
+  for (const Exact& e : exact) {
+    SCOPED_TRACE(std::string(function) + " " + std::to_string(e.x));
+    EXPECT_LE(Float64UlpError(reference::Forward(f, e.x), e.f), 0.01);
+    EXPECT_LE(Float64UlpError(reference::Derivative(df, e.x), e.df), 0.01);
+  }
+}
+
 // gelu_tanh: exp(-2u) amplifies u's rounding by 2|u| below 0; with u rounded
 // once the oracle was off by 0.72 ULP of float64 (f at x = -19.38) and 0.46
 // (f' there).
@@ -39,13 +53,7 @@ TEST(ReferenceOracleTest, GeluTanhLowerTailAgainstMpfr) {
       {-10, -0xa.3e47ea9427f4c75p-126L, -0xe.a9809f3f42c0b91p-122L},
       {-3, -0xe.e615008b095c402p-12L, -0xb.dcb84353623f8cfp-10L},
   };
-  const Call f = *MakeCall("gelu_tanh", {}, Mode::kForward);
-  const Call df = *MakeCall("gelu_tanh", {}, Mode::kDerivative);
-  for (const Exact& e : kExact) {
-    SCOPED_TRACE(e.x);
-    EXPECT_LE(Float64UlpError(reference::Forward(f, e.x), e.f), 0.01);
-    EXPECT_LE(Float64UlpError(reference::Derivative(df, e.x), e.df), 0.01);
-  }
+  ExpectNearMpfr("gelu_tanh", {}, kExact);
 }
 
 // softplus and swish at beta = 1.37 (float32-rounded, certify's non-default
@@ -68,12 +76,9 @@ TEST(ReferenceOracleTest, ExpArgumentsFormedExactlyAgainstMpfr) {
       {"celu", "alpha", -0x1.62ffffffffff1p+9, -0xa.f5c29p-3L, 0xa.071c93c133673f7p-751L},
   };
   for (const Case& c : kExact) {
-    SCOPED_TRACE(std::string(c.function) + " " + std::to_string(c.x));
     const std::pair<std::string_view, double> set[] = {{c.param, double{1.37f}}};
-    const Call f = *MakeCall(c.function, set, Mode::kForward);
-    const Call df = *MakeCall(c.function, set, Mode::kDerivative);
-    EXPECT_LE(Float64UlpError(reference::Forward(f, c.x), c.f), 0.01);
-    EXPECT_LE(Float64UlpError(reference::Derivative(df, c.x), c.df), 0.01);
+    const Exact e[] = {{c.x, c.f, c.df}};
+    ExpectNearMpfr(c.function, set, e);
   }
 }
 
@@ -120,13 +125,9 @@ TEST(ReferenceOracleTest, GeluLowerTailAgainstMpfr) {
       {-1.5, -0xc.d3b52270b5f2f6ap-7L, -0x8.28748af804e7a8bp-6L},
       {3, 0xb.fbda65a136ede7cp-2L, 0x8.1876f5a0927b121p-3L},
   };
+  ExpectNearMpfr("gelu", {}, kExact);
   const Call f = *MakeCall("gelu", {}, Mode::kForward);
   const Call df = *MakeCall("gelu", {}, Mode::kDerivative);
-  for (const Exact& e : kExact) {
-    SCOPED_TRACE(e.x);
-    EXPECT_LE(Float64UlpError(reference::Forward(f, e.x), e.f), 0.01);
-    EXPECT_LE(Float64UlpError(reference::Derivative(df, e.x), e.df), 0.01);
-  }
   for (double x : {-1e300, -1e10, -200.0}) {
     SCOPED_TRACE(x);
     EXPECT_EQ(reference::Forward(f, x), 0);
