@@ -1460,11 +1460,13 @@ HWY_INLINE ExpJ16<D> ComputeExpJ16(D d, V<D> a) {
 // MulSigmoidOfAbsX64's steps (described above: the same masks, `keep`, error terms)
 // on ComputeExpJ16<5>(-|x|): n = T[j] (1 + rp) in [0.97, 2) rounded once,
 // e = n 2^q (q = k: e <= 1 as before, so 1 + e in [1, 2] and r >= 1/2),
-// and for kAccurate n_lo = T[j] rp - (n - T[j]) in one FMA (n - T[j] exact,
-// Sterbenz): n's rounding and the table's, where MulSigmoidOfAbsX64 took
-// four operations for n's and p1's. e^r's fit error (2^-56.2) reaches the
-// result times e / (1 + e) or 1 / (1 + e), at most 0.1 ULP.
-template <bool kAccurate = false, bool kDivide = kAccurate, class D>
+// r = 1 / (1 + e) by one division, and n_lo = T[j] rp - (n - T[j]) in one
+// FMA (n - T[j] exact, Sterbenz): n's rounding and the table's, where
+// MulSigmoidOfAbsX64 took four operations for n's and p1's. e^r's fit error
+// (2^-56.2) reaches the result times e / (1 + e) or 1 / (1 + e), at most 0.1
+// ULP. (Session 27: the reciprocal-and-Newton variant without n_lo, which
+// logsigmoid's backward used until MulSigmoidNegX64TableRel below, is gone.)
+template <class D>
 HWY_INLINE V<D> MulSigmoidOfAbsX64Table(D d, V<D> x, hn::Mask<D> scaled, V<D> g,
                                         const hn::Mask<D>* keep = nullptr) {
   using Tr = FloatTraits<double>;
@@ -1474,24 +1476,15 @@ HWY_INLINE V<D> MulSigmoidOfAbsX64Table(D d, V<D> x, hn::Mask<D> scaled, V<D> g,
   const V<D> e = Scalef(d, n, ex.q);
   const V<D> one = hn::Set(d, 1.0);
   const V<D> den = hn::Add(one, e);
-  V<D> rr;
-  if constexpr (kDivide) {
-    rr = hn::Div(one, den);
-  } else {
-    const V<D> r0{_mm512_rcp14_pd(den.raw)};
-    rr = hn::MulAdd(r0, hn::NegMulAdd(den, r0, one), r0);
-    rr = hn::Max(rr, hn::Set(d, 0.5));
-  }
+  const V<D> rr = hn::Div(one, den);
   const V<D> num = hn::IfThenElse(scaled, n, one);
   const V<D> t0 = hn::Mul(num, rr);
   V<D> res = hn::NegMulAdd(t0, e, hn::Sub(num, t0));
-  if constexpr (kAccurate) {
-    const V<D> n_lo = hn::MulAdd(ex.t, ex.rp, hn::Sub(ex.t, n));
-    const V<D> e_lo = Scalef(d, n_lo, ex.q);
-    res = V<D>{_mm512_mask3_fmadd_pd(n_lo.raw, rr.raw, res.raw, scaled.raw)};
-    res = V<D>{_mm512_mask3_fnmadd_pd(t0.raw, e_lo.raw, res.raw,
-                                      static_cast<__mmask8>(~scaled.raw))};
-  }
+  const V<D> n_lo = hn::MulAdd(ex.t, ex.rp, hn::Sub(ex.t, n));
+  const V<D> e_lo = Scalef(d, n_lo, ex.q);
+  res = V<D>{_mm512_mask3_fmadd_pd(n_lo.raw, rr.raw, res.raw, scaled.raw)};
+  res = V<D>{_mm512_mask3_fnmadd_pd(t0.raw, e_lo.raw, res.raw,
+                                    static_cast<__mmask8>(~scaled.raw))};
   const V<D> cc = hn::Mul(g, hn::Mul(res, rr));
   V<D> t;
   if (keep != nullptr) {

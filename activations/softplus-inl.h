@@ -306,7 +306,7 @@ struct Softplus {
       if constexpr (kUnitBeta && sizeof(T) == 4) {
         return MulSigmoidOfAbsX(d, x, hn::Lt(x, hn::Zero(d)), g, &s.linear);
       }
-      // float64 at beta = 1: MulSigmoidOfAbsX64Table<true> from x itself
+      // float64 at beta = 1: MulSigmoidOfAbsX64Table from x itself
       // (session 26: e^-|x| from the 2^(j/16) table and a degree-5
       // polynomial, n's and the table's roundings carried in one FMA, one
       // VDIVPD: sampled 0.63 ULP, bound 1, five instructions fewer per 8
@@ -314,7 +314,7 @@ struct Softplus {
       // 0.76), where the state's MulSigmoid<true> carried every rounding of
       // the exponential as hi + lo pairs (0.60 ULP).
       if constexpr (kUnitBeta && sizeof(T) == 8 && hn::MaxLanes(D()) == 8) {
-        return MulSigmoidOfAbsX64Table<true>(d, x, hn::Lt(x, hn::Zero(d)), g, &s.linear);
+        return MulSigmoidOfAbsX64Table(d, x, hn::Lt(x, hn::Zero(d)), g, &s.linear);
       }
 #endif
       if constexpr (kUnitBeta && sizeof(T) == 4) {
