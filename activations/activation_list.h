@@ -34,7 +34,8 @@
 //         kFloat*ViaDouble flags (shared pieces: a kernel whose f' is 0
 //         or 1 by a mask takes Slope from FlatOrUnitSlope, and Prepare and
 //         SlopeFromOutput for |x| <= lambd from ShrinkSlope, both in
-//         piecewise-inl.h). Every mode is built from these, so
+//         piecewise-inl.h; an ELU-like State, x > 0 and e^min(x, 0), is
+//         math-inl.h's PositiveAndExpParts). Every mode is built from these, so
 //         forward_and_derivative equals forward and derivative bit for bit;
 //         the driver handles NaN and infinite g (a select for 0 needs no
 //         special case). Not elementwise: kElementwise = false and a line
