@@ -28,6 +28,7 @@
 #include "activation/v1/activation.grpc.pb.h"
 #include "server/server_builder.h"
 #include "tests/integration/grpc_probes.h"
+#include "tests/integration/local_server.h"
 #include "tests/server/server_test_util.h"
 #include "tests/socket_probe.h"
 
@@ -42,6 +43,7 @@ using ::actserver::testing::RawStreamCall;
 using ::actserver::testing::RawUnaryCall;
 using ::actserver::testing::ServingStatus;
 using ::actserver::testing::SetDeadline;
+using ::actserver::testing::StartLocalServer;
 using ::actserver::testing::StatusIs;
 using ::actserver::testing::WireType;
 
@@ -49,16 +51,6 @@ constexpr char kCompute[] = "/activation.v1.ActivationService/Compute";
 constexpr char kBatch[] = "/activation.v1.ActivationService/ComputeBatch";
 constexpr char kStream[] = "/activation.v1.ActivationService/ComputeStream";
 constexpr char kList[] = "/activation.v1.ActivationService/ListActivations";
-
-std::unique_ptr<ActivationServer> StartServer(ServerOptions options = {}) {
-  options.address = "127.0.0.1";
-  options.port = 0;
-  if (options.threads == 0) options.threads = 2;
-  absl::StatusOr<std::unique_ptr<ActivationServer>> server =
-      ActivationServer::Start(options);
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? *std::move(server) : nullptr;
-}
 
 std::shared_ptr<grpc::Channel> Connect(const std::string& target) {
   grpc::ChannelArguments args;
@@ -69,7 +61,7 @@ std::shared_ptr<grpc::Channel> Connect(const std::string& target) {
 }
 
 TEST(ParseErrorsTest, UnparseableRequestsAreInvalidArgument) {
-  std::unique_ptr<ActivationServer> server = StartServer();
+  std::unique_ptr<ActivationServer> server = StartLocalServer();
   ASSERT_NE(server, nullptr);
   auto channel = Connect(server->target());
   const std::string valid =
@@ -107,7 +99,7 @@ TEST(ParseErrorsTest, UnparseableRequestsAreInvalidArgument) {
 }
 
 TEST(ParseErrorsTest, StreamAnswersEveryMessageEvenOneThatDoesNotParse) {
-  std::unique_ptr<ActivationServer> server = StartServer();
+  std::unique_ptr<ActivationServer> server = StartLocalServer();
   ASSERT_NE(server, nullptr);
   auto channel = Connect(server->target());
   std::vector<v1::ComputeRequest> requests;
@@ -139,7 +131,7 @@ TEST(ParseErrorsTest, StreamAnswersEveryMessageEvenOneThatDoesNotParse) {
 }
 
 TEST(ParseErrorsTest, HugeNamesGetAShortInvalidArgument) {
-  std::unique_ptr<ActivationServer> server = StartServer();
+  std::unique_ptr<ActivationServer> server = StartLocalServer();
   ASSERT_NE(server, nullptr);
   auto stub = v1::ActivationService::NewStub(Connect(server->target()));
   v1::ComputeRequest request =
@@ -204,7 +196,7 @@ void RunLoad(const std::string& target, int clients, int calls, int values,
 TEST(MemoryBudgetTest, ACallLargerThanTheWholeBudgetIsRefused) {
   ServerOptions options;
   options.memory_budget = 16 << 20;
-  std::unique_ptr<ActivationServer> server = StartServer(options);
+  std::unique_ptr<ActivationServer> server = StartLocalServer(options);
   ASSERT_NE(server, nullptr);
   EXPECT_EQ(server->memory_budget(), 16u << 20);
   auto stub = v1::ActivationService::NewStub(Connect(server->target()));
@@ -248,7 +240,7 @@ TEST(MemoryBudgetTest, ConcurrentCallsBeyondTheBudgetAreRefusedAndTheRestServed)
   // buffer: four at a time, and one buffer kept idle (an eighth of 40 MiB).
   options.memory_budget = 40 << 20;
   options.threads = 1;
-  std::unique_ptr<ActivationServer> server = StartServer(options);
+  std::unique_ptr<ActivationServer> server = StartLocalServer(options);
   ASSERT_NE(server, nullptr);
   LoadBeyondTheBudget(*server);
   const ActivationServiceImpl& service = server->service();
@@ -283,7 +275,7 @@ class HeldCall final
 TEST(MemoryBudgetTest, ARequestIsReadOnlyWhenTheBudgetHasRoomForIt) {
   ServerOptions options;
   options.memory_budget = 64 << 20;
-  std::unique_ptr<ActivationServer> server = StartServer(options);
+  std::unique_ptr<ActivationServer> server = StartLocalServer(options);
   ASSERT_NE(server, nullptr);
   const ActivationServiceImpl& service = server->service();
   auto channel = Connect(server->target());
@@ -346,7 +338,7 @@ TEST(MemoryBudgetTest, WithoutTheReadGateComputeIsAdmittedOnceReceived) {
   options.memory_budget = 40 << 20;
   options.read_gate = false;
   options.threads = 1;
-  std::unique_ptr<ActivationServer> server = StartServer(options);
+  std::unique_ptr<ActivationServer> server = StartLocalServer(options);
   ASSERT_NE(server, nullptr);
   const ActivationServiceImpl& service = server->service();
   auto channel = Connect(server->target());
@@ -390,7 +382,7 @@ TEST(AdmissionTest, AFullComputeQueueRefusesAtOnce) {
   ServerOptions options;
   options.threads = 1;
   options.max_queued_elements = 1 << 20;  // one 1 Mi call at a time
-  std::unique_ptr<ActivationServer> server = StartServer(options);
+  std::unique_ptr<ActivationServer> server = StartLocalServer(options);
   ASSERT_NE(server, nullptr);
   LoadResult result;
   RunLoad(server->target(), 8, 4, 1 << 20, &result);
@@ -407,7 +399,7 @@ TEST(UnixSocketTest, ServesOnAUnixSocketBesideTcp) {
                                         getpid(), ".sock");
   ServerOptions options;
   options.unix_socket = path;
-  std::unique_ptr<ActivationServer> server = StartServer(options);
+  std::unique_ptr<ActivationServer> server = StartLocalServer(options);
   ASSERT_NE(server, nullptr);
   for (const std::string& target : {"unix:" + path, server->target()}) {
     auto channel = Connect(target);
@@ -426,7 +418,7 @@ TEST(UnixSocketTest, ServesOnAUnixSocketBesideTcp) {
   }
   server.reset();
   // A second server replaces a stale socket file left behind.
-  std::unique_ptr<ActivationServer> again = StartServer(options);
+  std::unique_ptr<ActivationServer> again = StartLocalServer(options);
   ASSERT_NE(again, nullptr);
   std::remove(path.c_str());
 }
@@ -495,7 +487,7 @@ TEST(UnixSocketTest, TheUnixListenerSetsItsConnectionsSendBuffer) {
     ServerOptions options;
     options.unix_socket = path;
     options.unix_send_buffer = c.option;
-    std::unique_ptr<ActivationServer> server = StartServer(options);
+    std::unique_ptr<ActivationServer> server = StartLocalServer(options);
     ASSERT_NE(server, nullptr);
     auto channel = Connect("unix:" + path);
     auto stub = v1::ActivationService::NewStub(channel);
@@ -549,7 +541,7 @@ TEST(GrpcIntArgsTest, AreSetOnTheServersChannel) {
     SCOPED_TRACE(limited ? "grpc.max_metadata_size=1024" : "defaults");
     ServerOptions options;
     if (limited) options.grpc_int_args = {{"grpc.max_metadata_size", 1024}};
-    std::unique_ptr<ActivationServer> server = StartServer(options);
+    std::unique_ptr<ActivationServer> server = StartLocalServer(options);
     ASSERT_NE(server, nullptr);
     auto stub = v1::ActivationService::NewStub(Connect(server->target()));
     grpc::ClientContext context;
@@ -601,7 +593,7 @@ TEST(UnixSocketTest, AnUnusablePathIsAClearError) {
 TEST(OverloadTest, HealthAnswersWhileComputeIsSaturated) {
   ServerOptions options;
   options.memory_budget = 64 << 20;
-  std::unique_ptr<ActivationServer> server = StartServer(options);
+  std::unique_ptr<ActivationServer> server = StartLocalServer(options);
   ASSERT_NE(server, nullptr);
   std::atomic<bool> done{false};
   std::vector<double> latencies_ms;
