@@ -30,6 +30,7 @@ namespace {
 namespace v1 = ::activation::v1;
 using ::actserver::testing::ApplicableMode;
 using ::actserver::testing::CheckHealth;
+using ::actserver::testing::ComputeWithDeadline;
 using ::actserver::testing::Grid;
 using ::actserver::testing::StartLocalServer;
 using ::actserver::testing::kAllModes;
@@ -73,9 +74,7 @@ class ServerTest : public ::testing::Test {
 
   grpc::Status Compute(const v1::ComputeRequest& request,
                        v1::ComputeResponse* response) {
-    grpc::ClientContext context;
-    SetDeadline(&context);
-    return stub_->Compute(&context, request, response);
+    return ComputeWithDeadline(*stub_, request, response);
   }
 
   static ActivationServer* server_;
@@ -456,10 +455,9 @@ TEST_F(ServerTest, ConcurrentClientsAllGetTheirOwnAnswers) {
                         ApplicableMode(std::string(spec.name), kAllModes[rng() % 4]),
                         kAllWireTypes[rng() % 4], Grid(lo, lo + 12, size));
         request.set_id(absl::StrCat("t", t, "-", i));
-        grpc::ClientContext context;
-        SetDeadline(&context);
         v1::ComputeResponse response;
-        const grpc::Status status = stub->Compute(&context, request, &response);
+        const grpc::Status status =
+            ComputeWithDeadline(*stub, request, &response);
         EXPECT_TRUE(status.ok()) << status.error_message();
         const ::testing::AssertionResult match =
             MatchesReference(request, response);
@@ -524,10 +522,8 @@ TEST(ServerThreadsTest, OneComputeThreadStillRunsQueuedWork) {
   auto stub = v1::ActivationService::NewStub(Connect(*server));
   const v1::ComputeRequest request = MakeRequest(
       "sigmoid", v1::MODE_FORWARD, WireType::kFloat32, Grid(-20, 20, 200001));
-  grpc::ClientContext context;
-  SetDeadline(&context);
   v1::ComputeResponse response;
-  ASSERT_TRUE(stub->Compute(&context, request, &response).ok());
+  ASSERT_TRUE(ComputeWithDeadline(*stub, request, &response).ok());
   EXPECT_TRUE(MatchesReference(request, response));
 }
 
@@ -568,10 +564,9 @@ TEST(ServerShutdownTest, DrainingFirstLosesNoCallOfHealthWatchingClients) {
     clients.emplace_back([&] {
       auto stub = v1::ActivationService::NewStub(channel);
       while (!stop) {
-        grpc::ClientContext context;
-        SetDeadline(&context);
         v1::ComputeResponse response;
-        const grpc::Status status = stub->Compute(&context, request, &response);
+        const grpc::Status status =
+            ComputeWithDeadline(*stub, request, &response);
         EXPECT_TRUE(status.ok())
             << status.error_code() << " " << status.error_message();
         if (status.ok()) ++ok;
@@ -618,10 +613,8 @@ TEST(ServerLimitsTest, OversizedMessageIsResourceExhausted) {
   const v1::ComputeRequest request =
       MakeRequest("relu", v1::MODE_FORWARD, WireType::kRawFloat32,
                   std::vector<double>(1 << 19, 1.0));
-  grpc::ClientContext context;
-  SetDeadline(&context);
   v1::ComputeResponse response;
-  EXPECT_EQ(stub->Compute(&context, request, &response).error_code(),
+  EXPECT_EQ(ComputeWithDeadline(*stub, request, &response).error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
   // And the server is still serving.
   ServingStatus health = ServingStatus::kUnknown;

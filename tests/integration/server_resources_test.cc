@@ -37,6 +37,7 @@ namespace {
 
 namespace v1 = ::activation::v1;
 using ::actserver::testing::CheckHealth;
+using ::actserver::testing::ComputeWithDeadline;
 using ::actserver::testing::MakeRequest;
 using ::actserver::testing::MatchesReference;
 using ::actserver::testing::RawStreamCall;
@@ -137,10 +138,8 @@ TEST(ParseErrorsTest, HugeNamesGetAShortInvalidArgument) {
   v1::ComputeRequest request =
       MakeRequest("relu", v1::MODE_FORWARD, WireType::kFloat32, {1});
   request.set_function(std::string(1 << 20, 'x'));
-  grpc::ClientContext context;
-  SetDeadline(&context);
   v1::ComputeResponse response;
-  const grpc::Status status = stub->Compute(&context, request, &response);
+  const grpc::Status status = ComputeWithDeadline(*stub, request, &response);
   EXPECT_TRUE(StatusIs(status, grpc::StatusCode::INVALID_ARGUMENT,
                        {"function: unknown activation", "(1048576 bytes)"}));
   EXPECT_LT(status.error_message().size(), 1000u);
@@ -169,10 +168,9 @@ void RunLoad(const std::string& target, int clients, int calls, int values,
           MakeRequest("sigmoid", v1::MODE_FORWARD, WireType::kRawFloat32, x);
       bool checked = false;
       for (int i = 0; i < calls; ++i) {
-        grpc::ClientContext context;
-        SetDeadline(&context);
         v1::ComputeResponse response;
-        const grpc::Status status = stub->Compute(&context, request, &response);
+        const grpc::Status status =
+            ComputeWithDeadline(*stub, request, &response);
         std::lock_guard<std::mutex> lock(mu);
         if (status.ok()) {
           ++result->ok;
@@ -281,11 +279,8 @@ TEST(MemoryBudgetTest, ARequestIsReadOnlyWhenTheBudgetHasRoomForIt) {
   auto channel = Connect(server->target());
   auto stub = v1::ActivationService::NewStub(channel);
   auto compute = [&](std::size_t values) {
-    grpc::ClientContext context;
-    SetDeadline(&context);
     v1::ComputeResponse response;
-    return stub->Compute(&context,
-                         MakeRequest("relu", v1::MODE_FORWARD,
+    return ComputeWithDeadline(*stub, MakeRequest("relu", v1::MODE_FORWARD,
                                      WireType::kRawFloat32,
                                      std::vector<double>(values, 1.0)),
                          &response);
@@ -407,10 +402,8 @@ TEST(UnixSocketTest, ServesOnAUnixSocketBesideTcp) {
     const v1::ComputeRequest request =
         MakeRequest("gelu", v1::MODE_FORWARD_AND_DERIVATIVE, WireType::kRawFloat64,
                     std::vector<double>(100000, 0.25));
-    grpc::ClientContext context;
-    SetDeadline(&context);
     v1::ComputeResponse response;
-    ASSERT_TRUE(stub->Compute(&context, request, &response).ok()) << target;
+    ASSERT_TRUE(ComputeWithDeadline(*stub, request, &response).ok()) << target;
     EXPECT_TRUE(MatchesReference(request, response)) << target;
     ServingStatus health = ServingStatus::kUnknown;
     ASSERT_TRUE(CheckHealth(channel, "", &health).ok()) << target;
@@ -494,10 +487,8 @@ TEST(UnixSocketTest, TheUnixListenerSetsItsConnectionsSendBuffer) {
     const v1::ComputeRequest request =
         MakeRequest("sigmoid", v1::MODE_FORWARD, WireType::kRawFloat32,
                     std::vector<double>(1 << 20, 0.5));
-    grpc::ClientContext context;
-    SetDeadline(&context);
     v1::ComputeResponse response;
-    ASSERT_TRUE(stub->Compute(&context, request, &response).ok());
+    ASSERT_TRUE(ComputeWithDeadline(*stub, request, &response).ok());
     EXPECT_TRUE(MatchesReference(request, response));
     EXPECT_EQ(SendBuffersOfSockets(UnixPathIs(path), /*listening=*/false),
               std::vector<int>{c.expected});
