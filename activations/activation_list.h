@@ -31,7 +31,11 @@
 //         g a vector or Unit (g = 1), g multiplied in before any final
 //         scaling; SlopeFromOutput(y, g) exactly when the spec says
 //         derivative_from_output (a static_assert checks); and the
-//         kFloat*ViaDouble flags. Every mode is built from these, so
+//         kFloat*ViaDouble flags (shared pieces: a kernel whose f' is 0
+//         or 1 by a mask takes Slope from FlatOrUnitSlope, and Prepare and
+//         SlopeFromOutput for |x| <= lambd from ShrinkSlope, both in
+//         piecewise-inl.h; an ELU-like State, x > 0 and e^min(x, 0), is
+//         math-inl.h's PositiveAndExpParts). Every mode is built from these, so
 //         forward_and_derivative equals forward and derivative bit for bit;
 //         the driver handles NaN and infinite g (a select for 0 needs no
 //         special case). Not elementwise: kElementwise = false and a line

@@ -94,13 +94,8 @@ struct Elu {
       }
     }
 
-    struct State {
-      hn::Mask<D> pos;
-      ExpParts<D> e;  // of min(x, 0)
-    };
-    HWY_INLINE State Prepare(V<D> x) const {
-      return {hn::Gt(x, hn::Zero(d)), ComputeExpParts(d, hn::Min(x, hn::Zero(d)))};
-    }
+    using State = PositiveAndExpParts<D>;
+    HWY_INLINE State Prepare(V<D> x) const { return ComputePositiveAndExpParts(d, x); }
     // x itself for x >= 0: f(+-0) = +-0, also where alpha is inf in float32
     // (alpha above FLT_MAX: inf * 0 would be NaN).
     HWY_INLINE V<D> Value(const State& s, V<D> x) const {

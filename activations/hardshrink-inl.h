@@ -78,7 +78,7 @@ struct Hardshrink {
   static constexpr bool kFloatDerivativeViaDouble = false;
 
   template <class D>
-  struct Kernel {
+  struct Kernel : ShrinkSlope<D> {
     // Bound by memory, not arithmetic: large jobs store every mode's results
     // non-temporally (kernels.cc StreamsOneOutput).
     static constexpr bool kStreamLargeOutputs = true;
@@ -86,30 +86,14 @@ struct Hardshrink {
     // past L2 run it in 256-bit vectors on 512-bit targets (kernels.cc
     // NarrowsPastL2).
     static constexpr bool kNarrowPastL2 = true;
-    D d;
-    V<D> outside;  // |x| > lambd <=> |x| >= outside
-    Kernel(D d_in, const ParamValues& p)
-        : d(d_in), outside(hn::Set(d_in, FirstAbove<hn::TFromD<D>>(p[0]))) {}
+    Kernel(D, const ParamValues& p) : ShrinkSlope<D>(p[0]) {}
     // Value gives x itself where x is NaN (|NaN| < outside is false): the
     // forward needs no NaN restore (kernels.cc, ValueKeepsNaN).
     static constexpr bool kValueKeepsNaN = true;
 
-    // |x| <= lambd, where f = 0 and f' = 0.
-    using State = hn::Mask<D>;
-    HWY_INLINE State Prepare(V<D> x) const { return hn::Lt(hn::Abs(x), outside); }
+    // Prepare, Slope and SlopeFromOutput: ShrinkSlope (f = 0 where f' = 0).
+    using State = typename ShrinkSlope<D>::State;
     HWY_INLINE V<D> Value(const State& flat, V<D> x) const { return hn::IfThenZeroElse(flat, x); }
-    // Selects: g or 0.
-    HWY_INLINE V<D> Slope(const State& flat, V<D>, Unit) const {
-      return hn::IfThenZeroElse(flat, hn::Set(d, 1));
-    }
-    HWY_INLINE V<D> Slope(const State& flat, V<D>, V<D> g) const {
-      return hn::IfThenZeroElse(flat, g);
-    }
-    // y = 0 exactly when |x| <= lambd (or x = 0).
-    template <class G>
-    HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const {
-      return Slope(hn::Eq(y, hn::Zero(d)), y, g);
-    }
   };
 };
 

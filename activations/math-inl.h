@@ -348,6 +348,24 @@ HWY_INLINE ExpParts<D> ComputeExpPartsNonPositive(D d, V<D> x) {
   return ComputeExpPartsImpl<false, true>(d, x, x);
 }
 
+// The State of the ELU kernels (elu, selu): x > 0, where f is linear, and
+// the exponential's parts of min(x, 0) for the rest. kNonPositive takes them
+// from ComputeExpPartsNonPositive.
+template <class D>
+struct PositiveAndExpParts {
+  hn::Mask<D> pos;  // x > 0
+  ExpParts<D> e;    // of min(x, 0)
+};
+template <bool kNonPositive = false, class D>
+HWY_INLINE PositiveAndExpParts<D> ComputePositiveAndExpParts(D d, V<D> x) {
+  const V<D> neg = hn::Min(x, hn::Zero(d));
+  if constexpr (kNonPositive) {
+    return {hn::Gt(x, hn::Zero(d)), ComputeExpPartsNonPositive(d, neg)};
+  } else {
+    return {hn::Gt(x, hn::Zero(d)), ComputeExpParts(d, neg)};
+  }
+}
+
 // e^x. <= 1 ULP (normal results); +inf above the overflow threshold.
 template <class D>
 HWY_INLINE V<D> Exp(D d, V<D> x) {

@@ -126,13 +126,8 @@ struct Selu {
       return hn::MulAdd(lo, ClampHuge(d, v), hn::Mul(hi, v));
     }
 
-    struct State {
-      hn::Mask<D> pos;
-      ExpParts<D> e;  // of min(x, 0)
-    };
-    HWY_INLINE State Prepare(V<D> x) const {
-      return {hn::Gt(x, hn::Zero(d)), ComputeExpParts(d, hn::Min(x, hn::Zero(d)))};
-    }
+    using State = PositiveAndExpParts<D>;
+    HWY_INLINE State Prepare(V<D> x) const { return ComputePositiveAndExpParts(d, x); }
     // x > 0: scale x; else scale alpha expm1(x), expm1 from the exponential's
     // parts (no cancellation near 0).
     HWY_INLINE V<D> Value(const State& s, V<D> x) const {
@@ -180,13 +175,8 @@ struct Selu {
           sa_hi(hn::Set(d_in, kScaleAlpha.hi)),
           sa_lo(hn::Set(d_in, kScaleAlpha.lo)) {}
 
-    struct State {
-      hn::Mask<DF> pos;
-      ExpParts<DF> e;  // of min(x, 0)
-    };
-    HWY_INLINE State Prepare(V<DF> x) const {
-      return {hn::Gt(x, hn::Zero(d)), ComputeExpPartsNonPositive(d, hn::Min(x, hn::Zero(d)))};
-    }
+    using State = PositiveAndExpParts<DF>;
+    HWY_INLINE State Prepare(V<DF> x) const { return ComputePositiveAndExpParts<true>(d, x); }
     // c (v + v_lo) as MulConstHiLo: c = scale, v = x for x > 0, else c =
     // scale alpha, v + v_lo = e^x - 1. Where |v| < 2^-100 it is formed from
     // v 2^32 and scaled back (exact but where the result is subnormal):

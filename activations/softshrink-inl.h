@@ -107,7 +107,7 @@ struct Softshrink {
   enum class Variant { kSplit, kExact, kWide };
 
   template <class D, Variant kVariant>
-  struct KernelOf {
+  struct KernelOf : ShrinkSlope<D> {
     // Bound by memory, not arithmetic: large jobs store every mode's results
     // non-temporally (kernels.cc StreamsOneOutput).
     static constexpr bool kStreamLargeOutputs = true;
@@ -120,7 +120,6 @@ struct Softshrink {
     static constexpr bool kWide = kVariant == Variant::kWide;
     static constexpr bool kSplit = kVariant == Variant::kSplit;
     D d;
-    V<D> outside;  // |x| > lambd <=> |x| >= outside
     V<D> hi, mid, lo;  // float64: hi = lambd; float32: lambd = hi + mid + lo
     double lambd;
     // lambd rounded toward 0 in float32 (lambd in [2^-60, 2^100] or 0);
@@ -137,16 +136,16 @@ struct Softshrink {
       return kFloat && kSplit ? static_cast<T>((l - Hi(l)) - Mid(l)) : T(0);
     }
     KernelOf(D d_in, const ParamValues& p)
-        : d(d_in),
-          outside(hn::Set(d_in, FirstAbove<T>(p[0]))),
+        : ShrinkSlope<D>(p[0]),
+          d(d_in),
           hi(hn::Set(d_in, kFloat && kWide ? T(0) : Hi(p[0]))),
           mid(hn::Set(d_in, Mid(p[0]))),
           lo(hn::Set(d_in, Lo(p[0]))),
           lambd(p[0]) {}
 
-    // |x| <= lambd, where f = 0 and f' = 0.
-    using State = hn::Mask<D>;
-    HWY_INLINE State Prepare(V<D> x) const { return hn::Lt(hn::Abs(x), outside); }
+    // Prepare (|x| <= lambd, where f = 0 and f' = 0), Slope and
+    // SlopeFromOutput: ShrinkSlope.
+    using State = typename ShrinkSlope<D>::State;
     // x - lambd * sign(x) outside [-lambd, lambd].
     HWY_INLINE V<D> Value(const State& flat, V<D> x) const {
       if constexpr (kFloat && kWide) {
@@ -170,18 +169,6 @@ struct Softshrink {
         // rounding; inf - lambd = inf.
         return hn::IfThenZeroElse(flat, hn::Sub(x, hn::CopySign(hi, x)));
       }
-    }
-    // Selects: g or 0.
-    HWY_INLINE V<D> Slope(const State& flat, V<D>, Unit) const {
-      return hn::IfThenZeroElse(flat, hn::Set(d, 1));
-    }
-    HWY_INLINE V<D> Slope(const State& flat, V<D>, V<D> g) const {
-      return hn::IfThenZeroElse(flat, g);
-    }
-    // y = 0 exactly when |x| <= lambd.
-    template <class G>
-    HWY_INLINE V<D> SlopeFromOutput(V<D> y, G g) const {
-      return Slope(hn::Eq(y, hn::Zero(d)), y, g);
     }
   };
   template <class D>

@@ -77,7 +77,7 @@ struct Threshold {
   static constexpr bool kFloatDerivativeViaDouble = false;
 
   template <class D>
-  struct Kernel {
+  struct Kernel : FlatOrUnitSlope<D> {
     // Bound by memory, not arithmetic: large jobs store every mode's results
     // non-temporally (kernels.cc StreamsOneOutput).
     static constexpr bool kStreamLargeOutputs = true;
@@ -94,18 +94,11 @@ struct Threshold {
           above(hn::Set(d_in, FirstAbove<T>(p[0]))),
           value(hn::Set(d_in, NearestOf<T>(p[1]))) {}
 
-    // x <= threshold, where f = value and f' = 0.
-    using State = hn::Mask<D>;
+    // x <= threshold, where f = value and f' = 0 (Slope: FlatOrUnitSlope).
+    using State = typename FlatOrUnitSlope<D>::State;
     HWY_INLINE State Prepare(V<D> x) const { return hn::Lt(x, above); }
     HWY_INLINE V<D> Value(const State& flat, V<D> x) const {
       return hn::IfThenElse(flat, value, x);
-    }
-    // Selects: g or 0.
-    HWY_INLINE V<D> Slope(const State& flat, V<D>, Unit) const {
-      return hn::IfThenZeroElse(flat, hn::Set(d, 1));
-    }
-    HWY_INLINE V<D> Slope(const State& flat, V<D>, V<D> g) const {
-      return hn::IfThenZeroElse(flat, g);
     }
   };
 };

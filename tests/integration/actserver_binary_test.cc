@@ -32,6 +32,7 @@ namespace {
 
 namespace v1 = ::activation::v1;
 using ::actserver::testing::CheckHealth;
+using ::actserver::testing::ComputeWithDeadline;
 using ::actserver::testing::Grid;
 using ::actserver::testing::MakeRequest;
 using ::actserver::testing::MatchesReference;
@@ -169,9 +170,7 @@ TEST(ActserverBinaryTest, ServesOnAFreePortAndExitsZeroOnSigterm) {
   const v1::ComputeRequest request = MakeRequest(
       "swish", v1::MODE_FORWARD, WireType::kRawFloat32, Grid(-4, 4, 100));
   v1::ComputeResponse response;
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  ASSERT_TRUE(stub->Compute(&context, request, &response).ok());
+  ASSERT_TRUE(ComputeWithDeadline(*stub, request, &response).ok());
   EXPECT_TRUE(MatchesReference(request, response));
 
   const std::optional<int> status =
@@ -259,9 +258,7 @@ TEST(ActserverBinaryTest,
   const v1::ComputeRequest request = MakeRequest(
       "elu", v1::MODE_DERIVATIVE, WireType::kFloat64, Grid(-2, 2, 9));
   v1::ComputeResponse response;
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  ASSERT_TRUE(stub->Compute(&context, request, &response).ok());
+  ASSERT_TRUE(ComputeWithDeadline(*stub, request, &response).ok());
   EXPECT_TRUE(MatchesReference(request, response));
 
   const std::optional<int> status =
@@ -331,9 +328,7 @@ TEST(ActserverBinaryTest, MutualTlsFlagsAndThePlaintextHealthPort) {
   const v1::ComputeRequest request = MakeRequest(
       "mish", v1::MODE_FORWARD, WireType::kFloat32, Grid(-4, 4, 33));
   v1::ComputeResponse response;
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  ASSERT_TRUE(stub->Compute(&context, request, &response).ok());
+  ASSERT_TRUE(ComputeWithDeadline(*stub, request, &response).ok());
   EXPECT_TRUE(MatchesReference(request, response));
   stub.reset();  // hang up: the drain waits for open connections
 

@@ -75,35 +75,6 @@ bool ParseFields(const std::string& message, int field,
   return in.ConsumedEntireMessage();
 }
 
-// One reflection exchange: writes `request`, half-closes, collects replies.
-class ReflectionReactor
-    : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
- public:
-  explicit ReflectionReactor(std::string request)
-      : request_(ToByteBuffer(request)) {}
-
-  void Start() {
-    StartWriteLast(&request_, grpc::WriteOptions());
-    StartRead(&reply_);
-    StartCall();
-  }
-  void OnReadDone(bool ok) override {
-    if (!ok) return;
-    replies_.push_back(ToString(reply_));
-    StartRead(&reply_);
-  }
-  void OnDone(const grpc::Status& status) override { done_.set_value(status); }
-
-  grpc::Status Wait() { return done_.get_future().get(); }
-  const std::vector<std::string>& replies() const { return replies_; }
-
- private:
-  grpc::ByteBuffer request_;
-  grpc::ByteBuffer reply_;
-  std::vector<std::string> replies_;
-  std::promise<grpc::Status> done_;
-};
-
 // Writes every request in turn, half-closes, and reads until the end.
 class RawStreamReactor
     : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
@@ -187,21 +158,15 @@ grpc::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
                          const std::string& service, ServingStatus* status,
                          std::chrono::milliseconds timeout) {
   // HealthCheckRequest { string service = 1; }
-  const grpc::ByteBuffer request =
-      ToByteBuffer(service.empty() ? std::string() : EncodeString(1, service));
-  grpc::ByteBuffer response;
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + timeout);
-  grpc::GenericStub stub(channel);
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
-                 &request, &response,
-                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
-  grpc::Status result = done.get_future().get();
+  std::string response;
+  grpc::Status result = RawUnaryCall(
+      channel, "/grpc.health.v1.Health/Check",
+      service.empty() ? std::string() : EncodeString(1, service), &response,
+      timeout);
   if (!result.ok()) return result;
   // HealthCheckResponse { ServingStatus status = 1; }; absent means 0.
   std::vector<std::uint64_t> values;
-  if (!ParseFields(ToString(response), 1, nullptr, &values)) {
+  if (!ParseFields(response, 1, nullptr, &values)) {
     return grpc::Status(grpc::StatusCode::DATA_LOSS, "bad HealthCheckResponse");
   }
   *status = static_cast<ServingStatus>(values.empty() ? 0 : values.back());
@@ -211,22 +176,17 @@ grpc::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
 grpc::Status ListServices(const std::shared_ptr<grpc::Channel>& channel,
                           std::vector<std::string>* services,
                           std::chrono::milliseconds timeout) {
-  // ServerReflectionRequest { oneof { string list_services = 7; } }
-  ReflectionReactor reactor(EncodeString(7, ""));
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + timeout);
-  grpc::GenericStub stub(channel);
-  stub.PrepareBidiStreamingCall(
-      &context,
-      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-      grpc::StubOptions(), &reactor);
-  reactor.Start();
-  grpc::Status status = reactor.Wait();
+  // ServerReflectionRequest { oneof { string list_services = 7; } }: one
+  // request, then the half-close.
+  std::vector<std::string> replies;
+  grpc::Status status = RawStreamCall(
+      channel, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+      {EncodeString(7, "")}, &replies, timeout);
   if (!status.ok()) return status;
   // ServerReflectionResponse { ListServiceResponse list_services_response = 6;
   // } ListServiceResponse { repeated ServiceResponse service = 1; }
   // ServiceResponse { string name = 1; }
-  for (const std::string& reply : reactor.replies()) {
+  for (const std::string& reply : replies) {
     std::vector<std::string> lists, entries;
     if (!ParseFields(reply, 6, &lists, nullptr)) {
       return grpc::Status(grpc::StatusCode::DATA_LOSS, "bad reflection reply");

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "server/server_builder.h"
 #include "tests/integration/grpc_probes.h"
+#include "tests/integration/local_server.h"
 #include "tests/server/metrics/raw_http.h"
 
 namespace actserver {
@@ -19,19 +20,15 @@ using ::actserver::testing::CheckHealth;
 using ::actserver::testing::HttpBody;
 using ::actserver::testing::HttpGet;
 using ::actserver::testing::ServingStatus;
+using ::actserver::testing::StartLocalServer;
 
 std::unique_ptr<ActivationServer> StartServer(
     absl::Duration liveness_stall = absl::Seconds(10)) {
   ServerOptions options;
-  options.address = "127.0.0.1";
-  options.port = 0;
   options.threads = 1;
   options.metrics_address = "127.0.0.1:0";
   options.liveness_stall = liveness_stall;
-  absl::StatusOr<std::unique_ptr<ActivationServer>> server =
-      ActivationServer::Start(options);
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? *std::move(server) : nullptr;
+  return StartLocalServer(options);
 }
 
 ServingStatus GrpcHealth(ActivationServer& server) {

@@ -23,6 +23,7 @@
 #include "client/metrics_scrape.h"
 #include "server/server_builder.h"
 #include "tests/integration/grpc_probes.h"
+#include "tests/integration/local_server.h"
 #include "tests/server/server_test_util.h"
 
 namespace actserver {
@@ -36,6 +37,7 @@ using ::actserver::testing::Grid;
 using ::actserver::testing::ListServices;
 using ::actserver::testing::MakeRequest;
 using ::actserver::testing::SetDeadline;
+using ::actserver::testing::StartLocalServer;
 using ::actserver::testing::WireType;
 
 constexpr char kChannelz[] = "grpc.channelz.v1.Channelz";
@@ -56,16 +58,12 @@ class ObservabilityTest : public ::testing::Test {
     log_path_ = ::testing::TempDir() + "/observability_test_access.jsonl";
     std::remove(log_path_.c_str());
     ServerOptions options;
-    options.address = "127.0.0.1";
-    options.port = 0;
     options.threads = 2;
     options.metrics_address = "127.0.0.1:0";
     options.access_log = log_path_;
     options.channelz = channelz;
-    absl::StatusOr<std::unique_ptr<ActivationServer>> server =
-        ActivationServer::Start(options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
+    server_ = StartLocalServer(options);
+    ASSERT_NE(server_, nullptr);
     ASSERT_GT(server_->metrics_port(), 0);
     channel_ = grpc::CreateChannel(server_->target(),
                                    grpc::InsecureChannelCredentials());
@@ -280,13 +278,9 @@ TEST_F(ObservabilityTest, ChannelzAnswersWhenOn) {
 }
 
 TEST_F(ObservabilityTest, MetricsEndpointIsOffWithoutAnAddress) {
-  ServerOptions options;
-  options.address = "127.0.0.1";
-  options.port = 0;
-  absl::StatusOr<std::unique_ptr<ActivationServer>> server =
-      ActivationServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  EXPECT_EQ((*server)->metrics_port(), 0);
+  std::unique_ptr<ActivationServer> server = StartLocalServer();
+  ASSERT_NE(server, nullptr);
+  EXPECT_EQ(server->metrics_port(), 0);
 }
 
 TEST_F(ObservabilityTest, BadMetricsAddressOrLogPathFailsStart) {

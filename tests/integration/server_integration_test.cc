@@ -20,6 +20,7 @@
 #include "activations/catalog.h"
 #include "server/server_builder.h"
 #include "tests/integration/grpc_probes.h"
+#include "tests/integration/local_server.h"
 #include "tests/integration/slow_link.h"
 #include "tests/server/server_test_util.h"
 
@@ -29,7 +30,9 @@ namespace {
 namespace v1 = ::activation::v1;
 using ::actserver::testing::ApplicableMode;
 using ::actserver::testing::CheckHealth;
+using ::actserver::testing::ComputeWithDeadline;
 using ::actserver::testing::Grid;
+using ::actserver::testing::StartLocalServer;
 using ::actserver::testing::kAllModes;
 using ::actserver::testing::kAllWireTypes;
 using ::actserver::testing::ListServices;
@@ -41,16 +44,6 @@ using ::actserver::testing::ServingStatus;
 using ::actserver::testing::SetDeadline;
 using ::actserver::testing::StatusIs;
 using ::actserver::testing::WireType;
-
-std::unique_ptr<ActivationServer> StartServer(ServerOptions options = {}) {
-  options.address = "127.0.0.1";
-  options.port = 0;
-  if (options.threads == 0) options.threads = 2;
-  absl::StatusOr<std::unique_ptr<ActivationServer>> server =
-      ActivationServer::Start(options);
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? *std::move(server) : nullptr;
-}
 
 std::shared_ptr<grpc::Channel> Connect(const ActivationServer& server) {
   grpc::ChannelArguments args;
@@ -68,7 +61,7 @@ std::shared_ptr<grpc::Channel> Connect(const ActivationServer& server) {
 // One server for the tests that do not stop or reconfigure it.
 class ServerTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { server_ = StartServer().release(); }
+  static void SetUpTestSuite() { server_ = StartLocalServer().release(); }
   static void TearDownTestSuite() {
     delete server_;
     server_ = nullptr;
@@ -81,9 +74,7 @@ class ServerTest : public ::testing::Test {
 
   grpc::Status Compute(const v1::ComputeRequest& request,
                        v1::ComputeResponse* response) {
-    grpc::ClientContext context;
-    SetDeadline(&context);
-    return stub_->Compute(&context, request, response);
+    return ComputeWithDeadline(*stub_, request, response);
   }
 
   static ActivationServer* server_;
@@ -464,10 +455,9 @@ TEST_F(ServerTest, ConcurrentClientsAllGetTheirOwnAnswers) {
                         ApplicableMode(std::string(spec.name), kAllModes[rng() % 4]),
                         kAllWireTypes[rng() % 4], Grid(lo, lo + 12, size));
         request.set_id(absl::StrCat("t", t, "-", i));
-        grpc::ClientContext context;
-        SetDeadline(&context);
         v1::ComputeResponse response;
-        const grpc::Status status = stub->Compute(&context, request, &response);
+        const grpc::Status status =
+            ComputeWithDeadline(*stub, request, &response);
         EXPECT_TRUE(status.ok()) << status.error_message();
         const ::testing::AssertionResult match =
             MatchesReference(request, response);
@@ -526,16 +516,14 @@ TEST(ServerThreadsTest, OneComputeThreadStillRunsQueuedWork) {
   // with Enqueue must still run (oneTBB lends it a worker).
   ServerOptions options;
   options.threads = 1;
-  std::unique_ptr<ActivationServer> server = StartServer(options);
+  std::unique_ptr<ActivationServer> server = StartLocalServer(options);
   ASSERT_NE(server, nullptr);
   EXPECT_EQ(server->threads(), 1);
   auto stub = v1::ActivationService::NewStub(Connect(*server));
   const v1::ComputeRequest request = MakeRequest(
       "sigmoid", v1::MODE_FORWARD, WireType::kFloat32, Grid(-20, 20, 200001));
-  grpc::ClientContext context;
-  SetDeadline(&context);
   v1::ComputeResponse response;
-  ASSERT_TRUE(stub->Compute(&context, request, &response).ok());
+  ASSERT_TRUE(ComputeWithDeadline(*stub, request, &response).ok());
   EXPECT_TRUE(MatchesReference(request, response));
 }
 
@@ -556,8 +544,8 @@ TEST(ServerShutdownTest, DrainingFirstLosesNoCallOfHealthWatchingClients) {
   // and only then shuts down: the clients move to B in between, so not one
   // call fails. Shutting down at once instead lets calls race the news and
   // get CANCELLED by gRPC.
-  std::unique_ptr<ActivationServer> a = StartServer();
-  std::unique_ptr<ActivationServer> b = StartServer();
+  std::unique_ptr<ActivationServer> a = StartLocalServer();
+  std::unique_ptr<ActivationServer> b = StartLocalServer();
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
   grpc::ChannelArguments args;
@@ -576,10 +564,9 @@ TEST(ServerShutdownTest, DrainingFirstLosesNoCallOfHealthWatchingClients) {
     clients.emplace_back([&] {
       auto stub = v1::ActivationService::NewStub(channel);
       while (!stop) {
-        grpc::ClientContext context;
-        SetDeadline(&context);
         v1::ComputeResponse response;
-        const grpc::Status status = stub->Compute(&context, request, &response);
+        const grpc::Status status =
+            ComputeWithDeadline(*stub, request, &response);
         EXPECT_TRUE(status.ok())
             << status.error_code() << " " << status.error_message();
         if (status.ok()) ++ok;
@@ -617,7 +604,7 @@ TEST(ServerShutdownTest, DrainingFirstLosesNoCallOfHealthWatchingClients) {
 TEST(ServerLimitsTest, OversizedMessageIsResourceExhausted) {
   ServerOptions options;
   options.max_message_bytes = 1 << 20;
-  std::unique_ptr<ActivationServer> server = StartServer(options);
+  std::unique_ptr<ActivationServer> server = StartLocalServer(options);
   ASSERT_NE(server, nullptr);
   auto channel = Connect(*server);
   auto stub = v1::ActivationService::NewStub(channel);
@@ -626,10 +613,8 @@ TEST(ServerLimitsTest, OversizedMessageIsResourceExhausted) {
   const v1::ComputeRequest request =
       MakeRequest("relu", v1::MODE_FORWARD, WireType::kRawFloat32,
                   std::vector<double>(1 << 19, 1.0));
-  grpc::ClientContext context;
-  SetDeadline(&context);
   v1::ComputeResponse response;
-  EXPECT_EQ(stub->Compute(&context, request, &response).error_code(),
+  EXPECT_EQ(ComputeWithDeadline(*stub, request, &response).error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
   // And the server is still serving.
   ServingStatus health = ServingStatus::kUnknown;
@@ -640,7 +625,7 @@ TEST(ServerLimitsTest, OversizedMessageIsResourceExhausted) {
 TEST(ServerLimitsTest, TooManyElementsIsResourceExhausted) {
   ServerOptions options;
   options.max_elements = 1000;
-  std::unique_ptr<ActivationServer> server = StartServer(options);
+  std::unique_ptr<ActivationServer> server = StartLocalServer(options);
   ASSERT_NE(server, nullptr);
   auto stub = v1::ActivationService::NewStub(Connect(*server));
   {
@@ -692,7 +677,7 @@ TEST(ServerLimitsTest, TooManyElementsIsResourceExhausted) {
 }
 
 TEST(ServerShutdownTest, RequestsInFlightFinish) {
-  std::unique_ptr<ActivationServer> server = StartServer();
+  std::unique_ptr<ActivationServer> server = StartLocalServer();
   ASSERT_NE(server, nullptr);
   constexpr int kCalls = 6;
   std::vector<v1::ComputeRequest> requests;
@@ -740,7 +725,7 @@ TEST(ServerShutdownTest, RequestsInFlightFinish) {
 // happens whenever a client falls behind (ServerShutdownTest.
 // RequestsInFlightFinish's failures in session 22's full ctest runs).
 TEST(ServerShutdownTest, InFlightResponsesSurviveASlowLink) {
-  std::unique_ptr<ActivationServer> server = StartServer();
+  std::unique_ptr<ActivationServer> server = StartLocalServer();
   ASSERT_NE(server, nullptr);
   // 16 MB/s: each 2 MiB response takes ~130 ms to cross, far longer than
   // the server takes to write it.
@@ -789,7 +774,7 @@ TEST(ServerShutdownTest, InFlightResponsesSurviveASlowLink) {
 }
 
 TEST(ServerShutdownTest, ZeroGraceCancelsWorkAndReturns) {
-  std::unique_ptr<ActivationServer> server = StartServer();
+  std::unique_ptr<ActivationServer> server = StartLocalServer();
   ASSERT_NE(server, nullptr);
   const v1::ComputeRequest big =
       MakeRequest("mish", v1::MODE_FORWARD_AND_DERIVATIVE,
@@ -828,7 +813,7 @@ TEST(ServerStartTest, BadOptionsAndBusyPort) {
   EXPECT_EQ(ActivationServer::Start(options).status().code(),
             absl::StatusCode::kInvalidArgument);
 
-  std::unique_ptr<ActivationServer> first = StartServer();
+  std::unique_ptr<ActivationServer> first = StartLocalServer();
   ASSERT_NE(first, nullptr);
   ServerOptions same;
   same.address = "127.0.0.1";

@@ -28,6 +28,7 @@
 #include "activation/v1/activation.grpc.pb.h"
 #include "server/server_builder.h"
 #include "tests/integration/grpc_probes.h"
+#include "tests/integration/local_server.h"
 #include "tests/server/server_test_util.h"
 #include "tests/socket_probe.h"
 
@@ -36,12 +37,14 @@ namespace {
 
 namespace v1 = ::activation::v1;
 using ::actserver::testing::CheckHealth;
+using ::actserver::testing::ComputeWithDeadline;
 using ::actserver::testing::MakeRequest;
 using ::actserver::testing::MatchesReference;
 using ::actserver::testing::RawStreamCall;
 using ::actserver::testing::RawUnaryCall;
 using ::actserver::testing::ServingStatus;
 using ::actserver::testing::SetDeadline;
+using ::actserver::testing::StartLocalServer;
 using ::actserver::testing::StatusIs;
 using ::actserver::testing::WireType;
 
@@ -49,16 +52,6 @@ constexpr char kCompute[] = "/activation.v1.ActivationService/Compute";
 constexpr char kBatch[] = "/activation.v1.ActivationService/ComputeBatch";
 constexpr char kStream[] = "/activation.v1.ActivationService/ComputeStream";
 constexpr char kList[] = "/activation.v1.ActivationService/ListActivations";
-
-std::unique_ptr<ActivationServer> StartServer(ServerOptions options = {}) {
-  options.address = "127.0.0.1";
-  options.port = 0;
-  if (options.threads == 0) options.threads = 2;
-  absl::StatusOr<std::unique_ptr<ActivationServer>> server =
-      ActivationServer::Start(options);
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? *std::move(server) : nullptr;
-}
 
 std::shared_ptr<grpc::Channel> Connect(const std::string& target) {
   grpc::ChannelArguments args;
@@ -69,7 +62,7 @@ std::shared_ptr<grpc::Channel> Connect(const std::string& target) {
 }
 
 TEST(ParseErrorsTest, UnparseableRequestsAreInvalidArgument) {
-  std::unique_ptr<ActivationServer> server = StartServer();
+  std::unique_ptr<ActivationServer> server = StartLocalServer();
   ASSERT_NE(server, nullptr);
   auto channel = Connect(server->target());
   const std::string valid =
@@ -107,7 +100,7 @@ TEST(ParseErrorsTest, UnparseableRequestsAreInvalidArgument) {
 }
 
 TEST(ParseErrorsTest, StreamAnswersEveryMessageEvenOneThatDoesNotParse) {
-  std::unique_ptr<ActivationServer> server = StartServer();
+  std::unique_ptr<ActivationServer> server = StartLocalServer();
   ASSERT_NE(server, nullptr);
   auto channel = Connect(server->target());
   std::vector<v1::ComputeRequest> requests;
@@ -139,16 +132,14 @@ TEST(ParseErrorsTest, StreamAnswersEveryMessageEvenOneThatDoesNotParse) {
 }
 
 TEST(ParseErrorsTest, HugeNamesGetAShortInvalidArgument) {
-  std::unique_ptr<ActivationServer> server = StartServer();
+  std::unique_ptr<ActivationServer> server = StartLocalServer();
   ASSERT_NE(server, nullptr);
   auto stub = v1::ActivationService::NewStub(Connect(server->target()));
   v1::ComputeRequest request =
       MakeRequest("relu", v1::MODE_FORWARD, WireType::kFloat32, {1});
   request.set_function(std::string(1 << 20, 'x'));
-  grpc::ClientContext context;
-  SetDeadline(&context);
   v1::ComputeResponse response;
-  const grpc::Status status = stub->Compute(&context, request, &response);
+  const grpc::Status status = ComputeWithDeadline(*stub, request, &response);
   EXPECT_TRUE(StatusIs(status, grpc::StatusCode::INVALID_ARGUMENT,
                        {"function: unknown activation", "(1048576 bytes)"}));
   EXPECT_LT(status.error_message().size(), 1000u);
@@ -177,10 +168,9 @@ void RunLoad(const std::string& target, int clients, int calls, int values,
           MakeRequest("sigmoid", v1::MODE_FORWARD, WireType::kRawFloat32, x);
       bool checked = false;
       for (int i = 0; i < calls; ++i) {
-        grpc::ClientContext context;
-        SetDeadline(&context);
         v1::ComputeResponse response;
-        const grpc::Status status = stub->Compute(&context, request, &response);
+        const grpc::Status status =
+            ComputeWithDeadline(*stub, request, &response);
         std::lock_guard<std::mutex> lock(mu);
         if (status.ok()) {
           ++result->ok;
@@ -204,7 +194,7 @@ void RunLoad(const std::string& target, int clients, int calls, int values,
 TEST(MemoryBudgetTest, ACallLargerThanTheWholeBudgetIsRefused) {
   ServerOptions options;
   options.memory_budget = 16 << 20;
-  std::unique_ptr<ActivationServer> server = StartServer(options);
+  std::unique_ptr<ActivationServer> server = StartLocalServer(options);
   ASSERT_NE(server, nullptr);
   EXPECT_EQ(server->memory_budget(), 16u << 20);
   auto stub = v1::ActivationService::NewStub(Connect(server->target()));
@@ -248,7 +238,7 @@ TEST(MemoryBudgetTest, ConcurrentCallsBeyondTheBudgetAreRefusedAndTheRestServed)
   // buffer: four at a time, and one buffer kept idle (an eighth of 40 MiB).
   options.memory_budget = 40 << 20;
   options.threads = 1;
-  std::unique_ptr<ActivationServer> server = StartServer(options);
+  std::unique_ptr<ActivationServer> server = StartLocalServer(options);
   ASSERT_NE(server, nullptr);
   LoadBeyondTheBudget(*server);
   const ActivationServiceImpl& service = server->service();
@@ -283,17 +273,14 @@ class HeldCall final
 TEST(MemoryBudgetTest, ARequestIsReadOnlyWhenTheBudgetHasRoomForIt) {
   ServerOptions options;
   options.memory_budget = 64 << 20;
-  std::unique_ptr<ActivationServer> server = StartServer(options);
+  std::unique_ptr<ActivationServer> server = StartLocalServer(options);
   ASSERT_NE(server, nullptr);
   const ActivationServiceImpl& service = server->service();
   auto channel = Connect(server->target());
   auto stub = v1::ActivationService::NewStub(channel);
   auto compute = [&](std::size_t values) {
-    grpc::ClientContext context;
-    SetDeadline(&context);
     v1::ComputeResponse response;
-    return stub->Compute(&context,
-                         MakeRequest("relu", v1::MODE_FORWARD,
+    return ComputeWithDeadline(*stub, MakeRequest("relu", v1::MODE_FORWARD,
                                      WireType::kRawFloat32,
                                      std::vector<double>(values, 1.0)),
                          &response);
@@ -346,7 +333,7 @@ TEST(MemoryBudgetTest, WithoutTheReadGateComputeIsAdmittedOnceReceived) {
   options.memory_budget = 40 << 20;
   options.read_gate = false;
   options.threads = 1;
-  std::unique_ptr<ActivationServer> server = StartServer(options);
+  std::unique_ptr<ActivationServer> server = StartLocalServer(options);
   ASSERT_NE(server, nullptr);
   const ActivationServiceImpl& service = server->service();
   auto channel = Connect(server->target());
@@ -390,7 +377,7 @@ TEST(AdmissionTest, AFullComputeQueueRefusesAtOnce) {
   ServerOptions options;
   options.threads = 1;
   options.max_queued_elements = 1 << 20;  // one 1 Mi call at a time
-  std::unique_ptr<ActivationServer> server = StartServer(options);
+  std::unique_ptr<ActivationServer> server = StartLocalServer(options);
   ASSERT_NE(server, nullptr);
   LoadResult result;
   RunLoad(server->target(), 8, 4, 1 << 20, &result);
@@ -407,7 +394,7 @@ TEST(UnixSocketTest, ServesOnAUnixSocketBesideTcp) {
                                         getpid(), ".sock");
   ServerOptions options;
   options.unix_socket = path;
-  std::unique_ptr<ActivationServer> server = StartServer(options);
+  std::unique_ptr<ActivationServer> server = StartLocalServer(options);
   ASSERT_NE(server, nullptr);
   for (const std::string& target : {"unix:" + path, server->target()}) {
     auto channel = Connect(target);
@@ -415,10 +402,8 @@ TEST(UnixSocketTest, ServesOnAUnixSocketBesideTcp) {
     const v1::ComputeRequest request =
         MakeRequest("gelu", v1::MODE_FORWARD_AND_DERIVATIVE, WireType::kRawFloat64,
                     std::vector<double>(100000, 0.25));
-    grpc::ClientContext context;
-    SetDeadline(&context);
     v1::ComputeResponse response;
-    ASSERT_TRUE(stub->Compute(&context, request, &response).ok()) << target;
+    ASSERT_TRUE(ComputeWithDeadline(*stub, request, &response).ok()) << target;
     EXPECT_TRUE(MatchesReference(request, response)) << target;
     ServingStatus health = ServingStatus::kUnknown;
     ASSERT_TRUE(CheckHealth(channel, "", &health).ok()) << target;
@@ -426,7 +411,7 @@ TEST(UnixSocketTest, ServesOnAUnixSocketBesideTcp) {
   }
   server.reset();
   // A second server replaces a stale socket file left behind.
-  std::unique_ptr<ActivationServer> again = StartServer(options);
+  std::unique_ptr<ActivationServer> again = StartLocalServer(options);
   ASSERT_NE(again, nullptr);
   std::remove(path.c_str());
 }
@@ -495,17 +480,15 @@ TEST(UnixSocketTest, TheUnixListenerSetsItsConnectionsSendBuffer) {
     ServerOptions options;
     options.unix_socket = path;
     options.unix_send_buffer = c.option;
-    std::unique_ptr<ActivationServer> server = StartServer(options);
+    std::unique_ptr<ActivationServer> server = StartLocalServer(options);
     ASSERT_NE(server, nullptr);
     auto channel = Connect("unix:" + path);
     auto stub = v1::ActivationService::NewStub(channel);
     const v1::ComputeRequest request =
         MakeRequest("sigmoid", v1::MODE_FORWARD, WireType::kRawFloat32,
                     std::vector<double>(1 << 20, 0.5));
-    grpc::ClientContext context;
-    SetDeadline(&context);
     v1::ComputeResponse response;
-    ASSERT_TRUE(stub->Compute(&context, request, &response).ok());
+    ASSERT_TRUE(ComputeWithDeadline(*stub, request, &response).ok());
     EXPECT_TRUE(MatchesReference(request, response));
     EXPECT_EQ(SendBuffersOfSockets(UnixPathIs(path), /*listening=*/false),
               std::vector<int>{c.expected});
@@ -549,7 +532,7 @@ TEST(GrpcIntArgsTest, AreSetOnTheServersChannel) {
     SCOPED_TRACE(limited ? "grpc.max_metadata_size=1024" : "defaults");
     ServerOptions options;
     if (limited) options.grpc_int_args = {{"grpc.max_metadata_size", 1024}};
-    std::unique_ptr<ActivationServer> server = StartServer(options);
+    std::unique_ptr<ActivationServer> server = StartLocalServer(options);
     ASSERT_NE(server, nullptr);
     auto stub = v1::ActivationService::NewStub(Connect(server->target()));
     grpc::ClientContext context;
@@ -601,7 +584,7 @@ TEST(UnixSocketTest, AnUnusablePathIsAClearError) {
 TEST(OverloadTest, HealthAnswersWhileComputeIsSaturated) {
   ServerOptions options;
   options.memory_budget = 64 << 20;
-  std::unique_ptr<ActivationServer> server = StartServer(options);
+  std::unique_ptr<ActivationServer> server = StartLocalServer(options);
   ASSERT_NE(server, nullptr);
   std::atomic<bool> done{false};
   std::vector<double> latencies_ms;

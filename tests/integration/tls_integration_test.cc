@@ -14,6 +14,7 @@
 #include "activation/v1/activation.grpc.pb.h"
 #include "server/server_builder.h"
 #include "tests/integration/grpc_probes.h"
+#include "tests/integration/local_server.h"
 #include "tests/server/server_test_util.h"
 #include "tests/server/test_pki.h"
 
@@ -30,6 +31,7 @@ using ::actserver::testing::MatchesReference;
 using ::actserver::testing::ReadTextFile;
 using ::actserver::testing::ServingStatus;
 using ::actserver::testing::SetDeadline;
+using ::actserver::testing::StartLocalServer;
 using ::actserver::testing::StatusIs;
 using ::actserver::testing::TestPki;
 using ::actserver::testing::WireType;
@@ -53,15 +55,10 @@ CertFiles Issue(TestPki& pki, const std::string& name, CertUse use) {
 std::unique_ptr<ActivationServer> StartServer(const TlsOptions& tls,
                                               int health_port = -1) {
   ServerOptions options;
-  options.address = "127.0.0.1";
-  options.port = 0;
   options.threads = 1;
   options.tls = tls;
   options.health_port = health_port;
-  absl::StatusOr<std::unique_ptr<ActivationServer>> server =
-      ActivationServer::Start(options);
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? *std::move(server) : nullptr;
+  return StartLocalServer(options);
 }
 
 // A channel of its own (no subchannel sharing between the cases, whose

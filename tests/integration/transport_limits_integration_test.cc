@@ -11,6 +11,7 @@
 
 #include "activation/v1/activation.grpc.pb.h"
 #include "server/server_builder.h"
+#include "tests/integration/local_server.h"
 #include "tests/server/server_test_util.h"
 
 namespace actserver {
@@ -20,18 +21,14 @@ namespace v1 = ::activation::v1;
 using ::actserver::testing::Grid;
 using ::actserver::testing::MakeRequest;
 using ::actserver::testing::SetDeadline;
+using ::actserver::testing::StartLocalServer;
 using ::actserver::testing::WireType;
 
 std::unique_ptr<ActivationServer> StartServer(const TransportLimits& limits) {
   ServerOptions options;
-  options.address = "127.0.0.1";
-  options.port = 0;
   options.threads = 1;
   options.transport = limits;
-  absl::StatusOr<std::unique_ptr<ActivationServer>> server =
-      ActivationServer::Start(options);
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? *std::move(server) : nullptr;
+  return StartLocalServer(options);
 }
 
 std::shared_ptr<grpc::Channel> Connect(const ActivationServer& server) {

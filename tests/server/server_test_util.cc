@@ -366,4 +366,12 @@ void SetDeadline(grpc::ClientContext* context,
   context->set_deadline(std::chrono::system_clock::now() + timeout);
 }
 
+grpc::Status ComputeWithDeadline(v1::ActivationService::StubInterface& stub,
+                                 const v1::ComputeRequest& request,
+                                 v1::ComputeResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return stub.Compute(&context, request, response);
+}
+
 }  // namespace actserver::testing

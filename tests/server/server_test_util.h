@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "activation/v1/activation.grpc.pb.h"
 #include "activation/v1/activation.pb.h"
 
 namespace actserver::testing {
@@ -73,6 +74,13 @@ activation::v1::ComputeBatchRequest MixedBatch();
 inline constexpr std::chrono::seconds kCallTimeout{30};
 void SetDeadline(grpc::ClientContext* context,
                  std::chrono::milliseconds timeout = kCallTimeout);
+
+// stub.Compute(request) with a deadline kCallTimeout from now: the response
+// in *response, the call's status returned.
+grpc::Status ComputeWithDeadline(
+    activation::v1::ActivationService::StubInterface& stub,
+    const activation::v1::ComputeRequest& request,
+    activation::v1::ComputeResponse* response);
 
 }  // namespace actserver::testing
 

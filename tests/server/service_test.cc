@@ -25,6 +25,7 @@ namespace actserver {
 namespace {
 
 namespace v1 = ::activation::v1;
+using ::actserver::testing::ComputeWithDeadline;
 using ::actserver::testing::Grid;
 using ::actserver::testing::kAllModes;
 using ::actserver::testing::kAllWireTypes;
@@ -80,9 +81,7 @@ class ServiceTest : public ::testing::TestWithParam<EngineCase> {
 
   grpc::Status Compute(const v1::ComputeRequest& request,
                        v1::ComputeResponse* response) {
-    grpc::ClientContext context;
-    SetDeadline(&context);
-    return stub_->Compute(&context, request, response);
+    return ComputeWithDeadline(*stub_, request, response);
   }
 
   static constexpr std::size_t kMaxElements = 100000;

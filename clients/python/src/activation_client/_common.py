@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from . import _wire
 from ._proto import activation_pb2 as pb
+from ._proto import activation_pb2_grpc as pb_grpc
 
 ArrayLike = npt.ArrayLike
 Target = Union[str, Sequence[str]]
@@ -231,6 +232,36 @@ def raw_methods(channel):
             channel.unary_unary(METHOD + "ComputeBatch"),
             channel.stream_stream(METHOD + "ComputeStream"),
             channel.unary_unary(HEALTH_CHECK))
+
+
+class ClientBase:
+    """What Client and AsyncClient hold alike: the channel, from the
+    subclass's gRPC module (_GRPC: grpc or grpc.aio), the generated stub,
+    the raw methods and the default deadline. Arguments: see Client."""
+
+    _GRPC: Any = grpc
+
+    def __init__(self, target: Target, *, tls: Union[bool, "Tls"] = False,
+                 timeout: float = DEFAULT_TIMEOUT_S,
+                 max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+                 max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+                 options: Sequence[Tuple[str, Any]] = ()):
+        self.target, self._channel = open_channel(
+            self._GRPC, target, tls, timeout, max_attempts, max_message_bytes,
+            options)
+        self.timeout = float(timeout)
+        # The generated stub, for what the client classes do not wrap.
+        self.stub = pb_grpc.ActivationServiceStub(self._channel)
+        # The tensor-carrying methods take and return bytes (_wire encodes).
+        (self._compute, self._batch, self._stream,
+         self._health) = raw_methods(self._channel)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({self.target!r}, "
+                f"timeout={self.timeout:g})")
+
+    def _deadline(self, timeout: Optional[float]) -> float:
+        return self.timeout if timeout is None else timeout
 
 
 # --- Element types: one table entry each ---------------------------------

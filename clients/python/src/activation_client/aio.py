@@ -9,35 +9,22 @@
 
 from __future__ import annotations
 
-from typing import (Any, AsyncIterable, AsyncIterator, Iterable, List, Mapping,
-                    Optional, Sequence, Tuple, Union)
+from typing import (AsyncIterable, AsyncIterator, Iterable, List, Mapping,
+                    Optional, Union)
 
 import grpc
 from grpc import aio
 
 from . import _common as c
 from ._proto import activation_pb2 as pb
-from ._proto import activation_pb2_grpc as pb_grpc
 
 
-class AsyncClient:
+class AsyncClient(c.ClientBase):
     """An asyncio client of activation.v1.ActivationService; arguments,
     results and errors as in activation_client.Client. Create it inside the
     running event loop and use it from that loop only (grpc.aio's rule)."""
 
-    def __init__(self, target: c.Target, *, tls: Union[bool, c.Tls] = False,
-                 timeout: float = c.DEFAULT_TIMEOUT_S,
-                 max_attempts: int = c.DEFAULT_MAX_ATTEMPTS,
-                 max_message_bytes: int = c.DEFAULT_MAX_MESSAGE_BYTES,
-                 options: Sequence[Tuple[str, Any]] = ()):
-        self.target, self._channel = c.open_channel(
-            aio, target, tls, timeout, max_attempts, max_message_bytes, options)
-        self.timeout = float(timeout)
-        # The generated stub, for what this class does not wrap.
-        self.stub = pb_grpc.ActivationServiceStub(self._channel)
-        # The tensor-carrying methods take and return bytes (_wire encodes).
-        (self._compute, self._batch, self._stream,
-         self._health) = c.raw_methods(self._channel)
+    _GRPC = aio  # ClientBase: __init__, stub, __repr__
 
     async def close(self) -> None:
         """Closes the channel; calls in flight are cancelled."""
@@ -48,12 +35,6 @@ class AsyncClient:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
-
-    def __repr__(self) -> str:
-        return f"AsyncClient({self.target!r}, timeout={self.timeout:g})"
-
-    def _deadline(self, timeout: Optional[float]) -> float:
-        return self.timeout if timeout is None else timeout
 
     async def compute(self, function: str, x: c.ArrayLike,
                       mode: str = "forward", grad: Optional[c.ArrayLike] = None,

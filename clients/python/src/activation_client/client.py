@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Iterable, Iterator, List, Mapping, Optional
 
 import grpc
 
 from . import _common as c
 from ._proto import activation_pb2 as pb
-from ._proto import activation_pb2_grpc as pb_grpc
 
 
-class Client:
+class Client(c.ClientBase):
     """A blocking client of activation.v1.ActivationService.
 
         from activation_client import Client
@@ -44,19 +43,7 @@ class Client:
         UNAVAILABLE on the first call.
     """
 
-    def __init__(self, target: c.Target, *, tls: Union[bool, c.Tls] = False,
-                 timeout: float = c.DEFAULT_TIMEOUT_S,
-                 max_attempts: int = c.DEFAULT_MAX_ATTEMPTS,
-                 max_message_bytes: int = c.DEFAULT_MAX_MESSAGE_BYTES,
-                 options: Sequence[Tuple[str, Any]] = ()):
-        self.target, self._channel = c.open_channel(
-            grpc, target, tls, timeout, max_attempts, max_message_bytes, options)
-        self.timeout = float(timeout)
-        # The generated stub, for what this class does not wrap.
-        self.stub = pb_grpc.ActivationServiceStub(self._channel)
-        # The tensor-carrying methods take and return bytes (_wire encodes).
-        (self._compute, self._batch, self._stream,
-         self._health) = c.raw_methods(self._channel)
+    _GRPC = grpc  # ClientBase: __init__, stub, __repr__
 
     # --- Lifetime ---------------------------------------------------------
 
@@ -70,13 +57,7 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return f"Client({self.target!r}, timeout={self.timeout:g})"
-
     # --- Calls ------------------------------------------------------------
-
-    def _deadline(self, timeout: Optional[float]) -> float:
-        return self.timeout if timeout is None else timeout
 
     def compute(self, function: str, x: c.ArrayLike, mode: str = "forward",
                 grad: Optional[c.ArrayLike] = None, input_kind: str = "x", *,
