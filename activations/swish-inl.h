@@ -24,11 +24,34 @@ inline long double SwishReference(long double x, const double* p) {
   const long double z = p[0] * x, zl = SwishZLo(z, x, p);
   return x / (1 + std::exp(-z) * (1 - zl));
 }
+// The zero of f' in z: 1 + z0 + e^z0 = 0, z0 = -1 - W(1/e) as hi + lo
+// (MPFR, 300 bits: -1.27846454276107379510935873902298...).
+inline constexpr long double kSwishZ0Hi = -0xa.3a4b9e420905bf2p-3L;
+inline constexpr long double kSwishZ0Lo = 0xa.2d0d94faaebb5bp-68L;
 inline long double SwishReferenceDerivative(long double x, const double* p) {
   const long double z = p[0] * x, zl = SwishZLo(z, x, p);
-  const long double s = 1 / (1 + std::exp(-z) * (1 - zl));
   // s (1 - s) = e / (1 + e)^2 with e = exp(-|z|) (= 1 / (4 cosh^2(z/2))).
   const long double e = std::exp(-std::fabs(z)) * (1 - (z < 0 ? -zl : zl));
+  const long double u = (z - kSwishZ0Hi) + (zl - kSwishZ0Lo);  // z - z0_hi exact (Sterbenz)
+  if (std::fabs(u) < 0.5L) {
+    // Within 1/2 of z0, f' = W0 e / (1 + e)^2 with W0 = 1 + z + e^z as
+    // u ((1 + c) + c u P(u)), c = e^z0 = -(1 + z0), P(u) = sum u^k / (k +
+    // 2)!: the direct sum s + z s (1 - s) cancels there, 2^-64 of its terms
+    // relative to |f'| ~ |u| / 5 (29 ULP of float64 at beta = 0.3, x =
+    // -4.2615, against MPFR, session 28: outside |x| < 4 no near-zero
+    // exception covers it). 22 terms: u^22 / 24! < 2^-100 at |u| = 1/2.
+    long double pu = 0;
+    long double fact = 1;
+    for (int k = 2; k <= 23; ++k) fact *= k;  // 23!
+    for (int k = 21; k >= 0; --k) {
+      pu = pu * u + 1 / fact;  // 1 / (k + 2)!
+      fact /= k + 2;
+    }
+    const long double c = (-1 - kSwishZ0Hi) - kSwishZ0Lo;
+    const long double w0 = u * ((-kSwishZ0Hi - kSwishZ0Lo) + c * u * pu);
+    return w0 * e / ((1 + e) * (1 + e));
+  }
+  const long double s = 1 / (1 + std::exp(-z) * (1 - zl));
   return s + (z + zl) * e / ((1 + e) * (1 + e));
 }
 inline constexpr ActivationSpec kSwishSpec{
@@ -517,6 +540,33 @@ struct SwishKernel {
   static constexpr float kSeriesWindow = 1.0f / 64;
   template <class G>
   HWY_INLINE V<D> SlopeScaled(const ScaledState& s, G g) const {
+    // For a tiny g, g times the upward part of the scale 2^k (z > 0: k up
+    // to 72 in float64, 43 in float32) first, exactly, and the rest of the
+    // scale last: the quotient g W / den^2 is about g 2^-k, which for a tiny
+    // g (|g| below about 2^-950 / 2^-83) was rounded as a subnormal before
+    // the scaling brought it back up (silu, float64, x = 50, g = 1e-300:
+    // 1.0033e-300, 2e13 ULP; tools/mpfr_check --tails). Only for tiny g: g W
+    // 2^k (W ~ 2^k) must stay finite (float32, |g| up to 2^64 after
+    // WithLargeGradientScaled: inf at g = -2e38, x = 17, beta = 1.37 in a
+    // first version). The same bits wherever that quotient is normal:
+    // scaling by a power of two commutes with rounding.
+    // A rare branch (one compare per vector: |g| < 2^-900 / 2^-80, where
+    // the quotient can be subnormal; the unconditional form cost 0.91x in
+    // float64 backward, ab.py, 64Ki).
+    V<D> k = s.k;
+    if constexpr (!kIsUnit<G>) {
+      constexpr T kTiny = sizeof(T) == 4 ? T(0x1p-80f) : T(0x1p-900);
+      const auto tiny = hn::Lt(hn::Abs(g), hn::Set(d, kTiny));
+      if (HWY_UNLIKELY(!hn::AllFalse(d, tiny))) {
+        const V<D> up = hn::IfThenElseZero(tiny, hn::Max(hn::Floor(k), hn::Zero(d)));
+        g = Scalef(d, g, up);
+        k = hn::Sub(k, up);
+      }
+    }
+    return SlopeScaledBy(s, g, k);
+  }
+  template <class G>
+  HWY_INLINE V<D> SlopeScaledBy(const ScaledState& s, G g, V<D> k) const {
     V<D> w, w_lo;
     if constexpr (sizeof(T) == 4) {
       // float32: exactly (the FMA's 0.5 ULP of W would reach 1.52 ULP in
@@ -530,8 +580,9 @@ struct SwishKernel {
       w_lo = hn::MulAdd(s.zc, s.n_lo_ext, s.den_lo_ext);
     }
     if constexpr (!kUnitBeta) w_lo = hn::MulAdd(s.z_lo, s.n, w_lo);
-    // (float64: no series. Its error near z0 is 2^-53 of |z n| + den, in
-    // absolute terms far below the bounds' 4 ULP of 1 there.)
+    // (float64 at beta = 1 or above 1/2: no series. Its error near z0 is
+    // 2^-53 of |z n| + den, in absolute terms far below the bounds' 4 ULP of
+    // 1 there, and z0 / beta is inside |x| < 4.)
     if constexpr (sizeof(T) == 4) {
       const auto near = hn::Lt(hn::Abs(hn::Sub(s.zc, hn::Set(d, -1.2784645557403564f))),
                                hn::Set(d, kSeriesWindow));
@@ -543,6 +594,27 @@ struct SwishKernel {
         wn_lo = hn::MulAdd(s.n, w0_lo, hn::MulAdd(s.n_lo_ext, w0, wn_lo));
         w = hn::IfThenElse(near, wn, w);
         w_lo = hn::IfThenElse(near, wn_lo, w_lo);
+      }
+    }
+    if constexpr (sizeof(T) == 8 && !kUnitBeta) {
+      // float64 at a small beta (series_near_z0): the zero of f', at x = z0 /
+      // beta, lies outside the contract's near-zero window (|x| < 4), and
+      // den + z n cancels there (329 ULP at beta = 0.3, x = -4.2615 before
+      // session 28: tools/mpfr_check --param-sets; the gate path has had
+      // the series since session 25): W = n W0 from SeriesNearZeroDouble
+      // within its window, as float32 above (n W0 = n (1 + z) + 2^k).
+      if (series_near_z0) {
+        const auto near = hn::Lt(hn::Abs(hn::Sub(s.zc, hn::Set(d, T(kZ0Hi)))),
+                                 hn::Set(d, T(kSeriesWindowDouble)));
+        if (HWY_UNLIKELY(!hn::AllFalse(d, near))) {
+          V<D> w0_lo;
+          const V<D> w0 = SeriesNearZeroDouble(s.zc, s.z_lo, &w0_lo);
+          V<D> wn_lo;
+          const V<D> wn = TwoProduct(d, s.n, w0, &wn_lo);
+          wn_lo = hn::MulAdd(s.n, w0_lo, hn::MulAdd(s.n_lo_ext, w0, wn_lo));
+          w = hn::IfThenElse(near, wn, w);
+          w_lo = hn::IfThenElse(near, wn_lo, w_lo);
+        }
       }
     }
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
@@ -559,7 +631,7 @@ struct SwishKernel {
       q_lo = hn::MulAdd(hn::Add(s.den, s.den), s.den_lo_ext, q_lo);
       const V<D> t0 = hn::Div(w, q);
       const V<D> rq{_mm512_rcp14_pd(q.raw)};
-      return Scalef(d, hn::MulAdd(hn::NegMulAdd(t0, q_lo, w_lo), rq, t0), s.k);
+      return Scalef(d, hn::MulAdd(hn::NegMulAdd(t0, q_lo, w_lo), rq, t0), k);
     }
 #endif
     TimesHiLo(d, g, &w, &w_lo);
@@ -574,7 +646,7 @@ struct SwishKernel {
     const V<D> r2 = hn::Mul(r, r);
     const V<D> t0 = hn::Mul(w, r2);
     const V<D> res = hn::NegMulAdd(t0, q_lo, hn::Add(hn::NegMulAdd(t0, q, w), w_lo));
-    return Scalef(d, hn::MulAdd(res, r2, t0), s.k);
+    return Scalef(d, hn::MulAdd(res, r2, t0), k);
   }
 
   // silu (unit beta) float32 on AVX-512 (session 24): g f' in float64

@@ -126,6 +126,31 @@ double GradientAt(std::uint64_t i) {
   return (r & 1) ? -m : m;
 }
 
+double ExtremeGradientAt(std::uint64_t i, DType dtype) {
+  const std::uint64_t r = SplitMix64(i ^ 0x2545F4914F6CDD1Dull);
+  const bool f32 = dtype == DType::kFloat32;
+  const double max = f32 ? std::numeric_limits<float>::max() : std::numeric_limits<double>::max();
+  const double min = f32 ? std::numeric_limits<float>::min() : std::numeric_limits<double>::min();
+  const double tiny =
+      f32 ? std::numeric_limits<float>::denorm_min() : std::numeric_limits<double>::denorm_min();
+  const int digits = f32 ? 24 : 53, emin = f32 ? -125 : -1021, emax = f32 ? 128 : 1024;
+  const double u = static_cast<double>(r >> 11) * 0x1p-53;
+  double m = 0;
+  switch ((r >> 1) & 15) {
+    case 0: m = max; break;
+    case 1: m = min; break;
+    case 2: m = 0; break;
+    case 3: m = std::numeric_limits<double>::infinity(); break;
+    case 4: m = tiny; break;
+    case 5: m = std::ldexp(std::floor(u * 0x1p20), emin - digits); break;  // subnormal
+    case 6: m = max * (1 - u / 2); break;                              // just below max
+    case 7: m = min * (1 + u); break;
+    default: m = std::exp2(emin - digits + u * (emax - emin + digits)); break;
+  }
+  m = f32 ? static_cast<double>(static_cast<float>(m)) : m;
+  return (r & 1) ? -m : m;
+}
+
 std::uint64_t InputCount(const Plan& plan) {
   switch (plan.dtype) {
     case DType::kFloat32: return ((std::uint64_t{1} << 32) + plan.stride - 1) / plan.stride;
@@ -159,6 +184,84 @@ std::vector<ParameterSet> ParameterSets(const ActivationSpec& spec, bool non_def
       sets.push_back(set);
       break;
     }
+  }
+  return sets;
+}
+
+namespace {
+
+// The edges of one parameter's valid range (WideParameterSets), float32.
+std::vector<double> ParamEdges(const ParamSpec& p) {
+  constexpr double kTiny = 0x1p-100, kHuge = 0x1p100;
+  const Range& r = p.valid_range;
+  std::vector<double> e;
+  auto add = [&](double v) {
+    if (std::isfinite(v) && r.Contains(v) && std::find(e.begin(), e.end(), v) == e.end()) {
+      e.push_back(v);
+    }
+  };
+  for (const double end : {r.min, r.max}) {
+    const double inward = end == r.min ? 1 : -1;
+    if (std::isinf(end)) {
+      add(end < 0 ? -kHuge : kHuge);
+    } else {
+      if (end == r.min ? r.min_inclusive : r.max_inclusive) add(end);
+      // Just inside the end: relative to its size, absolutely at 0.
+      add(static_cast<float>(end == 0 ? inward * kTiny : end + inward * std::fabs(end) * 0x1p-20));
+    }
+  }
+  if (p.default_value == 0) {
+    add(kTiny);
+    add(-kTiny);
+  }
+  return e;
+}
+
+// A log-uniform magnitude in [2^-100, 2^100] with a sign the range allows
+// (or an edge, one time in four), float32.
+double DrawParam(const ParamSpec& p, std::uint64_t* state) {
+  const std::uint64_t r = SplitMix64((*state)++);
+  const std::vector<double> edges = ParamEdges(p);
+  if ((r & 3) == 0 && !edges.empty()) return edges[(r >> 2) % edges.size()];
+  const double m = std::exp2(-100 + 200 * static_cast<double>(r >> 11) * 0x1p-53);
+  const Range& range = p.valid_range;
+  for (const double v : {(r & 4) ? -m : m, (r & 4) ? m : -m}) {
+    const auto f = static_cast<double>(static_cast<float>(v));
+    if (range.Contains(f)) return f;
+  }
+  // A range of one sign away from 0 (none in the catalogue today): its ends.
+  return edges.empty() ? p.default_value : edges[0];
+}
+
+}  // namespace
+
+std::vector<ParameterSet> WideParameterSets(const ActivationSpec& spec, int n,
+                                            std::uint64_t seed) {
+  std::vector<ParameterSet> sets;
+  std::vector<std::string> labels;
+  if (spec.params.empty() || n <= 0) return sets;
+  auto add = [&](ParameterSet set) {
+    if (static_cast<int>(sets.size()) >= n) return;
+    if (!MakeCall(spec.name, set, Mode::kForward).ok()) {
+      if (set.size() != 2) return;
+      std::swap(set[0].second, set[1].second);
+      if (!MakeCall(spec.name, set, Mode::kForward).ok()) return;
+    }
+    const absl::StatusOr<Call> call = MakeCall(spec.name, set, Mode::kForward);
+    const std::string label = ParamsLabel(spec, *call);
+    if (label.empty() || std::find(labels.begin(), labels.end(), label) != labels.end()) return;
+    labels.push_back(label);
+    sets.push_back(std::move(set));
+  };
+  for (const ParamSpec& p : spec.params) {
+    for (const double v : ParamEdges(p)) add({{p.name, v}});
+  }
+  std::uint64_t state = seed * 0x9E3779B97F4A7C15ull;
+  for (char c : spec.name) state = state * 31 + static_cast<unsigned char>(c);
+  for (int tries = 0; static_cast<int>(sets.size()) < n && tries < 16 * n; ++tries) {
+    ParameterSet set;
+    for (const ParamSpec& p : spec.params) set.emplace_back(p.name, DrawParam(p, &state));
+    add(std::move(set));
   }
   return sets;
 }

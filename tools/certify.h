@@ -154,6 +154,20 @@ absl::Status Fingerprints(const Plan& plan, std::vector<FingerprintRow>* rows,
 // to float32, integers to integers) that the spec accepts.
 using ParameterSet = std::vector<std::pair<std::string_view, double>>;
 std::vector<ParameterSet> ParameterSets(const ActivationSpec& spec, bool non_default);
+// `n` parameter sets for `spec` drawn over each parameter's whole valid range
+// (its ParamSpec::valid_range), where the defaults and ParameterSets' one
+// step off them do not look: first each parameter alone at its edges -- a
+// closed end itself, just inside a finite end (0 -> 2^-100), the far ends of
+// an unbounded side (+-2^100), 2^-100 beside a default of 0 -- the others at
+// their defaults; then every parameter at once, each an edge or a
+// log-uniform magnitude in [2^-100, 2^100] with a sign the range allows.
+// Values are rounded to float32 (as ParameterSets; 2^+-100 are floats), sets
+// the spec rejects (hardtanh's min_val > max_val) are tried with their two
+// values swapped, then dropped; duplicates are dropped, so fewer than `n` may
+// come back (none for a function without parameters). Deterministic in
+// `seed`.
+std::vector<ParameterSet> WideParameterSets(const ActivationSpec& spec, int n,
+                                            std::uint64_t seed);
 // A row's parameters as "name=value, ..." (%.9g), those at their defaults
 // left out: "" at the defaults.
 std::string ParamsLabel(const ActivationSpec& spec, const Call& call);
@@ -165,6 +179,11 @@ double InputAt(const Plan& plan, std::uint64_t i);
 // The upstream gradient g the backward rows use for input number i, before
 // rounding to the dtype: +-[0.5, 2), so g f' rounds as a real product does.
 double GradientAt(std::uint64_t i);
+// An upstream gradient from the ends of `dtype`'s range for input number i,
+// exactly a value of the dtype (float32 or float64): +-max, +-min, +-0,
+// +-inf, subnormals and, half the time, a log-uniform magnitude over the
+// whole range (denorm_min to max); either sign. mpfr_check --tails.
+double ExtremeGradientAt(std::uint64_t i, DType dtype);
 
 // The number of inputs the plan's dtype, stride and samples give (all
 // shards together), and the numbers [begin, end) of shard `plan.shard`.

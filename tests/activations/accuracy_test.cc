@@ -1378,6 +1378,89 @@ TEST_P(AccuracyTest, SeluFloat64FromOutputNearItsLimit) {
   EXPECT_EQ(checked, 2);  // derivative and backward from y
 }
 
+// silu and swish backward with a tiny g (session 28): on AVX-512 the scaled
+// slope's quotient g W / den^2 is about g 2^-k for z = beta x > 0 (k up to
+// 72 in float64, 43 in float32) and was rounded as a subnormal before the
+// scaling by 2^k brought it back: float64 silu at x = 50, g = 1e-300 gave
+// 1.0033e-300 (2e13 ULP), and every bit was lost below |g| = 2^-1000
+// (tools/mpfr_check --tails found it). x from -20 to 1e10, each with |g|
+// from 2^-1074 to 2^-900 (float64) and 2^-149 to 2^-60 (float32), both
+// signs, and huge g; the oracle's long double g f' does not underflow
+// there.
+template <typename T>
+void CheckSwishTinyGradients(const Call& call, const std::string& label) {
+  constexpr int kMinExp = sizeof(T) == 4 ? -149 : -1074, kMaxExp = sizeof(T) == 4 ? -60 : -900;
+  std::vector<T> x, g;
+  for (double v : {-20.0, -5.0, -1.0, -0.5, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 29.9, 30.0, 31.0, 40.0,
+                   49.0, 50.0, 51.0, 60.0, 100.0, 700.0, 1e10}) {
+    for (int e = kMinExp; e <= kMaxExp; e += 3) {
+      for (double sign : {1.0, -1.0}) {
+        x.push_back(static_cast<T>(v));
+        g.push_back(static_cast<T>(sign * std::ldexp(1.37, e)));  // rounded to T
+      }
+    }
+  }
+  // And huge g (a first version of the fix overflowed g W 2^k in float32:
+  // inf at g = -2e38, x = 17, beta = 1.37).
+  for (double v : {-5.0, 0.5, 5.0, 17.0, 29.9, 30.0, 49.0, 50.0, 100.0, 1e10}) {
+    for (double m : {0.75, 1.5, 1e10, 0x1p63, 0x1p65, 1e30, 2e38, 1e300}) {
+      for (double sign : {1.0, -1.0}) {
+        if (!(m <= std::numeric_limits<T>::max())) continue;
+        x.push_back(static_cast<T>(v));
+        g.push_back(static_cast<T>(sign * m));
+      }
+    }
+  }
+  CheckCallAt<T>(call, label, x, &g);
+}
+
+TEST_P(AccuracyTest, SwishBackwardWithTinyGradient) {
+  int checked = 0;
+  for (const char* name : {"silu", "swish"}) {
+    for (double beta : {1.0, 1.37, 0.3}) {
+      if (name == std::string_view("silu") && beta != 1.0) continue;
+      std::vector<std::pair<std::string_view, double>> params;
+      if (name == std::string_view("swish")) params.emplace_back("beta", beta);
+      const absl::StatusOr<Call> call = MakeCall(name, params, Mode::kBackward);
+      ASSERT_TRUE(call.ok()) << call.status();
+      const std::string label = std::string(name) + " beta=" + std::to_string(beta) + " " +
+                                hwy::TargetName(GetParam());
+      CheckSwishTinyGradients<float>(*call, label);
+      CheckSwishTinyGradients<double>(*call, label);
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 4);
+}
+
+// float64 swish at a small beta (session 28): the zero of f', x = z0 /
+// beta (z0 = -1.27846), is outside the contract's near-zero window |x| < 4
+// for beta below about 0.32, so the relative bound holds there; AVX-512's
+// scaled slope had no series for it (329 ULP at beta = 0.3, x = -4.2615;
+// tools/mpfr_check --param-sets). x = (z0 + u) / beta, u uniform in
+// [-1, 1] and within 2^-20 of 0, at several small betas, on every target.
+TEST_P(AccuracyTest, SwishFloat64SmallBetaNearTheZeroOfTheDerivative) {
+  int checked = 0;
+  Uniform01 next(0x9E3779B97F4A7C15ull);
+  for (double beta : {0.3, 0.1, 1e-3, 0.49, 1e-12}) {
+    std::vector<double> x;
+    for (int i = 0; i < 4096; ++i) x.push_back((-1.2784645427610738 + (2 * next() - 1)) / beta);
+    for (int i = 0; i < 1024; ++i) {
+      x.push_back((-1.2784645427610738 + 0x1p-20 * (2 * next() - 1)) / beta);
+    }
+    const std::pair<std::string_view, double> params[] = {{"beta", beta}};
+    for (Mode mode : {Mode::kDerivative, Mode::kBackward, Mode::kForwardAndDerivative}) {
+      const absl::StatusOr<Call> call = MakeCall("swish", params, mode);
+      ASSERT_TRUE(call.ok()) << call.status();
+      CheckCallAt<double>(*call,
+                          "swish beta=" + std::to_string(beta) + " " + hwy::TargetName(GetParam()),
+                          x);
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 15);
+}
+
 // float64 logsigmoid backward from x (session 27): on AVX-512 g sigmoid(-x)
 // = b (1 - w') relative to the table value (math-inl.h,
 // MulSigmoidNegX64TableRel), whose quotient's, 1 + e's and numerator's

@@ -139,5 +139,23 @@ TEST(ReferenceOracleTest, GeluLowerTailAgainstMpfr) {
   EXPECT_TRUE(std::isnan(reference::Derivative(df, NAN)));
 }
 
+// swish at a small beta (session 28): the zero of f' at x = z0 / beta lies
+// outside |x| < 4 (beta = 0.3: x = -4.26154...), where no near-zero
+// exception covers it, and s + z s (1 - s) cancels: the oracle was off by 29
+// ULP of float64 at x = -4.2615 and 1043 at x = -4.2615475 (MPFR, tools/
+// mpfr_check --print=swish:x:0.3). Now a series around z0.
+TEST(ReferenceOracleTest, SwishSmallBetaNearTheZeroOfTheDerivativeAgainstMpfr) {
+  const Exact kExact[] = {
+      {-0x1.10bc6a7ef9db2p+2, -0xe.d9f81f084ad2977p-4L, 0xd.4933462d7711764p-22L},
+      {-0x1.10bd31b9b66f9p+2, -0xe.d9f81f0d90efac4p-4L, 0x8.8f02b79babf6923p-27L},
+      {-4.25, -0xe.d9f38b9163ef247p-4L, 0xc.647bc035f7051eep-14L},
+      {-0x1.199999999999ap+2, -0xe.d7739cde5601cd6p-4L, -0x9.01a32320bc0bc8dp-10L},
+      {-5.5, -0xe.2d7660e6247b5fbp-4L, -0xf.d83ca343c6c5e1dp-8L},
+      {-0x1.999999999999ap+1, -0xe.2d190e64ac2b822p-4L, 0xa.d679208d267903ep-7L},
+  };
+  const std::pair<std::string_view, double> beta[] = {{"beta", 0.3}};
+  ExpectNearMpfr("swish", beta, kExact);
+}
+
 }  // namespace
 }  // namespace activations

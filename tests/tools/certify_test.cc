@@ -568,6 +568,71 @@ TEST(CertifyChunkTest, OnlyChunksPartitionTheRun) {
   }
 }
 
+// mpfr_check --param-sets: every set valid, none twice, none the defaults,
+// the ranges' edges first (0 and 2^-100 for elu's [0, inf), 2^+-100 for
+// hardtanh's unbounded ends, with min_val <= max_val kept), the same sets
+// for the same seed, none for a function without parameters.
+TEST(CertifyTest, WideParameterSetsSpanTheValidRanges) {
+  for (const ActivationSpec& spec : Catalog()) {
+    if (!spec.elementwise) continue;
+    const std::vector<ParameterSet> sets = WideParameterSets(spec, 12, 28);
+    if (spec.params.empty()) {
+      EXPECT_TRUE(sets.empty()) << spec.name;
+    } else {
+      EXPECT_GE(sets.size(), 4u) << spec.name;
+    }
+    std::vector<std::string> labels;
+    for (const ParameterSet& set : sets) {
+      const absl::StatusOr<Call> call = MakeCall(spec.name, set, Mode::kForward);
+      ASSERT_TRUE(call.ok()) << spec.name << ": " << call.status();
+      const std::string label = ParamsLabel(spec, *call);
+      EXPECT_FALSE(label.empty()) << spec.name;
+      EXPECT_EQ(std::count(labels.begin(), labels.end(), label), 0) << spec.name << " " << label;
+      labels.push_back(label);
+      for (const auto& [name, v] : set) EXPECT_EQ(v, static_cast<float>(v)) << name;
+    }
+    const std::vector<ParameterSet> again = WideParameterSets(spec, 12, 28);
+    EXPECT_EQ(again, sets) << spec.name;
+  }
+  const std::vector<ParameterSet> elu = WideParameterSets(*FindSpec("elu"), 3, 1);
+  ASSERT_EQ(elu.size(), 3u);
+  EXPECT_EQ(elu[0][0].second, 0.0);
+  EXPECT_EQ(elu[1][0].second, 0x1p-100);
+  EXPECT_EQ(elu[2][0].second, 0x1p100);
+  for (const ParameterSet& set : WideParameterSets(*FindSpec("hardtanh"), 16, 5)) {
+    const Call call = *MakeCall("hardtanh", set, Mode::kForward);
+    EXPECT_LE(call.params[0], call.params[1]);
+  }
+}
+
+// mpfr_check --tails' gradients: exactly values of the dtype, every kind
+// drawn (+-max, +-min, +-0, +-inf, subnormals), the same for the same i.
+TEST(CertifyTest, ExtremeGradientsAreValuesOfTheDtypeOfEveryKind) {
+  for (const DType dtype : {DType::kFloat32, DType::kFloat64}) {
+    const bool f32 = dtype == DType::kFloat32;
+    const double max = f32 ? std::numeric_limits<float>::max() : std::numeric_limits<double>::max();
+    const double min = f32 ? std::numeric_limits<float>::min() : std::numeric_limits<double>::min();
+    int n_max = 0, n_zero = 0, n_inf = 0, n_sub = 0, n_neg = 0;
+    for (std::uint64_t i = 0; i < 4096; ++i) {
+      const double g = ExtremeGradientAt(i, dtype);
+      EXPECT_EQ(g, ExtremeGradientAt(i, dtype));
+      if (f32) {
+        EXPECT_EQ(g, static_cast<double>(static_cast<float>(g))) << g;
+      }
+      n_max += std::fabs(g) == max;
+      n_zero += g == 0;
+      n_inf += std::isinf(g);
+      n_sub += g != 0 && std::fabs(g) < min;
+      n_neg += std::signbit(g);
+    }
+    EXPECT_GT(n_max, 0);
+    EXPECT_GT(n_zero, 0);
+    EXPECT_GT(n_inf, 0);
+    EXPECT_GT(n_sub, 0);
+    EXPECT_GT(n_neg, 1024);
+  }
+}
+
 TEST(CertifyTest, UnknownOrLineWiseFunctionIsRefused) {
   Plan plan;
   plan.dtype = DType::kBFloat16;
