@@ -179,8 +179,95 @@ struct Sigmoid {
     }
   };
 
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  // float64 on AVX-512 (session 28, kernels49): Generic's steps (e =
+  // exp(-|x|) = n 2^q, 1 + e = den + den_lo, num = 1 or n, num / (1 + e)
+  // corrected once, 2^q last where x < 0) on the 2^(j/16) table exponential
+  // of softplus' float64 backward (math-inl.h, ComputeExpJ16<5> and
+  // MulSigmoidOfAbsX64Table's residual: n's and the table's roundings
+  // carried as n_lo), where Generic's ComputeExpPartsNonPositive took a
+  // degree-13 polynomial on |r| <= ln2/2 and one more division-free chain.
+  // e <= 1 as before (q <= 0: every scaling is downward, so g f' is never
+  // rounded as a subnormal before a scaling up), x clamped to
+  // kExpMinScalef (-1500: e = 0, f = 0 or 1, f' = 0) by one VRANGEPD.
+  // NaN x: the driver restores x. SlopeFromOutput is Generic's.
   template <class D>
-  using Kernel = KernelInWideLanes<D, Native32, Generic>;
+  struct Native64 : Generic<D> {
+    using Generic<D>::Generic;
+    using Generic<D>::d;
+    struct State {
+      ExpJ16<D> ex;        // of -|x|, clamped
+      V<D> n, n_lo;        // T[j] (1 + rp) rounded, and its rounding
+      V<D> e, e_lo;        // n 2^q, n_lo 2^q
+      V<D> den, den_lo;    // 1 + e + e_lo exactly (Fast2Sum: 1 >= e)
+      V<D> r;              // 1 / den, one VDIVPD
+      hn::Mask<D> negative;
+    };
+    HWY_INLINE State Prepare(V<D> x) const {
+      using Tr = FloatTraits<double>;
+      State s;
+      s.negative = hn::Lt(x, hn::Zero(d));
+      // -min(|x|, 1500) (VRANGEPD: the smaller magnitude, sign set).
+      const V<D> xc{_mm512_range_pd(x.raw, hn::Set(d, Tr::kExpMinScalef).raw, 0x0E)};
+      s.ex = ComputeExpJ16<5>(d, xc);
+      s.n = hn::MulAdd(s.ex.t, s.ex.rp, s.ex.t);
+      s.n_lo = hn::MulAdd(s.ex.t, s.ex.rp, hn::Sub(s.ex.t, s.n));
+      s.e = Scalef(d, s.n, s.ex.q);
+      s.e_lo = Scalef(d, s.n_lo, s.ex.q);
+      const V<D> one = hn::Set(d, 1.0);
+      s.den = hn::Add(one, s.e);
+      s.den_lo = hn::Add(hn::Add(hn::Sub(one, s.den), s.e), s.e_lo);
+      s.r = hn::Div(one, s.den);
+      return s;
+    }
+    // num / (1 + e + e_lo), num = 1 (x >= 0) or n + n_lo (x < 0, then 2^q):
+    // t0 = num r, the residual num - t0 (1 + e) (num - t0 exact: Sterbenz,
+    // t0 in [num / 2, num]) with the lo parts as MulSigmoidOfAbsX64Table
+    // (x < 0: + n_lo / (1 + e), d(n / (1 + n 2^q)) / dn = 1 / (1 + e)^2;
+    // x >= 0: e_lo is not carried: it enters f times e / (1 + e)^2 <= 1/4,
+    // 0.74 ULP sampled where carrying it gave 0.63 for 3 operations more,
+    // 0.91x the forward's speed; session 28), t0 + res r, one masked
+    // VSCALEFPD.
+    HWY_INLINE V<D> Value(const State& s, V<D>) const {
+      const V<D> one = hn::Set(d, 1.0);
+      const V<D> num = hn::IfThenElse(s.negative, s.n, one);
+      const V<D> t0 = hn::Mul(num, s.r);
+      V<D> res = hn::NegMulAdd(t0, s.e, hn::Sub(num, t0));
+      const __mmask8 neg = s.negative.raw;
+      res = V<D>{_mm512_mask3_fmadd_pd(s.n_lo.raw, s.r.raw, res.raw, neg)};
+      const V<D> t = hn::MulAdd(res, s.r, t0);
+      return V<D>{_mm512_mask_scalef_pd(t.raw, neg, t.raw, s.ex.q.raw)};
+    }
+    // g e / (1 + e)^2 = g (n + n_lo) 2^q / (den + den_lo)^2: the square
+    // exactly (TwoProduct) plus 2 den den_lo, g n exactly plus g n_lo, one
+    // corrected division by r^2 ~ 1 / den^2 (DivideCorrected: its residual
+    // step squares r^2's error), then 2^q (q <= 0).
+    template <class G>
+    HWY_INLINE V<D> Slope(const State& s, V<D>, G g) const {
+      V<D> p_lo;
+      const V<D> p = TwoProduct(d, s.den, s.den, &p_lo);
+      p_lo = hn::MulAdd(hn::Add(s.den, s.den), s.den_lo, p_lo);
+      V<D> lo;
+      const V<D> hi = TimesExact(d, g, s.n, &lo);
+      if constexpr (kIsUnit<G>) {
+        lo = s.n_lo;
+      } else {
+        lo = hn::MulAdd(g, s.n_lo, lo);
+      }
+      return Scalef(d, DivideCorrected<true>(d, hi, lo, p, p_lo, hn::Mul(s.r, s.r)), s.ex.q);
+    }
+  };
+  template <class D>
+  using Generic64 =
+      std::conditional_t<sizeof(hn::TFromD<D>) == 8 && hn::MaxLanes(D()) == 8, Native64<D>,
+                         Generic<D>>;
+#else
+  template <class D>
+  using Generic64 = Generic<D>;
+#endif
+
+  template <class D>
+  using Kernel = KernelInWideLanes<D, Native32, Generic64>;
 };
 
 }  // namespace HWY_NAMESPACE

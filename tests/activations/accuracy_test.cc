@@ -1490,6 +1490,55 @@ TEST_P(AccuracyTest, LogsigmoidFloat64BackwardNearZero) {
   EXPECT_EQ(checked, 1);
 }
 
+// sigmoid float64 from x (session 28: AVX-512 through the 2^(j/16) table
+// exponential, Sigmoid::Native64): every x mode where f or f' is subnormal
+// (x in [-745.2, -708] and f' for x in [708, 745.2]), around the table's
+// switch points x = +-m ln2 / 16, at x = +-50 and beyond, with tiny and
+// huge gradients (g f' must not be rounded as a subnormal before a final
+// scaling, nor overflow early), and +-0, +-inf.
+TEST_P(AccuracyTest, SigmoidFloat64Tails) {
+  std::vector<double> x;
+  Uniform01 next(0x9E3779B97F4A7C15ull);
+  for (int i = 0; i < 4096; ++i) {
+    const double t = -708 - 37.2 * next();
+    x.push_back(t);
+    x.push_back(-t);
+  }
+  for (int m = 0; m < 16 * 64; m += 7) {
+    const double c = m * 0.6931471805599453 / 16;
+    for (double v : {c, std::nextafter(c, 0.0), std::nextafter(c, 1e9)}) {
+      x.push_back(v);
+      x.push_back(-v);
+    }
+  }
+  for (double v : {0.0, 0x1p-1074, 1e-300, 37.0, 50.0, 51.0, 700.0, 745.0, 745.2, 746.0, 1e300,
+                   std::numeric_limits<double>::infinity()}) {
+    x.push_back(v);
+    x.push_back(-v);
+  }
+  const double gs[] = {1e-300, -0x1p-1000, 0.75, -1.5, 1e300, -0x1p500};
+  std::vector<double> g(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) g[i] = gs[i % 6];
+  // Every x also with each gradient (the pairs above vary only with i).
+  const std::size_t base = x.size();
+  for (std::size_t i = 0; i < base; i += 5) {
+    for (double gi : gs) {
+      x.push_back(x[i]);
+      g.push_back(gi);
+    }
+  }
+  int checked = 0;
+  for (const ActivationSpec& spec : Catalog()) {
+    if (spec.name != std::string_view("sigmoid")) continue;
+    for (const Call& call : CallsFor(spec)) {
+      if (call.input_kind != InputKind::kX) continue;
+      CheckCallAt<double>(call, Label(spec, call) + " " + hwy::TargetName(GetParam()), x, &g);
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 4);
+}
+
 HWY_TARGET_INSTANTIATE_TEST_SUITE_P(AccuracyTest);
 
 }  // namespace
