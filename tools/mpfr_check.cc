@@ -1275,8 +1275,8 @@ int Main(int argc, char **argv) {
           ++known_within;
           std::fprintf(stderr,
                        "mpfr_check: %s is listed in --known-over but within "
-                       "its bound now: "
-                       "remove it\n",
+                       "its bound in this run (on this target and these "
+                       "samples): if it is fixed, remove it\n",
                        id.c_str());
         }
       } else {
@@ -1345,7 +1345,11 @@ int Main(int argc, char **argv) {
       static_cast<unsigned long long>(unsettled), missing, worst_oracle64,
       static_cast<unsigned long long>(large_g_inputs));
   if (missing > 0) return 1;
-  if (opt.check && (over_rows > 0 || unsettled > 0 || known_within > 0)) return 1;
+  // A known row found within its bound is a note, not a failure: which rows
+  // a run finds over depends on the native target and the samples (the list
+  // names every target's rows; session 28's ctest failed on no target, but an
+  // AVX2 machine does not reach AVX3's rows).
+  if (opt.check && (over_rows > 0 || unsettled > 0)) return 1;
   return 0;
 }
 
