@@ -5,10 +5,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -326,6 +329,14 @@ struct Engine::Impl {
   // Calls above the threshold handed to this engine (Run, Enqueue) and not
   // yet finished, queued or computing.
   std::atomic<int> active{0};
+  // Tasks handed to the arena by Enqueue whose body has not yet returned:
+  // the destructor waits for them (the arena's own destructor does not), so
+  // that no task outlives the engine it uses, nor holds its caller's jobs
+  // and callbacks past it (a server's last call, cancelled, could otherwise
+  // still be freeing them on a worker while the process exits).
+  std::mutex queued_mu;
+  std::condition_variable queued_cv;
+  int queued = 0;  // guarded by queued_mu
   std::atomic<std::uint64_t> split{0};
   std::atomic<std::uint64_t> one_thread{0};
 
@@ -423,7 +434,10 @@ Engine::Engine(const Options& options)
   options_.threads = impl_->arena.max_concurrency();
 }
 
-Engine::~Engine() = default;
+Engine::~Engine() {
+  std::unique_lock<std::mutex> lock(impl_->queued_mu);
+  impl_->queued_cv.wait(lock, [this] { return impl_->queued == 0; });
+}
 
 int Engine::threads() const { return options_.threads; }
 
@@ -467,18 +481,36 @@ void Engine::Enqueue(std::vector<Job> jobs, std::function<bool()> cancelled,
   // arena's queue is not split (nor is this one, if that one still computes
   // when this one starts). A call already split stays split.
   impl_->active.fetch_add(1, std::memory_order_relaxed);
-  impl_->arena.enqueue([this, jobs = std::move(jobs), cancelled = std::move(cancelled),
-                        done = std::move(done), others_waiting] {
+  {
+    std::lock_guard<std::mutex> lock(impl_->queued_mu);
+    ++impl_->queued;
+  }
+  // What the task owns, on the heap: oneTBB keeps a task's function const
+  // and destroys it only after the body returns, when the engine may be gone
+  // (see Impl::queued). The body takes it and frees it before it says so.
+  struct Queued {
+    std::vector<Job> jobs;
+    std::function<bool()> cancelled;
+    std::function<void(absl::Status)> done;
+  };
+  impl_->arena.enqueue([this, others_waiting,
+                        queued = new Queued{std::move(jobs), std::move(cancelled),
+                                            std::move(done)}] {
+    std::unique_ptr<Queued> owned(queued);
     // Work that waited in the queue past its caller's interest (a deadline
     // passed, the client went away) is dropped before it starts.
     absl::Status status =
-        cancelled && cancelled()
+        owned->cancelled && owned->cancelled()
             ? absl::CancelledError("computation cancelled by the caller")
-            : impl_->RunHere(jobs, cancelled, options_, others_waiting);
+            : impl_->RunHere(owned->jobs, owned->cancelled, options_, others_waiting);
     // Before `done`: a caller that waits for `done` and then starts
     // another call must find this one gone.
     impl_->active.fetch_sub(1, std::memory_order_relaxed);
-    done(std::move(status));
+    owned->done(std::move(status));
+    owned.reset();
+    // Last: the engine may be destroyed from here on.
+    std::lock_guard<std::mutex> lock(impl_->queued_mu);
+    if (--impl_->queued == 0) impl_->queued_cv.notify_all();
   });
 }
 

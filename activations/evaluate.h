@@ -145,6 +145,10 @@ struct Options {
 class Engine {
  public:
   explicit Engine(const Options& options = {});
+  // Waits for the work queued by Enqueue: every queued call runs (or, if its
+  // `cancelled` says so, is dropped) and its `done` returns, and what the
+  // call handed over (jobs, callbacks and their captures) is destroyed,
+  // before the engine is.
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;

@@ -21,6 +21,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "activations/catalog.h"
 #include "activations/evaluate.h"
 #include "activations/half_float.h"
@@ -616,6 +617,50 @@ TEST(EngineTest, QueuedWorkAlreadyCancelledIsNotStarted) {
   EXPECT_EQ(result.code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(out.front(), -7.0f);  // not a value was computed
   EXPECT_EQ(out.back(), -7.0f);
+}
+
+// The engine's destructor waited for nothing (session 28's local CI, under
+// ASan, rarely: a server's last call, cancelled, still held its jobs on a
+// worker -- freed by oneTBB after the task's body returned -- when the
+// process exited, and LeakSanitizer reported them). Now it waits until every
+// queued call's `done` has returned and what the call handed over is gone.
+TEST(EngineTest, DestroyingTheEngineWaitsForQueuedWork) {
+  Options opt;
+  opt.threads = 1;
+  opt.parallel_threshold = 1 << 12;
+  auto engine = std::make_unique<Engine>(opt);
+  constexpr int kCalls = 3;
+  std::vector<std::vector<float>> x(kCalls, std::vector<float>(1 << 16, 0.5f));
+  std::vector<std::vector<float>> out(kCalls, std::vector<float>(1 << 16));
+  // Held by each call's callbacks: the count falls back to 1 once the engine
+  // has destroyed them.
+  const auto token = std::make_shared<int>(0);
+  absl::Notification first_started;
+  std::atomic<int> finished{0};
+  for (int i = 0; i < kCalls; ++i) {
+    engine->Enqueue({Job{*MakeCall("tanh", {}, Mode::kForward), DType::kFloat32, x[i].size(),
+                         x[i].data(), nullptr, out[i].data()}},
+                    [token] { return false; },
+                    [&, token, i](absl::Status s) {
+                      EXPECT_TRUE(s.ok()) << s;
+                      if (i == 0) {
+                        first_started.Notify();
+                        // The destructor is called while this call is still
+                        // in its `done` and the others still queued.
+                        absl::SleepFor(absl::Milliseconds(200));
+                      }
+                      finished.fetch_add(1);
+                    });
+  }
+  ASSERT_TRUE(first_started.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  engine.reset();
+  EXPECT_EQ(finished.load(), kCalls);
+  EXPECT_EQ(token.use_count(), 1) << "a queued call's callbacks outlived the engine";
+  // The last call, queued behind the others, was computed.
+  std::vector<float> expected(x[0].size());
+  RunSerial(Job{*MakeCall("tanh", {}, Mode::kForward), DType::kFloat32, x[0].size(), x[0].data(),
+                nullptr, expected.data()});
+  EXPECT_EQ(out[kCalls - 1], expected);
 }
 
 // Before session 26 the arena kept a slot for a joining caller and oneTBB
