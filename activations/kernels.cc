@@ -259,13 +259,29 @@ constexpr bool StreamsOneOutput() {
   }
 }
 
+// A kernel whose modes from x are bound by arithmetic but whose modes from
+// the output y are a few operations per element (tanh: g (1 - y^2)) says
+// kStreamFromOutput = true: its derivative and backward from y stream in a
+// large job as the select kernels' modes do, its modes from x do not.
+template <class K>
+constexpr bool StreamsFromOutput() {
+  if constexpr (requires { K::kStreamFromOutput; }) {
+    return K::kStreamFromOutput;
+  } else {
+    return false;
+  }
+}
+
 template <class K, class DC, typename T>
 HWY_INLINE void RunKernel(DC dc, const Call& call, Mode mode, const T* in, const T* grad,
                           T* out, T* out2, std::size_t n, bool stream) {
   using VC = V<DC>;
   const K k(dc, call.params);
-  if (mode != Mode::kForwardAndDerivative && !StreamsOneOutput<K>()) stream = false;
   const bool from_output = call.input_kind == InputKind::kOutput;
+  if (mode != Mode::kForwardAndDerivative && !StreamsOneOutput<K>() &&
+      !(from_output && mode != Mode::kForward && StreamsFromOutput<K>())) {
+    stream = false;
+  }
   switch (mode) {
     case Mode::kForward:
       return Loop<false, false, !ValueKeepsNaN<K, T, DC>()>(

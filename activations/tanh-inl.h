@@ -65,6 +65,11 @@ struct Tanh {
 
   template <class D>
   struct Kernel {
+    // The modes from y are one FMA and a product per element, bound by
+    // memory: in a large job they store non-temporally (kernels.cc
+    // StreamsFromOutput); the modes from x (exponentials) keep cached
+    // stores.
+    static constexpr bool kStreamFromOutput = true;
     D d;
     Kernel(D d_in, const ParamValues&) : d(d_in) {}
 

@@ -381,12 +381,24 @@ void CheckLargeJobsStreamTheSameBits(DType dt) {
   // One of each path through the driver: float32 in its own lanes with the
   // NaN restore (relu), without it (hardshrink's forward), with the
   // exponential (sigmoid), in float64 lanes on some targets (hardswish,
-  // tanhshrink), f and f' in different lanes (softshrink: two passes).
+  // tanhshrink), f and f' in different lanes (softshrink: two passes); the
+  // modes from y of a kernel that streams only those (tanh,
+  // kStreamFromOutput) and of one that streams none of its modes (sigmoid).
+  struct ModeKind {
+    Mode mode;
+    InputKind kind;
+  };
   for (const char* name : {"relu", "hardshrink", "sigmoid", "hardswish", "tanhshrink",
-                           "softshrink"}) {
+                           "softshrink", "tanh"}) {
     const ActivationSpec& spec = *FindSpec(name);
-    for (Mode mode : {Mode::kForward, Mode::kForwardAndDerivative, Mode::kBackward}) {
-      const Call call = *MakeCall(spec.name, {}, mode);
+    for (const ModeKind mk : {ModeKind{Mode::kForward, InputKind::kX},
+                              ModeKind{Mode::kForwardAndDerivative, InputKind::kX},
+                              ModeKind{Mode::kBackward, InputKind::kX},
+                              ModeKind{Mode::kDerivative, InputKind::kOutput},
+                              ModeKind{Mode::kBackward, InputKind::kOutput}}) {
+      if (mk.kind == InputKind::kOutput && !spec.derivative_from_output) continue;
+      const Mode mode = mk.mode;
+      const Call call = *MakeCall(spec.name, {}, mode, mk.kind);
       // The expected bits: the same elements in jobs far below the threshold.
       constexpr std::size_t kPiece = 1 << 16;
       for (std::size_t i = 0; i < n; i += kPiece) {
@@ -396,7 +408,8 @@ void CheckLargeJobsStreamTheSameBits(DType dt) {
       for (const Layout& at : {Layout{0, 0, false}, Layout{1, 1, false}, Layout{0, 3, false},
                                Layout{2, 2, true}}) {
         if (!both && at.out != at.out2) continue;
-        SCOPED_TRACE(std::string(spec.name) + " " + std::string(ModeName(mode)) + " " +
+        SCOPED_TRACE(std::string(spec.name) + " " + std::string(ModeName(mode)) +
+                     (mk.kind == InputKind::kOutput ? " (from y) " : " ") +
                      std::string(DTypeName(dt)) + " out +" + std::to_string(at.out) +
                      " out2 +" + std::to_string(at.out2) + (at.parallel ? " parallel" : ""));
         LineOffsetArray<T> out(n, at.out), out2(n, at.out2);
