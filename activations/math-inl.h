@@ -288,8 +288,18 @@ HWY_INLINE V<D> ExpReducedPoly(D d, V<D> r) {
 // +inf or 0 (the driver restores NaN lanes from the input), and there x_lo
 // is ignored (a huge x has a huge x_lo). Error of Exp(): <= 1 ULP where the
 // result is normal.
+// The reduced argument's pieces that ComputeExpParts* folds into pm1 and
+// pm1_lo, for a caller that sums them in its own order (selu's float32
+// forward): r + r_lo = x - q ln2 (x clamped), pr = r P(r) rounded, so that
+// pm1 = r + pr r rounded.
+template <class D>
+struct ExpReduction {
+  V<D> r, r_lo, pr;
+};
+
 template <bool kWithLo, bool kNonPositive = false, class D>
-HWY_INLINE ExpParts<D> ComputeExpPartsImpl(D d, V<D> x, V<D> x_lo) {
+HWY_INLINE ExpParts<D> ComputeExpPartsImpl(D d, V<D> x, V<D> x_lo,
+                                           ExpReduction<D>* reduction = nullptr) {
   using T = hn::TFromD<D>;
   using Tr = FloatTraits<T>;
   // With VSCALEF, the lower clamp is far enough down that e^kMin times the
@@ -312,6 +322,7 @@ HWY_INLINE ExpParts<D> ComputeExpPartsImpl(D d, V<D> x, V<D> x_lo) {
   // The FMA's rounding error (r - pm1 is exact), and e^(r + r_lo) =
   // e^r (1 + r_lo): only computed where a caller uses NLo().
   parts.pm1_lo = hn::MulAdd(parts.N(d), r_lo, ExactFma(d, pr, r, hn::Sub(r, parts.pm1)));
+  if (reduction != nullptr) *reduction = {r, r_lo, pr};
   if constexpr (kWithLo) {
     // (1 + pm1)(1 + lo) - 1 = pm1 + lo (1 + pm1), where x was not clamped.
     x_lo = hn::IfThenElseZero(hn::Eq(x, xc), x_lo);
@@ -346,6 +357,13 @@ HWY_INLINE ExpParts<D> ComputeExpPartsNonPositive(D d, V<D> x, V<D> x_lo) {
 template <class D>
 HWY_INLINE ExpParts<D> ComputeExpPartsNonPositive(D d, V<D> x) {
   return ComputeExpPartsImpl<false, true>(d, x, x);
+}
+
+// ComputeExpPartsNonPositive(d, x) and its reduced argument's pieces (the
+// same operations: where both are used, the compiler shares them).
+template <class D>
+HWY_INLINE ExpParts<D> ComputeExpPartsNonPositive(D d, V<D> x, ExpReduction<D>* reduction) {
+  return ComputeExpPartsImpl<false, true>(d, x, x, reduction);
 }
 
 // The State of the ELU kernels (elu, selu): x > 0, where f is linear, and

@@ -175,8 +175,19 @@ struct Selu {
           sa_hi(hn::Set(d_in, kScaleAlpha.hi)),
           sa_lo(hn::Set(d_in, kScaleAlpha.lo)) {}
 
-    using State = PositiveAndExpParts<DF>;
-    HWY_INLINE State Prepare(V<DF> x) const { return ComputePositiveAndExpParts<true>(d, x); }
+    // PositiveAndExpParts (x > 0; e^min(x, 0) as parts) and the reduced
+    // argument's pieces, which Value sums in its own order (session 29).
+    struct State {
+      hn::Mask<DF> pos;
+      ExpParts<DF> e;
+      ExpReduction<DF> red;
+    };
+    HWY_INLINE State Prepare(V<DF> x) const {
+      State st;
+      st.pos = hn::Gt(x, hn::Zero(d));
+      st.e = ComputeExpPartsNonPositive(d, hn::Min(x, hn::Zero(d)), &st.red);
+      return st;
+    }
     // c (v + v_lo) as MulConstHiLo: c = scale, v = x for x > 0, else c =
     // scale alpha, v + v_lo = e^x - 1. Where |v| < 2^-100 it is formed from
     // v 2^32 and scaled back (exact but where the result is subnormal):
@@ -195,20 +206,76 @@ struct Selu {
     // path, and the rare one puts x back into NaN lanes: the driver's NaN
     // restore, two operations a vector, is skipped (kValueKeepsNaN). The
     // same vectors take each path as before, and the same bits.)
+    // v + v_lo and c_hi + c_lo of one vector, and whether it takes the
+    // common path.
+    struct Terms {
+      V<DF> v, v_lo, c_hi, c_lo;
+      hn::Mask<DF> common;
+    };
+    // (Session 29: e^x - 1 = h + v_lo as Expm1NonPositiveHiLo, with the
+    // small terms summed off the chain that waits for pm1: with s = 2^q,
+    // v_lo = h_err + s e1 + s r_lo pm1 + s r_lo + sm1_lo, where e1 is pm1's
+    // FMA error (exact) and s r_lo (1 + pm1) is ExpParts' N r_lo with 1 +
+    // pm1 unrounded; and c (v + v_lo) as c_hi v + (c_hi v_lo + c_lo v).
+    // Expm1NonPositiveHiLo waited for pm1, N = 1 + pm1, pm1_lo, s pm1_lo,
+    // then the sum: 29 cycles of latency after pm1 on Zen 5, 22 here, and
+    // one operation fewer a vector; the same ~2^-40 of e^x - 1.)
+    HWY_INLINE Terms TermsOf(const State& st, V<DF> x) const {
+      Terms t;
+      const ExpParts<DF>& e = st.e;
+      const ExpReduction<DF>& red = st.red;
+      const V<DF> one = hn::Set(d, 1);
+      const V<DF> s = e.Pow2Q(d);
+      const V<DF> sm1 = hn::Sub(s, one);                  // exact for q >= -24
+      const V<DF> sm1_lo = hn::Sub(s, hn::Add(sm1, one));  // 0 but for q < -24
+      const V<DF> sr = hn::Mul(s, red.r_lo);
+      const V<DF> u = hn::MulAdd(sr, e.pm1, hn::MulAdd(s, red.r_lo, sm1_lo));
+      const V<DF> h = hn::MulAdd(s, e.pm1, sm1);
+      const V<DF> h_err = hn::MulAdd(s, e.pm1, hn::Sub(sm1, h));  // exact (Sterbenz)
+      // (The expression of ComputeExpPartsImpl's pm1_lo: shared with it
+      // where the derivative uses pm1_lo too.)
+      const V<DF> e1 = hn::MulAdd(red.pr, red.r, hn::Sub(red.r, e.pm1));
+      t.v_lo = hn::Add(h_err, hn::MulAdd(s, e1, u));
+      t.v = hn::IfThenElse(st.pos, x, h);
+      t.c_hi = hn::IfThenElse(st.pos, scale_hi, sa_hi);
+      t.c_lo = hn::IfThenElse(st.pos, scale_lo, sa_lo);
+      // The common path's test on x itself, off the chain: |x| >= 2^-100
+      // (false for NaN) gives |v| >= 2^-100 (v = x, or h = x where |x| <
+      // 2^-20, or larger), so every vector with a tiny v or a NaN x still
+      // takes ValueWithTiny.
+      t.common = hn::Ge(hn::Abs(x), hn::Set(d, 0x1p-100f));
+      return t;
+    }
+    HWY_INLINE V<DF> Common(const Terms& t) const {
+      const V<DF> vc = hn::Min(t.v, hn::Set(d, std::numeric_limits<float>::max()));
+      return hn::MulAdd(t.c_hi, t.v, hn::MulAdd(t.c_hi, t.v_lo, hn::Mul(t.c_lo, vc)));
+    }
     HWY_INLINE V<DF> Value(const State& s, V<DF> x) const {
-      V<DF> v_lo;
-      const V<DF> h = Expm1NonPositiveHiLo(d, s.e, &v_lo);
-      const V<DF> v = hn::IfThenElse(s.pos, x, h);
-      const V<DF> c_hi = hn::IfThenElse(s.pos, scale_hi, sa_hi);
-      const V<DF> c_lo = hn::IfThenElse(s.pos, scale_lo, sa_lo);
-      const auto common = hn::Ge(hn::Abs(v), hn::Set(d, 0x1p-100f));
-      if (HWY_UNLIKELY(!hn::AllTrue(d, common))) return ValueWithTiny(x, v, v_lo, c_hi, c_lo);
-      const V<DF> vc = hn::Min(v, hn::Set(d, std::numeric_limits<float>::max()));
-      return hn::MulAdd(c_hi, v, hn::MulAdd(c_lo, vc, hn::Mul(c_hi, v_lo)));
+      const Terms t = TermsOf(s, x);
+      if (HWY_UNLIKELY(!hn::AllTrue(d, t.common))) {
+        return ValueWithTiny(x, t.v, t.v_lo, t.c_hi, t.c_lo);
+      }
+      return Common(t);
+    }
+    // Two vectors, each the same bits as Value: the two chains in one body
+    // (the driver's LoopForwardPairs), one test for both.
+    HWY_INLINE void ValuePair(V<DF> x0, V<DF> x1, V<DF>* y0, V<DF>* y1) const {
+      const Terms t0 = TermsOf(Prepare(x0), x0);
+      const Terms t1 = TermsOf(Prepare(x1), x1);
+      if (HWY_UNLIKELY(!hn::AllTrue(d, hn::And(t0.common, t1.common)))) {
+        // (Recomputed out of line from x: keeping the terms for this path
+        // cost the loop eight stores a pair.)
+        *y0 = ValueOutOfLine(x0);
+        *y1 = ValueOutOfLine(x1);
+        return;
+      }
+      *y0 = Common(t0);
+      *y1 = Common(t1);
     }
     // Value gives x's bits in NaN lanes of x (the driver's forward skips its
     // restore): the common path sees no NaN, and this one restores them.
     static constexpr bool kValueKeepsNaN = true;
+    HWY_NOINLINE V<DF> ValueOutOfLine(V<DF> x) const { return Value(Prepare(x), x); }
     HWY_NOINLINE V<DF> ValueWithTiny(V<DF> x, V<DF> v, V<DF> v_lo, V<DF> c_hi,
                                      V<DF> c_lo) const {
       const auto tiny = hn::Lt(hn::Abs(v), hn::Set(d, 0x1p-100f));
