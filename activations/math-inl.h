@@ -348,6 +348,58 @@ HWY_INLINE ExpParts<D> ComputeExpPartsNonPositive(D d, V<D> x) {
   return ComputeExpPartsImpl<false, true>(d, x, x);
 }
 
+// session 29 (kernels50): float32 e^x for x <= 0 (or NaN) as ExpParts with
+// a shorter chain to pm1 and a more accurate pm1 + pm1_lo, for selu's float32
+// lanes (FMA targets). The same reduction and polynomial as
+// ComputeExpPartsNonPositive (e^r - 1 = r + r^2 P(r), P's coefficients
+// unchanged), evaluated as r + r^2/2 + (r^3/2)(2 P1(r)), P = 1/2 + r P1(r):
+// r^2/2 = h2 + h2_lo exactly (hr = r/2 is exact), pm1 = r + h2 rounded
+// (|h2| <= |r|/5, so Fast2Sum's error e1 is exact), and the polynomial of
+// degree 4 runs beside them, not before them. pm1 is ready after 4
+// operations of r instead of 7 (Horner's five FMAs, the product, the FMA);
+// pm1_lo after 6 instead of 11. pm1 + pm1_lo = e^(r + r_lo) - 1 to about
+// 2^-24 of r^3 P1 (0.02 of pm1's ULP) and the polynomial's 0.02 ULP, where
+// ComputeExpParts' pm1 + pm1_lo keeps the rounding of r P(r) (up to 2^-24 of
+// r^2 P: about 0.3 ULP of pm1 at r = -0.33). Three operations more.
+template <class D>
+HWY_INLINE ExpParts<D> ComputeExpPartsNonPositiveShortChain(D d, V<D> x) {
+  using T = hn::TFromD<D>;
+  static_assert(sizeof(T) == 4, "float32 coefficients");
+  using Tr = FloatTraits<T>;
+  const T kMin = kHaveScalef ? Tr::kExpMinScalef : Tr::kExpMin;
+  const V<D> xc = hn::Max(hn::Set(d, kMin), x);  // keeps a NaN x
+  const V<D> q = hn::Round(hn::Mul(xc, hn::Set(d, static_cast<T>(1.4426950408889634))));
+  const V<D> r1 = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Hi), xc);  // exact
+  const V<D> r = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Lo), r1);
+  const V<D> r_lo = ExactFma(d, hn::Neg(q), hn::Set(d, Tr::kLn2Lo), hn::Sub(r1, r));
+  // r^2 / 2 = h2 + h2_lo, exactly.
+  const V<D> hr = hn::Mul(r, hn::Set(d, T(0.5)));
+  const V<D> h2 = hn::Mul(hr, r);
+  const V<D> h2_lo = ExactFma(d, hr, r, hn::Neg(h2));
+  // 2 P1(r): ExpReducedPoly's coefficients after the constant 1/2, times 2
+  // (exact).
+  V<D> p = hn::Set(d, T(2) * 0.0001985159033210948f);
+  p = hn::MulAdd(p, r, hn::Set(d, T(2) * 0.001394097926095128f));
+  p = hn::MulAdd(p, r, hn::Set(d, T(2) * 0.008333378471434116f));
+  p = hn::MulAdd(p, r, hn::Set(d, T(2) * 0.04166635498404503f));
+  p = hn::MulAdd(p, r, hn::Set(d, T(2) * 0.1666666716337204f));
+  const V<D> r3h = hn::Mul(h2, r);  // r^3 / 2, rounded
+  ExpParts<D> parts;
+  parts.pm1 = hn::Add(r, h2);
+  const V<D> e1 = hn::Sub(h2, hn::Sub(parts.pm1, r));  // Fast2Sum: exact
+  // The rest: e1 + h2_lo + r_lo (1 + pm1) + (r^3 / 2)(2 P1), the last
+  // rounded once.
+  const V<D> rest = hn::Add(hn::MulAdd(r_lo, parts.pm1, hn::Add(r_lo, h2_lo)), e1);
+  parts.pm1_lo = hn::MulAdd(r3h, p, rest);
+  parts.q = q;
+  if constexpr (!kHaveScalef) {
+    const V<D> q1 = hn::Floor(hn::Mul(q, hn::Set(d, static_cast<T>(0.5))));
+    parts.s1 = Pow2(d, q1);
+    parts.s2 = hn::IfThenZeroElse(hn::Lt(x, hn::Set(d, kMin)), Pow2(d, hn::Sub(q, q1)));
+  }
+  return parts;
+}
+
 // The State of the ELU kernels (elu, selu): x > 0, where f is linear, and
 // the exponential's parts of min(x, 0) for the rest. kNonPositive takes them
 // from ComputeExpPartsNonPositive.

@@ -175,8 +175,12 @@ struct Selu {
           sa_hi(hn::Set(d_in, kScaleAlpha.hi)),
           sa_lo(hn::Set(d_in, kScaleAlpha.lo)) {}
 
+    // (Session 29: e^min(x, 0)'s parts from ComputeExpPartsNonPositiveShortChain,
+    // for f and f' alike: pm1 after 4 dependent operations of r instead of 7.)
     using State = PositiveAndExpParts<DF>;
-    HWY_INLINE State Prepare(V<DF> x) const { return ComputePositiveAndExpParts<true>(d, x); }
+    HWY_INLINE State Prepare(V<DF> x) const {
+      return {hn::Gt(x, hn::Zero(d)), ComputeExpPartsNonPositiveShortChain(d, hn::Min(x, hn::Zero(d)))};
+    }
     // c (v + v_lo) as MulConstHiLo: c = scale, v = x for x > 0, else c =
     // scale alpha, v + v_lo = e^x - 1. Where |v| < 2^-100 it is formed from
     // v 2^32 and scaled back (exact but where the result is subnormal):
@@ -195,20 +199,57 @@ struct Selu {
     // path, and the rare one puts x back into NaN lanes: the driver's NaN
     // restore, two operations a vector, is skipped (kValueKeepsNaN). The
     // same vectors take each path as before, and the same bits.)
+    // v + v_lo and c_hi + c_lo of one vector, and whether it takes the
+    // common path.
+    struct Terms {
+      V<DF> v, v_lo, c_hi, c_lo;
+      hn::Mask<DF> common;
+    };
+    // (Session 29: c (v + v_lo) as c_hi v + (c_hi v_lo + c_lo v), c_lo v
+    // off the chain that waits for v_lo.)
+    HWY_INLINE Terms TermsOf(const State& st, V<DF> x) const {
+      Terms t;
+      const V<DF> h = Expm1NonPositiveHiLo(d, st.e, &t.v_lo);
+      t.v = hn::IfThenElse(st.pos, x, h);
+      t.c_hi = hn::IfThenElse(st.pos, scale_hi, sa_hi);
+      t.c_lo = hn::IfThenElse(st.pos, scale_lo, sa_lo);
+      // The common path's test on x itself, off the chain: |x| >= 2^-100
+      // (false for NaN) gives |v| >= 2^-100 (v = x, or h = x where |x| <
+      // 2^-20, or larger), so every vector with a tiny v or a NaN x still
+      // takes ValueWithTiny.
+      t.common = hn::Ge(hn::Abs(x), hn::Set(d, 0x1p-100f));
+      return t;
+    }
+    HWY_INLINE V<DF> Common(const Terms& t) const {
+      const V<DF> vc = hn::Min(t.v, hn::Set(d, std::numeric_limits<float>::max()));
+      return hn::MulAdd(t.c_hi, t.v, hn::MulAdd(t.c_hi, t.v_lo, hn::Mul(t.c_lo, vc)));
+    }
     HWY_INLINE V<DF> Value(const State& s, V<DF> x) const {
-      V<DF> v_lo;
-      const V<DF> h = Expm1NonPositiveHiLo(d, s.e, &v_lo);
-      const V<DF> v = hn::IfThenElse(s.pos, x, h);
-      const V<DF> c_hi = hn::IfThenElse(s.pos, scale_hi, sa_hi);
-      const V<DF> c_lo = hn::IfThenElse(s.pos, scale_lo, sa_lo);
-      const auto common = hn::Ge(hn::Abs(v), hn::Set(d, 0x1p-100f));
-      if (HWY_UNLIKELY(!hn::AllTrue(d, common))) return ValueWithTiny(x, v, v_lo, c_hi, c_lo);
-      const V<DF> vc = hn::Min(v, hn::Set(d, std::numeric_limits<float>::max()));
-      return hn::MulAdd(c_hi, v, hn::MulAdd(c_lo, vc, hn::Mul(c_hi, v_lo)));
+      const Terms t = TermsOf(s, x);
+      if (HWY_UNLIKELY(!hn::AllTrue(d, t.common))) {
+        return ValueWithTiny(x, t.v, t.v_lo, t.c_hi, t.c_lo);
+      }
+      return Common(t);
+    }
+    // Two vectors, each the same bits as Value: the two chains in one body
+    // (the driver's LoopForwardPairs), one test for both.
+    HWY_INLINE void ValuePair(V<DF> x0, V<DF> x1, V<DF>* y0, V<DF>* y1) const {
+      const Terms t0 = TermsOf(Prepare(x0), x0);
+      const Terms t1 = TermsOf(Prepare(x1), x1);
+      if (HWY_UNLIKELY(!hn::AllTrue(d, hn::And(t0.common, t1.common)))) {
+        // (Recomputed out of line from x: keeping the terms for this path
+        // cost the loop eight stores a pair.)
+        *y0 = ValueOutOfLine(x0);
+        *y1 = ValueOutOfLine(x1);
+        return;
+      }
+      *y0 = Common(t0);
+      *y1 = Common(t1);
     }
     // Value gives x's bits in NaN lanes of x (the driver's forward skips its
     // restore): the common path sees no NaN, and this one restores them.
     static constexpr bool kValueKeepsNaN = true;
+    HWY_NOINLINE V<DF> ValueOutOfLine(V<DF> x) const { return Value(Prepare(x), x); }
     HWY_NOINLINE V<DF> ValueWithTiny(V<DF> x, V<DF> v, V<DF> v_lo, V<DF> c_hi,
                                      V<DF> c_lo) const {
       const auto tiny = hn::Lt(hn::Abs(v), hn::Set(d, 0x1p-100f));

@@ -249,6 +249,39 @@ TEST(EvaluateTest, LengthsInPlaceAndUnalignedFloat16) {
                                             [](double v) { return FloatToFloat16(float(v)); });
 }
 
+// A forward that runs two vectors at a time (a kernel's ValuePair, the
+// driver's LoopForwardPairs: selu float32 since session 29) takes its rare
+// path for both when either has a lane that needs it; a zero, subnormal,
+// tiny, infinite or NaN x in any lane of either vector of a pair, or of the
+// odd vector after the pairs, gives the element's own result, bit for bit.
+TEST(EvaluateTest, RareLanesInEitherVectorOfAPairFloat) {
+  std::mt19937 rng(29);
+  const float kSpecial[] = {0.0f, -0.0f, 1e-35f, -1e-35f, -1e-40f, 3e-39f,
+                            std::numeric_limits<float>::quiet_NaN(),
+                            std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity()};
+  const size_t n = 2 * 64 + 16 + 5;  // two pairs of the widest vector, an odd one and a tail
+  for (const ActivationSpec& spec : Catalog()) {
+    if (!spec.elementwise) continue;
+    const Call call = *MakeCall(spec.name, {}, Mode::kForward);
+    std::vector<float> x(n), g(n, 1.0f);
+    for (auto& v : x) v = float(std::normal_distribution<double>(0, 5)(rng));
+    for (size_t k = 0; k < n; ++k) {
+      for (float special : kSpecial) {
+        SCOPED_TRACE(std::string(spec.name) + " k=" + std::to_string(k) +
+                     " x=" + std::to_string(special));
+        std::vector<float> xs = x;
+        xs[k] = special;
+        std::vector<float> out(n), d(n), want_d;
+        RunSerial(Job{call, DType::kFloat32, n, xs.data(), g.data(), out.data(), d.data()});
+        // Every element against its own one-element job (the tail's path).
+        const std::vector<float> want = OneByOne(call, DType::kFloat32, xs, g, &want_d);
+        for (size_t i = 0; i < n; ++i) ASSERT_TRUE(SameBits(out[i], want[i])) << i;
+      }
+    }
+  }
+}
+
 // A 16-bit job in parallel gives the bits of the serial run, and those are
 // the float32 job's results rounded once.
 TEST(EngineTest, SixteenBitParallelIsSerialIsFloat32Rounded) {
