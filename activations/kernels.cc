@@ -7,6 +7,7 @@
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -241,19 +242,33 @@ HWY_NOINLINE V<DC> BackwardRare(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
 }
 
 // g * f'(x) from `slope(x, g)` (x or y, whatever the kernel's slope takes).
-// The common path costs three compares per vector: |g| <= kLargeGradient
-// (false for NaN and inf too) and |g| >= kTinyGradient or g = 0, so every
-// g that BackwardRare would scale or WithSpecialGradient would change
-// takes BackwardRare, and the results are the same bits as applying it to
-// every vector.
+// The common path costs an add and a compare per vector beside |g|: |g| in
+// [kTinyGradient, kLargeGradient] as one signed compare of its bits plus a
+// bias (the bits of |g| - bits of kTinyGradient - 2^31 wrap so that the range
+// starts at the smallest integer; below it, NaN and inf are above the
+// limit). A vector with a zero g (not in the range, but taken as it is)
+// tests once more; every g that BackwardRare would scale or
+// WithSpecialGradient would change takes BackwardRare, and the results are
+// the same bits as applying it to every vector. (Three float compares and
+// two mask operations instead cost 0.76x elu, 0.77x softsign, 0.79x
+// hardswish float32 backward at 1 Mi: ab.py, session 29.)
 template <class DC, class Slope>
 HWY_INLINE V<DC> BackwardOf(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
   using TC = hn::TFromD<DC>;
-  const V<DC> a = hn::Abs(g);
-  const auto common =
-      hn::And(hn::Le(a, hn::Set(dc, kLargeGradient<TC>)),
-              hn::Or(hn::Ge(a, hn::Set(dc, kTinyGradient<TC>)), hn::Eq(a, hn::Zero(dc))));
-  if (HWY_LIKELY(hn::AllTrue(dc, common))) {
+  using TI = hwy::MakeSigned<TC>;
+  using TU = hwy::MakeUnsigned<TC>;
+  const hn::RebindToSigned<DC> di;
+  const hn::RebindToUnsigned<DC> du;
+  constexpr TU kTinyBits = std::bit_cast<TU>(kTinyGradient<TC>);
+  constexpr TU kLargeBits = std::bit_cast<TU>(kLargeGradient<TC>);
+  constexpr TU kSignBit = TU(1) << (sizeof(TU) * 8 - 1);
+  constexpr TU kBias = kSignBit - kTinyBits;  // added modulo 2^bits
+  constexpr TI kLimit = static_cast<TI>(kSignBit + (kLargeBits - kTinyBits) + 1);
+  const V<decltype(du)> biased = hn::Add(hn::BitCast(du, hn::Abs(g)), hn::Set(du, kBias));
+  const auto in_range =
+      hn::RebindMask(dc, hn::Lt(hn::BitCast(di, biased), hn::Set(di, kLimit)));
+  if (HWY_LIKELY(hn::AllTrue(dc, in_range)) ||
+      hn::AllTrue(dc, hn::Or(in_range, hn::Eq(g, hn::Zero(dc))))) {
     return slope(x, g);
   }
   return BackwardRare(dc, x, g, slope);

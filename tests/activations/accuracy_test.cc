@@ -1462,7 +1462,9 @@ void CheckTinyGradientsNearTheSmallestNormal(const Call& call, const std::string
   const std::size_t positive = xs.size();
   for (std::size_t i = 0; i < positive; ++i) xs.push_back(-xs[i]);
   xs.insert(xs.end(), extra_x.begin(), extra_x.end());
-  std::vector<T> gs = {Limits::denorm_min(), T(3) * Limits::denorm_min()};
+  // (0 and 1: vectors that mix a tiny g with a zero one, which the driver's
+  // common path takes as it is, and with an ordinary one.)
+  std::vector<T> gs = {Limits::denorm_min(), T(3) * Limits::denorm_min(), T(0), T(1)};
   // Around the smallest normal, where g f' lands for f' near 1.
   for (double m : {1.0, 1.0 + 0x1p-20, 1.2, 1.4375, 1.54, 1.7, 1.95, 2.33, 3.0, 3.7}) {
     gs.push_back(static_cast<T>(m * static_cast<double>(Limits::min())));
