@@ -231,8 +231,11 @@ HWY_NOINLINE V<DC> BackwardRare(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
   V<DC> down = hn::IfThenElse(big, hn::Set(dc, kLargeGradient<TC>), one);
   if constexpr (kF32) {
     const auto deep = hn::Lt(a, hn::Set(dc, TC(0x1p-116f)));
-    up = hn::IfThenElse(tiny, hn::IfThenElse(deep, hn::Set(dc, TC(0x1p100f)), hn::Set(dc, TC(0x1p64f))), up);
-    down = hn::IfThenElse(tiny, hn::IfThenElse(deep, hn::Set(dc, TC(0x1p-100f)), hn::Set(dc, TC(0x1p-64f))), down);
+    const V<DC> s_up = hn::IfThenElse(deep, hn::Set(dc, TC(0x1p100f)), hn::Set(dc, TC(0x1p64f)));
+    const V<DC> s_down =
+        hn::IfThenElse(deep, hn::Set(dc, TC(0x1p-100f)), hn::Set(dc, TC(0x1p-64f)));
+    up = hn::IfThenElse(tiny, s_up, up);
+    down = hn::IfThenElse(tiny, s_down, down);
   } else {
     up = hn::IfThenElse(tiny, hn::Set(dc, TC(0x1p880)), up);
     down = hn::IfThenElse(tiny, hn::Set(dc, TC(0x1p-880)), down);
@@ -244,14 +247,14 @@ HWY_NOINLINE V<DC> BackwardRare(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
 // g * f'(x) from `slope(x, g)` (x or y, whatever the kernel's slope takes).
 // The common path costs an add and a compare per vector beside |g|: |g| in
 // [kTinyGradient, kLargeGradient] as one signed compare of its bits plus a
-// bias (the bits of |g| - bits of kTinyGradient - 2^31 wrap so that the range
-// starts at the smallest integer; below it, NaN and inf are above the
-// limit). A vector with a zero g (not in the range, but taken as it is)
-// tests once more; every g that BackwardRare would scale or
-// WithSpecialGradient would change takes BackwardRare, and the results are
-// the same bits as applying it to every vector. (Three float compares and
-// two mask operations instead cost 0.76x elu, 0.77x softsign, 0.79x
-// hardswish float32 backward at 1 Mi: ab.py, session 29.)
+// bias (bits(|g|) + 2^31 - bits(kTinyGradient), modulo 2^32 (2^64): the
+// range starts at the smallest signed integer, |g| below it wraps to the
+// top, and inf and NaN are above the limit). A vector with a zero g (not in
+// the range, but taken as it is) tests once more; every g that BackwardRare
+// would scale or WithSpecialGradient would change takes BackwardRare, and
+// the results are the same bits as applying it to every vector. (Three
+// float compares and two mask operations instead cost 0.76x elu, 0.77x
+// softsign, 0.79x hardswish float32 backward at 1 Mi: ab.py, session 29.)
 template <class DC, class Slope>
 HWY_INLINE V<DC> BackwardOf(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
   using TC = hn::TFromD<DC>;
