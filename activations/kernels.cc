@@ -7,6 +7,7 @@
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -207,28 +208,95 @@ HWY_INLINE V<DC> WithSpecialGradient(DC dc, V<DC> g, V<DC> product, SlopeOf slop
   return hn::IfThenElse(special, hn::IfThenElse(hn::IsNaN(g), g, inf_product), product);
 }
 
+// The gradients the backward's common path takes as they are: |g| in
+// [kTinyGradient, kLargeGradient], or 0. Beyond 2^64 (float32; 2^512
+// float64) the kernels' terms g times f's pieces can overflow (math-inl.h,
+// WithLargeGradientScaled); below 2^-80 (2^-900) an intermediate, g times a
+// factor below 1, can be rounded as a subnormal where g f' itself is not
+// (or is, but that intermediate lost more: elu's g e^x before its huge
+// alpha), which cost up to 2.5 ULP near the smallest normal (tanh, selu,
+// softsign, celu, softplus, gelu_tanh) and 1.7e7 ULP with a huge parameter
+// (elu, celu from y): docs/accuracy.md, "Session 28: an independent
+// accuracy sweep against MPFR", finding 5. 2^-80 (2^-900) leaves 46 (122)
+// binades above the smallest normal for such factors (swish's scaled
+// quotient is g 2^-43 (2^-72) at its smallest).
+template <typename TC>
+inline constexpr TC kLargeGradient = sizeof(TC) == 4 ? TC(0x1p64f) : TC(0x1p512);
+template <typename TC>
+inline constexpr TC kTinyGradient = sizeof(TC) == 4 ? TC(0x1p-80f) : TC(0x1p-900);
+
 // The backward's rare path, out of line (kept out of the hot loop's
-// registers): some lane of g is NaN, infinite or above 2^64 (float32;
-// 2^512 float64), the threshold of math-inl.h's WithLargeGradientScaled,
-// which scales those lanes down and back; WithSpecialGradient then settles
-// the non-finite ones.
+// registers): some lane of g is NaN, infinite, above kLargeGradient or
+// nonzero below kTinyGradient. One slope for all the lanes, with g scaled
+// by a power of two per lane (up[i]) and the result scaled back (down[i]
+// = 1 / up[i]), so that only that last product rounds into the subnormal
+// range:
+//  * |g| > 2^64 (2^512): g 2^-64 (2^-512), as math-inl.h's
+//    WithLargeGradientScaled (the same bits; exact where |g f'| >= 2^-62 /
+//    2^-510, below that the limit stated there);
+//  * 0 < |g| < 2^-80 (2^-900): g 2^S with |g 2^S| in [2^-52, 2^-16)
+//    (float32: S = 100 below 2^-116, else 64; float64: S = 880, |g 2^S| in
+//    [2^-194, 2^-20)): the kernel sees a normal g and its intermediates
+//    stay normal; |g 2^S| < 2^-16 keeps g 2^S f' finite wherever g f' was
+//    for a finite f' (a huge parameter: elu's alpha, leaky_relu's slope up
+//    to the type's max) and the kernels' terms (g times a few thousand, or
+//    kScaledFactorMax) far from overflow. The scaling back by 2^-S is one
+//    rounding, exact where g f' is normal;
+//  * every other lane: 1 (the same bits as slope(x, g)).
+// WithSpecialGradient then settles the non-finite g.
 template <class DC, class Slope>
 HWY_NOINLINE V<DC> BackwardRare(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
-  const V<DC> product =
-      WithLargeGradientScaled(dc, g, [&](V<DC> gs) HWY_ATTR { return slope(x, gs); });
+  using TC = hn::TFromD<DC>;
+  constexpr bool kF32 = sizeof(TC) == 4;
+  const V<DC> a = hn::Abs(g);
+  const V<DC> one = hn::Set(dc, TC(1));
+  const auto big = hn::Gt(a, hn::Set(dc, kLargeGradient<TC>));
+  const auto tiny = hn::And(hn::Lt(a, hn::Set(dc, kTinyGradient<TC>)), hn::Gt(a, hn::Zero(dc)));
+  V<DC> up = hn::IfThenElse(big, hn::Set(dc, kF32 ? TC(0x1p-64f) : TC(0x1p-512)), one);
+  V<DC> down = hn::IfThenElse(big, hn::Set(dc, kLargeGradient<TC>), one);
+  if constexpr (kF32) {
+    const auto deep = hn::Lt(a, hn::Set(dc, TC(0x1p-116f)));
+    const V<DC> s_up = hn::IfThenElse(deep, hn::Set(dc, TC(0x1p100f)), hn::Set(dc, TC(0x1p64f)));
+    const V<DC> s_down =
+        hn::IfThenElse(deep, hn::Set(dc, TC(0x1p-100f)), hn::Set(dc, TC(0x1p-64f)));
+    up = hn::IfThenElse(tiny, s_up, up);
+    down = hn::IfThenElse(tiny, s_down, down);
+  } else {
+    up = hn::IfThenElse(tiny, hn::Set(dc, TC(0x1p880)), up);
+    down = hn::IfThenElse(tiny, hn::Set(dc, TC(0x1p-880)), down);
+  }
+  const V<DC> product = hn::Mul(slope(x, hn::Mul(g, up)), down);
   return WithSpecialGradient(dc, g, product, [&](Unit u) HWY_ATTR { return slope(x, u); });
 }
 
 // g * f'(x) from `slope(x, g)` (x or y, whatever the kernel's slope takes).
-// The common path costs one compare per vector: |g| <= 2^64 (2^512), which
-// is false for NaN and inf too, so every g that WithLargeGradientScaled or
-// WithSpecialGradient would change takes BackwardRare, and the results are
-// the same bits as applying both to every vector.
+// The common path costs an add and a compare per vector beside |g|: |g| in
+// [kTinyGradient, kLargeGradient] as one signed compare of its bits plus a
+// bias (bits(|g|) + 2^31 - bits(kTinyGradient), modulo 2^32 (2^64): the
+// range starts at the smallest signed integer, |g| below it wraps to the
+// top, and inf and NaN are above the limit). A vector with a zero g (not in
+// the range, but taken as it is) tests once more; every g that BackwardRare
+// would scale or WithSpecialGradient would change takes BackwardRare, and
+// the results are the same bits as applying it to every vector. (Three
+// float compares and two mask operations instead cost 0.76x elu, 0.77x
+// softsign, 0.79x hardswish float32 backward at 1 Mi: ab.py, session 29.)
 template <class DC, class Slope>
 HWY_INLINE V<DC> BackwardOf(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
   using TC = hn::TFromD<DC>;
-  constexpr TC kBig = sizeof(TC) == 4 ? TC(0x1p64f) : TC(0x1p512);
-  if (HWY_LIKELY(hn::AllTrue(dc, hn::Le(hn::Abs(g), hn::Set(dc, kBig))))) {
+  using TI = hwy::MakeSigned<TC>;
+  using TU = hwy::MakeUnsigned<TC>;
+  const hn::RebindToSigned<DC> di;
+  const hn::RebindToUnsigned<DC> du;
+  constexpr TU kTinyBits = std::bit_cast<TU>(kTinyGradient<TC>);
+  constexpr TU kLargeBits = std::bit_cast<TU>(kLargeGradient<TC>);
+  constexpr TU kSignBit = TU(1) << (sizeof(TU) * 8 - 1);
+  constexpr TU kBias = kSignBit - kTinyBits;  // added modulo 2^bits
+  constexpr TI kLimit = static_cast<TI>(kSignBit + (kLargeBits - kTinyBits) + 1);
+  const V<decltype(du)> biased = hn::Add(hn::BitCast(du, hn::Abs(g)), hn::Set(du, kBias));
+  const auto in_range =
+      hn::RebindMask(dc, hn::Lt(hn::BitCast(di, biased), hn::Set(di, kLimit)));
+  if (HWY_LIKELY(hn::AllTrue(dc, in_range)) ||
+      hn::AllTrue(dc, hn::Or(in_range, hn::Eq(g, hn::Zero(dc))))) {
     return slope(x, g);
   }
   return BackwardRare(dc, x, g, slope);

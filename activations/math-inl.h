@@ -806,9 +806,10 @@ struct Logistic {
 // (float32; 2^512 for float64) -- a rare path, one test per vector otherwise
 // -- run with g 2^-64 (2^-512) and are scaled back: exact where |g f'| >=
 // 2^-62 (2^-510); below, the scaled product was rounded as a subnormal, so
-// those results lose precision or become a signed zero. The driver applies
-// it to every backward (kernels.cc); non-finite g is WithSpecialGradient's;
-// Unit passes straight through.
+// those results lose precision or become a signed zero. The driver does the
+// same for every backward, and scales a tiny g up (kernels.cc,
+// BackwardRare); non-finite g is WithSpecialGradient's; Unit passes
+// straight through.
 template <class D, class G, class SlopeOf>
 HWY_INLINE V<D> WithLargeGradientScaled(D d, G g, SlopeOf slope_of) {
   if constexpr (!kIsUnit<G>) {

@@ -524,6 +524,27 @@ struct SwishKernel {
     return ws;
   }
 
+  // SlopeScaled's W = den + z n replaced by n W0 (W0 from the type's series
+  // around z0: SeriesNearZero, SeriesNearZeroDouble) as hi + lo in the
+  // lanes within `window` of z0 (`z0` a float near it); a rare branch.
+  HWY_INLINE void WithSeriesNearZ0(const ScaledState& s, T z0, T window, V<D>* w,
+                                   V<D>* w_lo) const {
+    const auto near = hn::Lt(hn::Abs(hn::Sub(s.zc, hn::Set(d, z0))), hn::Set(d, window));
+    if (HWY_UNLIKELY(!hn::AllFalse(d, near))) {
+      V<D> w0_lo;
+      V<D> w0;
+      if constexpr (sizeof(T) == 4) {
+        w0 = SeriesNearZero(s.zc, s.z_lo, &w0_lo);
+      } else {
+        w0 = SeriesNearZeroDouble(s.zc, s.z_lo, &w0_lo);
+      }
+      V<D> wn_lo;
+      const V<D> wn = TwoProduct(d, s.n, w0, &wn_lo);
+      wn_lo = hn::MulAdd(s.n, w0_lo, hn::MulAdd(s.n_lo_ext, w0, wn_lo));
+      *w = hn::IfThenElse(near, wn, *w);
+      *w_lo = hn::IfThenElse(near, wn_lo, *w_lo);
+    }
+  }
   // g f' in the scaled form (kScaled): W = den + z n as hi + lo: float32
   // exactly (TwoProduct, TwoSum), float64 one FMA (rounded once: 0.5 ULP
   // of W, not amplified), the errors of n and den carried in the lo part,
@@ -538,35 +559,15 @@ struct SwishKernel {
   // float64, session 26: g W / q by VDIVPD, then the lo parts, below),
   // scaled by 2^k.
   static constexpr float kSeriesWindow = 1.0f / 64;
+  // A tiny g (|g| below about 2^-950 / 2^-83: the quotient g W / den^2,
+  // about g 2^-k for z > 0 with k up to 72 / 43, rounded as a subnormal
+  // before the scaling by 2^k brought it back up: silu, float64, x = 50, g =
+  // 1e-300 gave 1.0033e-300, 2e13 ULP, session 28) reaches this slope scaled
+  // up to |g| >= 2^-52 (float32) / 2^-194 by the driver (kernels.cc,
+  // BackwardRare, below 2^-80 / 2^-900), so that quotient stays normal.
   template <class G>
   HWY_INLINE V<D> SlopeScaled(const ScaledState& s, G g) const {
-    // For a tiny g, g times the upward part of the scale 2^k (z > 0: k up
-    // to 72 in float64, 43 in float32) first, exactly, and the rest of the
-    // scale last: the quotient g W / den^2 is about g 2^-k, which for a tiny
-    // g (|g| below about 2^-950 / 2^-83) was rounded as a subnormal before
-    // the scaling brought it back up (silu, float64, x = 50, g = 1e-300:
-    // 1.0033e-300, 2e13 ULP; tools/mpfr_check --tails). Only for tiny g: g W
-    // 2^k (W ~ 2^k) must stay finite (float32, |g| up to 2^64 after
-    // WithLargeGradientScaled: inf at g = -2e38, x = 17, beta = 1.37 in a
-    // first version). The same bits wherever that quotient is normal:
-    // scaling by a power of two commutes with rounding.
-    // A rare branch (one compare per vector: |g| < 2^-900 / 2^-80, where
-    // the quotient can be subnormal; the unconditional form cost 0.91x in
-    // float64 backward, ab.py, 64Ki).
-    V<D> k = s.k;
-    if constexpr (!kIsUnit<G>) {
-      constexpr T kTiny = sizeof(T) == 4 ? T(0x1p-80f) : T(0x1p-900);
-      const auto tiny = hn::Lt(hn::Abs(g), hn::Set(d, kTiny));
-      if (HWY_UNLIKELY(!hn::AllFalse(d, tiny))) {
-        const V<D> up = hn::IfThenElseZero(tiny, hn::Max(hn::Floor(k), hn::Zero(d)));
-        g = Scalef(d, g, up);
-        k = hn::Sub(k, up);
-      }
-    }
-    return SlopeScaledBy(s, g, k);
-  }
-  template <class G>
-  HWY_INLINE V<D> SlopeScaledBy(const ScaledState& s, G g, V<D> k) const {
+    const V<D> k = s.k;
     V<D> w, w_lo;
     if constexpr (sizeof(T) == 4) {
       // float32: exactly (the FMA's 0.5 ULP of W would reach 1.52 ULP in
@@ -580,42 +581,19 @@ struct SwishKernel {
       w_lo = hn::MulAdd(s.zc, s.n_lo_ext, s.den_lo_ext);
     }
     if constexpr (!kUnitBeta) w_lo = hn::MulAdd(s.z_lo, s.n, w_lo);
-    // (float64 at beta = 1 or above 1/2: no series. Its error near z0 is
-    // 2^-53 of |z n| + den, in absolute terms far below the bounds' 4 ULP of
-    // 1 there, and z0 / beta is inside |x| < 4.)
+    // Near z0, W = n W0 from the series: float32 always (kSeriesWindow);
+    // float64 at a small beta (series_near_z0): the zero of f', at x = z0 /
+    // beta, lies outside the contract's near-zero window (|x| < 4), and
+    // den + z n cancels there (329 ULP at beta = 0.3, x = -4.2615 before
+    // session 28: tools/mpfr_check --param-sets; the gate path has had the
+    // series since session 25). (float64 at beta = 1 or above 1/2: no
+    // series. Its error near z0 is 2^-53 of |z n| + den, in absolute terms
+    // far below the bounds' 4 ULP of 1 there, and z0 / beta is inside |x| <
+    // 4.)
     if constexpr (sizeof(T) == 4) {
-      const auto near = hn::Lt(hn::Abs(hn::Sub(s.zc, hn::Set(d, -1.2784645557403564f))),
-                               hn::Set(d, kSeriesWindow));
-      if (HWY_UNLIKELY(!hn::AllFalse(d, near))) {
-        V<D> w0_lo;
-        const V<D> w0 = SeriesNearZero(s.zc, s.z_lo, &w0_lo);
-        V<D> wn_lo;
-        const V<D> wn = TwoProduct(d, s.n, w0, &wn_lo);
-        wn_lo = hn::MulAdd(s.n, w0_lo, hn::MulAdd(s.n_lo_ext, w0, wn_lo));
-        w = hn::IfThenElse(near, wn, w);
-        w_lo = hn::IfThenElse(near, wn_lo, w_lo);
-      }
-    }
-    if constexpr (sizeof(T) == 8 && !kUnitBeta) {
-      // float64 at a small beta (series_near_z0): the zero of f', at x = z0 /
-      // beta, lies outside the contract's near-zero window (|x| < 4), and
-      // den + z n cancels there (329 ULP at beta = 0.3, x = -4.2615 before
-      // session 28: tools/mpfr_check --param-sets; the gate path has had
-      // the series since session 25): W = n W0 from SeriesNearZeroDouble
-      // within its window, as float32 above (n W0 = n (1 + z) + 2^k).
-      if (series_near_z0) {
-        const auto near = hn::Lt(hn::Abs(hn::Sub(s.zc, hn::Set(d, T(kZ0Hi)))),
-                                 hn::Set(d, T(kSeriesWindowDouble)));
-        if (HWY_UNLIKELY(!hn::AllFalse(d, near))) {
-          V<D> w0_lo;
-          const V<D> w0 = SeriesNearZeroDouble(s.zc, s.z_lo, &w0_lo);
-          V<D> wn_lo;
-          const V<D> wn = TwoProduct(d, s.n, w0, &wn_lo);
-          wn_lo = hn::MulAdd(s.n, w0_lo, hn::MulAdd(s.n_lo_ext, w0, wn_lo));
-          w = hn::IfThenElse(near, wn, w);
-          w_lo = hn::IfThenElse(near, wn_lo, w_lo);
-        }
-      }
+      WithSeriesNearZ0(s, T(-1.2784645557403564f), T(kSeriesWindow), &w, &w_lo);
+    } else if constexpr (!kUnitBeta) {
+      if (series_near_z0) WithSeriesNearZ0(s, T(kZ0Hi), T(kSeriesWindowDouble), &w, &w_lo);
     }
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
     if constexpr (sizeof(T) == 8) {
@@ -735,7 +713,18 @@ struct SwishKernel {
     w_lo = hn::IfThenElse(near, ws_lo, w_lo);
     // W < -kScaledFactorMax only where z is, far below kExpMin, where the
     // scale makes g f' 0: clamped so that g m W stays finite (math-inl.h).
-    w = hn::Max(hn::Set(d, -kScaledFactorMax<float>), w);
+    // With beta != 1, w_lo there holds z's lo part (up to 2^-24 of z), and
+    // g times it overflowed: at beta = 1.97e11, x = -2.18e18, g = -2.25e36
+    // (2^-64 of it after the driver's scaling), inf times the zero scale
+    // gave NaN where g f' is 0 (AVX2; session 28's wide sweep). Zeroed
+    // there, as the float64 path zeroes z's.
+    if constexpr (kUnitBeta) {
+      w = hn::Max(hn::Set(d, -kScaledFactorMax<float>), w);
+    } else {
+      const auto far = hn::Lt(w, hn::Set(d, -kScaledFactorMax<float>));
+      w = hn::IfThenElse(far, hn::Set(d, -kScaledFactorMax<float>), w);
+      w_lo = hn::IfThenZeroElse(far, w_lo);
+    }
     // m W, with n's rounding (n_lo = 1 + pm1 - n, exact) for z < 0.
     const V<D> m = hn::IfThenElse(L.negative, L.n, one);
     const V<D> m_lo =
