@@ -256,7 +256,11 @@ struct Selu {
       const auto tiny = hn::Lt(hn::Abs(v), hn::Set(d, 0x1p-100f));
       const V<DF> vs = hn::IfThenElse(tiny, hn::Mul(v, hn::Set(d, 0x1p32f)), v);
       const V<DF> vc = hn::Min(vs, hn::Set(d, std::numeric_limits<float>::max()));
-      const V<DF> p = hn::MulAdd(c_hi, vs, hn::MulAdd(c_lo, vc, hn::Mul(c_hi, v_lo)));
+      // Common's sum, in the same order: the other lanes of the vector get
+      // Common's bits (an element's value does not depend on its
+      // neighbours); in the tiny lanes v_lo is 0 and the order changes
+      // nothing.
+      const V<DF> p = hn::MulAdd(c_hi, vs, hn::MulAdd(c_hi, v_lo, hn::Mul(c_lo, vc)));
       return hn::IfThenElse(hn::IsNaN(x), x, hn::IfThenElse(tiny, hn::Mul(p, hn::Set(d, 0x1p-32f)), p));
     }
     // f' = scale (x > 0) or scale alpha e^x; g f' with g scale alpha formed
