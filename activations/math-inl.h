@@ -15,6 +15,8 @@
 #define ACTIVATIONS_MATH_INL_H_
 #endif
 
+#include <cstddef>
+#include <iterator>
 #include <type_traits>
 
 #include "hwy/contrib/math/math-inl.h"
@@ -201,6 +203,19 @@ struct ExpParts {
   V<D> s1;  // 2^floor(q/2)
   V<D> s2;  // 2^(q - floor(q/2))
 
+  // Sets q, and without VSCALEF s1 and s2, 0 where `below` (the argument
+  // under the exponential's lower clamp).
+  template <class M>
+  HWY_INLINE void SetScale(D d, V<D> q_in, M below) {
+    q = q_in;
+    if constexpr (!kHaveScalef) {
+      using T = hn::TFromD<D>;
+      const V<D> q1 = hn::Floor(hn::Mul(q_in, hn::Set(d, static_cast<T>(0.5))));
+      s1 = Pow2(d, q1);
+      s2 = hn::IfThenZeroElse(below, Pow2(d, hn::Sub(q_in, q1)));
+    }
+  }
+
   // v * 2^q, rounded once (also into the subnormal range).
   HWY_INLINE V<D> Scale(V<D> v) const {
     if constexpr (kHaveScalef) {
@@ -254,17 +269,19 @@ struct ExpParts {
 // float: P of degree 5, least-squares fit in relative error on Chebyshev
 // nodes (40-digit mpmath), coefficients rounded to float: truncation 0.02
 // ULP. double: Taylor coefficients 1/k! up to 1/13!: truncation 0.04 ULP.
+// float32's P, highest degree first (the last is 1/2).
+inline constexpr float kExpReducedPolyFloat[] = {0.0001985159033210948f, 0.001394097926095128f,
+                                                 0.008333378471434116f, 0.04166635498404503f,
+                                                 0.1666666716337204f, 0.5f};
 template <class D>
 HWY_INLINE V<D> ExpReducedPoly(D d, V<D> r) {
   using T = hn::TFromD<D>;
   V<D> p;
   if constexpr (sizeof(T) == 4) {
-    p = hn::Set(d, 0.0001985159033210948f);
-    p = hn::MulAdd(p, r, hn::Set(d, 0.001394097926095128f));
-    p = hn::MulAdd(p, r, hn::Set(d, 0.008333378471434116f));
-    p = hn::MulAdd(p, r, hn::Set(d, 0.04166635498404503f));
-    p = hn::MulAdd(p, r, hn::Set(d, 0.1666666716337204f));
-    p = hn::MulAdd(p, r, hn::Set(d, 0.5f));
+    p = hn::Set(d, kExpReducedPolyFloat[0]);
+    for (std::size_t i = 1; i < std::size(kExpReducedPolyFloat); ++i) {
+      p = hn::MulAdd(p, r, hn::Set(d, kExpReducedPolyFloat[i]));
+    }
   } else {
     p = hn::Set(d, 1.0 / 6227020800.0);  // 1/13!
     p = hn::MulAdd(p, r, hn::Set(d, 1.0 / 479001600.0));
@@ -321,12 +338,7 @@ HWY_INLINE ExpParts<D> ComputeExpPartsImpl(D d, V<D> x, V<D> x_lo) {
     // (pm1 + n x_lo - new pm1 is exact but for the product's rounding.)
     parts.pm1_lo = hn::Add(parts.pm1_lo, hn::MulAdd(n, x_lo, hn::Sub(pm1, parts.pm1)));
   }
-  parts.q = q;
-  if constexpr (!kHaveScalef) {
-    const V<D> q1 = hn::Floor(hn::Mul(q, hn::Set(d, static_cast<T>(0.5))));
-    parts.s1 = Pow2(d, q1);
-    parts.s2 = hn::IfThenZeroElse(hn::Lt(x, hn::Set(d, kMin)), Pow2(d, hn::Sub(q, q1)));
-  }
+  parts.SetScale(d, q, hn::Lt(x, hn::Set(d, kMin)));
   return parts;
 }
 
@@ -378,11 +390,11 @@ HWY_INLINE ExpParts<D> ComputeExpPartsNonPositiveShortChain(D d, V<D> x) {
   const V<D> h2_lo = ExactFma(d, hr, r, hn::Neg(h2));
   // 2 P1(r): ExpReducedPoly's coefficients after the constant 1/2, times 2
   // (exact).
-  V<D> p = hn::Set(d, T(2) * 0.0001985159033210948f);
-  p = hn::MulAdd(p, r, hn::Set(d, T(2) * 0.001394097926095128f));
-  p = hn::MulAdd(p, r, hn::Set(d, T(2) * 0.008333378471434116f));
-  p = hn::MulAdd(p, r, hn::Set(d, T(2) * 0.04166635498404503f));
-  p = hn::MulAdd(p, r, hn::Set(d, T(2) * 0.1666666716337204f));
+  constexpr std::size_t kP1 = std::size(kExpReducedPolyFloat) - 1;  // without the 1/2
+  V<D> p = hn::Set(d, T(2) * kExpReducedPolyFloat[0]);
+  for (std::size_t i = 1; i < kP1; ++i) {
+    p = hn::MulAdd(p, r, hn::Set(d, T(2) * kExpReducedPolyFloat[i]));
+  }
   const V<D> r3h = hn::Mul(h2, r);  // r^3 / 2, rounded
   ExpParts<D> parts;
   parts.pm1 = hn::Add(r, h2);
@@ -391,12 +403,7 @@ HWY_INLINE ExpParts<D> ComputeExpPartsNonPositiveShortChain(D d, V<D> x) {
   // rounded once.
   const V<D> rest = hn::Add(hn::MulAdd(r_lo, parts.pm1, hn::Add(r_lo, h2_lo)), e1);
   parts.pm1_lo = hn::MulAdd(r3h, p, rest);
-  parts.q = q;
-  if constexpr (!kHaveScalef) {
-    const V<D> q1 = hn::Floor(hn::Mul(q, hn::Set(d, static_cast<T>(0.5))));
-    parts.s1 = Pow2(d, q1);
-    parts.s2 = hn::IfThenZeroElse(hn::Lt(x, hn::Set(d, kMin)), Pow2(d, hn::Sub(q, q1)));
-  }
+  parts.SetScale(d, q, hn::Lt(x, hn::Set(d, kMin)));
   return parts;
 }
 
@@ -1258,12 +1265,7 @@ HWY_INLINE ExpN<D> ComputeExpNNonPositive(D d, V<D> a) {
   e.n = hn::MulAdd(e.p1, e.r, one);
   e.parts.pm1 = hn::Sub(e.n, one);
   e.parts.pm1_lo = hn::Zero(d);
-  e.parts.q = q;
-  if constexpr (!kHaveScalef) {
-    const V<D> q1 = hn::Floor(hn::Mul(q, hn::Set(d, 0.5f)));
-    e.parts.s1 = Pow2(d, q1);
-    e.parts.s2 = hn::IfThenZeroElse(hn::Lt(a, hn::Set(d, kMin)), Pow2(d, hn::Sub(q, q1)));
-  }
+  e.parts.SetScale(d, q, hn::Lt(a, hn::Set(d, kMin)));
   return e;
 }
 

@@ -215,12 +215,7 @@ struct Tanhshrink {
       const V<D> pr = hn::Mul(poly, r);
       parts.pm1 = hn::MulAdd(pr, r, r);
       parts.pm1_lo = hn::MulAdd(parts.N(d), r_lo, ExactFma(d, pr, r, hn::Sub(r, parts.pm1)));
-      parts.q = q;
-      if constexpr (!kHaveScalef) {
-        const V<D> q1 = hn::Floor(hn::Mul(q, hn::Set(d, 0.5)));
-        parts.s1 = Pow2(d, q1);
-        parts.s2 = hn::IfThenZeroElse(hn::Lt(x, hn::Set(d, kMin)), Pow2(d, hn::Sub(q, q1)));
-      }
+      parts.SetScale(d, q, hn::Lt(x, hn::Set(d, kMin)));
       return parts;
     }
     struct State {
