@@ -280,8 +280,8 @@ HWY_NOINLINE V<DC> BackwardRare(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
 // the results are the same bits as applying it to every vector. (Three
 // float compares and two mask operations instead cost 0.76x elu, 0.77x
 // softsign, 0.79x hardswish float32 backward at 1 Mi: ab.py, session 29.)
-template <class DC, class Slope>
-HWY_INLINE V<DC> BackwardOf(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
+template <class DC>
+HWY_INLINE auto GradientInRange(DC dc, V<DC> g) {
   using TC = hn::TFromD<DC>;
   using TI = hwy::MakeSigned<TC>;
   using TU = hwy::MakeUnsigned<TC>;
@@ -293,13 +293,55 @@ HWY_INLINE V<DC> BackwardOf(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
   constexpr TU kBias = kSignBit - kTinyBits;  // added modulo 2^bits
   constexpr TI kLimit = static_cast<TI>(kSignBit + (kLargeBits - kTinyBits) + 1);
   const V<decltype(du)> biased = hn::Add(hn::BitCast(du, hn::Abs(g)), hn::Set(du, kBias));
-  const auto in_range =
-      hn::RebindMask(dc, hn::Lt(hn::BitCast(di, biased), hn::Set(di, kLimit)));
+  return hn::RebindMask(dc, hn::Lt(hn::BitCast(di, biased), hn::Set(di, kLimit)));
+}
+template <class DC, class Slope>
+HWY_INLINE V<DC> BackwardOf(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
+  const auto in_range = GradientInRange(dc, g);
   if (HWY_LIKELY(hn::AllTrue(dc, in_range)) ||
       hn::AllTrue(dc, hn::Or(in_range, hn::Eq(g, hn::Zero(dc))))) {
     return slope(x, g);
   }
   return BackwardRare(dc, x, g, slope);
+}
+
+// The backward from x two vectors at a time, for a kernel with
+// SlopePair(x0, x1, g0, g1, &o0, &o1) (the same bits as Slope(Prepare(x), x,
+// g) on each, for gradients in BackwardOf's common range): the two chains in
+// one body, one gradient-range test for both (and the kernel's own rare test
+// for both). A pair with any gradient outside the range takes BackwardOf on
+// each vector, out of line; an odd whole vector and the tail go through Loop.
+// Cached stores only (no backward of such a kernel streams). (silu float32
+// and float64 backward on Zen 5, session 30: the loop is bound by its
+// latency chain (the exponential, the division), as selu's forward was.)
+template <class K, class VC>
+concept HasSlopePair = requires(const K& k, VC v, VC* o) { k.SlopePair(v, v, v, v, o, o); };
+template <class DC, class Slope>
+HWY_NOINLINE void BackwardPairOutOfRange(DC dc, V<DC> x0, V<DC> x1, V<DC> g0, V<DC> g1,
+                                         const Slope& slope, V<DC>* o0, V<DC>* o1) {
+  *o0 = BackwardOf(dc, x0, g0, slope);
+  *o1 = BackwardOf(dc, x1, g1, slope);
+}
+template <class DC, typename T, class Pair, class Slope, class Op>
+HWY_INLINE void LoopBackwardPairs(DC dc, const T* in, const T* grad, T* out, std::size_t n,
+                                  Pair pair, const Slope& slope, Op op) {
+  const Io<DC, T> io{dc, {}};
+  const std::size_t N = hn::Lanes(dc);
+  const std::size_t pairs = n - n % (2 * N);
+  std::size_t i = 0;
+  for (; i < pairs; i += 2 * N) {
+    const V<DC> x0 = io.Load(in + i), x1 = io.Load(in + i + N);
+    const V<DC> g0 = io.Load(grad + i), g1 = io.Load(grad + i + N);
+    V<DC> o0, o1;
+    if (HWY_LIKELY(hn::AllTrue(dc, hn::And(GradientInRange(dc, g0), GradientInRange(dc, g1))))) {
+      pair(x0, x1, g0, g1, &o0, &o1);
+    } else {
+      BackwardPairOutOfRange(dc, x0, x1, g0, g1, slope, &o0, &o1);
+    }
+    io.Store(hn::IfThenElse(hn::IsNaN(x0), x0, o0), out + i);
+    io.Store(hn::IfThenElse(hn::IsNaN(x1), x1, o1), out + i + N);
+  }
+  Loop<true, false>(dc, in + i, grad + i, out + i, static_cast<T*>(nullptr), n - i, false, op);
 }
 
 // A kernel whose Value(Prepare(x), x) is x itself, every bit, in NaN lanes
@@ -419,9 +461,20 @@ HWY_INLINE void RunKernel(DC dc, const Call& call, Mode mode, const T* in, const
       // (The slope recomputes the state from x: a state captured by
       // reference for the rare path would be stored to memory every time.)
       const auto slope = [&k](VC x, auto g) ACTIVATIONS_PER_VECTOR { return k.Slope(k.Prepare(x), x, g); };
-      return Loop<true, false>(dc, in, grad, out, out2, n, stream, [&](VC x, VC g, VC* o1, VC*) ACTIVATIONS_PER_VECTOR {
+      const auto op = [&](VC x, VC g, VC* o1, VC*) ACTIVATIONS_PER_VECTOR {
         *o1 = BackwardOf(dc, x, g, slope);
-      });
+      };
+      if constexpr (HasSlopePair<K, VC>) {
+        if (!stream) {
+          return LoopBackwardPairs(
+              dc, in, grad, out, n,
+              [&](VC x0, VC x1, VC g0, VC g1, VC* o0, VC* o1) ACTIVATIONS_PER_VECTOR {
+                k.SlopePair(x0, x1, g0, g1, o0, o1);
+              },
+              slope, op);
+        }
+      }
+      return Loop<true, false>(dc, in, grad, out, out2, n, stream, op);
   }
 }
 

@@ -647,6 +647,26 @@ struct SwishKernel {
   static constexpr float kWideWindow = 0x1p-10f;
   template <class G>
   HWY_INLINE V<D> SlopeWide(V<D> x, G g) const {
+    V<D> out = SlopeWideCommon(x, g);
+    const auto near = NearZ0Wide(x);
+    if (HWY_UNLIKELY(!hn::AllFalse(d, near))) out = hn::IfThenElse(near, SlopeNearZ0(x, g), out);
+    return out;
+  }
+  // SlopeWide on two vectors (the driver's backward pair hook, kernels.cc
+  // LoopBackwardPairs; session 30): the same bits, both chains in one body,
+  // one rare-branch test for both.
+  HWY_INLINE void SlopeWidePair(V<D> x0, V<D> x1, V<D> g0, V<D> g1, V<D>* o0, V<D>* o1) const {
+    *o0 = SlopeWideCommon(x0, g0);
+    *o1 = SlopeWideCommon(x1, g1);
+    const auto near0 = NearZ0Wide(x0);
+    const auto near1 = NearZ0Wide(x1);
+    if (HWY_UNLIKELY(!hn::AllFalse(d, hn::Or(near0, near1)))) {
+      SlopeNearZ0Pair(x0, x1, g0, g1, o0, o1);
+    }
+  }
+  // SlopeWide without its rare branch.
+  template <class G>
+  HWY_INLINE V<D> SlopeWideCommon(V<D> x, G g) const {
     const V<D> xc = hn::Min(hn::Max(x, hn::Set(d, kZMin)), hn::Set(d, kZMax));
     const Halves<D> xh = PromoteHalves(d, xc);
     const WideHalf<D> dw;
@@ -667,8 +687,11 @@ struct SwishKernel {
     }
     // (DemoteHalves without Combine's zeroing of the upper half first.)
     const hn::Half<D> dh;
-    V<D> out{_mm512_insertf32x8(_mm512_castps256_ps512(hn::DemoteTo(dh, lo).raw),
-                                hn::DemoteTo(dh, hi).raw, 1)};
+    return V<D>{_mm512_insertf32x8(_mm512_castps256_ps512(hn::DemoteTo(dh, lo).raw),
+                                   hn::DemoteTo(dh, hi).raw, 1)};
+  }
+  // SlopeWide's rare lanes: x within kWideWindow of z0.
+  HWY_INLINE auto NearZ0Wide(V<D> x) const {
     // |x - z0| < kWideWindow as z0 - w < x < z0 + w (both bounds exact
     // floats, x - z0 exact there: the same lanes): negative floats' bits
     // grow as they fall, so one unsigned compare of bits(x) - bits(z0 + w)
@@ -676,10 +699,8 @@ struct SwishKernel {
     const hn::RebindToUnsigned<D> du;
     constexpr uint32_t kNearLo = std::bit_cast<uint32_t>(-1.2784645557403564f + kWideWindow) + 1;
     constexpr uint32_t kNearHi = std::bit_cast<uint32_t>(-1.2784645557403564f - kWideWindow);
-    const auto near = hn::RebindMask(
+    return hn::RebindMask(
         d, hn::Lt(hn::Sub(hn::BitCast(du, x), hn::Set(du, kNearLo)), hn::Set(du, kNearHi - kNearLo)));
-    if (HWY_UNLIKELY(!hn::AllFalse(d, near))) out = hn::IfThenElse(near, SlopeNearZ0(x, g), out);
-    return out;
   }
   // SlopeWide's rare branch, out of line (session 26): inline, its ~100
   // instructions (PrepareScaled, SlopeScaled and its series) counted in the
@@ -690,6 +711,31 @@ struct SwishKernel {
   template <class G>
   HWY_NOINLINE V<D> SlopeNearZ0(V<D> x, G g) const {
     return SlopeScaled(PrepareScaled(x), g);
+  }
+  // SlopeWidePair's rare branch: the near lanes of both vectors replaced
+  // (SlopeWide's bits), out of line.
+  HWY_NOINLINE void SlopeNearZ0Pair(V<D> x0, V<D> x1, V<D> g0, V<D> g1, V<D>* o0,
+                                    V<D>* o1) const {
+    const auto near0 = NearZ0Wide(x0);
+    const auto near1 = NearZ0Wide(x1);
+    if (!hn::AllFalse(d, near0)) *o0 = hn::IfThenElse(near0, SlopeScaled(PrepareScaled(x0), g0), *o0);
+    if (!hn::AllFalse(d, near1)) *o1 = hn::IfThenElse(near1, SlopeScaled(PrepareScaled(x1), g1), *o1);
+  }
+  // The backward pair hook (kernels.cc, LoopBackwardPairs; session 30):
+  // silu float32 on AVX-512 (SlopeWide) and silu / swish at beta = 1
+  // float64 with VSCALEF (SlopeScaled, no rare branch there).
+  static constexpr bool kSlopePair = kWideSlope || (kUnitBeta && kScaled && sizeof(T) == 8);
+  HWY_INLINE void SlopePair(V<D> x0, V<D> x1, V<D> g0, V<D> g1, V<D>* o0, V<D>* o1) const
+    requires kSlopePair
+  {
+    if constexpr (kWideSlope) {
+      SlopeWidePair(x0, x1, g0, g1, o0, o1);
+    } else {
+      const ScaledState s0 = PrepareScaled(x0);
+      const ScaledState s1 = PrepareScaled(x1);
+      *o0 = SlopeScaled(s0, g0);
+      *o1 = SlopeScaled(s1, g1);
+    }
   }
 
   template <class G>
