@@ -626,6 +626,65 @@ TEST(EvaluateTest, NarrowJobsGiveTheSameBitsDouble) {
   hwy::SetSupportedTargetsForTest(0);
 }
 
+// The backward pair hook (kernels.cc LoopBackwardPairs; silu and swish at
+// beta = 1 on AVX-512, session 30): a whole job gives the bits of one
+// element at a time (the drivers' tail, one vector), with gradients outside
+// the common range (inf, NaN, tiny, huge, 0) and x near f''s zero (the
+// float32 kernel's rare branch), NaN and +-inf in either vector of a pair,
+// an odd whole vector and a tail after the pairs; swish beta = 1.37 (no
+// pair) alongside.
+template <typename T>
+void CheckBackwardPairsGiveTheSameBits(DType dt) {
+  constexpr std::size_t n = 16 * 2 * 6 + 16 + 5;
+  std::vector<T> x(n), g(n), want(n), out(n);
+  std::mt19937 rng(53);
+  std::normal_distribution<double> xd(0.0, 3.0), gd(0.0, 1.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    x[i] = static_cast<T>(xd(rng));
+    g[i] = static_cast<T>(gd(rng));
+  }
+  const T inf = std::numeric_limits<T>::infinity();
+  const T huge = sizeof(T) == 4 ? T(0x1p70f) : T(0x1p600);
+  const T tiny = sizeof(T) == 4 ? T(0x1p-100f) : T(0x1p-1000);
+  g[3] = inf;
+  g[8 + 2] = std::numeric_limits<T>::quiet_NaN();
+  g[16 + 5] = tiny;
+  g[40] = huge;
+  g[64 + 9] = T(0);
+  g[100] = -inf;
+  x[33] = T(-1.2784645557403564f);
+  x[48 + 1] = T(-1.2785f);
+  x[130] = std::numeric_limits<T>::quiet_NaN();
+  x[131] = inf;
+  x[140] = -inf;
+  x[n - 2] = T(-1.2784645557403564f);
+  for (const Params& p : {Params{}, Params{{"beta", 1.37}}}) {
+    for (const char* name : {"silu", "swish"}) {
+      if (std::string_view(name) == "silu" && !p.empty()) continue;
+      const Call call = *MakeCall(name, p, Mode::kBackward);
+      SCOPED_TRACE(std::string(name) + (p.empty() ? "" : " beta 1.37") + " " +
+                   std::string(DTypeName(dt)));
+      for (std::size_t i = 0; i < n; ++i) {
+        RunSerial(Job{call, dt, 1, &x[i], &g[i], &want[i]});
+      }
+      for (const std::size_t len : {n, n - 5, std::size_t{64}, std::size_t{33}}) {
+        std::fill(out.begin(), out.end(), T(7));
+        RunSerial(Job{call, dt, len, x.data(), g.data(), out.data()});
+        for (std::size_t i = 0; i < len; ++i) ASSERT_TRUE(SameBits(out[i], want[i])) << len << " " << i;
+      }
+    }
+  }
+}
+TEST(EvaluateTest, BackwardPairsGiveTheSameBits) {
+  for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    SCOPED_TRACE(hwy::TargetName(target));
+    hwy::SetSupportedTargetsForTest(target);
+    CheckBackwardPairsGiveTheSameBits<float>(DType::kFloat32);
+    CheckBackwardPairsGiveTheSameBits<double>(DType::kFloat64);
+  }
+  hwy::SetSupportedTargetsForTest(0);
+}
+
 TEST(EngineTest, NullBuffersAreRejected) {
   const Engine engine;
   const Call call = *MakeCall("sigmoid", {}, Mode::kBackward);
