@@ -312,8 +312,10 @@ HWY_INLINE V<DC> BackwardOf(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
 // for both). A pair with any gradient outside the range takes BackwardOf on
 // each vector, out of line; an odd whole vector and the tail go through Loop.
 // Cached stores only (no backward of such a kernel streams). (silu float32
-// and float64 backward on Zen 5, session 30: the loop is bound by its
-// latency chain (the exponential, the division), as selu's forward was.)
+// and float64 backward on Zen 5, session 30: a chain of about 70 cycles
+// (the exponential, the division) against about 17 per vector of float32;
+// two vectors a body ran 1.07-1.11x, four no faster than two:
+// docs/benchmarks.md, "Session 30: silu backward ...".)
 template <class K, class VC>
 concept HasSlopePair = requires(const K& k, VC v, VC* o) { k.SlopePair(v, v, v, v, o, o); };
 template <class DC, class Slope>
