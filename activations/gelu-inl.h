@@ -731,6 +731,16 @@ struct Gelu {
       return V<DF>{_mm512_mask_sub_ps(x.raw, ordered, hn::Max(hn::Set(d, -0.0f), x).raw,
                                       Scalef(d, p, s.k).raw)};
     }
+    // Two vectors, each Value's bits: both states first, then both values,
+    // one loop body for two vectors (kernels.cc, LoopForwardPairs; session
+    // 30, kernels52).
+    HWY_INLINE void ValuePair(V<DF> x0, V<DF> x1, V<DF>* y0, V<DF>* y1) const {
+      State s0 = Prepare(x0);
+      State s1 = Prepare(x1);
+      ComputedBefore(s0.e_lo, s1.e_lo);
+      *y0 = Value(s0, x0);
+      *y1 = Value(s1, x1);
+    }
     // g f'(x) (|g| <= 2^64: the driver scales larger g first).
     template <class G>
     HWY_INLINE V<DF> Slope(const State& s, V<DF> x, G g) const {

@@ -1150,6 +1150,23 @@ HWY_INLINE V<D> MulSigmoidOfN(D d, const ExpParts<D>& parts, V<D> n, V<D> n_lo,
   return ScaleWhereMasked(parts, hn::Not(one_num), t);
 }
 
+// An empty asm that reads and writes a and b (AVX-512; elsewhere nothing):
+// GCC emits every operation that computes them before it and every one that
+// reads them after, in program order. A kernel's ValuePair (kernels.cc,
+// LoopForwardPairs) puts it between its two states and its two results, so
+// that both states are computed first: GCC otherwise sinks the second
+// state's operations to their first use, after the first result (session
+// 30, kernels52: docs/benchmarks.md). Values and bits are unchanged.
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+template <class VA, class VB>
+HWY_INLINE void ComputedBefore(VA& a, VB& b) {
+  asm volatile("" : "+v"(a.raw), "+v"(b.raw));
+}
+#else
+template <class VA, class VB>
+HWY_INLINE void ComputedBefore(VA&, VB&) {}
+#endif
+
 template <class D, class G>
 HWY_INLINE V<D> MulSigmoidFromParts(D d, const ExpParts<D>& p, hn::Mask<D> one_num, G g) {
   const V<D> n = p.N(d);

@@ -180,6 +180,59 @@ struct Sigmoid {
   };
 
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  // float32 on AVX-512 (session 30, kernels52): Native32's forward with the
+  // same bits and fewer operations on the chain, for Zen 5, where the loop
+  // of about 30 operations a vector is bound by its dependency chain
+  // through the out-of-order window, not by its operation count:
+  //  - r = VRCP14PS(1 + e) without Native32's Max(r, 1/2): 1 + e is in [1,
+  //    2] and VRCP14PS is >= 1/2 on every float32 there (math-inl.h,
+  //    MulSigmoidOfAbsX: checked for all 2^23 + 1 of them), so the Max never
+  //    changed r (nor the slope's bits, which read r too);
+  //  - NaN lanes of x get x's own bits from the residual's three operations
+  //    (masked to the ordered lanes, merging x into the rest) instead of the
+  //    driver's restore after the last one (kValueKeepsNaN): a VFPCLASSPS
+  //    and a masked move for one VCMPPS;
+  //  - ValuePair: two vectors a loop body (kernels.cc, LoopForwardPairs).
+  template <class D>
+  struct Native16 : Native32<D> {
+    using Native32<D>::Native32;
+    using Native32<D>::d;
+    using State = typename Native32<D>::State;
+    static constexpr bool kValueKeepsNaN = true;
+    HWY_INLINE State Prepare(V<D> x) const {
+      State s;
+      s.negative = hn::Lt(x, hn::Zero(d));
+      s.p = ComputeExpNNonPositive(d, hn::Neg(hn::Abs(x)));
+      s.e = s.p.parts.Scale(s.p.n);
+      s.den = Fast2Sum<D>(hn::Set(d, 1), s.e, &s.den_lo);
+      s.r = hn::ApproximateReciprocal(s.den);
+      return s;
+    }
+    // Native32::Value's operations (the same bits in every ordered lane);
+    // x where x is NaN.
+    HWY_INLINE V<D> Value(const State& s, V<D> x) const {
+      const __mmask16 ordered = _mm512_cmp_ps_mask(x.raw, x.raw, _CMP_ORD_Q);
+      const V<D> num = hn::IfThenElse(s.negative, s.p.n, hn::Set(d, 1));
+      const V<D> t0 = hn::Mul(num, s.r);
+      const __m512 diff = _mm512_mask_sub_ps(x.raw, ordered, num.raw, t0.raw);
+      const __m512 res = _mm512_mask3_fnmadd_ps(t0.raw, s.e.raw, diff, ordered);
+      const V<D> t{_mm512_mask_fmadd_ps(res, ordered, s.r.raw, t0.raw)};
+      return ScaleWhereMasked(s.p.parts, s.negative, t);
+    }
+    // Two vectors, each Value's bits: both exponentials first, then both
+    // quotients.
+    HWY_INLINE void ValuePair(V<D> x0, V<D> x1, V<D>* y0, V<D>* y1) const {
+      State s0 = Prepare(x0);
+      State s1 = Prepare(x1);
+      ComputedBefore(s0.r, s1.r);
+      *y0 = Value(s0, x0);
+      *y1 = Value(s1, x1);
+    }
+  };
+  template <class D>
+  using Native32Or16 =
+      std::conditional_t<hn::MaxLanes(D()) == 16, Native16<D>, Native32<D>>;
+
   // float64 on AVX-512 (session 28, kernels49): Generic's steps (e =
   // exp(-|x|) = n 2^q, 1 + e = den + den_lo, num = 1 or n, num / (1 + e)
   // corrected once, 2^q last where x < 0) on the 2^(j/16) table exponential
@@ -264,10 +317,12 @@ struct Sigmoid {
 #else
   template <class D>
   using Generic64 = Generic<D>;
+  template <class D>
+  using Native32Or16 = Native32<D>;
 #endif
 
   template <class D>
-  using Kernel = KernelInWideLanes<D, Native32, Generic64>;
+  using Kernel = KernelInWideLanes<D, Native32Or16, Generic64>;
 };
 
 }  // namespace HWY_NAMESPACE

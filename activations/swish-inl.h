@@ -378,6 +378,18 @@ struct SwishKernel {
       return hn::IfThenElse(hn::IsFinite(x), t, s.gate.MulSigmoidAny(d, x));
     }
   }
+  // Two vectors, each Value's bits (float32 on AVX-512, the scaled form):
+  // both states first, then both quotients, one loop body for two vectors
+  // (kernels.cc, LoopForwardPairs; session 30, kernels52).
+  HWY_INLINE void ValuePair(V<D> x0, V<D> x1, V<D>* y0, V<D>* y1) const
+    requires(kScaled && sizeof(T) == 4)
+  {
+    ScaledState s0 = PrepareScaled(x0);
+    ScaledState s1 = PrepareScaled(x1);
+    ComputedBefore(s0.rcp, s1.rcp);
+    *y0 = Value(s0, x0);
+    *y1 = Value(s1, x1);
+  }
   // (Extreme beta.) x sigmoid(z) for z < kDeepZ, where 1 + e^z is 1 (to
   // 2^-1000 of itself in float64, 2^-120 in float32) and f = x e^z: as (x
   // 2^-K) e^(z + K ln 2), one rounding into the subnormal range (MulExp).
