@@ -189,7 +189,7 @@ struct Celu {
     V<DF> y_floor;       // -2^30 alpha: AddConstHiLo's clamp
     // From y: s (1 / alpha) as a pair and 1 / s, s = FromOutputScale (below).
     V<DF> inv_s_hi, inv_s_lo, unscale;
-    // From y, g / alpha is formed as an exact pair; for alpha above 2^16 it
+    // From y, g / alpha is formed as an exact pair; for alpha from 2^17 on it
     // is g s / alpha, s = 2^(floor(log2 alpha) - 16) (up to 2^44), and the
     // result is scaled back by 1 / s once: g (1 / alpha)'s low part was
     // subnormal for |g| below about alpha 2^-102, not tiny for the driver

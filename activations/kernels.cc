@@ -240,9 +240,10 @@ inline constexpr TC kTinyGradient = sizeof(TC) == 4 ? TC(0x1p-80f) : TC(0x1p-900
 //    >= 2^-189 (2^-1533): where the kernel's g f' is normal. Session 28's
 //    g 2^-64 (2^-512) was exact only where |g f'| >= 2^-62 (2^-510): below,
 //    the scaled product had been rounded as a subnormal (finding 4: 1138
-//    ULP at sigmoid x = -120, g = 1e30; every bit at softsign x = 1e35, g =
-//    3e38). What is left: |f'| < 2^-189 (2^-1533), so |g f'| < 2^(e -
-//    189) (2^(e - 1533)), below 2^-61 (2^-509) at any finite g; the
+//    ULP at sigmoid x = -120, g = 1e30; now 0.54). What is left: |f'| <
+//    2^-189 (2^-1533), so |g f'| < 2^(e - 189) (2^(e - 1533)), at most
+//    2^-62 (2^-510) for a finite g (every bit at softsign x = 1e35, g =
+//    3e38, where f' = 2^-232); the
 //    kernels cannot take g higher (tried in session 30: the unscaled g
 //    overflowed their terms near FLT_MAX, and gave their clamps' residue
 //    where g f' is 0: silu at x = -FLT_MAX, g = FLT_MAX, -1.8e-29);
