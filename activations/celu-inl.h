@@ -80,6 +80,7 @@ struct CeluNaive {
 #define ACTIVATIONS_CELU_INL_H_
 #endif
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "activations/spec.h"
@@ -186,6 +187,22 @@ struct Celu {
     V<DF> alpha_hi, alpha_lo, inv_hi, inv_lo;
     V<DF> linear_above;  // -alpha 2^-30: f = x above (x > 0 too)
     V<DF> y_floor;       // -2^30 alpha: AddConstHiLo's clamp
+    // From y: s (1 / alpha) as a pair and 1 / s, s = FromOutputScale (below).
+    V<DF> inv_s_hi, inv_s_lo, unscale;
+    // From y, g / alpha is formed as an exact pair; for alpha from 2^17 on it
+    // is g s / alpha, s = 2^(floor(log2 alpha) - 16) (up to 2^44), and the
+    // result is scaled back by 1 / s once: g (1 / alpha)'s low part was
+    // subnormal for |g| below about alpha 2^-102, not tiny for the driver
+    // (kernels.cc, BackwardRare, 2^-80) at alpha above 2^22 (0.55 ULP at
+    // alpha = 1.57e13, 182 ULP at 9.2e16: docs/accuracy.md, session 30). The
+    // same bits wherever no intermediate was subnormal before (s is a power
+    // of two): g s / alpha >= g 2^-17 keeps the pair normal for every g the
+    // kernel sees (>= 2^-80, or the driver's scaled tiny g). |g s (y + alpha)
+    // / alpha| <= 2^64 2^44 for y in f's range [-alpha, inf); below -2^20
+    // alpha (no output of f), a result above FLT_MAX 2^-44 overflows.
+    static double FromOutputScale(double alpha) {
+      return std::ldexp(1.0, std::max(0, std::ilogb(alpha) - 16));
+    }
     // alpha and 1 / alpha as nearest pairs (SplitNearest).
     FloatKernel(DF d_in, const ParamValues& p)
         : d(d_in),
@@ -194,7 +211,12 @@ struct Celu {
           inv_hi(hn::Set(d_in, SplitNearest<float>(1 / p[0]).hi)),
           inv_lo(hn::Set(d_in, SplitNearest<float>(1 / p[0]).lo)),
           linear_above(hn::Set(d_in, static_cast<float>(-p[0] * 0x1p-30))),
-          y_floor(hn::Set(d_in, static_cast<float>(-p[0] * 0x1p30))) {}
+          y_floor(hn::Set(d_in, static_cast<float>(-p[0] * 0x1p30))),
+          inv_s_hi(hn::Set(d_in, static_cast<float>(SplitNearest<float>(1 / p[0]).hi *
+                                                   FromOutputScale(p[0])))),
+          inv_s_lo(hn::Set(d_in, static_cast<float>(SplitNearest<float>(1 / p[0]).lo *
+                                                   FromOutputScale(p[0])))),
+          unscale(hn::Set(d_in, static_cast<float>(1 / FromOutputScale(p[0])))) {}
 
     struct State {
       hn::Mask<DF> pos;
@@ -225,11 +247,16 @@ struct Celu {
       return hn::IfThenElse(s.pos, g, MulExpHiLo(s.e, g));
     }
     // (y + alpha) / alpha = (hi + lo)(inv_hi + inv_lo), g folded into the
-    // reciprocal first as an exact pair (g finite: kernels.cc BackwardOf).
+    // reciprocal first as an exact pair (g finite: kernels.cc BackwardOf),
+    // times s and scaled back where kScaled (above).
     // y = -inf gives hi = -inf: the low products take hi clamped, so the
     // result is -inf (times g's sign), not inf - inf.
     template <class G>
     HWY_INLINE V<DF> SlopeFromOutput(V<DF> y, G g) const {
+      return SlopeFromOutputScaled<true>(y, g);
+    }
+    template <bool kScaled, class G>
+    HWY_INLINE V<DF> SlopeFromOutputScaled(V<DF> y, G g) const {
       V<DF> lo;
       const V<DF> hi = AddConstHiLo(d, alpha_hi, alpha_lo, y, y_floor, &lo);
       const V<DF> hc = hn::Max(hi, y_floor);
@@ -237,11 +264,12 @@ struct Celu {
       if constexpr (kIsUnit<G>) {
         pos = hn::Set(d, 1);
       } else {
-        a = TwoProduct(d, g, inv_hi, &a_lo);
-        a_lo = hn::MulAdd(g, inv_lo, a_lo);
+        a = TwoProduct(d, g, kScaled ? inv_s_hi : inv_hi, &a_lo);
+        a_lo = hn::MulAdd(g, kScaled ? inv_s_lo : inv_lo, a_lo);
         pos = g;
       }
-      const V<DF> neg = hn::MulAdd(a, hi, hn::MulAdd(a_lo, hc, hn::Mul(a, lo)));
+      V<DF> neg = hn::MulAdd(a, hi, hn::MulAdd(a_lo, hc, hn::Mul(a, lo)));
+      if constexpr (kScaled && !kIsUnit<G>) neg = hn::Mul(neg, unscale);
       return hn::IfThenElse(hn::Gt(y, hn::Zero(d)), pos, neg);
     }
   };
@@ -256,6 +284,11 @@ struct Celu {
     using typename Base::State;
     using Base::d;
     FastFloatKernel(DF d_in, const ParamValues& p) : Base(d_in, p) {}
+    // alpha = 1: s = 1, nothing to scale back.
+    template <class G>
+    HWY_INLINE V<DF> SlopeFromOutput(V<DF> y, G g) const {
+      return Base::template SlopeFromOutputScaled<false>(y, g);
+    }
     HWY_INLINE State Prepare(V<DF> x) const {
       return {hn::Gt(x, hn::Zero(d)), ComputeExpPartsNonPositive(d, hn::Min(x, hn::Zero(d)))};
     }

@@ -59,6 +59,8 @@ struct EluNaive {
 #else
 #define ACTIVATIONS_ELU_INL_H_
 #endif
+#include <limits>
+
 #include "activations/spec.h"
 #include "activations/math-inl.h"
 HWY_BEFORE_NAMESPACE();
@@ -120,6 +122,41 @@ struct Elu {
       const V<D> scaled = s.e.Scale(alpha);
       return hn::MulAdd(scaled, s.e.pm1, scaled);
     }
+    // f e^w for w = x + ln(alpha) (hi + lo) above float32's exponential
+    // range (89), float32 with a huge alpha: e^w = e^(w - j K) 2^(128 j),
+    // K = 128 ln2 (Cody-Waite's pair times 128), j = 1 up to 88 + K, 2 up
+    // to 88 + 2 K = 265.4 (beyond, f e^w > FLT_MAX for every f >= 2^-149:
+    // `over`). f 2^(64 j) is exact (f >= 2^-149: a normal 2^-85 or more;
+    // |f| >= 2^64, resp. 1, overflows where f e^w does), e^(w - jK) >
+    // e^-0.8, so (f 2^(64 j)) (1 + pm1) is the one rounding, in the normal
+    // range, and the scalings by 2^q and 2^(64 j) are exact or overflow
+    // where f e^w does. Was inf for every nonzero g above 89 (alpha 1e300 at
+    // x = -500 with g = 2^-149 is 2^125). The driver's tiny-g scaling
+    // overflows here too and retries with g as it is (kernels.cc,
+    // BackwardRare).
+    HWY_INLINE V<D> AboveExpMax(V<D> w, V<D> w_lo, V<D> f, V<D> over) const {
+      using Tr = FloatTraits<T>;
+      const V<D> k_hi = hn::Set(d, T(128) * Tr::kLn2Hi);
+      const V<D> k_lo = hn::Set(d, T(128) * Tr::kLn2Lo);
+      // (j = 2 from 88 + K on, so that w - jK <= 88 stays under the clamp.)
+      const V<D> edge = hn::Set(d, Tr::kExpMax - T(1));
+      const auto twice = hn::Gt(w, hn::Add(edge, k_hi));
+      const auto beyond = hn::Gt(w, hn::MulAdd(hn::Set(d, T(2)), k_hi, edge));
+      const V<D> two = hn::Set(d, T(2));
+      const V<D> jk_hi = hn::IfThenElse(twice, hn::Mul(two, k_hi), k_hi);
+      const V<D> jk_lo = hn::IfThenElse(twice, hn::Mul(two, k_lo), k_lo);
+      V<D> ws_lo;
+      const V<D> ws = TwoSum(d, w, hn::Neg(jk_hi), &ws_lo);
+      ws_lo = hn::Add(ws_lo, hn::Sub(w_lo, jk_lo));
+      const V<D> step = hn::Set(d, T(0x1p64f));
+      const V<D> extra = hn::IfThenElse(twice, step, hn::Set(d, T(1)));
+      // (Clamped to +-FLT_MAX: an inf f 2^(64 j) would give inf - inf = NaN
+      // in MulExp's f + f pm1; the last scaling by 2^64 overflows anyway.)
+      const V<D> max = hn::Set(d, std::numeric_limits<T>::max());
+      const V<D> fs = hn::Min(hn::Max(hn::Mul(hn::Mul(f, step), extra), hn::Neg(max)), max);
+      const V<D> r = hn::Mul(hn::Mul(ComputeExpParts(d, ws, ws_lo).MulExp(d, fs), extra), step);
+      return hn::IfThenElse(beyond, over, r);
+    }
     // f alpha e^x for x <= 0, f = g or Unit.
     template <class G>
     HWY_INLINE V<D> AlphaExp(const State& s, V<D> x, G g) const {
@@ -132,13 +169,21 @@ struct Elu {
         }
         V<D> w_lo;
         const V<D> w = TwoSum(d, hn::Min(x, hn::Zero(d)), log_alpha, &w_lo);
-        // Above w = 89 the exponential is clamped (e^89 times a g below 3/4
-        // would stay finite): f 2^381 there, inf but for f = 0 (finite g:
-        // the driver takes the others).
+        w_lo = hn::Add(w_lo, log_alpha_lo);
+        // Above w = 89 the exponential is clamped: f 2^381 there, inf but
+        // for f = 0 (finite g: the driver takes the others); for a g (not
+        // Unit) AboveExpMax instead, where g f' can still be finite.
         const V<D> big = hn::Set(d, 0x1p127f);
         const V<D> over = hn::Mul(hn::Mul(hn::Mul(f, big), big), big);
-        return hn::IfThenElse(hn::Gt(w, hn::Set(d, FloatTraits<T>::kExpMax)), over,
-                              ComputeExpParts(d, w, hn::Add(w_lo, log_alpha_lo)).MulExp(d, f));
+        const auto above = hn::Gt(w, hn::Set(d, FloatTraits<T>::kExpMax));
+        const V<D> product =
+            hn::IfThenElse(above, over, ComputeExpParts(d, w, w_lo).MulExp(d, f));
+        if constexpr (!kIsUnit<G>) {
+          if (HWY_UNLIKELY(!hn::AllFalse(d, above))) {
+            return hn::IfThenElse(above, AboveExpMax(w, w_lo, f, over), product);
+          }
+        }
+        return product;
       } else if constexpr (kHugeAlpha) {
         return Times(d, g, HugeAlphaExp(s));
       } else {

@@ -321,7 +321,7 @@ struct Gelu {
   // AVX-512, 16 on AVX2, 40 float64), the kernels' rare path (issue 11,
   // session 24). There f' = E m underflows (float32 below 2e-52, float64
   // below 1e-305) but g f' is still representable for a large g (|g| up to
-  // 2^64 float32 / 2^512 float64 after the driver's WithLargeGradientScaled):
+  // 2^64 float32 / 2^512 float64 after the driver's scaling, kernels.cc):
   // float32 x = -16, g = 2^64 gives -4.2e-37, float64 x = -44, g = -6.2e114
   // gives 4.3e-305. m = R - a k from R's asymptotic series, R(a) = (k/a)
   // (1 - t + 3 t^2 - 15 t^3 + ...), t = 1/a^2:
@@ -525,7 +525,7 @@ struct Gelu {
       return hn::IfThenElse(hn::Gt(x, huge), x, y);
     }
     // g f'(x). |g| > 2^64 never reaches it: the driver's backward scales
-    // such g down first (WithLargeGradientScaled in kernels.cc).
+    // such g into [2^63, 2^64) first (kernels.cc, BackwardRare).
     // Beyond x = -kMaxA (a is clamped there, and the tail's table ends),
     // FarTailSlope: g f'(x) from R's asymptotic series, for the large g
     // where it is representable (issue 11; session 22 gave 0 there, an

@@ -145,7 +145,7 @@ struct GeluTanh {
     // = exp(-603) is 0 there), so that g x (2u)', multiplied in before the
     // final scaling, stays finite for |g| < 1e35. float64: 1e40, so that the
     // slope x (2u)' (<= 2^397) stays below kScaledFactorMax and g times it
-    // finite for |g| <= 2^512 (WithLargeGradientScaled; at 1e90 the slope's
+    // finite for |g| <= 2^512 (kernels.cc, BackwardRare; at 1e90 the slope's
     // lo part times g overflowed: NaN at x = -DBL_MAX, g = 2^500).
     static constexpr T kClamp = kF ? T(20) : T(1e40);
 
@@ -179,21 +179,17 @@ struct GeluTanh {
     HWY_INLINE V<D> Value(const State& s, V<D> x) const {
       return s.s.template MulSigmoidAny<true>(d, x);
     }
-    // g f'(x), |g| > 2^64 scaled down first (WithLargeGradientScaled).
+    // g f'(x) = g (sigmoid(2u) + x (2u)' sigmoid'(2u)), as
+    // Logistic::SigmoidPlusSlope with s = x (2u)': for 2u < 0 its numerator
+    // W = 1 + e + s, e = exp(2u), vanishes at x0 = -0.75246 (the zero of
+    // f'). float32 carries e's rounding (kExtended) and, within kNear of x0,
+    // takes W from its Taylor series (SeriesNearZero) instead of the sum,
+    // whose cancellation there would leave f' several ULP off. float64 has
+    // the bounds' derivative_near_zero exception instead.
+    // |g| <= 2^64 (2^512): the driver's backward scales a larger g down
+    // first (kernels.cc, BackwardRare).
     template <class G>
     HWY_INLINE V<D> Slope(const State& s, V<D> x, G g) const {
-      return WithLargeGradientScaled(
-          d, g, [&](auto gs) HWY_ATTR { return SlopeScaled(s, x, gs); });
-    }
-    // g (sigmoid(2u) + x (2u)' sigmoid'(2u)), as Logistic::SigmoidPlusSlope
-    // with s = x (2u)': for 2u < 0 its numerator W = 1 + e + s, e = exp(2u),
-    // vanishes at x0 = -0.75246 (the zero of f'). float32 carries e's
-    // rounding (kExtended) and, within kNear of x0, takes W from its Taylor
-    // series (SeriesNearZero) instead of the sum, whose cancellation there
-    // would leave f' several ULP off. float64 has the bounds'
-    // derivative_near_zero exception instead.
-    template <class G>
-    HWY_INLINE V<D> SlopeScaled(const State& s, V<D> x, G g) const {
       V<D> dz_lo;
       const V<D> dz = PolyHiLo(s.sq, s.sq_lo, kK1, kK1Lo, kK3, kK3Lo, &dz_lo);
       V<D> slope_lo;

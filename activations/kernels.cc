@@ -211,7 +211,7 @@ HWY_INLINE V<DC> WithSpecialGradient(DC dc, V<DC> g, V<DC> product, SlopeOf slop
 // The gradients the backward's common path takes as they are: |g| in
 // [kTinyGradient, kLargeGradient], or 0. Beyond 2^64 (float32; 2^512
 // float64) the kernels' terms g times f's pieces can overflow (math-inl.h,
-// WithLargeGradientScaled); below 2^-80 (2^-900) an intermediate, g times a
+// kScaledFactorMax); below 2^-80 (2^-900) an intermediate, g times a
 // factor below 1, can be rounded as a subnormal where g f' itself is not
 // (or is, but that intermediate lost more: elu's g e^x before its huge
 // alpha), which cost up to 2.5 ULP near the smallest normal (tanh, selu,
@@ -231,9 +231,22 @@ inline constexpr TC kTinyGradient = sizeof(TC) == 4 ? TC(0x1p-80f) : TC(0x1p-900
 // by a power of two per lane (up[i]) and the result scaled back (down[i]
 // = 1 / up[i]), so that only that last product rounds into the subnormal
 // range:
-//  * |g| > 2^64 (2^512): g 2^-64 (2^-512), as math-inl.h's
-//    WithLargeGradientScaled (the same bits; exact where |g f'| >= 2^-62 /
-//    2^-510, below that the limit stated there);
+//  * |g| > 2^64 (2^512): g 2^(63 - e) with e = floor(log2 |g|), i.e. |g|
+//    brought into [2^63, 2^64) ([2^511, 2^512)), the top of the range the
+//    kernels take as it is: their terms (g times f's pieces, up to a few
+//    thousand or kScaledFactorMax) stay finite and their clamps (a factor
+//    clamped where the exponential's scale is already 0) keep giving 0.
+//    Exact where |g 2^(63 - e) f'| >= 2^-126 (2^-1022), i.e. wherever |f'|
+//    >= 2^-189 (2^-1533): where the kernel's g f' is normal. Session 28's
+//    g 2^-64 (2^-512) was exact only where |g f'| >= 2^-62 (2^-510): below,
+//    the scaled product had been rounded as a subnormal (finding 4: 1138
+//    ULP at sigmoid x = -120, g = 1e30; now 0.54). What is left: |f'| <
+//    2^-189 (2^-1533), so |g f'| < 2^(e - 189) (2^(e - 1533)), at most
+//    2^-62 (2^-510) for a finite g (every bit at softsign x = 1e35, g =
+//    3e38, where f' = 2^-232); the
+//    kernels cannot take g higher (tried in session 30: the unscaled g
+//    overflowed their terms near FLT_MAX, and gave their clamps' residue
+//    where g f' is 0: silu at x = -FLT_MAX, g = FLT_MAX, -1.8e-29);
 //  * 0 < |g| < 2^-80 (2^-900): g 2^S with |g 2^S| in [2^-52, 2^-16)
 //    (float32: S = 100 below 2^-116, else 64; float64: S = 880, |g 2^S| in
 //    [2^-194, 2^-20)): the kernel sees a normal g and its intermediates
@@ -241,19 +254,29 @@ inline constexpr TC kTinyGradient = sizeof(TC) == 4 ? TC(0x1p-80f) : TC(0x1p-900
 //    for a finite f' (a huge parameter: elu's alpha, leaky_relu's slope up
 //    to the type's max) and the kernels' terms (g times a few thousand, or
 //    kScaledFactorMax) far from overflow. The scaling back by 2^-S is one
-//    rounding, exact where g f' is normal;
+//    rounding, exact where g f' is normal. Where the scaled result
+//    overflowed (g 2^S f' beyond the type, for an f' itself beyond the
+//    type's range: elu float32 with alpha above FLT_MAX), the lane is
+//    computed again from g as it is, and that result taken unless NaN;
 //  * every other lane: 1 (the same bits as slope(x, g)).
 // WithSpecialGradient then settles the non-finite g.
 template <class DC, class Slope>
 HWY_NOINLINE V<DC> BackwardRare(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
   using TC = hn::TFromD<DC>;
+  using TU = hwy::MakeUnsigned<TC>;
   constexpr bool kF32 = sizeof(TC) == 4;
+  const hn::RebindToUnsigned<DC> du;
   const V<DC> a = hn::Abs(g);
   const V<DC> one = hn::Set(dc, TC(1));
   const auto big = hn::Gt(a, hn::Set(dc, kLargeGradient<TC>));
   const auto tiny = hn::And(hn::Lt(a, hn::Set(dc, kTinyGradient<TC>)), hn::Gt(a, hn::Zero(dc)));
-  V<DC> up = hn::IfThenElse(big, hn::Set(dc, kF32 ? TC(0x1p-64f) : TC(0x1p-512)), one);
-  V<DC> down = hn::IfThenElse(big, hn::Set(dc, kLargeGradient<TC>), one);
+  // 2^e of |g| (its exponent bits alone; inf and NaN as the largest binade).
+  const V<DC> binade = hn::Min(
+      hn::BitCast(dc, hn::And(hn::BitCast(du, a), hn::Set(du, TU(hwy::ExponentMask<TC>())))),
+      hn::Set(dc, kF32 ? TC(0x1p127f) : TC(0x1p1023)));
+  const V<DC> top = hn::Set(dc, kF32 ? TC(0x1p63f) : TC(0x1p511));
+  V<DC> up = hn::IfThenElse(big, hn::Div(top, binade), one);
+  V<DC> down = hn::IfThenElse(big, hn::Div(binade, top), one);
   if constexpr (kF32) {
     const auto deep = hn::Lt(a, hn::Set(dc, TC(0x1p-116f)));
     const V<DC> s_up = hn::IfThenElse(deep, hn::Set(dc, TC(0x1p100f)), hn::Set(dc, TC(0x1p64f)));
@@ -265,7 +288,13 @@ HWY_NOINLINE V<DC> BackwardRare(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
     up = hn::IfThenElse(tiny, hn::Set(dc, TC(0x1p880)), up);
     down = hn::IfThenElse(tiny, hn::Set(dc, TC(0x1p-880)), down);
   }
-  const V<DC> product = hn::Mul(slope(x, hn::Mul(g, up)), down);
+  const V<DC> scaled = slope(x, hn::Mul(g, up));
+  V<DC> product = hn::Mul(scaled, down);
+  const auto overflowed = hn::And(tiny, hn::IsInf(scaled));
+  if (HWY_UNLIKELY(!hn::AllFalse(dc, overflowed))) {
+    const V<DC> direct = slope(x, g);
+    product = hn::IfThenElse(hn::AndNot(hn::IsNaN(direct), overflowed), direct, product);
+  }
   return WithSpecialGradient(dc, g, product, [&](Unit u) HWY_ATTR { return slope(x, u); });
 }
 

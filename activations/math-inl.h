@@ -632,10 +632,10 @@ HWY_INLINE V<D> DivideBySquare(D d, V<D> hi, V<D> lo, V<D> den, V<D> den_lo, V<D
 
 // The largest magnitude a z-sized factor (z itself, or a bracket like
 // W = 1 + e + s of a derivative) may keep where a kernel multiplies it by g
-// before the last scaling by 2^q. After WithLargeGradientScaled |g| <= 2^64
-// (float32; 2^512 float64), so g times a few times this stays finite and
-// below where a Veltkamp split overflows (targets without FMA: 2^116 /
-// 2^996). A factor is clamped to it only where |z| >= 2^40 (2^440), far
+// before the last scaling by 2^q. The driver's backward scales |g| above
+// 2^64 (float32; 2^512 float64) into [2^63, 2^64) first (kernels.cc,
+// BackwardRare), so g times a few times this stays finite and below where
+// a Veltkamp split overflows (targets without FMA: 2^116 / 2^996). A factor is clamped to it only where |z| >= 2^40 (2^440), far
 // beyond ComputeExpParts' lower clamp (kExpMin), so the scale 2^q makes the
 // result 0 anyway; unclamped, g times the factor overflowed to inf there and
 // inf times the zero scale gave NaN (session 22: silu, swish, mish,
@@ -804,33 +804,6 @@ struct Logistic {
     return parts.ScaleWhere(negative, DivideBySquare(d, hi, lo, den, dlo, r));
   }
 };
-
-// g f'(x) from slope_of(g) for a kernel that multiplies g into f's terms
-// before their last scaling by 2^q (most of them: sigmoid, tanh, elu,
-// softplus, silu, gelu...): those terms reach |g| times a few thousand,
-// which overflows for |g| near the type's largest finite value and then
-// gives inf - inf = NaN, or inf where g f' is finite. Lanes with |g| > 2^64
-// (float32; 2^512 for float64) -- a rare path, one test per vector otherwise
-// -- run with g 2^-64 (2^-512) and are scaled back: exact where |g f'| >=
-// 2^-62 (2^-510); below, the scaled product was rounded as a subnormal, so
-// those results lose precision or become a signed zero. The driver does the
-// same for every backward, and scales a tiny g up (kernels.cc,
-// BackwardRare); non-finite g is WithSpecialGradient's; Unit passes
-// straight through.
-template <class D, class G, class SlopeOf>
-HWY_INLINE V<D> WithLargeGradientScaled(D d, G g, SlopeOf slope_of) {
-  if constexpr (!kIsUnit<G>) {
-    using TT = hn::TFromD<D>;
-    constexpr TT kBig = sizeof(TT) == 4 ? TT(0x1p64f) : TT(0x1p512);
-    constexpr TT kUnscale = sizeof(TT) == 4 ? TT(0x1p-64f) : TT(0x1p-512);
-    const auto big = hn::Gt(hn::Abs(g), hn::Set(d, kBig));
-    if (HWY_UNLIKELY(!hn::AllFalse(d, big))) {
-      const V<D> scaled = slope_of(hn::IfThenElse(big, hn::Mul(g, hn::Set(d, kUnscale)), g));
-      return hn::IfThenElse(big, hn::Mul(scaled, hn::Set(d, kBig)), scaled);
-    }
-  }
-  return slope_of(g);
-}
 
 // c[0] + c[1] u + ... + c[N-1] u^(N-1) by Horner's rule, one FMA a step
 // (the polynomials of the series and tail fits).

@@ -559,20 +559,24 @@ double OracleError(long double ref, const R &w, double input, double grad, bool 
   return err;
 }
 
-// The driver's stated limit for a huge g (math-inl.h,
-// WithLargeGradientScaled): lanes with |g| above 2^64 (float32; 2^512
-// float64) run with g scaled down by that and scaled back, exact only where
-// |g f'| >= 2^-62 (2^-510); below, the scaled product was rounded as a
-// subnormal, so `got` may be off by a few of its steps, denorm_min times
-// 2^64 (2^512): here up to 4 of them. The catalogue's bounds (spec.h,
-// UlpBounds) do not state this limit.
+// The driver's stated limit for a huge g (kernels.cc, BackwardRare;
+// session 30): lanes with |g| in [2^e, 2^(e+1)) above 2^64 (float32; 2^512
+// float64) run with g brought into [2^63, 2^64) ([2^511, 2^512)) and are
+// scaled back, exact where |g f'| >= 2^(e - 189) (2^(e - 1533)), i.e.
+// where |f'| >= 2^-189 (2^-1533); below, the scaled product was rounded as
+// a subnormal, so `got` may be off by a few of its steps, denorm_min times
+// 2^(e - 63) (2^(e - 511)): here up to 4 of them. (Session 28's limit,
+// g 2^-64 for every such g, was |g f'| < 2^-62 / 2^-510.) The catalogue's
+// bounds (spec.h, UlpBounds) do not state this limit.
 template <typename T>
 bool InLargeGradientLimit(double grad, const R &want, T got) {
   const double big = sizeof(T) == 4 ? 0x1p64 : 0x1p512;
-  const double small = sizeof(T) == 4 ? 0x1p-62 : 0x1p-510;
-  if (!(std::fabs(grad) > big) || !std::isfinite(got)) return false;
+  if (!(std::fabs(grad) > big) || !std::isfinite(grad) || !std::isfinite(got)) return false;
+  const int e = std::ilogb(grad);
+  const double small = std::ldexp(1.0, e + (sizeof(T) == 4 ? -189 : -1533));
   g_prec = 320;
-  const R step = R(static_cast<double>(std::numeric_limits<T>::denorm_min())) * R(big);
+  const R step = R(static_cast<double>(std::numeric_limits<T>::denorm_min())) *
+                 R(std::ldexp(1.0, e - (sizeof(T) == 4 ? 63 : 511)));
   return Abs(want) < R(small) && Abs(R(static_cast<double>(got)) - want) <= R(4.0) * step;
 }
 
