@@ -364,7 +364,13 @@ HWY_INLINE void LoopBackwardPairs(DC dc, const T* in, const T* grad, T* out, std
     const V<DC> x0 = io.Load(in + i), x1 = io.Load(in + i + N);
     const V<DC> g0 = io.Load(grad + i), g1 = io.Load(grad + i + N);
     V<DC> o0, o1;
-    if (HWY_LIKELY(hn::AllTrue(dc, hn::And(GradientInRange(dc, g0), GradientInRange(dc, g1))))) {
+    const auto r0 = GradientInRange(dc, g0);
+    const auto r1 = GradientInRange(dc, g1);
+    // (A zero g is taken as it is, as in BackwardOf: gradients with many
+    // exact zeros, behind a relu or a dropout mask, stay on this path.)
+    if (HWY_LIKELY(hn::AllTrue(dc, hn::And(r0, r1))) ||
+        hn::AllTrue(dc, hn::And(hn::Or(r0, hn::Eq(g0, hn::Zero(dc))),
+                                hn::Or(r1, hn::Eq(g1, hn::Zero(dc)))))) {
       pair(x0, x1, g0, g1, &o0, &o1);
     } else {
       BackwardPairOutOfRange(dc, x0, x1, g0, g1, slope, &o0, &o1);

@@ -629,7 +629,8 @@ TEST(EvaluateTest, NarrowJobsGiveTheSameBitsDouble) {
 // The backward pair hook (kernels.cc LoopBackwardPairs; silu and swish at
 // beta = 1 on AVX-512, session 30): a whole job gives the bits of one
 // element at a time (the drivers' tail, one vector), with gradients outside
-// the common range (inf, NaN, tiny, huge, 0) and x near f''s zero (the
+// the common range (inf, NaN, tiny, huge, 0: a pair whose only such
+// gradients are zeros takes the pair path) and x near f''s zero (the
 // float32 kernel's rare branch), NaN and +-inf in either vector of a pair,
 // an odd whole vector and a tail after the pairs; swish beta = 1.37 (no
 // pair) alongside.
@@ -652,6 +653,12 @@ void CheckBackwardPairsGiveTheSameBits(DType dt) {
   g[40] = huge;
   g[64 + 9] = T(0);
   g[100] = -inf;
+  // Pairs with zeros only (the pair path), and a zero beside a tiny g.
+  g[161] = T(0);
+  g[179] = -T(0);
+  g[184] = T(0);
+  g[129] = T(0);
+  g[150] = tiny;
   x[33] = T(-1.2784645557403564f);
   x[48 + 1] = T(-1.2785f);
   x[130] = std::numeric_limits<T>::quiet_NaN();
