@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "activations/kernels.h"
@@ -225,6 +226,14 @@ inline constexpr TC kLargeGradient = sizeof(TC) == 4 ? TC(0x1p64f) : TC(0x1p512)
 template <typename TC>
 inline constexpr TC kTinyGradient = sizeof(TC) == 4 ? TC(0x1p-80f) : TC(0x1p-900);
 
+// The backward's float32 lanes with a huge g computed again in float64
+// (BackwardRare): `wide(x, g, out, n)` runs the same activation's float64
+// backward (the same kernel choice and parameters, from x or from y as the
+// call says) over n float32 inputs and gradients and rounds each result to
+// float32 once. NoWide: none (float64 lanes, and float32 computed in
+// float64 lanes, whose g never exceeds 2^512).
+struct NoWide {};
+
 // The backward's rare path, out of line (kept out of the hot loop's
 // registers): some lane of g is NaN, infinite, above kLargeGradient or
 // nonzero below kTinyGradient. One slope for all the lanes, with g scaled
@@ -240,13 +249,19 @@ inline constexpr TC kTinyGradient = sizeof(TC) == 4 ? TC(0x1p-80f) : TC(0x1p-900
 //    >= 2^-189 (2^-1533): where the kernel's g f' is normal. Session 28's
 //    g 2^-64 (2^-512) was exact only where |g f'| >= 2^-62 (2^-510): below,
 //    the scaled product had been rounded as a subnormal (finding 4: 1138
-//    ULP at sigmoid x = -120, g = 1e30; now 0.54). What is left: |f'| <
-//    2^-189 (2^-1533), so |g f'| < 2^(e - 189) (2^(e - 1533)), at most
-//    2^-62 (2^-510) for a finite g (every bit at softsign x = 1e35, g =
-//    3e38, where f' = 2^-232); the
-//    kernels cannot take g higher (tried in session 30: the unscaled g
-//    overflowed their terms near FLT_MAX, and gave their clamps' residue
-//    where g f' is 0: silu at x = -FLT_MAX, g = FLT_MAX, -1.8e-29);
+//    ULP at sigmoid x = -120, g = 1e30; now 0.54). Below: |f'| < 2^-189
+//    (2^-1533), so |g f'| < 2^(e - 189) (2^(e - 1533)), at most 2^-62
+//    (2^-510) for a finite g (every bit lost at softsign x = 1e35, g =
+//    3e38, where f' = 2^-232); the kernels cannot take g higher (tried in
+//    session 30: the unscaled g overflowed their terms near FLT_MAX, and
+//    gave their clamps' residue where g f' is 0: silu at x = -FLT_MAX, g =
+//    FLT_MAX, -1.8e-29). So float32 lanes (a `wide` that is not NoWide)
+//    with a finite g above 2^64 are computed again through the same
+//    activation's float64 kernel (session 31): g <= 2^128 is in its common
+//    range and every float32 g f' far inside double's normal range, so
+//    its result, rounded once, is within the float32 bound for every f'.
+//    What is left: float64's |f'| < 2^-1533 (no wider type to run in;
+//    docs/accuracy.md, "Session 31: a huge g times a tiny f' ...");
 //  * 0 < |g| < 2^-80 (2^-900): g 2^S with |g 2^S| in [2^-52, 2^-16)
 //    (float32: S = 100 below 2^-116, else 64; float64: S = 880, |g 2^S| in
 //    [2^-194, 2^-20)): the kernel sees a normal g and its intermediates
@@ -260,8 +275,8 @@ inline constexpr TC kTinyGradient = sizeof(TC) == 4 ? TC(0x1p-80f) : TC(0x1p-900
 //    computed again from g as it is, and that result taken unless NaN;
 //  * every other lane: 1 (the same bits as slope(x, g)).
 // WithSpecialGradient then settles the non-finite g.
-template <class DC, class Slope>
-HWY_NOINLINE V<DC> BackwardRare(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
+template <class DC, class Slope, class Wide>
+HWY_NOINLINE V<DC> BackwardRare(DC dc, V<DC> x, V<DC> g, const Slope& slope, const Wide& wide) {
   using TC = hn::TFromD<DC>;
   using TU = hwy::MakeUnsigned<TC>;
   constexpr bool kF32 = sizeof(TC) == 4;
@@ -295,6 +310,23 @@ HWY_NOINLINE V<DC> BackwardRare(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
     const V<DC> direct = slope(x, g);
     product = hn::IfThenElse(hn::AndNot(hn::IsNaN(direct), overflowed), direct, product);
   }
+  if constexpr (!std::is_same_v<Wide, NoWide>) {
+    // float32 lanes: every finite g above 2^64 again through the float64
+    // kernel (see NoWide's comment), whatever the scaled result was: one
+    // test, no threshold on the scaled result to get right (a kernel's
+    // intermediate can be subnormal where its result is not).
+    const auto redo = hn::And(big, hn::IsFinite(g));
+    if (!hn::AllFalse(dc, redo)) {
+      constexpr std::size_t kMax = HWY_MAX_BYTES / sizeof(TC);
+      HWY_ALIGN TC x_lanes[kMax], g_lanes[kMax], o_lanes[kMax];
+      hn::Store(x, dc, x_lanes);
+      // (The other lanes take g = 1, in every kernel's common range; their
+      // results are not used.)
+      hn::Store(hn::IfThenElse(redo, g, one), dc, g_lanes);
+      wide(x_lanes, g_lanes, o_lanes, hn::Lanes(dc));
+      product = hn::IfThenElse(redo, hn::Load(dc, o_lanes), product);
+    }
+  }
   return WithSpecialGradient(dc, g, product, [&](Unit u) HWY_ATTR { return slope(x, u); });
 }
 
@@ -324,14 +356,15 @@ HWY_INLINE auto GradientInRange(DC dc, V<DC> g) {
   const V<decltype(du)> biased = hn::Add(hn::BitCast(du, hn::Abs(g)), hn::Set(du, kBias));
   return hn::RebindMask(dc, hn::Lt(hn::BitCast(di, biased), hn::Set(di, kLimit)));
 }
-template <class DC, class Slope>
-HWY_INLINE V<DC> BackwardOf(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
+template <class DC, class Slope, class Wide = NoWide>
+HWY_INLINE V<DC> BackwardOf(DC dc, V<DC> x, V<DC> g, const Slope& slope,
+                            const Wide& wide = Wide()) {
   const auto in_range = GradientInRange(dc, g);
   if (HWY_LIKELY(hn::AllTrue(dc, in_range)) ||
       hn::AllTrue(dc, hn::Or(in_range, hn::Eq(g, hn::Zero(dc))))) {
     return slope(x, g);
   }
-  return BackwardRare(dc, x, g, slope);
+  return BackwardRare(dc, x, g, slope, wide);
 }
 
 // The backward from x two vectors at a time, for a kernel with
@@ -347,15 +380,16 @@ HWY_INLINE V<DC> BackwardOf(DC dc, V<DC> x, V<DC> g, const Slope& slope) {
 // docs/benchmarks.md, "Session 30: silu backward ...".)
 template <class K, class VC>
 concept HasSlopePair = requires(const K& k, VC v, VC* o) { k.SlopePair(v, v, v, v, o, o); };
-template <class DC, class Slope>
+template <class DC, class Slope, class Wide>
 HWY_NOINLINE void BackwardPairOutOfRange(DC dc, V<DC> x0, V<DC> x1, V<DC> g0, V<DC> g1,
-                                         const Slope& slope, V<DC>* o0, V<DC>* o1) {
-  *o0 = BackwardOf(dc, x0, g0, slope);
-  *o1 = BackwardOf(dc, x1, g1, slope);
+                                         const Slope& slope, const Wide& wide, V<DC>* o0,
+                                         V<DC>* o1) {
+  *o0 = BackwardOf(dc, x0, g0, slope, wide);
+  *o1 = BackwardOf(dc, x1, g1, slope, wide);
 }
-template <class DC, typename T, class Pair, class Slope, class Op>
+template <class DC, typename T, class Pair, class Slope, class Wide, class Op>
 HWY_INLINE void LoopBackwardPairs(DC dc, const T* in, const T* grad, T* out, std::size_t n,
-                                  Pair pair, const Slope& slope, Op op) {
+                                  Pair pair, const Slope& slope, const Wide& wide, Op op) {
   const Io<DC, T> io{dc, {}};
   const std::size_t N = hn::Lanes(dc);
   const std::size_t pairs = n - n % (2 * N);
@@ -373,7 +407,7 @@ HWY_INLINE void LoopBackwardPairs(DC dc, const T* in, const T* grad, T* out, std
                                 hn::Or(r1, hn::Eq(g1, hn::Zero(dc)))))) {
       pair(x0, x1, g0, g1, &o0, &o1);
     } else {
-      BackwardPairOutOfRange(dc, x0, x1, g0, g1, slope, &o0, &o1);
+      BackwardPairOutOfRange(dc, x0, x1, g0, g1, slope, wide, &o0, &o1);
     }
     io.Store(hn::IfThenElse(hn::IsNaN(x0), x0, o0), out + i);
     io.Store(hn::IfThenElse(hn::IsNaN(x1), x1, o1), out + i + N);
@@ -444,9 +478,9 @@ constexpr bool StreamsFromOutput() {
   }
 }
 
-template <class K, class DC, typename T>
+template <class K, class DC, typename T, class Wide>
 HWY_INLINE void RunKernel(DC dc, const Call& call, Mode mode, const T* in, const T* grad,
-                          T* out, T* out2, std::size_t n, bool stream) {
+                          T* out, T* out2, std::size_t n, bool stream, const Wide& wide) {
   using VC = V<DC>;
   const K k(dc, call.params);
   const bool from_output = call.input_kind == InputKind::kOutput;
@@ -491,7 +525,7 @@ HWY_INLINE void RunKernel(DC dc, const Call& call, Mode mode, const T* in, const
           const auto slope = [&k](VC y, auto g) ACTIVATIONS_PER_VECTOR { return k.SlopeFromOutput(y, g); };
           return Loop<true, false>(dc, in, grad, out, out2, n, stream,
                                    [&](VC y, VC g, VC* o1, VC*) ACTIVATIONS_PER_VECTOR {
-                                     *o1 = BackwardOf(dc, y, g, slope);
+                                     *o1 = BackwardOf(dc, y, g, slope, wide);
                                    });
         }
       }
@@ -499,7 +533,7 @@ HWY_INLINE void RunKernel(DC dc, const Call& call, Mode mode, const T* in, const
       // reference for the rare path would be stored to memory every time.)
       const auto slope = [&k](VC x, auto g) ACTIVATIONS_PER_VECTOR { return k.Slope(k.Prepare(x), x, g); };
       const auto op = [&](VC x, VC g, VC* o1, VC*) ACTIVATIONS_PER_VECTOR {
-        *o1 = BackwardOf(dc, x, g, slope);
+        *o1 = BackwardOf(dc, x, g, slope, wide);
       };
       if constexpr (HasSlopePair<K, VC>) {
         if (!stream) {
@@ -508,7 +542,7 @@ HWY_INLINE void RunKernel(DC dc, const Call& call, Mode mode, const T* in, const
               [&](VC x0, VC x1, VC g0, VC g1, VC* o0, VC* o1) ACTIVATIONS_PER_VECTOR {
                 k.SlopePair(x0, x1, g0, g1, o0, o1);
               },
-              slope, op);
+              slope, wide, op);
         }
       }
       return Loop<true, false>(dc, in, grad, out, out2, n, stream, op);
@@ -523,23 +557,65 @@ HWY_INLINE void RunKernel(DC dc, const Call& call, Mode mode, const T* in, const
 // parameters that allow less work (softplus at beta = 1, PyTorch's default:
 // z = x exactly, f' the logistic function of x): A::UseFastKernel(params)
 // selects A::FastKernel.
-template <class A, class DC, typename T>
-HWY_INLINE void RunInType(DC dc, const Call& call, Mode mode, const T* in, const T* grad,
-                          T* out, T* out2, std::size_t n, bool stream) {
+template <class A, class DC, class Run>
+HWY_INLINE void WithKernel(const Call& call, const Run& run) {
   using TT = hn::TFromD<DC>;
   if constexpr (requires { A::template UseRareKernel<TT>(call.params); }) {
     if (HWY_UNLIKELY(A::template UseRareKernel<TT>(call.params))) {
-      return RunKernel<typename A::template RareKernel<DC>>(dc, call, mode, in, grad, out, out2,
-                                                            n, stream);
+      return run(std::type_identity<typename A::template RareKernel<DC>>());
     }
   }
   if constexpr (requires { A::UseFastKernel(call.params); }) {
     if (A::UseFastKernel(call.params)) {
-      return RunKernel<typename A::template FastKernel<DC>>(dc, call, mode, in, grad, out, out2,
-                                                            n, stream);
+      return run(std::type_identity<typename A::template FastKernel<DC>>());
     }
   }
-  RunKernel<typename A::template Kernel<DC>>(dc, call, mode, in, grad, out, out2, n, stream);
+  run(std::type_identity<typename A::template Kernel<DC>>());
+}
+
+// The float64 backward over n float32 inputs (x or y, as the call says) and
+// gradients, each result rounded once to float32: BackwardRare's Wide for
+// float32 lanes. Out of line, reached only from the rare path. Every g it
+// is given is 1 or a float32 above 2^64, within float64's common range
+// [2^-900, 2^512]: the kernel's slope as it is (what BackwardOf would run;
+// its rare path is not instantiated here, for code size).
+template <class A>
+HWY_NOINLINE void BackwardThroughDouble(const Call& call, const float* in, const float* grad,
+                                        float* out, std::size_t n) {
+  using DD = hn::ScalableTag<double>;
+  const DD dd;
+  WithKernel<A, DD>(call, [&](auto kernel) HWY_ATTR {
+    using K = typename decltype(kernel)::type;
+    using VD = V<DD>;
+    const K k(dd, call.params);
+    const auto run = [&](const auto& slope) HWY_ATTR {
+      Loop<true, false>(dd, in, grad, out, static_cast<float*>(nullptr), n, false,
+                        [&](VD x, VD g, VD* o1, VD*) ACTIVATIONS_PER_VECTOR { *o1 = slope(x, g); });
+    };
+    if constexpr (HasSlopeFromOutput<K, VD>) {
+      if (call.input_kind == InputKind::kOutput) {
+        return run([&k](VD y, VD g) ACTIVATIONS_PER_VECTOR { return k.SlopeFromOutput(y, g); });
+      }
+    }
+    run([&k](VD x, VD g) ACTIVATIONS_PER_VECTOR { return k.Slope(k.Prepare(x), x, g); });
+  });
+}
+
+template <class A, class DC, typename T>
+HWY_INLINE void RunInType(DC dc, const Call& call, Mode mode, const T* in, const T* grad,
+                          T* out, T* out2, std::size_t n, bool stream) {
+  const auto run = [&](auto kernel, const auto& wide) HWY_ATTR {
+    RunKernel<typename decltype(kernel)::type>(dc, call, mode, in, grad, out, out2, n, stream,
+                                               wide);
+  };
+  if constexpr (std::is_same_v<hn::TFromD<DC>, float>) {
+    const auto wide = [&call](const float* x, const float* g, float* o, std::size_t count) {
+      BackwardThroughDouble<A>(call, x, g, o, count);
+    };
+    WithKernel<A, DC>(call, [&](auto kernel) HWY_ATTR { run(kernel, wide); });
+  } else {
+    WithKernel<A, DC>(call, [&](auto kernel) HWY_ATTR { run(kernel, NoWide()); });
+  }
 }
 
 // Optional: float32 derivatives from y through float64 as well (false when

@@ -567,16 +567,20 @@ double OracleError(long double ref, const R &w, double input, double grad, bool 
 // a subnormal, so `got` may be off by a few of its steps, denorm_min times
 // 2^(e - 63) (2^(e - 511)): here up to 4 of them. (Session 28's limit,
 // g 2^-64 for every such g, was |g f'| < 2^-62 / 2^-510.) The catalogue's
-// bounds (spec.h, UlpBounds) do not state this limit.
+// bounds (spec.h, UlpBounds) do not state this limit. float64 only since
+// session 31: float32 lanes with such a g are computed again through the
+// activation's float64 kernel (kernels.cc, BackwardRare's Wide), within
+// the bound like every other input.
 template <typename T>
 bool InLargeGradientLimit(double grad, const R &want, T got) {
-  const double big = sizeof(T) == 4 ? 0x1p64 : 0x1p512;
+  if constexpr (sizeof(T) == 4) return false;
+  const double big = 0x1p512;
   if (!(std::fabs(grad) > big) || !std::isfinite(grad) || !std::isfinite(got)) return false;
   const int e = std::ilogb(grad);
-  const double small = std::ldexp(1.0, e + (sizeof(T) == 4 ? -189 : -1533));
+  const double small = std::ldexp(1.0, e - 1533);
   g_prec = 320;
   const R step = R(static_cast<double>(std::numeric_limits<T>::denorm_min())) *
-                 R(std::ldexp(1.0, e - (sizeof(T) == 4 ? 63 : 511)));
+                 R(std::ldexp(1.0, e - 511));
   return Abs(want) < R(small) && Abs(R(static_cast<double>(got)) - want) <= R(4.0) * step;
 }
 

@@ -134,16 +134,18 @@ TEST_P(AccuracyTest, EveryActivationModeAndType) {
 }
 
 // The driver's limit for a huge g (kernels.cc, BackwardRare; session 30):
-// |g| in [2^e, 2^(e+1)) above 2^64 (float32; 2^512 float64) runs as g
-// 2^(63 - e) and is scaled back, exact where |g f'| >= 2^(e - 189) (2^(e -
-// 1533)), i.e. where |f'| >= 2^-189 (2^-1533); below, a value under that
-// or a signed zero. 0 where there is no limit. (Session 28's was 2^-62 /
-// 2^-510 for every such g.)
+// |g| in [2^e, 2^(e+1)) above 2^512 (float64) runs as g 2^(511 - e) and is
+// scaled back, exact where |g f'| >= 2^(e - 1533), i.e. where |f'| >=
+// 2^-1533; below, a value under that or a signed zero. 0 where there is no
+// limit. (Session 28's was 2^-510 for every such g.) float32 has none since
+// session 31: its lanes with |g| > 2^64 are computed again through the
+// activation's float64 kernel (session 30's limit there was |f'| <
+// 2^-189: elu x = -150, g = 1e30 gave 0 for 7.2e-36).
 template <typename T>
 long double HugeGradientLimit(T g) {
-  const T big = sizeof(T) == 4 ? T(0x1p64f) : T(0x1p512);
-  if (!(std::fabs(g) > big) || !std::isfinite(g)) return 0;
-  return std::ldexp(1.0L, std::ilogb(g) + (sizeof(T) == 4 ? -189 : -1533));
+  if constexpr (sizeof(T) == 4) return 0;
+  if (!(std::fabs(g) > T(0x1p512)) || !std::isfinite(g)) return 0;
+  return std::ldexp(1.0L, std::ilogb(g) - 1533);
 }
 
 // Backward with finite gradients near the type's largest value: most kernels
@@ -1631,6 +1633,52 @@ TEST_P(AccuracyTest, HugeGradientTimesTinyDerivative) {
         CheckHugeGradientTimesTinyDerivative<double>(call, label);
       });
   EXPECT_GE(checked, 30);
+}
+
+// Session 30's float32 exceptions: a g above 2^64 times |f'| < 2^-189, where
+// g brought into [2^63, 2^64) times f' was below the smallest normal in the
+// kernel (0 or a few subnormal steps, scaled back): elu x = -150, g = 1e30
+// gave 0 for 7.2e-36 (1e7 ULP), softsign x = 1e35, g = 3e38 0 for 3e-32
+// (1.02e7 ULP), sigmoid x = -176, g = 3.4e38 0 for 1.25e-38 (8.9e6 ULP),
+// gelu_tanh x = -12, g = 1e30 79 ULP. Now such lanes run again through the
+// activation's float64 kernel (kernels.cc, BackwardRare's Wide). From y no
+// float32 input had |f'| < 2^-189 (f' from a float32 y is at least 2^-149
+// or 0); the from-y cases check that those lanes take the float64 kernel's
+// SlopeFromOutput, not its Slope of y (tanh at y = 0.5: 0.75 g, not 0.79 g).
+// Each case in every lane position of a vector and the tail, beside g = 1.
+TEST_P(AccuracyTest, Float32HugeGradientTimesDerivativeBelowTheScaledRange) {
+  struct Case {
+    const char* function;
+    InputKind kind;
+    float x, g;
+  };
+  const Case cases[] = {
+      {"elu", InputKind::kX, -150.0f, 1e30f},
+      {"softsign", InputKind::kX, 1e35f, 3e38f},
+      {"sigmoid", InputKind::kX, -176.0f, 3.4e38f},
+      {"gelu_tanh", InputKind::kX, -12.0f, 1e30f},
+      {"silu", InputKind::kX, -150.0f, -3e38f},
+      {"softplus", InputKind::kX, -150.0f, 2e37f},
+      {"tanh", InputKind::kX, 60.0f, -1e30f},
+      {"tanh", InputKind::kOutput, 0.5f, 1e30f},
+      {"sigmoid", InputKind::kOutput, -103.0f, 3.4e38f},
+      {"elu", InputKind::kOutput, -2.0f, -2e38f},
+  };
+  for (const Case& c : cases) {
+    const absl::StatusOr<Call> call = MakeCall(c.function, {}, Mode::kBackward, c.kind);
+    ASSERT_TRUE(call.ok()) << call.status();
+    std::vector<float> x, g;
+    for (int i = 0; i < 37; ++i) {
+      const bool huge = i % 3 != 1;
+      x.push_back(huge ? c.x : 0.25f * static_cast<float>(i));
+      g.push_back(huge ? (i % 2 == 0 ? c.g : -c.g) : 1.0f);
+    }
+    CheckCallAt<float>(*call,
+                       std::string(c.function) +
+                           (c.kind == InputKind::kOutput ? " (from y)" : "") +
+                           " x=" + std::to_string(c.x) + " g=" + std::to_string(c.g),
+                       x, &g);
+  }
 }
 
 // celu float32 backward from y at a huge alpha (FloatKernel, alpha up to
