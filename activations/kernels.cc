@@ -604,7 +604,11 @@ HWY_NOINLINE void BackwardThroughDouble(const Call& call, const float* in, const
 template <class A, class DC, typename T>
 HWY_INLINE void RunInType(DC dc, const Call& call, Mode mode, const T* in, const T* grad,
                           T* out, T* out2, std::size_t n, bool stream) {
-  const auto run = [&](auto kernel, const auto& wide) HWY_ATTR {
+  // (The lambdas always inlined, as RunKernel was before WithKernel: left
+  // to GCC, each kernel's whole driver became one more out-of-line
+  // function; gelu and sigmoid float64 backward measured 0.92-0.97x main's
+  // in some runs, not all: docs/accuracy.md, "Session 31: a huge g ...".)
+  const auto run = [&](auto kernel, const auto& wide) ACTIVATIONS_PER_VECTOR {
     RunKernel<typename decltype(kernel)::type>(dc, call, mode, in, grad, out, out2, n, stream,
                                                wide);
   };
@@ -612,9 +616,9 @@ HWY_INLINE void RunInType(DC dc, const Call& call, Mode mode, const T* in, const
     const auto wide = [&call](const float* x, const float* g, float* o, std::size_t count) {
       BackwardThroughDouble<A>(call, x, g, o, count);
     };
-    WithKernel<A, DC>(call, [&](auto kernel) HWY_ATTR { run(kernel, wide); });
+    WithKernel<A, DC>(call, [&](auto kernel) ACTIVATIONS_PER_VECTOR { run(kernel, wide); });
   } else {
-    WithKernel<A, DC>(call, [&](auto kernel) HWY_ATTR { run(kernel, NoWide()); });
+    WithKernel<A, DC>(call, [&](auto kernel) ACTIVATIONS_PER_VECTOR { run(kernel, NoWide()); });
   }
 }
 
