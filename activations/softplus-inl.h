@@ -206,7 +206,21 @@ struct Softplus {
     // compare), so that Value gives x's own bits there (kValueKeepsNaN: the
     // forward skips the driver's NaN restore, session 31). The other modes'
     // NaN lanes (f' = 1, g f' = g) are restored by the driver as before.
-    HWY_INLINE hn::Mask<D> LinearOrNaN(V<D> x) const { return hn::Not(hn::Le(x, x_linear)); }
+    // On AVX-512 one VCMPP[SD] with the predicate NLE_UQ: GCC 12 kept
+    // Not(Le) as a compare and a KNOT, one operation more in the
+    // derivative's loop of 44 (float32).
+    HWY_INLINE hn::Mask<D> LinearOrNaN(V<D> x) const {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+      if constexpr (hn::MaxLanes(D()) * sizeof(T) == 64) {
+        if constexpr (sizeof(T) == 4) {
+          return hn::Mask<D>{_mm512_cmp_ps_mask(x.raw, x_linear.raw, _CMP_NLE_UQ)};
+        } else {
+          return hn::Mask<D>{_mm512_cmp_pd_mask(x.raw, x_linear.raw, _CMP_NLE_UQ)};
+        }
+      }
+#endif
+      return hn::Not(hn::Le(x, x_linear));
+    }
     static constexpr bool kValueKeepsNaN = true;
     HWY_INLINE State Prepare(V<D> x) const {
       if constexpr (kUnitBeta) {
