@@ -1308,41 +1308,60 @@ constexpr SplitConstant<T> SplitNearest(long double c) {
 //    differ only for NaN x.
 // AVX-512 only (callers keep the composition elsewhere: the same code there).
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+// Its steps up to the reciprocal (Begin: the exponential of -|x| and 1 /
+// (1 + e)) and after it (Finish), apart, for a pair hook that puts
+// ComputedBefore between two vectors' Begins and their Finishes (softplus'
+// backward, session 31: kernels.cc, LoopBackwardPairs).
 template <class D>
-HWY_INLINE V<D> MulSigmoidOfAbsX(D d, V<D> x, hn::Mask<D> scaled, V<D> g,
-                                 const hn::Mask<D>* keep = nullptr) {
+struct SigmoidOfAbsX {
+  V<D> q, r, p1, n, e, rr;
+};
+template <class D>
+HWY_INLINE SigmoidOfAbsX<D> SigmoidOfAbsXBegin(D d, V<D> x) {
   static_assert(sizeof(hn::TFromD<D>) == 4, "float32 only");
   static_assert(hn::MaxLanes(D()) == 16, "full vectors only");
   using Tr = FloatTraits<float>;
+  SigmoidOfAbsX<D> s;
   // ComputeExpNNonPositive's steps on xc = max(kExpMinScalef, -|x|).
   const V<D> xc{_mm512_range_ps(x.raw, hn::Set(d, Tr::kExpMinScalef).raw, 0x0E)};
-  const V<D> q = hn::Round(hn::Mul(xc, hn::Set(d, 1.4426950408889634f)));
-  const V<D> r1 = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Hi), xc);
-  const V<D> r = hn::NegMulAdd(q, hn::Set(d, Tr::kLn2Lo), r1);
+  s.q = hn::Round(hn::Mul(xc, hn::Set(d, 1.4426950408889634f)));
+  const V<D> r1 = hn::NegMulAdd(s.q, hn::Set(d, Tr::kLn2Hi), xc);
+  s.r = hn::NegMulAdd(s.q, hn::Set(d, Tr::kLn2Lo), r1);
   V<D> p = hn::Set(d, 0.001381453825160861f);
-  p = hn::MulAdd(p, r, hn::Set(d, 0.00836874544620514f));
-  p = hn::MulAdd(p, r, hn::Set(d, 0.04166838899254799f));
-  p = hn::MulAdd(p, r, hn::Set(d, 0.1666652113199234f));
-  p = hn::MulAdd(p, r, hn::Set(d, 0.4999999403953552f));
+  p = hn::MulAdd(p, s.r, hn::Set(d, 0.00836874544620514f));
+  p = hn::MulAdd(p, s.r, hn::Set(d, 0.04166838899254799f));
+  p = hn::MulAdd(p, s.r, hn::Set(d, 0.1666652113199234f));
+  p = hn::MulAdd(p, s.r, hn::Set(d, 0.4999999403953552f));
   const V<D> one = hn::Set(d, 1);
-  const V<D> p1 = hn::MulAdd(p, r, one);
-  const V<D> n = hn::MulAdd(p1, r, one);
+  s.p1 = hn::MulAdd(p, s.r, one);
+  s.n = hn::MulAdd(s.p1, s.r, one);
   // MulSigmoidOfN's steps.
-  const V<D> e = Scalef(d, n, q);
-  const V<D> rr = hn::ApproximateReciprocal(hn::Add(one, e));
-  const V<D> num = hn::IfThenElse(scaled, n, one);
-  const V<D> t0 = hn::Mul(num, rr);
-  V<D> res = hn::NegMulAdd(t0, e, hn::Sub(num, t0));
-  const V<D> n_lo = hn::MulAdd(p1, r, hn::Sub(one, n));
-  res = V<D>{_mm512_mask3_fmadd_ps(n_lo.raw, rr.raw, res.raw, scaled.raw)};
-  const V<D> c = hn::Mul(g, hn::Mul(res, rr));
+  s.e = Scalef(d, s.n, s.q);
+  s.rr = hn::ApproximateReciprocal(hn::Add(one, s.e));
+  return s;
+}
+template <class D>
+HWY_INLINE V<D> MulSigmoidOfAbsXFinish(D d, const SigmoidOfAbsX<D>& s, hn::Mask<D> scaled,
+                                       V<D> g, const hn::Mask<D>* keep = nullptr) {
+  const V<D> one = hn::Set(d, 1);
+  const V<D> num = hn::IfThenElse(scaled, s.n, one);
+  const V<D> t0 = hn::Mul(num, s.rr);
+  V<D> res = hn::NegMulAdd(t0, s.e, hn::Sub(num, t0));
+  const V<D> n_lo = hn::MulAdd(s.p1, s.r, hn::Sub(one, s.n));
+  res = V<D>{_mm512_mask3_fmadd_ps(n_lo.raw, s.rr.raw, res.raw, scaled.raw)};
+  const V<D> c = hn::Mul(g, hn::Mul(res, s.rr));
   V<D> t;
   if (keep != nullptr) {
     t = V<D>{_mm512_mask_fmadd_ps(g.raw, static_cast<__mmask16>(~keep->raw), t0.raw, c.raw)};
   } else {
     t = hn::MulAdd(g, t0, c);
   }
-  return V<D>{_mm512_mask_scalef_ps(t.raw, scaled.raw, t.raw, q.raw)};
+  return V<D>{_mm512_mask_scalef_ps(t.raw, scaled.raw, t.raw, s.q.raw)};
+}
+template <class D>
+HWY_INLINE V<D> MulSigmoidOfAbsX(D d, V<D> x, hn::Mask<D> scaled, V<D> g,
+                                 const hn::Mask<D>* keep = nullptr) {
+  return MulSigmoidOfAbsXFinish(d, SigmoidOfAbsXBegin(d, x), scaled, g, keep);
 }
 
 // kernels38 (session 25): g sigmoid(z) in float64 for z = +-x (logsigmoid's
@@ -1529,33 +1548,52 @@ HWY_INLINE ExpJ16<D> ComputeExpJ16(D d, V<D> a) {
 // (2^-56.2) reaches the result times e / (1 + e) or 1 / (1 + e), at most 0.1
 // ULP. (Session 27: the reciprocal-and-Newton variant without n_lo, which
 // logsigmoid's backward used until MulSigmoidNegX64TableRel below, is gone.)
+// Begin (the exponential and the division) and Finish apart, as
+// SigmoidOfAbsXBegin / MulSigmoidOfAbsXFinish (a pair hook's two halves).
 template <class D>
-HWY_INLINE V<D> MulSigmoidOfAbsX64Table(D d, V<D> x, hn::Mask<D> scaled, V<D> g,
-                                        const hn::Mask<D>* keep = nullptr) {
+struct SigmoidOfAbsX64 {
+  ExpJ16<D> ex;
+  V<D> n, e, rr;
+};
+template <class D>
+HWY_INLINE SigmoidOfAbsX64<D> SigmoidOfAbsX64TableBegin(D d, V<D> x) {
   using Tr = FloatTraits<double>;
+  SigmoidOfAbsX64<D> s;
   const V<D> xc{_mm512_range_pd(x.raw, hn::Set(d, Tr::kExpMinScalef).raw, 0x0E)};
-  const ExpJ16<D> ex = ComputeExpJ16<5>(d, xc);
-  const V<D> n = hn::MulAdd(ex.t, ex.rp, ex.t);
-  const V<D> e = Scalef(d, n, ex.q);
+  s.ex = ComputeExpJ16<5>(d, xc);
+  s.n = hn::MulAdd(s.ex.t, s.ex.rp, s.ex.t);
+  s.e = Scalef(d, s.n, s.ex.q);
   const V<D> one = hn::Set(d, 1.0);
-  const V<D> den = hn::Add(one, e);
-  const V<D> rr = hn::Div(one, den);
-  const V<D> num = hn::IfThenElse(scaled, n, one);
-  const V<D> t0 = hn::Mul(num, rr);
-  V<D> res = hn::NegMulAdd(t0, e, hn::Sub(num, t0));
-  const V<D> n_lo = hn::MulAdd(ex.t, ex.rp, hn::Sub(ex.t, n));
-  const V<D> e_lo = Scalef(d, n_lo, ex.q);
-  res = V<D>{_mm512_mask3_fmadd_pd(n_lo.raw, rr.raw, res.raw, scaled.raw)};
+  const V<D> den = hn::Add(one, s.e);
+  s.rr = hn::Div(one, den);
+  return s;
+}
+template <class D>
+HWY_INLINE V<D> MulSigmoidOfAbsX64TableFinish(D d, const SigmoidOfAbsX64<D>& s,
+                                              hn::Mask<D> scaled, V<D> g,
+                                              const hn::Mask<D>* keep = nullptr) {
+  const V<D> one = hn::Set(d, 1.0);
+  const V<D> num = hn::IfThenElse(scaled, s.n, one);
+  const V<D> t0 = hn::Mul(num, s.rr);
+  V<D> res = hn::NegMulAdd(t0, s.e, hn::Sub(num, t0));
+  const V<D> n_lo = hn::MulAdd(s.ex.t, s.ex.rp, hn::Sub(s.ex.t, s.n));
+  const V<D> e_lo = Scalef(d, n_lo, s.ex.q);
+  res = V<D>{_mm512_mask3_fmadd_pd(n_lo.raw, s.rr.raw, res.raw, scaled.raw)};
   res = V<D>{_mm512_mask3_fnmadd_pd(t0.raw, e_lo.raw, res.raw,
                                     static_cast<__mmask8>(~scaled.raw))};
-  const V<D> cc = hn::Mul(g, hn::Mul(res, rr));
+  const V<D> cc = hn::Mul(g, hn::Mul(res, s.rr));
   V<D> t;
   if (keep != nullptr) {
     t = V<D>{_mm512_mask_fmadd_pd(g.raw, static_cast<__mmask8>(~keep->raw), t0.raw, cc.raw)};
   } else {
     t = hn::MulAdd(g, t0, cc);
   }
-  return V<D>{_mm512_mask_scalef_pd(t.raw, scaled.raw, t.raw, ex.q.raw)};
+  return V<D>{_mm512_mask_scalef_pd(t.raw, scaled.raw, t.raw, s.ex.q.raw)};
+}
+template <class D>
+HWY_INLINE V<D> MulSigmoidOfAbsX64Table(D d, V<D> x, hn::Mask<D> scaled, V<D> g,
+                                        const hn::Mask<D>* keep = nullptr) {
+  return MulSigmoidOfAbsX64TableFinish(d, SigmoidOfAbsX64TableBegin(d, x), scaled, g, keep);
 }
 
 // g (-expm1(y)) = g (1 - e^y) for y <= 0 (logsigmoid's f' from its output)

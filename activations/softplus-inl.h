@@ -200,12 +200,32 @@ struct Softplus {
     struct State {
       V<D> z, zl;
       Logistic<D> s;
-      hn::Mask<D> linear;  // beta x > threshold: f = x, f' = 1
+      hn::Mask<D> linear;  // beta x > threshold, or x NaN: f = x, f' = 1
     };
+    // The linear lanes, NaN x among them (not x <= x_linear: one unordered
+    // compare), so that Value gives x's own bits there (kValueKeepsNaN: the
+    // forward skips the driver's NaN restore, session 31). The other modes'
+    // NaN lanes (f' = 1, g f' = g) are restored by the driver as before.
+    // On AVX-512 one VCMPP[SD] with the predicate NLE_UQ: GCC 12 kept
+    // Not(Le) as a compare and a KNOT, one operation more in the
+    // derivative's loop of 44 (float32).
+    HWY_INLINE hn::Mask<D> LinearOrNaN(V<D> x) const {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+      if constexpr (hn::MaxLanes(D()) * sizeof(T) == 64) {
+        if constexpr (sizeof(T) == 4) {
+          return hn::Mask<D>{_mm512_cmp_ps_mask(x.raw, x_linear.raw, _CMP_NLE_UQ)};
+        } else {
+          return hn::Mask<D>{_mm512_cmp_pd_mask(x.raw, x_linear.raw, _CMP_NLE_UQ)};
+        }
+      }
+#endif
+      return hn::Not(hn::Le(x, x_linear));
+    }
+    static constexpr bool kValueKeepsNaN = true;
     HWY_INLINE State Prepare(V<D> x) const {
       if constexpr (kUnitBeta) {
         const V<D> xc = ClampHuge(d, x);
-        return {xc, hn::Zero(d), Logistic<D>(d, xc), hn::Gt(x, x_linear)};
+        return {xc, hn::Zero(d), Logistic<D>(d, xc), LinearOrNaN(x)};
       }
       V<D> xs = x;
       if constexpr (kScaled) xs = hn::Mul(hn::Mul(x, x_scale1), x_scale2);
@@ -213,7 +233,7 @@ struct Softplus {
       V<D> zl;
       const V<D> z = TwoProductClamped(d, beta, xc, &zl);
       zl = hn::MulAdd(beta_lo, xc, zl);
-      return {z, zl, Logistic<D>(d, z, zl), hn::Gt(x, x_linear)};
+      return {z, zl, Logistic<D>(d, z, zl), LinearOrNaN(x)};
     }
     // log(1 + e^z) = max(z, 0) + log1p(e^-|z|) as hi + *lo (Fast2Sum of
     // the larger and the smaller term), before the lower tail and the
@@ -326,6 +346,44 @@ struct Softplus {
         return hn::IfThenElse(s.linear, g, SigmoidTimes(s, g));
       }
     }
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+    // Two vectors a loop body at beta = 1 on AVX-512 (session 31): the
+    // forward (kernels.cc, LoopForwardPairs) and the backward from x
+    // (LoopBackwardPairs), each vector's bits as Value / Slope on its own.
+    // Both exponentials first (ComputedBefore), then both results: the
+    // loops are bound by their dependency chains (the exponential, the
+    // reciprocal or division, the logarithm), not by their operations.
+    static constexpr bool kPairs =
+        kUnitBeta && !kScaled && (sizeof(T) == 4 || hn::MaxLanes(D()) == 8);
+    HWY_INLINE void ValuePair(V<D> x0, V<D> x1, V<D>* y0, V<D>* y1) const
+      requires kPairs
+    {
+      State s0 = Prepare(x0);
+      State s1 = Prepare(x1);
+      ComputedBefore(s0.s.r, s1.s.r);
+      *y0 = Value(s0, x0);
+      *y1 = Value(s1, x1);
+    }
+    HWY_INLINE void SlopePair(V<D> x0, V<D> x1, V<D> g0, V<D> g1, V<D>* o0, V<D>* o1) const
+      requires kPairs
+    {
+      const hn::Mask<D> linear0 = LinearOrNaN(x0), linear1 = LinearOrNaN(x1);
+      const hn::Mask<D> neg0 = hn::Lt(x0, hn::Zero(d)), neg1 = hn::Lt(x1, hn::Zero(d));
+      if constexpr (sizeof(T) == 4) {
+        SigmoidOfAbsX<D> s0 = SigmoidOfAbsXBegin(d, x0);
+        SigmoidOfAbsX<D> s1 = SigmoidOfAbsXBegin(d, x1);
+        ComputedBefore(s0.rr, s1.rr);
+        *o0 = MulSigmoidOfAbsXFinish(d, s0, neg0, g0, &linear0);
+        *o1 = MulSigmoidOfAbsXFinish(d, s1, neg1, g1, &linear1);
+      } else {
+        SigmoidOfAbsX64<D> s0 = SigmoidOfAbsX64TableBegin(d, x0);
+        SigmoidOfAbsX64<D> s1 = SigmoidOfAbsX64TableBegin(d, x1);
+        ComputedBefore(s0.rr, s1.rr);
+        *o0 = MulSigmoidOfAbsX64TableFinish(d, s0, neg0, g0, &linear0);
+        *o1 = MulSigmoidOfAbsX64TableFinish(d, s1, neg1, g1, &linear1);
+      }
+    }
+#endif
   };
   template <class D>
   using Kernel = KernelOf<D, false>;

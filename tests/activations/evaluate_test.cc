@@ -627,13 +627,16 @@ TEST(EvaluateTest, NarrowJobsGiveTheSameBitsDouble) {
 }
 
 // The backward pair hook (kernels.cc LoopBackwardPairs; silu and swish at
-// beta = 1 on AVX-512, session 30): a whole job gives the bits of one
-// element at a time (the drivers' tail, one vector), with gradients outside
-// the common range (inf, NaN, tiny, huge, 0: a pair whose only such
-// gradients are zeros takes the pair path) and x near f''s zero (the
-// float32 kernel's rare branch), NaN and +-inf in either vector of a pair,
-// an odd whole vector and a tail after the pairs; swish beta = 1.37 (no
-// pair) alongside.
+// beta = 1 on AVX-512, session 30; softplus at beta = 1, session 31): a
+// whole job gives the bits of one element at a time (the drivers' tail, one
+// vector), with gradients outside the common range (inf, NaN, tiny, huge,
+// 0: a pair whose only such gradients are zeros takes the pair path) and x
+// near f''s zero (the float32 kernel's rare branch), NaN and +-inf in
+// either vector of a pair, x in softplus' linear branch, an odd whole
+// vector and a tail after the pairs; swish beta = 1.37 and softplus with a
+// beta or a threshold of its own alongside. The forward too (its pair hook,
+// LoopForwardPairs: softplus float32 and float64 at beta = 1, NaN lanes
+// kept by the kernel itself).
 template <typename T>
 void CheckBackwardPairsGiveTheSameBits(DType dt) {
   constexpr std::size_t n = 16 * 2 * 6 + 16 + 5;
@@ -665,12 +668,29 @@ void CheckBackwardPairsGiveTheSameBits(DType dt) {
   x[131] = inf;
   x[140] = -inf;
   x[n - 2] = T(-1.2784645557403564f);
-  for (const Params& p : {Params{}, Params{{"beta", 1.37}}}) {
-    for (const char* name : {"silu", "swish"}) {
-      if (std::string_view(name) == "silu" && !p.empty()) continue;
-      const Call call = *MakeCall(name, p, Mode::kBackward);
-      SCOPED_TRACE(std::string(name) + (p.empty() ? "" : " beta 1.37") + " " +
-                   std::string(DTypeName(dt)));
+  // softplus' linear branch (beyond the threshold; with the threshold 1.5
+  // below, many more), and its lower tail.
+  x[20] = T(25);
+  x[64 + 3] = T(21);
+  x[150 + 1] = T(-30);
+  x[165] = T(-800);
+  const std::pair<const char*, Params> kCases[] = {
+      {"silu", {}},
+      {"swish", {}},
+      {"swish", {{"beta", 1.37}}},
+      {"softplus", {}},
+      {"softplus", {{"beta", 1.37}}},
+      {"softplus", {{"threshold", 1.5}}},
+      {"softplus", {{"beta", 0.25}, {"threshold", 0.5}}},
+  };
+  for (const auto& [name, p] : kCases) {
+    for (const Mode mode : {Mode::kBackward, Mode::kForward}) {
+      const Call call = *MakeCall(name, p, mode);
+      ::testing::Message trace;
+      trace << name;
+      for (const auto& [k, v] : p) trace << " " << k << "=" << v;
+      trace << " mode " << int(mode) << " " << DTypeName(dt);
+      SCOPED_TRACE(trace);
       for (std::size_t i = 0; i < n; ++i) {
         RunSerial(Job{call, dt, 1, &x[i], &g[i], &want[i]});
       }
