@@ -741,6 +741,9 @@ struct Gelu {
       *y0 = Value(s0, x0);
       *y1 = Value(s1, x1);
     }
+    // The derivative's and forward_and_derivative's pair hook (kernels.cc,
+    // LoopFromXPairs; session 31): both states before either result.
+    HWY_INLINE void OrderPair(State& s0, State& s1) const { ComputedBefore(s0.e_lo, s1.e_lo); }
     // g f'(x) (|g| <= 2^64: the driver scales larger g first).
     template <class G>
     HWY_INLINE V<DF> Slope(const State& s, V<DF> x, G g) const {

@@ -249,6 +249,13 @@ struct Mish {
     HWY_INLINE V<DF> Slope(const State& s, V<DF>, G g) const {
       return DemoteTimes(d, g, SlopeHalf(s.lo), SlopeHalf(s.hi));
     }
+    // The derivative's and forward_and_derivative's pair hook (kernels.cc,
+    // LoopFromXPairs; session 31): both states (their four exponentials)
+    // before either result.
+    HWY_INLINE void OrderPair(State& s0, State& s1) const {
+      ComputedBefore(s0.lo.t_lo, s1.lo.t_lo);
+      ComputedBefore(s0.hi.t_lo, s1.hi.t_lo);
+    }
   };
 
   template <class D>
