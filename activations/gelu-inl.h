@@ -546,6 +546,12 @@ struct Gelu {
       if (HWY_UNLIKELY(!hn::AllFalse(d, far))) y = hn::IfThenElse(far, FarTailSlope(d, x, g), y);
       return y;
     }
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+    // The derivative's and forward_and_derivative's pair hook (kernels.cc,
+    // LoopFromXPairs; session 31): both states before either result
+    // (float64 on AVX-512; float32 there is Native16's).
+    HWY_INLINE void OrderPair(State& s0, State& s1) const { ComputedBefore(s0.r_lo, s1.r_lo); }
+#endif
 
     // m = R - a k as hi + *lo (k = 1/sqrt(2 pi)): f'(-a) = E m. It cancels
     // near its zero a0 = 0.7518 (x0 = -a0, the zero of f'). double: R - a k
@@ -741,6 +747,9 @@ struct Gelu {
       *y0 = Value(s0, x0);
       *y1 = Value(s1, x1);
     }
+    // The derivative's and forward_and_derivative's pair hook (kernels.cc,
+    // LoopFromXPairs; session 31): both states before either result.
+    HWY_INLINE void OrderPair(State& s0, State& s1) const { ComputedBefore(s0.e_lo, s1.e_lo); }
     // g f'(x) (|g| <= 2^64: the driver scales larger g first).
     template <class G>
     HWY_INLINE V<DF> Slope(const State& s, V<DF> x, G g) const {

@@ -415,6 +415,51 @@ HWY_INLINE void LoopBackwardPairs(DC dc, const T* in, const T* grad, T* out, std
   Loop<true, false>(dc, in + i, grad + i, out + i, static_cast<T*>(nullptr), n - i, false, op);
 }
 
+// The modes from x with f' (derivative, forward_and_derivative) two
+// vectors at a time: a kernel opts in with OrderPair(s0, s1), which takes
+// the two states of Prepare and orders them (ComputedBefore on one member
+// each that its results read: both states are computed before either
+// result, GCC otherwise sinks the second state's operations below the first
+// result; see ValuePair). The pair body is then Prepare, Prepare, OrderPair,
+// and Value / Slope(Unit) on each, the same functions on the same values as
+// the one-vector loop, so the same bits. A kernel whose derivative does
+// not read the state (silu float32 on AVX-512: SlopeWide from x) gives
+// SlopePair for a Unit g instead, and the derivative takes it. An odd whole
+// vector and the tail go through Loop; cached stores only (a streaming job
+// takes Loop). (Session 31, kernels55: the derivative and
+// forward_and_derivative had stayed one vector a body after the forwards
+// took pairs, 1.5-2.5x the forward's time: docs/benchmarks.md.)
+template <class K, class VC>
+concept HasOrderPair = requires(const K& k, VC v) {
+  requires requires(decltype(k.Prepare(v))& s) { k.OrderPair(s, s); };
+};
+template <class K, class VC>
+concept HasSlopeUnitPair =
+    requires(const K& k, VC v, VC* o) { k.SlopePair(v, v, Unit{}, Unit{}, o, o); };
+template <bool kOut2, class DC, typename T, class Pair, class Op>
+HWY_INLINE void LoopFromXPairs(DC dc, const T* in, T* out, T* out2, std::size_t n, Pair pair,
+                               Op op) {
+  const Io<DC, T> io{dc, {}};
+  const std::size_t N = hn::Lanes(dc);
+  const std::size_t pairs = n - n % (2 * N);
+  std::size_t i = 0;
+  for (; i < pairs; i += 2 * N) {
+    const V<DC> x0 = io.Load(in + i), x1 = io.Load(in + i + N);
+    V<DC> a0, a1, b0 = hn::Zero(dc), b1 = hn::Zero(dc);
+    pair(x0, x1, &a0, &a1, &b0, &b1);
+    const auto nan0 = hn::IsNaN(x0);
+    const auto nan1 = hn::IsNaN(x1);
+    io.Store(hn::IfThenElse(nan0, x0, a0), out + i);
+    io.Store(hn::IfThenElse(nan1, x1, a1), out + i + N);
+    if constexpr (kOut2) {
+      io.Store(hn::IfThenElse(nan0, x0, b0), out2 + i);
+      io.Store(hn::IfThenElse(nan1, x1, b1), out2 + i + N);
+    }
+  }
+  Loop<false, kOut2>(dc, in + i, static_cast<const T*>(nullptr), out + i,
+                     kOut2 ? out2 + i : static_cast<T*>(nullptr), n - i, false, op);
+}
+
 // A kernel whose Value(Prepare(x), x) is x itself, every bit, in NaN lanes
 // of x (a select that takes x where its compare is false, and compares are
 // false for NaN: hardshrink's |x| <= lambd, rrelu's x <= 0, hardswish's
@@ -501,12 +546,30 @@ HWY_INLINE void RunKernel(DC dc, const Call& call, Mode mode, const T* in, const
       return Loop<false, false, !ValueKeepsNaN<K, T, DC>()>(
           dc, in, grad, out, out2, n, stream,
           [&](VC x, VC, VC* o1, VC*) ACTIVATIONS_PER_VECTOR { *o1 = k.Value(k.Prepare(x), x); });
-    case Mode::kForwardAndDerivative:
-      return Loop<false, true>(dc, in, grad, out, out2, n, stream, [&](VC x, VC, VC* o1, VC* o2) ACTIVATIONS_PER_VECTOR {
+    case Mode::kForwardAndDerivative: {
+      const auto op = [&](VC x, VC, VC* o1, VC* o2) ACTIVATIONS_PER_VECTOR {
         const auto s = k.Prepare(x);
         *o1 = k.Value(s, x);
         *o2 = k.Slope(s, x, Unit{});
-      });
+      };
+      if constexpr (HasOrderPair<K, VC>) {
+        if (!stream) {
+          return LoopFromXPairs<true>(
+              dc, in, out, out2, n,
+              [&](VC x0, VC x1, VC* y0, VC* y1, VC* d0, VC* d1) ACTIVATIONS_PER_VECTOR {
+                auto s0 = k.Prepare(x0);
+                auto s1 = k.Prepare(x1);
+                k.OrderPair(s0, s1);
+                *y0 = k.Value(s0, x0);
+                *y1 = k.Value(s1, x1);
+                *d0 = k.Slope(s0, x0, Unit{});
+                *d1 = k.Slope(s1, x1, Unit{});
+              },
+              op);
+        }
+      }
+      return Loop<false, true>(dc, in, grad, out, out2, n, stream, op);
+    }
     case Mode::kDerivative:
       if constexpr (HasSlopeFromOutput<K, VC>) {
         if (from_output) {
@@ -516,9 +579,35 @@ HWY_INLINE void RunKernel(DC dc, const Call& call, Mode mode, const T* in, const
                                     });
         }
       }
-      return Loop<false, false>(dc, in, grad, out, out2, n, stream, [&](VC x, VC, VC* o1, VC*) ACTIVATIONS_PER_VECTOR {
-        *o1 = k.Slope(k.Prepare(x), x, Unit{});
-      });
+      {
+        const auto op = [&](VC x, VC, VC* o1, VC*) ACTIVATIONS_PER_VECTOR {
+          *o1 = k.Slope(k.Prepare(x), x, Unit{});
+        };
+        if constexpr (HasSlopeUnitPair<K, VC>) {
+          if (!stream) {
+            return LoopFromXPairs<false>(
+                dc, in, out, static_cast<T*>(nullptr), n,
+                [&](VC x0, VC x1, VC* o0, VC* o1, VC*, VC*) ACTIVATIONS_PER_VECTOR {
+                  k.SlopePair(x0, x1, Unit{}, Unit{}, o0, o1);
+                },
+                op);
+          }
+        } else if constexpr (HasOrderPair<K, VC>) {
+          if (!stream) {
+            return LoopFromXPairs<false>(
+                dc, in, out, static_cast<T*>(nullptr), n,
+                [&](VC x0, VC x1, VC* o0, VC* o1, VC*, VC*) ACTIVATIONS_PER_VECTOR {
+                  auto s0 = k.Prepare(x0);
+                  auto s1 = k.Prepare(x1);
+                  k.OrderPair(s0, s1);
+                  *o0 = k.Slope(s0, x0, Unit{});
+                  *o1 = k.Slope(s1, x1, Unit{});
+                },
+                op);
+          }
+        }
+        return Loop<false, false>(dc, in, grad, out, out2, n, stream, op);
+      }
     case Mode::kBackward:
       if constexpr (HasSlopeFromOutput<K, VC>) {
         if (from_output) {

@@ -166,6 +166,12 @@ struct Mish {
       TimesHiLo(d, g, &hi, &lo);
       return s.parts.ScaleWhere(s.neg, DivideBySquare(d, hi, lo, s.dd, s.dd_lo, s.r));
     }
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+    // The derivative's and forward_and_derivative's pair hook (kernels.cc,
+    // LoopFromXPairs; session 31): both states before either result.
+    // AVX-512 only (measured there).
+    HWY_INLINE void OrderPair(State& s0, State& s1) const { ComputedBefore(s0.r, s1.r); }
+#endif
   };
 
   // float32 in float64 lanes, to float32's needs (math-inl.h): the float64
@@ -249,6 +255,16 @@ struct Mish {
     HWY_INLINE V<DF> Slope(const State& s, V<DF>, G g) const {
       return DemoteTimes(d, g, SlopeHalf(s.lo), SlopeHalf(s.hi));
     }
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+    // The derivative's and forward_and_derivative's pair hook (kernels.cc,
+    // LoopFromXPairs; session 31): both states (their four exponentials)
+    // before either result. AVX-512 only (measured there; 16 registers of
+    // AVX2 not tried).
+    HWY_INLINE void OrderPair(State& s0, State& s1) const {
+      ComputedBefore(s0.lo.t_lo, s1.lo.t_lo);
+      ComputedBefore(s0.hi.t_lo, s1.hi.t_lo);
+    }
+#endif
   };
 
   template <class D>

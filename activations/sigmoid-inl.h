@@ -228,6 +228,9 @@ struct Sigmoid {
       *y0 = Value(s0, x0);
       *y1 = Value(s1, x1);
     }
+    // The derivative's and forward_and_derivative's pair hook (kernels.cc,
+    // LoopFromXPairs; session 31): both states before either result.
+    HWY_INLINE void OrderPair(State& s0, State& s1) const { ComputedBefore(s0.r, s1.r); }
   };
   template <class D>
   using Native32Or16 =
@@ -309,6 +312,9 @@ struct Sigmoid {
       }
       return Scalef(d, DivideCorrected<true>(d, hi, lo, p, p_lo, hn::Mul(s.r, s.r)), s.ex.q);
     }
+    // The derivative's and forward_and_derivative's pair hook (kernels.cc,
+    // LoopFromXPairs; session 31): both states before either result.
+    HWY_INLINE void OrderPair(State& s0, State& s1) const { ComputedBefore(s0.r, s1.r); }
   };
   template <class D>
   using Generic64 =

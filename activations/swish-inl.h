@@ -666,8 +666,10 @@ struct SwishKernel {
   }
   // SlopeWide on two vectors (the driver's backward pair hook, kernels.cc
   // LoopBackwardPairs; session 30): the same bits, both chains in one body,
-  // one rare-branch test for both.
-  HWY_INLINE void SlopeWidePair(V<D> x0, V<D> x1, V<D> g0, V<D> g1, V<D>* o0, V<D>* o1) const {
+  // one rare-branch test for both. G = V or Unit (the derivative's pair,
+  // session 31).
+  template <class G>
+  HWY_INLINE void SlopeWidePair(V<D> x0, V<D> x1, G g0, G g1, V<D>* o0, V<D>* o1) const {
     *o0 = SlopeWideCommon(x0, g0);
     *o1 = SlopeWideCommon(x1, g1);
     const auto near0 = NearZ0Wide(x0);
@@ -726,8 +728,8 @@ struct SwishKernel {
   }
   // SlopeWidePair's rare branch: the near lanes of both vectors replaced
   // (SlopeWide's bits), out of line.
-  HWY_NOINLINE void SlopeNearZ0Pair(V<D> x0, V<D> x1, V<D> g0, V<D> g1, V<D>* o0,
-                                    V<D>* o1) const {
+  template <class G>
+  HWY_NOINLINE void SlopeNearZ0Pair(V<D> x0, V<D> x1, G g0, G g1, V<D>* o0, V<D>* o1) const {
     const auto near0 = NearZ0Wide(x0);
     const auto near1 = NearZ0Wide(x1);
     if (!hn::AllFalse(d, near0)) *o0 = hn::IfThenElse(near0, SlopeScaled(PrepareScaled(x0), g0), *o0);
@@ -735,9 +737,12 @@ struct SwishKernel {
   }
   // The backward pair hook (kernels.cc, LoopBackwardPairs; session 30):
   // silu float32 on AVX-512 (SlopeWide) and silu / swish at beta = 1
-  // float64 with VSCALEF (SlopeScaled, no rare branch there).
+  // float64 with VSCALEF (SlopeScaled, no rare branch there). G = V (the
+  // backward) or Unit (the derivative's pair, kernels.cc LoopFromXPairs;
+  // session 31): Slope(Prepare(x), x, g)'s bits on each.
   static constexpr bool kSlopePair = kWideSlope || (kUnitBeta && kScaled && sizeof(T) == 8);
-  HWY_INLINE void SlopePair(V<D> x0, V<D> x1, V<D> g0, V<D> g1, V<D>* o0, V<D>* o1) const
+  template <class G>
+  HWY_INLINE void SlopePair(V<D> x0, V<D> x1, G g0, G g1, V<D>* o0, V<D>* o1) const
     requires kSlopePair
   {
     if constexpr (kWideSlope) {
@@ -748,6 +753,19 @@ struct SwishKernel {
       *o0 = SlopeScaled(s0, g0);
       *o1 = SlopeScaled(s1, g1);
     }
+  }
+
+  // The derivative's and forward_and_derivative's pair hook (kernels.cc,
+  // LoopFromXPairs; session 31), the scaled form: both states before either
+  // result. Not with SlopeWide (silu / swish at beta = 1, float32 on
+  // AVX-512): its derivative reads no state and takes SlopePair with a Unit
+  // g instead, and its forward_and_derivative in pairs (83 instructions per
+  // 16 elements either way, 13 stack operands a pair body against 2 a
+  // vector) ran 0.94-1.04x main's: it keeps one vector a body.
+  HWY_INLINE void OrderPair(ScaledState& s0, ScaledState& s1) const
+    requires(kScaled && !kWideSlope)
+  {
+    ComputedBefore(s0.rcp, s1.rcp);
   }
 
   template <class G>

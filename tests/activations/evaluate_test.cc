@@ -712,6 +712,72 @@ TEST(EvaluateTest, BackwardPairsGiveTheSameBits) {
   hwy::SetSupportedTargetsForTest(0);
 }
 
+// The derivative's and forward_and_derivative's pair hooks (kernels.cc
+// LoopFromXPairs: a kernel's OrderPair, or SlopePair with a Unit g; session
+// 31: sigmoid, silu, swish, gelu, mish): a whole job gives the bits of one
+// element at a time (the drivers' tail, one vector) in both outputs, with
+// NaN, +-inf, +-0, subnormal, tiny and huge x and x near f''s zero (silu's,
+// swish's, gelu's, mish's rare branches) in either vector of a pair, an odd
+// whole vector and a tail after the pairs; swish beta = 1.37 alongside.
+template <typename T>
+void CheckFromXPairsGiveTheSameBits(DType dt) {
+  constexpr std::size_t n = 16 * 2 * 6 + 16 + 5;
+  std::vector<T> x(n), want(n), want_d(n), out(n), d(n);
+  std::mt19937 rng(55);
+  std::normal_distribution<double> xd(0.0, 3.0);
+  for (std::size_t i = 0; i < n; ++i) x[i] = static_cast<T>(xd(rng));
+  const T inf = std::numeric_limits<T>::infinity();
+  const T nan = std::numeric_limits<T>::quiet_NaN();
+  const T huge = std::numeric_limits<T>::max();
+  const T tiny = std::numeric_limits<T>::denorm_min();
+  const T special[] = {nan, inf, -inf, T(0), -T(0), tiny, -tiny, huge, -huge,
+                       T(1e-30), T(-1e-30), T(-90), T(-800), T(100),
+                       T(-1.2784645557403564f), T(-1.2785f), T(-0.7518f), T(-1.1924f)};
+  // Spread over the first vector of a pair, the second, the odd vector
+  // and the tail, for every vector width (4 to 16 lanes).
+  std::size_t at = 1;
+  for (const T v : special) {
+    x[at % n] = v;
+    at += 13;
+  }
+  x[n - 1] = nan;
+  x[n - 3] = -inf;
+  for (const Params& p : {Params{}, Params{{"beta", 1.37}}}) {
+    for (const char* name : {"sigmoid", "silu", "swish", "gelu", "mish"}) {
+      if (std::string_view(name) != "swish" && !p.empty()) continue;
+      for (const Mode mode : {Mode::kDerivative, Mode::kForwardAndDerivative}) {
+        const Call call = *MakeCall(name, p, mode);
+        const bool both = mode == Mode::kForwardAndDerivative;
+        SCOPED_TRACE(std::string(name) + (p.empty() ? "" : " beta 1.37") + " " +
+                     std::string(ModeName(mode)) + " " + std::string(DTypeName(dt)));
+        for (std::size_t i = 0; i < n; ++i) {
+          RunSerial(Job{call, dt, 1, &x[i], nullptr, &want[i], both ? &want_d[i] : nullptr});
+        }
+        for (const std::size_t len : {n, n - 5, std::size_t{64}, std::size_t{33}}) {
+          std::fill(out.begin(), out.end(), T(7));
+          std::fill(d.begin(), d.end(), T(7));
+          RunSerial(Job{call, dt, len, x.data(), nullptr, out.data(), both ? d.data() : nullptr});
+          for (std::size_t i = 0; i < len; ++i) {
+            ASSERT_TRUE(SameBits(out[i], want[i])) << len << " " << i << " x=" << double(x[i]);
+            if (both) {
+              ASSERT_TRUE(SameBits(d[i], want_d[i])) << len << " " << i << " x=" << double(x[i]);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+TEST(EvaluateTest, DerivativePairsGiveTheSameBits) {
+  for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    SCOPED_TRACE(hwy::TargetName(target));
+    hwy::SetSupportedTargetsForTest(target);
+    CheckFromXPairsGiveTheSameBits<float>(DType::kFloat32);
+    CheckFromXPairsGiveTheSameBits<double>(DType::kFloat64);
+  }
+  hwy::SetSupportedTargetsForTest(0);
+}
+
 TEST(EngineTest, NullBuffersAreRejected) {
   const Engine engine;
   const Call call = *MakeCall("sigmoid", {}, Mode::kBackward);
